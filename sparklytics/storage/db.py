@@ -1,0 +1,110 @@
+"""The only module that opens DuckDB.
+
+One :class:`Database` per process holds the DuckDB instance. Its ``writer`` connection
+belongs to the Writer actor alone; everything else reads through :meth:`Database.read`,
+which runs a function on a cursor of its own in a worker thread. DuckDB is MVCC, so
+readers see the last committed state and never wait behind the writer.
+
+Why threads: every DuckDB call blocks (and releases the GIL while it runs), so calling
+it on the Trio loop would stall every request. A ``CapacityLimiter`` bounds how many
+queries run at once, which also bounds the memory they can take together.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import trio
+
+T = TypeVar("T")
+
+DB_FILENAME = "sparklytics.db"
+
+
+class QueryTimeout(Exception):
+    """Raised by :meth:`Database.read` when a query ran past its time budget.
+
+    The query was interrupted; the API answers 503 ``query_timeout`` with Retry-After.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"query exceeded {seconds:g} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseStatistics:
+    readers_busy: int
+    readers_limit: int
+
+
+class Database:
+    """The DuckDB file, its single writer connection and a pool of read cursors."""
+
+    def __init__(self, path: Path, *, memory_limit: str, threads: int = 2, readers: int = 4) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = duckdb.connect(
+            str(path), config={"memory_limit": memory_limit, "threads": threads}
+        )
+        self._read_limiter = trio.CapacityLimiter(readers)
+        self._idle_cursors: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+
+    def close(self) -> None:
+        while not self._idle_cursors.empty():
+            self._idle_cursors.get_nowait().close()
+        self.writer.close()
+
+    def statistics(self) -> DatabaseStatistics:
+        return DatabaseStatistics(
+            readers_busy=self._read_limiter.borrowed_tokens,
+            readers_limit=int(self._read_limiter.total_tokens),
+        )
+
+    async def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, timeout: float | None = None) -> T:
+        """Run ``fn(cursor)`` in a worker thread and return its result.
+
+        With ``timeout``, a query still running after that many seconds is interrupted
+        and :class:`QueryTimeout` is raised.
+        """
+        async with self._read_limiter:
+            cursor = self._take_cursor()
+            try:
+                if timeout is None:
+                    return await trio.to_thread.run_sync(fn, cursor)
+                return await _run_with_deadline(fn, cursor, timeout)
+            finally:
+                self._idle_cursors.put_nowait(cursor)
+
+    def _take_cursor(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return self._idle_cursors.get_nowait()
+        except queue.Empty:
+            return self.writer.cursor()
+
+
+async def _run_with_deadline(fn: Callable[[duckdb.DuckDBPyConnection], T], cursor: duckdb.DuckDBPyConnection, timeout: float) -> T:
+    """Run ``fn`` in a thread; interrupt its DuckDB query if it outlives ``timeout``."""
+    timed_out = False
+
+    async def interrupt_at_deadline() -> None:
+        nonlocal timed_out
+        await trio.sleep(timeout)
+        timed_out = True
+        cursor.interrupt()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(interrupt_at_deadline)
+        try:
+            return await trio.to_thread.run_sync(fn, cursor)
+        except duckdb.InterruptException:
+            if timed_out:
+                raise QueryTimeout(timeout) from None
+            raise
+        finally:
+            nursery.cancel_scope.cancel()

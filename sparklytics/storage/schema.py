@@ -1,0 +1,418 @@
+"""The DuckDB schema: one DDL block per named migration, applied in order and recorded.
+
+The Writer applies :data:`MIGRATIONS` at start through :func:`apply_migrations`; each
+one runs in its own transaction together with its row in ``_migrations``, so a rerun
+changes nothing and a crash half-way leaves no half-applied step.
+
+Choices made for the analytics queries at 10M events (measured in ``bench/``):
+
+* ``events`` and ``sessions`` carry **no ART indexes**. DuckDB answers range scans
+  from per-row-group min/max zonemaps, and rows arrive in time order from the one
+  Writer, so ``website_id`` + ``created_at`` predicates skip most row groups. ART
+  indexes would cost memory and insert time and are not used for range scans.
+* Timestamps are naive UTC ``TIMESTAMP`` (``date_trunc`` on ``TIMESTAMPTZ`` is ~2x
+  slower); reports convert to the website's time zone in SQL.
+* Event ids are DuckDB ``UUID`` (16 bytes) rather than 36-char strings.
+* ``path`` and ``hostname`` are derived at ingest (Decision 3), so reports never parse
+  URLs at query time. ``source_ip`` does not exist (Decision 7).
+* ``sessions`` keeps ``entry_path``/``exit_path`` (first and last pageview path) and
+  ``event_count`` maintained by the Writer, so entry/exit breakdowns and the sessions
+  list need no window functions over events.
+
+Foreign keys are enforced on the metadata tables (Decision 12). DuckDB cannot delete a
+parent row in the transaction that deleted its children, so a website delete sets
+``websites.deleted_at`` and removes its events, sessions and grandchild rows in one
+transaction (the website is gone for every reader from that commit), then deletes the
+remaining depths of rows one transaction each; :func:`purge_tombstones` finishes any
+delete that a crash interrupted.
+
+For the same DuckDB limitation, a parent table must not carry a UNIQUE index on a
+column that is ever updated (DuckDB rewrites such an update as delete + insert, which
+the foreign-key check refuses while children exist). So ``websites.share_id`` (a random
+UUID v4), ``saved_reports`` and ``funnels`` names are kept unique by the Writer, which
+checks and writes in one transaction as the only writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    name: str
+    sql: str
+
+
+_INITIAL = """
+CREATE TABLE settings (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+
+CREATE TABLE websites (
+    id VARCHAR PRIMARY KEY,
+    tenant_id VARCHAR,
+    name VARCHAR NOT NULL,
+    domain VARCHAR NOT NULL,
+    timezone VARCHAR(64) NOT NULL DEFAULT 'UTC',
+    ingest_peak_eps INTEGER,
+    ingest_queue_max_events INTEGER,
+    share_id VARCHAR(50),
+    deleted_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE sessions (
+    session_id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL,
+    tenant_id VARCHAR,
+    visitor_id VARCHAR NOT NULL,
+    first_seen TIMESTAMP NOT NULL,
+    last_seen TIMESTAMP NOT NULL,
+    pageview_count INTEGER NOT NULL DEFAULT 0,
+    event_count INTEGER NOT NULL DEFAULT 0,
+    entry_page VARCHAR NOT NULL,
+    entry_path VARCHAR,
+    exit_path VARCHAR,
+    is_bot BOOLEAN NOT NULL DEFAULT FALSE,
+    bot_score INTEGER NOT NULL DEFAULT 0,
+    bot_reason VARCHAR
+);
+
+CREATE TABLE events (
+    id UUID NOT NULL,
+    website_id VARCHAR NOT NULL,
+    tenant_id VARCHAR,
+    session_id VARCHAR NOT NULL,
+    visitor_id VARCHAR NOT NULL,
+    event_type VARCHAR NOT NULL,
+    url VARCHAR NOT NULL,
+    path VARCHAR NOT NULL,
+    hostname VARCHAR,
+    referrer_url VARCHAR,
+    referrer_domain VARCHAR,
+    event_name VARCHAR,
+    event_data VARCHAR,
+    country VARCHAR(2),
+    region VARCHAR,
+    city VARCHAR,
+    browser VARCHAR,
+    browser_version VARCHAR,
+    os VARCHAR,
+    os_version VARCHAR,
+    device_type VARCHAR,
+    screen VARCHAR,
+    language VARCHAR,
+    utm_source VARCHAR,
+    utm_medium VARCHAR,
+    utm_campaign VARCHAR,
+    utm_term VARCHAR,
+    utm_content VARCHAR,
+    link_id VARCHAR,
+    pixel_id VARCHAR,
+    user_agent VARCHAR,
+    is_bot BOOLEAN NOT NULL DEFAULT FALSE,
+    bot_score INTEGER NOT NULL DEFAULT 0,
+    bot_reason VARCHAR,
+    created_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE goals (
+    id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    name VARCHAR NOT NULL,
+    goal_type VARCHAR NOT NULL,
+    match_value VARCHAR NOT NULL,
+    match_operator VARCHAR NOT NULL DEFAULT 'equals',
+    value_mode VARCHAR NOT NULL DEFAULT 'none',
+    fixed_value DOUBLE,
+    value_property_key VARCHAR,
+    currency VARCHAR NOT NULL DEFAULT 'USD',
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE INDEX idx_goals_website_id ON goals(website_id);
+
+CREATE TABLE saved_reports (
+    id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    name VARCHAR NOT NULL,
+    description VARCHAR,
+    config_json VARCHAR NOT NULL,
+    last_run_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE attribution_cache (
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    goal_id VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    range_start TIMESTAMP NOT NULL,
+    range_end TIMESTAMP NOT NULL,
+    payload_json VARCHAR NOT NULL,
+    generated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE report_subscriptions (
+    id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    report_id VARCHAR NOT NULL REFERENCES saved_reports(id),
+    schedule VARCHAR NOT NULL,
+    timezone VARCHAR NOT NULL DEFAULT 'UTC',
+    channel VARCHAR NOT NULL,
+    target VARCHAR NOT NULL,
+    is_active BOOLEAN NOT NULL DEFAULT TRUE,
+    last_run_at TIMESTAMP,
+    next_run_at TIMESTAMP NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE alert_rules (
+    id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    name VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,
+    condition_type VARCHAR NOT NULL,
+    threshold_value DOUBLE NOT NULL,
+    lookback_days INTEGER NOT NULL DEFAULT 7,
+    channel VARCHAR NOT NULL,
+    target VARCHAR NOT NULL,
+    is_active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE notification_deliveries (
+    id VARCHAR PRIMARY KEY,
+    source_type VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL,
+    idempotency_key VARCHAR NOT NULL UNIQUE,
+    status VARCHAR NOT NULL,
+    error_message VARCHAR,
+    delivered_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE bot_policies (
+    website_id VARCHAR PRIMARY KEY REFERENCES websites(id),
+    mode VARCHAR NOT NULL DEFAULT 'balanced',
+    threshold_score INTEGER NOT NULL DEFAULT 70,
+    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE bot_allowlist (
+    id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    match_type VARCHAR NOT NULL,
+    match_value VARCHAR NOT NULL,
+    note VARCHAR,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    UNIQUE (website_id, match_type, match_value)
+);
+
+CREATE TABLE bot_blocklist (
+    id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    match_type VARCHAR NOT NULL,
+    match_value VARCHAR NOT NULL,
+    note VARCHAR,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    UNIQUE (website_id, match_type, match_value)
+);
+
+CREATE TABLE bot_policy_audit (
+    id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    actor VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    payload VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE bot_recompute_runs (
+    id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    start_date TIMESTAMP NOT NULL,
+    end_date TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL,
+    started_at TIMESTAMP,
+    completed_at TIMESTAMP,
+    error_message VARCHAR,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE campaign_links (
+    id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    name VARCHAR NOT NULL,
+    slug VARCHAR NOT NULL UNIQUE,
+    destination_url VARCHAR NOT NULL,
+    utm_source VARCHAR,
+    utm_medium VARCHAR,
+    utm_campaign VARCHAR,
+    utm_term VARCHAR,
+    utm_content VARCHAR,
+    is_active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE tracking_pixels (
+    id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    name VARCHAR NOT NULL,
+    pixel_key VARCHAR NOT NULL UNIQUE,
+    default_url VARCHAR,
+    is_active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE funnels (
+    id VARCHAR PRIMARY KEY,
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    name VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE funnel_steps (
+    id VARCHAR PRIMARY KEY,
+    funnel_id VARCHAR NOT NULL REFERENCES funnels(id),
+    step_order INTEGER NOT NULL,
+    step_type VARCHAR NOT NULL,
+    match_value VARCHAR NOT NULL,
+    match_operator VARCHAR NOT NULL DEFAULT 'equals',
+    label VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE local_api_keys (
+    id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    key_hash VARCHAR(64) NOT NULL UNIQUE,
+    key_prefix VARCHAR(25) NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    last_used_at TIMESTAMP,
+    revoked_at TIMESTAMP
+);
+
+CREATE TABLE login_attempts (
+    id VARCHAR PRIMARY KEY,
+    ip_address VARCHAR NOT NULL,
+    attempted_at TIMESTAMP NOT NULL,
+    succeeded BOOLEAN NOT NULL DEFAULT FALSE
+);
+
+CREATE TABLE ingest_cursor (
+    id INTEGER PRIMARY KEY,
+    segment BIGINT NOT NULL,
+    "offset" BIGINT NOT NULL
+);
+INSERT INTO ingest_cursor VALUES (1, 0, 0);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _INITIAL),)
+
+# Rows owned by a website, by depth: DuckDB checks foreign keys against the state at
+# the start of the transaction, so each depth is deleted (and committed) before the
+# rows it references. Depth 0 goes with the tombstone; see the module docstring.
+_WEBSITE_DELETE_DEPTHS: tuple[tuple[str, ...], ...] = (
+    (
+        "DELETE FROM notification_deliveries WHERE source_id IN ("
+        " SELECT id FROM report_subscriptions WHERE website_id = $id"
+        " UNION ALL SELECT id FROM alert_rules WHERE website_id = $id)",
+        "DELETE FROM report_subscriptions WHERE website_id = $id",
+        "DELETE FROM funnel_steps WHERE funnel_id IN (SELECT id FROM funnels WHERE website_id = $id)",
+        "DELETE FROM events WHERE website_id = $id",
+        "DELETE FROM sessions WHERE website_id = $id",
+    ),
+    (
+        "DELETE FROM alert_rules WHERE website_id = $id",
+        "DELETE FROM saved_reports WHERE website_id = $id",
+        "DELETE FROM attribution_cache WHERE website_id = $id",
+        "DELETE FROM goals WHERE website_id = $id",
+        "DELETE FROM funnels WHERE website_id = $id",
+        "DELETE FROM campaign_links WHERE website_id = $id",
+        "DELETE FROM tracking_pixels WHERE website_id = $id",
+        "DELETE FROM bot_policies WHERE website_id = $id",
+        "DELETE FROM bot_allowlist WHERE website_id = $id",
+        "DELETE FROM bot_blocklist WHERE website_id = $id",
+        "DELETE FROM bot_policy_audit WHERE website_id = $id",
+        "DELETE FROM bot_recompute_runs WHERE website_id = $id",
+    ),
+    ("DELETE FROM websites WHERE id = $id AND deleted_at IS NOT NULL",),
+)
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied now."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations ("
+        " id VARCHAR PRIMARY KEY,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    )
+    done = {row[0] for row in con.execute("SELECT id FROM _migrations").fetchall()}
+    applied = []
+    for migration in MIGRATIONS:
+        if migration.name in done:
+            continue
+        with transaction(con):
+            con.execute(migration.sql)
+            con.execute("INSERT INTO _migrations (id) VALUES (?)", [migration.name])
+        applied.append(migration.name)
+    return applied
+
+
+class transaction:
+    """``with transaction(con):`` runs the block in BEGIN … COMMIT, rolling back on error."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self._con.execute("BEGIN")
+        return self._con
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._con.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def delete_website(con: duckdb.DuckDBPyConnection, website_id: str) -> bool:
+    """Delete a website and every row that belongs to it; False if it does not exist.
+
+    The first transaction tombstones the website and removes its events, sessions and
+    grandchild rows, so the deletion is atomic for readers (every route checks that the
+    website exists); the remaining depths follow (see the module docstring for why).
+    """
+    with transaction(con):
+        found = con.execute(
+            "SELECT id FROM websites WHERE id = $id AND deleted_at IS NULL", {"id": website_id}
+        ).fetchall()
+        if found:
+            con.execute("UPDATE websites SET deleted_at = now() WHERE id = $id", {"id": website_id})
+            for statement in _WEBSITE_DELETE_DEPTHS[0]:
+                con.execute(statement, {"id": website_id})
+    if not found:
+        return False
+    _finish_delete(con, website_id)
+    return True
+
+
+def purge_tombstones(con: duckdb.DuckDBPyConnection) -> int:
+    """Finish website deletes that a crash interrupted between depths; return how many."""
+    ids = [r[0] for r in con.execute("SELECT id FROM websites WHERE deleted_at IS NOT NULL").fetchall()]
+    for website_id in ids:
+        with transaction(con):
+            for statement in _WEBSITE_DELETE_DEPTHS[0]:
+                con.execute(statement, {"id": website_id})
+        _finish_delete(con, website_id)
+    return len(ids)
+
+
+def _finish_delete(con: duckdb.DuckDBPyConnection, website_id: str) -> None:
+    for depth in _WEBSITE_DELETE_DEPTHS[1:]:
+        with transaction(con):
+            for statement in depth:
+                con.execute(statement, {"id": website_id})

@@ -12,6 +12,8 @@ Choices made for the analytics queries at 10M events (measured in ``bench/``):
   indexes would cost memory and insert time and are not used for range scans.
 * Timestamps are naive UTC ``TIMESTAMP`` (``date_trunc`` on ``TIMESTAMPTZ`` is ~2x
   slower); reports convert to the website's time zone in SQL.
+* ``channel`` (Direct, Organic Search, …) is classified at ingest from the referrer
+  and UTM tags, so the channel breakdown is a plain GROUP BY.
 * Event ids are DuckDB ``UUID`` (16 bytes) rather than 36-char strings.
 * ``path`` and ``hostname`` are derived at ingest (Decision 3), so reports never parse
   URLs at query time. ``source_ip`` does not exist (Decision 7).
@@ -95,6 +97,7 @@ CREATE TABLE events (
     hostname VARCHAR,
     referrer_url VARCHAR,
     referrer_domain VARCHAR,
+    channel VARCHAR,
     event_name VARCHAR,
     event_data VARCHAR,
     country VARCHAR(2),

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds the tracker: installs the pinned esbuild (npm ci) and writes dist/s.js.
+# Idempotent; safe to re-run. Called by `make install`.
+set -euo pipefail
+cd "$(dirname "$0")"
+npm ci --no-audit --no-fund --loglevel=error
+node build.mjs "$@"

@@ -1,0 +1,291 @@
+"""Enricher: turns a validated collect request into stored-event rows.
+
+It owns the caches of the ingest path — website lookups (TTL), the user-agent parser,
+the GeoIP reader, the bot scorer's sliding windows, the per-website peak windows — and
+the current visitor-id salts. For each ``Collect`` it checks the websites, applies the
+per-website peak admission (excess events are soft-dropped with reason ``peak_rate``),
+derives every column (Decision 3 path/hostname, Decision 6 visitor id, §2 bot score,
+referrer, channel, UTM, geo, device), and forwards the rows to the Buffer in the same
+message's reply chain. The raw IP is used here and never leaves this actor (Decision 7).
+
+It never writes anything. Back-pressure: if the Buffer's mailbox is full the request is
+refused at once with ``IngestOverloaded`` rather than waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import trio
+
+from actors.buffer import Append, IngestOverloaded
+from actors.runtime import Actor, MailboxFull, Mailbox, Reply
+from sparklytics.enrich import (
+    BotPolicy,
+    BotScorer,
+    GeoLookup,
+    channel_for,
+    parse_user_agent,
+    referrer_domain,
+    split_url,
+    utm_from,
+    visitor_id,
+)
+from sparklytics.storage.db import Database
+from sparklytics.storage.metadata import Salts, WebsiteIngestInfo, website_ingest_info
+
+PEAK_WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """What the HTTP layer knows about the sender (the IP is already proxy-resolved)."""
+
+    ip: str
+    user_agent: str
+    has_accept: bool
+    has_accept_language: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Collect:
+    """Validated collect payloads (dicts of the §1.4 fields) from one request."""
+
+    events: list[dict[str, Any]]
+    client: ClientInfo
+    received_at: datetime
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class SetSalts:
+    salts: Salts
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidateWebsite:
+    """Forget the cached lookup of a website (created, updated or deleted)."""
+
+    website_id: str
+
+
+class UnknownWebsite(Exception):
+    """Given to a ``Collect`` naming a website that does not exist (404)."""
+
+    def __init__(self, website_id: str) -> None:
+        super().__init__(f"Unknown website_id: {website_id}")
+        self.website_id = website_id
+
+
+@dataclass(frozen=True, slots=True)
+class EnricherStatistics:
+    events: int
+    website_cache_size: int
+    peak_dropped: int
+
+
+class Enricher(Actor):
+    def __init__(
+        self,
+        db: Database,
+        buffer: Mailbox[Any],
+        salts: Salts,
+        *,
+        geo: GeoLookup,
+        website_queue_default: int,
+        website_peak_eps_default: int,
+        cache_max_entries: int,
+        cache_ttl_seconds: int,
+    ) -> None:
+        super().__init__("enricher", capacity=1024)
+        self._db = db
+        self._buffer = buffer
+        self._salts = salts
+        self._geo = geo
+        self._queue_default = website_queue_default
+        self._peak_default = website_peak_eps_default
+        self._websites = _TtlCache(cache_max_entries, cache_ttl_seconds)
+        self._bots = BotScorer()
+        self._peaks: dict[str, deque[list[int]]] = {}
+        self._events = 0
+        self._peak_dropped = 0
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        async for msg in self.inbox:
+            match msg:
+                case Collect():
+                    await self._collect(msg)
+                case SetSalts(salts):
+                    self._salts = salts
+                case InvalidateWebsite(website_id):
+                    self._websites.pop(website_id)
+
+    def enricher_statistics(self) -> EnricherStatistics:
+        return EnricherStatistics(self._events, len(self._websites), self._peak_dropped)
+
+    async def _collect(self, msg: Collect) -> None:
+        websites: dict[str, WebsiteIngestInfo] = {}
+        for website_id in dict.fromkeys(e["website_id"] for e in msg.events):
+            info = await self._website(website_id)
+            if info is None:
+                msg.reply.fail(UnknownWebsite(website_id))
+                return
+            websites[website_id] = info
+        admitted = self._admit_peak(msg.events, websites)
+        dropped = len(msg.events) - len(admitted)
+        rows = self._enrich(admitted, msg.client, msg.received_at, websites)
+        self._events += len(rows)
+        caps = {w: info.queue_max_events or self._queue_default for w, info in websites.items()}
+        append = Append(rows, caps, dropped, ("peak_rate",) if dropped else (), reply=msg.reply)
+        try:
+            self._buffer.send_nowait(append)
+        except MailboxFull:
+            msg.reply.fail(IngestOverloaded("ingest buffer is busy"))
+
+    async def _website(self, website_id: str) -> WebsiteIngestInfo | None:
+        found, info = self._websites.get(website_id)
+        if not found:
+            info = await self._db.read(lambda cur: website_ingest_info(cur, website_id))
+            self._websites.put(website_id, info)
+        return info
+
+    def _admit_peak(self, events: list[dict[str, Any]], websites: dict[str, WebsiteIngestInfo]) -> list[dict[str, Any]]:
+        """Per-website sliding 60-s window of event counts; keep what fits (§2 step 5)."""
+        now = int(time.monotonic())
+        admitted = []
+        for website_id, info in websites.items():
+            window = self._peaks.setdefault(website_id, deque())
+            while window and window[0][0] <= now - PEAK_WINDOW_SECONDS:
+                window.popleft()
+            capacity = (info.peak_events_per_sec or self._peak_default) * PEAK_WINDOW_SECONDS
+            room = max(0, capacity - sum(count for _, count in window))
+            mine = [e for e in events if e["website_id"] == website_id][:room]
+            if mine:
+                if window and window[-1][0] == now:
+                    window[-1][1] += len(mine)
+                else:
+                    window.append([now, len(mine)])
+            admitted.extend(mine)
+        self._peak_dropped += len(events) - len(admitted)
+        return admitted
+
+    def _enrich(
+        self, events: list[dict[str, Any]], client: ClientInfo, received_at: datetime, websites: dict[str, WebsiteIngestInfo]
+    ) -> list[dict[str, Any]]:
+        ua = parse_user_agent(client.user_agent)
+        geo = self._geo.lookup(client.ip)
+        previous_salt = self._salts.previous_at(received_at)
+        now = time.monotonic()
+        rows = []
+        for index, payload in enumerate(events):
+            website_id = payload["website_id"]
+            url = payload["url"]
+            parts = split_url(url)
+            utm = utm_from(url, payload)
+            referrer = payload.get("referrer") or None
+            ref_domain = referrer_domain(referrer, parts.hostname)
+            client_visitor = payload.get("visitor_id")
+            if client_visitor and 0 < len(client_visitor) <= 64:
+                visitor, previous_visitor = client_visitor, None
+            else:
+                visitor = visitor_id(self._salts.current, website_id, client.ip, client.user_agent)
+                previous_visitor = (
+                    visitor_id(previous_salt, website_id, client.ip, client.user_agent) if previous_salt else None
+                )
+            info = websites[website_id]
+            verdict = self._bots.score(
+                website_id=website_id,
+                visitor_id=visitor,
+                user_agent=client.user_agent,
+                ip=client.ip,
+                has_accept=client.has_accept,
+                has_accept_language=client.has_accept_language,
+                path=parts.path,
+                now=now,
+                policy=BotPolicy(info.bot_mode, info.bot_threshold),
+            )
+            event_data = payload.get("event_data")
+            rows.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "website_id": website_id,
+                    "tenant_id": None,
+                    "visitor_id": visitor,
+                    "previous_visitor_id": previous_visitor,
+                    "event_type": payload["type"],
+                    "url": url,
+                    "path": parts.path,
+                    "hostname": parts.hostname,
+                    "referrer_url": referrer,
+                    "referrer_domain": ref_domain,
+                    "channel": channel_for(ref_domain, utm.source, utm.medium, utm.campaign),
+                    "event_name": payload.get("event_name"),
+                    "event_data": None if event_data is None else json.dumps(event_data, separators=(",", ":")),
+                    "country": geo.country,
+                    "region": geo.region,
+                    "city": geo.city,
+                    "browser": ua.browser,
+                    "browser_version": ua.browser_version,
+                    "os": ua.os,
+                    "os_version": ua.os_version,
+                    "device_type": ua.device_type,
+                    "screen": _screen(payload),
+                    "language": payload.get("language") or None,
+                    "utm_source": utm.source,
+                    "utm_medium": utm.medium,
+                    "utm_campaign": utm.campaign,
+                    "utm_term": utm.term,
+                    "utm_content": utm.content,
+                    "link_id": None,
+                    "pixel_id": None,
+                    "user_agent": client.user_agent or None,
+                    "is_bot": verdict.is_bot,
+                    "bot_score": verdict.score,
+                    "bot_reason": verdict.reason,
+                    "created_at": (received_at + timedelta(microseconds=index)).isoformat(),
+                }
+            )
+        return rows
+
+
+def _screen(payload: dict[str, Any]) -> str | None:
+    if payload.get("screen"):
+        return payload["screen"]
+    width, height = payload.get("screen_width"), payload.get("screen_height")
+    if width is not None and height is not None:
+        return f"{width}x{height}"
+    return None
+
+
+class _TtlCache:
+    """A bounded map whose entries expire; a stored None is a cached "not found"."""
+
+    def __init__(self, max_entries: int, ttl_seconds: float) -> None:
+        self._max = max_entries
+        self._ttl = ttl_seconds
+        self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, key: str, value: Any) -> None:
+        self._entries[key] = (time.monotonic() + self._ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def pop(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)

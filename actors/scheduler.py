@@ -1,0 +1,141 @@
+"""Scheduler: time-driven upkeep, one job at a time.
+
+It owns the clock-driven jobs and nothing else: salt rotation at 00:00 UTC (and the
+deletion of yesterday's salt 30 minutes later, Decision 6), the daily retention purge
+of events and sessions older than ``SPARKLYTICS_RETENTION_DAYS`` (Decision 5, in
+bounded batches through the Writer), and WAL compaction (asks the Buffer to start a new
+segment once everything is committed). It never writes DuckDB itself: every change goes
+to the Writer as a ``RunWrite``.
+
+``RunJob`` runs a job now (operators and tests); the clock is injectable so tests need
+not wait for midnight.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import trio
+
+from actors.buffer import Compact
+from actors.enricher import SetSalts
+from actors.runtime import Actor, Mailbox, Reply, ask
+from actors.writer import RunWrite
+from sparklytics.storage.metadata import SALT_GRACE, Salts, rotate_salts
+from sparklytics.storage.retention import purge_batch
+
+log = logging.getLogger("sparklytics.scheduler")
+
+COMPACT_EVERY = timedelta(minutes=1)
+PURGE_BATCH_ROWS = 50_000
+WRITE_TIMEOUT = 600.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True, slots=True)
+class RunJob:
+    """Run the job called ``name`` (``rotate_salts``, ``purge``, ``compact``) now."""
+
+    name: str
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStatistics:
+    last_runs: dict[str, str]
+    purged_rows: int
+
+
+class Scheduler(Actor):
+    def __init__(
+        self,
+        *,
+        writer: Mailbox[Any],
+        buffer: Mailbox[Any],
+        enricher: Mailbox[Any],
+        retention_days: int,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        super().__init__("scheduler", capacity=16)
+        self._writer = writer
+        self._buffer = buffer
+        self._enricher = enricher
+        self._retention = timedelta(days=retention_days)
+        self._clock = clock
+        self._last_runs: dict[str, datetime] = {}
+        self._purged_rows = 0
+        self._jobs: dict[str, Callable[[], Any]] = {
+            "rotate_salts": self._rotate_salts,
+            "purge": self._purge,
+            "compact": self._compact,
+        }
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._timer)
+            async for msg in self.inbox:
+                match msg:
+                    case RunJob(name, reply):
+                        reply.send(await self._jobs[name]())
+            nursery.cancel_scope.cancel()
+
+    def scheduler_statistics(self) -> SchedulerStatistics:
+        return SchedulerStatistics({k: v.isoformat() for k, v in self._last_runs.items()}, self._purged_rows)
+
+    async def _timer(self) -> None:
+        """Sleep until the next job is due, run it, repeat."""
+        while True:
+            now = self._clock()
+            due = self._next_due(now)
+            name, at = min(due.items(), key=lambda item: item[1])
+            await trio.sleep(max(0.0, (at - now).total_seconds()))
+            await self._jobs[name]()
+
+    def _next_due(self, now: datetime) -> dict[str, datetime]:
+        """When each job runs next. Salts rotate at midnight and are checked again at
+        00:30, when yesterday's salt must be deleted (``rotate_salts`` is idempotent)."""
+        day = datetime(now.year, now.month, now.day)
+        rotate_points = (day + SALT_GRACE, day + timedelta(days=1), day + timedelta(days=1) + SALT_GRACE)
+        last = self._last_runs
+        return {
+            "rotate_salts": min(t for t in rotate_points if t > now),
+            "purge": last["purge"] + timedelta(days=1) if "purge" in last else now + timedelta(minutes=5),
+            "compact": last.get("compact", now) + COMPACT_EVERY,
+        }
+
+    async def _rotate_salts(self) -> Salts:
+        now = self._clock()
+        salts: Salts = await ask(self._writer, RunWrite(lambda con: rotate_salts(con, now)), timeout=WRITE_TIMEOUT)
+        await self._enricher.send(SetSalts(salts))
+        self._last_runs["rotate_salts"] = now
+        return salts
+
+    async def _purge(self) -> int:
+        now = self._clock()
+        cutoff = now - self._retention
+        total = 0
+        while True:
+            deleted = await ask(
+                self._writer, RunWrite(lambda con: purge_batch(con, cutoff, PURGE_BATCH_ROWS)), timeout=WRITE_TIMEOUT
+            )
+            total += deleted
+            if deleted == 0:
+                break
+            await trio.sleep(0)
+        if total:
+            log.info("retention purge removed %d rows older than %s", total, cutoff.isoformat())
+        self._purged_rows += total
+        self._last_runs["purge"] = now
+        return total
+
+    async def _compact(self) -> None:
+        await self._buffer.send(Compact())
+        self._last_runs["compact"] = self._clock()

@@ -1,0 +1,130 @@
+"""Writer: the one actor that writes DuckDB.
+
+It owns the writer connection and the session cache. Every write — event batches from
+the Buffer and metadata changes from the API (websites, settings, …) — arrives as a
+message and runs, one at a time, in a worker thread, so the Trio loop never blocks and
+no two writes interleave (Datasette's ``_execute_writes`` loop, as an actor).
+
+It never reads the WAL and never answers HTTP. Back-pressure: its mailbox is small;
+the Buffer waits for room, and the Buffer's own bounds turn that into 503s upstream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+
+from actors.runtime import Actor, Reply
+from sparklytics.storage import ingest, schema
+from sparklytics.storage.db import Database
+from sparklytics.storage.wal import WalPosition, WalRecord
+
+
+@dataclass(frozen=True, slots=True)
+class WriteEvents:
+    """Commit these WAL records (skipping any already committed)."""
+
+    records: list[WalRecord]
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    cursor: WalPosition
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class GetCursor:
+    """Ask for the position of the first WAL record not yet committed."""
+
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class RunWrite:
+    """Run ``fn(connection)`` as the writer and reply with its result (metadata writes)."""
+
+    fn: Callable[[Any], Any]
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetWebsite:
+    """Drop cached sessions of a deleted website."""
+
+    website_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriterStatistics:
+    committed_rows: int
+    commits: int
+    cursor: WalPosition | None
+    session_cache_size: int
+    session_cache_hits: int
+    session_cache_misses: int
+
+
+class Writer(Actor):
+    def __init__(self, db: Database, *, session_cache_max_entries: int) -> None:
+        super().__init__("writer", capacity=16)
+        self._db = db
+        self._cache = ingest.SessionCache(session_cache_max_entries)
+        self._limiter = trio.CapacityLimiter(1)
+        self._cursor: WalPosition | None = None
+        self._committed_rows = 0
+        self._commits = 0
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        self._cursor = await self._in_thread(self._prepare)
+        task_status.started()
+        async for msg in self.inbox:
+            match msg:
+                case WriteEvents(records, reply):
+                    reply.send(await self._write_events(records))
+                case GetCursor(reply):
+                    reply.send(self._cursor)
+                case RunWrite(fn, reply):
+                    await self._run_write(fn, reply)
+                case ForgetWebsite(website_id):
+                    self._cache.forget_website(website_id)
+
+    def writer_statistics(self) -> WriterStatistics:
+        return WriterStatistics(
+            committed_rows=self._committed_rows,
+            commits=self._commits,
+            cursor=self._cursor,
+            session_cache_size=len(self._cache),
+            session_cache_hits=self._cache.hits,
+            session_cache_misses=self._cache.misses,
+        )
+
+    def _prepare(self) -> WalPosition:
+        con = self._db.writer
+        schema.apply_migrations(con)
+        schema.purge_tombstones(con)
+        return ingest.read_cursor(con)
+
+    async def _write_events(self, records: list[WalRecord]) -> Committed:
+        assert self._cursor is not None
+        cursor, rows = await self._in_thread(ingest.commit_batch, self._db.writer, self._cache, records, self._cursor)
+        self._cursor = cursor
+        if rows:
+            self._committed_rows += rows
+            self._commits += 1
+        return Committed(cursor, rows)
+
+    async def _run_write(self, fn: Callable[[Any], Any], reply: Reply) -> None:
+        try:
+            result = await self._in_thread(fn, self._db.writer)
+        except Exception as exc:  # the caller's error, not the writer's: hand it back
+            reply.fail(exc)
+        else:
+            reply.send(result)
+
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await trio.to_thread.run_sync(fn, *args, limiter=self._limiter)

@@ -1,0 +1,5 @@
+import sys
+
+from sparklytics.cli import main
+
+sys.exit(main())

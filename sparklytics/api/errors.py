@@ -1,0 +1,116 @@
+"""One error type for handlers, one place that turns every failure into the envelope.
+
+Every error body is ``{"error": {"code", "message", "field"}}`` (API.md §0.2), including
+the framework's own 404/405/413/415 and malformed JSON (Decision 9). Domain errors
+raised below the HTTP layer (rate limits, overload, query timeouts, unknown websites)
+are mapped here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Quart, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from actors.buffer import IngestOverloaded
+from actors.enricher import UnknownWebsite
+from actors.ratelimiter import RateLimited
+from actors.runtime import ActorError
+from sparklytics.storage.db import QueryTimeout
+
+log = logging.getLogger("sparklytics.api")
+
+
+class ApiError(Exception):
+    """Raise from a handler to answer ``status`` with the JSON error envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = headers or {}
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, "not_found", message)
+
+
+def bad_request(message: str, *, field: str | None = None) -> ApiError:
+    return ApiError(400, "validation_error", message, field=field)
+
+
+def unprocessable(message: str, *, field: str | None = None) -> ApiError:
+    return ApiError(422, "validation_error", message, field=field)
+
+
+def error_response(error: ApiError) -> Response:
+    response = jsonify({"error": {"code": error.code, "message": error.message, "field": error.field}})
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "Bad request"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    413: ("payload_too_large", "Payload exceeds size limit"),
+    415: ("unsupported_media_type", "Content-Type must be application/json"),
+}
+
+
+def register_error_handlers(app: Quart) -> None:
+    @app.errorhandler(ApiError)
+    async def _api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    async def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        code, message = _HTTP_CODES.get(status, ("http_error", error.name))
+        return error_response(ApiError(status, code, message))
+
+    @app.errorhandler(UnknownWebsite)
+    async def _unknown_website(error: UnknownWebsite) -> Response:
+        return error_response(not_found(str(error)))
+
+    @app.errorhandler(RateLimited)
+    async def _rate_limited(error: RateLimited) -> Response:
+        return error_response(
+            ApiError(429, "rate_limited", "Rate limit exceeded", headers={"Retry-After": str(error.retry_after)})
+        )
+
+    @app.errorhandler(IngestOverloaded)
+    async def _overloaded(error: IngestOverloaded) -> Response:
+        return error_response(
+            ApiError(503, "ingest_overloaded", "Ingest is overloaded, retry later", headers={"Retry-After": str(error.retry_after)})
+        )
+
+    @app.errorhandler(QueryTimeout)
+    async def _query_timeout(error: QueryTimeout) -> Response:
+        return error_response(
+            ApiError(503, "query_timeout", "Query timed out, retry later", headers={"Retry-After": "2"})
+        )
+
+    @app.errorhandler(ActorError)
+    async def _unavailable(error: ActorError) -> Response:
+        log.warning("service unavailable: %s", error)
+        return error_response(
+            ApiError(503, "service_unavailable", "Service temporarily unavailable, retry later", headers={"Retry-After": "1"})
+        )
+
+    @app.errorhandler(Exception)
+    async def _internal(error: Exception) -> Response:
+        log.exception("unhandled error", exc_info=error)
+        return error_response(ApiError(500, "internal_error", "Internal server error"))

@@ -1,0 +1,25 @@
+"""``GET /health``: 200 ok when DuckDB answers and no actor is restarting, else 503."""
+
+from __future__ import annotations
+
+import duckdb
+from quart import Blueprint, Response, current_app, jsonify
+
+from sparklytics import __version__
+
+health_bp = Blueprint("health", __name__)
+
+HEALTH_TIMEOUT = 5.0
+
+
+@health_bp.route("/health", methods=["GET"])
+async def health() -> Response:
+    services = current_app.config["SERVICES"]
+    try:
+        await services.db.read(lambda cur: cur.execute("SELECT 1").fetchone(), timeout=HEALTH_TIMEOUT)
+        healthy = not services.supervisor.degraded
+    except (duckdb.Error, Exception):
+        healthy = False
+    response = jsonify({"status": "ok" if healthy else "degraded", "version": __version__})
+    response.status_code = 200 if healthy else 503
+    return response

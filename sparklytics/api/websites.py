@@ -1,0 +1,173 @@
+"""Websites CRUD (API.md §1.16; Decisions 4, 11, 12).
+
+Writes go to the Writer; the Enricher is told to forget its cached lookup so a new or
+deleted website is seen by collect at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field
+from quart import Blueprint, Response, current_app, jsonify, request
+
+from actors.enricher import InvalidateWebsite
+from actors.writer import ForgetWebsite
+from sparklytics.api.errors import bad_request, not_found
+from sparklytics.api.requests import parse_json_body
+from sparklytics.api.validation import parse_model
+from sparklytics.domains import InvalidDomain, normalize_domain
+from sparklytics.enrich import random_id
+from sparklytics.storage import schema
+from sparklytics.storage import websites as store
+
+MAX_BODY_BYTES = 16_384
+
+websites_bp = Blueprint("websites", __name__)
+
+
+class CreateWebsite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=200)
+    domain: str = Field(max_length=300)
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+class UpdateWebsite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=200)
+    domain: str | None = Field(default=None, max_length=300)
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+@websites_bp.route("/api/websites", methods=["POST"])
+async def create_website() -> tuple[Response, int]:
+    body = parse_model(CreateWebsite, await parse_json_body(MAX_BODY_BYTES))
+    name = _name(body.name)
+    domain = _domain(body.domain)
+    timezone = _timezone(body.timezone) if body.timezone is not None else "UTC"
+    services = current_app.config["SERVICES"]
+    website_id = random_id("site_", 10)
+    website = await services.write(
+        lambda con: store.insert_website(con, website_id=website_id, name=name, domain=domain, timezone=timezone)
+    )
+    await services.enricher.inbox.send(InvalidateWebsite(website_id))
+    return jsonify({"data": _created_view(website)}), 201
+
+
+@websites_bp.route("/api/websites", methods=["GET"])
+async def list_websites() -> Response:
+    limit = _clamped_int(request.args.get("limit"), default=20, low=1, high=100)
+    cursor = request.args.get("cursor") or None
+    services = current_app.config["SERVICES"]
+    rows, total = await services.db.read(lambda cur: store.list_websites(cur, after=cursor, limit=limit + 1))
+    has_more = len(rows) > limit
+    page = rows[:limit]
+    return jsonify(
+        {
+            "data": [_list_view(row) for row in page],
+            "pagination": {
+                "total": total,
+                "limit": limit,
+                "cursor": page[-1]["id"] if has_more and page else None,
+                "has_more": has_more,
+            },
+        }
+    )
+
+
+@websites_bp.route("/api/websites/<website_id>", methods=["GET"])
+async def get_website(website_id: str) -> Response:
+    website = await current_app.config["SERVICES"].db.read(lambda cur: store.get_website(cur, website_id))
+    if website is None:
+        raise not_found("Website not found")
+    return jsonify({"data": _detail_view(website)})
+
+
+@websites_bp.route("/api/websites/<website_id>", methods=["PUT"])
+async def update_website(website_id: str) -> Response:
+    body = parse_model(UpdateWebsite, await parse_json_body(MAX_BODY_BYTES))
+    changes: dict[str, Any] = {}
+    if body.name is not None:
+        changes["name"] = _name(body.name)
+    if body.domain is not None:
+        changes["domain"] = _domain(body.domain)
+    if body.timezone is not None:
+        changes["timezone"] = _timezone(body.timezone)
+    services = current_app.config["SERVICES"]
+    website = await services.write(lambda con: store.update_website(con, website_id, changes))
+    if website is None:
+        raise not_found("Website not found")
+    await services.enricher.inbox.send(InvalidateWebsite(website_id))
+    return jsonify({"data": {key: website[key] for key in ("id", "name", "domain", "timezone", "updated_at")}})
+
+
+@websites_bp.route("/api/websites/<website_id>", methods=["DELETE"])
+async def delete_website(website_id: str) -> Response:
+    services = current_app.config["SERVICES"]
+    deleted = await services.write(lambda con: schema.delete_website(con, website_id), timeout=600)
+    if not deleted:
+        raise not_found("Website not found")
+    await services.enricher.inbox.send(InvalidateWebsite(website_id))
+    await services.writer.inbox.send(ForgetWebsite(website_id))
+    return Response("", status=204)
+
+
+def tracking_snippet(website_id: str) -> str:
+    base = current_app.config["SERVICES"].config.tracking_public_base
+    return f'<script defer src="{base}/s.js" data-website-id="{website_id}"></script>'
+
+
+def _created_view(website: dict[str, Any]) -> dict[str, Any]:
+    view = {key: website[key] for key in ("id", "tenant_id", "name", "domain", "timezone")}
+    view["tracking_snippet"] = tracking_snippet(website["id"])
+    view["created_at"] = website["created_at"]
+    return view
+
+
+def _detail_view(website: dict[str, Any]) -> dict[str, Any]:
+    view = {key: website[key] for key in ("id", "tenant_id", "name", "domain", "timezone", "share_id")}
+    view["tracking_snippet"] = tracking_snippet(website["id"])
+    view["created_at"] = website["created_at"]
+    view["updated_at"] = website["updated_at"]
+    return view
+
+
+def _list_view(website: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "tenant_id", "name", "domain", "timezone", "ingest_peak_eps", "ingest_queue_max_events",
+            "share_id", "created_at", "updated_at")
+    return {key: website[key] for key in keys}
+
+
+def _name(raw: str) -> str:
+    name = raw.strip()
+    if not name:
+        raise bad_request("name is required", field="name")
+    return name
+
+
+def _domain(raw: str) -> str:
+    try:
+        return normalize_domain(raw)
+    except InvalidDomain as exc:
+        raise bad_request(str(exc), field="domain") from None
+
+
+def _timezone(raw: str) -> str:
+    name = raw.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise bad_request(f"invalid timezone: {raw}", field="timezone") from None
+    return name
+
+
+def _clamped_int(raw: str | None, *, default: int, low: int, high: int) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_request("limit must be an integer", field="limit") from None
+    return max(low, min(high, value))

@@ -1,0 +1,91 @@
+"""The ``sparklytics`` command: ``serve`` (default), ``health``, ``version``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import urllib.error
+import urllib.request
+
+import trio
+
+from sparklytics import __version__
+from sparklytics.config import Config, ConfigError, load_config
+
+log = logging.getLogger("sparklytics")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sparklytics", description="Self-hosted, privacy-first web analytics.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the server (default)")
+    sub.add_parser("health", help="exit 0 if the local server answers /health with 200")
+    sub.add_parser("version", help="print the version")
+    args = parser.parse_args(argv)
+    command = args.command or "serve"
+    if command == "version":
+        print(__version__)
+        return 0
+    try:
+        config = load_config(os.environ)
+    except ConfigError as exc:
+        print(f"sparklytics: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    if command == "health":
+        return _health(config)
+    _configure_logging(config)
+    for warning in config.warnings:
+        log.warning(warning)
+    trio.run(serve, config)
+    return 0
+
+
+async def serve(config: Config) -> None:
+    """Run the actors and Hypercorn in one nursery until SIGINT/SIGTERM."""
+    from hypercorn.config import Config as HypercornConfig
+    from hypercorn.trio import serve as hypercorn_serve
+
+    from sparklytics.app import create_app
+    from sparklytics.services import open_services
+
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_wait_for_signal, stop)
+        async with open_services(config) as services:
+            app = create_app(services)
+            hconfig = HypercornConfig()
+            hconfig.bind = [f"{config.host}:{config.port}"]
+            hconfig.accesslog = None
+            hconfig.graceful_timeout = 5
+            log.info("sparklytics %s listening on http://%s:%d (data in %s)", __version__, config.host, config.port, config.data_dir)
+            await hypercorn_serve(app, hconfig, shutdown_trigger=stop.wait)
+            log.info("shutting down: flushing buffered events")
+        nursery.cancel_scope.cancel()
+    log.info("stopped cleanly")
+
+
+async def _wait_for_signal(stop: trio.Event) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            stop.set()
+            return
+
+
+def _health(config: Config) -> int:
+    url = f"http://127.0.0.1:{config.port}/health"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return 0 if response.status == 200 else 1
+    except (urllib.error.URLError, OSError):
+        return 1
+
+
+def _configure_logging(config: Config) -> None:
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )

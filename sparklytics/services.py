@@ -1,0 +1,122 @@
+"""The running parts of one server process, started and stopped in one nursery.
+
+:func:`open_services` opens the DuckDB file, brings the salts up to date and starts the
+actors under one :class:`~actors.runtime.Supervisor` — Writer first (it applies the
+migrations), then Buffer (it replays the WAL), Enricher, RateLimiter and Scheduler —
+each ready before the next starts. On exit it closes the mailboxes in pipeline order,
+so the Buffer hands every pending event to the Writer before the Writer stops: a clean
+shutdown leaves nothing to replay.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import trio
+
+from actors.buffer import Buffer, BufferLimits
+from actors.enricher import Enricher
+from actors.ratelimiter import RateLimiter
+from actors.runtime import Actor, Supervisor, ask
+from actors.scheduler import Scheduler, utc_now
+from actors.writer import RunWrite, Writer
+from sparklytics import __version__
+from sparklytics.config import Config
+from sparklytics.enrich import GeoLookup, TrustedProxies
+from sparklytics.storage.db import Database
+from sparklytics.storage.metadata import rotate_salts, seed_settings
+
+log = logging.getLogger("sparklytics")
+
+
+@dataclass
+class Services:
+    config: Config
+    db: Database
+    supervisor: Supervisor
+    writer: Writer
+    buffer: Buffer
+    enricher: Enricher
+    ratelimiter: RateLimiter
+    scheduler: Scheduler
+    trusted_proxies: TrustedProxies
+
+    async def write(self, fn, *, timeout: float = 60.0):
+        """Run ``fn(connection)`` on the Writer (the one place that writes DuckDB)."""
+        return await ask(self.writer.inbox, RunWrite(fn), timeout=timeout)
+
+
+@asynccontextmanager
+async def open_services(config: Config) -> AsyncIterator[Services]:
+    db = Database(config.db_path, memory_limit=config.duckdb_memory, threads=config.duckdb_threads)
+    geo = GeoLookup(config.geoip_path)
+    try:
+        async with trio.open_nursery() as nursery:
+            supervisor = Supervisor()
+            writer = Writer(db, session_cache_max_entries=config.session_cache_max_entries)
+            await supervisor.start(nursery, writer)
+            await ask(
+                writer.inbox,
+                RunWrite(lambda con: seed_settings(con, install_id=secrets.token_hex(8), version="1")),
+                timeout=60,
+            )
+            now = utc_now()
+            salts = await ask(writer.inbox, RunWrite(lambda con: rotate_salts(con, now)), timeout=60)
+            buffer = Buffer(
+                config.wal_dir,
+                writer.inbox,
+                BufferLimits(
+                    queue_max_events=config.ingest_queue_max_events,
+                    drain_max_events=config.ingest_drain_max_events,
+                    drain_max_batches=config.ingest_drain_max_batches,
+                    retry_base_ms=config.ingest_retry_base_ms,
+                    retry_max_ms=config.ingest_retry_max_ms,
+                    retry_max_attempts=config.ingest_retry_max_attempts,
+                ),
+            )
+            await supervisor.start(nursery, buffer)
+            enricher = Enricher(
+                db,
+                buffer.inbox,
+                salts,
+                geo=geo,
+                website_queue_default=config.ingest_website_queue_max_events_default,
+                website_peak_eps_default=config.ingest_website_peak_eps_default,
+                cache_max_entries=config.collect_cache_max_entries,
+                cache_ttl_seconds=config.collect_cache_ttl_seconds,
+            )
+            await supervisor.start(nursery, enricher)
+            ratelimiter = RateLimiter(
+                max_keys=config.rate_limit_max_keys,
+                disabled_limits=frozenset({"collect"}) if config.rate_limit_disable else frozenset(),
+            )
+            await supervisor.start(nursery, ratelimiter)
+            scheduler = Scheduler(
+                writer=writer.inbox,
+                buffer=buffer.inbox,
+                enricher=enricher.inbox,
+                retention_days=config.retention_days,
+            )
+            await supervisor.start(nursery, scheduler)
+            services = Services(
+                config, db, supervisor, writer, buffer, enricher, ratelimiter, scheduler,
+                TrustedProxies(config.trusted_proxies),
+            )
+            try:
+                yield services
+            finally:
+                with trio.CancelScope(shield=True):
+                    await _stop_in_order([scheduler, ratelimiter, enricher, buffer, writer])
+    finally:
+        geo.close()
+        db.close()
+
+
+async def _stop_in_order(actors: list[Actor]) -> None:
+    for actor in actors:
+        actor.inbox.close()
+        await actor.finished.wait()

@@ -1,0 +1,164 @@
+"""The ingest write-ahead log: what makes a 202 from collect a promise.
+
+Invariant: **the cursor moves only after a commit.** The Buffer appends every accepted
+request as one record and fsyncs before the 202 is sent; the Writer inserts records
+into DuckDB and, in the same transaction, stores the position of the first record not
+yet committed (the cursor, table ``ingest_cursor``). Because events and cursor commit
+together, a crash at any instant leaves every acknowledged event either in DuckDB or
+after the cursor in the log, never both: replay from the cursor neither loses nor
+doubles anything.
+
+Layout of ``{data_dir}/ingest-wal/``: ``segment-000000000001.log``, ``-…2.log``, …
+Each record is ``<u32 length><u32 crc32>`` (little-endian) followed by ``length`` bytes
+of JSON: a list of enriched events. A position is ``(segment, byte offset)``. Replay
+stops at a torn tail (a record cut short by a crash), truncating it, and skips a
+record whose checksum does not match. Compaction starts a new segment once everything
+written so far is committed and deletes the segments before the cursor.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("sparklytics.wal")
+
+_HEADER = struct.Struct("<II")
+_SEGMENT_NAME = re.compile(r"^segment-(\d{12})\.log$")
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class WalPosition:
+    segment: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class WalRecord:
+    """One durable collect request: its events and where it lies in the log."""
+
+    start: WalPosition
+    end: WalPosition
+    events: list[dict[str, Any]]
+
+
+class WriteAheadLog:
+    """Segment files under one directory; used by one owner (the Buffer actor)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        segments = self.segments()
+        self._segment = segments[-1] if segments else 1
+        self._fd = os.open(self._path(self._segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._size = os.fstat(self._fd).st_size
+
+    @property
+    def end(self) -> WalPosition:
+        """Position just after the last record written."""
+        return WalPosition(self._segment, self._size)
+
+    def segments(self) -> list[int]:
+        found = (_SEGMENT_NAME.match(p.name) for p in self.directory.iterdir())
+        return sorted(int(m.group(1)) for m in found if m)
+
+    def append(self, batches: list[list[dict[str, Any]]]) -> list[WalRecord]:
+        """Write one record per batch (not yet durable: call :meth:`sync`)."""
+        records, chunks = [], []
+        offset = self._size
+        for events in batches:
+            payload = json.dumps(events, separators=(",", ":"), default=str).encode()
+            chunk = _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+            start = WalPosition(self._segment, offset)
+            offset += len(chunk)
+            records.append(WalRecord(start, WalPosition(self._segment, offset), events))
+            chunks.append(chunk)
+        data = b"".join(chunks)
+        written = 0
+        while written < len(data):
+            written += os.write(self._fd, data[written:])
+        self._size = offset
+        return records
+
+    def sync(self) -> None:
+        """Make everything appended so far durable (blocking: run it in a thread)."""
+        os.fsync(self._fd)
+
+    def replay(self, cursor: WalPosition) -> list[WalRecord]:
+        """Every intact record at or after ``cursor``, oldest first.
+
+        A torn tail of the newest segment is truncated away, so appends continue after
+        the last good record.
+        """
+        records: list[WalRecord] = []
+        for segment in self.segments():
+            if segment < cursor.segment:
+                continue
+            start = cursor.offset if segment == cursor.segment else 0
+            records.extend(self._read_segment(segment, start))
+        return records
+
+    def rotate_if_committed(self, cursor: WalPosition) -> bool:
+        """Start a fresh segment when everything written is committed; drop old ones."""
+        rotated = False
+        if cursor >= self.end and self._size > 0:
+            os.close(self._fd)
+            self._segment += 1
+            self._fd = os.open(self._path(self._segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._size = 0
+            _fsync_directory(self.directory)
+            rotated = True
+        keep_from = min(cursor.segment, self._segment) if cursor.segment else 1
+        for segment in self.segments():
+            if segment < keep_from and segment != self._segment:
+                self._path(segment).unlink(missing_ok=True)
+        return rotated
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def _path(self, segment: int) -> Path:
+        return self.directory / f"segment-{segment:012d}.log"
+
+    def _read_segment(self, segment: int, start: int) -> list[WalRecord]:
+        path = self._path(segment)
+        data = path.read_bytes()
+        records, offset = [], start
+        while offset < len(data):
+            if offset + _HEADER.size > len(data):
+                break
+            length, crc = _HEADER.unpack_from(data, offset)
+            body_start = offset + _HEADER.size
+            if length > MAX_RECORD_BYTES or body_start + length > len(data):
+                break
+            payload = data[body_start : body_start + length]
+            end = body_start + length
+            if zlib.crc32(payload) != crc:
+                log.error("WAL record at %s:%d has a bad checksum; skipped", path.name, offset)
+            else:
+                events = json.loads(payload)
+                records.append(WalRecord(WalPosition(segment, offset), WalPosition(segment, end), events))
+            offset = end
+        if offset < len(data):
+            log.warning("WAL %s: torn tail of %d bytes at %d truncated", path.name, len(data) - offset, offset)
+            if segment == self._segment:
+                os.ftruncate(self._fd, offset)
+                os.fsync(self._fd)
+                self._size = offset
+        return records
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

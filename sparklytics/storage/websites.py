@@ -1,0 +1,63 @@
+"""SQL for the ``websites`` table. Reads take a reader cursor; writes run on the Writer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from sparklytics.storage.schema import transaction
+
+_COLUMNS = (
+    "id, tenant_id, name, domain, timezone, ingest_peak_eps, ingest_queue_max_events, share_id,"
+    " CAST(created_at AS VARCHAR) AS created_at, CAST(updated_at AS VARCHAR) AS updated_at"
+)
+_LIVE = "deleted_at IS NULL"
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def get_website(con: duckdb.DuckDBPyConnection, website_id: str) -> dict[str, Any] | None:
+    cur = con.execute(f"SELECT {_COLUMNS} FROM websites WHERE id = ? AND {_LIVE}", [website_id])
+    rows = _rows(cur)
+    return rows[0] if rows else None
+
+
+def list_websites(con: duckdb.DuckDBPyConnection, *, after: str | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """One page ordered by id, starting after ``after``; plus the total count."""
+    total = con.execute(f"SELECT count(*) FROM websites WHERE {_LIVE}").fetchone()[0]
+    cur = con.execute(
+        f"SELECT {_COLUMNS} FROM websites WHERE {_LIVE} AND ($after IS NULL OR id > $after) ORDER BY id LIMIT $limit",
+        {"after": after, "limit": limit},
+    )
+    return _rows(cur), total
+
+
+def insert_website(con: duckdb.DuckDBPyConnection, *, website_id: str, name: str, domain: str, timezone: str) -> dict[str, Any]:
+    with transaction(con):
+        con.execute(
+            "INSERT INTO websites (id, name, domain, timezone) VALUES (?, ?, ?, ?)",
+            [website_id, name, domain, timezone],
+        )
+        website = get_website(con, website_id)
+    assert website is not None
+    return website
+
+
+def update_website(con: duckdb.DuckDBPyConnection, website_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+    """Apply ``changes`` (allow-listed column names) and return the row, or None if absent."""
+    allowed = {"name", "domain", "timezone", "ingest_peak_eps", "ingest_queue_max_events", "share_id"}
+    assert set(changes) <= allowed, set(changes) - allowed
+    with transaction(con):
+        if get_website(con, website_id) is None:
+            return None
+        if changes:
+            assignments = ", ".join(f"{column} = ${column}" for column in changes)
+            con.execute(
+                f"UPDATE websites SET {assignments}, updated_at = now() WHERE id = $website_id",
+                {**changes, "website_id": website_id},
+            )
+        return get_website(con, website_id)

@@ -1,0 +1,53 @@
+"""Shared fixtures: a real DuckDB file, the app with its actors, and live servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import LiveServer, test_config
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty data directory for one test."""
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def config(data_dir: Path):
+    """Settings for a server on ``data_dir`` with auth off and no GeoIP."""
+    return test_config(data_dir)
+
+
+@pytest.fixture
+async def services(config) -> AsyncIterator:
+    """The actors running in the test's nursery, over a real DuckDB file."""
+    from sparklytics.services import open_services
+
+    async with open_services(config) as running:
+        yield running
+
+
+@pytest.fixture
+async def app(services):
+    """The Quart-Trio app wired to ``services``."""
+    from sparklytics.app import create_app
+
+    return create_app(services)
+
+
+@pytest.fixture
+async def client(app):
+    """An in-process HTTP client for ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real server on 127.0.0.1 for the whole session (browser tests share it)."""
+    server = LiveServer(tmp_path_factory.mktemp("live") / "data").start()
+    yield server
+    server.stop()

@@ -1,0 +1,102 @@
+"""The client's IP address, honouring X-Forwarded-For only from trusted proxies (§2.3).
+
+Behind a reverse proxy every request arrives from the proxy's address, and the real
+client is the first entry of ``X-Forwarded-For``. But anyone can send that header, so
+it is believed only when the socket peer is inside ``SPARKLYTICS_TRUSTED_PROXIES``;
+otherwise a client could pick its own IP and slip past rate limits, IP block rules and
+visitor ids. The result feeds rate limiting, share limits (Decision 14), bot IP rules,
+geo and the visitor hash; it is never stored (Decision 7).
+
+==========================  ==================================================
+socket peer                 result
+==========================  ==================================================
+inside a trusted network    first X-Forwarded-For entry if it is an IP, else the peer
+any other address           the peer (XFF ignored; warned about once if no proxy
+                            is configured, since that usually means a missing setting)
+none (tests) / unparsable   first X-Forwarded-For entry if it is an IP, else "unknown"
+==========================  ==================================================
+
+Addresses are normalised: ``[2001:db8::1]:443`` and ``1.2.3.4:5678`` lose their port,
+IPv6 is compressed and lower-cased, and IPv4-mapped IPv6 (``::ffff:1.2.3.4``, what a
+dual-stack socket reports for IPv4 clients) becomes plain IPv4.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Sequence
+
+log = logging.getLogger("sparklytics.client_ip")
+
+UNKNOWN = "unknown"
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_warned_untrusted_forwarding = False
+
+
+def _parse(text: str) -> IpAddress | None:
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+class TrustedProxies:
+    """The networks whose ``X-Forwarded-For`` header is believed."""
+
+    __slots__ = ("_networks",)
+
+    def __init__(self, networks: Sequence[IpNetwork]) -> None:
+        self._networks = tuple(networks)
+
+    @property
+    def networks(self) -> tuple[IpNetwork, ...]:
+        """The trusted networks; empty when no proxy is configured."""
+        return self._networks
+
+    def contains(self, ip: str) -> bool:
+        """True when ``ip`` (any accepted form, see module docs) is in a trusted network."""
+        address = _parse(ip)
+        return address is not None and self._contains(address)
+
+    def _contains(self, address: IpAddress) -> bool:
+        return any(
+            address.version == network.version and address in network
+            for network in self._networks
+        )
+
+
+def _first_forwarded(forwarded_for: str | None) -> IpAddress | None:
+    if not forwarded_for:
+        return None
+    return _parse(forwarded_for.partition(",")[0])
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted: TrustedProxies) -> str:
+    """The address to attribute a request to; ``"unknown"`` when there is none."""
+    global _warned_untrusted_forwarding
+    peer_address = _parse(peer) if peer else None
+    if peer_address is None:
+        forwarded = _first_forwarded(forwarded_for)
+        return str(forwarded) if forwarded is not None else UNKNOWN
+    if trusted._contains(peer_address):
+        forwarded = _first_forwarded(forwarded_for)
+        return str(forwarded if forwarded is not None else peer_address)
+    if forwarded_for and not trusted.networks and not _warned_untrusted_forwarding:
+        _warned_untrusted_forwarding = True
+        log.warning(
+            "X-Forwarded-For received but SPARKLYTICS_TRUSTED_PROXIES is empty: using the "
+            "socket address. Behind a reverse proxy, set it to the proxy's network."
+        )
+    return str(peer_address)

@@ -1,0 +1,54 @@
+"""UTM campaign tags of an event: from the payload, else from the page URL's query.
+
+The tracker sends the page URL and, from SDKs, sometimes explicit ``utm_*`` fields.
+An explicit non-empty field wins for its own key; the other keys still come from the
+URL. Query values are percent-decoded with ``+`` as space (``utm_campaign=spring%20sale``
+and ``spring+sale`` are the same campaign), trimmed, and capped at 256 characters, the
+``filter_utm_*`` length limit; an empty value is None. Only the first occurrence of a
+key counts, as in Plausible and GA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+MAX_VALUE_CHARS = 256
+KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+@dataclass(frozen=True, slots=True)
+class Utm:
+    """The five campaign tags; each is None when absent or empty."""
+
+    source: str | None
+    medium: str | None
+    campaign: str | None
+    term: str | None
+    content: str | None
+
+
+def _clean(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return value.strip()[:MAX_VALUE_CHARS] or None
+
+
+def _from_query(url: str) -> dict[str, str]:
+    query = url.partition("#")[0].partition("?")[2]
+    found: dict[str, str] = {}
+    if "utm_" not in query:
+        return found
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        if name in KEYS and name not in found:
+            found[name] = unquote_plus(value)
+    return found
+
+
+def utm_from(url: str, explicit: Mapping[str, str | None]) -> Utm:
+    """Merges explicit ``utm_*`` payload fields over those in ``url``'s query string."""
+    from_url = _from_query(url)
+    values = [_clean(explicit.get(key)) or _clean(from_url.get(key)) for key in KEYS]
+    return Utm(*values)

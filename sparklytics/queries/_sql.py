@@ -1,0 +1,35 @@
+"""Small helpers every report uses to run SQL with named parameters.
+
+DuckDB refuses a parameter dict holding names the statement does not use, so
+:func:`bind` keeps only the ``$names`` that appear in the text. Reports can then merge
+the parameter dicts of the fragments they compose without bookkeeping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+
+_PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def bind(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The subset of ``params`` named in ``sql`` (a missing name is a programming error)."""
+    names = set(_PARAM_RE.findall(sql))
+    missing = names - params.keys()
+    if missing:
+        raise KeyError(f"unbound SQL parameters: {sorted(missing)}")
+    return {name: params[name] for name in names}
+
+
+def fetch_all(cur: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any]) -> list[tuple]:
+    return cur.execute(sql, bind(sql, params)).fetchall()
+
+
+def fetch_one(cur: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any]) -> tuple:
+    row = cur.execute(sql, bind(sql, params)).fetchone()
+    assert row is not None
+    return row

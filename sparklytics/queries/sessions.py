@@ -1,0 +1,173 @@
+"""Sessions: ``GET /sessions`` and ``GET /sessions/{session_id}`` (API.md §1.7).
+
+List: sessions having ≥ 1 matching event in the local-day range (filters and bots as
+everywhere; a bot session is also dropped by ``sessions.is_bot`` unless bots are
+included), ordered ``last_seen DESC, session_id DESC``, ``limit`` 1..200 (default 50).
+The cursor is URL-safe base64 (no padding) of JSON ``{"ls": last_seen, "sid":
+session_id}`` of the last row; the next page starts strictly after it. Decoding accepts
+standard or URL-safe base64 with or without padding (``filters.decode_cursor``).
+
+Session object: ``session_id``, ``visitor_id``, ``first_seen``, ``last_seen``
+(``CAST … AS VARCHAR``, UTC), ``duration_seconds`` (int, whole seconds of last − first),
+``pageview_count`` (pageview events, from ``sessions``), ``event_count`` (all events,
+from ``sessions``), ``entry_page`` / ``exit_page``, ``country``, ``browser``, ``os``,
+``device_type``.
+
+Decisions: ``entry_page``/``exit_page`` are the *paths* of the session's first/last
+pageview (``sessions.entry_path``/``exit_path``, Decision 3; ``null`` for a session
+without pageviews) rather than the full URL of the first/last event. ``country``,
+``browser``, ``os``, ``device_type`` are the latest non-NULL value among the session's
+events (a server-made event without geo/UA does not blank them).
+
+Detail: the same Session plus ``events`` (oldest first, ≤ 2 000, ``truncated`` when
+there are more) of ``{"id", "event_type", "url", "event_name", "event_data" (raw JSON
+text), "created_at"}``. It is a direct lookup by id: no date range, filters or bot
+policy. :func:`session_detail` returns ``None`` for an unknown id (→ 404 ``Session not
+found``).
+
+Results: :func:`sessions_list` → ``ReportResult([Session], {"pagination": {"limit",
+"next_cursor", "has_more"}})``; :func:`session_detail` → ``ReportResult({"session",
+"events", "truncated"})`` or ``None``.
+
+Speed: the page is chosen with a top-N over ``sessions`` semi-joined to the distinct
+matching session ids (one events scan); the "last event" values are then read for the
+≤ 201 sessions on the page only, with the events scan bounded by those sessions'
+first/last seen (zonemap-pruned), never with a per-row subquery.
+"""
+
+from __future__ import annotations
+
+from ._sql import fetch_all
+from .filters import ReportQuery, compile_where, encode_cursor, session_where
+from .result import ReportResult
+
+__all__ = ["DETAIL_EVENTS_LIMIT", "session_detail", "sessions_list"]
+
+DETAIL_EVENTS_LIMIT = 2_000
+
+_SESSION_COLUMNS = """
+    s.session_id, s.visitor_id,
+    CAST(s.first_seen AS VARCHAR) AS first_seen, CAST(s.last_seen AS VARCHAR) AS last_seen,
+    CAST(floor(epoch(s.last_seen - s.first_seen)) AS BIGINT) AS duration_seconds,
+    s.pageview_count, s.event_count, s.entry_path, s.exit_path,
+    s.first_seen AS first_seen_ts, s.last_seen AS last_seen_ts
+"""
+
+_PAGE_SQL = f"""
+SELECT {_SESSION_COLUMNS}
+FROM sessions s
+WHERE {{session_where}}
+  AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+  AND s.session_id IN (SELECT DISTINCT e.session_id FROM events e WHERE {{where}})
+  {{after}}
+ORDER BY s.last_seen DESC, s.session_id DESC
+LIMIT $fetch
+"""
+
+_AFTER = (
+    "AND (s.last_seen < CAST($cursor_ls AS TIMESTAMP)"
+    " OR (s.last_seen = CAST($cursor_ls AS TIMESTAMP) AND s.session_id < $cursor_sid))"
+)
+
+_ONE_SQL = f"""
+SELECT {_SESSION_COLUMNS}
+FROM sessions s
+WHERE s.website_id = $website_id AND s.session_id = $session_id
+"""
+
+_LAST_VALUES_SQL = """
+SELECT e.session_id,
+       arg_max(e.country, e.created_at), arg_max(e.browser, e.created_at),
+       arg_max(e.os, e.created_at), arg_max(e.device_type, e.created_at)
+FROM events e
+WHERE e.website_id = $website_id
+  AND e.created_at >= $lo AND e.created_at <= $hi
+  AND e.session_id IN (SELECT unnest($ids))
+GROUP BY e.session_id
+"""
+
+_DETAIL_EVENTS_SQL = f"""
+SELECT CAST(e.id AS VARCHAR), e.event_type, e.url, e.event_name, e.event_data,
+       CAST(e.created_at AS VARCHAR)
+FROM events e
+WHERE e.website_id = $website_id AND e.session_id = $session_id
+  AND e.created_at >= $lo AND e.created_at <= $hi
+ORDER BY e.created_at ASC, e.id ASC
+LIMIT {DETAIL_EVENTS_LIMIT + 1}
+"""
+
+_DETAIL_EVENT_KEYS = ("id", "event_type", "url", "event_name", "event_data", "created_at")
+
+
+def _last_values(cur, website_id: str, rows: list[tuple]) -> dict[str, tuple]:
+    if not rows:
+        return {}
+    params = {
+        "website_id": website_id,
+        "lo": min(r[9] for r in rows),
+        "hi": max(r[10] for r in rows),
+        "ids": [r[0] for r in rows],
+    }
+    return {r[0]: r[1:] for r in fetch_all(cur, _LAST_VALUES_SQL, params)}
+
+
+def shape_session(row: tuple, last_values: tuple | None) -> dict:
+    """One Session object from a session row and its last-event values (pure)."""
+    country, browser, os_, device = last_values or (None, None, None, None)
+    return {
+        "session_id": row[0],
+        "visitor_id": row[1],
+        "first_seen": row[2],
+        "last_seen": row[3],
+        "duration_seconds": int(row[4]),
+        "pageview_count": int(row[5]),
+        "event_count": int(row[6]),
+        "entry_page": row[7],
+        "exit_page": row[8],
+        "country": country,
+        "browser": browser,
+        "os": os_,
+        "device_type": device,
+    }
+
+
+def sessions_list(cur, q: ReportQuery) -> ReportResult:
+    """``GET /sessions``: one page of sessions, newest activity first."""
+    limit = q.limit or 50
+    where, params = compile_where(q, "e")
+    s_where, s_params = session_where(q, "s")
+    params = {**params, **s_params, "fetch": limit + 1}
+    after = ""
+    if q.cursor is not None:
+        after = _AFTER
+        params["cursor_ls"] = q.cursor.last_seen
+        params["cursor_sid"] = q.cursor.session_id
+    sql = _PAGE_SQL.format(session_where=s_where, where=where, after=after)
+    rows = fetch_all(cur, sql, params)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    last = _last_values(cur, q.website_id, rows)
+    data = [shape_session(r, last.get(r[0])) for r in rows]
+    next_cursor = encode_cursor(rows[-1][3], rows[-1][0]) if has_more else None
+    return ReportResult(
+        data, {"pagination": {"limit": limit, "next_cursor": next_cursor, "has_more": has_more}}
+    )
+
+
+def session_detail(cur, website_id: str, session_id: str) -> ReportResult | None:
+    """``GET /sessions/{session_id}``: the session and its first 2 000 events, or ``None``."""
+    found = fetch_all(cur, _ONE_SQL, {"website_id": website_id, "session_id": session_id})
+    if not found:
+        return None
+    row = found[0]
+    last = _last_values(cur, website_id, [row])
+    params = {"website_id": website_id, "session_id": session_id, "lo": row[9], "hi": row[10]}
+    events = fetch_all(cur, _DETAIL_EVENTS_SQL, params)
+    truncated = len(events) > DETAIL_EVENTS_LIMIT
+    return ReportResult(
+        {
+            "session": shape_session(row, last.get(row[0])),
+            "events": [dict(zip(_DETAIL_EVENT_KEYS, e, strict=True)) for e in events[:DETAIL_EVENTS_LIMIT]],
+            "truncated": truncated,
+        }
+    )

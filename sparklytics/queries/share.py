@@ -1,0 +1,59 @@
+"""Public share routes: ``GET /api/share/{share_id}/stats|pageviews|metrics|overview`` (§1.16).
+
+Parse with ``route="share_stats"`` / ``"share_pageviews"`` / ``"share_metrics"`` /
+``"share_overview"``: lenient range of at most 90 local days (``share date range too
+large: N days (max 90)``), no filters, no compare, ``include_bots`` = the website's
+policy default, ``timezone`` honoured (Decision 4).
+
+Shapes (``ReportResult.body()`` gives the whole response):
+
+* :func:`share_stats` → ``{"data": Stats}`` (the Stats object of :mod:`.stats`).
+* :func:`share_pageviews` → ``{"data": {"series", "granularity"}}`` (no compare_series).
+* :func:`share_metrics` → ``{"data": {"type", "rows"}, "pagination": {...}}`` (no
+  ``compare`` key).
+* :func:`overview` → ``{"data": {"stats", "pageviews": {"series", "granularity"},
+  "metrics": {"page", "referrer", "browser", "country", "os", "device"}}}``, each metric
+  ``{"rows": [...]}`` with its top 10.
+
+Speed: the overview is 2 + 2 + 6 statements, each a zonemap-pruned scan of at most 90
+days; the breakdowns only join ``sessions`` for their 10 rows.
+"""
+
+from __future__ import annotations
+
+from .breakdowns import metrics_data
+from .filters import ReportQuery
+from .result import ReportResult
+from .stats import stats_data
+from .timeseries import pageviews_data
+
+__all__ = ["OVERVIEW_METRICS", "overview", "share_metrics", "share_pageviews", "share_stats"]
+
+OVERVIEW_METRICS = ("page", "referrer", "browser", "country", "os", "device")
+OVERVIEW_LIMIT = 10
+
+
+def share_stats(cur, q: ReportQuery) -> ReportResult:
+    return ReportResult(stats_data(cur, q))
+
+
+def _series(cur, q: ReportQuery) -> dict:
+    data = pageviews_data(cur, q)
+    return {"series": data["series"], "granularity": data["granularity"]}
+
+
+def share_pageviews(cur, q: ReportQuery) -> ReportResult:
+    return ReportResult(_series(cur, q))
+
+
+def share_metrics(cur, q: ReportQuery) -> ReportResult:
+    data, page = metrics_data(cur, q)
+    return ReportResult(data, {"pagination": page})
+
+
+def overview(cur, q: ReportQuery) -> ReportResult:
+    metrics = {}
+    for metric in OVERVIEW_METRICS:
+        data, _ = metrics_data(cur, q, metric=metric, limit=OVERVIEW_LIMIT, offset=0)
+        metrics[metric] = {"rows": data["rows"]}
+    return ReportResult({"stats": stats_data(cur, q), "pageviews": _series(cur, q), "metrics": metrics})

@@ -55,6 +55,10 @@ def test_config(data_dir: Path, **overrides: str) -> Config:
     return load_config(test_env(data_dir, **overrides))
 
 
+test_env.__test__ = False  # helpers, not tests, despite their names
+test_config.__test__ = False
+
+
 def wait_for_health(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:

@@ -59,8 +59,8 @@ class CollectEvent(BaseModel):
 _EVENTS = TypeAdapter(list[CollectEvent])
 
 
-@collect_bp.route("/api/collect", methods=["POST"])
-@collect_bp.route("/e", methods=["POST"])
+@collect_bp.route("/api/collect", methods=["POST"], provide_automatic_options=False)
+@collect_bp.route("/e", methods=["POST"], provide_automatic_options=False)
 async def collect() -> Response:
     body = await parse_json_body(MAX_BODY_BYTES, allow_text_plain=True)
     payloads = _validate(body)

@@ -1,0 +1,216 @@
+"""POST /api/collect and /e: API.md §1.4, §2 and Decisions 9, 10, 17."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from actors.enricher import SetSalts
+from actors.writer import RunWrite
+from sparklytics.storage.metadata import rotate_salts
+from tests.api.helpers import (
+    BROWSER_HEADERS,
+    assert_error,
+    create_website,
+    custom_event,
+    from_ip,
+    pageview,
+    send,
+    stored_events,
+)
+
+
+async def test_single_pageview_is_acknowledged_durably_and_stored(client, services) -> None:
+    site = await create_website(client)
+    response = await send(client, pageview(site, "https://example.com/pricing?plan=pro#top", referrer="https://www.google.com/search?q=x", language="de-DE", screen="1440x900"))
+    assert response.status_code == 202
+    assert await response.get_json() == {"ok": True}
+    assert response.headers["x-sparklytics-ingest-ack"] == "durable"
+    assert response.headers["x-sparklytics-ingest-accepted-events"] == "1"
+    assert response.headers["x-sparklytics-ingest-dropped-events"] == "0"
+    assert response.headers["x-sparklytics-ingest-queue-capacity"] == "100000"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    [event] = await stored_events(services)
+    assert event["website_id"] == site
+    assert event["event_type"] == "pageview"
+    assert event["url"] == "https://example.com/pricing?plan=pro#top"
+    assert event["path"] == "/pricing"
+    assert event["hostname"] == "example.com"
+    assert event["referrer_domain"] == "www.google.com"
+    assert event["language"] == "de-DE"
+    assert event["screen"] == "1440x900"
+    assert event["browser"] == "Chrome"
+    assert event["os"] == "Mac OS X"
+    assert event["device_type"] == "desktop"
+    assert event["is_bot"] is False
+    assert len(event["visitor_id"]) == 16 and len(event["session_id"]) == 16
+
+
+async def test_batch_is_stored_in_one_session_with_increasing_timestamps(client, services) -> None:
+    site = await create_website(client)
+    batch = [pageview(site, f"https://example.com/p{i}") for i in range(5)] + [custom_event(site, "signup", {"plan": "pro"})]
+    response = await send(client, batch)
+    assert response.status_code == 202
+    assert response.headers["x-sparklytics-ingest-accepted-events"] == "6"
+    events = await stored_events(services)
+    assert [e["path"] for e in events] == ["/p0", "/p1", "/p2", "/p3", "/p4", "/"]
+    times = [e["created_at"] for e in events]
+    assert all(later > earlier for earlier, later in zip(times, times[1:]))
+    assert len({e["session_id"] for e in events}) == 1
+    assert json.loads(events[-1]["event_data"]) == {"plan": "pro"}
+    assert events[-1]["event_name"] == "signup"
+
+    def session(cur):
+        return cur.execute("SELECT pageview_count, event_count, entry_path, exit_path FROM sessions").fetchall()
+
+    assert await services.db.read(session) == [(5, 6, "/p0", "/p4")]
+
+
+async def test_e_alias_accepts_text_plain_bodies_like_the_tracker_sends(client, services) -> None:
+    site = await create_website(client)
+    response = await client.post(
+        "/e",
+        data=json.dumps(pageview(site)),
+        headers={**BROWSER_HEADERS, "Content-Type": "text/plain;charset=UTF-8"},
+        scope_base=from_ip("198.51.100.8"),
+    )
+    assert response.status_code == 202
+    assert len(await stored_events(services)) == 1
+
+
+async def test_utm_tags_come_from_the_url_unless_sent_explicitly(client, services) -> None:
+    site = await create_website(client)
+    url = "https://example.com/?utm_source=news+letter&utm_medium=email&utm_campaign=black%20friday"
+    await send(client, [pageview(site, url), pageview(site, url, utm_source="explicit")])
+    implicit, explicit = await stored_events(services, "utm_source, utm_medium, utm_campaign, channel")
+    assert implicit == {"utm_source": "news letter", "utm_medium": "email", "utm_campaign": "black friday", "channel": "Email"}
+    assert explicit["utm_source"] == "explicit"
+
+
+async def test_referrer_domain_and_self_referrals(client, services) -> None:
+    site = await create_website(client)
+    await send(
+        client,
+        [
+            pageview(site, referrer="https://News.ycombinator.com/item?id=1"),
+            pageview(site, referrer="https://example.com/previous-page"),
+            pageview(site),
+        ],
+    )
+    rows = await stored_events(services, "referrer_domain, referrer_url")
+    assert [r["referrer_domain"] for r in rows] == ["news.ycombinator.com", None, None]
+
+
+async def test_visitor_id_is_stable_per_ip_and_agent_and_changes_when_the_salt_rotates(client, services) -> None:
+    site = await create_website(client)
+    await send(client, pageview(site), ip="203.0.113.1")
+    await send(client, pageview(site), ip="203.0.113.1")
+    await send(client, pageview(site), ip="203.0.113.2")
+    await send(client, pageview(site), ip="203.0.113.1", headers={**BROWSER_HEADERS, "User-Agent": "Mozilla/5.0 Firefox/128.0"})
+    first, again, other_ip, other_agent = [e["visitor_id"] for e in await stored_events(services, "visitor_id")]
+    assert first == again
+    assert len({first, other_ip, other_agent}) == 3
+
+    tomorrow = datetime.utcnow() + timedelta(days=1, hours=2)
+    salts = await services.write(lambda con: rotate_salts(con, tomorrow))
+    await services.enricher.inbox.send(SetSalts(salts))
+    await send(client, pageview(site), ip="203.0.113.1")
+    rotated = (await stored_events(services, "visitor_id"))[-1]["visitor_id"]
+    assert rotated != first
+
+
+async def test_a_client_visitor_id_from_identify_is_honoured(client, services) -> None:
+    site = await create_website(client)
+    await send(client, [pageview(site, visitor_id="user-42"), pageview(site, visitor_id="x" * 65)])
+    honoured, too_long = await stored_events(services, "visitor_id")
+    assert honoured["visitor_id"] == "user-42"
+    assert too_long["visitor_id"] != "x" * 65 and len(too_long["visitor_id"]) == 16
+
+
+async def test_the_61st_request_in_a_minute_is_rate_limited(client, services) -> None:
+    site = await create_website(client)
+    for _ in range(60):
+        assert (await send(client, pageview(site), ip="192.0.2.60")).status_code == 202
+    limited = await send(client, pageview(site), ip="192.0.2.60")
+    await assert_error(limited, 429, "rate_limited", "Rate limit exceeded")
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert (await send(client, pageview(site), ip="192.0.2.61")).status_code == 202
+
+
+async def test_unknown_website_is_404(client, services) -> None:
+    response = await send(client, pageview("site_doesnotexi"))
+    await assert_error(response, 404, "not_found", "Unknown website_id: site_doesnotexi")
+    assert await stored_events(services) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "message", "field"),
+    [
+        ([], 400, "validation_error", "empty batch", None),
+        ("just a string", 422, "validation_error", None, None),
+        ({"website_id": "s", "type": "click", "url": "/"}, 400, "validation_error", "type must be one of: pageview, event", "type"),
+        ({"website_id": "s", "url": "/"}, 422, "validation_error", None, "type"),
+        ({"website_id": "s", "type": "pageview", "url": "/", "colour": "red"}, 422, "validation_error", None, "colour"),
+        ({"website_id": "s", "type": "pageview", "url": 42}, 422, "validation_error", None, "url"),
+        ({"website_id": "s", "type": "pageview", "url": "/" * 5000}, 422, "validation_error", None, "url"),
+        ({"website_id": "s", "type": "pageview", "url": "/", "screen_width": "wide"}, 422, "validation_error", None, "screen_width"),
+        ({"website_id": "s", "type": "event", "url": "/", "event_data": {"k": "v" * 4100}}, 400, "payload_too_large", "Payload exceeds size limit", "event_data"),
+    ],
+)
+async def test_invalid_events_get_a_clear_error(client, services, body, status, code, message, field) -> None:
+    response = await send(client, body)
+    await assert_error(response, status, code, message, field)
+
+
+async def test_more_than_50_events_is_batch_too_large(client, services) -> None:
+    site = await create_website(client)
+    response = await send(client, [pageview(site)] * 51)
+    await assert_error(response, 400, "batch_too_large", "Batch exceeds maximum of 50 events")
+    assert (await send(client, [pageview(site)] * 50)).status_code == 202
+
+
+async def test_malformed_json_is_400_invalid_json(client, services) -> None:
+    response = await client.post("/api/collect", data=b'{"website_id": ', headers={"Content-Type": "application/json"})
+    await assert_error(response, 400, "invalid_json", "Request body is not valid JSON")
+
+
+async def test_bodies_over_100_kb_are_413(client, services) -> None:
+    body = json.dumps([{"website_id": "s", "type": "pageview", "url": "/" + "a" * 3000}] * 40)
+    assert len(body) > 102_400
+    response = await client.post("/api/collect", data=body, headers={"Content-Type": "application/json"})
+    await assert_error(response, 413, "payload_too_large", "Payload exceeds size limit")
+
+
+async def test_other_content_types_are_415(client, services) -> None:
+    response = await client.post("/api/collect", data="website_id=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    await assert_error(response, 415, "unsupported_media_type")
+
+
+async def test_cors_preflight_is_open_to_any_origin(client, services) -> None:
+    response = await client.options(
+        "/api/collect",
+        headers={"Origin": "https://customer.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+    )
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+
+async def test_bots_are_scored_and_stored_flagged(client, services) -> None:
+    site = await create_website(client)
+    await send(client, pageview(site), headers={"User-Agent": "curl/8.5.0", "Accept": "*/*"})
+    [event] = await stored_events(services, "is_bot, bot_score, bot_reason")
+    assert event == {"is_bot": True, "bot_score": 100, "bot_reason": "ua_signature"}
+
+
+async def test_the_server_keeps_serving_after_garbage(client, services) -> None:
+    site = await create_website(client)
+    garbage = [b"\xff\xfe\x00", b"[[[[", b"null", b"{}", b'[{"website_id": null}]', b"1e999999"]
+    for body in garbage:
+        response = await client.post("/api/collect", data=body, headers={"Content-Type": "application/json"})
+        assert 400 <= response.status_code < 500, (body, response.status_code)
+        assert "error" in await response.get_json()
+    assert (await send(client, pageview(site))).status_code == 202
+    assert len(await stored_events(services)) == 1

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything Sparklytics needs into this checkout, idempotently:
+# system packages (Debian: python3-venv, nodejs/npm; with --test also chromium),
+# the Python virtualenv in .venv, and the built tracker and dashboard.
+# Usage: bash scripts/install.sh [--test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=false
+[[ "${1:-}" == "--test" ]] && with_tests=true
+
+apt_packages=()
+python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || apt_packages+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
+command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
+if $with_tests && [[ ! -x /usr/bin/chromium ]]; then apt_packages+=(chromium fonts-dejavu-core); fi
+if ((${#apt_packages[@]})); then
+    sudo_cmd=()
+    [[ "$(id -u)" != 0 ]] && sudo_cmd=(sudo)
+    echo "installing system packages: ${apt_packages[*]}"
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+    python3 -m venv .venv
+fi
+extras=""
+$with_tests && extras="[test]"
+.venv/bin/pip install --quiet --disable-pip-version-check -e ".${extras}"
+
+bash sparklytics/tracker/build.sh
+if [[ -f dashboard/build.sh ]]; then
+    bash dashboard/build.sh
+fi

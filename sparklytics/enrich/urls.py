@@ -10,8 +10,8 @@ the same ``page`` row. So the stored URL is kept as sent, and next to it:
   ``http(s)://`` and scheme-relative ``//host/…`` URLs; None for relative URLs and
   other schemes.
 
-The split is a few string operations rather than ``urllib.parse``: it never raises
-(``urlsplit`` does on a malformed ``[v6]`` host) and it is about 3x faster.
+The split is a few string operations rather than ``urllib.parse.urlsplit``, which
+raises on a malformed ``[v6]`` host: enrichment must accept whatever a client sends.
 """
 
 from __future__ import annotations

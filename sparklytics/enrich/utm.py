@@ -36,10 +36,10 @@ def _clean(value: object) -> str | None:
 
 
 def _from_query(url: str) -> dict[str, str]:
-    query = url.partition("#")[0].partition("?")[2]
     found: dict[str, str] = {}
-    if "utm_" not in query:
+    if "utm_" not in url:
         return found
+    query = url.partition("#")[0].partition("?")[2]
     for pair in query.split("&"):
         name, _, value = pair.partition("=")
         if name in KEYS and name not in found:
@@ -50,5 +50,10 @@ def _from_query(url: str) -> dict[str, str]:
 def utm_from(url: str, explicit: Mapping[str, str | None]) -> Utm:
     """Merges explicit ``utm_*`` payload fields over those in ``url``'s query string."""
     from_url = _from_query(url)
-    values = [_clean(explicit.get(key)) or _clean(from_url.get(key)) for key in KEYS]
+    values = []
+    for key in KEYS:
+        value = _clean(explicit.get(key))
+        if value is None and from_url:
+            value = _clean(from_url.get(key))
+        values.append(value)
     return Utm(*values)

@@ -301,3 +301,9 @@ def test_scorer_arguments_are_validated():
         BotScorer(max_keys=0)
     with pytest.raises(ValueError):
         BotScorer(window_seconds=0)
+
+
+def test_rules_compare_and_hash_by_type_and_value():
+    assert BotRule("ip_cidr", "10.0.0.0/8") == BotRule("ip_cidr", "10.0.0.0/8")
+    assert len({BotRule("ua_contains", "x"), BotRule("ua_contains", "x")}) == 1
+    assert repr(BotRule("ip_exact", "1.2.3.4")) == "BotRule(match_type='ip_exact', match_value='1.2.3.4')"

@@ -6,39 +6,41 @@ being ``utm_source`` or else the referrer's domain, and a referrer without tags
 counting as medium ``referral`` (GA4 does the same). Checked in this order, first
 match wins (source and medium compared lower-cased):
 
-====================  ===========================================================
-Direct                no source and no medium (or source ``(direct)``)
-Cross-network         campaign contains ``cross-network``
-Paid Shopping         (shopping source or shopping campaign) and paid medium
-Paid Search           search source and paid medium
-Paid Social           social source and paid medium
-Paid Video            video source and paid medium
-Display               medium display, banner, expandable, interstitial or cpm
-Paid Other            paid medium: ``^(.*cp.*|ppc|retargeting|paid.*)$``
-AI Assistants         AI assistant source (ours; GA4 calls these Referral)
-Organic Shopping      shopping source or shopping campaign
-Organic Social        social source, or medium social / sm / social-network …
-Organic Video         video source, or medium containing ``video``
-Organic Search        search source, or medium ``organic``
-Email                 webmail source, or source/medium email / e-mail / newsletter …
-Affiliates            medium ``affiliate``
-Audio                 medium ``audio``
-SMS                   source or medium ``sms``
-Mobile Push           medium ending in ``push`` or containing ``mobile`` or
-Notifications         ``notification``, or source ``firebase``
-Referral              medium referral, app or link (so any untagged referrer)
-Unassigned            tagged traffic that fits nothing above
-====================  ===========================================================
+=========================  ===========================================================
+Direct                     no source and no medium (or source ``(direct)``)
+Cross-network              campaign contains ``cross-network``
+Paid Shopping              (shopping source or shopping campaign) and paid medium
+Paid Search                search source and paid medium
+Paid Social                social source and paid medium
+Paid Video                 video source and paid medium
+Display                    medium display, banner, expandable, interstitial or cpm
+Paid Other                 paid medium: ``^(.*cp.*|ppc|retargeting|paid.*)$``
+AI Assistants              AI assistant source (ours; GA4 calls these Referral)
+Organic Shopping           shopping source or shopping campaign
+Organic Social             social source, or medium social / sm / social-network …
+Organic Video              video source, or medium containing ``video``
+Organic Search             search source, or medium ``organic``
+Email                      webmail source, or source/medium email / e-mail / newsletter …
+Affiliates                 medium ``affiliate``
+Audio                      medium ``audio``
+SMS                        source or medium ``sms``
+Mobile Push Notifications  medium ending in ``push`` or containing ``mobile`` or
+                           ``notification``, or source ``firebase``
+Referral                   medium referral, app or link (so any untagged referrer)
+Unassigned                 tagged traffic that fits nothing above
+=========================  ===========================================================
 
 Email sits before Referral (as in Plausible) so that a click in webmail, which arrives
 as an untagged referrer, counts as Email.
 
 Source categories come from the data files in ``data/`` (one entry per line, see the
 header of ``search_engines.txt``): ``facebook.com`` matches that host and its
-subdomains, ``google.*`` matches the registrable domain ``google`` on any public suffix
-(``www.google.co.uk``) with only www/m/mobile/search/country-code subdomains, and a
-bare word is a ``utm_source`` name. Public suffixes come from tldextract's bundled
-snapshot (it never downloads). The files are read once, at import.
+subdomains; ``google.*`` matches the registrable domain ``google`` on any public suffix
+(``www.google.co.uk``) with only www/m/mobile/search or two-letter (country)
+subdomains, so ``docs.google.com`` stays a Referral; a bare word is a ``utm_source``
+name. The most specific host entry wins (``mail.google.com`` is email, not search).
+Public suffixes come from tldextract's bundled snapshot (it never downloads). The
+files are read once, at import.
 """
 
 from __future__ import annotations

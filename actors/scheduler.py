@@ -3,7 +3,8 @@
 It owns the clock-driven jobs and nothing else: salt rotation at 00:00 UTC (and the
 deletion of yesterday's salt 30 minutes later, Decision 6), the daily retention purge
 of events and sessions older than ``SPARKLYTICS_RETENTION_DAYS`` (Decision 5, in
-bounded batches through the Writer), and WAL compaction (asks the Buffer to start a new
+bounded batches through the Writer), the pruning of login attempts older than 24 h
+(at start, then daily), and WAL compaction (asks the Buffer to start a new
 segment once everything is committed). It never writes DuckDB itself: every change goes
 to the Writer as a ``RunWrite``.
 
@@ -25,12 +26,14 @@ from actors.buffer import Compact
 from actors.enricher import SetSalts
 from actors.runtime import Actor, Mailbox, Reply, ask
 from actors.writer import RunWrite
+from sparklytics.storage.auth import prune_login_attempts
 from sparklytics.storage.metadata import SALT_GRACE, Salts, rotate_salts
 from sparklytics.storage.retention import purge_batch
 
 log = logging.getLogger("sparklytics.scheduler")
 
 COMPACT_EVERY = timedelta(minutes=1)
+LOGIN_ATTEMPT_RETENTION = timedelta(hours=24)
 PURGE_BATCH_ROWS = 50_000
 WRITE_TIMEOUT = 600.0
 
@@ -41,7 +44,8 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class RunJob:
-    """Run the job called ``name`` (``rotate_salts``, ``purge``, ``compact``) now."""
+    """Run the job called ``name`` (``rotate_salts``, ``purge``, ``compact``,
+    ``prune_login_attempts``) now."""
 
     name: str
     reply: Reply = field(default_factory=Reply)
@@ -75,6 +79,7 @@ class Scheduler(Actor):
             "rotate_salts": self._rotate_salts,
             "purge": self._purge,
             "compact": self._compact,
+            "prune_login_attempts": self._prune_login_attempts,
         }
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -109,6 +114,8 @@ class Scheduler(Actor):
             "rotate_salts": min(t for t in rotate_points if t > now),
             "purge": last["purge"] + timedelta(days=1) if "purge" in last else now + timedelta(minutes=5),
             "compact": last.get("compact", now) + COMPACT_EVERY,
+            # At start, then daily (API.md §6).
+            "prune_login_attempts": last["prune_login_attempts"] + timedelta(days=1) if "prune_login_attempts" in last else now,
         }
 
     async def _rotate_salts(self) -> Salts:
@@ -135,6 +142,14 @@ class Scheduler(Actor):
         self._purged_rows += total
         self._last_runs["purge"] = now
         return total
+
+    async def _prune_login_attempts(self) -> int:
+        """Delete login attempts older than 24 h (the lockout looks back 15 minutes)."""
+        now = self._clock()
+        cutoff = now - LOGIN_ATTEMPT_RETENTION
+        deleted = await ask(self._writer, RunWrite(lambda con: prune_login_attempts(con, cutoff)), timeout=WRITE_TIMEOUT)
+        self._last_runs["prune_login_attempts"] = now
+        return deleted
 
     async def _compact(self) -> None:
         await self._buffer.send(Compact())

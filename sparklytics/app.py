@@ -1,18 +1,28 @@
-"""Builds the Quart-Trio app: blueprints, error envelope, security headers.
+"""Builds the Quart-Trio app: blueprints, error envelope, auth guard, security headers.
 
 The app holds no state of its own: everything lives in the :class:`Services` passed in
-(``app.config["SERVICES"]``), whose actors run in the caller's nursery.
+(``app.config["SERVICES"]``), whose actors run in the caller's nursery — except the
+auth cache (``sparklytics.auth.guards.auth_state(app)``), which mirrors DuckDB rows.
+
+Every route is guarded by ``sparklytics.auth.guards`` (installed before any blueprint):
+a new ``/api/`` blueprint is protected by default; see that module to make a route
+public or cookie-only.
 """
 
 from __future__ import annotations
 
-from quart import Quart, Response, request
+import base64
+import hashlib
+
+from quart import Quart, Response, current_app, request
 from quart_trio import QuartTrio
 
+from sparklytics.api.auth import auth_bp
 from sparklytics.api.collect import collect_bp
 from sparklytics.api.errors import register_error_handlers
 from sparklytics.api.health import health_bp
 from sparklytics.api.websites import websites_bp
+from sparklytics.auth import guards
 from sparklytics.services import Services
 
 # Bodies bigger than this are refused while being read; routes set tighter limits.
@@ -25,16 +35,45 @@ def create_app(services: Services) -> Quart:
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 0
     register_error_handlers(app)
+    guards.install(app, services)
+    if services.config.auth != "none":
+        app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(collect_bp)
     app.register_blueprint(websites_bp)
+    app.config["DASHBOARD_CSP"] = dashboard_csp(services.config.auth)
     app.after_request(_security_headers)
     return app
+
+
+# JSON (and anything else that is not a page) may not load or frame anything.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def dashboard_csp(auth_mode: str) -> str:
+    """The CSP of dashboard pages: own origin only, never framed.
+
+    The one inline script the server injects into every page (API.md §1.0,
+    ``window.__SPARKLYTICS_AUTH_MODE__``) is allowed by its hash, not by
+    ``'unsafe-inline'``.
+    """
+    snippet = f"window.__SPARKLYTICS_AUTH_MODE__='{auth_mode}';"
+    digest = base64.b64encode(hashlib.sha256(snippet.encode()).digest()).decode()
+    return (
+        f"default-src 'self'; script-src 'self' 'sha256-{digest}'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 async def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", current_app.config["DASHBOARD_CSP"])
+    elif response.mimetype == "application/json":
+        response.headers.setdefault("Content-Security-Policy", API_CSP)
     if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-store"
     return response

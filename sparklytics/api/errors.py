@@ -17,6 +17,17 @@ from actors.buffer import IngestOverloaded
 from actors.enricher import UnknownWebsite
 from actors.ratelimiter import RateLimited
 from actors.runtime import ActorError
+from sparklytics.auth.errors import (
+    AuthError,
+    InvalidCredentials,
+    KeyNotAllowed,
+    LockedOut,
+    NotAuthenticated,
+    PasswordChangeRequired,
+    SetupAlreadyDone,
+    SetupRequired,
+    WeakPassword,
+)
 from sparklytics.storage.db import QueryTimeout
 
 log = logging.getLogger("sparklytics.api")
@@ -70,6 +81,28 @@ _HTTP_CODES = {
 }
 
 
+def auth_error(error: AuthError) -> ApiError:
+    """The HTTP answer to an auth failure (API.md §0.2, §4)."""
+    match error:
+        case NotAuthenticated():
+            return ApiError(401, "unauthorized", "Not authenticated")
+        case InvalidCredentials():
+            return ApiError(401, "unauthorized", "Unauthorized")
+        case SetupRequired():
+            return ApiError(403, "setup_required", "Admin setup required. POST /api/auth/setup first.")
+        case PasswordChangeRequired():
+            return ApiError(403, "password_change_required", "Password change required before continuing")
+        case KeyNotAllowed():
+            return ApiError(403, "forbidden", "API keys cannot manage auth resources")
+        case SetupAlreadyDone():
+            return ApiError(410, "gone", "Setup already completed")
+        case WeakPassword(message=message, field=field):
+            return ApiError(400, "validation_error", message, field=field)
+        case LockedOut(retry_after=retry_after):
+            return ApiError(429, "rate_limited", "Rate limit exceeded", headers={"Retry-After": str(retry_after)})
+    return ApiError(401, "unauthorized", "Unauthorized")
+
+
 def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(ApiError)
     async def _api_error(error: ApiError) -> Response:
@@ -80,6 +113,10 @@ def register_error_handlers(app: Quart) -> None:
         status = error.code or 500
         code, message = _HTTP_CODES.get(status, ("http_error", error.name))
         return error_response(ApiError(status, code, message))
+
+    @app.errorhandler(AuthError)
+    async def _auth_error(error: AuthError) -> Response:
+        return error_response(auth_error(error))
 
     @app.errorhandler(UnknownWebsite)
     async def _unknown_website(error: UnknownWebsite) -> Response:

@@ -1,0 +1,286 @@
+"""The auth flows and the little state they keep: :class:`AuthState`, one per app.
+
+What it holds in memory, loaded once from ``settings`` and ``local_api_keys`` on first
+use and changed only by its own methods (one process owns the DuckDB file, so nothing
+else writes these rows):
+
+* whether an admin password exists, its hash and the forced-rotation flag (local mode);
+* ``jwt_secret`` (session signing) and ``login_ip_key`` (keys the IP stored with each
+  login attempt, so no raw IP is persisted — Decision 7);
+* the :class:`~sparklytics.auth.keys.KeyRing` of usable API keys and the
+  :class:`~sparklytics.auth.keys.KeyUsage` batch of ``last_used_at`` times.
+
+So a guarded request costs a dict lookup or an HMAC, never a database round trip.
+Every change is written through the Writer first and mirrored here only once it has
+committed.
+
+Flows raise the precise errors of :mod:`sparklytics.auth.errors`; HTTP is not spoken
+here. Attempts to prove a password — login, setup's bootstrap password and the current
+password of a change — share one lockout per client IP: at most
+:data:`MAX_FAILURES` failures in :data:`LOCKOUT_WINDOW`, then :class:`LockedOut`.
+An attempt is counted (as failed) *before* the password is checked and flipped to
+succeeded afterwards, so concurrent guesses cannot overshoot the limit.
+
+The clock (``clock``, naive UTC) is an attribute: tests replace it to expire sessions
+and age attempts without sleeping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from actors.runtime import ActorError, tell_nowait
+from actors.writer import RunWrite
+from sparklytics.auth import tokens
+from sparklytics.auth.errors import (
+    InvalidCredentials,
+    LockedOut,
+    SetupAlreadyDone,
+    SetupRequired,
+)
+from sparklytics.auth.keys import KeyRing, KeyUsage, NewKey, new_key
+from sparklytics.auth.passwords import PasswordHasher, check_new_password, secrets_match
+from sparklytics.storage import auth as store
+
+if TYPE_CHECKING:
+    from sparklytics.services import Services
+
+log = logging.getLogger("sparklytics.auth")
+
+DEFAULT_BOOTSTRAP_PASSWORD = "sparklytics"
+MAX_FAILURES = 5
+LOCKOUT_WINDOW = timedelta(minutes=15)
+LOCKOUT_SECONDS = 900
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def rfc3339(moment: datetime) -> str:
+    """A naive UTC time as the API shows server-made times: ``…T…+00:00``."""
+    return moment.replace(tzinfo=timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    """A new API key as the create response shows it (``raw`` only this once)."""
+
+    key: NewKey
+    name: str
+    created_at: datetime
+
+
+class AuthState:
+    """Auth for one running app. Call :meth:`ensure_loaded` before the sync checks."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
+        self.mode: str = services.config.auth
+        self.clock = clock
+        self._services = services
+        self._config = services.config
+        self._hasher = hasher or PasswordHasher(memory_kb=services.config.argon2_memory_kb)
+        self._load_lock = trio.Lock()
+        self._loaded = False
+        self._password_hash: str | None = None
+        self._change_required = False
+        self._jwt_secret = ""
+        self._login_ip_key = ""
+        self.keys = KeyRing()
+        self.usage = KeyUsage()
+
+    # --- loading and the synchronous checks the guard makes ----------------------------
+
+    async def ensure_loaded(self) -> None:
+        """Read the auth settings once (creating the secrets on a fresh install)."""
+        if self._loaded:
+            return
+        async with self._load_lock:
+            if self._loaded:
+                return
+            settings: store.AuthSettings = await self._services.write(
+                lambda con: store.load_auth_settings(
+                    con, new_jwt_secret=tokens.new_secret(), new_login_ip_key=tokens.new_secret()
+                )
+            )
+            self._password_hash = settings.admin_password_hash
+            self._change_required = settings.password_change_required
+            self._jwt_secret = settings.jwt_secret
+            self._login_ip_key = settings.login_ip_key
+            self.keys = KeyRing(settings.active_keys)
+            self._loaded = True
+
+    @property
+    def setup_required(self) -> bool:
+        """Local mode without an admin password: everything but setup is refused."""
+        return self.mode == "local" and self._password_hash is None
+
+    @property
+    def password_change_required(self) -> bool:
+        """Local mode after a setup with the default bootstrap password (ignored otherwise)."""
+        return self.mode == "local" and self._change_required
+
+    def verify_session(self, token: str) -> tokens.Session:
+        """The session of a cookie value; raises ``InvalidToken``."""
+        return tokens.verify(self._session_key(), token, now=self.clock())
+
+    def session_is_valid(self, token: str | None) -> bool:
+        if not token or self.setup_required:
+            return False
+        try:
+            self.verify_session(token)
+        except tokens.InvalidToken:
+            return False
+        return True
+
+    def find_key(self, raw: str) -> str | None:
+        """The id of the usable API key ``raw``, or None."""
+        return self.keys.find(raw)
+
+    def note_key_used(self, key_id: str) -> None:
+        """Remember that a key was used, without waiting for any write."""
+        if not self.usage.note(key_id, self.clock()):
+            return
+        try:
+            tell_nowait(self._services.writer.inbox, RunWrite(self._write_usage))
+        except ActorError:
+            self.usage.flush_not_queued()
+
+    async def flush_key_usage(self) -> None:
+        """Write every pending ``last_used_at`` now (before listing keys)."""
+        await self._services.write(self._write_usage)
+
+    # --- flows --------------------------------------------------------------------------
+
+    async def setup(self, bootstrap_password: str, password: str, *, client: str) -> None:
+        """Set the first admin password (local mode). Does not log in."""
+        await self.ensure_loaded()
+        if not self.setup_required:
+            raise SetupAlreadyDone()
+        expected = self._config.bootstrap_password or DEFAULT_BOOTSTRAP_PASSWORD
+
+        async def bootstrap_matches() -> bool:
+            return secrets_match(expected, bootstrap_password)
+
+        await self._attempt(client, bootstrap_matches)
+        check_new_password(password)
+        password_hash = await self._hasher.hash(password)
+        change_required = self._config.bootstrap_password is None
+        stored = await self._services.write(
+            lambda con: store.complete_setup(con, password_hash=password_hash, change_required=change_required)
+        )
+        if not stored:
+            raise SetupAlreadyDone()
+        self._password_hash = password_hash
+        self._change_required = change_required
+
+    async def login(self, password: str, *, client: str) -> tokens.Session:
+        """Check the password and sign a session (local or password mode)."""
+        await self.ensure_loaded()
+        if self.setup_required:
+            raise SetupRequired()
+        await self._attempt(client, lambda: self._password_matches(password))
+        return tokens.issue(self._session_key(), now=self.clock(), days=self._config.session_days)
+
+    async def change_password(self, current_password: str, new_password: str, *, client: str) -> None:
+        """Replace the admin password (local mode) and sign every session out."""
+        await self.ensure_loaded()
+        if self.setup_required:
+            raise SetupRequired()
+        await self._attempt(client, lambda: self._password_matches(current_password))
+        check_new_password(new_password, field="new_password")
+        password_hash = await self._hasher.hash(new_password)
+        jwt_secret = tokens.new_secret()
+        await self._services.write(
+            lambda con: store.change_password(con, password_hash=password_hash, jwt_secret=jwt_secret)
+        )
+        self._password_hash = password_hash
+        self._change_required = False
+        self._jwt_secret = jwt_secret
+
+    async def create_key(self, name: str) -> CreatedKey:
+        key = new_key()
+        now = self.clock().replace(microsecond=0)
+        await self._services.write(
+            lambda con: store.insert_api_key(
+                con, key_id=key.id, name=name, key_hash=key.key_hash, key_prefix=key.prefix, created_at=now
+            )
+        )
+        self.keys.add(key.key_hash, key.id)
+        return CreatedKey(key, name, now)
+
+    async def list_keys(self, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        await self.flush_key_usage()
+        return await self._services.db.read(lambda cur: store.list_api_keys(cur, limit=limit, offset=offset))
+
+    async def revoke_key(self, key_id: str) -> bool:
+        """Revoke a usable key; False if there is none with that id."""
+        now = self.clock()
+        key_hash = await self._services.write(lambda con: store.revoke_api_key(con, key_id, now))
+        if key_hash is None:
+            return False
+        self.keys.remove(key_hash)
+        self.usage.forget(key_id)
+        return True
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _session_key(self) -> str:
+        shared = self._config.password if self.mode == "password" else None
+        return tokens.signing_key(self._jwt_secret, shared_password=shared)
+
+    async def _password_matches(self, password: str) -> bool:
+        if self.mode == "password":
+            return secrets_match(self._config.password or "", password)
+        if self._password_hash is None:
+            return False
+        return await self._hasher.verify(self._password_hash, password)
+
+    async def _attempt(self, client_ip: str, check: Callable[[], Awaitable[bool]]) -> None:
+        """Run one password check under the per-client lockout (see module docstring)."""
+        now = self.clock()
+        attempt_id = secrets.token_hex(5)
+        client = self._client_key(client_ip)
+        recorded = await self._services.write(
+            lambda con: store.begin_login_attempt(
+                con,
+                attempt_id=attempt_id,
+                client=client,
+                now=now,
+                window_start=now - LOCKOUT_WINDOW,
+                max_failures=MAX_FAILURES,
+            )
+        )
+        if not recorded:
+            raise LockedOut(LOCKOUT_SECONDS)
+        if not await check():
+            raise InvalidCredentials()
+        await self._services.write(lambda con: store.mark_attempt_succeeded(con, attempt_id))
+
+    def _client_key(self, client_ip: str) -> str:
+        """What ``login_attempts.ip_address`` holds: a keyed hash, never the IP itself."""
+        return hmac.new(self._login_ip_key.encode(), client_ip.encode(), hashlib.sha256).hexdigest()
+
+    def _write_usage(self, con: Any) -> None:
+        """Runs in the Writer: write the pending ``last_used_at`` batch."""
+        batch = self.usage.take()
+        try:
+            store.record_key_usage(con, batch)
+        except Exception:
+            log.exception("could not record API key usage for %d key(s)", len(batch))
+            raise

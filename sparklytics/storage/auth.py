@@ -1,0 +1,169 @@
+"""All SQL of authentication: admin settings, login attempts and API keys.
+
+Functions taking ``con`` write and are run by the Writer (``services.write``);
+functions taking ``cur`` only read and run on a reader cursor (``services.db.read``).
+Times are naive UTC ``datetime`` values; read-backs that the API shows are
+``CAST(… AS VARCHAR)`` strings (API.md §0.3).
+
+Settings keys used here: ``admin_password_hash`` (Argon2id PHC string),
+``password_change_required`` (``true|false``), ``jwt_secret`` (64 hex) and
+``login_ip_key`` (64 hex, the HMAC key that turns a client IP into the value stored
+in ``login_attempts.ip_address`` — Decision 7: no raw IP is ever persisted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from sparklytics.storage.metadata import get_setting, set_settings
+from sparklytics.storage.schema import transaction
+
+ADMIN_PASSWORD_HASH = "admin_password_hash"
+PASSWORD_CHANGE_REQUIRED = "password_change_required"
+JWT_SECRET = "jwt_secret"
+LOGIN_IP_KEY = "login_ip_key"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    """The auth rows of ``settings`` plus the non-revoked keys (hash → id)."""
+
+    admin_password_hash: str | None
+    password_change_required: bool
+    jwt_secret: str
+    login_ip_key: str
+    active_keys: dict[str, str]
+
+
+def load_auth_settings(con: duckdb.DuckDBPyConnection, *, new_jwt_secret: str, new_login_ip_key: str) -> AuthSettings:
+    """Read the auth settings, first storing the two secrets if they are missing."""
+    with transaction(con):
+        for key, value in ((JWT_SECRET, new_jwt_secret), (LOGIN_IP_KEY, new_login_ip_key)):
+            con.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", [key, value])
+        settings = AuthSettings(
+            admin_password_hash=get_setting(con, ADMIN_PASSWORD_HASH),
+            password_change_required=get_setting(con, PASSWORD_CHANGE_REQUIRED) == "true",
+            jwt_secret=get_setting(con, JWT_SECRET) or new_jwt_secret,
+            login_ip_key=get_setting(con, LOGIN_IP_KEY) or new_login_ip_key,
+            active_keys=dict(con.execute("SELECT key_hash, id FROM local_api_keys WHERE revoked_at IS NULL").fetchall()),
+        )
+    return settings
+
+
+def complete_setup(con: duckdb.DuckDBPyConnection, *, password_hash: str, change_required: bool) -> bool:
+    """Store the first admin password; False (nothing written) if one exists already."""
+    with transaction(con):
+        if get_setting(con, ADMIN_PASSWORD_HASH) is not None:
+            return False
+        set_settings(
+            con,
+            {ADMIN_PASSWORD_HASH: password_hash, PASSWORD_CHANGE_REQUIRED: "true" if change_required else "false"},
+        )
+    return True
+
+
+def change_password(con: duckdb.DuckDBPyConnection, *, password_hash: str, jwt_secret: str) -> None:
+    """Replace the admin password, clear a forced rotation and rotate the JWT secret."""
+    with transaction(con):
+        set_settings(
+            con,
+            {ADMIN_PASSWORD_HASH: password_hash, PASSWORD_CHANGE_REQUIRED: "false", JWT_SECRET: jwt_secret},
+        )
+
+
+# --- login attempts -------------------------------------------------------------------
+
+
+def begin_login_attempt(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    attempt_id: str,
+    client: str,
+    now: datetime,
+    window_start: datetime,
+    max_failures: int,
+) -> bool:
+    """Record an attempt as failed unless ``client`` is locked out; True if recorded.
+
+    Counting and inserting in one transaction on the one writer makes the limit exact
+    under concurrency: a sixth guess cannot slip in while five are being verified.
+    The row is flipped to succeeded by :func:`mark_attempt_succeeded`.
+    """
+    with transaction(con):
+        (failures,) = con.execute(
+            "SELECT count(*) FROM login_attempts"
+            " WHERE ip_address = ? AND attempted_at >= ? AND NOT succeeded",
+            [client, window_start],
+        ).fetchone()
+        if failures >= max_failures:
+            return False
+        con.execute(
+            "INSERT INTO login_attempts (id, ip_address, attempted_at, succeeded) VALUES (?, ?, ?, FALSE)",
+            [attempt_id, client, now],
+        )
+    return True
+
+
+def mark_attempt_succeeded(con: duckdb.DuckDBPyConnection, attempt_id: str) -> None:
+    con.execute("UPDATE login_attempts SET succeeded = TRUE WHERE id = ?", [attempt_id])
+
+
+def prune_login_attempts(con: duckdb.DuckDBPyConnection, before: datetime) -> int:
+    """Delete attempts older than ``before``; return how many."""
+    row = con.execute("DELETE FROM login_attempts WHERE attempted_at < ?", [before]).fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- API keys -------------------------------------------------------------------------
+
+_KEY_COLUMNS = (
+    "id, name, key_prefix, CAST(created_at AS VARCHAR) AS created_at,"
+    " CAST(last_used_at AS VARCHAR) AS last_used_at, CAST(revoked_at AS VARCHAR) AS revoked_at"
+)
+
+
+def insert_api_key(
+    con: duckdb.DuckDBPyConnection, *, key_id: str, name: str, key_hash: str, key_prefix: str, created_at: datetime
+) -> None:
+    con.execute(
+        "INSERT INTO local_api_keys (id, name, key_hash, key_prefix, created_at) VALUES (?, ?, ?, ?, ?)",
+        [key_id, name, key_hash, key_prefix, created_at],
+    )
+
+
+def list_api_keys(cur: duckdb.DuckDBPyConnection, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of keys, newest first, revoked ones included; and the total count."""
+    cur.execute(
+        f"SELECT {_KEY_COLUMNS} FROM local_api_keys ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+        [limit, offset],
+    )
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, row)) for row in cur.fetchall()]
+    (total,) = cur.execute("SELECT count(*) FROM local_api_keys").fetchone()
+    return rows, total
+
+
+def revoke_api_key(con: duckdb.DuckDBPyConnection, key_id: str, now: datetime) -> str | None:
+    """Mark a non-revoked key revoked; its hash, or None if there was no such key."""
+    row = con.execute(
+        "UPDATE local_api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING key_hash",
+        [now, key_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def record_key_usage(con: duckdb.DuckDBPyConnection, used: dict[str, datetime]) -> None:
+    """Set ``last_used_at`` for each key id, never moving it backwards."""
+    if not used:
+        return
+    with transaction(con):
+        for key_id, at in used.items():
+            con.execute(
+                "UPDATE local_api_keys SET last_used_at = ?"
+                " WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                [at, key_id, at],
+            )

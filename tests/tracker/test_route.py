@@ -1,0 +1,70 @@
+"""``GET /s.js`` through the app (test client) and over real HTTP (Hypercorn)."""
+
+from __future__ import annotations
+
+import gzip
+
+import httpx
+import pytest
+
+from sparklytics.tracker import asset as asset_module
+from sparklytics.tracker.asset import TrackerNotBuiltError, load_tracker
+
+
+@pytest.fixture(scope="module")
+def built():
+    return load_tracker()
+
+
+async def test_get_script(client, built):
+    response = await client.get("/s.js")
+    assert response.status_code == 200
+    assert await response.get_data() == built.body
+    assert response.headers["Content-Type"] == "application/javascript; charset=utf-8"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert response.headers["Cache-Control"] == "public, max-age=3600"
+    assert response.headers["ETag"] == built.etag
+    assert "Set-Cookie" not in response.headers
+
+
+async def test_gzip_and_not_modified(client, built):
+    response = await client.get("/s.js", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(await response.get_data()) == built.body
+    etag = response.headers["ETag"]
+    again = await client.get("/s.js", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status_code == 304 and await again.get_data() == b""
+    assert again.headers["ETag"] == etag
+
+
+async def test_app_refuses_to_start_without_build(services, monkeypatch, tmp_path):
+    from sparklytics.app import create_app
+
+    monkeypatch.setattr(asset_module, "DIST_PATH", tmp_path / "missing" / "s.js")
+    with pytest.raises(TrackerNotBuiltError, match="bash sparklytics/tracker/build.sh"):
+        create_app(services)
+
+
+def test_over_real_http(live_server, built):
+    """Hypercorn end to end: HEAD, gzip, 304 and the headers a CDN or browser sees."""
+    url = f"{live_server.url}/s.js"
+    with httpx.Client() as http:
+        head = http.head(url, headers={"Accept-Encoding": "gzip"})
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-length"] == str(len(built.gzip_body))
+
+        plain = http.get(url, headers={"Accept-Encoding": "identity"})
+        assert plain.content == built.body and "content-encoding" not in plain.headers
+        assert plain.headers["vary"] == "Accept-Encoding"
+
+        zipped = http.get(url, headers={"Accept-Encoding": "gzip"})
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert zipped.headers["content-length"] == str(len(built.gzip_body))
+        assert zipped.content == built.body  # httpx decodes
+
+        cached = http.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]})
+        assert cached.status_code == 304 and cached.content == b""
+        assert "content-length" not in cached.headers or cached.headers["content-length"] == "0"
+        assert cached.headers["etag"] == zipped.headers["etag"]
+        assert cached.headers["access-control-allow-origin"] == "*"

@@ -111,6 +111,17 @@ def test_spa_history_navigation(site, page, src, website_id, events):
     assert {v["event_type"] for v in views} == {"pageview"}
 
 
+def test_back_forward_cache_restore_counts_as_pageview(site, page, src, website_id, events):
+    # Playwright's Chromium never restores from the bfcache, so the restore is simulated
+    # with the event the browser fires then.
+    url = site.tracker_page("/bfcache/", website_id, src=src)
+    page.goto(url)
+    events.wait(1)
+    page.evaluate("dispatchEvent(new PageTransitionEvent('pageshow', {persisted: false}))")
+    page.evaluate("dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    assert [v["url"] for v in events.exactly(2)] == [url, url]
+
+
 def test_hash_routing(site, page, src, website_id, events):
     base = site.tracker_page("/hash/", website_id, src=src, body='<a href="#/about">about</a>')
     page.goto(base)

@@ -106,6 +106,9 @@
   }
   w.addEventListener('popstate', pageview)
   w.addEventListener('hashchange', pageview)
+  // Back/forward to a page restored from the back-forward cache: the script does not run
+  // again, yet it is a page view like a reload would be.
+  w.addEventListener('pageshow', (event) => event.persisted && ((lastUrl = 0), pageview()))
 
   // data-track-links="true" (every http(s) link) or "outbound" (other hosts only).
   const links = attr('track-links')

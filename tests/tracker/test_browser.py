@@ -91,6 +91,31 @@ def test_no_preflight_no_cookies_no_storage(site, context, page, src, server_url
     assert [u for m, u in seen if m == "OPTIONS"] == [f"{server_url}/e"]
 
 
+def test_fetch_fallback_without_credentials(site, context, src, website_id, events):
+    """Without sendBeacon the tracker uses fetch(keepalive): no preflight, no cookies."""
+    context.add_init_script("delete Navigator.prototype.sendBeacon")
+    # A cookie the browser would attach to a credentialed request to the endpoint (the test
+    # site's first-party path, which records the headers it receives).
+    context.add_cookies([{"name": "probe", "value": "1", "url": site.origin, "sameSite": "Lax"}])
+    page = context.new_page()
+    beacons = watch_beacons(page)
+    site.requests.clear()
+    url = site.tracker_page("/fallback/", website_id, src=src, attrs={"data-api-host": site.origin + "/_sl"})
+    page.goto(url)
+    page.evaluate("sparklytics.track('fallback', {ok: true})")
+    events.wait(1, event_type="pageview")
+    [event] = events.wait(1, event_name="fallback")
+    assert data(event) == {"ok": True}
+    page.wait_for_timeout(200)
+    assert [r.resource_type for r in beacons] == ["fetch", "fetch"]
+    received = [headers for method, path, headers in site.requests if path == "/_sl/e"]
+    assert [method for method, path, _ in site.requests if path == "/_sl/e"] == ["POST", "POST"]
+    for headers in received:
+        assert headers["Content-Type"].startswith("text/plain")
+        assert "Cookie" not in headers
+    assert any("Cookie" in h for m, p, h in site.requests if p == "/fallback/")  # the probe works
+
+
 def test_spa_history_navigation(site, page, src, website_id, events):
     base = site.tracker_page("/spa/", website_id, src=src)
     page.goto(base)

@@ -28,6 +28,7 @@ import trio
 
 from actors.runtime import Actor, ActorStopped, Mailbox, Reply, ask, backoff_delay
 from actors.writer import Committed, GetCursor, WriteEvents
+from sparklytics.storage.ingest import WEBSITE_ID
 from sparklytics.storage.wal import WalPosition, WalRecord, WriteAheadLog
 
 log = logging.getLogger("sparklytics.buffer")
@@ -40,9 +41,10 @@ RETRY_AFTER_SECONDS = 2
 
 @dataclass(frozen=True, slots=True)
 class Append:
-    """Make these enriched events durable; ``queue_caps`` = per-website queue bound."""
+    """Make these enriched events (``storage.ingest`` rows) durable; ``queue_caps`` =
+    per-website queue bound."""
 
-    events: list[dict[str, Any]]
+    events: list[list[Any]]
     queue_caps: dict[str, int]
     dropped: int = 0
     drop_reasons: tuple[str, ...] = ()
@@ -206,7 +208,7 @@ class Buffer(Actor):
 
     def _admit(self, msg: Append, reserved: Counter[str]) -> bool:
         """Check the queue bounds for ``msg``; reserve its room, or refuse it."""
-        counts = Counter(event["website_id"] for event in msg.events)
+        counts = Counter(event[WEBSITE_ID] for event in msg.events)
         total = self._unpersisted + sum(reserved.values()) + len(msg.events)
         if total > self._limits.queue_max_events:
             msg.reply.fail(IngestOverloaded("ingest queue is full"))
@@ -226,7 +228,7 @@ class Buffer(Actor):
         self._pending_events += len(record.events)
         self._queued_seq += len(record.events)
         self._unpersisted += len(record.events)
-        self._unpersisted_by_website.update(event["website_id"] for event in record.events)
+        self._unpersisted_by_website.update(event[WEBSITE_ID] for event in record.events)
 
     def _compact(self) -> None:
         if not self._pending and self._committed >= self._wal.end:
@@ -303,7 +305,7 @@ class Buffer(Actor):
             self._unpersisted -= len(record.events)
             self._committed_seq += len(record.events)
             self._committed_total += len(record.events)
-            self._unpersisted_by_website.subtract(event["website_id"] for event in record.events)
+            self._unpersisted_by_website.subtract(event[WEBSITE_ID] for event in record.events)
         self._unpersisted_by_website += Counter()
         still_waiting = []
         for target, reply in self._flush_waiters:

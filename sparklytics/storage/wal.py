@@ -10,7 +10,7 @@ doubles anything.
 
 Layout of ``{data_dir}/ingest-wal/``: ``segment-000000000001.log``, ``-…2.log``, …
 Each record is ``<u32 length><u32 crc32>`` (little-endian) followed by ``length`` bytes
-of JSON: a list of enriched events. A position is ``(segment, byte offset)``. Replay
+of JSON: a list of enriched events (rows in ``storage.ingest.EVENT_COLUMNS`` order). A position is ``(segment, byte offset)``. Replay
 stops at a torn tail (a record cut short by a crash), truncating it, and skips a
 record whose checksum does not match. Compaction starts a new segment once everything
 written so far is committed and deletes the segments before the cursor.
@@ -47,7 +47,7 @@ class WalRecord:
 
     start: WalPosition
     end: WalPosition
-    events: list[dict[str, Any]]
+    events: list[list[Any]]
 
 
 class WriteAheadLog:
@@ -70,12 +70,12 @@ class WriteAheadLog:
         found = (_SEGMENT_NAME.match(p.name) for p in self.directory.iterdir())
         return sorted(int(m.group(1)) for m in found if m)
 
-    def append(self, batches: list[list[dict[str, Any]]]) -> list[WalRecord]:
+    def append(self, batches: list[list[list[Any]]]) -> list[WalRecord]:
         """Write one record per batch (not yet durable: call :meth:`sync`)."""
         records, chunks = [], []
         offset = self._size
         for events in batches:
-            payload = json.dumps(events, separators=(",", ":"), default=str).encode()
+            payload = json.dumps(events, separators=(",", ":")).encode()
             chunk = _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
             start = WalPosition(self._segment, offset)
             offset += len(chunk)

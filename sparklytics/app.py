@@ -18,9 +18,11 @@ from quart import Quart, Response, current_app, request
 from quart_trio import QuartTrio
 
 from sparklytics.api.auth import auth_bp
-from sparklytics.api.collect import collect_bp
+from sparklytics.api.collect import CollectEndpoint
+from sparklytics.api.dashboard import dashboard_bp
 from sparklytics.api.errors import register_error_handlers
 from sparklytics.api.health import health_bp
+from sparklytics.api.tracker import tracker_bp
 from sparklytics.api.websites import websites_bp
 from sparklytics.auth import guards
 from sparklytics.services import Services
@@ -39,10 +41,12 @@ def create_app(services: Services) -> Quart:
     if services.config.auth != "none":
         app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
-    app.register_blueprint(collect_bp)
     app.register_blueprint(websites_bp)
+    app.register_blueprint(tracker_bp)
+    app.register_blueprint(dashboard_bp)  # last: the SPA fallback for every non-API path
     app.config["DASHBOARD_CSP"] = dashboard_csp(services.config.auth)
     app.after_request(_security_headers)
+    app.asgi_app = CollectEndpoint(app.asgi_app, services)  # type: ignore[method-assign]
     return app
 
 

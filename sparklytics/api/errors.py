@@ -103,6 +103,28 @@ def auth_error(error: AuthError) -> ApiError:
     return ApiError(401, "unauthorized", "Unauthorized")
 
 
+def domain_error(error: Exception) -> ApiError:
+    """The HTTP answer to an error raised below the HTTP layer."""
+    match error:
+        case AuthError():
+            return auth_error(error)
+        case UnknownWebsite():
+            return not_found(str(error))
+        case RateLimited(retry_after=retry_after):
+            return ApiError(429, "rate_limited", "Rate limit exceeded", headers={"Retry-After": str(retry_after)})
+        case IngestOverloaded(retry_after=retry_after):
+            return ApiError(503, "ingest_overloaded", "Ingest is overloaded, retry later", headers={"Retry-After": str(retry_after)})
+        case QueryTimeout():
+            return ApiError(503, "query_timeout", "Query timed out, retry later", headers={"Retry-After": "2"})
+        case ActorError():
+            log.warning("service unavailable: %s", error)
+            return ApiError(503, "service_unavailable", "Service temporarily unavailable, retry later", headers={"Retry-After": "1"})
+    raise TypeError(f"not a domain error: {error!r}")
+
+
+DOMAIN_ERRORS = (AuthError, UnknownWebsite, RateLimited, IngestOverloaded, QueryTimeout, ActorError)
+
+
 def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(ApiError)
     async def _api_error(error: ApiError) -> Response:
@@ -115,37 +137,13 @@ def register_error_handlers(app: Quart) -> None:
         return error_response(ApiError(status, code, message))
 
     @app.errorhandler(AuthError)
-    async def _auth_error(error: AuthError) -> Response:
-        return error_response(auth_error(error))
-
     @app.errorhandler(UnknownWebsite)
-    async def _unknown_website(error: UnknownWebsite) -> Response:
-        return error_response(not_found(str(error)))
-
     @app.errorhandler(RateLimited)
-    async def _rate_limited(error: RateLimited) -> Response:
-        return error_response(
-            ApiError(429, "rate_limited", "Rate limit exceeded", headers={"Retry-After": str(error.retry_after)})
-        )
-
     @app.errorhandler(IngestOverloaded)
-    async def _overloaded(error: IngestOverloaded) -> Response:
-        return error_response(
-            ApiError(503, "ingest_overloaded", "Ingest is overloaded, retry later", headers={"Retry-After": str(error.retry_after)})
-        )
-
     @app.errorhandler(QueryTimeout)
-    async def _query_timeout(error: QueryTimeout) -> Response:
-        return error_response(
-            ApiError(503, "query_timeout", "Query timed out, retry later", headers={"Retry-After": "2"})
-        )
-
     @app.errorhandler(ActorError)
-    async def _unavailable(error: ActorError) -> Response:
-        log.warning("service unavailable: %s", error)
-        return error_response(
-            ApiError(503, "service_unavailable", "Service temporarily unavailable, retry later", headers={"Retry-After": "1"})
-        )
+    async def _domain_error(error: Exception) -> Response:
+        return error_response(domain_error(error))
 
     @app.errorhandler(Exception)
     async def _internal(error: Exception) -> Response:

@@ -40,11 +40,15 @@ Result: ``ReportResult({"type", "rows"}, {"pagination": {"total", "limit", "offs
 "has_more"}, "compare": meta | None})``; ``total`` = distinct non-null values in the
 primary range, ``has_more = offset + limit < total``.
 
-Speed: the matching rows are one MATERIALIZED CTE (a single ``events`` scan of four
-narrow columns). Visitors/pageviews are grouped per value and only the requested page
-(``LIMIT/OFFSET``, with ``count(*) OVER ()`` for the total) goes on to the more
-expensive (value, session) grouping and the ``sessions`` join. The comparison period
-is one more scan restricted to the values on the page.
+Speed: visitors/pageviews are grouped per value in one pass, and only the requested
+page (``LIMIT/OFFSET``, with ``count(*) OVER ()`` for the total) goes on to the more
+expensive (value, session) DISTINCT and the ``sessions`` join, whose events scan is
+cut to the page's values by a semi-join. The matching rows are a ``NOT MATERIALIZED``
+CTE: re-scanning the compressed columns with pushed-down filters measured cheaper than
+materializing the id strings (≈ 20 % less CPU at 750k rows; grouping per (value,
+session) first was 2× slower). The comparison period is one more scan restricted to
+the values on the page. Rough figures at 1M events on 2 busy cores: 7-day range
+15–30 ms per breakdown; a 90-day range covering all 750k rows 100–200 ms.
 """
 
 from __future__ import annotations
@@ -93,7 +97,7 @@ _DEFAULT_ORDER = "visitors DESC, pageviews DESC, value ASC"
 _ROW_CONDITION = {"page": "e.event_type = 'pageview'"}
 
 _EVENT_DIM_SQL = """
-WITH base AS MATERIALIZED (
+WITH base AS NOT MATERIALIZED (
     SELECT {dim} AS value, e.session_id, e.visitor_id, e.event_type
     FROM events e
     WHERE {where} AND {dim} IS NOT NULL

@@ -253,10 +253,17 @@ class Compare:
 
 @dataclass(frozen=True, slots=True)
 class SessionCursor:
-    """Where a sessions page resumes: after (last_seen, session_id) in DESC order."""
+    """Where a sessions page resumes: after (last_seen, session_id) in DESC order.
+
+    ``last_seen`` is the naive UTC text of the last row (``CAST … AS VARCHAR``).
+    """
 
     last_seen: str
     session_id: str
+
+    @property
+    def last_seen_at(self) -> datetime:
+        return datetime.fromisoformat(self.last_seen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,7 +588,8 @@ def decode_cursor(text: str) -> SessionCursor:
         ls, sid = obj["ls"], obj["sid"]
         if not isinstance(ls, str) or not isinstance(sid, str) or not sid:
             raise ValueError
-        datetime.fromisoformat(ls)
+        if datetime.fromisoformat(ls).tzinfo is not None:
+            raise ValueError
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise QueryError("invalid cursor", "cursor") from None
     return SessionCursor(ls, sid)

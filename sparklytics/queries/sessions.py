@@ -65,8 +65,7 @@ LIMIT $fetch
 """
 
 _AFTER = (
-    "AND (s.last_seen < CAST($cursor_ls AS TIMESTAMP)"
-    " OR (s.last_seen = CAST($cursor_ls AS TIMESTAMP) AND s.session_id < $cursor_sid))"
+    "AND (s.last_seen < $cursor_ls OR (s.last_seen = $cursor_ls AND s.session_id < $cursor_sid))"
 )
 
 _ONE_SQL = f"""
@@ -140,7 +139,7 @@ def sessions_list(cur, q: ReportQuery) -> ReportResult:
     after = ""
     if q.cursor is not None:
         after = _AFTER
-        params["cursor_ls"] = q.cursor.last_seen
+        params["cursor_ls"] = q.cursor.last_seen_at
         params["cursor_sid"] = q.cursor.session_id
     sql = _PAGE_SQL.format(session_where=s_where, where=where, after=after)
     rows = fetch_all(cur, sql, params)

@@ -336,6 +336,8 @@ ERROR_CASES = [
     ("sessions", {"cursor": base64.b64encode(b'{"ls": "2026-03-02 10:00:00"}').decode()}, "invalid cursor", "cursor"),
     ("sessions", {"cursor": base64.b64encode(b'{"ls": "yesterday", "sid": "a"}').decode()}, "invalid cursor", "cursor"),
     ("sessions", {"cursor": base64.b64encode(b'["ls", "sid"]').decode()}, "invalid cursor", "cursor"),
+    ("sessions", {"cursor": base64.b64encode(b'{"ls": "2026-03-02 10:00:00+02:00", "sid": "a"}').decode()},
+     "invalid cursor", "cursor"),
     ("stats", {"include_bots": "yes"}, "include_bots must be one of: true, false, 1, 0", "include_bots"),
     ("events", {"include_bots": "2"}, "include_bots must be one of: true, false, 1, 0", "include_bots"),
     ("events", {"start_date": "2025-12-08", "end_date": "2026-03-08"}, "date range too large: 91 days (max 90)", "start_date"),

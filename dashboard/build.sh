@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds the dashboard into dashboard/dist (served by sparklytics/api/dashboard.py).
+# Idempotent: `npm ci` reinstalls exactly package-lock.json, `vite build` empties dist/ first.
+set -euo pipefail
+cd "$(dirname "$0")"
+npm ci --no-audit --no-fund
+npm run build

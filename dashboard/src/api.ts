@@ -1,0 +1,235 @@
+// The one door to the HTTP API (API.md §0–§1). Every failure becomes an ApiError whose
+// message is fit to show; auth failures also move the user to the page that fixes them
+// (API.md §8 auth guard): 401 → /login, 403 password_change_required → /force-password,
+// 403 setup_required → /setup.
+import { setSessionReady } from "./auth";
+import { navigate } from "./router";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** false on the auth forms themselves, where 401 means "wrong password", not "log in". */
+  authRedirect?: boolean;
+}
+
+const PUBLIC_PREFIXES = ["/login", "/setup", "/force-password", "/share/"];
+
+function redirectFor(error: ApiError): string | null {
+  if (error.status === 401) return "/login";
+  if (error.status === 403 && error.code === "password_change_required") return "/force-password";
+  if (error.status === 403 && error.code === "setup_required") return "/setup";
+  return null;
+}
+
+export function loginUrl(): string {
+  const here = location.pathname + location.search;
+  const onPublic = PUBLIC_PREFIXES.some((p) => location.pathname.startsWith(p)) || location.pathname === "/";
+  return onPublic ? "/login" : `/login?next=${encodeURIComponent(here)}`;
+}
+
+export async function request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      signal: opts.signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ApiError(0, "network_error", "Cannot reach the Sparklytics server. Check your connection.");
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!response.ok) {
+    const env = json && typeof json === "object" ? json.error : null;
+    const error = new ApiError(
+      response.status,
+      env?.code ?? `http_${response.status}`,
+      env?.message ?? describeStatus(response.status),
+      env?.field ?? null,
+    );
+    if (opts.authRedirect !== false) {
+      const target = redirectFor(error);
+      if (target) setSessionReady(false);
+      if (target && !location.pathname.startsWith(target)) {
+        navigate(target === "/login" ? loginUrl() : target, { replace: true });
+      }
+    }
+    throw error;
+  }
+  return json as T;
+}
+
+function describeStatus(status: number): string {
+  if (status === 404) return "Not found.";
+  if (status === 429) return "Too many requests; try again in a minute.";
+  if (status === 503) return "The server is busy; try again shortly.";
+  if (status >= 500) return `The server failed (HTTP ${status}).`;
+  return `Request failed (HTTP ${status}).`;
+}
+
+export const get = <T>(path: string, opts?: RequestOptions) => request<T>("GET", path, undefined, opts);
+export const post = <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>("POST", path, body ?? {}, opts);
+export const put = <T>(path: string, body: unknown, opts?: RequestOptions) => request<T>("PUT", path, body, opts);
+export const del = (path: string, opts?: RequestOptions) => request<void>("DELETE", path, undefined, opts);
+
+// ---- wire types (API.md) --------------------------------------------------------------
+
+export interface Website {
+  id: string;
+  name: string;
+  domain: string;
+  timezone: string;
+  share_id?: string | null;
+  tracking_snippet?: string;
+  created_at: string;
+  updated_at?: string;
+}
+
+export interface Stats {
+  pageviews: number;
+  visitors: number;
+  sessions: number;
+  bounce_rate: number; // fraction 0–1
+  avg_duration_seconds: number;
+  prev_pageviews: number;
+  prev_visitors: number;
+  prev_sessions: number;
+  prev_bounce_rate: number;
+  prev_avg_duration_seconds: number;
+  timezone: string;
+}
+
+export interface CompareMeta {
+  mode: string;
+  primary_range: [string, string];
+  comparison_range: [string, string];
+}
+
+export interface SeriesPoint {
+  date: string;
+  pageviews: number;
+  visitors: number;
+}
+
+export interface PageviewsData {
+  series: SeriesPoint[];
+  granularity: "hour" | "day" | "month";
+  compare_series?: SeriesPoint[] | null;
+}
+
+export interface MetricRow {
+  value: string;
+  visitors: number;
+  pageviews: number;
+  events?: number;
+  bounce_rate: number; // percent 0–100
+  avg_duration_seconds: number;
+  prev_visitors?: number;
+  prev_pageviews?: number;
+  delta_visitors_pct?: number;
+}
+
+export interface Pagination {
+  total: number;
+  limit: number;
+  offset: number;
+  has_more: boolean;
+}
+
+export interface MetricsBody {
+  data: { type: string; rows: MetricRow[] };
+  pagination: Pagination;
+  compare?: CompareMeta | null;
+}
+
+export interface RealtimeEvent {
+  event_type: string;
+  url: string;
+  referrer_domain: string | null;
+  country: string | null;
+  browser: string | null;
+  device_type: string | null;
+  ts: string;
+}
+
+export interface Realtime {
+  active_visitors: number;
+  recent_events: RealtimeEvent[];
+  pagination: { limit: number; total_in_window: number };
+}
+
+export interface Session {
+  session_id: string;
+  visitor_id: string;
+  first_seen: string;
+  last_seen: string;
+  duration_seconds: number;
+  pageview_count: number;
+  event_count: number;
+  entry_page: string | null;
+  exit_page: string | null;
+  country: string | null;
+  browser: string | null;
+  os: string | null;
+  device_type: string | null;
+}
+
+export interface SessionEvent {
+  id: string;
+  event_type: string;
+  url: string;
+  event_name: string | null;
+  event_data: string | null;
+  created_at: string;
+}
+
+export interface EventRow {
+  event_name: string;
+  count: number;
+  visitors: number;
+  prev_count?: number;
+}
+
+export interface EventProperty {
+  property_key: string;
+  property_value: string;
+  count: number;
+}
+
+export interface AuthStatus {
+  mode: "password" | "local";
+  setup_required: boolean;
+  authenticated: boolean;
+  password_change_required: boolean;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  key_prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}

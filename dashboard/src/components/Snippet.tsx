@@ -1,0 +1,97 @@
+// The tracking snippet in its two forms (sparklytics/tracker/README.md): direct, from the
+// server's `tracking_snippet`, and first-party proxy (`/_sl/s.js` on the customer's own
+// domain, with nginx and Caddy configs).
+import { useState } from "preact/hooks";
+import type { Website } from "../api";
+import { CodeBlock, Tabs } from "./ui";
+
+export function directSnippet(site: Pick<Website, "id" | "tracking_snippet">): string {
+  return site.tracking_snippet ?? `<script defer src="${location.origin}/s.js" data-website-id="${site.id}"></script>`;
+}
+
+/** Origin (plus any path prefix) that serves s.js, taken from the direct snippet. */
+export function analyticsBase(snippet: string): string {
+  const m = /src="([^"]+)\/s\.js"/.exec(snippet);
+  return m ? m[1] : location.origin;
+}
+
+export function proxySnippet(id: string): string {
+  return `<script defer src="/_sl/s.js" data-website-id="${id}"></script>`;
+}
+
+function nginxConfig(base: string): string {
+  const host = base.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+  return `location = /_sl/s.js {
+    proxy_pass ${base}/s.js;
+    proxy_set_header Host ${host};
+    proxy_ssl_server_name on;
+}
+location = /_sl/e {
+    proxy_pass ${base}/e;
+    proxy_set_header Host ${host};
+    proxy_ssl_server_name on;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header Cookie "";
+}`;
+}
+
+function caddyConfig(base: string): string {
+  return `handle /_sl/s.js {
+    rewrite * /s.js
+    reverse_proxy ${base} {
+        header_up Host {upstream_hostport}
+    }
+}
+handle /_sl/e {
+    rewrite * /e
+    reverse_proxy ${base} {
+        header_up Host {upstream_hostport}
+        header_up -Cookie
+    }
+}`;
+}
+
+export function SnippetPanel({ site }: { site: Pick<Website, "id" | "tracking_snippet" | "domain"> }) {
+  const [form, setForm] = useState<"direct" | "proxy">("direct");
+  const direct = directSnippet(site);
+  const base = analyticsBase(direct);
+  return (
+    <div class="snippet" data-testid="snippet">
+      <Tabs
+        label="Snippet form"
+        value={form}
+        onChange={setForm}
+        tabs={[
+          { id: "direct", label: "Direct" },
+          { id: "proxy", label: "First-party proxy" },
+        ]}
+      />
+      {form === "direct" ? (
+        <>
+          <p>
+            Paste this into the <code>&lt;head&gt;</code> of every page of <strong>{site.domain}</strong>:
+          </p>
+          <CodeBlock code={direct} testid="snippet-code" />
+          <p class="muted small">Works on static sites and single-page apps. No cookies, no consent banner needed for the script itself.</p>
+        </>
+      ) : (
+        <>
+          <p>
+            Serve the script from your own domain so ad blockers of third-party hosts do not drop it. Add this to your pages:
+          </p>
+          <CodeBlock code={proxySnippet(site.id)} testid="snippet-proxy-code" />
+          <p>
+            Then forward <code>/_sl/s.js</code> and <code>/_sl/e</code> to this server. nginx:
+          </p>
+          <CodeBlock code={nginxConfig(base)} />
+          <p>Caddy:</p>
+          <CodeBlock code={caddyConfig(base)} />
+          <p class="muted small">
+            On this server, set <code>SPARKLYTICS_TRUSTED_PROXIES</code> to your proxy's address so visitors are not all counted as
+            the proxy.
+          </p>
+        </>
+      )}
+    </div>
+  );
+}

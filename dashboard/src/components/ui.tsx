@@ -1,0 +1,128 @@
+// Small building blocks shared by every page: cards, tabs, skeletons, error and empty
+// states, copy buttons.
+import type { ComponentChildren } from "preact";
+import { useState } from "preact/hooks";
+import type { ApiError } from "../api";
+
+export function Card(props: { title?: ComponentChildren; actions?: ComponentChildren; class?: string; children: ComponentChildren; testid?: string }) {
+  return (
+    <section class={`card ${props.class ?? ""}`} data-testid={props.testid}>
+      {(props.title || props.actions) && (
+        <header class="card-head">
+          {props.title && <h2>{props.title}</h2>}
+          {props.actions && <div class="card-actions">{props.actions}</div>}
+        </header>
+      )}
+      {props.children}
+    </section>
+  );
+}
+
+export function Tabs<T extends string>(props: { tabs: { id: T; label: string }[]; value: T; onChange: (id: T) => void; label: string }) {
+  return (
+    <div class="tabs" role="tablist" aria-label={props.label}>
+      {props.tabs.map((t) => (
+        <button
+          type="button"
+          role="tab"
+          key={t.id}
+          aria-selected={t.id === props.value}
+          class={t.id === props.value ? "tab active" : "tab"}
+          onClick={() => props.onChange(t.id)}
+        >
+          {t.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+export function SkeletonRows({ rows = 5 }: { rows?: number }) {
+  return (
+    <div class="skeleton-rows" aria-busy="true" aria-label="Loading">
+      {Array.from({ length: rows }, (_, i) => (
+        <div class="skeleton" key={i} style={{ width: `${90 - i * 12}%` }} />
+      ))}
+    </div>
+  );
+}
+
+export function ErrorBox({ error, retry, compact }: { error: ApiError | Error; retry?: () => void; compact?: boolean }) {
+  return (
+    <div class={compact ? "error-box compact" : "error-box"} role="alert">
+      <span>{error.message || "Something went wrong."}</span>
+      {retry && (
+        <button type="button" class="btn small" onClick={retry}>
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ComponentChildren }) {
+  return <div class="empty">{children}</div>;
+}
+
+export function FormError({ error }: { error?: ApiError | Error | null }) {
+  if (!error) return null;
+  return (
+    <p class="form-error" role="alert">
+      {error.message}
+    </p>
+  );
+}
+
+async function writeClipboard(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    /* fall through to the selection fallback */
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.appendChild(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand("copy");
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  return ok;
+}
+
+export function CopyButton({ text, label = "Copy" }: { text: string; label?: string }) {
+  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  const copy = async () => {
+    setState((await writeClipboard(text)) ? "copied" : "failed");
+    window.setTimeout(() => setState("idle"), 2000);
+  };
+  return (
+    <button type="button" class="btn small" onClick={copy}>
+      {state === "copied" ? "Copied ✓" : state === "failed" ? "Select and copy" : label}
+    </button>
+  );
+}
+
+export function CodeBlock({ code, testid }: { code: string; testid?: string }) {
+  return (
+    <div class="code-block">
+      <pre data-testid={testid}>
+        <code>{code}</code>
+      </pre>
+      <CopyButton text={code} />
+    </div>
+  );
+}
+
+export function Spinner() {
+  return <span class="spinner" aria-hidden="true" />;
+}

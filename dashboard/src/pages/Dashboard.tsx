@@ -1,0 +1,170 @@
+// The signed-in shell: header (website picker, sections, live visitors, logout), the
+// toolbar for report pages, and the section for `/dashboard/<id>/<section>`.
+import type { ComponentChildren } from "preact";
+import type { Realtime } from "../api";
+import { authMode, logout } from "../auth";
+import { Toolbar } from "../components/Toolbar";
+import { Card, ErrorBox, SkeletonRows } from "../components/ui";
+import { fmtInt } from "../format";
+import { POLL_REALTIME_HEADER, useApi } from "../hooks";
+import { Link, navigate, useLocation } from "../router";
+import { readView, viewQuery } from "../view";
+import { useWebsites } from "../websites";
+import { Logo } from "./Auth";
+import { EventsPage } from "./Events";
+import { Overview } from "./Overview";
+import { RealtimePage } from "./Realtime";
+import { SessionsPage } from "./Sessions";
+import { SettingsPage } from "./Settings";
+
+const SECTIONS = [
+  { id: "", label: "Overview" },
+  { id: "realtime", label: "Realtime" },
+  { id: "sessions", label: "Sessions" },
+  { id: "events", label: "Events" },
+  { id: "settings", label: "Settings" },
+];
+
+export function TopBar({ children }: { children?: ComponentChildren }) {
+  return (
+    <header class="topbar">
+      <Link href="/dashboard" class="brand">
+        <Logo /> <span class="brand-name">Sparklytics</span>
+      </Link>
+      <div class="topbar-main">{children}</div>
+      {authMode() !== "none" && (
+        <button
+          type="button"
+          class="btn small ghost"
+          data-testid="logout"
+          onClick={async () => {
+            await logout();
+            navigate("/login", { replace: true });
+          }}
+        >
+          Log out
+        </button>
+      )}
+    </header>
+  );
+}
+
+function LiveBadge({ siteId, search }: { siteId: string; search: string }) {
+  const res = useApi<{ data: Realtime }>(`/api/websites/${siteId}/realtime`, POLL_REALTIME_HEADER);
+  const n = res.data?.data.active_visitors;
+  return (
+    <Link href={`/dashboard/${siteId}/realtime${search}`} class="live-badge" data-testid="live-badge" title="Visitors in the last 30 minutes">
+      <span class={n ? "dot live" : "dot"} /> {n === undefined ? "–" : fmtInt(n)} <span class="hide-sm">online</span>
+    </Link>
+  );
+}
+
+export function DashboardPage({ siteId, section, sub }: { siteId: string; section: string; sub: string }) {
+  const { query } = useLocation();
+  const { websites, error, retry } = useWebsites();
+  if (!websites) {
+    return (
+      <>
+        <TopBar />
+        <main class="page">{error ? <ErrorBox error={error} retry={retry} /> : <SkeletonRows rows={6} />}</main>
+      </>
+    );
+  }
+  const site = websites.find((w) => w.id === siteId);
+  if (!site) {
+    return (
+      <>
+        <TopBar />
+        <main class="page narrow">
+          <Card title="Website not found">
+            <p>There is no website with the id {siteId}. It may have been deleted.</p>
+            <Link href="/settings" class="btn">
+              All websites
+            </Link>
+          </Card>
+        </main>
+      </>
+    );
+  }
+  const view = readView(query, site.timezone);
+  const keep = viewQuery(query);
+  const ctx = { site, view, query };
+  const reportPage = section === "" || section === "sessions" || section === "events";
+  return (
+    <>
+      <TopBar>
+        <select
+          class="site-picker"
+          aria-label="Website"
+          data-testid="site-picker"
+          value={site.id}
+          onChange={(e) => {
+            const id = (e.target as HTMLSelectElement).value;
+            if (id === "__new") navigate("/onboarding");
+            else navigate(`/dashboard/${id}${section ? `/${section}` : ""}${section === "settings" ? "" : keep}`);
+          }}
+        >
+          {websites.map((w) => (
+            <option key={w.id} value={w.id}>
+              {w.name}
+            </option>
+          ))}
+          <option value="__new">+ Add website…</option>
+        </select>
+        <LiveBadge siteId={site.id} search={keep} />
+      </TopBar>
+      <nav class="sections" aria-label="Sections">
+        {SECTIONS.map((s) => (
+          <Link
+            key={s.id}
+            href={`/dashboard/${site.id}${s.id ? `/${s.id}` : ""}${s.id === "settings" ? "" : keep}`}
+            class={s.id === section ? "active" : ""}
+            aria-current={s.id === section ? "page" : undefined}
+          >
+            {s.label}
+          </Link>
+        ))}
+      </nav>
+      <main class="content">
+        {reportPage && <Toolbar view={view} query={query} websiteId={site.id} timezone={site.timezone} compare={section === ""} exportCsv={section === ""} />}
+        {section === "" ? (
+          <Overview ctx={ctx} />
+        ) : section === "realtime" ? (
+          <RealtimePage ctx={ctx} />
+        ) : section === "sessions" ? (
+          <SessionsPage ctx={ctx} />
+        ) : section === "events" ? (
+          <EventsPage ctx={ctx} />
+        ) : (
+          <SettingsPage site={site} tab={sub} />
+        )}
+      </main>
+    </>
+  );
+}
+
+/** `/dashboard`: the first website, or onboarding on a fresh install. */
+export function DashboardIndex() {
+  const { websites, error, retry } = useWebsites();
+  if (error) {
+    return (
+      <>
+        <TopBar />
+        <main class="page narrow">
+          <ErrorBox error={error} retry={retry} />
+        </main>
+      </>
+    );
+  }
+  if (websites) {
+    queueMicrotask(() => navigate(websites.length ? `/dashboard/${websites[0].id}` : "/onboarding", { replace: true }));
+  }
+  return (
+    <>
+      <TopBar />
+      <main class="page">
+        <SkeletonRows rows={6} />
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,28 @@
+import { defineConfig } from "vite";
+
+// No framework plugin: Vite's own transformer compiles TSX with Preact's automatic JSX
+// runtime (tsconfig "jsxImportSource": "preact"). `npm run dev` proxies the API to a
+// server on :3000 (`SPARKLYTICS_AUTH=none python -m sparklytics serve`).
+declare const process: { env: Record<string, string | undefined> };
+const backend = process.env.SPARKLYTICS_DEV_BACKEND ?? "http://127.0.0.1:3000";
+
+export default defineConfig({
+  base: "/",
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2020",
+    assetsDir: "assets",
+    sourcemap: false,
+    reportCompressedSize: true,
+    modulePreload: { polyfill: false },
+  },
+  server: {
+    proxy: {
+      "/api": backend,
+      "/s.js": backend,
+      "/e": backend,
+      "/health": backend,
+    },
+  },
+});

@@ -73,11 +73,12 @@ def dashboard_csp(auth_mode: str) -> str:
 async def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", current_app.config["DASHBOARD_CSP"])
-    elif response.mimetype == "application/json":
-        response.headers.setdefault("Content-Security-Policy", API_CSP)
+    # A handler that sets its own CSP (the dashboard's frameable share pages) decides
+    # framing too; everything else is never framed.
+    if "Content-Security-Policy" not in response.headers and response.mimetype in ("text/html", "application/json"):
+        html = response.mimetype == "text/html"
+        response.headers["Content-Security-Policy"] = current_app.config["DASHBOARD_CSP"] if html else API_CSP
+        response.headers.setdefault("X-Frame-Options", "DENY")
     if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-store"
     return response

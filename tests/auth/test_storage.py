@@ -1,0 +1,112 @@
+"""The auth SQL on a real DuckDB file, and the Scheduler's login-attempt prune job."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from actors.scheduler import Scheduler
+from sparklytics.storage import auth as store
+
+NOW = datetime(2026, 3, 29, 12, 0, 0)
+
+
+async def load(services, jwt="j" * 64, ip_key="k" * 64) -> store.AuthSettings:
+    return await services.write(lambda con: store.load_auth_settings(con, new_jwt_secret=jwt, new_login_ip_key=ip_key))
+
+
+async def test_secrets_are_created_once(services) -> None:
+    first = await load(services)
+    assert first.jwt_secret == "j" * 64 and first.login_ip_key == "k" * 64
+    assert first.admin_password_hash is None and first.password_change_required is False
+    again = await load(services, jwt="x" * 64, ip_key="y" * 64)
+    assert (again.jwt_secret, again.login_ip_key) == (first.jwt_secret, first.login_ip_key)
+
+
+async def test_setup_writes_once(services) -> None:
+    assert await services.write(lambda con: store.complete_setup(con, password_hash="$argon2id$h1", change_required=True))
+    assert not await services.write(lambda con: store.complete_setup(con, password_hash="$argon2id$h2", change_required=False))
+    settings = await load(services)
+    assert settings.admin_password_hash == "$argon2id$h1" and settings.password_change_required is True
+
+
+async def test_change_password_clears_rotation_and_rotates_the_secret(services) -> None:
+    await load(services)
+    await services.write(lambda con: store.complete_setup(con, password_hash="$argon2id$h1", change_required=True))
+    await services.write(lambda con: store.change_password(con, password_hash="$argon2id$h2", jwt_secret="n" * 64))
+    settings = await load(services)
+    assert (settings.admin_password_hash, settings.password_change_required, settings.jwt_secret) == ("$argon2id$h2", False, "n" * 64)
+
+
+async def attempt(services, client: str, at: datetime, attempt_id: str) -> bool:
+    return await services.write(
+        lambda con: store.begin_login_attempt(
+            con, attempt_id=attempt_id, client=client, now=at, window_start=at - timedelta(minutes=15), max_failures=5
+        )
+    )
+
+
+async def test_five_failures_in_the_window_lock_the_client_out(services) -> None:
+    for i in range(5):
+        assert await attempt(services, "client-a", NOW + timedelta(minutes=i), f"a{i}")
+    assert not await attempt(services, "client-a", NOW + timedelta(minutes=5), "a5")
+    assert await attempt(services, "client-b", NOW + timedelta(minutes=5), "b0")  # per client
+    # The oldest failure leaves the 15-minute window: one more attempt is allowed.
+    assert await attempt(services, "client-a", NOW + timedelta(minutes=15, seconds=1), "a6")
+
+
+async def test_successes_do_not_count(services) -> None:
+    for i in range(5):
+        assert await attempt(services, "client-a", NOW, f"a{i}")
+        await services.write(lambda con, i=i: store.mark_attempt_succeeded(con, f"a{i}"))
+    assert await attempt(services, "client-a", NOW, "a5")
+
+
+async def test_prune_job_deletes_attempts_older_than_a_day(services) -> None:
+    scheduler = Scheduler(
+        writer=services.writer.inbox,
+        buffer=services.buffer.inbox,
+        enricher=services.enricher.inbox,
+        retention_days=365,
+        clock=lambda: NOW,
+    )
+    await attempt(services, "old", NOW - timedelta(hours=24, seconds=1), "old1")
+    await attempt(services, "recent", NOW - timedelta(hours=23), "new1")
+    assert await scheduler._jobs["prune_login_attempts"]() == 1
+    left = await services.db.read(lambda cur: cur.execute("SELECT id FROM login_attempts").fetchall())
+    assert left == [("new1",)]
+    assert scheduler.scheduler_statistics().last_runs["prune_login_attempts"] == NOW.isoformat()
+
+
+async def test_prune_runs_at_start_then_daily(services) -> None:
+    scheduler = services.scheduler
+    assert scheduler._next_due(NOW)["prune_login_attempts"] == NOW
+    scheduler._last_runs["prune_login_attempts"] = NOW
+    assert scheduler._next_due(NOW + timedelta(hours=1))["prune_login_attempts"] == NOW + timedelta(days=1)
+
+
+async def insert_key(services, key_id: str, at: datetime) -> None:
+    await services.write(
+        lambda con: store.insert_api_key(con, key_id=key_id, name=key_id, key_hash=key_id.ljust(64, "0"), key_prefix="spk_selfhosted_abcde", created_at=at)
+    )
+
+
+async def test_keys_list_newest_first_with_revoked_ones(services) -> None:
+    for i in range(3):
+        await insert_key(services, f"key_{i}", NOW + timedelta(minutes=i))
+    assert await services.write(lambda con: store.revoke_api_key(con, "key_1", NOW)) == "key_1".ljust(64, "0")
+    assert await services.write(lambda con: store.revoke_api_key(con, "key_1", NOW)) is None
+    assert await services.write(lambda con: store.revoke_api_key(con, "key_x", NOW)) is None
+    rows, total = await services.db.read(lambda cur: store.list_api_keys(cur, limit=2, offset=0))
+    assert total == 3 and [r["id"] for r in rows] == ["key_2", "key_1"]
+    assert rows[1]["revoked_at"] == "2026-03-29 12:00:00" and rows[1]["created_at"] == "2026-03-29 12:01:00"
+    assert set(rows[0]) == {"id", "name", "key_prefix", "created_at", "last_used_at", "revoked_at"}
+    active = (await load(services)).active_keys
+    assert active == {"key_0".ljust(64, "0"): "key_0", "key_2".ljust(64, "0"): "key_2"}
+
+
+async def test_last_used_never_moves_backwards(services) -> None:
+    await insert_key(services, "key_a", NOW)
+    await services.write(lambda con: store.record_key_usage(con, {"key_a": NOW + timedelta(hours=2)}))
+    await services.write(lambda con: store.record_key_usage(con, {"key_a": NOW + timedelta(hours=1)}))
+    rows, _ = await services.db.read(lambda cur: store.list_api_keys(cur, limit=10, offset=0))
+    assert rows[0]["last_used_at"] == "2026-03-29 14:00:00"

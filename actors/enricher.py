@@ -19,7 +19,7 @@ import os
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import trio
@@ -31,6 +31,7 @@ from sparklytics.enrich import (
     BotScorer,
     GeoLookup,
     channel_for,
+    new_salt,
     parse_user_agent,
     referrer_domain,
     split_url,
@@ -60,6 +61,14 @@ class Collect:
     events: list[dict[str, Any]]
     client: ClientInfo
     received_at: datetime
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    """Events with their own clients and times (``sparklytics import``); no peak limit."""
+
+    items: list[tuple[dict[str, Any], ClientInfo, datetime]]
     reply: Reply = field(default_factory=Reply)
 
 
@@ -113,6 +122,7 @@ class Enricher(Actor):
         self._websites = _TtlCache(cache_max_entries, cache_ttl_seconds)
         self._bots = BotScorer()
         self._peaks: dict[str, deque[list[int]]] = {}
+        self._past_salts: dict[date, Salts] = {}
         self._events = 0
         self._peak_dropped = 0
 
@@ -122,6 +132,8 @@ class Enricher(Actor):
             match msg:
                 case Collect():
                     await self._collect(msg)
+                case Import():
+                    await self._import(msg)
                 case SetSalts(salts):
                     self._salts = salts
                 case InvalidateWebsite(website_id):
@@ -140,7 +152,10 @@ class Enricher(Actor):
             websites[website_id] = info
         admitted = self._admit_peak(msg.events, websites)
         dropped = len(msg.events) - len(admitted)
-        rows = self._enrich(admitted, msg.client, msg.received_at, websites)
+        rows = self._rows(
+            [(payload, msg.client, msg.received_at + timedelta(microseconds=i)) for i, payload in enumerate(admitted)],
+            websites,
+        )
         self._events += len(rows)
         caps = {w: info.queue_max_events or self._queue_default for w, info in websites.items()}
         append = Append(rows, caps, dropped, ("peak_rate",) if dropped else (), reply=msg.reply)
@@ -148,6 +163,18 @@ class Enricher(Actor):
             self._buffer.send_nowait(append)
         except MailboxFull:
             msg.reply.fail(IngestOverloaded("ingest buffer is busy"))
+
+    async def _import(self, msg: Import) -> None:
+        websites: dict[str, WebsiteIngestInfo] = {}
+        for website_id in dict.fromkeys(payload["website_id"] for payload, _, _ in msg.items):
+            info = await self._website(website_id)
+            if info is None:
+                msg.reply.fail(UnknownWebsite(website_id))
+                return
+            websites[website_id] = info
+        rows = self._rows(msg.items, websites)
+        self._events += len(rows)
+        await self._buffer.send(Append(rows, {}, reply=msg.reply))
 
     async def _website(self, website_id: str) -> WebsiteIngestInfo | None:
         found, info = self._websites.get(website_id)
@@ -176,34 +203,31 @@ class Enricher(Actor):
         self._peak_dropped += len(events) - len(admitted)
         return admitted
 
-    def _enrich(
-        self, events: list[dict[str, Any]], client: ClientInfo, received_at: datetime, websites: dict[str, WebsiteIngestInfo]
-    ) -> list[list[Any]]:
-        """One ``storage.ingest`` row per event.
+    def _rows(self, items: list[tuple[dict[str, Any], ClientInfo, datetime]], websites: dict[str, WebsiteIngestInfo]) -> list[list[Any]]:
+        """One ``storage.ingest`` row per (payload, client, time).
 
-        What depends only on the request (device, geo, visitor id per website) or on
-        the URL and referrer is computed once per request: batches from SDKs repeat them.
+        What depends only on the client (device, geo, visitor id per website) or on the
+        URL and referrer is computed once per call: batches repeat them.
         """
-        ua = parse_user_agent(client.user_agent)
-        geo = self._geo.lookup(client.ip)
-        previous_salt = self._salts.previous_at(received_at)
-        visitors: dict[str, tuple[str, str | None]] = {}
+        clients: dict[ClientInfo, tuple[Any, Any]] = {}
+        visitors: dict[tuple[ClientInfo, str, date], tuple[str, str | None]] = {}
         sources: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        now = time.monotonic()
-        user_agent = client.user_agent or None
         rows = []
-        for index, payload in enumerate(events):
+        for payload, client, at in items:
             website_id = payload["website_id"]
-            if website_id not in visitors:
-                visitors[website_id] = (
-                    visitor_id(self._salts.current, website_id, client.ip, client.user_agent),
-                    visitor_id(previous_salt, website_id, client.ip, client.user_agent) if previous_salt else None,
-                )
+            device = clients.get(client)
+            if device is None:
+                device = clients[client] = (parse_user_agent(client.user_agent), self._geo.lookup(client.ip))
+            ua, geo = device
             client_visitor = payload["visitor_id"]
             if client_visitor and len(client_visitor) <= 64:
                 visitor, previous_visitor = client_visitor, None
             else:
-                visitor, previous_visitor = visitors[website_id]
+                key = (client, website_id, at.date())
+                ids = visitors.get(key)
+                if ids is None:
+                    ids = visitors[key] = self._visitor_ids(website_id, client, at)
+                visitor, previous_visitor = ids
             source_key = (payload["url"], payload["referrer"], *(payload[f] for f in _UTM_FIELDS))
             source = sources.get(source_key)
             if source is None:
@@ -218,7 +242,7 @@ class Enricher(Actor):
                 has_accept=client.has_accept,
                 has_accept_language=client.has_accept_language,
                 path=parts.path,
-                now=now,
+                now=(at - _EPOCH).total_seconds(),
                 policy=BotPolicy(info.bot_mode, info.bot_threshold),
             )
             event_data = payload["event_data"]
@@ -255,17 +279,35 @@ class Enricher(Actor):
                     utm.content,
                     None,
                     None,
-                    user_agent,
+                    client.user_agent or None,
                     verdict.is_bot,
                     verdict.score,
                     verdict.reason,
-                    (received_at + timedelta(microseconds=index)).isoformat(),
+                    at.isoformat(),
                     previous_visitor,
                 ]
             )
         return rows
 
+    def _visitor_ids(self, website_id: str, client: ClientInfo, at: datetime) -> tuple[str, str | None]:
+        """The visitor id under the salt of ``at``'s day, and under yesterday's while
+        it is still kept (Decision 6). Imports of past days use a salt of their own
+        that is never stored: their ids only need to be stable within the import."""
+        salts = self._salts if at.date() >= self._salts.day else self._import_salt(at.date())
+        previous = salts.previous_at(at)
+        return (
+            visitor_id(salts.current, website_id, client.ip, client.user_agent),
+            visitor_id(previous, website_id, client.ip, client.user_agent) if previous else None,
+        )
 
+    def _import_salt(self, day: date) -> Salts:
+        salt = self._past_salts.get(day)
+        if salt is None:
+            salt = self._past_salts[day] = Salts(new_salt(), day, None, None)
+        return salt
+
+
+_EPOCH = datetime(1970, 1, 1)
 _UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 

@@ -9,6 +9,8 @@ import signal
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
+
 
 import trio
 
@@ -24,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="run the server (default)")
     sub.add_parser("health", help="exit 0 if the local server answers /health with 200")
     sub.add_parser("version", help="print the version")
+    importer = sub.add_parser("import", help="load events from a JSON-lines or CSV file (server stopped)")
+    importer.add_argument("file", type=Path, help="events with a `timestamp` column; .csv or JSON lines")
     args = parser.parse_args(argv)
     command = args.command or "serve"
     if command == "version":
@@ -37,10 +41,30 @@ def main(argv: list[str] | None = None) -> int:
     if command == "health":
         return _health(config)
     _configure_logging(config)
+    if command == "import":
+        return _import(config, args.file)
     for warning in config.warnings:
         log.warning(warning)
     trio.run(serve, config)
     return 0
+
+
+def _import(config: Config, path: Path) -> int:
+    import duckdb
+
+    from sparklytics.importer import import_file
+
+    if not path.is_file():
+        print(f"sparklytics: no such file: {path}", file=sys.stderr)
+        return 2
+    try:
+        result = trio.run(import_file, config, path)
+    except duckdb.IOException as error:
+        print(f"sparklytics: cannot open the database (is the server running?): {error}", file=sys.stderr)
+        return 2
+    for error in result.errors:
+        print(f"sparklytics: skipped {error}", file=sys.stderr)
+    return 1 if result.skipped else 0
 
 
 async def serve(config: Config) -> None:

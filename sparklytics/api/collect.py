@@ -134,6 +134,11 @@ def validate_events(body: Any) -> list[dict[str, Any]]:
         raise ApiError(400, "batch_too_large", f"Batch exceeds maximum of {MAX_BATCH} events")
     if not items:
         raise bad_request("empty batch")
+    return parse_events(items)
+
+
+def parse_events(items: list[Any]) -> list[dict[str, Any]]:
+    """Validate event objects (no batch limits); raise the 4xx of the first problem."""
     try:
         events = _EVENTS.validate_python(items)
     except ValidationError as exc:

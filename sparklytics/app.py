@@ -11,15 +11,12 @@ public or cookie-only.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
 from quart import Quart, Response, current_app, request
 from quart_trio import QuartTrio
 
 from sparklytics.api.auth import auth_bp
 from sparklytics.api.collect import CollectEndpoint
-from sparklytics.api.dashboard import dashboard_bp
+from sparklytics.api.dashboard import content_security_policy, dashboard_bp
 from sparklytics.api.errors import register_error_handlers
 from sparklytics.api.health import health_bp
 from sparklytics.api.tracker import tracker_bp
@@ -44,7 +41,7 @@ def create_app(services: Services) -> Quart:
     app.register_blueprint(websites_bp)
     app.register_blueprint(tracker_bp)
     app.register_blueprint(dashboard_bp)  # last: the SPA fallback for every non-API path
-    app.config["DASHBOARD_CSP"] = dashboard_csp(services.config.auth)
+    app.config["DASHBOARD_CSP"] = content_security_policy(services.config.auth)
     app.after_request(_security_headers)
     app.asgi_app = CollectEndpoint(app.asgi_app, services)  # type: ignore[method-assign]
     return app
@@ -52,22 +49,6 @@ def create_app(services: Services) -> Quart:
 
 # JSON (and anything else that is not a page) may not load or frame anything.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-
-
-def dashboard_csp(auth_mode: str) -> str:
-    """The CSP of dashboard pages: own origin only, never framed.
-
-    The one inline script the server injects into every page (API.md §1.0,
-    ``window.__SPARKLYTICS_AUTH_MODE__``) is allowed by its hash, not by
-    ``'unsafe-inline'``.
-    """
-    snippet = f"window.__SPARKLYTICS_AUTH_MODE__='{auth_mode}';"
-    digest = base64.b64encode(hashlib.sha256(snippet.encode()).digest()).decode()
-    return (
-        f"default-src 'self'; script-src 'self' 'sha256-{digest}'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
-        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    )
 
 
 async def _security_headers(response: Response) -> Response:

@@ -42,7 +42,7 @@ export function TimezoneInput({ value, onChange }: { value: string; onChange: (v
   );
 }
 
-function Steps({ step }: { step: 1 | 2 | 3 }) {
+function Steps({ step }: { step: 1 | 2 | 3 | 4 }) {
   const items = ["Add your website", "Install the snippet", "Receive the first pageview"];
   return (
     <ol class="steps" aria-label="Onboarding progress">
@@ -138,7 +138,7 @@ function InstallStep({ id }: { id: string }) {
   return (
     <>
       <h1>Install Sparklytics on {site.domain}</h1>
-      <Steps step={received ? 3 : 2} />
+      <Steps step={received ? 4 : 2} />
       <Card title="Copy the snippet" testid="install-snippet">
         <SnippetPanel site={site} />
       </Card>

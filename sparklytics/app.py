@@ -14,11 +14,15 @@ from __future__ import annotations
 from quart import Quart, Response, current_app, request
 from quart_trio import QuartTrio
 
+from sparklytics.api.analytics import analytics_bp
 from sparklytics.api.auth import auth_bp
 from sparklytics.api.collect import CollectEndpoint
 from sparklytics.api.dashboard import content_security_policy, dashboard_bp
 from sparklytics.api.errors import register_error_handlers
+from sparklytics.api.export import export_bp
 from sparklytics.api.health import health_bp
+from sparklytics.api.ingest_limits import ingest_limits_bp
+from sparklytics.api.share import share_bp
 from sparklytics.api.tracker import tracker_bp
 from sparklytics.api.websites import websites_bp
 from sparklytics.auth import guards
@@ -39,6 +43,10 @@ def create_app(services: Services) -> Quart:
         app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(websites_bp)
+    app.register_blueprint(analytics_bp)
+    app.register_blueprint(export_bp)
+    app.register_blueprint(share_bp)
+    app.register_blueprint(ingest_limits_bp)
     app.register_blueprint(tracker_bp)
     app.register_blueprint(dashboard_bp)  # last: the SPA fallback for every non-API path
     app.config["DASHBOARD_CSP"] = content_security_policy(services.config.auth)

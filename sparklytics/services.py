@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import trio
 
@@ -27,7 +27,7 @@ from actors.writer import RunWrite, Writer
 from sparklytics import __version__
 from sparklytics.config import Config
 from sparklytics.enrich import GeoLookup, TrustedProxies
-from sparklytics.storage.db import Database
+from sparklytics.storage.db import Database, ReportSlots
 from sparklytics.storage.metadata import rotate_salts, seed_settings
 
 log = logging.getLogger("sparklytics")
@@ -44,6 +44,10 @@ class Services:
     ratelimiter: RateLimiter
     scheduler: Scheduler
     trusted_proxies: TrustedProxies
+    # Expensive reports (property sampling, session timelines) share two slots; CSV
+    # exports run one at a time. Waiting for a slot is bounded (429 after 5 s).
+    heavy_reports: ReportSlots = field(default_factory=lambda: ReportSlots(2, wait=5.0))
+    exports: ReportSlots = field(default_factory=lambda: ReportSlots(1, wait=5.0))
 
     async def write(self, fn, *, timeout: float = 60.0):
         """Run ``fn(connection)`` on the Writer (the one place that writes DuckDB)."""

@@ -47,7 +47,9 @@ async def client(app):
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One real server on 127.0.0.1 for the whole session (browser tests share it)."""
-    server = LiveServer(tmp_path_factory.mktemp("live") / "data").start()
+    """One real server on 127.0.0.1 for the whole session (browser tests share it).
+
+    Its collect rate limit is off: every browser test posts from 127.0.0.1."""
+    server = LiveServer(tmp_path_factory.mktemp("live") / "data", SPARKLYTICS_RATE_LIMIT_DISABLE="true").start()
     yield server
     server.stop()

@@ -150,7 +150,7 @@ def parse_events(items: list[Any]) -> list[dict[str, Any]]:
         if event.type not in EVENT_TYPES:
             raise bad_request("type must be one of: pageview, event", field="type")
         if event.event_data is not None:
-            if len(json.dumps(event.event_data, separators=(",", ":")).encode()) > MAX_EVENT_DATA_BYTES:
+            if len(json.dumps(event.event_data, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_EVENT_DATA_BYTES:
                 raise ApiError(400, "payload_too_large", "Payload exceeds size limit", field="event_data")
         payloads.append(event.model_dump())
     return payloads

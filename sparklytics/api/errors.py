@@ -28,7 +28,8 @@ from sparklytics.auth.errors import (
     SetupRequired,
     WeakPassword,
 )
-from sparklytics.storage.db import QueryTimeout
+from sparklytics.queries.errors import QueryError
+from sparklytics.storage.db import QueryTimeout, SlotsBusy
 
 log = logging.getLogger("sparklytics.api")
 
@@ -114,6 +115,10 @@ def domain_error(error: Exception) -> ApiError:
             return ApiError(429, "rate_limited", "Rate limit exceeded", headers={"Retry-After": str(retry_after)})
         case IngestOverloaded(retry_after=retry_after):
             return ApiError(503, "ingest_overloaded", "Ingest is overloaded, retry later", headers={"Retry-After": str(retry_after)})
+        case QueryError(message=message, field=field):
+            return ApiError(400, "validation_error", message, field=field)
+        case SlotsBusy():
+            return ApiError(429, "rate_limited", "Too many concurrent reports, retry later", headers={"Retry-After": "2"})
         case QueryTimeout():
             return ApiError(503, "query_timeout", "Query timed out, retry later", headers={"Retry-After": "2"})
         case ActorError():
@@ -122,7 +127,7 @@ def domain_error(error: Exception) -> ApiError:
     raise TypeError(f"not a domain error: {error!r}")
 
 
-DOMAIN_ERRORS = (AuthError, UnknownWebsite, RateLimited, IngestOverloaded, QueryTimeout, ActorError)
+DOMAIN_ERRORS = (AuthError, UnknownWebsite, RateLimited, IngestOverloaded, QueryError, SlotsBusy, QueryTimeout, ActorError)
 
 
 def register_error_handlers(app: Quart) -> None:
@@ -140,6 +145,8 @@ def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(UnknownWebsite)
     @app.errorhandler(RateLimited)
     @app.errorhandler(IngestOverloaded)
+    @app.errorhandler(QueryError)
+    @app.errorhandler(SlotsBusy)
     @app.errorhandler(QueryTimeout)
     @app.errorhandler(ActorError)
     async def _domain_error(error: Exception) -> Response:

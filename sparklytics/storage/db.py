@@ -13,7 +13,8 @@ queries run at once, which also bounds the memory they can take together.
 from __future__ import annotations
 
 import queue
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -24,6 +25,7 @@ import trio
 T = TypeVar("T")
 
 DB_FILENAME = "sparklytics.db"
+_DONE = object()
 
 
 class QueryTimeout(Exception):
@@ -35,6 +37,33 @@ class QueryTimeout(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"query exceeded {seconds:g} s")
         self.seconds = seconds
+
+
+class SlotsBusy(Exception):
+    """Raised by :meth:`ReportSlots.hold` when no slot freed up in time: answer 429."""
+
+
+class ReportSlots:
+    """A few slots for expensive reports, so they cannot crowd out the cheap ones.
+
+    Unlike the reader pool, waiting is bounded: a request that cannot get a slot within
+    ``wait`` seconds is refused (429) instead of queueing behind minutes of work.
+    """
+
+    def __init__(self, slots: int, *, wait: float) -> None:
+        self._limiter = trio.CapacityLimiter(slots)
+        self._wait = wait
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        with trio.move_on_after(self._wait) as scope:
+            await self._limiter.acquire()
+        if scope.cancelled_caught:
+            raise SlotsBusy("no report slot is free")
+        try:
+            yield
+        finally:
+            self._limiter.release()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +108,29 @@ class Database:
                     return await trio.to_thread.run_sync(fn, cursor)
                 return await _run_with_deadline(fn, cursor, timeout)
             finally:
+                self._idle_cursors.put_nowait(cursor)
+
+    async def stream(self, fn: Callable[[duckdb.DuckDBPyConnection], Iterator[T]]) -> AsyncIterator[T]:
+        """Yield the items of the generator ``fn(cursor)``, each produced in a thread.
+
+        The cursor stays with the generator until it is exhausted or the consumer stops
+        (e.g. the client went away), so large results stream with flat memory.
+        """
+        async with self._read_limiter:
+            cursor = self._take_cursor()
+            try:
+                items = await trio.to_thread.run_sync(fn, cursor)
+            except BaseException:
+                self._idle_cursors.put_nowait(cursor)
+                raise
+            try:
+                while True:
+                    item = await trio.to_thread.run_sync(next, items, _DONE)
+                    if item is _DONE:
+                        return
+                    yield item
+            finally:
+                items.close()
                 self._idle_cursors.put_nowait(cursor)
 
     def _take_cursor(self) -> duckdb.DuckDBPyConnection:

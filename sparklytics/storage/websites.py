@@ -61,3 +61,44 @@ def update_website(con: duckdb.DuckDBPyConnection, website_id: str, changes: dic
                 {**changes, "website_id": website_id},
             )
         return get_website(con, website_id)
+
+
+_REPORT_CONTEXT = """
+SELECT w.id, w.timezone, coalesce(p.mode, 'balanced')
+FROM websites w LEFT JOIN bot_policies p ON p.website_id = w.id
+WHERE w.deleted_at IS NULL AND {column} = ?
+"""
+
+
+def report_context(con: duckdb.DuckDBPyConnection, website_id: str) -> tuple[str, str, str] | None:
+    """(id, timezone, bot policy mode) of a live website, for the analytics routes."""
+    return con.execute(_REPORT_CONTEXT.format(column="w.id"), [website_id]).fetchone()
+
+
+def report_context_by_share(con: duckdb.DuckDBPyConnection, share_id: str) -> tuple[str, str, str] | None:
+    """The same, found by the website's public share id."""
+    return con.execute(_REPORT_CONTEXT.format(column="w.share_id"), [share_id]).fetchone()
+
+
+def enable_sharing(con: duckdb.DuckDBPyConnection, website_id: str, new_share_id: str) -> str | None:
+    """The website's share id, creating it if sharing is off; None if no such website."""
+    with transaction(con):
+        row = con.execute(f"SELECT share_id FROM websites WHERE id = ? AND {_LIVE}", [website_id]).fetchone()
+        if row is None:
+            return None
+        if row[0] is not None:
+            return row[0]
+        con.execute("UPDATE websites SET share_id = ?, updated_at = now() WHERE id = ?", [new_share_id, website_id])
+        return new_share_id
+
+
+def disable_sharing(con: duckdb.DuckDBPyConnection, website_id: str) -> bool | None:
+    """Turn sharing off: True if it was on, False if it was off, None if no website."""
+    with transaction(con):
+        row = con.execute(f"SELECT share_id FROM websites WHERE id = ? AND {_LIVE}", [website_id]).fetchone()
+        if row is None:
+            return None
+        if row[0] is None:
+            return False
+        con.execute("UPDATE websites SET share_id = NULL, updated_at = now() WHERE id = ?", [website_id])
+        return True

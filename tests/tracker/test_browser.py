@@ -222,11 +222,6 @@ def test_track_custom_event(site, page, src, website_id, events):
     assert len(beacons) == 4  # the pageview and the three events above, nothing else
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="collect measures event_data with json.dumps' default ensure_ascii=True (é = 6 bytes); "
-    "API.md §1.4 and the tracker count UTF-8 bytes like serde_json (é = 2): use ensure_ascii=False",
-)
 def test_event_data_limit_counts_utf8_bytes_like_the_server(site, page, src, website_id, events):
     """What the tracker lets through (≤ 4 096 UTF-8 bytes), the server accepts."""
     page.goto(site.tracker_page("/utf8/", website_id, src=src))

@@ -1,0 +1,67 @@
+"""Public share links (API.md §1.16): turning them on and off, and the four read-only
+``/api/share/{share_id}/…`` routes, limited to 30 requests a minute per client IP
+(Decision 14: the IP the trusted-proxy rules resolve, never a raw header).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from quart import Blueprint, Response, current_app, jsonify
+
+from actors.ratelimiter import Check, Limit
+from actors.runtime import ask
+from sparklytics import queries
+from sparklytics.api.errors import not_found
+from sparklytics.api.reports import build_query, run
+from sparklytics.api.requests import client_ip
+from sparklytics.storage import websites as store
+
+SHARE_LIMIT = Limit("share", 30)
+
+share_bp = Blueprint("share", __name__)
+
+
+@share_bp.route("/api/websites/<website_id>/share", methods=["POST"])
+async def enable(website_id: str) -> tuple[Response, int]:
+    services = current_app.config["SERVICES"]
+    fresh = str(uuid.uuid4())
+    share_id = await services.write(lambda con: store.enable_sharing(con, website_id, fresh))
+    if share_id is None:
+        raise not_found("Website not found")
+    share_url = f"{services.config.public_url}/share/{share_id}"
+    return jsonify({"data": {"share_id": share_id, "share_url": share_url}}), 201
+
+
+@share_bp.route("/api/websites/<website_id>/share", methods=["DELETE"])
+async def disable(website_id: str) -> Response:
+    services = current_app.config["SERVICES"]
+    disabled = await services.write(lambda con: store.disable_sharing(con, website_id))
+    if disabled is None:
+        raise not_found("Website not found")
+    if not disabled:
+        raise not_found("Sharing is not enabled for this website")
+    return Response("", status=204)
+
+
+_SHARED_REPORTS = {
+    "stats": ("share_stats", queries.share_stats),
+    "pageviews": ("share_pageviews", queries.share_pageviews),
+    "metrics": ("share_metrics", queries.share_metrics),
+    "overview": ("share_overview", queries.overview),
+}
+
+
+@share_bp.route("/api/share/<share_id>/<report>")
+async def shared(share_id: str, report: str) -> Response:
+    if report not in _SHARED_REPORTS:
+        raise not_found("Not found")
+    services = current_app.config["SERVICES"]
+    await ask(services.ratelimiter.inbox, Check(SHARE_LIMIT, client_ip(services.trusted_proxies)), timeout=10)
+    context = await services.db.read(lambda cur: store.report_context_by_share(cur, share_id))
+    if context is None:
+        raise not_found("Share link not found")
+    route, report_fn = _SHARED_REPORTS[report]
+    query = build_query(route, context)
+    result = await run(lambda cur: report_fn(cur, query))
+    return jsonify(result.body())

@@ -13,6 +13,9 @@ from typing import Any
 
 import duckdb
 
+Cursor = duckdb.DuckDBPyConnection
+"""What every report takes: a DuckDB connection or cursor (``db.read`` hands one over)."""
+
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -25,11 +28,11 @@ def bind(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return {name: params[name] for name in names}
 
 
-def fetch_all(cur: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any]) -> list[tuple]:
+def fetch_all(cur: Cursor, sql: str, params: Mapping[str, Any]) -> list[tuple]:
     return cur.execute(sql, bind(sql, params)).fetchall()
 
 
-def fetch_one(cur: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any]) -> tuple:
+def fetch_one(cur: Cursor, sql: str, params: Mapping[str, Any]) -> tuple:
     row = cur.execute(sql, bind(sql, params)).fetchone()
     assert row is not None
     return row

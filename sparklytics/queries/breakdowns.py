@@ -53,7 +53,7 @@ the values on the page. Rough figures at 1M events on 2 busy cores: 7-day range
 
 from __future__ import annotations
 
-from ._sql import fetch_all, fetch_one
+from ._sql import Cursor, fetch_all, fetch_one
 from .filters import (
     ReportQuery,
     compare_meta,
@@ -203,7 +203,7 @@ def _fragments(q: ReportQuery, metric: str) -> tuple[str, str, dict]:
     return where, s_where, {**params, **s_params}
 
 
-def top_rows(cur, q: ReportQuery, metric: str, limit: int, offset: int) -> tuple[list[tuple], int]:
+def top_rows(cur: Cursor, q: ReportQuery, metric: str, limit: int, offset: int) -> tuple[list[tuple], int]:
     """The page of raw rows and the total number of distinct values.
 
     Each row: ``(value, visitors, pageviews, events, total, sessions, bounces,
@@ -233,7 +233,7 @@ def top_rows(cur, q: ReportQuery, metric: str, limit: int, offset: int) -> tuple
     return rows, total
 
 
-def previous_values(cur, q: ReportQuery, metric: str, values: list[str]) -> dict[str, tuple[int, int]]:
+def previous_values(cur: Cursor, q: ReportQuery, metric: str, values: list[str]) -> dict[str, tuple[int, int]]:
     """``{value: (visitors, pageviews)}`` over ``q``'s range for the given values only."""
     if not values:
         return {}
@@ -279,8 +279,7 @@ def pagination(total: int, limit: int, offset: int) -> dict:
     return {"total": total, "limit": limit, "offset": offset, "has_more": offset + limit < total}
 
 
-def metrics_data(
-    cur, q: ReportQuery, *, metric: str | None = None, limit: int | None = None, offset: int | None = None
+def metrics_data(cur: Cursor, q: ReportQuery, *, metric: str | None = None, limit: int | None = None, offset: int | None = None
 ) -> tuple[dict, dict]:
     """``({"type", "rows"}, pagination)``; keyword overrides serve share overview."""
     metric = metric or q.metric
@@ -296,7 +295,7 @@ def metrics_data(
     return {"type": metric, "rows": shaped}, pagination(total, limit, offset)
 
 
-def metrics(cur, q: ReportQuery) -> ReportResult:
+def metrics(cur: Cursor, q: ReportQuery) -> ReportResult:
     """``GET /metrics``: ``{"data": {"type", "rows"}, "pagination", "compare"}``."""
     data, page = metrics_data(cur, q)
     return ReportResult(data, {"pagination": page, "compare": compare_meta(q)})

@@ -22,7 +22,7 @@ only over the ≤ 10 000 sampled rows (``json_each`` in SQL, no Python per row).
 
 from __future__ import annotations
 
-from ._sql import fetch_all, fetch_one
+from ._sql import Cursor, fetch_all, fetch_one
 from .filters import ReportQuery, compile_where, previous_period_query
 from .result import ReportResult
 from .timeseries import event_timeseries
@@ -91,7 +91,7 @@ LIMIT {PROPERTIES_LIMIT}
 """
 
 
-def events_list(cur, q: ReportQuery) -> ReportResult:
+def events_list(cur: Cursor, q: ReportQuery) -> ReportResult:
     """``GET /events``: custom event names with counts and the previous period's count."""
     where, params = compile_where(q, "e")
     rows = fetch_all(cur, _LIST_SQL.format(where=where), params)
@@ -117,7 +117,7 @@ def shape_event_rows(rows: list[tuple], previous: dict[str, int]) -> list[dict]:
     return out
 
 
-def event_properties(cur, q: ReportQuery) -> ReportResult:
+def event_properties(cur: Cursor, q: ReportQuery) -> ReportResult:
     """``GET /events/properties``: top-level ``event_data`` keys/values of ``q.event_name``."""
     assert q.event_name is not None, "parse with route='event_properties'"
     where, params = compile_where(q, "e")

@@ -8,8 +8,10 @@ order (no visitor id, session id or IP):
     device_type,language,utm_source,utm_medium,utm_campaign,created_at
 
 ``created_at`` is ``CAST(created_at AS VARCHAR)`` (UTC, API.md §0.3); NULL is an empty
-cell. Quoting is RFC 4180 (``csv`` module, ``\\r\\n`` line ends). Formula-injection
-guard: a cell beginning with ``=``, ``+``, ``-``, ``@``, TAB or CR gets a leading ``'``.
+cell. Quoting is RFC 4180 with ``\\r\\n`` line ends, the same minimal rule as Python's
+``csv`` module (quote a cell holding a comma, a double quote, CR or LF; double the
+quotes inside). Formula-injection guard: a cell beginning with ``=``, ``+``, ``-``,
+``@``, TAB or CR gets a leading ``'`` (before quoting).
 More than 500 000 rows → ``QueryError("result set too large: N rows (max 500000)")``.
 
 How to call it: :func:`export_csv` counts first and raises :class:`QueryError` *before*
@@ -20,18 +22,17 @@ whole iteration on one cursor that nothing else uses meanwhile (e.g. pull chunks
 ``trio.to_thread.run_sync(next, it, None)`` on a dedicated cursor), and ``close()`` it
 if the client goes away.
 
-Speed: one count (zonemap-pruned range scan) and one ordered scan; rows are
-appended in time order, so the sort is cheap, and Python only formats rows per batch.
+Speed: one count (zonemap-pruned range scan) and one ordered scan. Each CSV line is
+built in SQL (guard, quoting and join), so Python only joins the lines of a batch —
+several times faster than formatting every cell with the ``csv`` module.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import replace
 
-from ._sql import bind, fetch_one
+from ._sql import Cursor, bind, fetch_one
 from .errors import QueryError
 from .filters import ReportQuery, compile_where
 
@@ -56,22 +57,37 @@ EXPORT_COLUMNS = (
     "created_at",
 )
 
-_SELECT = ", ".join(
-    "CAST(e.id AS VARCHAR)"
-    if c == "id"
-    else "CAST(e.created_at AS VARCHAR)"
-    if c == "created_at"
-    else f"e.{c}"
-    for c in EXPORT_COLUMNS
+_SOURCE = {"id": "CAST(e.id AS VARCHAR)", "created_at": "CAST(e.created_at AS VARCHAR)"}
+
+# The formula guard, then minimal quoting, in SQL. chr(9)/chr(10)/chr(13) are TAB, LF,
+# CR (DuckDB string literals have no backslash escapes).
+_GUARD = "CASE WHEN left({x}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || {x} ELSE {x} END"
+_QUOTE = (
+    "CASE WHEN {x} IS NULL THEN ''"
+    " WHEN contains({x}, ',') OR contains({x}, '\"') OR contains({x}, chr(13)) OR contains({x}, chr(10))"
+    " THEN '\"' || replace({x}, '\"', '\"\"') || '\"'"
+    " ELSE {x} END"
 )
-_ROWS_SQL = f"SELECT {_SELECT} FROM events e WHERE {{where}} ORDER BY e.created_at ASC, e.id ASC"
+_GUARDED = ", ".join(
+    _GUARD.format(x=_SOURCE.get(c, f"e.{c}")) + f" AS c{i}" for i, c in enumerate(EXPORT_COLUMNS)
+)
+_LINE = " || ',' || ".join(_QUOTE.format(x=f"c{i}") for i in range(len(EXPORT_COLUMNS)))
+_ROWS_SQL = (
+    f"SELECT {_LINE} AS line FROM ("
+    f"SELECT {_GUARDED}, e.created_at AS sort_t, e.id AS sort_id FROM events e WHERE {{where}}"
+    ") ORDER BY sort_t ASC, sort_id ASC"
+)
 _COUNT_SQL = "SELECT count(*) FROM events e WHERE {where}"
+_HEADER = (",".join(EXPORT_COLUMNS) + "\r\n").encode()
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value: object) -> str:
-    """One cell's text: NULL → empty, formula-looking text prefixed with ``'`` (pure)."""
+    """One cell's text before quoting: NULL → empty, formula-looking text gets ``'``.
+
+    Pure; the Python statement of the rule the SQL applies (tests compare the two).
+    """
     if value is None:
         return ""
     text = str(value)
@@ -90,7 +106,9 @@ def _export_query(q: ReportQuery) -> ReportQuery:
     return replace(q, include_bots=True, filters=())
 
 
-def export_csv(cur, q: ReportQuery, *, batch_size: int = 5_000, max_rows: int = EXPORT_MAX_ROWS) -> Iterator[bytes]:
+def export_csv(
+    cur: Cursor, q: ReportQuery, *, batch_size: int = 5_000, max_rows: int = EXPORT_MAX_ROWS
+) -> Iterator[bytes]:
     """Check the size, then return a generator of UTF-8 CSV chunks (header first).
 
     Raises:
@@ -104,17 +122,11 @@ def export_csv(cur, q: ReportQuery, *, batch_size: int = 5_000, max_rows: int = 
     return _chunks(cur, sql, bind(sql, params), batch_size)
 
 
-def _chunks(cur, sql: str, params: dict, batch_size: int) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    yield buffer.getvalue().encode()
+def _chunks(cur: Cursor, sql: str, params: dict, batch_size: int) -> Iterator[bytes]:
+    yield _HEADER
     result = cur.execute(sql, params)
     while True:
         batch = result.fetchmany(batch_size)
         if not batch:
             return
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([csv_cell(v) for v in row] for row in batch)
-        yield buffer.getvalue().encode()
+        yield ("\r\n".join(line for (line,) in batch) + "\r\n").encode()

@@ -94,16 +94,22 @@ __all__ = [
     "Filter",
     "ReportQuery",
     "SessionCursor",
+    "compare_meta",
     "comparison_query",
     "compile_where",
     "decode_cursor",
+    "describe_filters",
     "encode_cursor",
+    "is_valid_timezone",
+    "local_midnight_utc",
     "local_offset_sql",
+    "minus_one_year",
     "offset_segments",
     "parse_report_query",
     "previous_period_query",
     "session_where",
     "time_bounds",
+    "utc_offset_seconds",
 ]
 
 UTC = timezone.utc

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from ._sql import fetch_all, fetch_one
+from ._sql import Cursor, fetch_all, fetch_one
 from .filters import ReportQuery
 from .result import ReportResult
 
@@ -53,7 +53,7 @@ LIMIT $limit
 _RECENT_KEYS = ("event_type", "url", "referrer_domain", "country", "browser", "device_type", "ts")
 
 
-def realtime(cur, q: ReportQuery, *, now: datetime | None = None) -> ReportResult:
+def realtime(cur: Cursor, q: ReportQuery, *, now: datetime | None = None) -> ReportResult:
     """Active visitors and recent events of the last 30 minutes before ``now``."""
     if now is None:
         now = datetime.now(timezone.utc)

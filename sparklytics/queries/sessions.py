@@ -37,7 +37,7 @@ first/last seen (zonemap-pruned), never with a per-row subquery.
 
 from __future__ import annotations
 
-from ._sql import fetch_all
+from ._sql import Cursor, fetch_all
 from .filters import ReportQuery, compile_where, encode_cursor, session_where
 from .result import ReportResult
 
@@ -68,10 +68,13 @@ _AFTER = (
     "AND (s.last_seen < $cursor_ls OR (s.last_seen = $cursor_ls AND s.session_id < $cursor_sid))"
 )
 
+# Filtering on the primary key alone lets DuckDB use its ART index (0.7 ms at 3.3M
+# sessions); adding "AND website_id = …" turned it into a full scan (60 ms), so the
+# website is checked in Python.
 _ONE_SQL = f"""
-SELECT {_SESSION_COLUMNS}
+SELECT {_SESSION_COLUMNS}, s.website_id
 FROM sessions s
-WHERE s.website_id = $website_id AND s.session_id = $session_id
+WHERE s.session_id = $session_id
 """
 
 _LAST_VALUES_SQL = """
@@ -98,7 +101,7 @@ LIMIT {DETAIL_EVENTS_LIMIT + 1}
 _DETAIL_EVENT_KEYS = ("id", "event_type", "url", "event_name", "event_data", "created_at")
 
 
-def _last_values(cur, website_id: str, rows: list[tuple]) -> dict[str, tuple]:
+def _last_values(cur: Cursor, website_id: str, rows: list[tuple]) -> dict[str, tuple]:
     if not rows:
         return {}
     params = {
@@ -130,7 +133,7 @@ def shape_session(row: tuple, last_values: tuple | None) -> dict:
     }
 
 
-def sessions_list(cur, q: ReportQuery) -> ReportResult:
+def sessions_list(cur: Cursor, q: ReportQuery) -> ReportResult:
     """``GET /sessions``: one page of sessions, newest activity first."""
     limit = q.limit or 50
     where, params = compile_where(q, "e")
@@ -153,12 +156,12 @@ def sessions_list(cur, q: ReportQuery) -> ReportResult:
     )
 
 
-def session_detail(cur, website_id: str, session_id: str) -> ReportResult | None:
+def session_detail(cur: Cursor, website_id: str, session_id: str) -> ReportResult | None:
     """``GET /sessions/{session_id}``: the session and its first 2 000 events, or ``None``."""
-    found = fetch_all(cur, _ONE_SQL, {"website_id": website_id, "session_id": session_id})
-    if not found:
+    found = fetch_all(cur, _ONE_SQL, {"session_id": session_id})
+    if not found or found[0][-1] != website_id:
         return None
-    row = found[0]
+    row = found[0][:-1]
     last = _last_values(cur, website_id, [row])
     params = {"website_id": website_id, "session_id": session_id, "lo": row[9], "hi": row[10]}
     events = fetch_all(cur, _DETAIL_EVENTS_SQL, params)

@@ -22,6 +22,7 @@ days; the breakdowns only join ``sessions`` for their 10 rows.
 from __future__ import annotations
 
 from .breakdowns import metrics_data
+from ._sql import Cursor
 from .filters import ReportQuery
 from .result import ReportResult
 from .stats import stats_data
@@ -33,25 +34,25 @@ OVERVIEW_METRICS = ("page", "referrer", "browser", "country", "os", "device")
 OVERVIEW_LIMIT = 10
 
 
-def share_stats(cur, q: ReportQuery) -> ReportResult:
+def share_stats(cur: Cursor, q: ReportQuery) -> ReportResult:
     return ReportResult(stats_data(cur, q))
 
 
-def _series(cur, q: ReportQuery) -> dict:
+def _series(cur: Cursor, q: ReportQuery) -> dict:
     data = pageviews_data(cur, q)
     return {"series": data["series"], "granularity": data["granularity"]}
 
 
-def share_pageviews(cur, q: ReportQuery) -> ReportResult:
+def share_pageviews(cur: Cursor, q: ReportQuery) -> ReportResult:
     return ReportResult(_series(cur, q))
 
 
-def share_metrics(cur, q: ReportQuery) -> ReportResult:
+def share_metrics(cur: Cursor, q: ReportQuery) -> ReportResult:
     data, page = metrics_data(cur, q)
     return ReportResult(data, {"pagination": page})
 
 
-def overview(cur, q: ReportQuery) -> ReportResult:
+def overview(cur: Cursor, q: ReportQuery) -> ReportResult:
     metrics = {}
     for metric in OVERVIEW_METRICS:
         data, _ = metrics_data(cur, q, metric=metric, limit=OVERVIEW_LIMIT, offset=0)

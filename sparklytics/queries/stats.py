@@ -35,7 +35,7 @@ invariant first_seen ≤ every event ≤ last_seen). Distinct visitors stay exac
 
 from __future__ import annotations
 
-from ._sql import fetch_one
+from ._sql import Cursor, fetch_one
 from .filters import (
     ReportQuery,
     compare_meta,
@@ -77,7 +77,7 @@ FROM event_totals, session_totals
 """
 
 
-def period_totals(cur, q: ReportQuery) -> tuple[int, int, int, int, float | None]:
+def period_totals(cur: Cursor, q: ReportQuery) -> tuple[int, int, int, int, float | None]:
     """``(pageviews, visitors, sessions, bounces, avg_duration)`` for ``q``'s range."""
     where, params = compile_where(q, "e")
     s_where, s_params = session_where(q, "s")
@@ -119,13 +119,13 @@ _STATS_KEYS = (
 )
 
 
-def stats_data(cur, q: ReportQuery) -> dict:
+def stats_data(cur: Cursor, q: ReportQuery) -> dict:
     """Just the Stats object (used by share and saved reports)."""
     previous = comparison_query(q) or previous_period_query(q)
     return shape_stats(period_totals(cur, q), period_totals(cur, previous), q.timezone)
 
 
-def stats(cur, q: ReportQuery) -> ReportResult:
+def stats(cur: Cursor, q: ReportQuery) -> ReportResult:
     """``GET /stats``: ``{"data": Stats}`` plus ``"compare"`` when compare is active."""
     meta = compare_meta(q)
     return ReportResult(stats_data(cur, q), {"compare": meta} if meta else {})

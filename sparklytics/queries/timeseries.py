@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from ._sql import fetch_all
+from ._sql import Cursor, fetch_all
 from .filters import (
     ReportQuery,
     compare_meta,
@@ -86,8 +86,7 @@ GROUP BY bucket
 """
 
 
-def series_counts(
-    cur, q: ReportQuery, granularity: str, *, custom_event: str | None = None
+def series_counts(cur: Cursor, q: ReportQuery, granularity: str, *, custom_event: str | None = None
 ) -> dict[object, tuple[int, int]]:
     """``{bucket_key: (count, visitors)}`` for the buckets that have rows.
 
@@ -182,7 +181,7 @@ def align_compare(labels: list[str], comparison_keys: list, counts: dict) -> lis
     return out
 
 
-def pageviews_data(cur, q: ReportQuery) -> dict:
+def pageviews_data(cur: Cursor, q: ReportQuery) -> dict:
     """``{"series", "granularity", "compare_series"}`` (used by share and saved reports)."""
     granularity = q.granularity or "day"
     keys = bucket_keys(q, granularity)
@@ -196,13 +195,13 @@ def pageviews_data(cur, q: ReportQuery) -> dict:
     return {"series": series, "granularity": granularity, "compare_series": compare_series}
 
 
-def pageviews(cur, q: ReportQuery) -> ReportResult:
+def pageviews(cur: Cursor, q: ReportQuery) -> ReportResult:
     """``GET /pageviews``: series + ``compare_series``; top-level ``compare`` when active."""
     meta = compare_meta(q)
     return ReportResult(pageviews_data(cur, q), {"compare": meta} if meta else {})
 
 
-def event_timeseries(cur, q: ReportQuery) -> ReportResult:
+def event_timeseries(cur: Cursor, q: ReportQuery) -> ReportResult:
     """``GET /events/timeseries``: occurrences of ``q.event_name`` per local bucket."""
     assert q.event_name is not None, "parse with route='event_timeseries'"
     granularity = q.granularity or "day"

@@ -106,3 +106,32 @@ def test_cells_and_filename():
     ]
     q = make_query("export", "site_a", start_date="2026-03-01", end_date="2026-03-31")
     assert export_filename(q) == "events-site_a-2026-03-01-2026-03-31.csv"
+
+
+TRICKY = ["plain", "a,b", 'say "hi"', "line\nbreak", "cr\rhere", "=1+2", "+x", "-y", "@z", "\tt", "\rr",
+          "'quoted", "", "ünïcødé, ok", '"', "=a,\"b\""]
+
+
+def test_sql_formatting_matches_the_csv_module(db):
+    con, seed = db
+    seed.website("site_a")
+    for n, text in enumerate(TRICKY):
+        seed.event(at=f"2026-03-02T10:{n:02d}Z", website="site_a", url=text, referrer=text or None,
+                   type="event", name=text, country="US", browser=text, os=text, device=text,
+                   language=text, utm_source=text, utm_medium=text, utm_campaign=text)
+    seed.flush()
+    c = con.cursor()
+    q = make_query("export", "site_a", start_date="2026-03-02", end_date="2026-03-02")
+    got = b"".join(export_csv(c, q, batch_size=3)).decode()
+    # Reference: the raw values through csv_cell and Python's csv writer.
+    raw = c.execute(
+        "SELECT CAST(id AS VARCHAR), website_id, event_type, url, referrer_domain, event_name, country,"
+        " browser, os, device_type, language, utm_source, utm_medium, utm_campaign,"
+        " CAST(created_at AS VARCHAR) FROM events ORDER BY created_at, id"
+    ).fetchall()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADER.split(","))
+    writer.writerows([csv_cell(v) for v in row] for row in raw)
+    assert got == buffer.getvalue()
+    assert [r[5] for r in read([got.encode()])[1][1:]] == [csv_cell(t) for t in TRICKY]

@@ -149,50 +149,57 @@ def commit_batch(
     for event in events:
         if isinstance(event[CREATED_AT], str):
             event[CREATED_AT] = datetime.fromisoformat(event[CREATED_AT])
-    sessions = _resolve_sessions(con, cache, events)
+    current, changed = _resolve_sessions(con, cache, events)
     new_cursor = fresh[-1].end
     with transaction(con):
         appender = con.appender("events", columns=list(EVENT_COLUMNS))
         appender.append_rows([event[:PREVIOUS_VISITOR_ID] for event in events])
         appender.flush()
         upsert = con.appender("sessions", columns=list(SESSION_COLUMNS), action="upsert")
-        upsert.append_rows([state.row() for state in sessions.values()])
+        upsert.append_rows([state.row() for state in changed])
         upsert.flush()
         con.execute(
             'UPDATE ingest_cursor SET segment = $segment, "offset" = $offset WHERE id = 1',
             {"segment": new_cursor.segment, "offset": new_cursor.offset},
         )
-    for key, state in sessions.items():
+    for key, state in current.items():
         cache.put(key, state)
     return new_cursor, len(events)
 
 
 def _resolve_sessions(
     con: duckdb.DuckDBPyConnection, cache: SessionCache, events: list[list[Any]]
-) -> dict[SessionKey, SessionState]:
-    """Assign the session id of each event; return the sessions the batch touched."""
+) -> tuple[dict[SessionKey, SessionState], list[SessionState]]:
+    """Assign the session id of each event.
+
+    Returns each visitor's newest session (for the cache) and every session the batch
+    changed (to write), including ones that ended inside the batch.
+    """
     known = _load_open_sessions(con, cache, events)
-    touched: dict[SessionKey, SessionState] = {}
+    current: dict[SessionKey, SessionState] = {}
+    ended: dict[str, SessionState] = {}
     for event in events:
         key = (event[WEBSITE_ID], event[VISITOR_ID])
         at = event[CREATED_AT]
-        state = touched.get(key) or known.get(key)
+        state = current.get(key) or known.get(key)
         previous_id = event[PREVIOUS_VISITOR_ID]
         if not _continues(state, at) and previous_id:
             old_key = (event[WEBSITE_ID], previous_id)
-            old = touched.get(old_key) or known.get(old_key)
+            old = current.get(old_key) or known.get(old_key)
             if _continues(old, at):
                 key, state = old_key, old
                 event[VISITOR_ID] = previous_id
         if _continues(state, at):
-            if key not in touched:
+            if key not in current:
                 state = state.copy()
             _advance(state, event)
         else:
+            if key in current:
+                ended[current[key].session_id] = current[key]
             state = _start(event)
         event[SESSION_ID] = state.session_id
-        touched[key] = state
-    return touched
+        current[key] = state
+    return current, [*ended.values(), *current.values()]
 
 
 def _load_open_sessions(

@@ -1,0 +1,81 @@
+"""Session resolution in the Writer's commit: the 30-minute rule and midnight salts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from sparklytics.storage import ingest
+from sparklytics.storage.ingest import EVENT_COLUMNS
+from sparklytics.storage.schema import apply_migrations
+from sparklytics.storage.wal import WalPosition, WalRecord
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "sessions.db"))
+    apply_migrations(connection)
+    yield connection
+    connection.close()
+
+
+def row(visitor: str, at: str, path: str = "/", *, event_type: str = "pageview", previous: str | None = None) -> list:
+    values = dict.fromkeys(EVENT_COLUMNS)
+    values.update(
+        id="00000000-0000-4000-8000-%012d" % abs(hash((visitor, at, path)) % 10**12),
+        website_id="site_sessions",
+        visitor_id=visitor,
+        event_type=event_type,
+        url=f"https://example.com{path}",
+        path=path,
+        is_bot=False,
+        bot_score=0,
+        created_at=at,
+    )
+    return [values[c] for c in EVENT_COLUMNS] + [previous]
+
+
+def commit(con, cache, rows: list[list], at_offset: int) -> WalPosition:
+    record = WalRecord(WalPosition(1, at_offset), WalPosition(1, at_offset + 1), rows)
+    cursor, _ = ingest.commit_batch(con, cache, [record], WalPosition(1, at_offset))
+    return cursor
+
+
+def sessions(con) -> list[tuple]:
+    return con.execute(
+        "SELECT visitor_id, pageview_count, event_count, entry_path, exit_path FROM sessions ORDER BY first_seen"
+    ).fetchall()
+
+
+def test_thirty_minutes_of_silence_starts_a_new_session(con) -> None:
+    cache = ingest.SessionCache(100)
+    commit(con, cache, [row("v", "2026-03-01T10:00:00"), row("v", "2026-03-01T10:29:59", "/b")], 0)
+    commit(con, cache, [row("v", "2026-03-01T10:59:59", "/c"), row("v", "2026-03-01T11:30:00", "/d")], 1)
+    assert sessions(con) == [("v", 3, 3, "/", "/c"), ("v", 1, 1, "/d", "/d")]
+
+
+def test_a_cold_cache_finds_the_open_session_in_duckdb(con) -> None:
+    commit(con, ingest.SessionCache(100), [row("v", "2026-03-01T10:00:00")], 0)
+    commit(con, ingest.SessionCache(100), [row("v", "2026-03-01T10:10:00", "/b", event_type="event")], 1)
+    assert sessions(con) == [("v", 1, 2, "/", "/")]
+
+
+def test_a_session_continues_across_midnight_under_yesterdays_visitor_id(con) -> None:
+    cache = ingest.SessionCache(100)
+    commit(con, cache, [row("old-id", "2026-03-01T23:55:00")], 0)
+    commit(con, cache, [row("new-id", "2026-03-02T00:10:00", "/next", previous="old-id")], 1)
+    commit(con, cache, [row("new-id", "2026-03-02T00:50:00", "/later", previous=None)], 2)
+    assert sessions(con) == [("old-id", 2, 2, "/", "/next"), ("new-id", 1, 1, "/later", "/later")]
+    assert con.execute("SELECT count(DISTINCT visitor_id) FROM events WHERE created_at < '2026-03-02 00:30'").fetchone() == (1,)
+
+
+def test_records_before_the_cursor_are_not_inserted_twice(con) -> None:
+    cache = ingest.SessionCache(100)
+    record = WalRecord(WalPosition(1, 0), WalPosition(1, 10), [row("v", "2026-03-01T10:00:00")])
+    cursor, rows = ingest.commit_batch(con, cache, [record], WalPosition(1, 0))
+    assert (cursor, rows) == (WalPosition(1, 10), 1)
+    assert ingest.commit_batch(con, cache, [record], cursor) == (cursor, 0)
+    assert con.execute("SELECT count(*) FROM events").fetchone() == (1,)
+    assert ingest.read_cursor(con) == WalPosition(1, 10)

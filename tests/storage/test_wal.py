@@ -1,0 +1,68 @@
+"""The ingest WAL: records, replay from a cursor, torn tails, checksums, compaction."""
+
+from __future__ import annotations
+
+import struct
+
+from sparklytics.storage.wal import WalPosition, WriteAheadLog
+
+
+def events(*names: str) -> list[list[str]]:
+    return [[name] for name in names]
+
+
+def test_replay_returns_the_records_after_the_cursor(tmp_path) -> None:
+    wal = WriteAheadLog(tmp_path)
+    first, second, third = wal.append([events("a"), events("b", "c"), events("d")])
+    wal.sync()
+    assert [r.events for r in wal.replay(WalPosition(0, 0))] == [[["a"]], [["b"], ["c"]], [["d"]]]
+    assert [r.events for r in wal.replay(second.start)] == [[["b"], ["c"]], [["d"]]]
+    assert wal.replay(third.end) == []
+    assert first.end == second.start and wal.end == third.end
+
+
+def test_a_reopened_log_continues_after_the_last_record(tmp_path) -> None:
+    wal = WriteAheadLog(tmp_path)
+    wal.append([events("a")])
+    wal.close()
+    again = WriteAheadLog(tmp_path)
+    again.append([events("b")])
+    assert [r.events for r in again.replay(WalPosition(0, 0))] == [[["a"]], [["b"]]]
+
+
+def test_a_torn_tail_is_truncated_and_appends_continue_cleanly(tmp_path) -> None:
+    wal = WriteAheadLog(tmp_path)
+    [good] = wal.append([events("kept")])
+    wal.close()
+    segment = tmp_path / "segment-000000000001.log"
+    with segment.open("ab") as handle:
+        handle.write(struct.pack("<II", 500, 0) + b'[["half a rec')
+    reopened = WriteAheadLog(tmp_path)
+    assert [r.events for r in reopened.replay(WalPosition(0, 0))] == [[["kept"]]]
+    assert segment.stat().st_size == good.end.offset
+    reopened.append([events("next")])
+    assert [r.events for r in reopened.replay(WalPosition(0, 0))] == [[["kept"]], [["next"]]]
+
+
+def test_a_record_with_a_bad_checksum_is_skipped(tmp_path) -> None:
+    wal = WriteAheadLog(tmp_path)
+    first, _ = wal.append([events("corrupt"), events("fine")])
+    wal.close()
+    segment = tmp_path / "segment-000000000001.log"
+    data = bytearray(segment.read_bytes())
+    data[first.start.offset + 10] ^= 0xFF
+    segment.write_bytes(bytes(data))
+    assert [r.events for r in WriteAheadLog(tmp_path).replay(WalPosition(0, 0))] == [[["fine"]]]
+
+
+def test_rotation_only_when_everything_is_committed_and_old_segments_go(tmp_path) -> None:
+    wal = WriteAheadLog(tmp_path)
+    [record] = wal.append([events("a")])
+    assert wal.rotate_if_committed(record.start) is False
+    assert wal.rotate_if_committed(record.end) is True
+    [newer] = wal.append([events("b")])
+    assert newer.start == WalPosition(2, 0)
+    assert wal.segments() == [1, 2]
+    wal.rotate_if_committed(WalPosition(2, 0))
+    assert wal.segments() == [2]
+    assert [r.events for r in wal.replay(WalPosition(1, record.end.offset))] == [[["b"]]]

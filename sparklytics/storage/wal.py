@@ -107,18 +107,21 @@ class WriteAheadLog:
         return records
 
     def rotate_if_committed(self, cursor: WalPosition) -> bool:
-        """Start a fresh segment when everything written is committed; drop old ones."""
-        rotated = False
-        if cursor >= self.end and self._size > 0:
+        """Start a fresh segment when everything written is committed; drop old ones.
+
+        Segments wholly before the cursor are deleted; after a rotation that is every
+        segment but the new one (replay skips missing segments, so a cursor pointing
+        at the end of a deleted segment still replays from the right place).
+        """
+        rotated = cursor >= self.end and self._size > 0
+        if rotated:
             os.close(self._fd)
             self._segment += 1
             self._fd = os.open(self._path(self._segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             self._size = 0
             _fsync_directory(self.directory)
-            rotated = True
-        keep_from = min(cursor.segment, self._segment) if cursor.segment else 1
         for segment in self.segments():
-            if segment < keep_from and segment != self._segment:
+            if segment != self._segment and (rotated or segment < cursor.segment):
                 self._path(segment).unlink(missing_ok=True)
         return rotated
 

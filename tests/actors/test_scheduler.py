@@ -1,0 +1,74 @@
+"""The Scheduler's jobs: retention purge, salt rotation, WAL compaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from actors.buffer import Flush
+from actors.enricher import ClientInfo, Import
+from actors.runtime import ask
+from actors.scheduler import RunJob, Scheduler
+from tests.api.helpers import create_website, pageview, send, stored_events
+from tests.harness import test_config
+
+CLIENT = ClientInfo("203.0.113.4", "Mozilla/5.0 Firefox/128.0", True, True)
+
+
+@pytest.fixture
+def config(data_dir):
+    """Keep 30 days of data."""
+    return test_config(data_dir, SPARKLYTICS_RETENTION_DAYS="30")
+
+
+async def test_the_purge_removes_events_and_sessions_past_the_retention_horizon(client, services) -> None:
+    site = await create_website(client)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    items = [
+        ({**pageview(site, f"https://example.com/{age}"), **_absent_fields()}, CLIENT, now - timedelta(days=age))
+        for age in (45, 31, 29, 1)
+    ]
+    await ask(services.enricher.inbox, Import(items), timeout=30)
+    await ask(services.buffer.inbox, Flush(), timeout=30)
+    removed = await ask(services.scheduler.inbox, RunJob("purge"), timeout=30)
+    assert removed == 4  # two events and their two sessions
+    assert [e["path"] for e in await stored_events(services, "path")] == ["/29", "/1"]
+
+    def count_sessions(cur):
+        return cur.execute("SELECT count(*) FROM sessions").fetchone()[0]
+
+    assert await services.db.read(count_sessions) == 2
+
+
+async def test_salt_rotation_reaches_the_enricher(client, services) -> None:
+    site = await create_website(client)
+    await send(client, pageview(site), ip="203.0.113.9")
+    salts = await ask(services.scheduler.inbox, RunJob("rotate_salts"), timeout=30)
+    assert salts.current == services.enricher._salts.current
+
+
+async def test_compaction_starts_a_new_segment_once_everything_is_committed(client, services) -> None:
+    site = await create_website(client)
+    await send(client, pageview(site))
+    await ask(services.buffer.inbox, Flush(), timeout=30)
+    await ask(services.scheduler.inbox, RunJob("compact"), timeout=30)
+    await ask(services.buffer.inbox, Flush(), timeout=30)
+    segments = sorted(p.name for p in services.config.wal_dir.iterdir())
+    assert segments == ["segment-000000000002.log"]
+    await send(client, pageview(site, "https://example.com/after"))
+    assert [e["path"] for e in await stored_events(services, "path")] == ["/", "/after"]
+
+
+def test_jobs_are_due_at_midnight_and_half_past_for_the_salts() -> None:
+    scheduler = Scheduler(writer=None, buffer=None, enricher=None, retention_days=30)
+    due = scheduler._next_due(datetime(2026, 3, 1, 23, 10))
+    assert due["rotate_salts"] == datetime(2026, 3, 2, 0, 0)
+    assert scheduler._next_due(datetime(2026, 3, 2, 0, 0, 1))["rotate_salts"] == datetime(2026, 3, 2, 0, 30)
+    assert due["purge"] == datetime(2026, 3, 1, 23, 15)
+
+
+def _absent_fields() -> dict:
+    fields = ("referrer", "screen", "screen_width", "screen_height", "language", "event_name", "event_data",
+              "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "visitor_id")
+    return dict.fromkeys(fields)

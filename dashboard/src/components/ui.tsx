@@ -126,3 +126,18 @@ export function CodeBlock({ code, testid }: { code: string; testid?: string }) {
 export function Spinner() {
   return <span class="spinner" aria-hidden="true" />;
 }
+
+/** A labelled form field whose hint is a description, not part of the label's name. */
+export function Field({ id, label, hint, children }: { id: string; label: string; hint?: string; children: ComponentChildren }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {children}
+      {hint && (
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+    </div>
+  );
+}

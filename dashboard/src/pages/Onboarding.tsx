@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { post, type Website } from "../api";
 import { FirstPageview } from "../components/FirstPageview";
 import { SnippetPanel } from "../components/Snippet";
-import { Card, ErrorBox, FormError, SkeletonRows } from "../components/ui";
+import { Card, ErrorBox, Field, FormError, SkeletonRows } from "../components/ui";
 import { useAction, useApi } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { invalidateWebsites, useWebsites } from "../websites";
@@ -28,11 +28,11 @@ function allTimezones(): string[] {
   return ["UTC"];
 }
 
-export function TimezoneInput({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+export function TimezoneInput({ id, value, onChange }: { id: string; value: string; onChange: (v: string) => void }) {
   const zones = useMemo(allTimezones, []);
   return (
     <>
-      <input list="tz-list" value={value} required onInput={(e) => onChange((e.target as HTMLInputElement).value)} autoComplete="off" spellcheck={false} />
+      <input id={id} aria-describedby={`${id}-hint`} list="tz-list" value={value} required onInput={(e) => onChange((e.target as HTMLInputElement).value)} autoComplete="off" spellcheck={false} />
       <datalist id="tz-list">
         {zones.map((z) => (
           <option value={z} key={z} />
@@ -84,9 +84,10 @@ function CreateStep() {
             void create.run();
           }}
         >
-          <label>
-            Domain
+          <Field id="site-domain" label="Domain" hint="The host name only: no https://, no path.">
             <input
+              id="site-domain"
+              aria-describedby="site-domain-hint"
               name="domain"
               placeholder="example.com"
               value={domain}
@@ -96,17 +97,13 @@ function CreateStep() {
               spellcheck={false}
               onInput={(e) => setDomain((e.target as HTMLInputElement).value)}
             />
-            <span class="hint">The host name only: no https://, no path.</span>
-          </label>
-          <label>
-            Name
-            <input name="name" placeholder="My website" value={name} maxLength={200} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-          </label>
-          <label>
-            Time zone
-            <TimezoneInput value={timezone} onChange={setTimezone} />
-            <span class="hint">Reports count days and hours in this time zone.</span>
-          </label>
+          </Field>
+          <Field id="site-name" label="Name">
+            <input id="site-name" name="name" placeholder="My website" value={name} maxLength={200} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+          </Field>
+          <Field id="site-tz" label="Time zone" hint="Reports count days and hours in this time zone.">
+            <TimezoneInput id="site-tz" value={timezone} onChange={setTimezone} />
+          </Field>
           <FormError error={create.error} />
           <div class="form-actions">
             <button type="submit" class="btn primary" disabled={create.busy || !domain.trim()}>

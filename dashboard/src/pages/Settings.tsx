@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { ApiError, del, post, put, type ApiKey, type Website } from "../api";
 import { authMode } from "../auth";
 import { SnippetPanel } from "../components/Snippet";
-import { Card, CodeBlock, CopyButton, Empty, ErrorBox, FormError, SkeletonRows } from "../components/ui";
+import { Card, CodeBlock, CopyButton, Empty, ErrorBox, Field, FormError, SkeletonRows } from "../components/ui";
 import { fmtDateTime } from "../format";
 import { useAction, useApi } from "../hooks";
 import { Link, navigate } from "../router";
@@ -88,19 +88,15 @@ function GeneralSettings({ site, onSaved }: { site: Website; onSaved: () => void
           void save.run();
         }}
       >
-        <label>
-          Name
-          <input value={name} required maxLength={200} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-        </label>
-        <label>
-          Domain
-          <input value={domain} required onInput={(e) => setDomain((e.target as HTMLInputElement).value)} />
-        </label>
-        <label>
-          Time zone
-          <TimezoneInput value={timezone} onChange={setTimezone} />
-          <span class="hint">Days and hours of every report are counted in this time zone.</span>
-        </label>
+        <Field id="general-name" label="Name">
+          <input id="general-name" value={name} required maxLength={200} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        </Field>
+        <Field id="general-domain" label="Domain">
+          <input id="general-domain" value={domain} required onInput={(e) => setDomain((e.target as HTMLInputElement).value)} />
+        </Field>
+        <Field id="general-tz" label="Time zone" hint="Days and hours of every report are counted in this time zone.">
+          <TimezoneInput id="general-tz" value={timezone} onChange={setTimezone} />
+        </Field>
         <FormError error={save.error} />
         <div class="form-actions">
           <button type="submit" class="btn primary" disabled={save.busy}>

@@ -92,7 +92,7 @@ export function SharePage({ shareId }: { shareId: string }) {
       </Card>
       <div class="grid-2">
         {TABLES.map(([type, title]) => (
-          <Card title={title} key={type} testid={`share-${type}`}>
+          <Card title={title} key={type} testid={`share-table-${type}`}>
             {data ? <RowsTable rows={data.metrics[type]?.rows ?? []} dim={DIMENSIONS[type]} source={{ url: () => "" }} /> : <SkeletonRows rows={5} />}
           </Card>
         ))}

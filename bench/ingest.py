@@ -1,0 +1,425 @@
+"""Ingest: POST /api/collect against a real server process on 127.0.0.1.
+
+    python bench/ingest.py                       # every scenario, 30 s each
+    python bench/ingest.py --only single-16 --duration 10 --max-load 0
+
+Scenarios (each on a fresh data dir and a fresh server, auth none, rate limit off,
+``SPARKLYTICS_TRUSTED_PROXIES=127.0.0.1/32`` so that X-Forwarded-For gives every
+request its visitor's IP):
+
+==============  =====================================================================
+single-1/16/64  one event per request, 1 / 16 / 64 keep-alive connections (wrk, closed loop)
+batch10-16      10 events per request, 16 connections (wrk)
+batch50-16      50 events per request, 16 connections (wrk)
+paced-500       one event per request at a steady 500 req/s, open loop (Python, below)
+==============  =====================================================================
+
+Requests vary: 5 000 visitors (IP from the generator's GeoIP blocks, real User-Agent,
+screen, language), paths drawn Zipf-like from the generator's 200, landing referrers,
+internal referrers after the first event of a batch, ~10 % custom events with
+properties (``bench/wrk/collect.lua``).
+
+Per scenario: accepted req/s and events/s (202 responses and their
+``x-sparklytics-ingest-accepted-events``), **persisted** events/s, drops (non-2xx,
+socket errors, soft drops reported in ``x-sparklytics-ingest-dropped-events``),
+p50/p99 latency, server CPU, server RSS (VmRSS/VmHWM from /proc). Persisted: after
+the measured run the server gets SIGTERM (it flushes every acknowledged event and
+exits), the DuckDB file is opened read-only and counted; persisted events/s = events
+of the run in DuckDB ÷ (load duration + the time the server took to flush and stop).
+A short warm-up runs first on the same server; its accepted events are subtracted.
+
+The open-loop generator (``paced``): requests are due at fixed times t0 + i/rate, and
+latency is measured from the *due* time, so a slow server cannot slow the generator
+down and hide its own latency (coordinated omission). It reports how late it woke up
+and how late it wrote each request, and its own CPU use, to show it kept up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    BENCH_DIR, DATA_DIR, OUT_DIR, WEBSITE_DOMAIN, WEBSITE_ID, Server, count_events, create_website,
+    load_average, machine, mb, md_table, percentile, server_env, wait_for_quiet, write_json,
+)
+
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+LUA = BENCH_DIR / "wrk" / "collect.lua"
+SCENARIOS = {
+    "single-1": ("wrk", 1, 1),
+    "single-16": ("wrk", 1, 16),
+    "single-64": ("wrk", 1, 64),
+    "batch10-16": ("wrk", 10, 16),
+    "batch50-16": ("wrk", 50, 16),
+    "paced-500": ("paced", 1, 64),
+}
+VISITORS = 5_000
+
+
+# request data -------------------------------------------------------------------------
+
+
+def request_data(seed: int = 11) -> dict[str, Any]:
+    """Visitors, paths, referrers and custom events drawn from the generator's tables."""
+    import generate as g
+
+    rng = random.Random(seed)
+    geo = g.Geo()
+    user_agents = g._user_agents()
+    visitors = []
+    for _ in range(VISITORS):
+        ip, country = geo.address(rng)
+        ua, device = user_agents(rng)
+        visitors.append((ip, ua, g._SCREENS[device](rng), geo.languages[country](rng)))
+    paths = [g._PATH_PICK(rng) for _ in range(4000)]
+    referrers = [g._SOURCES(rng)[0] or "" for _ in range(1000)]
+    custom = []
+    for _ in range(300):
+        name, data = g._event_for(rng.choice(g.PATHS[:60]), rng)
+        custom.append((name, json.dumps(data, separators=(",", ":"))))
+    return {"website": WEBSITE_ID, "host": WEBSITE_DOMAIN, "visitors": visitors, "paths": paths,
+            "referrers": referrers, "custom": custom, "geoip": str(geo_db())}
+
+
+def geo_db() -> Path:
+    path = DATA_DIR / "geo-bench.mmdb"
+    if not path.exists():
+        import generate as g
+
+        g.Geo().write_mmdb(path)
+    return path
+
+
+def write_lua_data(data: dict[str, Any], path: Path) -> Path:
+    def s(value: str) -> str:
+        return json.dumps(value, ensure_ascii=True)  # JSON string escapes are valid Lua here
+
+    lines = ["return {", f"  website = {s(data['website'])},", f"  host = {s(data['host'])},", "  visitors = {"]
+    lines += [f"    {{{s(ip)}, {s(ua)}, {s(screen)}, {s(lang)}}}," for ip, ua, screen, lang in data["visitors"]]
+    lines += ["  },", "  paths = {"]
+    lines += [f"    {s(p)}," for p in data["paths"]]
+    lines += ["  },", "  referrers = {"]
+    lines += [f"    {s(r)}," for r in data["referrers"]]
+    lines += ["  },", "  custom = {"]
+    lines += [f"    {{{s(name)}, {s(body)}}}," for name, body in data["custom"]]
+    lines += ["  },", "}"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def paced_requests(data: dict[str, Any], port: int, count: int = 5_000, seed: int = 13) -> list[bytes]:
+    """Ready-made single-event HTTP requests for the open-loop generator."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        ip, ua, screen, lang = rng.choice(data["visitors"])
+        event: dict[str, Any] = {"website_id": data["website"], "type": "pageview",
+                                 "url": f"https://{data['host']}{rng.choice(data['paths'])}",
+                                 "screen": screen, "language": lang}
+        referrer = rng.choice(data["referrers"])
+        if referrer:
+            event["referrer"] = referrer
+        if rng.random() < 0.1:
+            name, body = rng.choice(data["custom"])
+            event.update(type="event", event_name=name, event_data=json.loads(body))
+        body = json.dumps(event, separators=(",", ":")).encode()
+        head = (
+            f"POST /api/collect HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/plain;charset=UTF-8\r\n"
+            f"X-Forwarded-For: {ip}\r\nUser-Agent: {ua}\r\nAccept: */*\r\nAccept-Language: {lang}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        out.append(head + body)
+    return out
+
+
+# load generators ----------------------------------------------------------------------
+
+
+def run_wrk(url: str, data_file: Path, *, batch: int, connections: int, seconds: float) -> dict[str, Any]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command = [WRK, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+               "-s", str(LUA), url, "--", str(data_file), str(batch)]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    match = re.search(r"^RESULT (\{.*\})$", completed.stdout, re.MULTILINE)
+    if completed.returncode != 0 or match is None:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stdout[-2000:]} {completed.stderr[-2000:]}")
+    result = json.loads(match.group(1))
+    duration = result["duration_us"] / 1e6
+    result["duration_s"] = duration
+    result["generator_cpu_pct"] = round(100 * (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / duration, 1)
+    return result
+
+
+async def _paced(port: int, requests: list[bytes], rate: float, seconds: float, max_connections: int) -> dict[str, Any]:
+    import trio
+
+    total = int(rate * seconds)
+    wake_lag: list[float] = []
+    send_lag: list[float] = []
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    accepted = 0
+    dropped = 0
+    send_pool, receive_pool = trio.open_memory_channel[Any](max_connections)
+    opened = 0
+
+    async def connect() -> Any:
+        stream = await trio.open_tcp_stream("127.0.0.1", port)
+        stream.socket.setsockopt(6, 1, 1)  # TCP_NODELAY
+        return [stream, b""]
+
+    for _ in range(min(32, max_connections)):
+        await send_pool.send(await connect())
+        opened += 1
+
+    async def one(index: int, due: float) -> None:
+        nonlocal errors, accepted, dropped, opened
+        conn = None
+        try:
+            with trio.fail_after(10):
+                try:
+                    conn = receive_pool.receive_nowait()
+                except trio.WouldBlock:
+                    if opened < max_connections:
+                        opened += 1
+                        conn = await connect()
+                    else:
+                        conn = await receive_pool.receive()
+                stream = conn[0]
+                await stream.send_all(requests[index % len(requests)])
+                send_lag.append(trio.current_time() - due)
+                buffer = conn[1]
+                while b"\r\n\r\n" not in buffer:
+                    chunk = await stream.receive_some(65536)
+                    if not chunk:
+                        raise ConnectionError("closed")
+                    buffer += chunk
+                head, _, rest = buffer.partition(b"\r\n\r\n")
+                lines = head.split(b"\r\n")
+                status = int(lines[0].split()[1])
+                headers = dict(line.lower().split(b": ", 1) for line in lines[1:] if b": " in line)
+                length = int(headers.get(b"content-length", b"0"))
+                while len(rest) < length:
+                    chunk = await stream.receive_some(65536)
+                    if not chunk:
+                        raise ConnectionError("closed")
+                    rest += chunk
+                conn[1] = rest[length:]
+                latencies.append(trio.current_time() - due)
+                statuses[status] = statuses.get(status, 0) + 1
+                if 200 <= status < 300:
+                    accepted += int(headers.get(b"x-sparklytics-ingest-accepted-events", b"0"))
+                    dropped += int(headers.get(b"x-sparklytics-ingest-dropped-events", b"0"))
+        except (trio.TooSlowError, OSError, ConnectionError, ValueError, IndexError):
+            errors += 1
+            if conn is not None:
+                await conn[0].aclose()
+                conn = await connect()
+        if conn is not None:
+            send_pool.send_nowait(conn)
+
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    start = trio.current_time() + 0.2
+    async with trio.open_nursery() as nursery:
+        for index in range(total):
+            due = start + index / rate
+            await trio.sleep_until(due)
+            wake_lag.append(trio.current_time() - due)
+            nursery.start_soon(one, index, due)
+    finished = trio.current_time()
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    while True:
+        try:
+            conn = receive_pool.receive_nowait()
+        except trio.WouldBlock:
+            break
+        await conn[0].aclose()
+    latencies.sort()
+    wake_lag.sort()
+    send_lag.sort()
+    duration = finished - start
+    non2xx = sum(c for s, c in statuses.items() if not 200 <= s < 300)
+    ms = lambda v: round(v * 1000, 2)  # noqa: E731
+    return {
+        "requests": total,
+        "responses": len(latencies),
+        "duration_s": duration,
+        "target_rate": rate,
+        "achieved_send_rate": round(len(send_lag) / (send_lag and (start + total / rate - start) or 1), 1),
+        "non2xx": non2xx,
+        "accepted_events": accepted,
+        "dropped_events": dropped,
+        "errors": {"socket_or_timeout": errors},
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "latency_us": {
+            "mean": round(1e6 * sum(latencies) / max(1, len(latencies)), 1),
+            "p50": round(1e6 * percentile(latencies, 0.50)), "p90": round(1e6 * percentile(latencies, 0.90)),
+            "p99": round(1e6 * percentile(latencies, 0.99)), "p999": round(1e6 * percentile(latencies, 0.999)),
+            "max": round(1e6 * (latencies[-1] if latencies else 0)),
+        },
+        "generator": {
+            "wake_lag_ms": {"p50": ms(percentile(wake_lag, 0.5)), "p99": ms(percentile(wake_lag, 0.99)), "max": ms(wake_lag[-1])},
+            "send_lag_ms": {"p50": ms(percentile(send_lag, 0.5)), "p99": ms(percentile(send_lag, 0.99)), "max": ms(send_lag[-1]) if send_lag else None},
+            "connections_opened": opened,
+        },
+        "generator_cpu_pct": round(100 * (cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime) / duration, 1),
+    }
+
+
+def run_paced(port: int, requests: list[bytes], *, rate: float, seconds: float, connections: int) -> dict[str, Any]:
+    import trio
+
+    return trio.run(_paced, port, requests, rate, seconds, connections)
+
+
+# one scenario -------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any], lua_data: Path,
+                 seconds: float, warmup: float, rate: float) -> dict[str, Any]:
+    kind, batch, connections = SCENARIOS[name]
+    data_dir = work / name
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    shutil.copytree(template, data_dir)
+    server = Server(data_dir, {"SPARKLYTICS_GEOIP_PATH": data["geoip"], "SPARKLYTICS_TRUSTED_PROXIES": "127.0.0.1/32"})
+    server.start()
+    try:
+        time.sleep(2.0)
+        idle = server.memory()
+        if kind == "wrk":
+            warm = run_wrk(server.url, lua_data, batch=batch, connections=connections, seconds=warmup)
+        else:
+            requests = paced_requests(data, server.port)
+            warm = run_paced(server.port, requests, rate=rate, seconds=warmup, connections=connections)
+        warm_events = warm["accepted_events"]
+        load = load_average()[0]
+        cpu_before = cpu_seconds(server.pid)
+        if kind == "wrk":
+            result = run_wrk(server.url, lua_data, batch=batch, connections=connections, seconds=seconds)
+        else:
+            result = run_paced(server.port, requests, rate=rate, seconds=seconds, connections=connections)
+        cpu_after = cpu_seconds(server.pid)
+        memory = server.memory()
+        exit_code = server.stop()
+    finally:
+        server.kill()
+    counts = count_events(data_dir)
+    duration = result["duration_s"]
+    persisted = counts["events"] - warm_events
+    drops = result["non2xx"] + sum(result["errors"].values()) + result["dropped_events"]
+    return {
+        "scenario": name,
+        "kind": kind,
+        "batch": batch,
+        "connections": connections,
+        "load_average_1m_at_start": load,
+        "duration_s": round(duration, 2),
+        "requests": result["responses"],
+        "req_per_s": round(result["responses"] / duration),
+        "accepted_events": result["accepted_events"],
+        "accepted_events_per_s": round(result["accepted_events"] / duration),
+        "persisted_events": persisted,
+        "stop_seconds": round(server.stop_seconds or 0.0, 2),
+        "persisted_events_per_s": round(persisted / (duration + (server.stop_seconds or 0.0))),
+        "unpersisted_acked_events": max(0, result["accepted_events"] - persisted),
+        "drops": drops,
+        "non2xx": result["non2xx"],
+        "errors": result["errors"],
+        "soft_dropped_events": result["dropped_events"],
+        "statuses": result["statuses"],
+        "latency_ms": {k: round(v / 1000, 2) for k, v in result["latency_us"].items()},
+        "server_cpu_pct": round(100 * (cpu_after - cpu_before) / duration, 1),
+        "generator_cpu_pct": result["generator_cpu_pct"],
+        "generator": result.get("generator"),
+        "server_rss_idle_mb": mb(idle.get("VmRSS")),
+        "server_rss_end_mb": mb(memory.get("VmRSS")),
+        "server_rss_peak_mb": mb(memory.get("VmHWM")),
+        "server_exit_code": exit_code,
+        "warmup_events": warm_events,
+        "stored_sessions": counts["sessions"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", choices=sorted(SCENARIOS), help="run only these (repeatable)")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per measured run")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--rate", type=float, default=500.0, help="req/s of the paced scenario")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per scenario; the table shows the median run")
+    parser.add_argument("--work", type=Path, default=DATA_DIR / "ingest", help="data dirs of the scenario servers")
+    parser.add_argument("--max-load", type=float, default=1.0, help="wait for a 1-min load average below this (0: don't)")
+    parser.add_argument("--wait", type=float, default=3600)
+    args = parser.parse_args(argv)
+
+    names = args.only or list(SCENARIOS)
+    data = request_data()
+    lua_data = write_lua_data(data, OUT_DIR / "collect-data.lua")
+    template = args.work / "_template"
+    if template.exists():
+        shutil.rmtree(template)
+    create_website(server_env(template, 3999, SPARKLYTICS_GEOIP_PATH=data["geoip"]))
+    shutil.rmtree(template / "ingest-wal", ignore_errors=True)
+
+    runs: list[dict[str, Any]] = []
+    for name in names:
+        for attempt in range(args.repeat):
+            load = wait_for_quiet(args.max_load, timeout=args.wait)
+            print(f"- {name} (run {attempt + 1}/{args.repeat}, load {load})", file=sys.stderr)
+            run = run_scenario(name, template=template, work=args.work, data=data, lua_data=lua_data,
+                               seconds=args.duration, warmup=args.warmup, rate=args.rate)
+            run["run"] = attempt + 1
+            runs.append(run)
+            print(f"  {run['req_per_s']:,} req/s, {run['accepted_events_per_s']:,} ev/s accepted, "
+                  f"{run['persisted_events_per_s']:,} ev/s persisted, drops {run['drops']}, "
+                  f"p50 {run['latency_ms']['p50']} ms, p99 {run['latency_ms']['p99']} ms, "
+                  f"server CPU {run['server_cpu_pct']} %, gen CPU {run['generator_cpu_pct']} %", file=sys.stderr)
+    medians = []
+    for name in names:
+        mine = sorted((r for r in runs if r["scenario"] == name), key=lambda r: r["persisted_events_per_s"])
+        medians.append(mine[len(mine) // 2])
+    rows = [[
+        r["scenario"], r["batch"], r["connections"], f"{r['req_per_s']:,}", f"{r['accepted_events_per_s']:,}",
+        f"{r['persisted_events_per_s']:,}", r["drops"], r["latency_ms"]["p50"], r["latency_ms"]["p99"],
+        r["server_cpu_pct"], r["generator_cpu_pct"], r["server_rss_idle_mb"], r["server_rss_peak_mb"],
+        r["stop_seconds"], r["load_average_1m_at_start"],
+    ] for r in medians]
+    table = md_table(
+        ["scenario", "events/req", "conns", "req/s", "accepted ev/s", "persisted ev/s", "drops", "p50 ms", "p99 ms",
+         "server CPU %", "generator CPU %", "idle RSS MB", "peak RSS MB", "stop s", "load 1m"],
+        rows,
+    )
+    print(table)
+    for r in medians:
+        if r["generator"]:
+            print(f"\n{r['scenario']}: generator wake lag {r['generator']['wake_lag_ms']} ms, send lag "
+                  f"{r['generator']['send_lag_ms']} ms, p99.9 {r['latency_ms']['p999']} ms, max {r['latency_ms']['max']} ms")
+    path = write_json("ingest.json", {"machine": machine(), "duration_s": args.duration, "runs": runs, "medians": medians})
+    print(f"\n→ {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

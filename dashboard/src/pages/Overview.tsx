@@ -80,7 +80,14 @@ export function StatCards({ res }: { res: Resource<{ data: Stats; compare?: Comp
   if (!res.data && res.error) return <ErrorBox error={res.error} retry={res.reload} />;
   const s = res.data?.data;
   const cmp = res.data?.compare;
-  const vsLabel = cmp ? `vs ${rangeLabel(cmp.comparison_range[0], cmp.comparison_range[1])}` : "vs previous period";
+  const vsLabel = !cmp
+    ? "vs previous period"
+    : cmp.mode === "previous_year"
+      ? "vs previous year"
+      : cmp.mode === "custom"
+        ? `vs ${rangeLabel(cmp.comparison_range[0], cmp.comparison_range[1])}`
+        : "vs previous period";
+  const vsTitle = cmp ? `Compared with ${rangeLabel(cmp.comparison_range[0], cmp.comparison_range[1])}` : "Compared with the previous period of the same length";
   return (
     <div class={`stat-cards ${res.stale ? "stale" : ""}`} data-testid="stat-cards" data-loaded={s && !res.loading ? "1" : "0"}>
       {res.error && s && <ErrorBox compact error={res.error} retry={res.reload} />}
@@ -92,7 +99,7 @@ export function StatCards({ res }: { res: Resource<{ data: Stats; compare?: Comp
               <div class="stat-value" data-value={String(s[c.key])}>
                 {c.fmt(s[c.key] as number)}
               </div>
-              <Delta cur={s[c.key] as number} prev={s[c.prev] as number} lowerIsBetter={c.lowerIsBetter} title={vsLabel} />
+              <Delta cur={s[c.key] as number} prev={s[c.prev] as number} lowerIsBetter={c.lowerIsBetter} label={vsLabel} title={vsTitle} />
             </>
           ) : (
             <div class="skeleton stat-skeleton" />
@@ -103,7 +110,7 @@ export function StatCards({ res }: { res: Resource<{ data: Stats; compare?: Comp
   );
 }
 
-function Delta({ cur, prev, lowerIsBetter, title }: { cur: number; prev: number; lowerIsBetter?: boolean; title: string }) {
+function Delta({ cur, prev, lowerIsBetter, label, title }: { cur: number; prev: number; lowerIsBetter?: boolean; label: string; title: string }) {
   const c = change(cur, prev);
   let body: ComponentChildren;
   let cls = "delta";
@@ -116,7 +123,7 @@ function Delta({ cur, prev, lowerIsBetter, title }: { cur: number; prev: number;
   }
   return (
     <div class={cls} title={title}>
-      {body} <span class="muted small">{title}</span>
+      {body} <span class="muted small">{label}</span>
     </div>
   );
 }

@@ -203,8 +203,8 @@ class Buffer(Actor):
             else:
                 self._flush_waiters.append((self._queued_seq, msg.reply))
                 self._force = True
-        if self._force or self._pending_events >= FLUSH_MAX_EVENTS:
-            self._wake()
+        if appends or self._force:
+            self._wake()  # the flush loop re-arms its 5 s timer or flushes now
 
     def _admit(self, msg: Append, reserved: Counter[str]) -> bool:
         """Check the queue bounds for ``msg``; reserve its room, or refuse it."""

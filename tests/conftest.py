@@ -53,3 +53,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = LiveServer(tmp_path_factory.mktemp("live") / "data", SPARKLYTICS_RATE_LIMIT_DISABLE="true").start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test of the session.
+
+    Playwright's sync API cannot run two instances at once in one thread, so the
+    tracker and dashboard suites share this one."""
+    from tests.browser import chromium
+
+    with chromium() as running:
+        yield running

@@ -69,3 +69,16 @@ async def test_a_full_ingest_queue_answers_503_with_retry_after(client, services
     assert len(await stored_events(services)) == 100
     assert (await send(client, [pageview(site)] * 50)).status_code == 202
 
+
+
+async def test_a_lone_event_is_committed_by_the_5_second_timer(client, services) -> None:
+    site = await create_website(client)
+    assert (await send(client, pageview(site))).status_code == 202
+
+    def committed(cur):
+        return cur.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    with trio.fail_after(30):
+        while await services.db.read(committed) == 0:
+            await trio.sleep(0.2)
+    assert services.buffer.buffer_statistics().writes == 1

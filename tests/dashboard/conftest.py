@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from tests.browser import chromium
 from tests.dashboard.seed import Dataset, seed
 from tests.harness import LiveServer
 
@@ -85,12 +84,6 @@ def start_server(tmp_path_factory: pytest.TempPathFactory, name: str, **env: str
     server = LiveServer(tmp_path_factory.mktemp(name) / "data", **env)
     server.config = dataclasses.replace(server.config, public_url=server.url, tracking_public_base=server.url)
     return server.start()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -17,11 +17,6 @@ FLUSH_INTERVAL_SECONDS = 5.0
 MARGIN_SECONDS = 2.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="actors/buffer.py: _queue() does not wake _flush_loop when the first record arrives in an "
-    "empty queue, so the 5 s timer is never armed and a lone event waits for the next forced flush",
-)
 def test_a_lone_pageview_shows_up_within_the_flush_interval(live_server, none_api):
     website_id = none_api.create_website("Lone pageview")
     collect(live_server.url, [{"website_id": website_id, "type": "pageview", "url": "https://example.com/"}], "chrome-windows")

@@ -17,7 +17,6 @@ import urllib.request
 
 import pytest
 
-from tests.browser import chromium
 from tests.harness import LiveServer
 from tests.tracker.site import TestSite
 
@@ -86,12 +85,6 @@ def stored_events(tracker_server):
 
 LOCALE = "de-DE"
 SCREEN = {"width": 1280, "height": 720}
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,8 @@ class Api:
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 raw = response.read()
-                return response.status, (json.loads(raw) if raw else None), dict(response.headers)
+                is_json = response.headers.get("Content-Type", "").startswith("application/json")
+                return response.status, (json.loads(raw) if raw and is_json else raw), dict(response.headers)
         except urllib.error.HTTPError as err:
             raw = err.read()
             try:

@@ -11,6 +11,8 @@ from urllib.parse import quote
 
 from playwright.sync_api import expect
 
+from tests.dashboard.conftest import Api
+
 STATS = ("pageviews", "visitors", "sessions", "bounce_rate", "avg_duration_seconds")
 
 
@@ -96,6 +98,12 @@ def test_date_preset_and_compare_live_in_the_url_and_change_the_chart(page, live
     expect(page).to_have_url(re.compile(r"range=today&compare_mode=previous_period"))
     expect(chart).to_have_attribute("data-series", "Pageviews|Visitors|Pageviews (comparison)")
     expect(page.get_by_test_id("metric-page").locator("th", has_text="Change")).to_be_visible()
+
+    # CSV export of the same range.
+    href = page.get_by_role("link", name="Export CSV").get_attribute("href")
+    assert re.search(r"start_date=\d{4}-\d\d-\d\d&end_date=\d{4}-\d\d-\d\d.*format=csv", href)
+    status, _, headers = Api(live_server.url).call("GET", href)
+    assert status == 200 and {k.lower(): v for k, v in headers.items()}["content-type"].startswith("text/csv")
 
     # The URL alone restores the view (bookmark / shared link).
     bookmarked = page.url

@@ -42,11 +42,18 @@ export function parseUtc(ts: string): Date {
 }
 
 const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const shortDateTimeFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
 export function fmtDateTime(ts: string): string {
   const d = parseUtc(ts);
   return Number.isNaN(d.getTime()) ? ts : dateTimeFmt.format(d);
+}
+
+/** "Nov 25, 7:16 PM": for tables (no year, no seconds). */
+export function fmtShortDateTime(ts: string): string {
+  const d = parseUtc(ts);
+  return Number.isNaN(d.getTime()) ? ts : shortDateTimeFmt.format(d);
 }
 
 export function fmtTime(ts: string): string {

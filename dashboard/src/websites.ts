@@ -25,18 +25,29 @@ async function fetchAll(): Promise<Website[]> {
   return all;
 }
 
+/** True while the list is being (re)loaded. */
+export function refreshing(): boolean {
+  return inflight !== null;
+}
+
 export function loadWebsites(force = false): Promise<Website[]> {
   if (cache && !force) return Promise.resolve(cache);
   if (!inflight || force) {
-    inflight = fetchAll()
-      .then((list) => {
+    const done = () => {
+      inflight = null;
+      listeners.forEach((fn) => fn());
+    };
+    inflight = fetchAll().then(
+      (list) => {
         cache = list;
-        listeners.forEach((fn) => fn());
+        done();
         return list;
-      })
-      .finally(() => {
-        inflight = null;
-      });
+      },
+      (err) => {
+        done();
+        throw err;
+      },
+    );
   }
   return inflight;
 }

@@ -223,3 +223,14 @@ def test_phone_layout_and_dark_mode(browser, live_server, seeded_site):
         assert background == "rgb(14, 14, 17)", background  # the dark palette's --bg
     finally:
         context.close()
+
+
+def test_a_website_created_elsewhere_opens_without_a_reload(page, live_server, none_api, seeded_site):
+    website_id, _ = seeded_site
+    page.goto(f"{live_server.url}/dashboard/{website_id}")
+    expect(page.get_by_test_id("stat-cards")).to_have_attribute("data-loaded", "1")
+    other = none_api.create_website("Created elsewhere")
+    page.evaluate("id => { history.pushState(null, '', '/dashboard/' + id); dispatchEvent(new PopStateEvent('popstate')); }", other)
+    expect(page.get_by_test_id("site-picker").locator("option:checked")).to_have_text("Created elsewhere")
+    page.evaluate("() => { history.pushState(null, '', '/dashboard/site_doesnotexist'); dispatchEvent(new PopStateEvent('popstate')); }")
+    expect(page.get_by_text("Website not found")).to_be_visible()

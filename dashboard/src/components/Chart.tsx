@@ -95,6 +95,7 @@ export function Chart(props: { labels: string[]; series: ChartSeries[]; granular
         const opts: uPlotType.Options = {
           width: Math.max(200, box.current.clientWidth),
           height,
+          padding: [12, 24, 0, 4], // room for the last x label
           scales: {
             x: { time: false, range: (_u, min, max) => (n <= 1 ? [-0.5, 0.5] : [min, max]) },
             y: { range: (_u, _min, max) => [0, max > 0 ? Math.ceil(max * 1.15) : 4] },
@@ -102,7 +103,7 @@ export function Chart(props: { labels: string[]; series: ChartSeries[]; granular
           cursor: { points: { size: 7 } },
           legend: { live: true },
           series: [
-            { label: "Time", value: (_u, v) => (v == null || !labels[v] ? "" : bucketLabel(labels[v], gran, true)) },
+            { label: gran === "hour" ? "Hour" : gran === "month" ? "Month" : "Day", value: (_u, v) => (v == null || !labels[v] ? "" : bucketLabel(labels[v], gran, true)) },
             ...props.series.map((s) => {
               const color = cssVar(s.color, "#6d28d9");
               return {

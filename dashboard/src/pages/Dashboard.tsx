@@ -9,13 +9,15 @@ import { fmtInt } from "../format";
 import { POLL_REALTIME_HEADER, useApi } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import { readView, viewQuery } from "../view";
-import { useWebsites } from "../websites";
+import { invalidateWebsites, refreshing, useWebsites } from "../websites";
 import { Logo } from "./Auth";
 import { EventsPage } from "./Events";
 import { Overview } from "./Overview";
 import { RealtimePage } from "./Realtime";
 import { SessionsPage } from "./Sessions";
 import { SettingsPage } from "./Settings";
+
+const refreshedFor = new Set<string>();
 
 const SECTIONS = [
   { id: "", label: "Overview" },
@@ -71,6 +73,21 @@ export function DashboardPage({ siteId, section, sub }: { siteId: string; sectio
     );
   }
   const site = websites.find((w) => w.id === siteId);
+  if (!site && !refreshedFor.has(siteId)) {
+    // Created elsewhere (API, another tab) since the list was loaded: look again once.
+    refreshedFor.add(siteId);
+    void invalidateWebsites().catch(() => undefined);
+  }
+  if (!site && refreshing()) {
+    return (
+      <>
+        <TopBar />
+        <main class="page">
+          <SkeletonRows rows={6} />
+        </main>
+      </>
+    );
+  }
   if (!site) {
     return (
       <>

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, type Session, type SessionEvent } from "../api";
 import { Card, Empty, ErrorBox, SkeletonRows, Spinner } from "../components/ui";
-import { countryName, flag, fmtDateTime, fmtDuration, fmtInt, fmtTime, shortUrl } from "../format";
+import { countryName, flag, fmtDateTime, fmtDuration, fmtInt, fmtShortDateTime, fmtTime, shortUrl } from "../format";
 import { useApi } from "../hooks";
 import { navigate, withQuery } from "../router";
 import { apiParams } from "../view";
@@ -86,7 +86,9 @@ export function SessionsPage({ ctx }: { ctx: DashCtx }) {
                     data-testid="session-row"
                     data-session={s.session_id}
                   >
-                    <td>{fmtDateTime(s.last_seen)}</td>
+                    <td class="nowrap" title={fmtDateTime(s.last_seen)}>
+                      {fmtShortDateTime(s.last_seen)}
+                    </td>
                     <td class="path-cell">
                       {s.entry_page ?? "–"}
                       {s.exit_page && s.exit_page !== s.entry_page ? ` → ${s.exit_page}` : ""}

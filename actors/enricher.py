@@ -143,13 +143,9 @@ class Enricher(Actor):
         return EnricherStatistics(self._events, len(self._websites), self._peak_dropped)
 
     async def _collect(self, msg: Collect) -> None:
-        websites: dict[str, WebsiteIngestInfo] = {}
-        for website_id in dict.fromkeys(e["website_id"] for e in msg.events):
-            info = await self._website(website_id)
-            if info is None:
-                msg.reply.fail(UnknownWebsite(website_id))
-                return
-            websites[website_id] = info
+        websites = await self._known_websites([payload["website_id"] for payload in msg.events], msg.reply)
+        if websites is None:
+            return
         admitted = self._admit_peak(msg.events, websites)
         dropped = len(msg.events) - len(admitted)
         rows = self._rows(
@@ -165,16 +161,23 @@ class Enricher(Actor):
             msg.reply.fail(IngestOverloaded("ingest buffer is busy"))
 
     async def _import(self, msg: Import) -> None:
-        websites: dict[str, WebsiteIngestInfo] = {}
-        for website_id in dict.fromkeys(payload["website_id"] for payload, _, _ in msg.items):
-            info = await self._website(website_id)
-            if info is None:
-                msg.reply.fail(UnknownWebsite(website_id))
-                return
-            websites[website_id] = info
+        websites = await self._known_websites([payload["website_id"] for payload, _, _ in msg.items], msg.reply)
+        if websites is None:
+            return
         rows = self._rows(msg.items, websites)
         self._events += len(rows)
         await self._buffer.send(Append(rows, {}, reply=msg.reply))
+
+    async def _known_websites(self, website_ids: list[str], reply: Reply) -> dict[str, WebsiteIngestInfo] | None:
+        """The named websites, or None after failing ``reply`` with the first unknown one."""
+        websites = {}
+        for website_id in dict.fromkeys(website_ids):
+            info = await self._website(website_id)
+            if info is None:
+                reply.fail(UnknownWebsite(website_id))
+                return None
+            websites[website_id] = info
+        return websites
 
     async def _website(self, website_id: str) -> WebsiteIngestInfo | None:
         found, info = self._websites.get(website_id)

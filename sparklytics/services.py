@@ -24,7 +24,6 @@ from actors.ratelimiter import RateLimiter
 from actors.runtime import Actor, Supervisor, ask
 from actors.scheduler import Scheduler, utc_now
 from actors.writer import RunWrite, Writer
-from sparklytics import __version__
 from sparklytics.config import Config
 from sparklytics.enrich import GeoLookup, TrustedProxies
 from sparklytics.storage.db import Database, ReportSlots

@@ -12,6 +12,7 @@ from quart import Blueprint, Response, current_app, jsonify
 from actors.enricher import InvalidateWebsite
 from sparklytics.api.errors import bad_request, not_found, unprocessable
 from sparklytics.api.requests import parse_json_body
+from sparklytics.api.websites import load_website
 from sparklytics.storage import websites as store
 
 FIELDS = {"peak_events_per_sec": "ingest_peak_eps", "queue_max_events": "ingest_queue_max_events"}
@@ -22,10 +23,7 @@ ingest_limits_bp = Blueprint("ingest_limits", __name__)
 
 @ingest_limits_bp.route("/api/websites/<website_id>/ingest-limits", methods=["GET"])
 async def get_limits(website_id: str) -> Response:
-    website = await current_app.config["SERVICES"].db.read(lambda cur: store.get_website(cur, website_id))
-    if website is None:
-        raise not_found("Website not found")
-    return jsonify({"data": _view(website)})
+    return jsonify({"data": _view(await load_website(website_id))})
 
 
 @ingest_limits_bp.route("/api/websites/<website_id>/ingest-limits", methods=["PUT"])

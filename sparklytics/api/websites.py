@@ -79,10 +79,7 @@ async def list_websites() -> Response:
 
 @websites_bp.route("/api/websites/<website_id>", methods=["GET"])
 async def get_website(website_id: str) -> Response:
-    website = await current_app.config["SERVICES"].db.read(lambda cur: store.get_website(cur, website_id))
-    if website is None:
-        raise not_found("Website not found")
-    return jsonify({"data": _detail_view(website)})
+    return jsonify({"data": _detail_view(await load_website(website_id))})
 
 
 @websites_bp.route("/api/websites/<website_id>", methods=["PUT"])
@@ -112,6 +109,14 @@ async def delete_website(website_id: str) -> Response:
     await services.enricher.inbox.send(InvalidateWebsite(website_id))
     await services.writer.inbox.send(ForgetWebsite(website_id))
     return Response("", status=204)
+
+
+async def load_website(website_id: str) -> dict[str, Any]:
+    """The website's row, or 404 ``Website not found``."""
+    website = await current_app.config["SERVICES"].db.read(lambda cur: store.get_website(cur, website_id))
+    if website is None:
+        raise not_found("Website not found")
+    return website
 
 
 def tracking_snippet(website_id: str) -> str:

@@ -10,7 +10,6 @@ import trio
 
 from actors.buffer import Flush
 from actors.runtime import tell
-from actors.writer import RunWrite
 from tests.api.helpers import assert_error, create_website, pageview, send, stored_events
 from tests.harness import test_config
 

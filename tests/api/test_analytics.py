@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.api.helpers import BROWSER_HEADERS, assert_error, create_website, custom_event, pageview, send, stored_events
+from tests.api.helpers import assert_error, create_website, custom_event, pageview, send, stored_events
 
 TODAY = datetime.now(timezone.utc).date().isoformat()
 

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from actors.enricher import SetSalts
-from actors.writer import RunWrite
 from sparklytics.storage.metadata import rotate_salts
 from tests.api.helpers import (
     BROWSER_HEADERS,

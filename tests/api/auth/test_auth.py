@@ -25,7 +25,6 @@ from tests.auth.support import (
     PASSWORD,
     SHARED_PASSWORD,
     Clock,
-    config_for,
     cookie_attributes,
     login,
     session_cookie,
@@ -34,18 +33,6 @@ from tests.auth.support import (
     use_clock,
     with_cookie,
 )
-
-
-@pytest.fixture
-def config(data_dir, request):
-    """Settings in the auth mode the test asks for (local, custom bootstrap, by default)."""
-    return config_for(data_dir, request)
-
-
-@pytest.fixture
-async def client(app):
-    """An in-process client without a cookie jar."""
-    return app.test_client(use_cookies=False)
 
 
 def mode(env: dict[str, str]):

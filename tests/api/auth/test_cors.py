@@ -24,12 +24,6 @@ def config(data_dir, request):
     return config_for(data_dir, request, default={**NONE, **ORIGINS})
 
 
-@pytest.fixture
-async def client(app):
-    """An in-process client without a cookie jar."""
-    return app.test_client(use_cookies=False)
-
-
 def mode(env: dict[str, str], name: str):
     return pytest.mark.parametrize("config", [env], indirect=True, ids=[name])
 

@@ -16,7 +16,6 @@ from tests.auth.support import (
     PASSWORD,
     SHARED_PASSWORD,
     Clock,
-    config_for,
     create_key,
     login,
     signed_in,
@@ -26,18 +25,6 @@ from tests.auth.support import (
 )
 
 KEY_FIELDS = {"id", "name", "key_prefix", "created_at", "last_used_at", "revoked_at"}
-
-
-@pytest.fixture
-def config(data_dir, request):
-    """Settings in the auth mode the test asks for (local, custom bootstrap, by default)."""
-    return config_for(data_dir, request)
-
-
-@pytest.fixture
-async def client(app):
-    """An in-process client without a cookie jar."""
-    return app.test_client(use_cookies=False)
 
 
 @pytest.fixture

@@ -21,19 +21,7 @@ from sparklytics.api.dashboard import content_security_policy
 from sparklytics.app import API_CSP
 from sparklytics.auth.guards import Access, access_for, cookie_only, public
 from tests.api.helpers import assert_error
-from tests.auth.support import NONE, config_for, create_key, signed_in, with_cookie, with_key
-
-
-@pytest.fixture
-def config(data_dir, request):
-    """Settings in the auth mode the test asks for (local, custom bootstrap, by default)."""
-    return config_for(data_dir, request)
-
-
-@pytest.fixture
-async def client(app):
-    """An in-process client without a cookie jar."""
-    return app.test_client(use_cookies=False)
+from tests.auth.support import NONE, create_key, signed_in, with_cookie, with_key
 
 
 def later_blueprint() -> Blueprint:

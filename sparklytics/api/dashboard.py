@@ -22,7 +22,7 @@ answers carry a Content-Security-Policy whose ``script-src`` allows only our own
 plus that one inline script, by its SHA-256 hash.
 
 If ``dashboard/dist`` is missing the server still runs: non-API paths answer 503 with a
-page naming the fix (``make install``), and the build is picked up without a restart.
+page naming the fix (``bash scripts/install.sh``), and the build is picked up without a restart.
 Tests point the blueprint at another directory with ``app.config[DIST_CONFIG_KEY]``.
 """
 
@@ -87,7 +87,7 @@ code{background:#8882;padding:.1em .3em;border-radius:4px}</style></head>
 <body><h1>The dashboard is not built yet</h1>
 <p>The Sparklytics server is running, and the API, the tracker (<code>/s.js</code>) and
 event collection work, but the dashboard files (<code>dashboard/dist</code>) are missing.</p>
-<p>Run <code>make install</code> (or <code>bash dashboard/build.sh</code>, which needs
+<p>Run <code>bash scripts/install.sh</code> (or <code>bash dashboard/build.sh</code>, which needs
 Node.js 20 and npm), then reload this page. No restart is needed.</p>
 </body></html>
 """

@@ -118,7 +118,7 @@ def load_tracker(path: Path | str | None = None) -> TrackerAsset:
         body = path.read_bytes()
     except FileNotFoundError:
         raise TrackerNotBuiltError(
-            f"Tracker script not built: {path} is missing. Run `make install` "
+            f"Tracker script not built: {path} is missing. Run `bash scripts/install.sh` "
             "(or `bash sparklytics/tracker/build.sh`, which needs Node.js and npm)."
         ) from None
     if not body.strip():

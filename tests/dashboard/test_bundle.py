@@ -1,6 +1,6 @@
 """The built dashboard (dashboard/dist): the JavaScript budget and a sane build.
 
-Needs the build (`bash dashboard/build.sh`, run by `make install`).
+Needs the build (`bash dashboard/build.sh`, run by `bash scripts/install.sh`).
 """
 
 from __future__ import annotations

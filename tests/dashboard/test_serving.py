@@ -156,7 +156,7 @@ async def test_missing_build_is_a_503_page_and_is_picked_up_once_built(app, tmp_
     response = await client.get("/dashboard")
     assert response.status_code == 503
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
-    assert "make install" in await response.get_data(as_text=True)
+    assert "bash scripts/install.sh" in await response.get_data(as_text=True)
     assert (await client.get("/health")).status_code == 200  # the server keeps serving
 
     (missing / "assets").mkdir(parents=True)

@@ -78,7 +78,7 @@ def test_missing_build_names_the_build_command(tmp_path):
     with pytest.raises(TrackerNotBuiltError) as info:
         load_tracker(tmp_path / "dist" / "s.js")
     message = str(info.value)
-    assert "make install" in message and "bash sparklytics/tracker/build.sh" in message
+    assert "bash scripts/install.sh" in message and "bash sparklytics/tracker/build.sh" in message
 
 
 def test_empty_build_is_refused(tmp_path):

@@ -1,7 +1,7 @@
 // Routes and the auth guard (API.md §8). Public: /login, /setup, /force-password,
 // /share/<id>. Everything else needs a ready session in password/local mode; in `none`
 // mode the guard never asks the server.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useErrorBoundary, useState } from "preact/hooks";
 import { ApiError, loginUrl } from "./api";
 import { fetchStatus, guardTarget, isSessionReady, resolveMode, setSessionReady } from "./auth";
 import { Card, ErrorBox } from "./components/ui";
@@ -12,7 +12,30 @@ import { SharePage } from "./pages/Share";
 import { WebsitesPage } from "./pages/Settings";
 import { Link, navigate, useLocation } from "./router";
 
+/** The whole app, behind a last-resort error boundary: never a blank page. */
 export function App() {
+  const [error, reset] = useErrorBoundary((err) => console.error(err));
+  if (error) {
+    return (
+      <main class="page narrow" data-testid="crash">
+        <Card title="Something went wrong">
+          <p>The dashboard hit an unexpected error: {String((error as Error)?.message ?? error)}</p>
+          <div class="form-actions">
+            <button type="button" class="btn primary" onClick={() => location.reload()}>
+              Reload
+            </button>
+            <button type="button" class="btn" onClick={reset}>
+              Try again
+            </button>
+          </div>
+        </Card>
+      </main>
+    );
+  }
+  return <Page />;
+}
+
+function Page() {
   const { path } = useLocation();
   if (path === "/login") return <LoginPage />;
   if (path === "/setup") return <SetupPage />;

@@ -35,14 +35,18 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
 /** The current location; the component re-renders whenever it changes. */
 export function useLocation(): Location {
   const [, setTick] = useState(0);
+  const here = currentLocation();
+  const rendered = here.path + here.search;
   useEffect(() => {
     const fn = () => setTick((n) => n + 1);
     listeners.add(fn);
+    // Effects run children first: a child may have navigated before we subscribed.
+    if (location.pathname + location.search !== rendered) fn();
     return () => {
       listeners.delete(fn);
     };
   }, []);
-  return currentLocation();
+  return here;
 }
 
 /** `?a=1&b=2` with `changes` applied (null or "" removes a key). */

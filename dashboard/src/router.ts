@@ -72,3 +72,11 @@ export function Link({ href, replace, onClick, ...rest }: LinkProps) {
   };
   return h("a", { ...rest, href, onClick: click });
 }
+
+/** Sets document.title to "<parts> · Sparklytics" while mounted. */
+export function useTitle(...parts: (string | undefined)[]): void {
+  const title = [...parts.filter(Boolean), "Sparklytics"].join(" · ");
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
+}

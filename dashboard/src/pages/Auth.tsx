@@ -5,11 +5,12 @@ import { ApiError, post, put } from "../api";
 import { authMode, fetchStatus, guardTarget, safeNext, setSessionReady } from "../auth";
 import { FormError } from "../components/ui";
 import { useAction } from "../hooks";
-import { navigate, useLocation } from "../router";
+import { navigate, useLocation, useTitle } from "../router";
 
 const MIN_PASSWORD = 12;
 
 function AuthShell({ title, children, testid }: { title: string; children: ComponentChildren; testid: string }) {
+  useTitle(title);
   return (
     <main class="auth-page" data-testid={testid}>
       <div class="auth-card">
@@ -30,6 +31,11 @@ export function Logo() {
       <path d="M7 22l6-7 5 4 7-9" fill="none" stroke="var(--panel)" stroke-width="3" stroke-linecap="round" stroke-linejoin="round" />
     </svg>
   );
+}
+
+/** Lets password managers file the password under a user name (there is one admin). */
+function UsernameHint() {
+  return <input type="text" name="username" autoComplete="username" value="admin" readOnly hidden />;
 }
 
 function PasswordInput(props: { label: string; value: string; onInput: (v: string) => void; autocomplete: string; name: string; autofocus?: boolean; minLength?: number }) {
@@ -88,6 +94,7 @@ export function LoginPage() {
           void login.run();
         }}
       >
+        <UsernameHint />
         <PasswordInput label="Admin password" name="password" value={password} onInput={setPassword} autocomplete="current-password" autofocus />
         <FormError error={rateLimitText(login.error)} />
         <button type="submit" class="btn primary wide" disabled={login.busy || !password}>
@@ -144,6 +151,7 @@ export function SetupPage() {
           void setup.run();
         }}
       >
+        <UsernameHint />
         <PasswordInput label="Bootstrap password" name="bootstrap" value={bootstrap} onInput={setBootstrap} autocomplete="off" autofocus />
         <PasswordInput label="New admin password" name="new-password" value={password} onInput={setPassword} autocomplete="new-password" minLength={MIN_PASSWORD} />
         <PasswordInput label="Repeat the new password" name="confirm-password" value={confirm} onInput={setConfirm} autocomplete="new-password" />
@@ -187,6 +195,7 @@ export function PasswordForm({ after }: { after: string }) {
         void change.run();
       }}
     >
+      <UsernameHint />
       <PasswordInput label="Current password" name="current-password" value={current} onInput={setCurrent} autocomplete="current-password" />
       <PasswordInput label="New password" name="new-password" value={next} onInput={setNext} autocomplete="new-password" minLength={MIN_PASSWORD} />
       <PasswordInput label="Repeat the new password" name="confirm-password" value={confirm} onInput={setConfirm} autocomplete="new-password" />

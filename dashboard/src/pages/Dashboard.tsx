@@ -7,7 +7,7 @@ import { Toolbar } from "../components/Toolbar";
 import { Card, ErrorBox, SkeletonRows } from "../components/ui";
 import { fmtInt } from "../format";
 import { POLL_REALTIME_HEADER, useApi } from "../hooks";
-import { Link, navigate, useLocation } from "../router";
+import { Link, navigate, useLocation, useTitle } from "../router";
 import { readView, viewQuery } from "../view";
 import { invalidateWebsites, refreshing, useWebsites } from "../websites";
 import { Logo } from "./Auth";
@@ -64,6 +64,8 @@ function LiveBadge({ siteId, search }: { siteId: string; search: string }) {
 export function DashboardPage({ siteId, section, sub }: { siteId: string; section: string; sub: string }) {
   const { query } = useLocation();
   const { websites, error, retry } = useWebsites();
+  const current = websites?.find((w) => w.id === siteId);
+  useTitle(SECTIONS.find((x) => x.id === section)?.label, current?.name);
   if (!websites) {
     return (
       <>

@@ -7,7 +7,7 @@ import { FirstPageview } from "../components/FirstPageview";
 import { SnippetPanel } from "../components/Snippet";
 import { Card, ErrorBox, Field, FormError, SkeletonRows } from "../components/ui";
 import { useAction, useApi } from "../hooks";
-import { Link, navigate, useLocation } from "../router";
+import { Link, navigate, useLocation, useTitle } from "../router";
 import { invalidateWebsites, useWebsites } from "../websites";
 
 export function browserTimezone(): string {
@@ -58,6 +58,7 @@ function Steps({ step }: { step: 1 | 2 | 3 | 4 }) {
 export function OnboardingPage() {
   const { query } = useLocation();
   const id = query.get("website");
+  useTitle(id ? "Install the snippet" : "Add a website");
   return <main class="page narrow onboarding">{id ? <InstallStep id={id} /> : <CreateStep />}</main>;
 }
 

@@ -6,7 +6,7 @@ import { Chart } from "../components/Chart";
 import { DIMENSIONS, RowsTable } from "../components/MetricTable";
 import { Card, ErrorBox, SkeletonRows } from "../components/ui";
 import { POLL_REPORTS, useApi, type Resource } from "../hooks";
-import { navigate, useLocation, withQuery } from "../router";
+import { navigate, useLocation, useTitle, withQuery } from "../router";
 import { presetRange, rangeLabel, todayIn, type Preset } from "../view";
 import { Logo } from "./Auth";
 import { StatCards, seriesFor } from "./Overview";
@@ -38,6 +38,7 @@ const TABLES: [string, string][] = [
 
 export function SharePage({ shareId }: { shareId: string }) {
   const { query } = useLocation();
+  useTitle("Shared dashboard");
   const [tz, setTz] = useState(browserTimezone());
   let preset = (query.get("range") ?? "30d") as Preset;
   if (!SHARE_PRESETS.some((p) => p.id === preset)) preset = "30d";

@@ -96,7 +96,13 @@ def context(browser):
 
 @pytest.fixture
 def page(context):
-    return context.new_page()
+    """A page that fails the test on an uncaught script error or a CSP violation."""
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda err: problems.append(f"uncaught: {err}"))
+    page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
+    yield page
+    assert not problems, problems
 
 
 @pytest.fixture(scope="session")

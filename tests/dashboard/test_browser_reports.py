@@ -12,6 +12,7 @@ from urllib.parse import quote
 from playwright.sync_api import expect
 
 from tests.dashboard.conftest import Api
+from tests.dashboard.seed import Dataset, Visit, seed
 
 STATS = ("pageviews", "visitors", "sessions", "bounce_rate", "avg_duration_seconds")
 
@@ -150,6 +151,20 @@ def test_sessions_list_and_timeline_drawer(page, live_server, none_api, seeded_s
     page.keyboard.press("Escape")
     expect(drawer).to_have_count(0)
     expect(page).not_to_have_url(re.compile("session="))
+
+
+def test_sessions_load_more_pages_with_the_cursor(page, live_server, none_api):
+    website_id = none_api.create_website("Many sessions")
+    visits = [Visit(f"many{i:02d}", "chrome-windows" if i % 2 else "firefox-linux", ("/",)) for i in range(60)]
+    seed(live_server.url, website_id, Dataset(visits))
+    live_server.flush()
+    page.goto(f"{live_server.url}/dashboard/{website_id}/sessions")
+    expect(page.get_by_test_id("session-row")).to_have_count(50)
+    page.get_by_role("button", name="Load more sessions").click()
+    expect(page.get_by_test_id("session-row")).to_have_count(60)
+    expect(page.get_by_role("button", name="Load more sessions")).to_have_count(0)
+    ids = page.get_by_test_id("session-row").evaluate_all("rows => rows.map(r => r.dataset.session)")
+    assert len(set(ids)) == 60
 
 
 def test_custom_events_page(page, live_server, none_api, seeded_site):

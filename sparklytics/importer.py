@@ -10,6 +10,11 @@ one process per file.
 Rows should be in time order: sessions are resolved in arrival order, exactly as for
 live traffic, and DuckDB compresses time-ordered rows best. Invalid rows are skipped
 and reported with their line numbers; the exit status is 1 if any were skipped.
+
+Back-pressure: parsing and enrichment outrun the Writer, and the Buffer refuses a batch
+that would take the uncommitted events past ``SPARKLYTICS_INGEST_QUEUE_MAX_EVENTS``
+(``IngestOverloaded``, a 503 for live traffic). The importer is the only producer, so
+it waits for that room before sending each batch instead.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+import trio
+
 from actors.buffer import Flush
 from actors.enricher import ClientInfo, Import
 from actors.runtime import ask
@@ -33,6 +40,7 @@ from sparklytics.config import Config
 from sparklytics.services import open_services
 
 BATCH_SIZE = 5_000
+QUEUE_WAIT_SECONDS = 600
 _REPORTED_ERRORS = 10
 _ROW_ONLY_FIELDS = ("timestamp", "ip", "user_agent")
 
@@ -53,6 +61,7 @@ async def import_file(config: Config, path: Path, *, progress: TextIO | None = s
     result = ImportResult()
     started = time.monotonic()
     last_report = started
+    batch_size = min(BATCH_SIZE, config.ingest_queue_max_events)
     async with open_services(config) as services:
         batch: list[tuple[dict[str, Any], ClientInfo, datetime]] = []
         for line, row in _read_rows(path):
@@ -63,21 +72,30 @@ async def import_file(config: Config, path: Path, *, progress: TextIO | None = s
                 if len(result.errors) < _REPORTED_ERRORS:
                     result.errors.append(f"line {line}: {error}")
                 continue
-            if len(batch) >= BATCH_SIZE:
-                await ask(services.enricher.inbox, Import(batch), timeout=600)
+            if len(batch) >= batch_size:
+                await _send(services, batch)
                 result.imported += len(batch)
                 batch = []
                 if progress is not None and time.monotonic() - last_report >= 1:
                     last_report = time.monotonic()
                     _report(progress, result, last_report - started)
         if batch:
-            await ask(services.enricher.inbox, Import(batch), timeout=600)
+            await _send(services, batch)
             result.imported += len(batch)
         await ask(services.buffer.inbox, Flush(), timeout=3600)
     result.seconds = time.monotonic() - started
     if progress is not None:
         _report(progress, result, result.seconds, final=True)
     return result
+
+
+async def _send(services: Any, batch: list[tuple[dict[str, Any], ClientInfo, datetime]]) -> None:
+    """Import ``batch`` once the ingest queue has room for it (see the module docstring)."""
+    room = services.config.ingest_queue_max_events - len(batch)
+    with trio.fail_after(QUEUE_WAIT_SECONDS):
+        while services.buffer.buffer_statistics().unpersisted_events > room:
+            await trio.sleep(0.01)
+    await ask(services.enricher.inbox, Import(batch), timeout=600)
 
 
 def _report(out: TextIO, result: ImportResult, seconds: float, *, final: bool = False) -> None:

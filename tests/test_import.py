@@ -10,7 +10,7 @@ import duckdb
 from sparklytics.importer import import_file
 from sparklytics.services import open_services
 from sparklytics.storage.websites import insert_website
-from tests.harness import ServerProcess, run_cli, test_env
+from tests.harness import ServerProcess, run_cli, test_config, test_env
 
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 
@@ -54,6 +54,22 @@ async def test_json_lines_are_enriched_sessionised_and_stored_with_their_timesta
         (2, 3, "/a", "/b"),
         (1, 1, "/c", "/c"),
     ]
+
+
+async def test_an_import_larger_than_the_ingest_queue_waits_for_the_writer(tmp_path: Path) -> None:
+    # The importer outruns the Writer; a batch past the queue bound used to end the
+    # import with IngestOverloaded (bench/: a 1M-event import died at ~800k).
+    config = test_config(tmp_path / "data", SPARKLYTICS_INGEST_QUEUE_MAX_EVENTS="100")
+    await make_website(config)
+    source = tmp_path / "events.jsonl"
+    source.write_text("".join(
+        json.dumps({"timestamp": f"2026-03-01T10:{i // 60:02d}:{i % 60:02d}Z", "website_id": "site_import001",
+                    "type": "pageview", "url": f"/p{i % 7}", "ip": f"203.0.113.{i % 50}", "user_agent": UA}) + "\n"
+        for i in range(1_000)
+    ))
+    result = await import_file(config, source, progress=None)
+    assert (result.imported, result.skipped) == (1_000, 0)
+    assert read(config, "SELECT count(*) FROM events") == [(1_000,)]
 
 
 def test_the_cli_imports_csv_and_refuses_a_running_servers_file(tmp_path: Path, config) -> None:

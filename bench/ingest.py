@@ -51,12 +51,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from load import summarize_profile  # noqa: E402
 from _common import (  # noqa: E402
     BENCH_DIR, DATA_DIR, OUT_DIR, WEBSITE_DOMAIN, WEBSITE_ID, Server, count_events, create_website,
     load_average, machine, mb, md_table, percentile, server_env, wait_for_quiet, write_json,
 )
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
+PY_SPY = Path(sys.executable).parent / "py-spy"
 LUA = BENCH_DIR / "wrk" / "collect.lua"
 SCENARIOS = {
     "single-1": ("wrk", 1, 1),
@@ -297,7 +299,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any], lua_data: Path,
-                 seconds: float, warmup: float, rate: float) -> dict[str, Any]:
+                 seconds: float, warmup: float, rate: float, profile: bool = False) -> dict[str, Any]:
     kind, batch, connections = SCENARIOS[name]
     data_dir = work / name
     if data_dir.exists():
@@ -315,18 +317,27 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
             warm = run_paced(server.port, requests, rate=rate, seconds=warmup, connections=connections)
         warm_events = warm["accepted_events"]
         load = load_average()[0]
+        spy = None
+        if profile:  # py-spy costs CPU on a 2-core box: profiled runs are for the profile only
+            raw = OUT_DIR / f"ingest-{name}.pyspy.txt"
+            spy = subprocess.Popen([str(PY_SPY), "record", "--pid", str(server.pid), "--threads", "--rate", "100",
+                                    "--format", "raw", "--nonblocking", "-d", str(int(seconds)), "-o", str(raw)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cpu_before = cpu_seconds(server.pid)
         if kind == "wrk":
             result = run_wrk(server.url, lua_data, batch=batch, connections=connections, seconds=seconds)
         else:
             result = run_paced(server.port, requests, rate=rate, seconds=seconds, connections=connections)
         cpu_after = cpu_seconds(server.pid)
+        if spy is not None:
+            spy.wait(60)
         memory = server.memory()
         exit_code = server.stop()
     finally:
         server.kill()
     counts = count_events(data_dir)
     duration = result["duration_s"]
+    profile_summary = summarize_profile(OUT_DIR / f"ingest-{name}.pyspy.txt") if profile else None
     persisted = counts["events"] - warm_events
     drops = result["non2xx"] + sum(result["errors"].values()) + result["dropped_events"]
     return {
@@ -359,6 +370,8 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
         "server_exit_code": exit_code,
         "warmup_events": warm_events,
         "stored_sessions": counts["sessions"],
+        "profiled": profile,
+        "profile": profile_summary,
     }
 
 
@@ -372,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=DATA_DIR / "ingest", help="data dirs of the scenario servers")
     parser.add_argument("--max-load", type=float, default=1.0, help="wait for a 1-min load average below this (0: don't)")
     parser.add_argument("--wait", type=float, default=3600)
+    parser.add_argument("--profile", action="store_true", help="py-spy the server during the measured runs (skews them)")
     args = parser.parse_args(argv)
 
     names = args.only or list(SCENARIOS)
@@ -389,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
             load = wait_for_quiet(args.max_load, timeout=args.wait)
             print(f"- {name} (run {attempt + 1}/{args.repeat}, load {load})", file=sys.stderr)
             run = run_scenario(name, template=template, work=args.work, data=data, lua_data=lua_data,
-                               seconds=args.duration, warmup=args.warmup, rate=args.rate)
+                               seconds=args.duration, warmup=args.warmup, rate=args.rate, profile=args.profile)
             run["run"] = attempt + 1
             runs.append(run)
             print(f"  {run['req_per_s']:,} req/s, {run['accepted_events_per_s']:,} ev/s accepted, "
@@ -416,7 +430,12 @@ def main(argv: list[str] | None = None) -> int:
         if r["generator"]:
             print(f"\n{r['scenario']}: generator wake lag {r['generator']['wake_lag_ms']} ms, send lag "
                   f"{r['generator']['send_lag_ms']} ms, p99.9 {r['latency_ms']['p999']} ms, max {r['latency_ms']['max']} ms")
-    path = write_json("ingest.json", {"machine": machine(), "duration_s": args.duration, "runs": runs, "medians": medians})
+    for r in medians:
+        if r["profile"]:
+            print(f"\n{r['scenario']} py-spy ({r['profile']['samples']} samples), top self:")
+            for fn, pct in r["profile"]["self"][:15]:
+                print(f"  {pct:5.1f}%  {fn}")
+    path = write_json("ingest-profile.json" if args.profile else "ingest.json", {"machine": machine(), "duration_s": args.duration, "runs": runs, "medians": medians})
     print(f"\n→ {path}")
     return 0
 

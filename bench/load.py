@@ -57,7 +57,7 @@ def summarize_profile(raw: Path, top: int = 25) -> dict[str, list[tuple[str, flo
         if not stack:
             continue
         count = int(count_text)
-        frames = [re.sub(r" \((.*/)?", " (", f) for f in stack.split(";")]
+        frames = [re.sub(r":\d+\)$", ")", re.sub(r" \((.*/)?", " (", f)) for f in stack.split(";")]
         frames = [f for f in frames if not f.startswith(("process ", "thread "))]
         if not frames:
             continue
@@ -116,11 +116,16 @@ def main(argv: list[str] | None = None) -> int:
     _, stderr = process.communicate(timeout=6 * 3600)
     seconds = time.monotonic() - started
     watcher.join(5)
-    if process.returncode != 0:
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    (OUT_DIR / f"load-{label}.log").write_text(stderr)
+    if process.returncode != 0 or "Traceback" in stderr:  # py-spy does not pass the exit code on
         print(stderr[-4000:], file=sys.stderr)
         raise SystemExit(f"import failed with {process.returncode}")
     reported = re.findall(r"imported ([\d,]+) events in ([\d.]+) s", stderr)
+    (data_dir / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")  # for bench/queries.py
     counts = count_events(data_dir)
+    if counts["events"] != meta["events"]:
+        raise SystemExit(f"stored {counts['events']:,} events of {meta['events']:,}: the import lost events")
     db_bytes = (data_dir / "sparklytics.db").stat().st_size
     result = {
         "machine": machine(),

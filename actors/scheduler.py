@@ -33,6 +33,8 @@ from sparklytics.storage.retention import purge_batch
 log = logging.getLogger("sparklytics.scheduler")
 
 COMPACT_EVERY = timedelta(minutes=1)
+RETRY_FAILED_JOB_AFTER = timedelta(minutes=1)
+FIRST_PURGE_AFTER = timedelta(minutes=5)  # not during start-up, but soon after it
 LOGIN_ATTEMPT_RETENTION = timedelta(hours=24)
 PURGE_BATCH_ROWS = 50_000
 WRITE_TIMEOUT = 600.0
@@ -74,6 +76,8 @@ class Scheduler(Actor):
         self._retention = timedelta(days=retention_days)
         self._clock = clock
         self._last_runs: dict[str, datetime] = {}
+        self._retries: dict[str, datetime] = {}
+        self._first_purge_at = clock() + FIRST_PURGE_AFTER
         self._purged_rows = 0
         self._jobs: dict[str, Callable[[], Any]] = {
             "rotate_salts": self._rotate_salts,
@@ -96,13 +100,26 @@ class Scheduler(Actor):
         return SchedulerStatistics({k: v.isoformat() for k, v in self._last_runs.items()}, self._purged_rows)
 
     async def _timer(self) -> None:
-        """Sleep until the next job is due, run it, repeat."""
+        """Sleep until the next job is due, run it, repeat.
+
+        A failing job is a job's problem, not the Scheduler's: it is logged and tried
+        again a minute later instead of crashing the actor (which would escalate).
+        """
+        self._first_purge_at = self._clock() + FIRST_PURGE_AFTER
         while True:
             now = self._clock()
             due = self._next_due(now)
+            for name, retry_at in self._retries.items():
+                due[name] = retry_at
             name, at = min(due.items(), key=lambda item: item[1])
             await trio.sleep(max(0.0, (at - now).total_seconds()))
-            await self._jobs[name]()
+            try:
+                await self._jobs[name]()
+            except Exception:
+                log.exception("scheduled job %s failed; retrying in %s", name, RETRY_FAILED_JOB_AFTER)
+                self._retries[name] = self._clock() + RETRY_FAILED_JOB_AFTER
+            else:
+                self._retries.pop(name, None)
 
     def _next_due(self, now: datetime) -> dict[str, datetime]:
         """When each job runs next. Salts rotate at midnight and are checked again at
@@ -112,7 +129,7 @@ class Scheduler(Actor):
         last = self._last_runs
         return {
             "rotate_salts": min(t for t in rotate_points if t > now),
-            "purge": last["purge"] + timedelta(days=1) if "purge" in last else now + timedelta(minutes=5),
+            "purge": last["purge"] + timedelta(days=1) if "purge" in last else self._first_purge_at,
             "compact": last.get("compact", now) + COMPACT_EVERY,
             # At start, then daily (API.md §6).
             "prune_login_attempts": last["prune_login_attempts"] + timedelta(days=1) if "prune_login_attempts" in last else now,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import duckdb
 from quart import Blueprint, Response, current_app, jsonify
 
 from sparklytics import __version__
@@ -18,7 +17,7 @@ async def health() -> Response:
     try:
         await services.db.read(lambda cur: cur.execute("SELECT 1").fetchone(), timeout=HEALTH_TIMEOUT)
         healthy = not services.supervisor.degraded
-    except (duckdb.Error, Exception):
+    except Exception:
         healthy = False
     response = jsonify({"status": "ok" if healthy else "degraded", "version": __version__})
     response.status_code = 200 if healthy else 503

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import trio
 
 from actors.buffer import Flush
 from actors.enricher import ClientInfo, Import
@@ -61,7 +62,7 @@ async def test_compaction_starts_a_new_segment_once_everything_is_committed(clie
 
 
 def test_jobs_are_due_at_midnight_and_half_past_for_the_salts() -> None:
-    scheduler = Scheduler(writer=None, buffer=None, enricher=None, retention_days=30)
+    scheduler = Scheduler(writer=None, buffer=None, enricher=None, retention_days=30, clock=lambda: datetime(2026, 3, 1, 23, 10))
     due = scheduler._next_due(datetime(2026, 3, 1, 23, 10))
     assert due["rotate_salts"] == datetime(2026, 3, 2, 0, 0)
     assert scheduler._next_due(datetime(2026, 3, 2, 0, 0, 1))["rotate_salts"] == datetime(2026, 3, 2, 0, 30)
@@ -72,3 +73,31 @@ def _absent_fields() -> dict:
     fields = ("referrer", "screen", "screen_width", "screen_height", "language", "event_name", "event_data",
               "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "visitor_id")
     return dict.fromkeys(fields)
+
+
+async def test_a_failing_job_is_retried_a_minute_later_and_the_timer_goes_on(autojump_clock) -> None:
+    start = datetime(2026, 3, 1, 12, 0)
+    scheduler = Scheduler(
+        writer=None, buffer=None, enricher=None, retention_days=30,
+        clock=lambda: start + timedelta(seconds=trio.current_time()),
+    )
+    runs: dict[str, list[float]] = {"purge": [], "compact": []}
+
+    async def broken_purge() -> None:
+        runs["purge"].append(trio.current_time())
+        raise RuntimeError("disk on fire")
+
+    async def compact() -> None:
+        runs["compact"].append(trio.current_time())
+        scheduler._last_runs["compact"] = scheduler._clock()
+
+    async def nothing() -> None:
+        scheduler._last_runs["prune_login_attempts"] = scheduler._clock()
+
+    scheduler._jobs = {"purge": broken_purge, "compact": compact, "rotate_salts": nothing, "prune_login_attempts": nothing}
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(scheduler._timer)
+        await trio.sleep(8 * 60 + 1)
+        nursery.cancel_scope.cancel()
+    assert runs["purge"] == pytest.approx([300, 360, 420, 480])
+    assert len(runs["compact"]) == 8

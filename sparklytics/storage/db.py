@@ -12,7 +12,6 @@ queries run at once, which also bounds the memory they can take together.
 
 from __future__ import annotations
 
-import queue
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -73,7 +72,7 @@ class DatabaseStatistics:
 
 
 class Database:
-    """The DuckDB file, its single writer connection and a pool of read cursors."""
+    """The DuckDB file, its single writer connection and short-lived read cursors."""
 
     def __init__(self, path: Path, *, memory_limit: str, threads: int = 2, readers: int = 4) -> None:
         self.path = path
@@ -82,11 +81,8 @@ class Database:
             str(path), config={"memory_limit": memory_limit, "threads": threads}
         )
         self._read_limiter = trio.CapacityLimiter(readers)
-        self._idle_cursors: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
 
     def close(self) -> None:
-        while not self._idle_cursors.empty():
-            self._idle_cursors.get_nowait().close()
         self.writer.close()
 
     def statistics(self) -> DatabaseStatistics:
@@ -98,17 +94,22 @@ class Database:
     async def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, timeout: float | None = None) -> T:
         """Run ``fn(cursor)`` in a worker thread and return its result.
 
+        Every read gets a cursor of its own, closed afterwards, never pooled: a cursor
+        whose last result was read only in part (``fetchone()``) keeps its transaction
+        open, and while it does DuckDB never checkpoints after commits that update
+        rows, so its WAL and memory grow without bound (measured in ``bench/``).
+
         With ``timeout``, a query still running after that many seconds is interrupted
         and :class:`QueryTimeout` is raised.
         """
         async with self._read_limiter:
-            cursor = self._take_cursor()
+            cursor = self.writer.cursor()
             try:
                 if timeout is None:
                     return await trio.to_thread.run_sync(fn, cursor)
                 return await _run_with_deadline(fn, cursor, timeout)
             finally:
-                self._idle_cursors.put_nowait(cursor)
+                cursor.close()
 
     async def stream(self, fn: Callable[[duckdb.DuckDBPyConnection], Iterator[T]]) -> AsyncIterator[T]:
         """Yield the items of the generator ``fn(cursor)``, each produced in a thread.
@@ -117,11 +118,11 @@ class Database:
         (e.g. the client went away), so large results stream with flat memory.
         """
         async with self._read_limiter:
-            cursor = self._take_cursor()
+            cursor = self.writer.cursor()
             try:
                 items = await trio.to_thread.run_sync(fn, cursor)
             except BaseException:
-                self._idle_cursors.put_nowait(cursor)
+                cursor.close()
                 raise
             try:
                 while True:
@@ -131,13 +132,7 @@ class Database:
                     yield item
             finally:
                 items.close()
-                self._idle_cursors.put_nowait(cursor)
-
-    def _take_cursor(self) -> duckdb.DuckDBPyConnection:
-        try:
-            return self._idle_cursors.get_nowait()
-        except queue.Empty:
-            return self.writer.cursor()
+                cursor.close()
 
 
 async def _run_with_deadline(fn: Callable[[duckdb.DuckDBPyConnection], T], cursor: duckdb.DuckDBPyConnection, timeout: float) -> T:

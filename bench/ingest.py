@@ -320,7 +320,7 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
         spy = None
         if profile:  # py-spy costs CPU on a 2-core box: profiled runs are for the profile only
             raw = OUT_DIR / f"ingest-{name}.pyspy.txt"
-            spy = subprocess.Popen([str(PY_SPY), "record", "--pid", str(server.pid), "--threads", "--rate", "100",
+            spy = subprocess.Popen([str(PY_SPY), "record", "--pid", str(server.pid), "--gil", "--rate", "100",
                                     "--format", "raw", "--nonblocking", "-d", str(int(seconds)), "-o", str(raw)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cpu_before = cpu_seconds(server.pid)

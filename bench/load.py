@@ -9,7 +9,7 @@ as live traffic), the importer's peak RSS, then the stored rows, the DuckDB file
 (``bench/data/db-<N>``) is what ``bench/queries.py`` reads. Output: a table on stdout
 and ``bench/out/load-<N>.json``.
 
-``--profile`` runs the import under ``py-spy record`` (all threads, 200 Hz, raw
+``--profile`` runs the import under ``py-spy record --gil`` (whoever holds the GIL, 200 Hz, raw
 collapsed stacks in ``bench/out/``) and prints the functions holding the most samples,
 by self time and by inclusive time.
 """
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     profile_raw = OUT_DIR / f"load-{label}.pyspy.txt"
     if args.profile:
         OUT_DIR.mkdir(parents=True, exist_ok=True)
-        command = [str(PY_SPY), "record", "--threads", "--rate", "200", "--format", "raw", "--nonblocking",
+        command = [str(PY_SPY), "record", "--gil", "--rate", "200", "--format", "raw", "--nonblocking",
                    "-o", str(profile_raw), "--", *command]
     started = time.monotonic()
     process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True)

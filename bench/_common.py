@@ -72,7 +72,10 @@ def git_commit() -> str:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
 
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:  # an exported tree (git archive): bench/run-from-export.sh writes .bench-commit
+        marker = REPO_ROOT / ".bench-commit"
+        return marker.read_text().strip() if marker.exists() else "unknown"
     dirty = git("status", "--porcelain", "--untracked-files=no", "--", "sparklytics", "actors")
     return commit + ("+dirty" if dirty else "")
 

@@ -183,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 times.append(seconds * 1000)
                 statuses.add(status)
             loads.append(load_average()[0])
+            memory_now = server.memory()
             times.sort()
             size = 10 if "metrics" in label_ else None
             target = (TARGET_1M_MS if n <= 1_000_000 else (TARGET_10M_MS if label_ in OVERVIEW else None))
@@ -194,11 +195,13 @@ def main(argv: list[str] | None = None) -> int:
                 "median_ms": round(median, 1), "min_ms": round(times[0], 1),
                 "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1), "max_ms": round(times[-1], 1),
                 "response_bytes": len(body), "target_ms": target,
+                "rss_after_mb": mb(memory_now.get("VmRSS")), "peak_rss_after_mb": mb(memory_now.get("VmHWM")),
                 "met": None if target is None else (median <= target and statuses == {200}),
             }
             del size
             results.append(row)
-            print(f"  {label_:32s} {row['median_ms']:8.1f} ms  {sorted(statuses)}", file=sys.stderr)
+            print(f"  {label_:32s} {row['median_ms']:8.1f} ms  {sorted(statuses)}  RSS {row['rss_after_mb']} MB, "
+                  f"peak {row['peak_rss_after_mb']} MB", file=sys.stderr)
         memory = server.memory()
         server.stop()
     finally:
@@ -224,9 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     path = write_json(f"queries-{label}.json", output)
     print(md_table(
-        ["route", "median ms", "p90 ms", "max ms", "target ms", "met", "status"],
+        ["route", "median ms", "p90 ms", "max ms", "target ms", "met", "status", "RSS after MB", "peak RSS MB"],
         [[r["route"], r["median_ms"], r["p90_ms"], r["max_ms"], r["target_ms"] or "—",
-          {True: "yes", False: "**no**", None: "—"}[r["met"]], ",".join(map(str, r["statuses"]))] for r in results],
+          {True: "yes", False: "**no**", None: "—"}[r["met"]], ",".join(map(str, r["statuses"])),
+          r["rss_after_mb"], r["peak_rss_after_mb"]] for r in results],
     ))
     print(f"\n{label}: DB {db_bytes / 1e6:.1f} MB ({output['db_mb_per_1m_events']} MB per 1M events), "
           f"idle RSS {output['server_rss_idle_mb']} MB, peak RSS {output['server_rss_peak_mb']} MB "

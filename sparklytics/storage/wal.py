@@ -132,26 +132,35 @@ class WriteAheadLog:
         return self.directory / f"segment-{segment:012d}.log"
 
     def _read_segment(self, segment: int, start: int) -> list[WalRecord]:
+        """The records of ``segment`` from byte ``start`` on.
+
+        Only the part after ``start`` is read: a segment can hold gigabytes of
+        committed records (a bulk import, a server that ran long without rotation),
+        and reading them all made a restart take seconds and that much memory.
+        """
         path = self._path(segment)
-        data = path.read_bytes()
-        records, offset = [], start
-        while offset < len(data):
-            if offset + _HEADER.size > len(data):
+        with path.open("rb") as handle:
+            handle.seek(start)
+            data = handle.read()
+        records, at = [], 0  # ``at`` indexes ``data``; file offsets are start + at
+        while at < len(data):
+            if at + _HEADER.size > len(data):
                 break
-            length, crc = _HEADER.unpack_from(data, offset)
-            body_start = offset + _HEADER.size
+            length, crc = _HEADER.unpack_from(data, at)
+            body_start = at + _HEADER.size
             if length > MAX_RECORD_BYTES or body_start + length > len(data):
                 break
             payload = data[body_start : body_start + length]
             end = body_start + length
             if zlib.crc32(payload) != crc:
-                log.error("WAL record at %s:%d has a bad checksum; skipped", path.name, offset)
+                log.error("WAL record at %s:%d has a bad checksum; skipped", path.name, start + at)
             else:
                 events = json.loads(payload)
-                records.append(WalRecord(WalPosition(segment, offset), WalPosition(segment, end), events))
-            offset = end
-        if offset < len(data):
-            log.warning("WAL %s: torn tail of %d bytes at %d truncated", path.name, len(data) - offset, offset)
+                records.append(WalRecord(WalPosition(segment, start + at), WalPosition(segment, start + end), events))
+            at = end
+        offset = start + at
+        if at < len(data):
+            log.warning("WAL %s: torn tail of %d bytes at %d truncated", path.name, len(data) - at, offset)
             if segment == self._segment:
                 os.ftruncate(self._fd, offset)
                 os.fsync(self._fd)

@@ -31,9 +31,9 @@ from typing import Any, TextIO
 
 import trio
 
-from actors.buffer import Flush
+from actors.buffer import Compact, Flush
 from actors.enricher import ClientInfo, Import
-from actors.runtime import ask
+from actors.runtime import ask, tell
 from sparklytics.api.collect import parse_events
 from sparklytics.api.errors import ApiError
 from sparklytics.config import Config
@@ -83,6 +83,9 @@ async def import_file(config: Config, path: Path, *, progress: TextIO | None = s
             await _send(services, batch)
             result.imported += len(batch)
         await ask(services.buffer.inbox, Flush(), timeout=3600)
+        # Everything is committed: drop the import's WAL segment (≈ 0.5 GB per 1M
+        # events) now, rather than leave it for the server's first compaction.
+        await tell(services.buffer.inbox, Compact())
     result.seconds = time.monotonic() - started
     if progress is not None:
         _report(progress, result, result.seconds, final=True)

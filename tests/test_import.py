@@ -70,6 +70,8 @@ async def test_an_import_larger_than_the_ingest_queue_waits_for_the_writer(tmp_p
     result = await import_file(config, source, progress=None)
     assert (result.imported, result.skipped) == (1_000, 0)
     assert read(config, "SELECT count(*) FROM events") == [(1_000,)]
+    # and the import's WAL, all committed, is gone (no segment holds a record)
+    assert [p.stat().st_size for p in config.wal_dir.iterdir()] == [0]
 
 
 def test_the_cli_imports_csv_and_refuses_a_running_servers_file(tmp_path: Path, config) -> None:

@@ -33,6 +33,10 @@ log = logging.getLogger("sparklytics.wal")
 _HEADER = struct.Struct("<II")
 _SEGMENT_NAME = re.compile(r"^segment-(\d{12})\.log$")
 MAX_RECORD_BYTES = 64 * 1024 * 1024
+# A busy server may never be fully committed at a compaction tick; past this size new
+# records go to a fresh segment anyway, so old ones can be deleted once the cursor has
+# moved into a newer segment.
+SEGMENT_ROLL_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -72,6 +76,8 @@ class WriteAheadLog:
 
     def append(self, batches: list[list[list[Any]]]) -> list[WalRecord]:
         """Write one record per batch (not yet durable: call :meth:`sync`)."""
+        if self._size >= SEGMENT_ROLL_BYTES:
+            self._start_segment()
         records, chunks = [], []
         offset = self._size
         for events in batches:
@@ -115,15 +121,18 @@ class WriteAheadLog:
         """
         rotated = cursor >= self.end and self._size > 0
         if rotated:
-            os.close(self._fd)
-            self._segment += 1
-            self._fd = os.open(self._path(self._segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            self._size = 0
-            _fsync_directory(self.directory)
+            self._start_segment()
         for segment in self.segments():
             if segment != self._segment and (rotated or segment < cursor.segment):
                 self._path(segment).unlink(missing_ok=True)
         return rotated
+
+    def _start_segment(self) -> None:
+        os.close(self._fd)
+        self._segment += 1
+        self._fd = os.open(self._path(self._segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._size = 0
+        _fsync_directory(self.directory)
 
     def close(self) -> None:
         os.close(self._fd)

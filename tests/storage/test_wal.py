@@ -85,3 +85,16 @@ def test_rotation_only_when_everything_is_committed_and_old_segments_go(tmp_path
     assert [r.events for r in wal.replay(record.end)] == [[["b"]]]
     assert wal.rotate_if_committed(newer.start) is False
     assert wal.segments() == [2]
+
+
+def test_a_full_segment_rolls_over_even_with_uncommitted_records(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("sparklytics.storage.wal.SEGMENT_ROLL_BYTES", 1)
+    wal = WriteAheadLog(tmp_path)
+    [first] = wal.append([events("a")])
+    [second] = wal.append([events("b")])
+    assert (first.start.segment, second.start.segment) == (1, 2)
+    assert wal.rotate_if_committed(first.start) is False
+    assert wal.segments() == [1, 2]
+    assert [r.events for r in wal.replay(first.start)] == [[["a"]], [["b"]]]
+    wal.rotate_if_committed(second.start)  # the cursor moved into segment 2
+    assert wal.segments() == [2]

@@ -202,6 +202,7 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    stats_path: Path | None = None
     stop_seconds: float | None = None
 
     @property
@@ -216,9 +217,13 @@ class Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / "server.log"
         log = self.log_path.open("ab")
+        self.stats_path = self.data_dir / "actor-statistics.json"
+        self.stats_path.unlink(missing_ok=True)
+        # bench/_serve.py = `sparklytics serve` + the actors' statistics() at the end
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sparklytics", "serve"],
-            env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, str(BENCH_DIR / "_serve.py")],
+            env={**self.env, "SPARKLYTICS_BENCH_STATS": str(self.stats_path)},
+            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while True:
@@ -255,6 +260,12 @@ class Server:
             raise
         self.stop_seconds = time.monotonic() - started
         return code
+
+    def statistics(self) -> dict[str, Any] | None:
+        """The actors' statistics written at stop (None if the server did not stop cleanly)."""
+        if self.stats_path is None or not self.stats_path.exists():
+            return None
+        return json.loads(self.stats_path.read_text())
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

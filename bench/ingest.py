@@ -372,6 +372,7 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
         "stored_sessions": counts["sessions"],
         "profiled": profile,
         "profile": profile_summary,
+        "actor_statistics": server.statistics(),
     }
 
 
@@ -386,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-load", type=float, default=1.0, help="wait for a 1-min load average below this (0: don't)")
     parser.add_argument("--wait", type=float, default=3600)
     parser.add_argument("--profile", action="store_true", help="py-spy the server during the measured runs (skews them)")
+    parser.add_argument("--out", default=None, help="JSON file name in bench/out (default ingest.json)")
     args = parser.parse_args(argv)
 
     names = args.only or list(SCENARIOS)
@@ -426,6 +428,15 @@ def main(argv: list[str] | None = None) -> int:
         rows,
     )
     print(table)
+    print("\nactors at stop (events per WAL fsync, rows per DuckDB commit, session cache hits/misses):")
+    for r in medians:
+        stats = (r.get("actor_statistics") or {}).get("final")
+        if stats:
+            w = stats["writer"]
+            print(f"  {r['scenario']}: {stats['derived']['events_per_fsync']} events/fsync "
+                  f"({stats['buffer']['fsyncs']:,} fsyncs), {stats['derived']['rows_per_commit']} rows/commit "
+                  f"({w['commits']:,} commits), session cache {w['session_cache_hits']:,}/{w['session_cache_misses']:,}, "
+                  f"write failures {stats['buffer']['write_failures']}")
     for r in medians:
         if r["generator"]:
             print(f"\n{r['scenario']}: generator wake lag {r['generator']['wake_lag_ms']} ms, send lag "
@@ -435,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{r['scenario']} py-spy ({r['profile']['samples']} samples), top self:")
             for fn, pct in r["profile"]["self"][:15]:
                 print(f"  {pct:5.1f}%  {fn}")
-    path = write_json("ingest-profile.json" if args.profile else "ingest.json", {"machine": machine(), "duration_s": args.duration, "runs": runs, "medians": medians})
+    path = write_json(args.out or ("ingest-profile.json" if args.profile else "ingest.json"), {"machine": machine(), "duration_s": args.duration, "runs": runs, "medians": medians})
     print(f"\n→ {path}")
     return 0
 

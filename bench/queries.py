@@ -224,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         "server_rss_end_mb": mb(memory.get("VmRSS")),
         "server_rss_peak_mb": mb(memory.get("VmHWM")),
         "routes": results,
+        "actor_statistics": server.statistics(),
     }
     path = write_json(f"queries-{label}.json", output)
     print(md_table(

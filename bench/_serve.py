@@ -1,0 +1,94 @@
+"""``sparklytics serve`` for the benchmarks, plus the actors' statistics at the end.
+
+Runs the same services and Hypercorn as ``sparklytics.cli.serve`` (one process, one
+nursery, SIGTERM flushes and stops), and writes the ``*_statistics()`` records of the
+actors, the mailboxes and the database to the JSON file named by
+``SPARKLYTICS_BENCH_STATS`` twice: when the stop signal arrives (``at_signal``) and
+after every actor has drained and stopped (``final``).
+
+    SPARKLYTICS_BENCH_STATS=/tmp/stats.json python bench/_serve.py
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import trio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sparklytics.config import load_config  # noqa: E402
+
+
+def statistics(services: Any) -> dict[str, Any]:
+    def plain(record: Any) -> Any:
+        if dataclasses.is_dataclass(record):
+            return {k: plain(v) for k, v in dataclasses.asdict(record).items()}
+        if isinstance(record, dict):
+            return {str(k): plain(v) for k, v in record.items()}
+        if isinstance(record, (list, tuple)):
+            return [plain(r) for r in record]
+        return record if isinstance(record, (int, float, str, bool, type(None))) else str(record)
+
+    out = {
+        "buffer": plain(services.buffer.buffer_statistics()),
+        "writer": plain(services.writer.writer_statistics()),
+        "enricher": plain(services.enricher.enricher_statistics()),
+        "ratelimiter": plain(services.ratelimiter.ratelimiter_statistics()),
+        "actors": plain(services.supervisor.statistics()),
+        "database": plain(services.db.statistics()),
+    }
+    buffer, writer = out["buffer"], out["writer"]
+    out["derived"] = {
+        "events_per_fsync": round(buffer["accepted_events"] / buffer["fsyncs"], 1) if buffer["fsyncs"] else None,
+        "rows_per_commit": round(writer["committed_rows"] / writer["commits"], 1) if writer["commits"] else None,
+    }
+    return out
+
+
+async def serve(stats_path: Path) -> None:
+    from hypercorn.config import Config as HypercornConfig
+    from hypercorn.trio import serve as hypercorn_serve
+
+    from sparklytics.app import create_app
+    from sparklytics.services import open_services
+
+    config = load_config(os.environ)
+    stop = trio.Event()
+    record: dict[str, Any] = {}
+
+    async def wait_for_signal() -> None:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                stop.set()
+                return
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(wait_for_signal)
+        async with open_services(config) as services:
+            hconfig = HypercornConfig()
+            hconfig.bind = [f"{config.host}:{config.port}"]
+            hconfig.accesslog = None
+            hconfig.graceful_timeout = 5
+            await hypercorn_serve(create_app(services), hconfig, shutdown_trigger=stop.wait)
+            record["at_signal"] = statistics(services)
+        record["final"] = statistics(services)
+        nursery.cancel_scope.cancel()
+    stats_path.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def main() -> int:
+    logging.basicConfig(level=os.environ.get("SPARKLYTICS_LOG_LEVEL", "info").upper(), stream=sys.stderr)
+    trio.run(serve, Path(os.environ["SPARKLYTICS_BENCH_STATS"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

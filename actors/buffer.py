@@ -124,6 +124,7 @@ class Buffer(Actor):
         self._wal = WriteAheadLog(self._wal_dir)
         try:
             self._committed = await ask(self._writer, GetCursor(), timeout=60)
+            self._wal.continue_after(self._committed)
             for record in await trio.to_thread.run_sync(self._wal.replay, self._committed):
                 self._queue(record)
             if self._pending:

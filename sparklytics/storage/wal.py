@@ -127,9 +127,19 @@ class WriteAheadLog:
                 self._path(segment).unlink(missing_ok=True)
         return rotated
 
-    def _start_segment(self) -> None:
+    def continue_after(self, cursor: WalPosition) -> None:
+        """Make sure new records land after ``cursor``.
+
+        If the log directory was lost or emptied while DuckDB kept its cursor, a fresh
+        log would start at (1, 0), before the cursor, and the Writer would take every
+        new record for one already committed. Start a segment past the cursor instead.
+        """
+        if self.end < cursor:
+            self._start_segment(cursor.segment + 1)
+
+    def _start_segment(self, number: int | None = None) -> None:
         os.close(self._fd)
-        self._segment += 1
+        self._segment = self._segment + 1 if number is None else number
         self._fd = os.open(self._path(self._segment), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._size = 0
         _fsync_directory(self.directory)

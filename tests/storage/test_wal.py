@@ -98,3 +98,11 @@ def test_a_full_segment_rolls_over_even_with_uncommitted_records(tmp_path, monke
     assert [r.events for r in wal.replay(first.start)] == [[["a"]], [["b"]]]
     wal.rotate_if_committed(second.start)  # the cursor moved into segment 2
     assert wal.segments() == [2]
+
+
+def test_a_lost_log_directory_restarts_after_the_committed_cursor(tmp_path) -> None:
+    wal = WriteAheadLog(tmp_path)
+    wal.continue_after(WalPosition(1, 5000))  # DuckDB says 5000 bytes of segment 1 are committed
+    [record] = wal.append([events("new")])
+    assert record.start == WalPosition(2, 0)
+    assert [r.events for r in wal.replay(WalPosition(1, 5000))] == [[["new"]]]

@@ -6,10 +6,12 @@ changes nothing and a crash half-way leaves no half-applied step.
 
 Choices made for the analytics queries at 10M events (measured in ``bench/``):
 
-* ``events`` and ``sessions`` carry **no ART indexes**. DuckDB answers range scans
-  from per-row-group min/max zonemaps, and rows arrive in time order from the one
-  Writer, so ``website_id`` + ``created_at`` predicates skip most row groups. ART
-  indexes would cost memory and insert time and are not used for range scans.
+* ``events`` carries **no ART index**. DuckDB answers range scans from per-row-group
+  min/max zonemaps, and rows arrive in time order from the one Writer, so
+  ``website_id`` + ``created_at`` predicates skip most row groups. ``sessions`` has
+  only its PRIMARY KEY, which the Writer's upsert and the session-detail lookup use;
+  it costs ~16 MB per 1M events (``bench/RESULTS.md``), and replacing the upsert by
+  delete + append would let it go.
 * Timestamps are naive UTC ``TIMESTAMP`` (``date_trunc`` on ``TIMESTAMPTZ`` is ~2x
   slower); reports convert to the website's time zone in SQL.
 * ``channel`` (Direct, Organic Search, …) is classified at ingest from the referrer

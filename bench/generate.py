@@ -3,7 +3,8 @@
     python bench/generate.py --events 1M            # → bench/data/events-1M.jsonl (+ .meta.json)
     python bench/generate.py --events 10M --days 30 --seed 7 --end 2026-11-25T12:00:00Z
 
-Same arguments, same bytes: one seeded ``random.Random`` drives everything. The file is
+Same arguments, same bytes: one seeded ``random.Random`` drives everything (the GeoIP
+file has the same records; only its metadata's build time differs). The file is
 written in time order (``sparklytics import`` resolves sessions in arrival order, and
 DuckDB compresses time-ordered rows best) and *streamed*: sessions of one day are
 planned as small tuples, and their events are merged through a heap that only holds

@@ -42,14 +42,27 @@ def main() -> int:
         rows = [[
             r["scenario"], r["batch"], r["connections"], f"{r['req_per_s']:,}", f"{r['accepted_events_per_s']:,}",
             f"{r['persisted_events_per_s']:,}", r["drops"], r["latency_ms"]["p50"], r["latency_ms"]["p99"],
-            r["server_cpu_pct"], r["generator_cpu_pct"], r["server_rss_idle_mb"], r["server_rss_peak_mb"],
-            r["stop_seconds"], r["load_average_1m_at_start"],
+            r["server_cpu_pct"], r["generator_cpu_pct"], r.get("other_cpu_pct", "—"), r["server_rss_idle_mb"],
+            r["server_rss_peak_mb"], r["stop_seconds"], r["load_average_1m_at_start"],
         ] for r in ingest["medians"]]
         sections.append(
             f"**Ingest** ({m['date']}, commit {m['commit']}, {ingest['duration_s']:.0f} s per run, median of "
             f"{max(r['run'] for r in ingest['runs'])} run(s))\n\n" + md_table(
                 ["scenario", "events/req", "conns", "req/s", "accepted ev/s", "persisted ev/s", "drops", "p50 ms",
-                 "p99 ms", "server CPU %", "generator CPU %", "idle RSS MB", "peak RSS MB", "stop s", "load 1m"], rows))
+                 "p99 ms", "server CPU %", "generator CPU %", "other CPU %", "idle RSS MB", "peak RSS MB", "stop s",
+                 "load 1m"], rows))
+        stats_rows = []
+        for r in ingest["medians"]:
+            final = (r.get("actor_statistics") or {}).get("final")
+            if final:
+                w, b = final["writer"], final["buffer"]
+                stats_rows.append([r["scenario"], final["derived"]["events_per_fsync"], f"{b['fsyncs']:,}",
+                                   final["derived"]["rows_per_commit"], f"{w['commits']:,}",
+                                   f"{w['session_cache_hits']:,} / {w['session_cache_misses']:,}", b["write_failures"]])
+        if stats_rows:
+            sections.append("Actors at stop (`*_statistics()`, median run):\n\n" + md_table(
+                ["scenario", "events per WAL fsync", "fsyncs", "rows per DuckDB commit", "commits",
+                 "session cache hits / misses", "write failures"], stats_rows))
         for r in ingest["medians"]:
             if r.get("generator"):
                 g = r["generator"]

@@ -28,6 +28,7 @@ from actors.enricher import ClientInfo, Collect
 from actors.ratelimiter import Admit, Limit
 from actors.runtime import ask_nowait
 from sparklytics.api.errors import DOMAIN_ERRORS, ApiError, bad_request, domain_error, unprocessable
+from sparklytics.api.validation import validation_failure
 from sparklytics.enrich import client_ip
 
 log = logging.getLogger("sparklytics.api")
@@ -142,9 +143,7 @@ def parse_events(items: list[Any]) -> list[dict[str, Any]]:
     try:
         events = _EVENTS.validate_python(items)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"][1:]) or None
-        raise unprocessable(f"{field}: {first['msg']}" if field else first["msg"], field=field) from None
+        raise validation_failure(exc, skip=1) from None
     payloads = []
     for event in events:
         if event.type not in EVENT_TYPES:

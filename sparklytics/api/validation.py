@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from sparklytics.api.errors import unprocessable
+from sparklytics.api.errors import ApiError, unprocessable
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -17,6 +17,12 @@ def parse_model(model: type[ModelT], body: Any) -> ModelT:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        raise unprocessable(f"{field}: {first['msg']}" if field else first["msg"], field=field) from None
+        raise validation_failure(exc) from None
+
+
+def validation_failure(exc: ValidationError, *, skip: int = 0) -> ApiError:
+    """The 422 for the first problem pydantic found; ``skip`` drops leading location
+    parts (the list index when a list of objects was validated)."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"][skip:]) or None
+    return unprocessable(f"{field}: {first['msg']}" if field else first["msg"], field=field)

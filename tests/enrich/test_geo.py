@@ -1,10 +1,12 @@
+import ipaddress
 import logging
+import random
 
 import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
-from sparklytics.enrich.geo import GeoInfo, GeoLookup
+from sparklytics.enrich.geo import GeoInfo, GeoLookup, _public_address
 from tests.enrich.geo_fixture import build_city_db, city_record
 
 ROWS = {
@@ -109,3 +111,39 @@ def test_unreadable_file_means_no_geo_and_one_warning(tmp_path, caplog, content)
 
 def test_directory_instead_of_file_means_no_geo(tmp_path):
     assert not GeoLookup(tmp_path).available
+
+
+def _never_public_by_properties(ip):
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    private = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+    return (
+        address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_unspecified
+        or any(address in ipaddress.ip_network(net) for net in private)
+    )
+
+
+def test_public_address_ranges_match_ipaddress_properties():
+    # _public_address masks integers; it must skip exactly what ipaddress's
+    # is_loopback/is_link_local/is_multicast/is_unspecified and the private ranges skip.
+    rng = random.Random(5)
+    edges = [
+        "0.0.0.0", "0.0.0.1", "126.255.255.255", "127.0.0.0", "127.255.255.255", "128.0.0.0",
+        "169.253.255.255", "169.254.0.0", "169.254.255.255", "169.255.0.0", "223.255.255.255",
+        "224.0.0.0", "239.255.255.255", "240.0.0.0", "255.255.255.255", "9.255.255.255",
+        "10.0.0.0", "11.0.0.0", "172.15.255.255", "172.16.0.0", "172.31.255.255", "172.32.0.0",
+        "192.167.255.255", "192.168.0.0", "192.169.0.0", "100.63.255.255", "100.64.0.0",
+        "100.127.255.255", "100.128.0.0", "::", "::1", "::2", "fe7f::1", "fe80::", "febf::1",
+        "fec0::", "feff::", "ff00::", "fbff::1", "fc00::", "fdff::1", "::ffff:10.0.0.1",
+        "::ffff:81.2.69.142", "::ffff:127.0.0.1", "::ffff:0.0.0.0", "::ffff:224.0.0.1",
+    ]  # fmt: skip
+    randoms = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(20_000)]
+    randoms += [str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(2_000)]
+    near_v6_ranges = ((rng.choice((0xFC, 0xFE, 0xFF)) << 120) | rng.getrandbits(120) for _ in range(2_000))
+    randoms += [str(ipaddress.IPv6Address(value)) for value in near_v6_ranges]
+    for ip in edges + randoms:
+        assert (_public_address(ip) is None) == _never_public_by_properties(ip), ip

@@ -68,3 +68,12 @@ def test_random_id_rejects_empty_length():
 
 def test_website_id_shape():
     assert re.fullmatch(r"site_[0-9a-z]{10}", website_id())
+
+
+def test_visitor_id_under_alternating_salts_matches_a_fresh_hmac():
+    # Ids are computed from keyed HMACs cached per salt: each id must still be the
+    # HMAC of its own salt, whatever was computed before.
+    salts = [new_salt() for _ in range(6)]
+    for salt in salts + salts[::-1]:
+        expected = hmac.new(bytes.fromhex(salt), b"site_abc1.2.3.4Mozilla", hashlib.sha256).hexdigest()[:16]
+        assert visitor_id(salt, "site_abc", "1.2.3.4", "Mozilla") == expected

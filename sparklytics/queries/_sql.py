@@ -36,3 +36,15 @@ def fetch_one(cur: Cursor, sql: str, params: Mapping[str, Any]) -> tuple:
     row = cur.execute(sql, bind(sql, params)).fetchone()
     assert row is not None
     return row
+
+
+def public_event_id(column: str) -> str:
+    """SQL for the UUID the API shows for the event whose BIGINT id is ``column``.
+
+    Events store a counter (``schema.py`` says why); the contract shows UUID v4 text.
+    The UUID is the MD5 of the install's ``event_id_key`` and the counter, with the
+    version and variant nibbles set: stable for an event, unrelated between events.
+    """
+    digest = f"md5((SELECT value FROM settings WHERE key = 'event_id_key') || CAST({column} AS VARCHAR))"
+    # No braces in the pattern: report SQL goes through str.format.
+    return f"regexp_replace({digest}, '^(........)(....).(...).(...)(............)$', '\\1-\\2-4\\3-8\\4-\\5')"

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from ._sql import Cursor, bind, fetch_one
+from ._sql import Cursor, bind, fetch_one, public_event_id
 from .errors import QueryError
 from .filters import ReportQuery, compile_where
 
@@ -57,7 +57,7 @@ EXPORT_COLUMNS = (
     "created_at",
 )
 
-_SOURCE = {"id": "CAST(e.id AS VARCHAR)", "created_at": "CAST(e.created_at AS VARCHAR)"}
+_SOURCE = {"id": public_event_id("e.id"), "created_at": "CAST(e.created_at AS VARCHAR)"}
 
 # The formula guard, then minimal quoting, in SQL. chr(9)/chr(10)/chr(13) are TAB, LF,
 # CR (DuckDB string literals have no backslash escapes).

@@ -16,8 +16,9 @@ from ``sessions``), ``entry_page`` / ``exit_page``, ``country``, ``browser``, ``
 Decisions: ``entry_page``/``exit_page`` are the *paths* of the session's first/last
 pageview (``sessions.entry_path``/``exit_path``, Decision 3; ``null`` for a session
 without pageviews) rather than the full URL of the first/last event. ``country``,
-``browser``, ``os``, ``device_type`` are the latest non-NULL value among the session's
-events (a server-made event without geo/UA does not blank them).
+``browser``, ``os``, ``device_type`` are the session's landing values kept on the
+``sessions`` row: the first non-NULL value among its events (a server-made event
+without geo/UA does not blank them).
 
 Detail: the same Session plus ``events`` (oldest first, ≤ 2 000, ``truncated`` when
 there are more) of ``{"id", "event_type", "url", "event_name", "event_data" (raw JSON
@@ -29,15 +30,17 @@ Results: :func:`sessions_list` → ``ReportResult([Session], {"pagination": {"li
 "next_cursor", "has_more"}})``; :func:`session_detail` → ``ReportResult({"session",
 "events", "truncated"})`` or ``None``.
 
-Speed: the page is chosen with a top-N over ``sessions`` semi-joined to the distinct
-matching session ids (one events scan); the "last event" values are then read for the
-≤ 201 sessions on the page only, with the events scan bounded by those sessions'
-first/last seen (zonemap-pruned), never with a per-row subquery.
+Speed: without filters the page is a top-N over ``sessions`` alone: a session has an
+event in a whole-day range exactly when it overlaps it (``stats._UNFILTERED_SESSIONS``
+explains why), so no events are read (1M events: 99 → 9 ms). With filters, the top-N
+over ``sessions`` is semi-joined to the distinct matching session ids (one events scan).
+The detail lookup scans ``sessions.session_id`` (the table has no index, see
+``storage/ingest.py``), then reads the session's events bounded by its first/last seen.
 """
 
 from __future__ import annotations
 
-from ._sql import Cursor, fetch_all
+from ._sql import Cursor, fetch_all, public_event_id
 from .filters import ReportQuery, compile_where, encode_cursor, session_where
 from .result import ReportResult
 
@@ -50,6 +53,7 @@ _SESSION_COLUMNS = """
     CAST(s.first_seen AS VARCHAR) AS first_seen, CAST(s.last_seen AS VARCHAR) AS last_seen,
     CAST(floor(epoch(s.last_seen - s.first_seen)) AS BIGINT) AS duration_seconds,
     s.pageview_count, s.event_count, s.entry_path, s.exit_path,
+    s.country, s.browser, s.os, s.device_type,
     s.first_seen AS first_seen_ts, s.last_seen AS last_seen_ts
 """
 
@@ -58,38 +62,26 @@ SELECT {_SESSION_COLUMNS}
 FROM sessions s
 WHERE {{session_where}}
   AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
-  AND s.session_id IN (SELECT DISTINCT e.session_id FROM events e WHERE {{where}})
+  {{matching}}
   {{after}}
 ORDER BY s.last_seen DESC, s.session_id DESC
 LIMIT $fetch
 """
 
+_MATCHING = "AND s.session_id IN (SELECT DISTINCT e.session_id FROM events e WHERE {where})"
+
 _AFTER = (
     "AND (s.last_seen < $cursor_ls OR (s.last_seen = $cursor_ls AND s.session_id < $cursor_sid))"
 )
 
-# Filtering on the primary key alone lets DuckDB use its ART index (0.7 ms at 3.3M
-# sessions); adding "AND website_id = …" turned it into a full scan (60 ms), so the
-# website is checked in Python.
 _ONE_SQL = f"""
 SELECT {_SESSION_COLUMNS}, s.website_id
 FROM sessions s
 WHERE s.session_id = $session_id
 """
 
-_LAST_VALUES_SQL = """
-SELECT e.session_id,
-       arg_max(e.country, e.created_at), arg_max(e.browser, e.created_at),
-       arg_max(e.os, e.created_at), arg_max(e.device_type, e.created_at)
-FROM events e
-WHERE e.website_id = $website_id
-  AND e.created_at >= $lo AND e.created_at <= $hi
-  AND e.session_id IN (SELECT unnest($ids))
-GROUP BY e.session_id
-"""
-
 _DETAIL_EVENTS_SQL = f"""
-SELECT CAST(e.id AS VARCHAR), e.event_type, e.url, e.event_name, e.event_data,
+SELECT {public_event_id("e.id")}, e.event_type, e.url, e.event_name, e.event_data,
        CAST(e.created_at AS VARCHAR)
 FROM events e
 WHERE e.website_id = $website_id AND e.session_id = $session_id
@@ -101,21 +93,8 @@ LIMIT {DETAIL_EVENTS_LIMIT + 1}
 _DETAIL_EVENT_KEYS = ("id", "event_type", "url", "event_name", "event_data", "created_at")
 
 
-def _last_values(cur: Cursor, website_id: str, rows: list[tuple]) -> dict[str, tuple]:
-    if not rows:
-        return {}
-    params = {
-        "website_id": website_id,
-        "lo": min(r[9] for r in rows),
-        "hi": max(r[10] for r in rows),
-        "ids": [r[0] for r in rows],
-    }
-    return {r[0]: r[1:] for r in fetch_all(cur, _LAST_VALUES_SQL, params)}
-
-
-def shape_session(row: tuple, last_values: tuple | None) -> dict:
-    """One Session object from a session row and its last-event values (pure)."""
-    country, browser, os_, device = last_values or (None, None, None, None)
+def shape_session(row: tuple) -> dict:
+    """One Session object from a row of ``_SESSION_COLUMNS`` (pure)."""
     return {
         "session_id": row[0],
         "visitor_id": row[1],
@@ -126,10 +105,10 @@ def shape_session(row: tuple, last_values: tuple | None) -> dict:
         "event_count": int(row[6]),
         "entry_page": row[7],
         "exit_page": row[8],
-        "country": country,
-        "browser": browser,
-        "os": os_,
-        "device_type": device,
+        "country": row[9],
+        "browser": row[10],
+        "os": row[11],
+        "device_type": row[12],
     }
 
 
@@ -144,12 +123,12 @@ def sessions_list(cur: Cursor, q: ReportQuery) -> ReportResult:
         after = _AFTER
         params["cursor_ls"] = q.cursor.last_seen_at
         params["cursor_sid"] = q.cursor.session_id
-    sql = _PAGE_SQL.format(session_where=s_where, where=where, after=after)
+    matching = _MATCHING.format(where=where) if q.filters else ""
+    sql = _PAGE_SQL.format(session_where=s_where, matching=matching, after=after)
     rows = fetch_all(cur, sql, params)
     has_more = len(rows) > limit
     rows = rows[:limit]
-    last = _last_values(cur, q.website_id, rows)
-    data = [shape_session(r, last.get(r[0])) for r in rows]
+    data = [shape_session(r) for r in rows]
     next_cursor = encode_cursor(rows[-1][3], rows[-1][0]) if has_more else None
     return ReportResult(
         data, {"pagination": {"limit": limit, "next_cursor": next_cursor, "has_more": has_more}}
@@ -162,13 +141,12 @@ def session_detail(cur: Cursor, website_id: str, session_id: str) -> ReportResul
     if not found or found[0][-1] != website_id:
         return None
     row = found[0][:-1]
-    last = _last_values(cur, website_id, [row])
-    params = {"website_id": website_id, "session_id": session_id, "lo": row[9], "hi": row[10]}
+    params = {"website_id": website_id, "session_id": session_id, "lo": row[13], "hi": row[14]}
     events = fetch_all(cur, _DETAIL_EVENTS_SQL, params)
     truncated = len(events) > DETAIL_EVENTS_LIMIT
     return ReportResult(
         {
-            "session": shape_session(row, last.get(row[0])),
+            "session": shape_session(row),
             "events": [dict(zip(_DETAIL_EVENT_KEYS, e, strict=True)) for e in events[:DETAIL_EVENTS_LIMIT]],
             "truncated": truncated,
         }

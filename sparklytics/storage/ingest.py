@@ -2,14 +2,25 @@
 
 Only the Writer actor calls :func:`commit_batch`, in a worker thread, on the single
 writer connection. One call is one transaction: the events (DuckDB appender, the fast
-bulk path), the new and continued sessions (appender upsert) and the WAL cursor all
-commit together (see ``wal.py`` for why that makes replay exact).
+bulk path) with their ids, the new and continued sessions and the WAL cursor all commit
+together (see ``wal.py`` for why that makes replay exact).
+
+Event ids come from a counter kept beside the WAL cursor (``ingest_cursor.next_event_id``),
+assigned here at commit, so a replayed record gets its ids once, when it is committed.
+
+``sessions`` has no key (it cost 16 MB per 1M events as an ART index): a continued
+session's old row is deleted and its new row appended in the same transaction. The
+delete is cut to rows whose ``last_seen`` is within 30 minutes of the batch's first
+event, which is all a continued session can have, so zonemaps skip the older rows.
 
 Sessions follow §2 of the contract: key (website, visitor); an event within 30 minutes
 of the session's last event continues it, otherwise it starts a new one whose id is
 derived from visitor, website, entry URL and start time. ``pageview_count`` counts
 pageviews only (Decision 2: bounce = exactly one pageview); ``event_count`` counts
-every event. The bot flag is sticky, the score is the maximum seen.
+every event. The bot flag is sticky, the score is the maximum seen. Sessions also keep
+their landing dimensions (``schema.SESSION_DIMENSIONS_FROM_EVENTS`` states the rule):
+the source of the first event, and the first known value of each client and place
+column, so session-level reports need not read the events.
 """
 
 from __future__ import annotations
@@ -46,11 +57,22 @@ EVENT_TYPE, URL, PATH, CREATED_AT = _I["event_type"], _I["url"], _I["path"], _I[
 IS_BOT, BOT_SCORE, BOT_REASON = _I["is_bot"], _I["bot_score"], _I["bot_reason"]
 PREVIOUS_VISITOR_ID = len(EVENT_COLUMNS)
 
+# Landing dimensions a session copies from its first event, and ones it fills from the
+# first event that knows them.
+SOURCE_COLUMNS: tuple[str, ...] = ("referrer_domain", "channel", "utm_source", "utm_medium", "utm_campaign")
+CLIENT_COLUMNS: tuple[str, ...] = (
+    "country", "region", "city", "browser", "os", "device_type", "screen", "language",
+)
+_SOURCE = tuple(_I[name] for name in SOURCE_COLUMNS)
+_CLIENT = tuple(_I[name] for name in CLIENT_COLUMNS)
+
 SESSION_COLUMNS: tuple[str, ...] = (
     "session_id", "website_id", "tenant_id", "visitor_id", "first_seen", "last_seen",
     "pageview_count", "event_count", "entry_page", "entry_path", "exit_path", "is_bot",
-    "bot_score", "bot_reason",
+    "bot_score", "bot_reason", *SOURCE_COLUMNS, *CLIENT_COLUMNS,
 )
+_SOURCE_AT = SESSION_COLUMNS.index(SOURCE_COLUMNS[0])
+_CLIENT_AT = SESSION_COLUMNS.index(CLIENT_COLUMNS[0])
 
 
 @dataclass(slots=True)
@@ -71,16 +93,26 @@ class SessionState:
     is_bot: bool
     bot_score: int
     bot_reason: str | None
+    source: tuple[Any, ...]
+    client: list[Any]
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> SessionState:
+        """From a row of ``SESSION_COLUMNS`` (``tenant_id`` is not kept)."""
+        return cls(*row[:2], *row[3:_SOURCE_AT], tuple(row[_SOURCE_AT:_CLIENT_AT]), list(row[_CLIENT_AT:]))
 
     def row(self) -> tuple[Any, ...]:
         return (
             self.session_id, self.website_id, None, self.visitor_id, self.first_seen,
             self.last_seen, self.pageview_count, self.event_count, self.entry_page,
             self.entry_path, self.exit_path, self.is_bot, self.bot_score, self.bot_reason,
+            *self.source, *self.client,
         )
 
     def copy(self) -> SessionState:
-        return SessionState(*(getattr(self, name) for name in self.__slots__))
+        fields = [getattr(self, name) for name in self.__slots__]
+        fields[-1] = list(self.client)
+        return SessionState(*fields)
 
 
 SessionKey = tuple[str, str]
@@ -129,6 +161,12 @@ QUALIFY row_number() OVER (PARTITION BY visitor_id ORDER BY last_seen DESC) = 1
 """
 
 
+_DELETE_CONTINUED = """
+DELETE FROM sessions
+WHERE website_id = $website_id AND last_seen >= $since AND list_contains($ids, session_id)
+"""
+
+
 def read_cursor(con: duckdb.DuckDBPyConnection) -> WalPosition:
     segment, offset = con.execute('SELECT segment, "offset" FROM ingest_cursor WHERE id = 1').fetchone()
     return WalPosition(segment, offset)
@@ -149,35 +187,48 @@ def commit_batch(
     for event in events:
         if isinstance(event[CREATED_AT], str):
             event[CREATED_AT] = datetime.fromisoformat(event[CREATED_AT])
-    current, changed = _resolve_sessions(con, cache, events)
+    current, changed, continued = _resolve_sessions(con, cache, events)
     new_cursor = fresh[-1].end
     with transaction(con):
+        [(next_id,)] = con.execute("SELECT next_event_id FROM ingest_cursor WHERE id = 1").fetchall()
+        for offset, event in enumerate(events):
+            event[ID] = next_id + offset
         appender = con.appender("events", columns=list(EVENT_COLUMNS))
         appender.append_rows([event[:PREVIOUS_VISITOR_ID] for event in events])
         appender.flush()
-        upsert = con.appender("sessions", columns=list(SESSION_COLUMNS), action="upsert")
-        upsert.append_rows([state.row() for state in changed])
-        upsert.flush()
+        _delete_continued(con, continued, events)
+        sessions = con.appender("sessions", columns=list(SESSION_COLUMNS))
+        sessions.append_rows([state.row() for state in changed])
+        sessions.flush()
         con.execute(
-            'UPDATE ingest_cursor SET segment = $segment, "offset" = $offset WHERE id = 1',
-            {"segment": new_cursor.segment, "offset": new_cursor.offset},
+            'UPDATE ingest_cursor SET segment = $segment, "offset" = $offset, next_event_id = $next_id WHERE id = 1',
+            {"segment": new_cursor.segment, "offset": new_cursor.offset, "next_id": next_id + len(events)},
         )
     for key, state in current.items():
         cache.put(key, state)
     return new_cursor, len(events)
 
 
+def _delete_continued(con: duckdb.DuckDBPyConnection, continued: dict[str, set[str]], events: list[list[Any]]) -> None:
+    """Delete the stored rows of the sessions this batch continued (rewritten after)."""
+    since = min(event[CREATED_AT] for event in events) - SESSION_TIMEOUT
+    for website_id, ids in continued.items():
+        con.execute(_DELETE_CONTINUED, {"website_id": website_id, "since": since, "ids": sorted(ids)})
+
+
 def _resolve_sessions(
     con: duckdb.DuckDBPyConnection, cache: SessionCache, events: list[list[Any]]
-) -> tuple[dict[SessionKey, SessionState], list[SessionState]]:
+) -> tuple[dict[SessionKey, SessionState], list[SessionState], dict[str, set[str]]]:
     """Assign the session id of each event.
 
-    Returns each visitor's newest session (for the cache) and every session the batch
-    changed (to write), including ones that ended inside the batch.
+    Returns each visitor's newest session (for the cache), every session the batch
+    changed (to write), including ones that ended inside the batch, and the ids of the
+    stored sessions it continued, by website (their rows are replaced).
     """
     known = _load_open_sessions(con, cache, events)
     current: dict[SessionKey, SessionState] = {}
     ended: dict[str, SessionState] = {}
+    continued: dict[str, set[str]] = {}
     for event in events:
         key = (event[WEBSITE_ID], event[VISITOR_ID])
         at = event[CREATED_AT]
@@ -191,6 +242,7 @@ def _resolve_sessions(
                 event[VISITOR_ID] = previous_id
         if _continues(state, at):
             if key not in current:
+                continued.setdefault(state.website_id, set()).add(state.session_id)
                 state = state.copy()
             _advance(state, event)
         else:
@@ -199,7 +251,7 @@ def _resolve_sessions(
             state = _start(event)
         event[SESSION_ID] = state.session_id
         current[key] = state
-    return current, [*ended.values(), *current.values()]
+    return current, [*ended.values(), *current.values()], continued
 
 
 def _load_open_sessions(
@@ -228,7 +280,7 @@ def _load_open_sessions(
             _LOOKUP_SESSIONS, {"website_id": website, "visitors": sorted(visitors), "since": since[website]}
         ).fetchall()
         for row in rows:
-            state = SessionState(*row[:2], *row[3:])
+            state = SessionState.from_row(row)
             known[(state.website_id, state.visitor_id)] = state
     return known
 
@@ -254,6 +306,8 @@ def _start(event: list[Any]) -> SessionState:
         is_bot=bool(event[IS_BOT]),
         bot_score=int(event[BOT_SCORE]),
         bot_reason=event[BOT_REASON],
+        source=tuple(event[index] for index in _SOURCE),
+        client=[event[index] for index in _CLIENT],
     )
 
 
@@ -265,6 +319,10 @@ def _advance(state: SessionState, event: list[Any]) -> None:
         state.entry_path = state.entry_path or event[PATH]
         state.exit_path = event[PATH]
     state.event_count += 1
+    client = state.client
+    for slot, index in enumerate(_CLIENT):
+        if client[slot] is None:
+            client[slot] = event[index]
     score = int(event[BOT_SCORE])
     if event[IS_BOT]:
         state.is_bot = True

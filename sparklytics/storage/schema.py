@@ -6,22 +6,23 @@ changes nothing and a crash half-way leaves no half-applied step.
 
 Choices made for the analytics queries at 10M events (measured in ``bench/``):
 
-* ``events`` carries **no ART index**. DuckDB answers range scans from per-row-group
-  min/max zonemaps, and rows arrive in time order from the one Writer, so
-  ``website_id`` + ``created_at`` predicates skip most row groups. ``sessions`` has
-  only its PRIMARY KEY, which the Writer's upsert and the session-detail lookup use;
-  it costs ~16 MB per 1M events (``bench/RESULTS.md``), and replacing the upsert by
-  delete + append would let it go.
+* ``events`` and ``sessions`` carry **no ART index** and no key. DuckDB answers range
+  scans from per-row-group min/max zonemaps, and rows arrive in time order from the
+  one Writer, so ``website_id`` + ``created_at`` predicates skip most row groups. The
+  sessions PRIMARY KEY of 0001 cost ~16 MB per 1M events on disk (and its ART in
+  memory); since 0002 the Writer replaces a continued session's row by delete +
+  append, and the session-detail lookup scans ``session_id`` (``bench/RESULTS.md``).
 * Timestamps are naive UTC ``TIMESTAMP`` (``date_trunc`` on ``TIMESTAMPTZ`` is ~2x
   slower); reports convert to the website's time zone in SQL.
 * ``channel`` (Direct, Organic Search, …) is classified at ingest from the referrer
   and UTM tags, so the channel breakdown is a plain GROUP BY.
-* Event ids are DuckDB ``UUID`` (16 bytes) rather than 36-char strings.
+* Event ids are a BIGINT counter (0002): a random UUID took 17 MB per 1M events and
+  compressed not at all; the API shows a UUID derived from the counter.
 * ``path`` and ``hostname`` are derived at ingest (Decision 3), so reports never parse
   URLs at query time. ``source_ip`` does not exist (Decision 7).
-* ``sessions`` keeps ``entry_path``/``exit_path`` (first and last pageview path) and
-  ``event_count`` maintained by the Writer, so entry/exit breakdowns and the sessions
-  list need no window functions over events.
+* ``sessions`` keeps ``entry_path``/``exit_path`` (first and last pageview path),
+  ``event_count`` and (0002) the landing source, client and place, maintained by the
+  Writer, so session-level breakdowns and the sessions list read ``sessions`` alone.
 
 Foreign keys are enforced on the metadata tables (Decision 12). DuckDB cannot delete a
 parent row in the transaction that deleted its children, so a website delete sets
@@ -318,7 +319,130 @@ CREATE TABLE ingest_cursor (
 INSERT INTO ingest_cursor VALUES (1, 0, 0);
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _INITIAL),)
+# The landing values of each session, computed from its events: where the visit came
+# from (the first event's source, as Plausible and GA attribute a visit) and the first
+# known client and place (a server-made event without UA or geo does not blank them).
+# (``arg_min_null`` keeps a NULL source; ``arg_min`` skips NULL values.) The Writer
+# keeps the same rule for live sessions (``ingest.SessionState``); this SQL
+# fills sessions written before the columns existed, and test fixtures reuse it.
+SESSION_DIMENSIONS_FROM_EVENTS = """
+SELECT session_id,
+       arg_min_null(referrer_domain, created_at) AS referrer_domain,
+       arg_min_null(channel, created_at) AS channel,
+       arg_min_null(utm_source, created_at) AS utm_source,
+       arg_min_null(utm_medium, created_at) AS utm_medium,
+       arg_min_null(utm_campaign, created_at) AS utm_campaign,
+       arg_min(country, created_at) AS country,
+       arg_min(region, created_at) AS region,
+       arg_min(city, created_at) AS city,
+       arg_min(browser, created_at) AS browser,
+       arg_min(os, created_at) AS os,
+       arg_min(device_type, created_at) AS device_type,
+       arg_min(screen, created_at) AS screen,
+       arg_min(language, created_at) AS language
+FROM events
+GROUP BY session_id
+"""
+
+# Sessions lose their PRIMARY KEY (an ART index: 16 MB per 1M events, also held in
+# memory) and gain the landing dimensions; events get a BIGINT id from a counter kept
+# with the WAL cursor (compresses to almost nothing, where a random UUID took 17 MB per
+# 1M events) and show a UUID derived from it and a per-install key
+# (``queries._sql.public_event_id``), so ids do not reveal how many events came before.
+# Rows are copied in their stored order, so time order (and zonemaps) survive.
+_COMPACT_IDS_AND_SESSION_DIMENSIONS = f"""
+CREATE TABLE sessions_next (
+    session_id VARCHAR NOT NULL,
+    website_id VARCHAR NOT NULL,
+    tenant_id VARCHAR,
+    visitor_id VARCHAR NOT NULL,
+    first_seen TIMESTAMP NOT NULL,
+    last_seen TIMESTAMP NOT NULL,
+    pageview_count INTEGER NOT NULL DEFAULT 0,
+    event_count INTEGER NOT NULL DEFAULT 0,
+    entry_page VARCHAR NOT NULL,
+    entry_path VARCHAR,
+    exit_path VARCHAR,
+    is_bot BOOLEAN NOT NULL DEFAULT FALSE,
+    bot_score INTEGER NOT NULL DEFAULT 0,
+    bot_reason VARCHAR,
+    referrer_domain VARCHAR,
+    channel VARCHAR,
+    utm_source VARCHAR,
+    utm_medium VARCHAR,
+    utm_campaign VARCHAR,
+    country VARCHAR(2),
+    region VARCHAR,
+    city VARCHAR,
+    browser VARCHAR,
+    os VARCHAR,
+    device_type VARCHAR,
+    screen VARCHAR,
+    language VARCHAR
+);
+INSERT INTO sessions_next
+SELECT s.session_id, s.website_id, s.tenant_id, s.visitor_id, s.first_seen, s.last_seen,
+       s.pageview_count, s.event_count, s.entry_page, s.entry_path, s.exit_path, s.is_bot,
+       s.bot_score, s.bot_reason, d.referrer_domain, d.channel, d.utm_source, d.utm_medium,
+       d.utm_campaign, d.country, d.region, d.city, d.browser, d.os, d.device_type,
+       d.screen, d.language
+FROM sessions s LEFT JOIN ({SESSION_DIMENSIONS_FROM_EVENTS}) d USING (session_id)
+ORDER BY s.last_seen;
+DROP TABLE sessions;
+ALTER TABLE sessions_next RENAME TO sessions;
+
+CREATE TABLE events_next (
+    id BIGINT NOT NULL,
+    website_id VARCHAR NOT NULL,
+    tenant_id VARCHAR,
+    session_id VARCHAR NOT NULL,
+    visitor_id VARCHAR NOT NULL,
+    event_type VARCHAR NOT NULL,
+    url VARCHAR NOT NULL,
+    path VARCHAR NOT NULL,
+    hostname VARCHAR,
+    referrer_url VARCHAR,
+    referrer_domain VARCHAR,
+    channel VARCHAR,
+    event_name VARCHAR,
+    event_data VARCHAR,
+    country VARCHAR(2),
+    region VARCHAR,
+    city VARCHAR,
+    browser VARCHAR,
+    browser_version VARCHAR,
+    os VARCHAR,
+    os_version VARCHAR,
+    device_type VARCHAR,
+    screen VARCHAR,
+    language VARCHAR,
+    utm_source VARCHAR,
+    utm_medium VARCHAR,
+    utm_campaign VARCHAR,
+    utm_term VARCHAR,
+    utm_content VARCHAR,
+    link_id VARCHAR,
+    pixel_id VARCHAR,
+    user_agent VARCHAR,
+    is_bot BOOLEAN NOT NULL DEFAULT FALSE,
+    bot_score INTEGER NOT NULL DEFAULT 0,
+    bot_reason VARCHAR,
+    created_at TIMESTAMP NOT NULL
+);
+INSERT INTO events_next SELECT rowid + 1, * EXCLUDE (id) FROM events;
+DROP TABLE events;
+ALTER TABLE events_next RENAME TO events;
+
+ALTER TABLE ingest_cursor ADD COLUMN next_event_id BIGINT DEFAULT 1;
+UPDATE ingest_cursor SET next_event_id = (SELECT coalesce(max(id), 0) + 1 FROM events);
+INSERT INTO settings (key, value)
+VALUES ('event_id_key', md5(CAST(gen_random_uuid() AS VARCHAR) || CAST(gen_random_uuid() AS VARCHAR)));
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _INITIAL),
+    Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
+)
 
 # Rows owned by a website, by depth: DuckDB checks foreign keys against the state at
 # the start of the transaction, so each depth is deleted (and committed) before the

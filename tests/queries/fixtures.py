@@ -8,7 +8,8 @@ and on :meth:`Seed.flush` writes them **and** the matching ``sessions`` rows, de
 exactly as the Writer maintains them: ``first_seen``/``last_seen`` = min/max event time,
 ``pageview_count`` = pageview events, ``event_count`` = all events, ``entry_page`` = URL
 of the first event, ``entry_path``/``exit_path`` = path of the first/last pageview,
-``is_bot`` = the first event's flag.
+``is_bot`` = the first event's flag, and the landing columns (source of the first
+event, first known client and place values).
 
 :func:`seed_main_dataset` builds the shared dataset described in its docstring; every
 expected number in the tests is worked out from that description by hand.
@@ -17,13 +18,13 @@ expected number in the tests is worked out from that description by hand.
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import duckdb
 
-from sparklytics.storage.schema import apply_migrations
+from sparklytics.storage.ingest import CLIENT_COLUMNS, SOURCE_COLUMNS
+from sparklytics.storage.schema import SESSION_DIMENSIONS_FROM_EVENTS, apply_migrations
 
 
 def ts(text: str) -> datetime:
@@ -83,7 +84,7 @@ class Seed:
         event_data = raw_data if raw_data is not None else (json.dumps(data) if data is not None else None)
         self._events.append(
             {
-                "id": uuid.UUID(int=self._next_id),
+                "id": self._next_id,
                 "website_id": website,
                 "session_id": session or f"{visitor}-s",
                 "visitor_id": visitor,
@@ -122,7 +123,7 @@ class Seed:
 
     def flush(self) -> None:
         """Write pending events (time order, like the Writer) and their sessions rows."""
-        events = sorted(self._events, key=lambda e: (e["created_at"], e["id"].int))
+        events = sorted(self._events, key=lambda e: (e["created_at"], e["id"]))
         self._events = []
         if not events:
             return
@@ -156,6 +157,16 @@ class Seed:
                     first["bot_score"],
                 ],
             )
+        self._fill_session_dimensions()
+
+    def _fill_session_dimensions(self) -> None:
+        """The landing columns, by the rule the Writer follows (``schema`` states it)."""
+        columns = [*SOURCE_COLUMNS, *CLIENT_COLUMNS]
+        assignments = ", ".join(f"{c} = d.{c}" for c in columns)
+        self.con.execute(
+            f"UPDATE sessions SET {assignments} FROM ({SESSION_DIMENSIONS_FROM_EVENTS}) d"
+            " WHERE sessions.session_id = d.session_id"
+        )
 
 
 # ---------------------------------------------------------------------------------------

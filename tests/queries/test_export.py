@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
 import pytest
 
+from sparklytics.queries._sql import public_event_id
 from sparklytics.queries.errors import QueryError
 from sparklytics.queries.export import EXPORT_MAX_ROWS, csv_cell, export_csv, export_filename
+from sparklytics.queries.sessions import session_detail
 
 from .conftest import make_query
 
@@ -50,7 +53,23 @@ def test_header_order_bots_and_escaping(db):
     ]
     assert rows[3][7] == "'\rx" and rows[3][10:14] == ["'\tx", "'+1", "'-2", "'@sum"]
     assert "a" not in {cell for r in rows[1:] for cell in r}  # visitor id "a" not exported
-    assert len(rows[1][0]) == 36
+
+
+def test_event_ids_are_stable_distinct_uuid4_that_do_not_count(db):
+    con, seed = db
+    seed.website("site_a")
+    for minute in range(5):
+        seed.event(at=f"2026-03-02T10:0{minute}Z", website="site_a", visitor="a", session="s")
+    seed.flush()
+    q = make_query("export", "site_a", start_date="2026-03-02", end_date="2026-03-02")
+    ids = [r[0] for r in read(export_csv(con.cursor(), q))[1][1:]]
+    assert len(set(ids)) == 5
+    assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
+    assert ids == [r[0] for r in read(export_csv(con.cursor(), q))[1][1:]]
+    # The stored counter (1, 2, 3, …) does not show through.
+    assert len({i[:8] for i in ids}) == 5
+    detail = session_detail(con.cursor(), "site_a", "s")
+    assert [e["id"] for e in detail.data["events"]] == ids
 
 
 def test_local_days(db):
@@ -125,7 +144,7 @@ def test_sql_formatting_matches_the_csv_module(db):
     got = b"".join(export_csv(c, q, batch_size=3)).decode()
     # Reference: the raw values through csv_cell and Python's csv writer.
     raw = c.execute(
-        "SELECT CAST(id AS VARCHAR), website_id, event_type, url, referrer_domain, event_name, country,"
+        f"SELECT {public_event_id('id')}, website_id, event_type, url, referrer_domain, event_name, country,"
         " browser, os, device_type, language, utm_source, utm_medium, utm_campaign,"
         " CAST(created_at AS VARCHAR) FROM events ORDER BY created_at, id"
     ).fetchall()

@@ -100,18 +100,18 @@ def test_bots_and_local_days(cur):
     assert result.data[1]["duration_seconds"] == 3600
 
 
-def test_last_values_skip_nulls(db):
+def test_client_values_are_the_first_known_ones(db):
     con, seed = db
     seed.website("site_a")
-    seed.event(at="2026-03-02T10:00Z", website="site_a", visitor="a", session="s", country="US",
+    # A server-made event without geo or UA comes first: it does not blank the session.
+    seed.event(at="2026-03-02T10:00Z", website="site_a", visitor="a", session="s", type="event", name="link_click")
+    seed.event(at="2026-03-02T10:01Z", website="site_a", visitor="a", session="s", country="US",
                browser="Chrome", os="Linux", device="desktop")
-    seed.event(at="2026-03-02T10:01Z", website="site_a", visitor="a", session="s", country="CA",
-               browser="Chrome", os="Linux", device="desktop")
-    # A server-made event without geo or UA comes last.
-    seed.event(at="2026-03-02T10:02Z", website="site_a", visitor="a", session="s", type="event", name="link_click")
+    seed.event(at="2026-03-02T10:02Z", website="site_a", visitor="a", session="s", country="CA",
+               browser="Firefox", os="Windows", device="mobile")
     seed.flush()
     s = sessions_list(con.cursor(), make_query("sessions", "site_a", start_date="2026-03-02", end_date="2026-03-02")).data[0]
-    assert (s["country"], s["browser"], s["os"], s["device_type"]) == ("CA", "Chrome", "Linux", "desktop")
+    assert (s["country"], s["browser"], s["os"], s["device_type"]) == ("US", "Chrome", "Linux", "desktop")
     assert (s["pageview_count"], s["event_count"], s["duration_seconds"]) == (2, 3, 120)
 
 

@@ -7,8 +7,8 @@ import duckdb
 import pytest
 
 from sparklytics.storage import ingest
-from sparklytics.storage.ingest import EVENT_COLUMNS
-from sparklytics.storage.schema import apply_migrations
+from sparklytics.storage.ingest import CLIENT_COLUMNS, EVENT_COLUMNS, SOURCE_COLUMNS
+from sparklytics.storage.schema import SESSION_DIMENSIONS_FROM_EVENTS, apply_migrations
 from sparklytics.storage.wal import WalPosition, WalRecord
 
 
@@ -20,10 +20,11 @@ def con(tmp_path):
     connection.close()
 
 
-def row(visitor: str, at: str, path: str = "/", *, event_type: str = "pageview", previous: str | None = None) -> list:
+def row(
+    visitor: str, at: str, path: str = "/", *, event_type: str = "pageview", previous: str | None = None, **dims
+) -> list:
     values = dict.fromkeys(EVENT_COLUMNS)
     values.update(
-        id="00000000-0000-4000-8000-%012d" % abs(hash((visitor, at, path)) % 10**12),
         website_id="site_sessions",
         visitor_id=visitor,
         event_type=event_type,
@@ -32,6 +33,7 @@ def row(visitor: str, at: str, path: str = "/", *, event_type: str = "pageview",
         is_bot=False,
         bot_score=0,
         created_at=at,
+        **dims,
     )
     return [values[c] for c in EVENT_COLUMNS] + [previous]
 
@@ -78,3 +80,45 @@ def test_records_before_the_cursor_are_not_inserted_twice(con) -> None:
     assert ingest.commit_batch(con, cache, [record], cursor) == (cursor, 0)
     assert con.execute("SELECT count(*) FROM events").fetchone() == (1,)
     assert ingest.read_cursor(con) == WalPosition(1, 10)
+
+
+def test_a_continued_session_keeps_one_row(con) -> None:
+    cache = ingest.SessionCache(100)
+    for offset, minute in enumerate(range(0, 50, 10)):
+        commit(con, cache, [row("v", f"2026-03-01T10:{minute:02d}:00", f"/{minute}")], offset)
+    commit(con, ingest.SessionCache(100), [row("v", "2026-03-01T11:00:00", "/cold")], 5)
+    assert sessions(con) == [("v", 6, 6, "/0", "/cold")]
+    assert con.execute("SELECT count(*), count(DISTINCT session_id) FROM sessions").fetchone() == (1, 1)
+
+
+def test_landing_dimensions_follow_the_rule_the_schema_states(con) -> None:
+    """Source from the first event; client and place from the first event that knows them."""
+    first = row("v", "2026-03-01T10:00:00", "/", event_type="event", referrer_domain="google.com",
+                channel="Organic Search", utm_source="google", country=None, browser=None)
+    second = row("v", "2026-03-01T10:01:00", "/b", referrer_domain="bing.com", channel="Organic Search",
+                 utm_campaign="late", country="DE", region="Berlin", city="Berlin", browser="Firefox",
+                 os="Linux", device_type="desktop", screen="1920x1080", language="de-DE")
+    third = row("v", "2026-03-01T10:02:00", "/c", country="FR", browser="Chrome", language="fr-FR")
+    commit(con, ingest.SessionCache(100), [first], 0)
+    cache = ingest.SessionCache(100)
+    commit(con, cache, [second], 1)  # continued from DuckDB, not from a cache
+    commit(con, cache, [third], 2)
+    columns = [*SOURCE_COLUMNS, *CLIENT_COLUMNS]
+    stored = con.execute(f"SELECT {', '.join(columns)} FROM sessions").fetchall()
+    assert stored == [
+        ("google.com", "Organic Search", "google", None, None,
+         "DE", "Berlin", "Berlin", "Firefox", "Linux", "desktop", "1920x1080", "de-DE"),
+    ]
+    from_events = con.execute(
+        f"SELECT {', '.join(columns)} FROM ({SESSION_DIMENSIONS_FROM_EVENTS})"
+    ).fetchall()
+    assert from_events == stored
+
+
+def test_event_ids_count_on_from_the_stored_counter(con) -> None:
+    cache = ingest.SessionCache(100)
+    commit(con, cache, [row("a", "2026-03-01T10:00:00"), row("b", "2026-03-01T10:00:01")], 0)
+    commit(con, cache, [row("c", "2026-03-01T10:00:02")], 1)
+    con.execute("DELETE FROM events WHERE id = 3")  # the newest event is purged …
+    commit(con, cache, [row("d", "2026-03-01T10:00:03")], 2)  # … and its id is not reused
+    assert con.execute("SELECT id, visitor_id FROM events ORDER BY id").fetchall() == [(1, "a"), (2, "b"), (4, "d")]

@@ -1,30 +1,38 @@
 """Breakdowns: ``GET /api/websites/{id}/metrics?type=…`` (API.md §1.5) and share metrics.
 
 Dimensions (``type``): the 14 of API.md plus ``entry_page``, ``exit_page`` and
-``channel``. Event-level dimensions group the matching event rows by a column:
+``channel``. Two kinds:
 
-==============  ==========================================  =======================
-type            expression                                  order
-==============  ==========================================  =======================
-page            ``path`` (Decision 3, not the full URL)     pageviews desc
-event_name      ``event_name``                              events desc (see below)
-referrer        ``COALESCE(referrer_domain, '(direct)')``    visitors desc
-device          ``device_type``                             visitors desc
-channel         ``channel``                                 visitors desc
-others          the same-named column                       visitors desc
-==============  ==========================================  =======================
+* **Event-level** — ``page`` (``path``, Decision 3; pageview rows only: a custom event
+  fired on a page is not a visit of it) and ``event_name``: the matching event rows
+  grouped by the column. Visitors are distinct visitors of those rows; pageviews are
+  the pageview rows.
+* **Session-level** — every other type. A visit has one source, one browser, one
+  place: the ``sessions`` row keeps the landing values (``storage/ingest.py``: the
+  first event's referrer, channel and UTM tags; the first known country, region, city,
+  browser, os, device, screen, language) and ``entry_path``/``exit_path``. The
+  sessions having matching events in the range are grouped by that value; visitors
+  are distinct visitors of those sessions, pageviews the sessions' matching pageviews
+  in the range. So a visitor who lands from Google and reads three pages gives Google
+  three pageviews, as Plausible and GA attribute them (the internal referrer of the
+  later pages is not a source).
 
-Decision: ``page`` looks at pageview rows only (a custom event fired on a page is not a
-visit of it), so its visitors are the visitors who viewed the page.
+==============  ==============================================  ======================
+type            expression                                      order
+==============  ==============================================  ======================
+page            ``e.path``                                      pageviews desc
+event_name      ``e.event_name``                                events desc (see below)
+referrer        ``COALESCE(s.referrer_domain, '(direct)')``      visitors desc
+device          ``s.device_type``                               visitors desc
+entry/exit      ``s.entry_path`` / ``s.exit_path``              visitors desc
+others          the same-named ``sessions`` column              visitors desc
+==============  ==============================================  ======================
 
-Session-level dimensions group the sessions that have matching events in the range by
-``sessions.entry_path`` / ``sessions.exit_path`` (first / last pageview path), ordered
-by visitors desc. Rows with a NULL dimension are excluded. Ties break on visitors /
-pageviews, then ``value`` ascending, so pages are stable.
+Rows with a NULL dimension are excluded. Ties break on visitors / pageviews, then
+``value`` ascending, so pages are stable.
 
-Row = ``value``, ``visitors`` (distinct visitors of the matching rows), ``pageviews``
-(``event_type = 'pageview'`` rows, Decision 1; for entry/exit: the matching pageviews of
-those sessions), ``bounce_rate`` (percent 0–100, 1 decimal: share of the sessions having
+Row = ``value``, ``visitors``, ``pageviews`` (``event_type = 'pageview'`` rows,
+Decision 1), ``bounce_rate`` (percent 0–100, 1 decimal: share of the sessions having
 this value whose ``sessions.pageview_count = 1`` — Decision 2, the same session-level
 definition as stats), ``avg_duration_seconds`` (1 decimal: mean ``last_seen −
 first_seen`` of those sessions, zero-length included, like stats). Sessions count only
@@ -40,18 +48,30 @@ Result: ``ReportResult({"type", "rows"}, {"pagination": {"total", "limit", "offs
 "has_more"}, "compare": meta | None})``; ``total`` = distinct non-null values in the
 primary range, ``has_more = offset + limit < total``.
 
-Speed: visitors/pageviews are grouped per value in one pass, and only the requested
-page (``LIMIT/OFFSET``, with ``count(*) OVER ()`` for the total) goes on to the more
-expensive (value, session) DISTINCT and the ``sessions`` join, whose events scan is
-cut to the page's values by a semi-join. The matching rows are a ``NOT MATERIALIZED``
-CTE: re-scanning the compressed columns with pushed-down filters measured cheaper than
-materializing the id strings (≈ 20 % less CPU at 750k rows; grouping per (value,
-session) first was 2× slower). The comparison period is one more scan restricted to
-the values on the page. Rough figures at 1M events on 2 busy cores: 7-day range
-15–30 ms per breakdown; a 90-day range covering all 750k rows 100–200 ms.
+Speed (figures: 1M events, 30 days, 2 cores; ``bench/RESULTS.md``):
+
+* Session-level without filters read ``sessions`` alone (~⅓ of the rows, no join):
+  a session has matching events in a whole-day range exactly when it overlaps it
+  (``stats._UNFILTERED_SESSIONS``). Its pageviews in the range are its
+  ``pageview_count``, except for the few sessions straddling a range edge, whose
+  pageviews are counted from the events between the edge and their farthest
+  first/last seen (found by a cheap first query, so that scan stays zonemap-pruned).
+  Browser 135 → ~45 ms, referrer 184 → ~30 ms, entry page 117 → ~40 ms.
+* With filters, the matching events are grouped per session first, then joined to
+  ``sessions``.
+* Event-level: visitors/pageviews are grouped per value in one pass, and only the
+  requested page (``LIMIT/OFFSET``, with ``count(*) OVER ()`` for the total) goes on to
+  the more expensive (value, session) DISTINCT and the ``sessions`` join, whose events
+  scan is cut to the page's values by a semi-join. The matching rows are a ``NOT
+  MATERIALIZED`` CTE: re-scanning the compressed columns with pushed-down filters
+  measured cheaper than materializing the id strings.
+
+The comparison period is one more query restricted to the values on the page.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from ._sql import Cursor, fetch_all, fetch_one
 from .filters import (
@@ -65,27 +85,29 @@ from .result import ReportResult, round_half_up
 
 __all__ = ["DIMENSIONS", "metrics", "metrics_data", "shape_row", "top_rows"]
 
-# type → SQL expression over events alias ``e`` (event dims) or sessions alias ``s``.
-DIMENSIONS: dict[str, str] = {
+# type → SQL expression over events alias ``e`` (event level) or sessions alias ``s``.
+_EVENT_DIMENSIONS: dict[str, str] = {
     "page": "e.path",
-    "referrer": "COALESCE(e.referrer_domain, '(direct)')",
-    "country": "e.country",
-    "region": "e.region",
-    "city": "e.city",
-    "browser": "e.browser",
-    "os": "e.os",
-    "device": "e.device_type",
-    "screen": "e.screen",
     "event_name": "e.event_name",
-    "language": "e.language",
-    "utm_source": "e.utm_source",
-    "utm_medium": "e.utm_medium",
-    "utm_campaign": "e.utm_campaign",
-    "channel": "e.channel",
+}
+_SESSION_DIMENSIONS: dict[str, str] = {
+    "referrer": "COALESCE(s.referrer_domain, '(direct)')",
+    "channel": "s.channel",
+    "utm_source": "s.utm_source",
+    "utm_medium": "s.utm_medium",
+    "utm_campaign": "s.utm_campaign",
+    "country": "s.country",
+    "region": "s.region",
+    "city": "s.city",
+    "browser": "s.browser",
+    "os": "s.os",
+    "device": "s.device_type",
+    "screen": "s.screen",
+    "language": "s.language",
     "entry_page": "s.entry_path",
     "exit_page": "s.exit_path",
 }
-_SESSION_DIMENSIONS = frozenset({"entry_page", "exit_page"})
+DIMENSIONS: dict[str, str] = {**_EVENT_DIMENSIONS, **_SESSION_DIMENSIONS}
 
 _ORDER = {
     "page": "pageviews DESC, visitors DESC, value ASC",
@@ -148,7 +170,9 @@ _EVENT_DIM_TOTAL_SQL = """
 SELECT count(DISTINCT {dim}) FROM events e WHERE {where}
 """
 
-_SESSION_BASE = """
+# Session-level, with filters: the sessions having matching events, with the count of
+# their matching pageviews.
+_MATCHED_SESSIONS = """
 WITH per_session AS (
     SELECT e.session_id, count(*) FILTER (WHERE e.event_type = 'pageview') AS pageviews
     FROM events e
@@ -165,9 +189,51 @@ base AS (
 )
 """
 
-_SESSION_DIM_SQL = (
-    _SESSION_BASE
-    + """
+# Session-level, no filters: the sessions overlapping the range. Pageviews of sessions
+# straddling an edge come from their events inside the range; $head_end / $tail_start
+# bound those scans (see _EDGES and the module docstring).
+_OVERLAPPING_SESSIONS = """
+WITH overlapping AS (
+    SELECT {dim} AS value, s.session_id, s.visitor_id, s.pageview_count,
+           s.first_seen < $utc_start OR s.last_seen >= $utc_end AS straddles,
+           epoch(s.last_seen - s.first_seen) AS duration
+    FROM sessions s
+    WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+      AND {dim} IS NOT NULL {restrict}
+),
+edge_pageviews AS (
+    SELECT e.session_id, count(*) FILTER (WHERE e.event_type = 'pageview') AS pageviews
+    FROM events e
+    WHERE {where} AND e.created_at <= $head_end
+    GROUP BY e.session_id
+    UNION ALL
+    SELECT e.session_id, count(*) FILTER (WHERE e.event_type = 'pageview') AS pageviews
+    FROM events e
+    WHERE {where} AND e.created_at >= $tail_start
+    GROUP BY e.session_id
+),
+base AS (
+    SELECT value, visitor_id, pageview_count AS pageviews, pageview_count, duration
+    FROM overlapping
+    WHERE NOT straddles
+    UNION ALL
+    SELECT o.value, o.visitor_id, coalesce(sum(ep.pageviews), 0), o.pageview_count, o.duration
+    FROM overlapping o LEFT JOIN edge_pageviews ep ON ep.session_id = o.session_id
+    WHERE o.straddles
+    GROUP BY o.session_id, o.value, o.visitor_id, o.pageview_count, o.duration
+)
+"""
+
+# How far the sessions straddling each edge of the range reach into it.
+_EDGES = """
+SELECT max(s.last_seen) FILTER (WHERE s.first_seen < $utc_start),
+       min(s.first_seen) FILTER (WHERE s.last_seen >= $utc_end)
+FROM sessions s
+WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+  AND (s.first_seen < $utc_start OR s.last_seen >= $utc_end)
+"""
+
+_SESSION_DIM_SQL = """
 SELECT value,
        count(DISTINCT visitor_id) AS visitors,
        sum(pageviews) AS pageviews,
@@ -181,21 +247,35 @@ GROUP BY value
 ORDER BY {order}
 LIMIT $limit OFFSET $offset
 """
-)
 
-_SESSION_DIM_PREV_SQL = (
-    _SESSION_BASE
-    + """
+_SESSION_DIM_PREV_SQL = """
 SELECT value, count(DISTINCT visitor_id) AS visitors, sum(pageviews) AS pageviews
 FROM base
 GROUP BY value
 """
-)
 
-_SESSION_DIM_TOTAL_SQL = _SESSION_BASE + "SELECT count(DISTINCT value) FROM base"
+_SESSION_DIM_TOTAL_SQL = "SELECT count(DISTINCT value) FROM base"
 
 
-def _fragments(q: ReportQuery, metric: str) -> tuple[str, str, dict]:
+_TICK = timedelta(microseconds=1)  # TIMESTAMP resolution
+
+
+def _session_base(cur: Cursor, q: ReportQuery, dim: str, restrict: str = "") -> tuple[str, dict]:
+    """The ``base`` CTE of a session-level breakdown and the parameters it adds."""
+    where, params = compile_where(q, "e")
+    s_where, s_params = session_where(q, "s")
+    params = {**params, **s_params}
+    if q.filters:
+        return _MATCHED_SESSIONS.format(dim=dim, where=where, session_where=s_where, restrict=restrict), params
+    head_end, tail_start = fetch_one(cur, _EDGES.format(session_where=s_where), params)
+    head_end = head_end or params["utc_start"] - _TICK
+    tail_start = max(tail_start or params["utc_end"], head_end + _TICK)  # never count an event twice
+    params = {**params, "head_end": head_end, "tail_start": tail_start}
+    sql = _OVERLAPPING_SESSIONS.format(dim=dim, where=where, session_where=s_where, restrict=restrict)
+    return sql, params
+
+
+def _event_fragments(q: ReportQuery, metric: str) -> tuple[str, str, dict]:
     where, params = compile_where(q, "e")
     if metric in _ROW_CONDITION:
         where += f" AND {_ROW_CONDITION[metric]}"
@@ -211,18 +291,15 @@ def top_rows(cur: Cursor, q: ReportQuery, metric: str, limit: int, offset: int) 
     """
     dim = DIMENSIONS[metric]
     order = _ORDER.get(metric, _DEFAULT_ORDER)
-    where, s_where, params = _fragments(q, metric)
-    params = {**params, "limit": limit, "offset": offset}
     if metric in _SESSION_DIMENSIONS:
-        sql = _SESSION_DIM_SQL.format(
-            dim=dim, where=where, session_where=s_where, restrict="", order=order
-        )
-        total_sql = _SESSION_DIM_TOTAL_SQL.format(
-            dim=dim, where=where, session_where=s_where, restrict=""
-        )
+        base, params = _session_base(cur, q, dim)
+        sql = base + _SESSION_DIM_SQL.format(order=order)
+        total_sql = base + _SESSION_DIM_TOTAL_SQL
     else:
+        where, s_where, params = _event_fragments(q, metric)
         sql = _EVENT_DIM_SQL.format(dim=dim, where=where, session_where=s_where, order=order)
         total_sql = _EVENT_DIM_TOTAL_SQL.format(dim=dim, where=where)
+    params = {**params, "limit": limit, "offset": offset}
     rows = fetch_all(cur, sql, params)
     if rows:
         total = int(rows[0][4])
@@ -238,18 +315,13 @@ def previous_values(cur: Cursor, q: ReportQuery, metric: str, values: list[str])
     if not values:
         return {}
     dim = DIMENSIONS[metric]
-    where, s_where, params = _fragments(q, metric)
-    params = {**params, "values": values}
     if metric in _SESSION_DIMENSIONS:
-        sql = _SESSION_DIM_PREV_SQL.format(
-            dim=dim,
-            where=where,
-            session_where=s_where,
-            restrict=f"AND {dim} IN (SELECT unnest($values))",
-        )
+        base, params = _session_base(cur, q, dim, restrict=f"AND {dim} IN (SELECT unnest($values))")
+        sql = base + _SESSION_DIM_PREV_SQL
     else:
+        where, _s_where, params = _event_fragments(q, metric)
         sql = _EVENT_DIM_PREV_SQL.format(dim=dim, where=where)
-    return {r[0]: (int(r[1]), int(r[2])) for r in fetch_all(cur, sql, params)}
+    return {r[0]: (int(r[1]), int(r[2])) for r in fetch_all(cur, sql, {**params, "values": values})}
 
 
 def shape_row(row: tuple, metric: str, previous: dict[str, tuple[int, int]] | None) -> dict:

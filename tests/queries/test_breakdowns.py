@@ -7,6 +7,8 @@ always a bounce. u9-link: no pageview, 0 s, not a bounce; it has no geo/UA/refer
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from sparklytics.queries.breakdowns import metrics, shape_row
@@ -59,11 +61,11 @@ EXPECTED = {
     "event_name": [("signup_click", 3, 0, 0.0, 240.0), ("link_click", 1, 0, 0.0, 0.0)],
     # en-US = i 0..4: 25 sessions, 10 bounces, 15 × 240 / 25 = 144.
     "language": [("en-US", 5, 55, 40.0, 144.0), ("fr-FR", 1, 5, 100.0, 0.0)],
-    # UTM sits on the first pageview only: 5 rows each, but the sessions (3 pageviews,
-    # 240 s) are what bounce and duration describe.
-    "utm_source": [("google", 1, 5, 0.0, 240.0), ("newsletter", 1, 5, 0.0, 240.0)],
-    "utm_medium": [("cpc", 1, 5, 0.0, 240.0), ("email", 1, 5, 0.0, 240.0)],
-    "utm_campaign": [("brand", 1, 5, 0.0, 240.0), ("spring", 1, 5, 0.0, 240.0)],
+    # UTM sits on the first pageview only, but it is the source of the whole visit:
+    # 5 sessions × 3 pageviews, 240 s each.
+    "utm_source": [("google", 1, 15, 0.0, 240.0), ("newsletter", 1, 15, 0.0, 240.0)],
+    "utm_medium": [("cpc", 1, 15, 0.0, 240.0), ("email", 1, 15, 0.0, 240.0)],
+    "utm_campaign": [("brand", 1, 15, 0.0, 240.0), ("spring", 1, 15, 0.0, 240.0)],
     # Direct = i 3,4,5 + u9: 16 sessions, 10 bounces (62.5 %), 5 × 240 / 16 = 75.
     "channel": [
         ("Direct", 4, 25, 62.5, 75.0),
@@ -151,6 +153,56 @@ def test_local_day_in_los_angeles(cur):
     # Local Sun 8 March: w3 (2 pageviews, 3600 s) and w4 (a bounce).
     result = metrics(cur, make_query("metrics", "site_la", type="page", start_date="2026-03-08", end_date="2026-03-08"))
     assert rows(result) == [("/", 2, 3, 50.0, 1800.0)]
+
+
+@pytest.fixture
+def straddling(db):
+    """Sessions across the edges of Tue 3 March (UTC), each landing from one referrer.
+
+    a: 23:50 Mon, 23:55 Mon, 00:05 Tue (google.com); b: 10:00 Tue (direct, a bounce);
+    c: 23:58 Tue, 00:10 Wed, 00:20 Wed (bing.com); d: 23:00 Mon – 00:20 Wed, a
+    pageview every 20 min (news.ycombinator.com): it straddles both edges of Tue, so
+    the windows scanned at the head and at the tail of the range overlap.
+    """
+    con, seed = db
+    seed.website("site_e")
+    for visitor, times, referrer in (
+        ("a", ["2026-03-02T23:50Z", "2026-03-02T23:55Z", "2026-03-03T00:05Z"], "google.com"),
+        ("b", ["2026-03-03T10:00Z"], None),
+        ("c", ["2026-03-03T23:58Z", "2026-03-04T00:10Z", "2026-03-04T00:20Z"], "bing.com"),
+    ):
+        for n, at in enumerate(times):
+            seed.event(at=at, website="site_e", visitor=visitor, session=visitor, path=f"/{n}",
+                       referrer=referrer if n == 0 else None)
+    for n in range(77):
+        seed.event(at=datetime(2026, 3, 2, 23) + timedelta(minutes=20 * n), website="site_e", visitor="d",
+                   session="d", path="/d", referrer="news.ycombinator.com" if n == 0 else None)
+    seed.flush()
+    return con.cursor()
+
+
+def test_sessions_straddling_the_range_count_only_their_pageviews_inside_it(straddling):
+    q = make_query("metrics", "site_e", type="referrer", start_date="2026-03-03", end_date="2026-03-03")
+    # d: 00:00 … 23:40 Tue = 72 of its 77 pageviews, 25 h 20 min long; a: 1 of 3 (15 min);
+    # b: 1 (a bounce); c: 1 of 3 (22 min). Durations are the whole sessions'.
+    assert rows(metrics(straddling, q)) == [
+        ("news.ycombinator.com", 1, 72, 0.0, 91200.0),
+        ("(direct)", 1, 1, 100.0, 0.0),
+        ("bing.com", 1, 1, 0.0, 1320.0),
+        ("google.com", 1, 1, 0.0, 900.0),
+    ]
+
+
+def test_a_filter_that_keeps_every_row_changes_nothing(straddling):
+    """The filtered path (events joined to sessions) and the sessions-only path agree."""
+    days = {"start_date": "2026-03-02", "end_date": "2026-03-04"}
+    for metric in ("referrer", "browser", "entry_page"):
+        for range_ in (days, {"start_date": "2026-03-03", "end_date": "2026-03-03"}):
+            plain = metrics(straddling, make_query("metrics", "site_e", type=metric, **range_))
+            filtered = metrics(
+                straddling, make_query("metrics", "site_e", type=metric, filter_hostname="example.com", **range_)
+            )
+            assert rows(plain) == rows(filtered)
 
 
 def compare_rows(result):

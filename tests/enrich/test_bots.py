@@ -1,6 +1,10 @@
 import pytest
 
 from sparklytics.enrich.bots import (
+    BURST_WEIGHT,
+    HEADER_ANOMALY_WEIGHT,
+    PATH_SWEEP_WEIGHT,
+    UA_SIGNATURE_WEIGHT,
     UA_SIGNATURES,
     BotPolicy,
     BotRule,
@@ -147,6 +151,19 @@ def test_sweep_and_headers_reason_is_the_heaviest_signal():
         score(scorer, path=f"/p{i}", now=1000.0 + i, policy=policy, has_accept=False)
     verdict = score(scorer, path="/p24", now=1024.0, policy=policy, has_accept=False)
     assert verdict == BotVerdict(True, 60, "path_sweep")
+
+
+def test_signals_are_checked_heaviest_first():
+    # BotScorer.score gives the first signal that fires as the reason.
+    assert UA_SIGNATURE_WEIGHT > BURST_WEIGHT > PATH_SWEEP_WEIGHT > HEADER_ANOMALY_WEIGHT
+
+
+def test_crawler_with_burst_sweep_and_headers_is_a_ua_signature():
+    scorer = BotScorer()
+    for i in range(39):
+        score(scorer, user_agent="curl/8.0", path=f"/p{i}", now=1000.0 + i * 0.1, has_accept=False)
+    verdict = score(scorer, user_agent="curl/8.0", path="/p39", now=1004.0, has_accept=False)
+    assert verdict == BotVerdict(True, 100, "ua_signature")
 
 
 def test_windows_are_per_website_and_visitor():

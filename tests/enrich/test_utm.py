@@ -37,6 +37,7 @@ NONE = Utm(None, None, None, None, None)
             Utm("spaced", None, None, None, None),
         ),
         ("/", {"utm_source": 42, "website_id": "site_x"}, NONE),
+        ("/", {"utm_source": "", "utm_medium": "  ", "utm_campaign": None}, NONE),
         ("/", {"utm_campaign": "already%20decoded"}, Utm(None, None, "already%20decoded", None, None)),
     ],
 )

@@ -19,6 +19,10 @@ none (tests) / unparsable   first X-Forwarded-For entry if it is an IP, else "un
 Addresses are normalised: ``[2001:db8::1]:443`` and ``1.2.3.4:5678`` lose their port,
 IPv6 is compressed and lower-cased, and IPv4-mapped IPv6 (``::ffff:1.2.3.4``, what a
 dual-stack socket reports for IPv4 clients) becomes plain IPv4.
+
+Every collect request parses two addresses (peer and forwarded), and the same clients
+and proxies come back, so parsed addresses sit in an LRU cache of 4 096 strings
+(``statistics()``): a hit costs ~0.3 µs, ``ipaddress`` parsing and formatting ~3 µs.
 """
 
 from __future__ import annotations
@@ -27,9 +31,14 @@ import ipaddress
 import logging
 from collections.abc import Sequence
 
+from sparklytics.enrich._cache import CacheStatistics, LruCache
+
 log = logging.getLogger("sparklytics.client_ip")
 
 UNKNOWN = "unknown"
+CACHE_SIZE = 4096
+# The longest textual IPv6 address with an IPv4 tail, brackets and a port fits in 64.
+MAX_CACHED_IP_CHARS = 64
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -52,6 +61,17 @@ def _parse(text: str) -> IpAddress | None:
     return address
 
 
+def _parse_with_text(text: str) -> tuple[IpAddress, str] | None:
+    """The address and its normalised text, or None when ``text`` is not an address."""
+    address = _parse(text)
+    return None if address is None else (address, str(address))
+
+
+_cache: LruCache[tuple[IpAddress, str] | None] = LruCache(
+    _parse_with_text, maxsize=CACHE_SIZE, max_key_chars=MAX_CACHED_IP_CHARS
+)
+
+
 class TrustedProxies:
     """The networks whose ``X-Forwarded-For`` header is believed."""
 
@@ -71,32 +91,40 @@ class TrustedProxies:
         return address is not None and self._contains(address)
 
     def _contains(self, address: IpAddress) -> bool:
-        return any(
-            address.version == network.version and address in network
-            for network in self._networks
-        )
+        # A loop, not any() over a generator (~0.5 µs less): this runs for every collect
+        # request.
+        for network in self._networks:
+            if address.version == network.version and address in network:
+                return True
+        return False
 
 
-def _first_forwarded(forwarded_for: str | None) -> IpAddress | None:
+def _first_forwarded(forwarded_for: str | None) -> tuple[IpAddress, str] | None:
     if not forwarded_for:
         return None
-    return _parse(forwarded_for.partition(",")[0])
+    return _cache(forwarded_for.partition(",")[0])
 
 
 def client_ip(peer: str | None, forwarded_for: str | None, trusted: TrustedProxies) -> str:
     """The address to attribute a request to; ``"unknown"`` when there is none."""
     global _warned_untrusted_forwarding
-    peer_address = _parse(peer) if peer else None
-    if peer_address is None:
+    peer_parsed = _cache(peer) if peer else None
+    if peer_parsed is None:
         forwarded = _first_forwarded(forwarded_for)
-        return str(forwarded) if forwarded is not None else UNKNOWN
+        return forwarded[1] if forwarded is not None else UNKNOWN
+    peer_address, peer_text = peer_parsed
     if trusted._contains(peer_address):
         forwarded = _first_forwarded(forwarded_for)
-        return str(forwarded if forwarded is not None else peer_address)
+        return forwarded[1] if forwarded is not None else peer_text
     if forwarded_for and not trusted.networks and not _warned_untrusted_forwarding:
         _warned_untrusted_forwarding = True
         log.warning(
             "X-Forwarded-For received but SPARKLYTICS_TRUSTED_PROXIES is empty: using the "
             "socket address. Behind a reverse proxy, set it to the proxy's network."
         )
-    return str(peer_address)
+    return peer_text
+
+
+def statistics() -> CacheStatistics:
+    """Hit/miss counters of the parsed-address cache."""
+    return _cache.statistics()

@@ -87,3 +87,20 @@ def test_no_warning_when_proxies_are_configured_or_header_absent(caplog):
         client_ip("198.51.100.9", "203.0.113.7", PROXIES)
         client_ip("198.51.100.9", None, NO_PROXIES)
     assert caplog.records == []
+
+
+def test_parsed_addresses_are_cached():
+    trusted = TrustedProxies([ipaddress.ip_network("10.0.0.0/8")])
+    before = client_ip_module.statistics()
+    for _ in range(3):
+        assert client_ip("10.1.2.3", "[2001:DB8::1]:443, 10.0.0.1", trusted) == "2001:db8::1"
+    after = client_ip_module.statistics()
+    assert after.hits - before.hits >= 4  # peer and forwarded, from the second call on
+
+
+def test_an_oversized_forwarded_entry_is_parsed_not_cached():
+    padded = " " * 100 + "203.0.113.9"
+    before = client_ip_module.statistics()
+    assert client_ip(None, padded, TrustedProxies([])) == "203.0.113.9"
+    after = client_ip_module.statistics()
+    assert (after.misses - before.misses, after.size) == (1, before.size)

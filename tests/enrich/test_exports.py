@@ -1,3 +1,5 @@
+import importlib
+
 import sparklytics.enrich as enrich
 from sparklytics.enrich import bots, channels, geo, referrer, ua, urls
 
@@ -37,6 +39,8 @@ def test_all_lists_the_public_names():
 
 
 def test_every_cached_module_reports_statistics():
-    for module in (ua, urls, referrer, channels, bots):
+    # The package re-exports the function client_ip under its module's name.
+    client_ip = importlib.import_module("sparklytics.enrich.client_ip")
+    for module in (ua, urls, referrer, channels, bots, client_ip):
         assert isinstance(module.statistics(), enrich.CacheStatistics)
     assert isinstance(geo.GeoLookup(None).statistics(), enrich.CacheStatistics)

@@ -78,7 +78,7 @@ class Database:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.writer = duckdb.connect(
-            str(path), config={"memory_limit": memory_limit, "threads": threads}
+            str(path), config={"memory_limit": memory_limit, "threads": threads, "enable_progress_bar": False}
         )
         self._read_limiter = trio.CapacityLimiter(readers)
 

@@ -14,6 +14,7 @@ refused at once with ``IngestOverloaded`` rather than waiting.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -121,7 +122,7 @@ class Enricher(Actor):
         self._peak_default = website_peak_eps_default
         self._websites = _TtlCache(cache_max_entries, cache_ttl_seconds)
         self._bots = BotScorer()
-        self._peaks: dict[str, deque[list[int]]] = {}
+        self._peaks: dict[str, _PeakWindow] = {}
         self._past_salts: dict[date, Salts] = {}
         self._events = 0
         self._peak_dropped = 0
@@ -172,18 +173,21 @@ class Enricher(Actor):
         """The named websites, or None after failing ``reply`` with the first unknown one."""
         websites = {}
         for website_id in dict.fromkeys(website_ids):
-            info = await self._website(website_id)
+            found, info = self._websites.get(website_id)
+            if not found:
+                info = await self._load_website(website_id)
             if info is None:
                 reply.fail(UnknownWebsite(website_id))
                 return None
             websites[website_id] = info
         return websites
 
-    async def _website(self, website_id: str) -> WebsiteIngestInfo | None:
-        found, info = self._websites.get(website_id)
-        if not found:
-            info = await self._db.read(lambda cur: website_ingest_info(cur, website_id))
-            self._websites.put(website_id, info)
+    async def _load_website(self, website_id: str) -> WebsiteIngestInfo | None:
+        """Read a website missing from the cache, and cache it (a None too).
+
+        Cache hits are looked up by the caller: no coroutine per request for them."""
+        info = await self._db.read(lambda cur: website_ingest_info(cur, website_id))
+        self._websites.put(website_id, info)
         return info
 
     def _admit_peak(self, events: list[dict[str, Any]], websites: dict[str, WebsiteIngestInfo]) -> list[dict[str, Any]]:
@@ -191,17 +195,21 @@ class Enricher(Actor):
         now = int(time.monotonic())
         admitted = []
         for website_id, info in websites.items():
-            window = self._peaks.setdefault(website_id, deque())
-            while window and window[0][0] <= now - PEAK_WINDOW_SECONDS:
-                window.popleft()
+            window = self._peaks.get(website_id)
+            if window is None:
+                window = self._peaks[website_id] = _PeakWindow()
+            seconds = window.seconds
+            while seconds and seconds[0][0] <= now - PEAK_WINDOW_SECONDS:
+                window.total -= seconds.popleft()[1]
             capacity = (info.peak_events_per_sec or self._peak_default) * PEAK_WINDOW_SECONDS
-            room = max(0, capacity - sum(count for _, count in window))
+            room = max(0, capacity - window.total)
             mine = [e for e in events if e["website_id"] == website_id][:room]
             if mine:
-                if window and window[-1][0] == now:
-                    window[-1][1] += len(mine)
+                if seconds and seconds[-1][0] == now:
+                    seconds[-1][1] += len(mine)
                 else:
-                    window.append([now, len(mine)])
+                    seconds.append([now, len(mine)])
+                window.total += len(mine)
             admitted.extend(mine)
         self._peak_dropped += len(events) - len(admitted)
         return admitted
@@ -231,7 +239,15 @@ class Enricher(Actor):
                 if ids is None:
                     ids = visitors[key] = self._visitor_ids(website_id, client, at)
                 visitor, previous_visitor = ids
-            source_key = (payload["url"], payload["referrer"], *(payload[f] for f in _UTM_FIELDS))
+            source_key = (
+                payload["url"],
+                payload["referrer"],
+                payload["utm_source"],
+                payload["utm_medium"],
+                payload["utm_campaign"],
+                payload["utm_term"],
+                payload["utm_content"],
+            )
             source = sources.get(source_key)
             if source is None:
                 source = sources[source_key] = _source(payload)
@@ -246,7 +262,7 @@ class Enricher(Actor):
                 has_accept_language=client.has_accept_language,
                 path=parts.path,
                 now=(at - _EPOCH).total_seconds(),
-                policy=BotPolicy(info.bot_mode, info.bot_threshold),
+                policy=_bot_policy(info.bot_mode, info.bot_threshold),
             )
             event_data = payload["event_data"]
             rows.append(
@@ -264,7 +280,7 @@ class Enricher(Actor):
                     ref_domain,
                     channel,
                     payload["event_name"],
-                    None if event_data is None else json.dumps(event_data, separators=(",", ":")),
+                    None if event_data is None else _COMPACT_JSON.encode(event_data),
                     geo.country,
                     geo.region,
                     geo.city,
@@ -311,7 +327,31 @@ class Enricher(Actor):
 
 
 _EPOCH = datetime(1970, 1, 1)
-_UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# json.dumps with separators builds a new encoder per call; one shared encoder gives
+# the same text ~1 µs sooner.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+@dataclass(slots=True)
+class _PeakWindow:
+    """A website's admitted events per second over the last minute, and their sum.
+
+    The sum is kept up to date as seconds come and go: adding up to 60 counts again
+    cost ~2 µs of every collect request under steady traffic.
+    """
+
+    seconds: deque[list[int]] = field(default_factory=deque)
+    total: int = 0
+
+
+@functools.lru_cache(maxsize=256)
+def _bot_policy(mode: str, threshold: int) -> BotPolicy:
+    """A website's bot policy, built once rather than per event (~0.8 µs each).
+
+    BotPolicy is immutable, so websites with the same settings share one. An invalid
+    mode raises ValueError on every call, as building it per event did.
+    """
+    return BotPolicy(mode, threshold)
 
 
 def _source(payload: dict[str, Any]) -> tuple[Any, ...]:

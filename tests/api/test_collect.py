@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from actors.enricher import SetSalts
+from sparklytics.api.collect import CollectEvent, parse_events
 from sparklytics.storage.metadata import rotate_salts
 from tests.api.helpers import (
     BROWSER_HEADERS,
@@ -213,3 +214,25 @@ async def test_the_server_keeps_serving_after_garbage(client, services) -> None:
         assert "error" in await response.get_json()
     assert (await send(client, pageview(site))).status_code == 202
     assert len(await stored_events(services)) == 1
+
+
+def test_payloads_are_what_model_dump_gives():
+    # parse_events copies the model's fields instead of calling model_dump().
+    items = [
+        {"website_id": "site_a", "type": "pageview", "url": "/", "screen_width": 3.0, "screen_height": 4},
+        {
+            "website_id": "site_a",
+            "type": "event",
+            "url": "https://example.com/?utm_source=x",
+            "referrer": "https://example.org/",
+            "event_name": "signup",
+            "event_data": {"plan": "pro", "seats": [1, 2.5, None, True, {"nested": "é"}]},
+            "utm_medium": "email",
+            "visitor_id": "v1",
+        },
+    ]
+    payloads = parse_events(items)
+    expected = [CollectEvent.model_validate(item).model_dump() for item in items]
+    assert payloads == expected
+    assert [list(p) for p in payloads] == [list(e) for e in expected]
+    assert payloads[0]["screen_width"] == 3 and type(payloads[0]["screen_width"]) is int

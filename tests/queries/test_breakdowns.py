@@ -127,6 +127,25 @@ def test_paging(cur):
     assert page(1, 1, "entry_page") == (["/"], {"total": 3, "limit": 1, "offset": 1, "has_more": True})
 
 
+def test_visitors_break_ties_in_the_count_across_the_page_boundary(db):
+    con, seed = db
+    seed.website("site_t")
+    # /a, /b, /c: 2 pageviews each; /a and /c by two visitors, /b by one; /z: 1.
+    for path, visitors in (("/a", ["x", "y"]), ("/b", ["x", "x"]), ("/c", ["y", "z"]), ("/z", ["z"])):
+        for n, visitor in enumerate(visitors):
+            seed.event(at=f"2026-03-02T1{n}:00Z", website="site_t", visitor=visitor, session=f"{visitor}{n}", path=path)
+    seed.flush()
+
+    def page(limit, offset):
+        q = make_query("metrics", "site_t", type="page", limit=str(limit), offset=str(offset),
+                       start_date="2026-03-02", end_date="2026-03-02")
+        return [(r["value"], r["visitors"], r["pageviews"]) for r in metrics(con.cursor(), q).data["rows"]]
+
+    assert page(1, 0) == [("/a", 2, 2)]
+    assert page(1, 1) == [("/c", 2, 2)]
+    assert page(2, 2) == [("/b", 1, 2), ("/z", 1, 1)]
+
+
 def test_filters_narrow_the_rows(cur):
     # DE = i 3 (/blog/hello, bounces) and i 4 (/docs ×3).
     result = metrics(cur, make_query("metrics", type="page", filter_country="DE", **PRIMARY))

@@ -78,8 +78,10 @@ class Database:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.writer = duckdb.connect(
-            str(path), config={"memory_limit": memory_limit, "threads": threads, "enable_progress_bar": False}
+            str(path), config={"memory_limit": memory_limit, "threads": threads}
         )
+        # A long migration at start would print DuckDB's progress bar into the log.
+        self.writer.execute("PRAGMA disable_progress_bar")
         self._read_limiter = trio.CapacityLimiter(readers)
 
     def close(self) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -267,7 +266,7 @@ class Enricher(Actor):
             event_data = payload["event_data"]
             rows.append(
                 [
-                    _new_event_id(),
+                    None,  # the event id: the Writer numbers events as it commits them
                     website_id,
                     None,
                     None,
@@ -360,12 +359,6 @@ def _source(payload: dict[str, Any]) -> tuple[Any, ...]:
     utm = utm_from(payload["url"], payload)
     ref_domain = referrer_domain(payload["referrer"] or None, parts.hostname)
     return parts, utm, ref_domain, channel_for(ref_domain, utm.source, utm.medium, utm.campaign)
-
-
-def _new_event_id() -> str:
-    """A random UUID v4 in canonical form (2.5x cheaper than ``str(uuid.uuid4())``)."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def _screen(payload: dict[str, Any]) -> str | None:

@@ -7,7 +7,8 @@
   IP (as in the original) could be reversed by hashing all 2³² IPv4 addresses.
 * **Session ids** are the hex of the first 8 bytes of
   SHA-256(visitor_id + website_id + entry_url + first_seen_epoch_ms) (§2 "Sessions"):
-  deterministic, so replaying the WAL recreates the same ids.
+  deterministic, so replaying the WAL recreates the same ids. DuckDB stores the
+  UBIGINT those 16 hex characters spell (:func:`session_key`, :func:`public_session_id`).
 * **Random ids** (``site_`` + 10, ``goal_`` + 21, …; §0.4) draw from ``[0-9a-z]`` with
   ``secrets``, so they cannot be guessed from one another.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 import string
 
@@ -57,6 +59,20 @@ def session_id(visitor_id: str, website_id: str, entry_url: str, first_seen_epoc
     """16 hex characters: the first 8 bytes of SHA-256 over the session's identity."""
     material = f"{visitor_id}{website_id}{entry_url}{first_seen_epoch_ms}".encode()
     return hashlib.sha256(material).digest()[:8].hex()
+
+
+_SESSION_HEX = re.compile(r"[0-9a-f]{16}")
+
+
+def session_key(public_id: str) -> int | None:
+    """The UBIGINT a session is stored under (the number its 16 hex characters spell),
+    or None when ``public_id`` is not a session id."""
+    return int(public_id, 16) if _SESSION_HEX.fullmatch(public_id) else None
+
+
+def public_session_id(key: int) -> str:
+    """The 16 lowercase hex characters the API shows for a stored session key."""
+    return f"{key:016x}"
 
 
 def random_id(prefix: str, length: int) -> str:

@@ -83,6 +83,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, available_timezones
 
+from sparklytics.enrich.ids import session_key
+
 from .errors import QueryError
 
 __all__ = [
@@ -592,7 +594,7 @@ def decode_cursor(text: str) -> SessionCursor:
         raw = base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4))
         obj = json.loads(raw)
         ls, sid = obj["ls"], obj["sid"]
-        if not isinstance(ls, str) or not isinstance(sid, str) or not sid:
+        if not isinstance(ls, str) or not isinstance(sid, str) or session_key(sid) is None:
             raise ValueError
         if datetime.fromisoformat(ls).tzinfo is not None:
             raise ValueError

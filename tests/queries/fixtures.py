@@ -17,14 +17,37 @@ expected number in the tests is worked out from that description by hand.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import duckdb
 
+from sparklytics.enrich.ids import session_key
 from sparklytics.storage.ingest import CLIENT_COLUMNS, SOURCE_COLUMNS
 from sparklytics.storage.schema import SESSION_DIMENSIONS_FROM_EVENTS, apply_migrations
+
+
+_SESSION_NAMES: dict[str, str] = {}
+
+
+def session_hex(name: str) -> str:
+    """The public session id the seed gives session ``name``: ``name`` itself when it is
+    already 16 hex characters (to choose the order), else a hash of it."""
+    public = name if session_key(name) is not None else hashlib.sha256(name.encode()).hexdigest()[:16]
+    _SESSION_NAMES[public] = name
+    return public
+
+
+def session_key_of(name: str) -> int:
+    """The UBIGINT stored for session ``name``."""
+    return session_key(session_hex(name))
+
+
+def session_name(public_id: str) -> str:
+    """The seed's name of a session from the id the API shows."""
+    return _SESSION_NAMES[public_id]
 
 
 def ts(text: str) -> datetime:
@@ -86,7 +109,7 @@ class Seed:
             {
                 "id": self._next_id,
                 "website_id": website,
-                "session_id": session or f"{visitor}-s",
+                "session_id": session_key_of(session or f"{visitor}-s"),
                 "visitor_id": visitor,
                 "event_type": type,
                 "url": url or f"https://{hostname}{path}",

@@ -14,6 +14,7 @@ from sparklytics.queries.export import EXPORT_MAX_ROWS, csv_cell, export_csv, ex
 from sparklytics.queries.sessions import session_detail
 
 from .conftest import make_query
+from .fixtures import session_hex
 
 HEADER = (
     "id,website_id,event_type,url,referrer_domain,event_name,country,browser,os,device_type,"
@@ -68,7 +69,7 @@ def test_event_ids_are_stable_distinct_uuid4_that_do_not_count(db):
     assert ids == [r[0] for r in read(export_csv(con.cursor(), q))[1][1:]]
     # The stored counter (1, 2, 3, …) does not show through.
     assert len({i[:8] for i in ids}) == 5
-    detail = session_detail(con.cursor(), "site_a", "s")
+    detail = session_detail(con.cursor(), "site_a", session_hex("s"))
     assert [e["id"] for e in detail.data["events"]] == ids
 
 

@@ -382,13 +382,18 @@ def test_unknown_route_is_a_programming_error():
 
 
 def test_cursor_round_trip_and_lenient_alphabets():
-    text = encode_cursor("2026-03-06 13:00:00.123456", "u3-d4")
+    sid = "00ff3c2d4e5f6a7b"
+    text = encode_cursor("2026-03-06 13:00:00.123456", sid)
     assert "=" not in text and "+" not in text and "/" not in text
     assert json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))) == {
         "ls": "2026-03-06 13:00:00.123456",
-        "sid": "u3-d4",
+        "sid": sid,
     }
-    assert decode_cursor(text) == SessionCursor("2026-03-06 13:00:00.123456", "u3-d4")
-    standard = base64.b64encode(json.dumps({"ls": "2026-03-06 13:00:00", "sid": "x"}).encode()).decode()
-    assert decode_cursor(standard) == SessionCursor("2026-03-06 13:00:00", "x")
-    assert make_query("sessions", cursor=text).cursor == SessionCursor("2026-03-06 13:00:00.123456", "u3-d4")
+    assert decode_cursor(text) == SessionCursor("2026-03-06 13:00:00.123456", sid)
+    standard = base64.b64encode(json.dumps({"ls": "2026-03-06 13:00:00", "sid": sid}).encode()).decode()
+    assert decode_cursor(standard) == SessionCursor("2026-03-06 13:00:00", sid)
+    assert make_query("sessions", cursor=text).cursor == SessionCursor("2026-03-06 13:00:00.123456", sid)
+    # A session id is 16 lowercase hex characters.
+    for bad in ("x", "u3-d4", "00FF3C2D4E5F6A7B", "00ff3c2d4e5f6a7"):
+        with pytest.raises(QueryError, match="invalid cursor"):
+            decode_cursor(encode_cursor("2026-03-06 13:00:00", bad))

@@ -8,12 +8,13 @@ from sparklytics.queries.filters import decode_cursor
 from sparklytics.queries.sessions import session_detail, sessions_list
 
 from .conftest import make_query
+from .fixtures import session_hex, session_name
 
 PRIMARY = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
 
 
 def ids(result):
-    return [s["session_id"] for s in result.data]
+    return [session_name(s["session_id"]) for s in result.data]
 
 
 def all_pages(cur, **params):
@@ -35,9 +36,9 @@ def test_first_page(cur):
     page = result.extras["pagination"]
     assert (page["limit"], page["has_more"]) == (7, True)
     assert decode_cursor(page["next_cursor"]).last_seen == "2026-03-05 15:00:00"
-    assert decode_cursor(page["next_cursor"]).session_id == "u5-d3"
+    assert decode_cursor(page["next_cursor"]).session_id == session_hex("u5-d3")
     assert result.data[1] == {
-        "session_id": "u4-d4",
+        "session_id": session_hex("u4-d4"),
         "visitor_id": "u4",
         "first_seen": "2026-03-06 14:00:00",
         "last_seen": "2026-03-06 14:04:00",
@@ -73,15 +74,16 @@ def test_exact_page_end_has_no_more(cur):
 def test_ties_on_last_seen_break_on_session_id(db):
     con, seed = db
     seed.website("site_a")
-    for sid in ("x1", "x3", "x2"):
+    x1, x2, x3 = "00000000000000a1", "00000000000000a2", "00000000000000a3"
+    for sid in (x1, x3, x2):
         seed.event(at="2026-03-02T10:00Z", website="site_a", visitor=sid, session=sid)
     seed.flush()
     c = con.cursor()
     first = sessions_list(c, make_query("sessions", "site_a", limit="2", start_date="2026-03-02", end_date="2026-03-02"))
-    assert ids(first) == ["x3", "x2"]
+    assert ids(first) == [x3, x2]
     second = sessions_list(c, make_query("sessions", "site_a", limit="2", start_date="2026-03-02",
                                          end_date="2026-03-02", cursor=first.extras["pagination"]["next_cursor"]))
-    assert ids(second) == ["x1"]
+    assert ids(second) == [x1]
     assert second.extras["pagination"] == {"limit": 2, "next_cursor": None, "has_more": False}
 
 
@@ -116,8 +118,8 @@ def test_client_values_are_the_first_known_ones(db):
 
 
 def test_detail(cur):
-    result = session_detail(cur, "site_utc", "u0-d0")
-    assert result.data["session"]["session_id"] == "u0-d0"
+    result = session_detail(cur, "site_utc", session_hex("u0-d0"))
+    assert result.data["session"]["session_id"] == session_hex("u0-d0")
     assert result.data["truncated"] is False
     events = result.data["events"]
     assert [(e["event_type"], e["url"], e["event_name"], e["created_at"]) for e in events] == [
@@ -132,7 +134,8 @@ def test_detail(cur):
 
 def test_detail_unknown_or_other_website(cur):
     assert session_detail(cur, "site_utc", "nope") is None
-    assert session_detail(cur, "site_la", "u0-d0") is None
+    assert session_detail(cur, "site_utc", "ffffffffffffffff") is None
+    assert session_detail(cur, "site_la", session_hex("u0-d0")) is None
 
 
 def test_detail_truncates_at_2000(db):
@@ -144,10 +147,10 @@ def test_detail_truncates_at_2000(db):
     for n in range(2000):
         seed.event(at=start + timedelta(seconds=n), website="site_a", visitor="b", session="full")
     seed.flush()
-    long = session_detail(con.cursor(), "site_a", "long").data
+    long = session_detail(con.cursor(), "site_a", session_hex("long")).data
     assert (len(long["events"]), long["truncated"]) == (2000, True)
     assert long["events"][0]["url"] == "https://example.com/p0"
     assert long["events"][-1]["url"] == "https://example.com/p1999"
     assert long["session"]["event_count"] == 2001
-    full = session_detail(con.cursor(), "site_a", "full").data
+    full = session_detail(con.cursor(), "site_a", session_hex("full")).data
     assert (len(full["events"]), full["truncated"]) == (2000, False)

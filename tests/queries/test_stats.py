@@ -8,6 +8,7 @@ from __future__ import annotations
 from sparklytics.queries.stats import shape_stats, stats
 
 from .conftest import make_query
+from .fixtures import session_key_of
 
 PRIMARY = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
 
@@ -184,8 +185,8 @@ def test_session_metrics_need_a_passing_sessions_row(db):
     seed.event(at="2026-03-02T11:01Z", website="site_a", visitor="b", session="flagged")
     seed.event(at="2026-03-02T12:00Z", website="site_a", visitor="c", session="ok")
     seed.flush()
-    con.execute("DELETE FROM sessions WHERE session_id = 'gone'")
-    con.execute("UPDATE sessions SET is_bot = TRUE WHERE session_id = 'flagged'")
+    con.execute("DELETE FROM sessions WHERE session_id = ?", [session_key_of("gone")])
+    con.execute("UPDATE sessions SET is_bot = TRUE WHERE session_id = ?", [session_key_of("flagged")])
     d = stats(con.cursor(), make_query("stats", "site_a", start_date="2026-03-02", end_date="2026-03-02")).data
     # Event totals count all four human rows; only "ok" is a counted session (a bounce).
     assert (d["pageviews"], d["visitors"], d["sessions"], d["bounce_rate"]) == (4, 3, 1, 1.0)

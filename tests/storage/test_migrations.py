@@ -26,6 +26,9 @@ def apply_only(con, names: set[str], monkeypatch) -> None:
     monkeypatch.setattr(schema, "MIGRATIONS", MIGRATIONS)
 
 
+S1, S2 = "00000000000000a1", "00000000000000a2"  # session ids are 16 hex characters
+
+
 def old_event(session: str, minute: int, **dims) -> dict:
     values = dict.fromkeys(ingest.EVENT_COLUMNS)
     values.update(
@@ -44,14 +47,14 @@ def test_a_second_run_applies_nothing(con) -> None:
 def test_0002_keeps_rows_in_order_numbers_events_and_fills_session_dimensions(con, monkeypatch) -> None:
     apply_only(con, {"0001_initial"}, monkeypatch)
     events = [
-        old_event("s1", 0, referrer_domain=None, channel="Direct", browser=None),
-        old_event("s1", 1, referrer_domain="google.com", channel="Organic Search", browser="Firefox"),
-        old_event("s2", 2, referrer_domain="bing.com", channel="Organic Search", browser="Chrome", country="DE"),
+        old_event(S1, 0, referrer_domain=None, channel="Direct", browser=None),
+        old_event(S1, 1, referrer_domain="google.com", channel="Organic Search", browser="Firefox"),
+        old_event(S2, 2, referrer_domain="bing.com", channel="Organic Search", browser="Chrome", country="DE"),
     ]
     appender = con.appender("events", columns=list(ingest.EVENT_COLUMNS))
     appender.append_rows([[e[c] for c in ingest.EVENT_COLUMNS] for e in events])
     appender.flush()
-    for sid, first, last, count in (("s1", 0, 1, 2), ("s2", 2, 2, 1)):
+    for sid, first, last, count in ((S1, 0, 1, 2), (S2, 2, 2, 1)):
         con.execute(
             "INSERT INTO sessions (session_id, website_id, visitor_id, first_seen, last_seen, pageview_count,"
             " event_count, entry_page) VALUES (?, 'site_m', ?, ?, ?, ?, ?, 'https://example.com/')",
@@ -61,20 +64,20 @@ def test_0002_keeps_rows_in_order_numbers_events_and_fills_session_dimensions(co
     assert apply_migrations(con) == ["0002_compact_ids_and_session_dimensions"]
 
     assert con.execute("SELECT id, session_id, browser FROM events").fetchall() == [
-        (1, "s1", None), (2, "s1", "Firefox"), (3, "s2", "Chrome"),
+        (1, 0xA1, None), (2, 0xA1, "Firefox"), (3, 0xA2, "Chrome"),
     ]
     assert con.execute("SELECT next_event_id FROM ingest_cursor").fetchall() == [(4,)]
     assert con.execute(
         "SELECT session_id, referrer_domain, channel, browser, country FROM sessions ORDER BY session_id"
-    ).fetchall() == [("s1", None, "Direct", "Firefox", None), ("s2", "bing.com", "Organic Search", "Chrome", "DE")]
+    ).fetchall() == [(0xA1, None, "Direct", "Firefox", None), (0xA2, "bing.com", "Organic Search", "Chrome", "DE")]
     (key,) = con.execute("SELECT value FROM settings WHERE key = 'event_id_key'").fetchone()
     assert len(key) == 32
 
     # The Writer carries on from the migrated state: ids continue, the session continues.
     record_event = [old_event("ignored", 5)[c] for c in ingest.EVENT_COLUMNS] + [None]
-    record_event[ingest.VISITOR_ID] = "v-s2"
+    record_event[ingest.VISITOR_ID] = f"v-{S2}"
     cache = ingest.SessionCache(10)
     record = WalRecord(WalPosition(1, 0), WalPosition(1, 1), [record_event])
     ingest.commit_batch(con, cache, [record], WalPosition(1, 0))
-    assert con.execute("SELECT id, session_id FROM events WHERE id = 4").fetchall() == [(4, "s2")]
-    assert con.execute("SELECT count(*), max(pageview_count) FROM sessions WHERE session_id = 's2'").fetchall() == [(1, 2)]
+    assert con.execute("SELECT id, session_id FROM events WHERE id = 4").fetchall() == [(4, 0xA2)]
+    assert con.execute("SELECT count(*), max(pageview_count) FROM sessions WHERE session_id = 162").fetchall() == [(1, 2)]

@@ -1,7 +1,7 @@
 """Website domain validation (API.md §1.16): a registrable hostname, nothing else.
 
 The Public Suffix List check uses tldextract's bundled snapshot and never touches the
-network (``suffix_list_urls=()``, no cache directory).
+network (``sparklytics.suffixes``).
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-import tldextract
+from sparklytics.suffixes import suffix_extractor
 
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _FORBIDDEN = ("://", "/", "@", "?", "#", ":")
 
@@ -32,7 +31,7 @@ def normalize_domain(raw: str) -> str:
     labels = domain.encode("idna").decode("ascii").split(".") if _is_ascii_convertible(domain) else []
     if len(domain) > 253 or not labels or not all(_LABEL.match(label) for label in labels):
         raise InvalidDomain("domain is invalid")
-    parts = _EXTRACT(domain)
+    parts = suffix_extractor()(domain)
     if not parts.domain or not parts.suffix:
         raise InvalidDomain("domain must be a registrable hostname (not a public suffix)")
     return domain

@@ -39,7 +39,7 @@ subdomains; ``google.*`` matches the registrable domain ``google`` on any public
 (``www.google.co.uk``) with only www/m/mobile/search or two-letter (country)
 subdomains, so ``docs.google.com`` stays a Referral; a bare word is a ``utm_source``
 name. The most specific host entry wins (``mail.google.com`` is email, not search).
-Public suffixes come from tldextract's bundled snapshot (it never downloads). The
+Public suffixes come from tldextract's bundled snapshot (``sparklytics.suffixes``). The
 files are read once, at import.
 """
 
@@ -48,9 +48,8 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-import tldextract
-
 from sparklytics.enrich._cache import CacheStatistics, LruCache
+from sparklytics.suffixes import suffix_extractor
 
 DIRECT = "Direct"
 CROSS_NETWORK = "Cross-network"
@@ -104,8 +103,6 @@ _WILDCARD_SUBDOMAINS = frozenset({"www", "m", "mobile", "search"})
 HOST_CACHE_SIZE = 4096
 MAX_HOST_CHARS = 253
 
-_extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
 
 def _load() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """Reads the data files into (host suffix, wildcard label, utm_source word) → category."""
@@ -143,7 +140,7 @@ def _host_category(host: str) -> str | None:
         category = _DOMAINS.get(".".join(labels[start:]))
         if category is not None:
             return category
-    parts = _extract.extract_str(host)
+    parts = suffix_extractor().extract_str(host)
     category = _LABELS.get(parts.domain)
     if category is None or not parts.suffix:
         return None

@@ -70,10 +70,11 @@ _CLIENT = tuple(_I[name] for name in CLIENT_COLUMNS)
 SESSION_COLUMNS: tuple[str, ...] = (
     "session_id", "website_id", "tenant_id", "visitor_id", "first_seen", "last_seen",
     "pageview_count", "event_count", "entry_page", "entry_path", "exit_path", "is_bot",
-    "bot_score", "bot_reason", *SOURCE_COLUMNS, *CLIENT_COLUMNS,
+    "bot_score", "bot_reason", *SOURCE_COLUMNS, *CLIENT_COLUMNS, "pageview_paths",
 )
 _SOURCE_AT = SESSION_COLUMNS.index(SOURCE_COLUMNS[0])
 _CLIENT_AT = SESSION_COLUMNS.index(CLIENT_COLUMNS[0])
+_PATHS_AT = SESSION_COLUMNS.index("pageview_paths")
 
 
 @dataclass(slots=True)
@@ -96,24 +97,29 @@ class SessionState:
     bot_reason: str | None
     source: tuple[Any, ...]
     client: list[Any]
+    pageview_paths: list[str]  # distinct, in first-view order
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> SessionState:
         """From a row of ``SESSION_COLUMNS`` (``tenant_id`` is not kept)."""
-        return cls(*row[:2], *row[3:_SOURCE_AT], tuple(row[_SOURCE_AT:_CLIENT_AT]), list(row[_CLIENT_AT:]))
+        return cls(
+            *row[:2], *row[3:_SOURCE_AT], tuple(row[_SOURCE_AT:_CLIENT_AT]), list(row[_CLIENT_AT:_PATHS_AT]),
+            list(row[_PATHS_AT]),
+        )
 
     def row(self) -> tuple[Any, ...]:
         return (
             self.session_id, self.website_id, None, self.visitor_id, self.first_seen,
             self.last_seen, self.pageview_count, self.event_count, self.entry_page,
             self.entry_path, self.exit_path, self.is_bot, self.bot_score, self.bot_reason,
-            *self.source, *self.client,
+            *self.source, *self.client, self.pageview_paths,
         )
 
     def copy(self) -> SessionState:
-        fields = [getattr(self, name) for name in self.__slots__]
-        fields[-1] = list(self.client)
-        return SessionState(*fields)
+        copied = SessionState(*(getattr(self, name) for name in self.__slots__))
+        copied.client = list(self.client)
+        copied.pageview_paths = list(self.pageview_paths)
+        return copied
 
 
 SessionKey = tuple[str, str]
@@ -309,6 +315,7 @@ def _start(event: list[Any]) -> SessionState:
         bot_reason=event[BOT_REASON],
         source=tuple(event[index] for index in _SOURCE),
         client=[event[index] for index in _CLIENT],
+        pageview_paths=[path] if path is not None else [],
     )
 
 
@@ -319,6 +326,8 @@ def _advance(state: SessionState, event: list[Any]) -> None:
         state.pageview_count += 1
         state.entry_path = state.entry_path or event[PATH]
         state.exit_path = event[PATH]
+        if event[PATH] not in state.pageview_paths:
+            state.pageview_paths.append(event[PATH])
     state.event_count += 1
     client = state.client
     for slot, index in enumerate(_CLIENT):

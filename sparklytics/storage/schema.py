@@ -321,7 +321,9 @@ INSERT INTO ingest_cursor VALUES (1, 0, 0);
 
 # The landing values of each session, computed from its events: where the visit came
 # from (the first event's source, as Plausible and GA attribute a visit) and the first
-# known client and place (a server-made event without UA or geo does not blank them).
+# known client and place (a server-made event without UA or geo does not blank them),
+# and the distinct paths it viewed (so the page breakdown can count sessions per page
+# without joining events to sessions).
 # (``arg_min_null`` keeps a NULL source; ``arg_min`` skips NULL values.) The Writer
 # keeps the same rule for live sessions (``ingest.SessionState``); this SQL
 # fills sessions written before the columns existed, and test fixtures reuse it.
@@ -341,6 +343,14 @@ SELECT session_id,
        arg_min(screen, created_at) AS screen,
        arg_min(language, created_at) AS language
 FROM events
+GROUP BY session_id
+"""
+
+# The distinct paths each session viewed. A query of its own: folded into the one
+# above, the 10M-event migration ran out of a 1 GB DuckDB memory limit.
+SESSION_PATHS_FROM_EVENTS = """
+SELECT session_id, list(path) AS pageview_paths
+FROM (SELECT DISTINCT session_id, path FROM events WHERE event_type = 'pageview')
 GROUP BY session_id
 """
 
@@ -381,14 +391,15 @@ CREATE TABLE sessions_next (
     os VARCHAR,
     device_type VARCHAR,
     screen VARCHAR,
-    language VARCHAR
+    language VARCHAR,
+    pageview_paths VARCHAR[] NOT NULL DEFAULT []
 );
 INSERT INTO sessions_next
 SELECT CAST('0x' || s.session_id AS UBIGINT), s.website_id, s.tenant_id, s.visitor_id, s.first_seen, s.last_seen,
        s.pageview_count, s.event_count, s.entry_page, s.entry_path, s.exit_path, s.is_bot,
        s.bot_score, s.bot_reason, d.referrer_domain, d.channel, d.utm_source, d.utm_medium,
        d.utm_campaign, d.country, d.region, d.city, d.browser, d.os, d.device_type,
-       d.screen, d.language
+       d.screen, d.language, []
 FROM sessions s LEFT JOIN ({SESSION_DIMENSIONS_FROM_EVENTS}) d USING (session_id)
 ORDER BY s.last_seen;
 DROP TABLE sessions;
@@ -436,6 +447,10 @@ INSERT INTO events_next
 SELECT rowid + 1, * EXCLUDE (id) REPLACE (CAST('0x' || session_id AS UBIGINT) AS session_id) FROM events;
 DROP TABLE events;
 ALTER TABLE events_next RENAME TO events;
+
+UPDATE sessions SET pageview_paths = p.pageview_paths
+FROM ({SESSION_PATHS_FROM_EVENTS}) p
+WHERE sessions.session_id = p.session_id;
 
 ALTER TABLE ingest_cursor ADD COLUMN next_event_id BIGINT DEFAULT 1;
 UPDATE ingest_cursor SET next_event_id = (SELECT coalesce(max(id), 0) + 1 FROM events);

@@ -26,7 +26,7 @@ import duckdb
 
 from sparklytics.enrich.ids import session_key
 from sparklytics.storage.ingest import CLIENT_COLUMNS, SOURCE_COLUMNS
-from sparklytics.storage.schema import SESSION_DIMENSIONS_FROM_EVENTS, apply_migrations
+from sparklytics.storage.schema import SESSION_DIMENSIONS_FROM_EVENTS, SESSION_PATHS_FROM_EVENTS, apply_migrations
 
 
 _SESSION_NAMES: dict[str, str] = {}
@@ -183,12 +183,16 @@ class Seed:
         self._fill_session_dimensions()
 
     def _fill_session_dimensions(self) -> None:
-        """The landing columns, by the rule the Writer follows (``schema`` states it)."""
+        """The landing columns and viewed paths, by the rule the Writer follows (``schema``)."""
         columns = [*SOURCE_COLUMNS, *CLIENT_COLUMNS]
         assignments = ", ".join(f"{c} = d.{c}" for c in columns)
         self.con.execute(
             f"UPDATE sessions SET {assignments} FROM ({SESSION_DIMENSIONS_FROM_EVENTS}) d"
             " WHERE sessions.session_id = d.session_id"
+        )
+        self.con.execute(
+            f"UPDATE sessions SET pageview_paths = p.pageview_paths FROM ({SESSION_PATHS_FROM_EVENTS}) p"
+            " WHERE sessions.session_id = p.session_id"
         )
 
 

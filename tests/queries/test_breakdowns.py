@@ -215,7 +215,7 @@ def test_sessions_straddling_the_range_count_only_their_pageviews_inside_it(stra
 def test_a_filter_that_keeps_every_row_changes_nothing(straddling):
     """The filtered path (events joined to sessions) and the sessions-only path agree."""
     days = {"start_date": "2026-03-02", "end_date": "2026-03-04"}
-    for metric in ("referrer", "browser", "entry_page"):
+    for metric in ("referrer", "browser", "entry_page", "page"):
         for range_ in (days, {"start_date": "2026-03-03", "end_date": "2026-03-03"}):
             plain = metrics(straddling, make_query("metrics", "site_e", type=metric, **range_))
             filtered = metrics(

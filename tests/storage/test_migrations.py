@@ -70,6 +70,7 @@ def test_0002_keeps_rows_in_order_numbers_events_and_fills_session_dimensions(co
     assert con.execute(
         "SELECT session_id, referrer_domain, channel, browser, country FROM sessions ORDER BY session_id"
     ).fetchall() == [(0xA1, None, "Direct", "Firefox", None), (0xA2, "bing.com", "Organic Search", "Chrome", "DE")]
+    assert con.execute("SELECT pageview_paths FROM sessions ORDER BY session_id").fetchall() == [(["/"],), (["/"],)]
     (key,) = con.execute("SELECT value FROM settings WHERE key = 'event_id_key'").fetchone()
     assert len(key) == 32
 

@@ -8,7 +8,7 @@ import pytest
 
 from sparklytics.storage import ingest
 from sparklytics.storage.ingest import CLIENT_COLUMNS, EVENT_COLUMNS, SOURCE_COLUMNS
-from sparklytics.storage.schema import SESSION_DIMENSIONS_FROM_EVENTS, apply_migrations
+from sparklytics.storage.schema import SESSION_DIMENSIONS_FROM_EVENTS, SESSION_PATHS_FROM_EVENTS, apply_migrations
 from sparklytics.storage.wal import WalPosition, WalRecord
 
 
@@ -92,25 +92,28 @@ def test_a_continued_session_keeps_one_row(con) -> None:
 
 
 def test_landing_dimensions_follow_the_rule_the_schema_states(con) -> None:
-    """Source from the first event; client and place from the first event that knows them."""
+    """Source from the first event; client and place from the first event that knows them;
+    the distinct paths of its pageviews (a custom event's path is not one)."""
     first = row("v", "2026-03-01T10:00:00", "/", event_type="event", referrer_domain="google.com",
                 channel="Organic Search", utm_source="google", country=None, browser=None)
     second = row("v", "2026-03-01T10:01:00", "/b", referrer_domain="bing.com", channel="Organic Search",
                  utm_campaign="late", country="DE", region="Berlin", city="Berlin", browser="Firefox",
                  os="Linux", device_type="desktop", screen="1920x1080", language="de-DE")
     third = row("v", "2026-03-01T10:02:00", "/c", country="FR", browser="Chrome", language="fr-FR")
+    fourth = row("v", "2026-03-01T10:03:00", "/b")
     commit(con, ingest.SessionCache(100), [first], 0)
     cache = ingest.SessionCache(100)
     commit(con, cache, [second], 1)  # continued from DuckDB, not from a cache
-    commit(con, cache, [third], 2)
+    commit(con, cache, [third, fourth], 2)
     columns = [*SOURCE_COLUMNS, *CLIENT_COLUMNS]
-    stored = con.execute(f"SELECT {', '.join(columns)} FROM sessions").fetchall()
+    stored = con.execute(f"SELECT {', '.join(columns)}, list_sort(pageview_paths) FROM sessions").fetchall()
     assert stored == [
         ("google.com", "Organic Search", "google", None, None,
-         "DE", "Berlin", "Berlin", "Firefox", "Linux", "desktop", "1920x1080", "de-DE"),
+         "DE", "Berlin", "Berlin", "Firefox", "Linux", "desktop", "1920x1080", "de-DE", ["/b", "/c"]),
     ]
     from_events = con.execute(
-        f"SELECT {', '.join(columns)} FROM ({SESSION_DIMENSIONS_FROM_EVENTS})"
+        f"SELECT {', '.join(columns)}, list_sort(p.pageview_paths) FROM ({SESSION_DIMENSIONS_FROM_EVENTS}) d"
+        f" JOIN ({SESSION_PATHS_FROM_EVENTS}) p USING (session_id)"
     ).fetchall()
     assert from_events == stored
 

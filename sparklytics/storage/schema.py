@@ -21,8 +21,9 @@ Choices made for the analytics queries at 10M events (measured in ``bench/``):
 * ``path`` and ``hostname`` are derived at ingest (Decision 3), so reports never parse
   URLs at query time. ``source_ip`` does not exist (Decision 7).
 * ``sessions`` keeps ``entry_path``/``exit_path`` (first and last pageview path),
-  ``event_count`` and (0002) the landing source, client and place, maintained by the
-  Writer, so session-level breakdowns and the sessions list read ``sessions`` alone.
+  ``event_count`` and (0002) the landing source, client and place and the distinct
+  paths viewed, maintained by the Writer, so session-level breakdowns, the sessions
+  list and the page breakdown's per-session figures read ``sessions`` alone.
 
 Foreign keys are enforced on the metadata tables (Decision 12). DuckDB cannot delete a
 parent row in the transaction that deleted its children, so a website delete sets

@@ -57,7 +57,7 @@ Speed (figures: 1M events, 30 days, 2 cores; ``bench/RESULTS.md``):
   pageviews are counted from the events between the edge and their farthest
   first/last seen (found by a cheap first query, so that scan stays zonemap-pruned).
   Over the route at 1M: browser 135 → 49 ms, referrer 184 → 57, entry page 117 → 51;
-  at 10M: browser 1 536 → 479, referrer 2 079 → 572.
+  at 10M: browser 1 536 → 486, referrer 2 079 → 611.
 * With filters, the matching events are grouped per session first, then joined to
   ``sessions``.
 * Page without filters: pageviews are counted from the events (one cheap pass), and the

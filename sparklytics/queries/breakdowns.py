@@ -128,7 +128,27 @@ _ROW_CONDITION = {"page": "e.event_type = 'pageview'"}
 # event_name); visitors only break ties. So only values whose count reaches the count
 # of the page's last row can be on the page: the exact distinct work (sessions, then
 # their visitors) runs for those candidates only, about half of the rows for pages.
-_EVENT_DIM_SQL = """
+# Both event-level statements below are built from these two pieces around their own
+# ``counts`` and ``per_value``.
+_CANDIDATES = """
+candidates AS (
+    SELECT *
+    FROM counts
+    WHERE events >= coalesce(
+        (SELECT events FROM counts ORDER BY events DESC LIMIT 1 OFFSET ($offset + $limit - 1)), 0)
+),"""
+
+_PAGE_OF_CANDIDATES = """
+SELECT c.value, coalesce(v.visitors, 0) AS visitors, c.pageviews, c.events, c.total,
+       coalesce(v.sessions, 0) AS sessions, coalesce(v.bounces, 0) AS bounces, v.avg_duration
+FROM candidates c
+LEFT JOIN per_value v ON v.value = c.value
+ORDER BY {order}
+LIMIT $limit OFFSET $offset
+"""
+
+_EVENT_DIM_SQL = (
+    """
 WITH base AS NOT MATERIALIZED (
     SELECT {dim} AS value, e.session_id, e.event_type
     FROM events e
@@ -141,13 +161,9 @@ counts AS (
            count(*) OVER () AS total
     FROM base
     GROUP BY value
-),
-candidates AS (
-    SELECT *
-    FROM counts
-    WHERE events >= coalesce(
-        (SELECT events FROM counts ORDER BY events DESC LIMIT 1 OFFSET ($offset + $limit - 1)), 0)
-),
+),"""
+    + _CANDIDATES
+    + """
 value_sessions AS (
     SELECT DISTINCT b.value, b.session_id
     FROM base b
@@ -163,31 +179,23 @@ per_value AS (
     JOIN sessions s ON s.session_id = vs.session_id
     WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
     GROUP BY vs.value
+)"""
+    + _PAGE_OF_CANDIDATES
 )
-SELECT c.value, coalesce(v.visitors, 0) AS visitors, c.pageviews, c.events, c.total,
-       coalesce(v.sessions, 0) AS sessions, coalesce(v.bounces, 0) AS bounces, v.avg_duration
-FROM candidates c
-LEFT JOIN per_value v ON v.value = c.value
-ORDER BY {order}
-LIMIT $limit OFFSET $offset
-"""
 
 # Page without filters: pageviews ranked from the events, then the sessions having
 # each candidate path from ``sessions.pageview_paths`` (no events → sessions join);
 # sessions straddling an edge of the range take their paths from the events inside it.
-_PAGE_FROM_SESSIONS_SQL = """
+_PAGE_FROM_SESSIONS_SQL = (
+    """
 WITH counts AS (
     SELECT e.path AS value, count(*) AS events, count(*) AS pageviews, count(*) OVER () AS total
     FROM events e
     WHERE {where}
     GROUP BY e.path
-),
-candidates AS (
-    SELECT *
-    FROM counts
-    WHERE events >= coalesce(
-        (SELECT events FROM counts ORDER BY events DESC LIMIT 1 OFFSET ($offset + $limit - 1)), 0)
-),
+),"""
+    + _CANDIDATES
+    + """
 overlapping AS (
     SELECT s.session_id, s.visitor_id, s.pageview_count, s.pageview_paths,
            s.first_seen < $utc_start OR s.last_seen >= $utc_end AS straddles,
@@ -222,14 +230,9 @@ per_value AS (
            avg(duration) AS avg_duration
     FROM value_sessions
     GROUP BY value
+)"""
+    + _PAGE_OF_CANDIDATES
 )
-SELECT c.value, coalesce(v.visitors, 0) AS visitors, c.pageviews, c.events, c.total,
-       coalesce(v.sessions, 0) AS sessions, coalesce(v.bounces, 0) AS bounces, v.avg_duration
-FROM candidates c
-LEFT JOIN per_value v ON v.value = c.value
-ORDER BY {order}
-LIMIT $limit OFFSET $offset
-"""
 
 _EVENT_DIM_PREV_SQL = """
 SELECT {dim} AS value,

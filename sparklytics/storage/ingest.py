@@ -20,7 +20,8 @@ pageviews only (Decision 2: bounce = exactly one pageview); ``event_count`` coun
 every event. The bot flag is sticky, the score is the maximum seen. Sessions also keep
 their landing dimensions (``schema.SESSION_DIMENSIONS_FROM_EVENTS`` states the rule):
 the source of the first event, and the first known value of each client and place
-column, so session-level reports need not read the events.
+column; and the distinct paths they viewed (``schema.SESSION_PATHS_FROM_EVENTS``). So
+session-level reports need not read the events.
 """
 
 from __future__ import annotations
@@ -216,7 +217,7 @@ def commit_batch(
     return new_cursor, len(events)
 
 
-def _delete_continued(con: duckdb.DuckDBPyConnection, continued: dict[str, set[str]], events: list[list[Any]]) -> None:
+def _delete_continued(con: duckdb.DuckDBPyConnection, continued: dict[str, set[int]], events: list[list[Any]]) -> None:
     """Delete the stored rows of the sessions this batch continued (rewritten after)."""
     since = min(event[CREATED_AT] for event in events) - SESSION_TIMEOUT
     for website_id, ids in continued.items():
@@ -225,7 +226,7 @@ def _delete_continued(con: duckdb.DuckDBPyConnection, continued: dict[str, set[s
 
 def _resolve_sessions(
     con: duckdb.DuckDBPyConnection, cache: SessionCache, events: list[list[Any]]
-) -> tuple[dict[SessionKey, SessionState], list[SessionState], dict[str, set[str]]]:
+) -> tuple[dict[SessionKey, SessionState], list[SessionState], dict[str, set[int]]]:
     """Assign the session id of each event.
 
     Returns each visitor's newest session (for the cache), every session the batch
@@ -234,8 +235,8 @@ def _resolve_sessions(
     """
     known = _load_open_sessions(con, cache, events)
     current: dict[SessionKey, SessionState] = {}
-    ended: dict[str, SessionState] = {}
-    continued: dict[str, set[str]] = {}
+    ended: dict[int, SessionState] = {}
+    continued: dict[str, set[int]] = {}
     for event in events:
         key = (event[WEBSITE_ID], event[VISITOR_ID])
         at = event[CREATED_AT]

@@ -73,6 +73,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPARKLYTICS_COLLECT_CACHE_MAX_ENTRIES", "100000", "website lookups cached for collect"),
     Setting("SPARKLYTICS_COLLECT_CACHE_TTL_SECONDS", "120", "how long a cached website lookup lives"),
     Setting("SPARKLYTICS_QUERY_TIMEOUT_MS", "10000", "analytics queries running longer answer 503 query_timeout"),
+    Setting(
+        "SPARKLYTICS_RETENTION_STATEMENT_TIMEOUT_MS",
+        "5000",
+        "the retention report's own budget (100–120000); longer → 503 query_timeout",
+    ),
     Setting("SPARKLYTICS_LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`"),
 )
 
@@ -114,6 +119,7 @@ class Config:
     collect_cache_max_entries: int = 100_000
     collect_cache_ttl_seconds: int = 120
     query_timeout_ms: int = 10_000
+    retention_statement_timeout_ms: int = 5_000
     log_level: str = "info"
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -179,6 +185,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         collect_cache_max_entries=env.integer("SPARKLYTICS_COLLECT_CACHE_MAX_ENTRIES", 1, 10_000_000),
         collect_cache_ttl_seconds=env.integer("SPARKLYTICS_COLLECT_CACHE_TTL_SECONDS", 1, 86_400),
         query_timeout_ms=env.integer("SPARKLYTICS_QUERY_TIMEOUT_MS", 100, 600_000),
+        retention_statement_timeout_ms=env.integer("SPARKLYTICS_RETENTION_STATEMENT_TIMEOUT_MS", 100, 120_000),
         log_level=env.choice("SPARKLYTICS_LOG_LEVEL", ("debug", "info", "warning", "error")),
         warnings=tuple(warnings),
     )

@@ -27,6 +27,9 @@ events              lenient    90        yes      –        (timezone non-blank
 event_properties    lenient    90        yes      –        event_name (required)
 event_timeseries    lenient    90        yes      –        event_name, granularity
 sessions            lenient    –         yes      –        limit 1..200, cursor
+funnel_results      strict     90        strict   –        default 30 days
+journey             required   –         strict   –        (options: queries.journey)
+retention           required   –         strict   –        (options: queries.retention)
 export              required   90        –        –        format; bots always included
 share_stats         lenient    90        –        –        bots = policy default
 share_pageviews     lenient    90        –        –        granularity
@@ -35,6 +38,13 @@ share_overview      lenient    90        –        –        granularity
 ==================  =========  ========  =======  =======  ===========================
 
 (*) ``stats`` also checks ``filter_country`` is two ASCII capitals (API.md §1.2).
+
+*strict* dates (funnel results): a missing date takes its default, a malformed one is
+``invalid start_date (expected YYYY-MM-DD)``. *strict* filters (funnels, journey,
+retention): values are trimmed, a blank one is ``<f> cannot be empty when provided``
+and an over-long one ``<f> is too long (max N characters)`` (:data:`FILTER_MAX_CHARS`).
+These three routes also refuse a blank ``timezone``. Their other parameters (anchor,
+cohort size …) belong to one report each and are parsed in its module.
 
 Contract decisions taken here (API.md is silent or Decision 4 changed it):
 
@@ -90,6 +100,7 @@ from .errors import QueryError
 __all__ = [
     "COMPARE_MODES",
     "FILTERS",
+    "FILTER_MAX_CHARS",
     "METRIC_TYPES",
     "ROUTES",
     "Compare",
@@ -173,6 +184,23 @@ class Filter:
 
 _EQ = "{col} = {param}"
 
+# Longest value each filter takes on the strict routes (API.md §1.2).
+FILTER_MAX_CHARS = {
+    "filter_country": 64,
+    "filter_page": 512,
+    "filter_referrer": 512,
+    "filter_browser": 128,
+    "filter_os": 128,
+    "filter_device": 64,
+    "filter_language": 64,
+    "filter_utm_source": 256,
+    "filter_utm_medium": 256,
+    "filter_utm_campaign": 256,
+    "filter_region": 128,
+    "filter_city": 128,
+    "filter_hostname": 255,
+}
+
 FILTERS: dict[str, Filter] = {
     f.key: f
     for f in (
@@ -206,10 +234,12 @@ FILTERS: dict[str, Filter] = {
 
 @dataclass(frozen=True, slots=True)
 class _Policy:
-    dates: str = "lenient"  # lenient | required | none
+    dates: str = "lenient"  # lenient | strict | required | none
+    default_days: int = DEFAULT_RANGE_DAYS
     max_days: int | None = None
     range_label: str = "date range"
     filters: bool = True
+    strict_filters: bool = False
     strict_country: bool = False
     include_bots: str = "param"  # param | policy | all
     compare: bool = False
@@ -225,6 +255,7 @@ class _Policy:
 
 _EVENTS = dict(max_days=90, blank_timezone_is_error=True)
 _SHARE = dict(max_days=90, range_label="share date range", filters=False, include_bots="policy")
+_EXPLORE = dict(strict_filters=True, blank_timezone_is_error=True)
 
 ROUTES: dict[str, _Policy] = {
     "stats": _Policy(strict_country=True, compare=True),
@@ -235,6 +266,9 @@ ROUTES: dict[str, _Policy] = {
     "event_properties": _Policy(**_EVENTS, event_name=True),
     "event_timeseries": _Policy(**_EVENTS, event_name=True, granularity=True),
     "sessions": _Policy(limit=("strict", 50, 1, 200), cursor=True),
+    "funnel_results": _Policy(dates="strict", default_days=30, max_days=90, **_EXPLORE),
+    "journey": _Policy(dates="required", **_EXPLORE),
+    "retention": _Policy(dates="required", **_EXPLORE),
     "export": _Policy(
         dates="required", max_days=90, filters=False, include_bots="all", export_format=True
     ),
@@ -427,11 +461,15 @@ def _parse_date(raw: str | None) -> date | None:
 def _parse_range(params: Mapping[str, str], policy: _Policy, today: date) -> tuple[date, date]:
     if policy.dates == "none":
         return today, today
+    default_start = today - timedelta(days=policy.default_days - 1)
     if policy.dates == "required":
         start = _required_date(params, "start_date")
         end = _required_date(params, "end_date")
+    elif policy.dates == "strict":
+        start = _strict_date(params, "start_date", default_start)
+        end = _strict_date(params, "end_date", today)
     else:
-        start = _parse_date(params.get("start_date")) or today - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        start = _parse_date(params.get("start_date")) or default_start
         end = _parse_date(params.get("end_date")) or today
     if end < start:
         raise QueryError("end_date must be on or after start_date", "end_date")
@@ -451,6 +489,13 @@ def _required_date(params: Mapping[str, str], name: str) -> date:
     if parsed is None:
         raise QueryError(f"invalid {name} (expected YYYY-MM-DD)", name)
     return parsed
+
+
+def _strict_date(params: Mapping[str, str], name: str, default: date) -> date:
+    raw = params.get(name)
+    if raw is None or not raw.strip():
+        return default
+    return _required_date(params, name)
 
 
 def _parse_include_bots(raw: str | None, policy: _Policy, default: bool) -> bool:
@@ -475,12 +520,24 @@ def _parse_filters(params: Mapping[str, str], policy: _Policy) -> tuple[tuple[st
     out = []
     for key in FILTERS:  # registry order → deterministic SQL
         value = params.get(key)
+        if value is not None and policy.strict_filters:
+            value = _strict_filter_value(key, value)
         if value is None or value == "":
             continue
         if key == "filter_country" and policy.strict_country and not _COUNTRY_RE.match(value):
             raise QueryError("filter_country must be ISO 3166-1 alpha-2 (2 chars)", key)
         out.append((key, value))
     return tuple(out)
+
+
+def _strict_filter_value(key: str, raw: str) -> str:
+    value = raw.strip()
+    if not value:
+        raise QueryError(f"{key} cannot be empty when provided", key)
+    limit = FILTER_MAX_CHARS[key]
+    if len(value) > limit:
+        raise QueryError(f"{key} is too long (max {limit} characters)", key)
+    return value
 
 
 def _parse_compare(params: Mapping[str, str], start: date, end: date) -> Compare | None:

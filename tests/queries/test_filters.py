@@ -251,6 +251,14 @@ def test_filters_parsed_in_registry_order_and_blank_ignored():
     assert make_query("metrics", type="page", filter_country="us").filters == (("filter_country", "us"),)
 
 
+def test_strict_routes_trim_filters_and_default_funnels_to_thirty_days():
+    q = make_query("funnel_results", filter_page=" /pricing ", filter_city="Paris")
+    assert (q.start, q.end) == (date(2026, 2, 7), date(2026, 3, 8))
+    assert q.filters == (("filter_page", "/pricing"), ("filter_city", "Paris"))
+    q = make_query("journey", start_date="2026-02-01", end_date="2026-05-31", filter_country=" " + "x" * 64)
+    assert (q.start, q.end, q.filters) == (date(2026, 2, 1), date(2026, 5, 31), (("filter_country", "x" * 64),))
+
+
 @pytest.mark.parametrize(
     "days,granularity",
     [(1, "hour"), (2, "hour"), (3, "day"), (60, "day"), (61, "month")],
@@ -312,6 +320,8 @@ def test_event_name_is_trimmed():
 # parse_report_query: every QueryError
 # ---------------------------------------------------------------------------------------
 
+RANGE = {"start_date": "2026-03-01", "end_date": "2026-03-08"}
+
 ERROR_CASES = [
     ("stats", {"start_date": "2026-03-05", "end_date": "2026-03-04"}, "end_date must be on or after start_date", "end_date"),
     ("stats", {"compare_mode": "yesterday"}, "compare_mode must be one of: none, previous_period, previous_year, custom", "compare_mode"),
@@ -360,6 +370,16 @@ ERROR_CASES = [
     ("export", {"start_date": "2026-03-08", "end_date": "2026-03-07"}, "end_date must be on or after start_date", "end_date"),
     ("export", {"start_date": "2026-03-08", "end_date": "2026-03-08", "format": "xlsx"},
      "unsupported format: xlsx; only 'csv' is supported", "format"),
+    ("funnel_results", {"start_date": "2026-3-1"}, "invalid start_date (expected YYYY-MM-DD)", "start_date"),
+    ("funnel_results", {"end_date": "tomorrow"}, "invalid end_date (expected YYYY-MM-DD)", "end_date"),
+    ("funnel_results", {"start_date": "2025-12-08"}, "date range too large: 91 days (max 90)", "start_date"),
+    ("funnel_results", {"timezone": " "}, "timezone cannot be empty when provided", "timezone"),
+    ("journey", {"end_date": "2026-03-08"}, "start_date is required", "start_date"),
+    ("retention", {"start_date": "2026-03-08"}, "end_date is required", "end_date"),
+    ("journey", {**RANGE, "filter_page": "  "}, "filter_page cannot be empty when provided", "filter_page"),
+    ("retention", {**RANGE, "filter_country": ""}, "filter_country cannot be empty when provided", "filter_country"),
+    ("retention", {**RANGE, "filter_device": "x" * 65}, "filter_device is too long (max 64 characters)", "filter_device"),
+    ("funnel_results", {"filter_hostname": "h" * 256}, "filter_hostname is too long (max 255 characters)", "filter_hostname"),
 ]
 
 

@@ -33,6 +33,12 @@ class Limit:
     max_requests: int
     window: float = 60.0
 
+    @property
+    def family(self) -> str:
+        """The name up to its first dot: ``funnels.reads`` and ``funnels.results`` are
+        both ``funnels``, so one switch can lift a family of limits."""
+        return self.name.partition(".")[0]
+
 
 @dataclass(frozen=True, slots=True)
 class Admit:
@@ -110,7 +116,7 @@ class RateLimiter(Actor):
 
     def _hit(self, limit: Limit, client: str) -> int | None:
         """Record one request; None if allowed, else seconds until it would be."""
-        if limit.name in self._disabled:
+        if limit.family in self._disabled:
             return None
         now = time.monotonic()
         key = f"{limit.name}:{limit.max_requests}:{client}"

@@ -31,6 +31,10 @@ from sparklytics.storage.metadata import rotate_salts, seed_settings
 
 log = logging.getLogger("sparklytics")
 
+# ``SPARKLYTICS_RATE_LIMIT_DISABLE=true`` lifts these limits (API.md §4): collect's
+# per-IP limit and every funnels limit (by ``Limit.family``).
+RATE_LIMITS_OFF_FOR_BENCHMARKS = frozenset({"collect", "funnels"})
+
 
 @dataclass
 class Services:
@@ -47,6 +51,11 @@ class Services:
     # exports run one at a time. Waiting for a slot is bounded (429 after 5 s).
     heavy_reports: ReportSlots = field(default_factory=lambda: ReportSlots(2, wait=5.0))
     exports: ReportSlots = field(default_factory=lambda: ReportSlots(1, wait=5.0))
+    # The exploration reports of API.md §1.9–§1.11 each have their own pool: funnel
+    # results one slot (429 after 1 s), journey and retention two each (429 after 5 s).
+    funnel_results: ReportSlots = field(default_factory=lambda: ReportSlots(1, wait=1.0))
+    journeys: ReportSlots = field(default_factory=lambda: ReportSlots(2, wait=5.0))
+    retention: ReportSlots = field(default_factory=lambda: ReportSlots(2, wait=5.0))
 
     async def write(self, fn, *, timeout: float = 60.0):
         """Run ``fn(connection)`` on the Writer (the one place that writes DuckDB)."""
@@ -95,7 +104,7 @@ async def open_services(config: Config) -> AsyncIterator[Services]:
             await supervisor.start(nursery, enricher)
             ratelimiter = RateLimiter(
                 max_keys=config.rate_limit_max_keys,
-                disabled_limits=frozenset({"collect"}) if config.rate_limit_disable else frozenset(),
+                disabled_limits=RATE_LIMITS_OFF_FOR_BENCHMARKS if config.rate_limit_disable else frozenset(),
             )
             await supervisor.start(nursery, ratelimiter)
             scheduler = Scheduler(

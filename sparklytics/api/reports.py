@@ -42,18 +42,24 @@ def build_query(route: str, context: tuple[str, str, str]) -> ReportQuery:
     )
 
 
-async def run(fn: Callable[[Any], Any], *, slots: ReportSlots | None = None) -> Any:
-    """Run ``fn(cursor)`` under the query time budget, in ``slots`` if given."""
+async def run(fn: Callable[[Any], Any], *, slots: ReportSlots | None = None, timeout_ms: int | None = None) -> Any:
+    """Run ``fn(cursor)`` under the query time budget, in ``slots`` if given.
+
+    The budget is ``SPARKLYTICS_QUERY_TIMEOUT_MS`` unless the route has its own
+    (``timeout_ms``: funnel results 5 s, retention its setting).
+    """
     services = current_app.config["SERVICES"]
-    timeout = services.config.query_timeout_ms / 1000
+    timeout = (timeout_ms or services.config.query_timeout_ms) / 1000
     if slots is None:
         return await services.db.read(fn, timeout=timeout)
     async with slots.hold():
         return await services.db.read(fn, timeout=timeout)
 
 
-async def report_body(route: str, website_id: str, report: Report, *, slots: ReportSlots | None = None) -> dict[str, Any]:
+async def report_body(
+    route: str, website_id: str, report: Report, *, slots: ReportSlots | None = None, timeout_ms: int | None = None
+) -> dict[str, Any]:
     """The JSON body of ``report`` for the website's query of ``route``."""
     query = build_query(route, await website_context(website_id))
-    result = await run(lambda cur: report(cur, query), slots=slots)
+    result = await run(lambda cur: report(cur, query), slots=slots, timeout_ms=timeout_ms)
     return result.body()

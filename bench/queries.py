@@ -5,8 +5,9 @@
 
 Runs a server (auth none, ``SPARKLYTICS_DUCKDB_MEMORY=1GB``) on a *copy* of the data
 dir that ``bench/load.py`` left (``bench/data/db-<N>``), sends a few hundred live
-events first so that realtime has something to show, then times every route of
-API.md §1.5–§1.7 and the export of §1.16: one warm-up request, then ``--repeat``
+events first so that realtime has something to show, creates one funnel
+(:data:`FUNNEL`), then times every route of API.md §1.5–§1.7, the funnel results,
+journey and retention of §1.9–§1.11 and the export of §1.16: one warm-up request, then ``--repeat``
 timed requests on one keep-alive connection; the table shows the median (and p90,
 max). Client-side wall time, so it includes HTTP and JSON (≈ 1 ms). Every answer must
 be 200.
@@ -50,10 +51,23 @@ OVERVIEW = {"stats", "pageviews", "metrics page", "metrics referrer", "metrics c
 # ms targets of issue #7: (1M, 10M); None = no target at that size
 TARGET_1M_MS = 100
 TARGET_10M_MS = 1000
+EXPLORE_TARGET_1M_MS = 300  # funnels, retention, journey
+EXPLORE = ("funnel", "journey", "retention")
+# The dataset's conversion path: landing on the home page, pricing, then a signup event.
+FUNNEL = {
+    "name": "Home to signup",
+    "steps": [
+        {"step_type": "page_view", "match_value": "/", "label": "Home"},
+        {"step_type": "page_view", "match_value": "/pricing", "label": "Pricing"},
+        {"step_type": "event", "match_value": "signup", "label": "Signup"},
+    ],
+}
 EXPORT_MAX_ROWS = 450_000
 
 
-def routes(start: str, end: str, export_range: tuple[str, str], session_id: str | None) -> list[tuple[str, str, dict[str, str]]]:
+def routes(
+    start: str, end: str, export_range: tuple[str, str], session_id: str | None, funnel_id: str | None
+) -> list[tuple[str, str, dict[str, str]]]:
     """(label, path, params) of every route to time."""
     base = f"/api/websites/{WEBSITE_ID}"
     rng = {"start_date": start, "end_date": end}
@@ -75,6 +89,17 @@ def routes(start: str, end: str, export_range: tuple[str, str], session_id: str 
     ]
     if session_id:
         out.append(("sessions/{id}", f"{base}/sessions/{session_id}", {}))
+    if funnel_id:
+        out.append(("funnel results", f"{base}/funnels/{funnel_id}/results", rng))
+    out += [
+        ("journey next /pricing", f"{base}/journey",
+         {**rng, "anchor_type": "page", "anchor_value": "/pricing", "direction": "next", "max_depth": "3"}),
+        ("journey previous signup", f"{base}/journey",
+         {**rng, "anchor_type": "event", "anchor_value": "signup", "direction": "previous", "max_depth": "3"}),
+        ("retention week", f"{base}/retention", {**rng, "cohort_granularity": "week"}),
+        ("retention day", f"{base}/retention", {**rng, "cohort_granularity": "day"}),
+        ("retention filter country=US", f"{base}/retention", {**rng, "cohort_granularity": "week", "filter_country": "US"}),
+    ]
     out.append((f"export {export_range[0]}..{export_range[1]}", f"{base}/export",
                 {"start_date": export_range[0], "end_date": export_range[1], "format": "csv"}))
     return out
@@ -106,10 +131,23 @@ class Client:
         raise AssertionError("unreachable")
 
     def post(self, path: str, body: Any, headers: dict[str, str]) -> int:
-        self.conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **headers})
+        return self.post_json(path, body, headers)[0]
+
+    def post_json(self, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """(status, parsed JSON body or None)."""
+        self.conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **(headers or {})})
         response = self.conn.getresponse()
-        response.read()
-        return response.status
+        raw = response.read()
+        return response.status, json.loads(raw) if raw else None
+
+
+def create_funnel(client: Client) -> str | None:
+    """The id of :data:`FUNNEL`, created on the benchmark website (None if refused)."""
+    status, body = client.post_json(f"/api/websites/{WEBSITE_ID}/funnels", FUNNEL)
+    if status != 201:
+        print(f"  funnel create answered {status}: {body}", file=sys.stderr)
+        return None
+    return body["data"]["id"]
 
 
 def send_live_events(client: Client, count: int = 300) -> int:
@@ -174,8 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(6.0)  # the buffer flushes every 5 s
         status, body, _ = client.get(f"/api/websites/{WEBSITE_ID}/sessions", {"start_date": start.isoformat(), "end_date": end.isoformat(), "limit": "1"})
         session_id = json.loads(body)["data"][0]["session_id"] if status == 200 and json.loads(body)["data"] else None
+        funnel_id = create_funnel(client)
         loads = []
-        for label_, path, params in routes(start.isoformat(), end.isoformat(), export_range, session_id):
+        for label_, path, params in routes(start.isoformat(), end.isoformat(), export_range, session_id, funnel_id):
             status, body, _ = client.get(path, params)  # warm-up
             times, statuses = [], {status}
             for _ in range(args.repeat):
@@ -185,10 +224,11 @@ def main(argv: list[str] | None = None) -> int:
             loads.append(load_average()[0])
             memory_now = server.memory()
             times.sort()
-            size = 10 if "metrics" in label_ else None
             target = (TARGET_1M_MS if n <= 1_000_000 else (TARGET_10M_MS if label_ in OVERVIEW else None))
             if n <= 1_000_000 and (label_.startswith(("events", "export", "sessions/", "stats compare", "stats filter", "pageviews hour", "metrics page filter"))):
                 target = None  # no explicit target: measured for information
+            if label_.startswith(EXPLORE):
+                target = EXPLORE_TARGET_1M_MS if n <= 1_000_000 and "filter" not in label_ else None
             median = statistics.median(times)
             row = {
                 "route": label_, "path": path, "params": params, "statuses": sorted(statuses),
@@ -198,7 +238,6 @@ def main(argv: list[str] | None = None) -> int:
                 "rss_after_mb": mb(memory_now.get("VmRSS")), "peak_rss_after_mb": mb(memory_now.get("VmHWM")),
                 "met": None if target is None else (median <= target and statuses == {200}),
             }
-            del size
             results.append(row)
             print(f"  {label_:32s} {row['median_ms']:8.1f} ms  {sorted(statuses)}  RSS {row['rss_after_mb']} MB, "
                   f"peak {row['peak_rss_after_mb']} MB", file=sys.stderr)

@@ -1,0 +1,211 @@
+"""Funnels (API.md §1.9): CRUD under ``/api/websites/{id}/funnels`` and their results.
+
+Every route is rate-limited twice before any work (API.md §1.9 "Limits"): per client
+(the resolved client IP, Decision 14) and per scope (website + funnel + operation), with
+reads, mutations and results counted apart. All limits are named ``funnels.…`` so that
+``SPARKLYTICS_RATE_LIMIT_DISABLE=true`` lifts them (the ``funnels`` family). Results
+also run in the one-slot ``services.funnel_results`` pool (429 if not free within 1 s)
+under a 5 s budget (503 ``query_timeout``).
+
+Contract decisions taken here (API.md is silent or the original behaved badly):
+
+* The website is checked first (404 ``Website not found``), then the body, then the
+  funnel (404 ``Funnel not found``); rate limits come before all of them.
+* ``name``, ``match_value`` and ``label`` are trimmed before they are checked and
+  stored; lengths count characters (the original counted UTF-8 bytes, while its
+  messages say characters). A missing or null ``match_operator`` is ``equals``; a
+  missing or null ``label`` is the (trimmed) ``match_value``.
+* The 422 messages and fields are the original's: ``name must not be empty`` /
+  ``name must be 100 characters or fewer`` (``name``), ``funnels must have between 2
+  and 8 steps`` (``steps``), ``match_value must not be empty`` / ``match_value must be
+  500 characters or fewer`` (``match_value``), ``label must not be empty`` / ``label
+  must be 120 characters or fewer`` (``label``), ``maximum of 20 funnels per website
+  reached`` (``limit_exceeded``, ``funnels``), ``funnel name already exists for this
+  website`` (``duplicate_name``, ``name``; exact, case-sensitive comparison). Unknown
+  body fields and wrong types are 422 from the model, like every body of this API.
+* ``PUT`` with neither ``name`` nor ``steps`` (absent or null) is 400 ``request must
+  include at least one updatable field``; any update moves ``updated_at``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from quart import Blueprint, Response, current_app, jsonify
+
+from actors.ratelimiter import Check, Limit
+from actors.runtime import ask
+from sparklytics.api.errors import ApiError, bad_request, not_found, unprocessable
+from sparklytics.api.reports import build_query, run, website_context
+from sparklytics.api.requests import client_ip, parse_json_body
+from sparklytics.api.validation import parse_model
+from sparklytics.queries.funnels import funnel_results
+from sparklytics.storage import funnels as store
+
+MAX_BODY_BYTES = 65_536
+MAX_NAME_CHARS = 100
+MAX_MATCH_VALUE_CHARS = 500
+MAX_LABEL_CHARS = 120
+MIN_STEPS, MAX_STEPS = 2, 8
+RESULTS_TIMEOUT_MS = 5000
+
+funnels_bp = Blueprint("funnels", __name__, url_prefix="/api/websites/<website_id>/funnels")
+
+
+class StepBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    step_type: Literal["page_view", "event"]
+    match_value: str
+    match_operator: Literal["equals", "contains"] | None = None
+    label: str | None = None
+
+
+class CreateFunnel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    steps: list[StepBody]
+
+
+class UpdateFunnel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    steps: list[StepBody] | None = None
+
+
+# ---------------------------------------------------------------------------------------
+# Rate limits: (per client, per scope) for each kind of operation
+# ---------------------------------------------------------------------------------------
+
+READS = (Limit("funnels.reads", 60), Limit("funnels.scope_reads", 240))
+MUTATIONS = (Limit("funnels.mutations", 30), Limit("funnels.scope_mutations", 60))
+RESULTS = (Limit("funnels.results", 10), Limit("funnels.scope_results", 20))
+
+
+async def check_limits(limits: tuple[Limit, Limit], website_id: str, funnel_id: str | None = None) -> None:
+    """Count this request for the client and for its scope; RateLimited (429) if over."""
+    services = current_app.config["SERVICES"]
+    per_client, per_scope = limits
+    await ask(services.ratelimiter.inbox, Check(per_client, client_ip(services.trusted_proxies)), timeout=10)
+    scope = f"{website_id}/{funnel_id or '*'}"
+    await ask(services.ratelimiter.inbox, Check(per_scope, scope), timeout=10)
+
+
+# ---------------------------------------------------------------------------------------
+# Routes
+# ---------------------------------------------------------------------------------------
+
+
+@funnels_bp.route("", methods=["GET"])
+async def list_funnels(website_id: str) -> Response:
+    await check_limits(READS, website_id)
+    await website_context(website_id)
+    services = current_app.config["SERVICES"]
+    funnels = await services.db.read(lambda cur: store.list_funnels(cur, website_id))
+    return jsonify({"data": funnels})
+
+
+@funnels_bp.route("", methods=["POST"])
+async def create_funnel(website_id: str) -> tuple[Response, int]:
+    await check_limits(MUTATIONS, website_id)
+    await website_context(website_id)
+    body = parse_model(CreateFunnel, await parse_json_body(MAX_BODY_BYTES))
+    name = _name(body.name)
+    steps = _steps(body.steps)
+    funnel = await _write(lambda con: store.create_funnel(con, website_id, name, steps))
+    if funnel is None:
+        raise not_found("Website not found")
+    return jsonify({"data": funnel}), 201
+
+
+@funnels_bp.route("/<funnel_id>", methods=["GET"])
+async def get_funnel(website_id: str, funnel_id: str) -> Response:
+    await check_limits(READS, website_id, funnel_id)
+    await website_context(website_id)
+    services = current_app.config["SERVICES"]
+    funnel = await services.db.read(lambda cur: store.get_funnel(cur, website_id, funnel_id))
+    if funnel is None:
+        raise not_found("Funnel not found")
+    return jsonify({"data": funnel})
+
+
+@funnels_bp.route("/<funnel_id>", methods=["PUT"])
+async def update_funnel(website_id: str, funnel_id: str) -> Response:
+    await check_limits(MUTATIONS, website_id, funnel_id)
+    await website_context(website_id)
+    body = parse_model(UpdateFunnel, await parse_json_body(MAX_BODY_BYTES))
+    if body.name is None and body.steps is None:
+        raise bad_request("request must include at least one updatable field")
+    name = _name(body.name) if body.name is not None else None
+    steps = _steps(body.steps) if body.steps is not None else None
+    funnel = await _write(lambda con: store.update_funnel(con, website_id, funnel_id, name=name, steps=steps))
+    if funnel is None:
+        raise not_found("Funnel not found")
+    return jsonify({"data": funnel})
+
+
+@funnels_bp.route("/<funnel_id>", methods=["DELETE"])
+async def delete_funnel(website_id: str, funnel_id: str) -> Response:
+    await check_limits(MUTATIONS, website_id, funnel_id)
+    await website_context(website_id)
+    deleted = await _write(lambda con: store.delete_funnel(con, website_id, funnel_id))
+    if not deleted:
+        raise not_found("Funnel not found")
+    return Response("", status=204)
+
+
+@funnels_bp.route("/<funnel_id>/results", methods=["GET"])
+async def results(website_id: str, funnel_id: str) -> Response:
+    await check_limits(RESULTS, website_id, funnel_id)
+    query = build_query("funnel_results", await website_context(website_id))
+
+    def report(cur):
+        funnel = store.get_funnel(cur, website_id, funnel_id)
+        return None if funnel is None else funnel_results(cur, query, funnel)
+
+    services = current_app.config["SERVICES"]
+    result = await run(report, slots=services.funnel_results, timeout_ms=RESULTS_TIMEOUT_MS)
+    if result is None:
+        raise not_found("Funnel not found")
+    return jsonify(result.body())
+
+
+# ---------------------------------------------------------------------------------------
+# Body checks (422 with the original's messages; see the module docstring)
+# ---------------------------------------------------------------------------------------
+
+
+async def _write(fn):
+    """Run a funnel write on the Writer, turning its refusals into 422s."""
+    try:
+        return await current_app.config["SERVICES"].write(fn)
+    except store.FunnelLimitReached:
+        raise ApiError(
+            422, "limit_exceeded", f"maximum of {store.MAX_FUNNELS_PER_WEBSITE} funnels per website reached", field="funnels"
+        ) from None
+    except store.DuplicateFunnelName:
+        raise ApiError(422, "duplicate_name", "funnel name already exists for this website", field="name") from None
+
+
+def _name(raw: str) -> str:
+    return _text(raw, "name", MAX_NAME_CHARS)
+
+
+def _steps(steps: list[StepBody]) -> list[store.NewStep]:
+    if not MIN_STEPS <= len(steps) <= MAX_STEPS:
+        raise unprocessable(f"funnels must have between {MIN_STEPS} and {MAX_STEPS} steps", field="steps")
+    out = []
+    for step in steps:
+        match_value = _text(step.match_value, "match_value", MAX_MATCH_VALUE_CHARS)
+        label = _text(step.label, "label", MAX_LABEL_CHARS) if step.label is not None else match_value
+        out.append(store.NewStep(step.step_type, match_value, step.match_operator or "equals", label))
+    return out
+
+
+def _text(raw: str, field: str, max_chars: int) -> str:
+    value = raw.strip()
+    if not value:
+        raise unprocessable(f"{field} must not be empty", field=field)
+    if len(value) > max_chars:
+        raise unprocessable(f"{field} must be {max_chars} characters or fewer", field=field)
+    return value

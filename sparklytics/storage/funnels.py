@@ -1,0 +1,226 @@
+"""SQL for the ``funnels`` and ``funnel_steps`` tables (API.md §1.9).
+
+Reads take a reader cursor; writes run on the Writer (``services.write``), which is the
+only writer, so a check and the write it guards (the 20-funnel limit, unique names)
+happen in one transaction with nobody in between.
+
+**A funnel exists while it has steps.** Every funnel is written with its 2–8 steps in
+one transaction, so a funnel row without steps is never a funnel a user made. It is
+what a delete leaves for a moment: foreign keys are enforced (Decision 12) and DuckDB
+refuses to delete a parent row in the transaction that deleted its children (see
+``schema.py``), so a delete removes the steps in one transaction — the funnel is gone
+for every reader from that commit — and the funnel rows without steps in the next.
+A crash between the two leaves a row that no read, limit or name check sees, and the
+website's next funnel delete (or the website's own delete) removes it.
+
+Timestamps are naive UTC written from Python (not DuckDB's ``now()``, whose cast to
+``TIMESTAMP`` follows the connection's ``TimeZone`` setting) and read back as
+``CAST(x AS VARCHAR)`` text (API.md §0.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import duckdb
+
+from sparklytics.enrich import random_id
+from sparklytics.storage.schema import transaction
+
+__all__ = [
+    "MAX_FUNNELS_PER_WEBSITE",
+    "DuplicateFunnelName",
+    "FunnelLimitReached",
+    "NewStep",
+    "create_funnel",
+    "delete_funnel",
+    "get_funnel",
+    "list_funnels",
+    "update_funnel",
+]
+
+MAX_FUNNELS_PER_WEBSITE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class NewStep:
+    """One step as validated by the API: ``label`` already defaulted to ``match_value``."""
+
+    step_type: str
+    match_value: str
+    match_operator: str
+    label: str
+
+
+class FunnelLimitReached(Exception):
+    """The website already has :data:`MAX_FUNNELS_PER_WEBSITE` funnels (API answers 422)."""
+
+
+class DuplicateFunnelName(Exception):
+    """Another funnel of the website has this exact name (API answers 422)."""
+
+
+_HAS_STEPS = "EXISTS (SELECT 1 FROM funnel_steps s WHERE s.funnel_id = f.id)"
+
+_FUNNEL_COLUMNS = (
+    "f.id, f.website_id, f.name,"
+    " CAST(f.created_at AS VARCHAR) AS created_at, CAST(f.updated_at AS VARCHAR) AS updated_at"
+)
+
+_LIST_SQL = """
+SELECT f.id, f.website_id, f.name, count(*) AS step_count,
+       CAST(f.created_at AS VARCHAR) AS created_at, CAST(f.updated_at AS VARCHAR) AS updated_at
+FROM funnels f JOIN funnel_steps s ON s.funnel_id = f.id
+WHERE f.website_id = $website_id
+GROUP BY f.id, f.website_id, f.name, f.created_at, f.updated_at
+ORDER BY f.created_at DESC, f.id DESC
+"""
+
+_GET_SQL = f"SELECT {_FUNNEL_COLUMNS} FROM funnels f WHERE f.website_id = $website_id AND f.id = $funnel_id AND {_HAS_STEPS}"
+
+_STEPS_SQL = """
+SELECT id, funnel_id, step_order, step_type, match_value, match_operator, label,
+       CAST(created_at AS VARCHAR) AS created_at
+FROM funnel_steps
+WHERE funnel_id = $funnel_id
+ORDER BY step_order
+"""
+
+_LIVE_WEBSITE_SQL = "SELECT 1 FROM websites WHERE id = $website_id AND deleted_at IS NULL"
+
+_COUNT_SQL = f"SELECT count(*) FROM funnels f WHERE f.website_id = $website_id AND {_HAS_STEPS}"
+
+_NAME_TAKEN_SQL = f"""
+SELECT count(*) FROM funnels f
+WHERE f.website_id = $website_id AND f.name = $name AND f.id <> $funnel_id AND {_HAS_STEPS}
+"""
+
+_INSERT_STEP_SQL = """
+INSERT INTO funnel_steps (id, funnel_id, step_order, step_type, match_value, match_operator, label, created_at)
+VALUES ($id, $funnel_id, $step_order, $step_type, $match_value, $match_operator, $label, $now)
+"""
+
+_DELETE_ORPHANS_SQL = f"DELETE FROM funnels f WHERE f.website_id = $website_id AND NOT {_HAS_STEPS}"
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def list_funnels(con: duckdb.DuckDBPyConnection, website_id: str) -> list[dict[str, Any]]:
+    """The website's funnels as list items (``step_count``, no steps), newest first."""
+    return _rows(con.execute(_LIST_SQL, {"website_id": website_id}))
+
+
+def get_funnel(con: duckdb.DuckDBPyConnection, website_id: str, funnel_id: str) -> dict[str, Any] | None:
+    """The funnel with its steps in order, or None if the website has no such funnel."""
+    rows = _rows(con.execute(_GET_SQL, {"website_id": website_id, "funnel_id": funnel_id}))
+    if not rows:
+        return None
+    funnel = rows[0]
+    funnel["steps"] = _rows(con.execute(_STEPS_SQL, {"funnel_id": funnel_id}))
+    return funnel
+
+
+def create_funnel(
+    con: duckdb.DuckDBPyConnection, website_id: str, name: str, steps: Sequence[NewStep]
+) -> dict[str, Any] | None:
+    """Insert a funnel and its steps; None if the website does not exist.
+
+    Raises:
+        FunnelLimitReached: the website has 20 funnels already.
+        DuplicateFunnelName: the website has a funnel called ``name``.
+    """
+    funnel_id = random_id("fun_", 21)
+    now = _utc_now()
+    with transaction(con):
+        if con.execute(_LIVE_WEBSITE_SQL, {"website_id": website_id}).fetchone() is None:
+            return None
+        if con.execute(_COUNT_SQL, {"website_id": website_id}).fetchone()[0] >= MAX_FUNNELS_PER_WEBSITE:
+            raise FunnelLimitReached(website_id)
+        _check_name_free(con, website_id, name, funnel_id)
+        con.execute(
+            "INSERT INTO funnels (id, website_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            [funnel_id, website_id, name, now, now],
+        )
+        _insert_steps(con, funnel_id, steps, now)
+        return get_funnel(con, website_id, funnel_id)
+
+
+def update_funnel(
+    con: duckdb.DuckDBPyConnection,
+    website_id: str,
+    funnel_id: str,
+    *,
+    name: str | None = None,
+    steps: Sequence[NewStep] | None = None,
+) -> dict[str, Any] | None:
+    """Rename the funnel and/or replace all its steps; None if there is no such funnel.
+
+    ``updated_at`` moves on every update. Replacing steps deletes the old rows and
+    inserts new ones (new ids) in one transaction: children may be deleted and
+    inserted under a parent that stays.
+
+    Raises:
+        DuplicateFunnelName: another funnel of the website is called ``name``.
+    """
+    now = _utc_now()
+    with transaction(con):
+        if get_funnel(con, website_id, funnel_id) is None:
+            return None
+        if name is not None:
+            _check_name_free(con, website_id, name, funnel_id)
+        con.execute(
+            "UPDATE funnels SET name = coalesce($name, name), updated_at = $now WHERE id = $funnel_id",
+            {"name": name, "now": now, "funnel_id": funnel_id},
+        )
+        if steps is not None:
+            con.execute("DELETE FROM funnel_steps WHERE funnel_id = ?", [funnel_id])
+            _insert_steps(con, funnel_id, steps, now)
+        return get_funnel(con, website_id, funnel_id)
+
+
+def delete_funnel(con: duckdb.DuckDBPyConnection, website_id: str, funnel_id: str) -> bool:
+    """Delete the funnel and its steps; False if there is no such funnel.
+
+    Two transactions (module docstring): the steps, then every step-less funnel row
+    of the website (this one, and any a crash left behind).
+    """
+    with transaction(con):
+        if get_funnel(con, website_id, funnel_id) is None:
+            return False
+        con.execute("DELETE FROM funnel_steps WHERE funnel_id = ?", [funnel_id])
+    with transaction(con):
+        con.execute(_DELETE_ORPHANS_SQL, {"website_id": website_id})
+    return True
+
+
+def _check_name_free(con: duckdb.DuckDBPyConnection, website_id: str, name: str, funnel_id: str) -> None:
+    params = {"website_id": website_id, "name": name, "funnel_id": funnel_id}
+    if con.execute(_NAME_TAKEN_SQL, params).fetchone()[0]:
+        raise DuplicateFunnelName(name)
+
+
+def _insert_steps(con: duckdb.DuckDBPyConnection, funnel_id: str, steps: Sequence[NewStep], now: datetime) -> None:
+    for order, step in enumerate(steps, start=1):
+        con.execute(
+            _INSERT_STEP_SQL,
+            {
+                "id": random_id("fstep_", 21),
+                "funnel_id": funnel_id,
+                "step_order": order,
+                "step_type": step.step_type,
+                "match_value": step.match_value,
+                "match_operator": step.match_operator,
+                "label": step.label,
+                "now": now,
+            },
+        )

@@ -233,3 +233,96 @@ export interface ApiKey {
   last_used_at: string | null;
   revoked_at: string | null;
 }
+
+export type StepType = "page_view" | "event";
+export type MatchOperator = "equals" | "contains";
+
+export interface FunnelStep {
+  id: string;
+  funnel_id: string;
+  step_order: number; // 1-based
+  step_type: StepType;
+  match_value: string;
+  match_operator: MatchOperator;
+  label: string;
+  created_at: string;
+}
+
+export interface Funnel {
+  id: string;
+  website_id: string;
+  name: string;
+  steps: FunnelStep[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FunnelSummary {
+  id: string;
+  website_id: string;
+  name: string;
+  step_count: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A step as the create/update body takes it (label omitted = the match value). */
+export interface FunnelStepInput {
+  step_type: StepType;
+  match_value: string;
+  match_operator: MatchOperator;
+  label?: string;
+}
+
+export interface FunnelStepResult {
+  step_order: number;
+  label: string;
+  sessions_reached: number;
+  drop_off_count: number;
+  drop_off_rate: number; // fraction
+  conversion_rate_from_start: number; // fraction
+  conversion_rate_from_previous: number; // fraction
+}
+
+export interface FunnelResults {
+  funnel_id: string;
+  name: string;
+  total_sessions_entered: number;
+  final_conversion_rate: number; // fraction
+  steps: FunnelStepResult[];
+}
+
+export interface JourneyBranch {
+  nodes: string[];
+  sessions: number;
+  share: number; // fraction of total_anchor_sessions
+}
+
+export interface Journey {
+  anchor: { type: "page" | "event"; value: string };
+  direction: "next" | "previous";
+  max_depth: number;
+  total_anchor_sessions: number;
+  branches: JourneyBranch[];
+}
+
+export type CohortGranularity = "day" | "week" | "month";
+
+export interface RetentionPeriod {
+  offset: number;
+  retained: number;
+  rate: number; // fraction
+}
+
+export interface RetentionRow {
+  cohort_start: string; // YYYY-MM-DD, local day of the website
+  cohort_size: number;
+  periods: RetentionPeriod[];
+}
+
+export interface Retention {
+  granularity: CohortGranularity;
+  max_periods: number;
+  rows: RetentionRow[];
+  summary: { avg_period1_rate: number | null; avg_period4_rate: number | null };
+}

@@ -1,7 +1,7 @@
 // Small building blocks shared by every page: cards, tabs, skeletons, error and empty
-// states, copy buttons.
+// states, copy buttons, the modal dialog.
 import type { ComponentChildren } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { ApiError } from "../api";
 
 export function Card(props: { title?: ComponentChildren; actions?: ComponentChildren; class?: string; children: ComponentChildren; testid?: string }) {
@@ -139,5 +139,39 @@ export function Field({ id, label, hint, children }: { id: string; label: string
         </p>
       )}
     </div>
+  );
+}
+
+/**
+ * A modal dialog on the native `<dialog>` element: the browser traps focus inside it,
+ * makes the page behind it inert, closes it on Escape and gives focus back to the
+ * control that opened it. `onClose` runs however it closes (Escape, ✕, or unmounting
+ * after a save); the parent unmounts it then.
+ */
+export function Dialog({ title, onClose, children, testid }: { title: string; onClose: () => void; children: ComponentChildren; testid?: string }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const closeRef = useRef(onClose);
+  closeRef.current = onClose;
+  useEffect(() => {
+    const dialog = ref.current!;
+    const closed = () => closeRef.current();
+    dialog.addEventListener("close", closed);
+    if (!dialog.open) dialog.showModal();
+    return () => {
+      dialog.removeEventListener("close", closed);
+      if (dialog.open) dialog.close();
+    };
+  }, []);
+  const titleId = `${testid ?? "dialog"}-title`;
+  return (
+    <dialog ref={ref} class="dialog" aria-labelledby={titleId} data-testid={testid}>
+      <header class="dialog-head">
+        <h2 id={titleId}>{title}</h2>
+        <button type="button" class="btn small ghost" aria-label="Close" onClick={() => ref.current?.close()}>
+          ✕
+        </button>
+      </header>
+      {children}
+    </dialog>
   );
 }

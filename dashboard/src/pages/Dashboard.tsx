@@ -12,18 +12,26 @@ import { readView, viewQuery } from "../view";
 import { invalidateWebsites, refreshing, useWebsites } from "../websites";
 import { Logo } from "./Auth";
 import { EventsPage } from "./Events";
+import { FunnelsPage } from "./Funnels";
+import { JourneyPage } from "./Journey";
 import { Overview } from "./Overview";
 import { RealtimePage } from "./Realtime";
+import { RetentionPage } from "./Retention";
 import { SessionsPage } from "./Sessions";
 import { SettingsPage } from "./Settings";
 
 const refreshedFor = new Set<string>();
+/** Sections that show the date range and filter toolbar (compare and export: overview only). */
+const REPORT_SECTIONS = ["", "sessions", "events", "funnels", "journey", "retention"];
 
 const SECTIONS = [
   { id: "", label: "Overview" },
   { id: "realtime", label: "Realtime" },
   { id: "sessions", label: "Sessions" },
   { id: "events", label: "Events" },
+  { id: "funnels", label: "Funnels" },
+  { id: "journey", label: "Journey" },
+  { id: "retention", label: "Retention" },
   { id: "settings", label: "Settings" },
 ];
 
@@ -108,7 +116,7 @@ export function DashboardPage({ siteId, section, sub }: { siteId: string; sectio
   const view = readView(query, site.timezone);
   const keep = viewQuery(query);
   const ctx = { site, view, query };
-  const reportPage = section === "" || section === "sessions" || section === "events";
+  const reportPage = REPORT_SECTIONS.includes(section);
   return (
     <>
       <TopBar>
@@ -154,6 +162,12 @@ export function DashboardPage({ siteId, section, sub }: { siteId: string; sectio
           <SessionsPage ctx={ctx} />
         ) : section === "events" ? (
           <EventsPage ctx={ctx} />
+        ) : section === "funnels" ? (
+          <FunnelsPage ctx={ctx} />
+        ) : section === "journey" ? (
+          <JourneyPage ctx={ctx} />
+        ) : section === "retention" ? (
+          <RetentionPage ctx={ctx} />
         ) : (
           <SettingsPage site={site} tab={sub} />
         )}

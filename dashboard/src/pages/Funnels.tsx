@@ -194,7 +194,8 @@ export function FunnelChart({ results }: { results: FunnelResults }) {
                 {s.label}
               </span>
               <span class="num">
-                <strong data-testid="funnel-step-sessions">{fmtInt(s.sessions_reached)}</strong> <span class="muted small">sessions</span>
+                <strong data-testid="funnel-step-sessions">{fmtInt(s.sessions_reached)}</strong>{" "}
+                <span class="muted small">{s.sessions_reached === 1 ? "session" : "sessions"}</span>
               </span>
               <span class="num muted funnel-step-rate">{fmtFraction(s.conversion_rate_from_start)}</span>
             </div>

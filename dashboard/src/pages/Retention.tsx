@@ -102,7 +102,7 @@ export function RetentionPage({ ctx }: { ctx: DashCtx }) {
       ) : (
         <div class={res.stale ? "stale stack" : "stack"} data-loaded={res.loading ? "0" : "1"}>
           {res.error && <ErrorBox compact error={res.error} retry={res.reload} />}
-          <Summary data={data} />
+          <Summary data={data} end={ctx.view.end} />
           <Card title="Cohorts" testid="retention-card">
             {data.rows.length === 0 ? (
               <Empty>No new visitors in this period, so there is no cohort to follow.</Empty>
@@ -116,20 +116,23 @@ export function RetentionPage({ ctx }: { ctx: DashCtx }) {
   );
 }
 
-function Summary({ data }: { data: Retention }) {
+function Summary({ data, end }: { data: Retention; end: string }) {
   const unit = PERIODS[data.granularity].unit;
   const visitors = data.rows.reduce((sum, r) => sum + r.cohort_size, 0);
+  // The API averages over the cohorts whose period k began by the range's end and
+  // answers 0.0 when there is none: that is "no data yet", not 0%.
+  const average = (k: number, rate: number | null) => {
+    if (rate === null || data.max_periods <= k) return { value: "–", raw: null, note: `Choose more than ${k} ${unit.toLowerCase()}s to see it` };
+    if (!data.rows.some((r) => periodStart(r.cohort_start, data.granularity, k) <= end)) {
+      return { value: "–", raw: null, note: `No cohort reached ${unit.toLowerCase()} ${k} by the end of the range` };
+    }
+    return { value: fmtFraction(rate), raw: rate, note: "average over cohorts" };
+  };
   const cards = [
-    { id: "cohorts", label: "Cohorts", value: fmtInt(data.rows.length), raw: data.rows.length },
-    { id: "visitors", label: "New visitors", value: fmtInt(visitors), raw: visitors },
-    { id: "period1", label: `${unit} 1 retention`, value: fmtFraction(data.summary.avg_period1_rate), raw: data.summary.avg_period1_rate },
-    {
-      id: "period4",
-      label: `${unit} 4 retention`,
-      value: fmtFraction(data.summary.avg_period4_rate),
-      raw: data.summary.avg_period4_rate,
-      note: data.summary.avg_period4_rate === null ? `Needs more than 4 ${unit.toLowerCase()}s` : undefined,
-    },
+    { id: "cohorts", label: "Cohorts", value: fmtInt(data.rows.length), raw: data.rows.length as number | null, note: "\u00a0" },
+    { id: "visitors", label: "New visitors", value: fmtInt(visitors), raw: visitors as number | null, note: "\u00a0" },
+    { id: "period1", label: `${unit} 1 retention`, ...average(1, data.summary.avg_period1_rate) },
+    { id: "period4", label: `${unit} 4 retention`, ...average(4, data.summary.avg_period4_rate) },
   ];
   return (
     <div class="stat-cards four" data-testid="retention-summary">
@@ -139,7 +142,7 @@ function Summary({ data }: { data: Retention }) {
           <div class="stat-value" data-value={String(c.raw)}>
             {c.value}
           </div>
-          <div class="delta">{c.note ?? (c.id.startsWith("period") ? "average over cohorts" : "\u00a0")}</div>
+          <div class="delta">{c.note}</div>
         </div>
       ))}
     </div>

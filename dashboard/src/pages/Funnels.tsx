@@ -36,7 +36,9 @@ export function FunnelsPage({ ctx }: { ctx: DashCtx }) {
   const base = `/api/websites/${ctx.site.id}/funnels`;
   const list = useApi<{ data: FunnelSummary[] }>(base);
   const [editing, setEditing] = useState<Editing | null>(null);
-  const funnels = list.data?.data;
+  // Deleted here: hidden at once, before the list comes back without them.
+  const [deletedIds, setDeletedIds] = useState<string[]>([]);
+  const funnels = list.data?.data.filter((f) => !deletedIds.includes(f.id));
   const wanted = ctx.query.get("funnel");
   const selected = funnels?.find((f) => f.id === wanted) ?? (wanted ? undefined : funnels?.[0]);
   const choose = (id: string | null) => navigate(location.pathname + withQuery(ctx.query, { funnel: id }));
@@ -47,7 +49,8 @@ export function FunnelsPage({ ctx }: { ctx: DashCtx }) {
     list.reload();
     choose(funnel.id);
   };
-  const deleted = () => {
+  const deleted = (id: string) => {
+    setDeletedIds((ids) => [...ids, id]);
     list.reload();
     choose(null);
   };
@@ -94,7 +97,7 @@ export function FunnelsPage({ ctx }: { ctx: DashCtx }) {
         {funnels && funnels.length >= MAX_FUNNELS && <p class="muted small">A website can have at most {MAX_FUNNELS} funnels: delete one to add another.</p>}
       </Card>
       {clamped && selected && <p class="notice">Funnel results cover at most 90 days: showing the last 90 days of the range.</p>}
-      {wanted && funnels && !selected && (
+      {wanted && funnels && !selected && !list.loading && (
         <Card title="Funnel not found">
           <p>This funnel does not exist any more.</p>
         </Card>
@@ -105,7 +108,7 @@ export function FunnelsPage({ ctx }: { ctx: DashCtx }) {
           ctx={ctx}
           funnel={selected}
           onEdit={() => setEditing({ mode: "edit", id: selected.id })}
-          onDeleted={deleted}
+          onDeleted={() => deleted(selected.id)}
         />
       )}
       {editing && <FunnelDialog base={base} editing={editing} onClose={() => setEditing(null)} onSaved={saved} />}

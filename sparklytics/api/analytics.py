@@ -1,15 +1,20 @@
-"""The analytics read API (API.md §1.5–§1.7): stats, series, breakdowns, realtime,
-custom events and sessions. Each handler is one line of wiring; the SQL lives in
-``sparklytics/queries`` and the shared steps in ``sparklytics/api/reports.py``.
+"""The analytics read API (API.md §1.5–§1.7, §1.10, §1.11): stats, series, breakdowns,
+realtime, custom events, sessions, journey and retention. Each handler is one line of
+wiring; the SQL lives in ``sparklytics/queries`` and the shared steps in
+``sparklytics/api/reports.py``. Journey and retention take options of their own: they
+are checked after the website (404 first) and before the shared parameters, and the
+reports run in their own slot pools under their own time budgets.
 """
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app, jsonify
+from quart import Blueprint, Response, current_app, jsonify, request
 
 from sparklytics import queries
 from sparklytics.api.errors import not_found
-from sparklytics.api.reports import report_body, run, website_context
+from sparklytics.api.reports import build_query, report_body, run, website_context
+from sparklytics.queries import journey as journeys
+from sparklytics.queries import retention as retention_report
 
 analytics_bp = Blueprint("analytics", __name__, url_prefix="/api/websites/<website_id>")
 
@@ -62,4 +67,25 @@ async def session_detail(website_id: str, session_id: str) -> Response:
     result = await run(lambda cur: queries.session_detail(cur, website_id, session_id), slots=slots)
     if result is None:
         raise not_found("Session not found")
+    return jsonify(result.body())
+
+
+@analytics_bp.route("/journey")
+async def journey(website_id: str) -> Response:
+    context = await website_context(website_id)
+    options = journeys.parse_journey_options(request.args.to_dict())
+    query = build_query("journey", context)
+    slots = current_app.config["SERVICES"].journeys
+    result = await run(lambda cur: journeys.journey(cur, query, options), slots=slots, timeout_ms=journeys.STATEMENT_TIMEOUT_MS)
+    return jsonify(result.body())
+
+
+@analytics_bp.route("/retention")
+async def retention(website_id: str) -> Response:
+    context = await website_context(website_id)
+    options = retention_report.parse_retention_options(request.args.to_dict())
+    query = build_query("retention", context)
+    services = current_app.config["SERVICES"]
+    timeout_ms = services.config.retention_statement_timeout_ms
+    result = await run(lambda cur: retention_report.retention(cur, query, options), slots=services.retention, timeout_ms=timeout_ms)
     return jsonify(result.body())

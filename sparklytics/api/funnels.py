@@ -29,7 +29,8 @@ Contract decisions taken here (API.md is silent or the original behaved badly):
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from quart import Blueprint, Response, current_app, jsonify
@@ -41,6 +42,7 @@ from sparklytics.api.reports import build_query, run, website_context
 from sparklytics.api.requests import client_ip, parse_json_body
 from sparklytics.api.validation import parse_model
 from sparklytics.queries.funnels import funnel_results
+from sparklytics.queries.result import ReportResult
 from sparklytics.storage import funnels as store
 
 MAX_BODY_BYTES = 65_536
@@ -49,6 +51,8 @@ MAX_MATCH_VALUE_CHARS = 500
 MAX_LABEL_CHARS = 120
 MIN_STEPS, MAX_STEPS = 2, 8
 RESULTS_TIMEOUT_MS = 5000
+
+T = TypeVar("T")
 
 funnels_bp = Blueprint("funnels", __name__, url_prefix="/api/websites/<website_id>/funnels")
 
@@ -159,7 +163,7 @@ async def results(website_id: str, funnel_id: str) -> Response:
     await check_limits(RESULTS, website_id, funnel_id)
     query = build_query("funnel_results", await website_context(website_id))
 
-    def report(cur):
+    def report(cur: Any) -> ReportResult | None:
         funnel = store.get_funnel(cur, website_id, funnel_id)
         return None if funnel is None else funnel_results(cur, query, funnel)
 
@@ -170,12 +174,7 @@ async def results(website_id: str, funnel_id: str) -> Response:
     return jsonify(result.body())
 
 
-# ---------------------------------------------------------------------------------------
-# Body checks (422 with the original's messages; see the module docstring)
-# ---------------------------------------------------------------------------------------
-
-
-async def _write(fn):
+async def _write(fn: Callable[[Any], T]) -> T:
     """Run a funnel write on the Writer, turning its refusals into 422s."""
     try:
         return await current_app.config["SERVICES"].write(fn)
@@ -185,6 +184,11 @@ async def _write(fn):
         ) from None
     except store.DuplicateFunnelName:
         raise ApiError(422, "duplicate_name", "funnel name already exists for this website", field="name") from None
+
+
+# ---------------------------------------------------------------------------------------
+# Body checks (422 with the original's messages; see the module docstring)
+# ---------------------------------------------------------------------------------------
 
 
 def _name(raw: str) -> str:

@@ -36,7 +36,7 @@ Contract decisions (API.md is silent or Decision 3 changed it):
   ``max_depth`` takes the default 3, anything but an integer 1..5 is ``max_depth must
   be between 1 and 5``. These are checked before the date range and filters.
 
-Speed (1M events, 30 days, anchor ``/`` = 94k sessions, 2 cores: ≈ 80 ms): the anchors
+Speed (1M events, 30 days, anchor ``/`` = 94k sessions, 2 cores: ≈ 90 ms): the anchors
 come from one time-bounded scan with the anchor test pushed into it; only those
 sessions' events are then read (hash join on ``session_id``, events after/before the
 anchor). Each session's branch is a bounded top-N aggregate (``min_by(node, key,

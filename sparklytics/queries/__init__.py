@@ -4,6 +4,9 @@ Every report is a plain sync function ``report(cur, q) -> ReportResult`` taking 
 cursor and a :class:`ReportQuery` built by :func:`parse_report_query`; the API layer
 runs it with ``await db.read(lambda cur: report(cur, q), timeout=…)`` and answers
 ``result.body()``. Bad input raises :class:`QueryError` (→ 400 ``validation_error``).
+Funnel results, journey and retention also take options of their own (the funnel's
+steps, the anchor, the cohort size), parsed or loaded by the API layer and passed as a
+third argument; their modules are imported by name (``queries.journey``).
 
 =====================================  ====================  =========================
 route                                  parse route=          report
@@ -17,6 +20,9 @@ GET …/events/properties                ``event_properties``  :func:`events.eve
 GET …/events/timeseries                ``event_timeseries``  :func:`events.event_timeseries`
 GET /api/websites/{id}/sessions        ``sessions``          :func:`sessions.sessions_list`
 GET …/sessions/{session_id}            (none)                :func:`sessions.session_detail`
+GET …/funnels/{funnel_id}/results      ``funnel_results``    :func:`funnels.funnel_results`
+GET /api/websites/{id}/journey         ``journey``           :func:`journey.journey`
+GET /api/websites/{id}/retention       ``retention``         :func:`retention.retention`
 GET /api/websites/{id}/export          ``export``            :func:`export.export_csv`
 GET /api/share/{share_id}/stats        ``share_stats``       :func:`share.share_stats`
 GET /api/share/{share_id}/pageviews    ``share_pageviews``   :func:`share.share_pageviews`

@@ -85,33 +85,56 @@ def collect(base_url: str, events: list[dict], ua: str) -> None:
         assert response.status == 202, response.status
 
 
+def visit_events(website_id: str, visit: Visit, host: str) -> list[dict]:
+    """The collect payloads of one visit, in the order they happen: pages, then events."""
+    events = []
+    for i, page in enumerate(visit.pages):
+        event = {
+            "website_id": website_id,
+            "type": "pageview",
+            "url": f"{host}{page}" + (f"?utm_source={visit.utm_source}" if visit.utm_source and i == 0 else ""),
+            "screen": visit.screen,
+            "language": visit.language,
+            "visitor_id": visit.visitor,
+        }
+        if i == 0 and visit.referrer:
+            event["referrer"] = visit.referrer
+        if visit.utm_source:
+            event["utm_source"] = visit.utm_source
+        events.append(event)
+    for name, data in visit.events:
+        events.append({
+            "website_id": website_id, "type": "event", "url": f"{host}{visit.pages[-1]}",
+            "event_name": name, "event_data": data, "visitor_id": visit.visitor,
+            "screen": visit.screen, "language": visit.language,
+        })
+    return events
+
+
 def seed(base_url: str, website_id: str, dataset: Dataset | None = None, *, host: str = "https://shop.example") -> Dataset:
     """Sends ``dataset`` for ``website_id``; one collect request per user agent (≤ 50 events)."""
     dataset = dataset or default_dataset()
     by_ua: dict[str, list[dict]] = {}
     for visit in dataset.visits:
-        batch = by_ua.setdefault(visit.ua, [])
-        for i, page in enumerate(visit.pages):
-            event = {
-                "website_id": website_id,
-                "type": "pageview",
-                "url": f"{host}{page}" + (f"?utm_source={visit.utm_source}" if visit.utm_source and i == 0 else ""),
-                "screen": visit.screen,
-                "language": visit.language,
-                "visitor_id": visit.visitor,
-            }
-            if i == 0 and visit.referrer:
-                event["referrer"] = visit.referrer
-            if visit.utm_source:
-                event["utm_source"] = visit.utm_source
-            batch.append(event)
-        for name, data in visit.events:
-            batch.append({
-                "website_id": website_id, "type": "event", "url": f"{host}{visit.pages[-1]}",
-                "event_name": name, "event_data": data, "visitor_id": visit.visitor,
-                "screen": visit.screen, "language": visit.language,
-            })
+        by_ua.setdefault(visit.ua, []).extend(visit_events(website_id, visit, host))
     for ua, events in by_ua.items():
         for start in range(0, len(events), 50):
             collect(base_url, events[start:start + 50], ua)
+    return dataset
+
+
+def seed_in_order(base_url: str, website_id: str, dataset: Dataset, *, host: str = "https://shop.example") -> Dataset:
+    """Like :func:`seed`, but every visit's n-th event goes out in a later request than its
+    (n−1)-th. Collect stamps a whole request with one time, and funnels count a step only
+    strictly after the step before, so ordered reports need each step in its own request."""
+    rounds: list[dict[str, list[dict]]] = []
+    for visit in dataset.visits:
+        for i, event in enumerate(visit_events(website_id, visit, host)):
+            if len(rounds) == i:
+                rounds.append({})
+            rounds[i].setdefault(visit.ua, []).append(event)
+    for by_ua in rounds:
+        for ua, events in by_ua.items():
+            for start in range(0, len(events), 50):
+                collect(base_url, events[start:start + 50], ua)
     return dataset

@@ -21,7 +21,11 @@ import pytest
 
 from tests.api.helpers import assert_error, create_website, custom_event, pageview, send, stored_events
 
-TODAY = datetime.now(timezone.utc).date().isoformat()
+
+@pytest.fixture
+def today() -> str:
+    """The UTC date when the test starts; not at import, which may be before midnight."""
+    return datetime.now(timezone.utc).date().isoformat()
 
 
 @pytest.fixture
@@ -50,14 +54,14 @@ async def test_stats(client, site) -> None:
     assert (with_bots["pageviews"], with_bots["visitors"]) == (4, 3)
 
 
-async def test_stats_compare_metadata(client, site) -> None:
-    body = await get_json(client, f"/api/websites/{site}/stats?start_date={TODAY}&end_date={TODAY}&compare_mode=previous_period")
+async def test_stats_compare_metadata(client, site, today) -> None:
+    body = await get_json(client, f"/api/websites/{site}/stats?start_date={today}&end_date={today}&compare_mode=previous_period")
     assert body["compare"]["mode"] == "previous_period"
-    assert body["compare"]["primary_range"] == [TODAY, TODAY]
+    assert body["compare"]["primary_range"] == [today, today]
 
 
-async def test_pageviews_series_is_zero_filled_by_hour(client, site) -> None:
-    data = (await get_json(client, f"/api/websites/{site}/pageviews?start_date={TODAY}&end_date={TODAY}"))["data"]
+async def test_pageviews_series_is_zero_filled_by_hour(client, site, today) -> None:
+    data = (await get_json(client, f"/api/websites/{site}/pageviews?start_date={today}&end_date={today}"))["data"]
     assert data["granularity"] == "hour"
     assert len(data["series"]) == 24
     assert sum(point["pageviews"] for point in data["series"]) == 3
@@ -89,13 +93,13 @@ async def test_realtime(client, site) -> None:
     assert {e["url"] for e in data["recent_events"]} >= {"https://example.com/pricing"}
 
 
-async def test_custom_events_properties_and_series(client, site) -> None:
+async def test_custom_events_properties_and_series(client, site, today) -> None:
     events = (await get_json(client, f"/api/websites/{site}/events"))["data"]
     assert events["total"] == 1
     assert [(r["event_name"], r["count"], r["visitors"]) for r in events["rows"]] == [("signup", 1, 1)]
     props = (await get_json(client, f"/api/websites/{site}/events/properties?event_name=signup"))["data"]
     assert props["properties"] == [{"property_key": "plan", "property_value": "pro", "count": 1}]
-    series = (await get_json(client, f"/api/websites/{site}/events/timeseries?event_name=signup&start_date={TODAY}&end_date={TODAY}"))["data"]
+    series = (await get_json(client, f"/api/websites/{site}/events/timeseries?event_name=signup&start_date={today}&end_date={today}"))["data"]
     assert sum(point["pageviews"] for point in series["series"]) == 1
 
 
@@ -114,16 +118,16 @@ async def test_sessions_list_and_detail(client, site) -> None:
     await assert_error(await client.get(f"/api/websites/{site}/sessions/0000000000000000"), 404, "not_found", "Session not found")
 
 
-async def test_export_streams_csv_with_every_event(client, site) -> None:
-    response = await client.get(f"/api/websites/{site}/export?start_date={TODAY}&end_date={TODAY}&format=csv")
+async def test_export_streams_csv_with_every_event(client, site, today) -> None:
+    response = await client.get(f"/api/websites/{site}/export?start_date={today}&end_date={today}&format=csv")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert response.headers["Content-Disposition"] == f'attachment; filename="events-{site}-{TODAY}-{TODAY}.csv"'
+    assert response.headers["Content-Disposition"] == f'attachment; filename="events-{site}-{today}-{today}.csv"'
     rows = list(csv.reader(io.StringIO(await response.get_data(as_text=True))))
     assert rows[0] == ["id", "website_id", "event_type", "url", "referrer_domain", "event_name", "country", "browser", "os", "device_type", "language", "utm_source", "utm_medium", "utm_campaign", "created_at"]
     assert len(rows) == 1 + 5  # bots included
-    await assert_error(await client.get(f"/api/websites/{site}/export?start_date={TODAY}&end_date={TODAY}&format=xml"), 400, "validation_error", "unsupported format: xml; only 'csv' is supported")
-    await assert_error(await client.get(f"/api/websites/{site}/export?end_date={TODAY}"), 400, "validation_error", "start_date is required")
+    await assert_error(await client.get(f"/api/websites/{site}/export?start_date={today}&end_date={today}&format=xml"), 400, "validation_error", "unsupported format: xml; only 'csv' is supported")
+    await assert_error(await client.get(f"/api/websites/{site}/export?end_date={today}"), 400, "validation_error", "start_date is required")
 
 
 @pytest.mark.parametrize(

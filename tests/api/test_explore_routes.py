@@ -10,7 +10,7 @@ The data (today, UTC website, human browser):
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import trio
@@ -18,6 +18,7 @@ import trio
 from sparklytics.storage.db import ReportSlots
 from tests.api.helpers import assert_error, create_website, custom_event, pageview, send, stored_events
 
+# Well-formed dates for the error cases; tests that read data use the ``today`` fixture.
 TODAY = datetime.now(timezone.utc).date()
 RANGE = f"start_date={TODAY}&end_date={TODAY}"
 JOURNEY = f"{RANGE}&anchor_type=page&anchor_value=/&direction=next"
@@ -41,8 +42,15 @@ async def get_data(client, path: str) -> dict:
     return body["data"]
 
 
-async def test_journey(client, site) -> None:
-    data = await get_data(client, f"/api/websites/{site}/journey?{JOURNEY}")
+@pytest.fixture
+def today() -> date:
+    """The UTC date when the test starts; not at import, which may be before midnight."""
+    return datetime.now(timezone.utc).date()
+
+
+async def test_journey(client, site, today) -> None:
+    journey = JOURNEY.replace(str(TODAY), str(today))
+    data = await get_data(client, f"/api/websites/{site}/journey?{journey}")
     assert data == {
         "anchor": {"type": "page", "value": "/"},
         "direction": "next",
@@ -53,16 +61,17 @@ async def test_journey(client, site) -> None:
             {"nodes": ["/pricing", "signup"], "sessions": 1, "share": 0.5},  # A, in batch order
         ],
     }
-    back = await get_data(client, f"/api/websites/{site}/journey?{RANGE}&anchor_type=event&anchor_value=signup"
+    back = await get_data(client, f"/api/websites/{site}/journey?start_date={today}&end_date={today}&anchor_type=event&anchor_value=signup"
                                    "&direction=previous&max_depth=1")
     assert (back["anchor"], back["max_depth"], back["branches"]) == (
         {"type": "event", "value": "signup"}, 1, [{"nodes": ["/pricing"], "sessions": 1, "share": 1.0}]
     )
 
 
-async def test_retention(client, site) -> None:
-    data = await get_data(client, f"/api/websites/{site}/retention?{RANGE}")
-    monday = TODAY - timedelta(days=TODAY.weekday())
+async def test_retention(client, site, today) -> None:
+    today_only = f"start_date={today}&end_date={today}"
+    data = await get_data(client, f"/api/websites/{site}/retention?{today_only}")
+    monday = today - timedelta(days=today.weekday())
     assert data == {
         "granularity": "week",
         "max_periods": 8,
@@ -76,9 +85,9 @@ async def test_retention(client, site) -> None:
         ],
         "summary": {"avg_period1_rate": 0.0, "avg_period4_rate": 0.0},
     }
-    daily = await get_data(client, f"/api/websites/{site}/retention?{RANGE}&cohort_granularity=day&max_periods=2"
+    daily = await get_data(client, f"/api/websites/{site}/retention?{today_only}&cohort_granularity=day&max_periods=2"
                                     "&filter_page=Pricing")
-    assert daily["rows"] == [{"cohort_start": TODAY.isoformat(), "cohort_size": 1,
+    assert daily["rows"] == [{"cohort_start": today.isoformat(), "cohort_size": 1,
                               "periods": [{"offset": 0, "retained": 1, "rate": 1.0},
                                           {"offset": 1, "retained": 0, "rate": 0.0}]}]
     assert daily["summary"] == {"avg_period1_rate": 0.0, "avg_period4_rate": None}

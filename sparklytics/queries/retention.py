@@ -28,6 +28,13 @@ Semantics, for the required local-day range ``[start_date, end_date]``:
   is ``null`` when ``max_periods`` ≤ 4, and ``avg_period1_rate`` is 0.0 when
   ``max_periods`` = 1.
 
+Who can return: an anonymous visitor's id is keyed by a salt that changes at 00:00 UTC
+(Decision 6), so the same person on a later day is a new visitor. Returns in later
+days, weeks or months are those of visitors the site identifies (``identify()`` sends
+``visitor_id``) and of sessions that run across midnight; the dashboard says so. This
+is the price of not linking anonymous visits across days (Plausible offers no
+retention for that reason; Umami links a month with a monthly salt).
+
 Contract decisions (API.md is silent):
 
 * Rates and averages are rounded half-up to 4 decimals; averages are taken over the

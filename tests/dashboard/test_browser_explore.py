@@ -265,6 +265,8 @@ def test_retention_heatmap_shows_the_seeded_cohort(page, live_server, none_api, 
     expect(rows.first.locator("td.future")).to_have_count(7)
     expect(page.get_by_test_id("retention-visitors").locator(".stat-value")).to_have_text("7")
     expect(page.get_by_test_id("retention-cohorts").locator(".stat-value")).to_have_text("1")
+    # Anonymous ids change daily (Decision 6): the page says who can be followed.
+    expect(page.get_by_test_id("retention-identity-note")).to_contain_text("sparklytics.identify()")
     # The API's 0.0 when no cohort has reached week 1 yet is "no data", not 0%.
     assert api_summary(none_api, explore_site)["avg_period1_rate"] == 0.0
     expect(page.get_by_test_id("retention-period1")).to_contain_text("–No cohort reached week 1 by the end of the range")

@@ -6,6 +6,9 @@
 // The API zero-fills every row to max_periods periods, also those that have not begun
 // yet; a cell whose period starts after today (in the website's time zone) is shown
 // empty ("not yet") rather than as a 0% that never had a chance.
+//
+// Anonymous visitor ids are keyed by a salt that changes daily (Decision 6), so returns
+// on later days are those of identified visitors; the page says so under the heatmap.
 import type { CohortGranularity, Retention, RetentionRow } from "../api";
 import { Card, Empty, ErrorBox, SkeletonRows, Tabs } from "../components/ui";
 import { fmtFraction, fmtInt } from "../format";
@@ -109,6 +112,11 @@ export function RetentionPage({ ctx }: { ctx: DashCtx }) {
             ) : (
               <Heatmap data={data} today={todayIn(ctx.site.timezone)} />
             )}
+            <p class="muted small" data-testid="retention-identity-note">
+              Sparklytics sets no cookies, and an anonymous visitor's id changes every day at midnight UTC. So a
+              visitor can be followed into later days only when your site calls <code>sparklytics.identify()</code>;
+              anonymous visitors show up as new visitors on each day they come back.
+            </p>
           </Card>
         </div>
       )}

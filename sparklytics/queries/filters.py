@@ -56,6 +56,10 @@ Contract decisions taken here (API.md is silent or Decision 4 changed it):
 * Date defaults are today−6 … today where "today" is the local date in the report's
   time zone. Lenient parsing accepts only ``YYYY-MM-DD`` (trimmed); anything else
   falls back to the default for that end of the range.
+* Every route refuses a well-formed date outside 1970-01-01 … 2199-12-31
+  (``start_date must be between 1970-01-01 and 2199-12-31``), and an explicit
+  ``granularity`` that would zero-fill more than ~10 000 buckets (hour: 416 days, day:
+  10 000 days): 400s instead of a date overflow or an unbounded series.
 * Local midnight that does not exist (a DST jump at 00:00) maps to the first instant
   of the day; an ambiguous one maps to the earliest instant (``fold=0``).
 * ``include_bots`` accepts ``true|false|1|0`` (any case) on every route that takes it;
@@ -101,6 +105,8 @@ __all__ = [
     "COMPARE_MODES",
     "FILTERS",
     "FILTER_MAX_CHARS",
+    "MAX_BUCKET_DAYS",
+    "SUPPORTED_DATES",
     "METRIC_TYPES",
     "ROUTES",
     "Compare",
@@ -150,6 +156,14 @@ METRIC_TYPES = (
     "exit_page",
     "channel",
 )
+
+# Dates a report accepts. Beyond them the local-day bounds overflow Python's dates
+# (9999-12-31 + 1 day) or a zero-filled series grows without bound; no web analytics
+# data is that old or that far ahead.
+SUPPORTED_DATES = (date(1970, 1, 1), date(2199, 12, 31))
+# An explicit granularity may not ask for more than ~10 000 zero-filled buckets; auto
+# granularity never does (≤ 2 days hourly, ≤ 60 days daily, then monthly).
+MAX_BUCKET_DAYS = {"hour": 416, "day": 10_000}
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
@@ -469,8 +483,8 @@ def _parse_range(params: Mapping[str, str], policy: _Policy, today: date) -> tup
         start = _strict_date(params, "start_date", default_start)
         end = _strict_date(params, "end_date", today)
     else:
-        start = _parse_date(params.get("start_date")) or default_start
-        end = _parse_date(params.get("end_date")) or today
+        start = _supported(_parse_date(params.get("start_date")), "start_date") or default_start
+        end = _supported(_parse_date(params.get("end_date")), "end_date") or today
     if end < start:
         raise QueryError("end_date must be on or after start_date", "end_date")
     days = (end - start).days + 1
@@ -488,7 +502,15 @@ def _required_date(params: Mapping[str, str], name: str) -> date:
     parsed = _parse_date(raw)
     if parsed is None:
         raise QueryError(f"invalid {name} (expected YYYY-MM-DD)", name)
-    return parsed
+    return _supported(parsed, name)
+
+
+def _supported(day: date | None, name: str) -> date | None:
+    """``day`` unless it is outside :data:`SUPPORTED_DATES` (a 400 naming the bounds)."""
+    low, high = SUPPORTED_DATES
+    if day is not None and not low <= day <= high:
+        raise QueryError(f"{name} must be between {low} and {high}", name)
+    return day
 
 
 def _strict_date(params: Mapping[str, str], name: str, default: date) -> date:
@@ -581,6 +603,12 @@ def minus_one_year(d: date) -> date:
 def _parse_granularity(raw: str | None, days: int) -> str:
     value = (raw or "").strip()
     if value in GRANULARITIES:
+        longest = MAX_BUCKET_DAYS.get(value)
+        if longest is not None and days > longest:
+            raise QueryError(
+                f"granularity {value} covers at most {longest} days (got {days}); use a longer granularity",
+                "granularity",
+            )
         return value
     if days <= 2:
         return "hour"

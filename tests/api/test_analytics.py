@@ -144,6 +144,11 @@ async def test_export_streams_csv_with_every_event(client, site, today) -> None:
         ("events?include_bots=maybe", "include_bots must be one of: true, false, 1, 0"),
         ("events?start_date=2026-01-01&end_date=2026-06-01", "date range too large: 152 days (max 90)"),
         ("events/properties", "event_name query parameter is required"),
+        ("stats?start_date=0001-01-01&end_date=9999-12-31", "start_date must be between 1970-01-01 and 2199-12-31"),
+        ("pageviews?start_date=2026-01-01&end_date=9999-12-31", "end_date must be between 1970-01-01 and 2199-12-31"),
+        ("pageviews?granularity=hour&start_date=2020-01-01&end_date=2026-01-01",
+         "granularity hour covers at most 416 days (got 2193); use a longer granularity"),
+        ("retention?start_date=2026-01-01&end_date=9999-12-31", "end_date must be between 1970-01-01 and 2199-12-31"),
     ],
 )
 async def test_invalid_parameters_are_400(client, site, query, message) -> None:

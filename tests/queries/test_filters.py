@@ -251,6 +251,15 @@ def test_filters_parsed_in_registry_order_and_blank_ignored():
     assert make_query("metrics", type="page", filter_country="us").filters == (("filter_country", "us"),)
 
 
+def test_the_supported_dates_and_bucket_counts_are_inclusive():
+    q = make_query("stats", start_date="1970-01-01", end_date="2199-12-31", timezone="Pacific/Kiritimati")
+    assert (q.start, q.end) == (date(1970, 1, 1), date(2199, 12, 31))
+    # Kiritimati kept UTC−10:40 until 1979 and has been UTC+14 since 1995.
+    assert time_bounds(q) == (datetime(1970, 1, 1, 10, 40), datetime(2199, 12, 31, 10))
+    assert make_query("pageviews", granularity="hour", start_date="2025-01-01", end_date="2026-02-20").granularity == "hour"
+    assert make_query("pageviews", start_date="1970-01-01", end_date="2199-12-31").granularity == "month"
+
+
 def test_strict_routes_trim_filters_and_default_funnels_to_thirty_days():
     q = make_query("funnel_results", filter_page=" /pricing ", filter_city="Paris")
     assert (q.start, q.end) == (date(2026, 2, 7), date(2026, 3, 8))
@@ -370,6 +379,16 @@ ERROR_CASES = [
     ("export", {"start_date": "2026-03-08", "end_date": "2026-03-07"}, "end_date must be on or after start_date", "end_date"),
     ("export", {"start_date": "2026-03-08", "end_date": "2026-03-08", "format": "xlsx"},
      "unsupported format: xlsx; only 'csv' is supported", "format"),
+    ("stats", {"start_date": "0001-01-01"}, "start_date must be between 1970-01-01 and 2199-12-31", "start_date"),
+    ("pageviews", {"end_date": "9999-12-31"}, "end_date must be between 1970-01-01 and 2199-12-31", "end_date"),
+    ("retention", {"start_date": "2026-03-01", "end_date": "9999-12-31"},
+     "end_date must be between 1970-01-01 and 2199-12-31", "end_date"),
+    ("stats", {"compare_mode": "custom", "compare_start_date": "1969-12-31", "compare_end_date": "2026-01-01"},
+     "compare_start_date must be between 1970-01-01 and 2199-12-31", "compare_start_date"),
+    ("pageviews", {"granularity": "hour", "start_date": "2025-01-01", "end_date": "2026-02-21"},
+     "granularity hour covers at most 416 days (got 417); use a longer granularity", "granularity"),
+    ("pageviews", {"granularity": "day", "start_date": "2000-01-01", "end_date": "2027-05-19"},
+     "granularity day covers at most 10000 days (got 10001); use a longer granularity", "granularity"),
     ("funnel_results", {"start_date": "2026-3-1"}, "invalid start_date (expected YYYY-MM-DD)", "start_date"),
     ("funnel_results", {"end_date": "tomorrow"}, "invalid end_date (expected YYYY-MM-DD)", "end_date"),
     ("funnel_results", {"start_date": "2025-12-08"}, "date range too large: 91 days (max 90)", "start_date"),

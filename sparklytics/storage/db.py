@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
+import outcome
 import trio
 
 T = TypeVar("T")
@@ -138,7 +139,13 @@ class Database:
 
 
 async def _run_with_deadline(fn: Callable[[duckdb.DuckDBPyConnection], T], cursor: duckdb.DuckDBPyConnection, timeout: float) -> T:
-    """Run ``fn`` in a thread; interrupt its DuckDB query if it outlives ``timeout``."""
+    """Run ``fn`` in a thread; interrupt its DuckDB query if it outlives ``timeout``.
+
+    The thread's result or error is captured and re-raised *after* the nursery closes:
+    raised inside it, trio wraps :class:`QueryTimeout` in an ``ExceptionGroup``, which
+    routes only got away with because Quart-Trio unwraps groups for its handlers; every
+    other caller of :meth:`Database.read` would have had to unwrap it.
+    """
     timed_out = False
 
     async def interrupt_at_deadline() -> None:
@@ -149,11 +156,8 @@ async def _run_with_deadline(fn: Callable[[duckdb.DuckDBPyConnection], T], curso
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(interrupt_at_deadline)
-        try:
-            return await trio.to_thread.run_sync(fn, cursor)
-        except duckdb.InterruptException:
-            if timed_out:
-                raise QueryTimeout(timeout) from None
-            raise
-        finally:
-            nursery.cancel_scope.cancel()
+        result = await trio.to_thread.run_sync(outcome.capture, fn, cursor)
+        nursery.cancel_scope.cancel()
+    if timed_out and isinstance(result, outcome.Error) and isinstance(result.error, duckdb.InterruptException):
+        raise QueryTimeout(timeout)
+    return result.unwrap()

@@ -1,10 +1,12 @@
-"""``storage.db``: the Database's read cursors."""
+"""``storage.db``: the Database's read cursors and their time budget."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sparklytics.storage.db import Database
+import pytest
+
+from sparklytics.storage.db import Database, QueryTimeout
 from sparklytics.storage.schema import transaction
 
 CHECKPOINT_THRESHOLD = 16 * 1024 * 1024  # DuckDB's default checkpoint_threshold
@@ -27,5 +29,18 @@ async def test_a_read_that_fetches_one_row_does_not_hold_back_checkpoints(tmp_pa
                 con.execute("UPDATE c SET n = $n WHERE id = 1", {"n": i})
         wal = tmp_path / "t.db.wal"
         assert not wal.exists() or wal.stat().st_size < CHECKPOINT_THRESHOLD
+    finally:
+        db.close()
+
+
+async def test_a_read_past_its_budget_is_interrupted_and_the_next_read_works(tmp_path: Path) -> None:
+    # Hours of work for DuckDB: only the interrupt can end it within the test.
+    endless = "SELECT sum(a.range * b.range) FROM range(1000000000) a, range(1000000000) b"
+    db = Database(tmp_path / "t.db", memory_limit="256MB")
+    try:
+        with pytest.raises(QueryTimeout, match=r"^query exceeded 0.2 s$"):
+            await db.read(lambda cur: cur.execute(endless).fetchone(), timeout=0.2)
+        assert await db.read(lambda cur: cur.execute("SELECT 42").fetchone(), timeout=5) == (42,)
+        assert db.statistics().readers_busy == 0
     finally:
         db.close()

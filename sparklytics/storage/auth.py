@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from sparklytics.storage.db import dict_rows
 from sparklytics.storage.metadata import get_setting, set_settings
 from sparklytics.storage.schema import transaction
 
@@ -141,8 +142,7 @@ def list_api_keys(cur: duckdb.DuckDBPyConnection, *, limit: int, offset: int) ->
         f"SELECT {_KEY_COLUMNS} FROM local_api_keys ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
         [limit, offset],
     )
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, row)) for row in cur.fetchall()]
+    rows = dict_rows(cur)
     (total,) = cur.execute("SELECT count(*) FROM local_api_keys").fetchone()
     return rows, total
 

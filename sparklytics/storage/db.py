@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import outcome
@@ -136,6 +136,12 @@ class Database:
             finally:
                 items.close()
                 cursor.close()
+
+
+def dict_rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The rows of ``cur``'s last result as dicts keyed by column name (API-shaped rows)."""
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
 async def _run_with_deadline(fn: Callable[[duckdb.DuckDBPyConnection], T], cursor: duckdb.DuckDBPyConnection, timeout: float) -> T:

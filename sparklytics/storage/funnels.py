@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from sparklytics.enrich import random_id
+from sparklytics.storage.db import dict_rows
 from sparklytics.storage.schema import transaction
 
 __all__ = [
@@ -106,10 +107,6 @@ VALUES ($id, $funnel_id, $step_order, $step_type, $match_value, $match_operator,
 _DELETE_ORPHANS_SQL = f"DELETE FROM funnels f WHERE f.website_id = $website_id AND NOT {_HAS_STEPS}"
 
 
-def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
-
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -117,16 +114,16 @@ def _utc_now() -> datetime:
 
 def list_funnels(con: duckdb.DuckDBPyConnection, website_id: str) -> list[dict[str, Any]]:
     """The website's funnels as list items (``step_count``, no steps), newest first."""
-    return _rows(con.execute(_LIST_SQL, {"website_id": website_id}))
+    return dict_rows(con.execute(_LIST_SQL, {"website_id": website_id}))
 
 
 def get_funnel(con: duckdb.DuckDBPyConnection, website_id: str, funnel_id: str) -> dict[str, Any] | None:
     """The funnel with its steps in order, or None if the website has no such funnel."""
-    rows = _rows(con.execute(_GET_SQL, {"website_id": website_id, "funnel_id": funnel_id}))
+    rows = dict_rows(con.execute(_GET_SQL, {"website_id": website_id, "funnel_id": funnel_id}))
     if not rows:
         return None
     funnel = rows[0]
-    funnel["steps"] = _rows(con.execute(_STEPS_SQL, {"funnel_id": funnel_id}))
+    funnel["steps"] = dict_rows(con.execute(_STEPS_SQL, {"funnel_id": funnel_id}))
     return funnel
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import duckdb
 
+from sparklytics.storage.db import dict_rows
 from sparklytics.storage.schema import transaction
 
 _COLUMNS = (
@@ -15,14 +16,10 @@ _COLUMNS = (
 _LIVE = "deleted_at IS NULL"
 
 
-def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
-
 
 def get_website(con: duckdb.DuckDBPyConnection, website_id: str) -> dict[str, Any] | None:
     cur = con.execute(f"SELECT {_COLUMNS} FROM websites WHERE id = ? AND {_LIVE}", [website_id])
-    rows = _rows(cur)
+    rows = dict_rows(cur)
     return rows[0] if rows else None
 
 
@@ -33,7 +30,7 @@ def list_websites(con: duckdb.DuckDBPyConnection, *, after: str | None, limit: i
         f"SELECT {_COLUMNS} FROM websites WHERE {_LIVE} AND ($after IS NULL OR id > $after) ORDER BY id LIMIT $limit",
         {"after": after, "limit": limit},
     )
-    return _rows(cur), total
+    return dict_rows(cur), total
 
 
 def insert_website(con: duckdb.DuckDBPyConnection, *, website_id: str, name: str, domain: str, timezone: str) -> dict[str, Any]:

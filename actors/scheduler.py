@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import trio
@@ -26,6 +26,7 @@ from actors.buffer import Compact
 from actors.enricher import SetSalts
 from actors.runtime import Actor, Mailbox, Reply, ask
 from actors.writer import RunWrite
+from sparklytics.clock import utc_now
 from sparklytics.storage.auth import prune_login_attempts
 from sparklytics.storage.metadata import SALT_GRACE, Salts, rotate_salts
 from sparklytics.storage.retention import purge_batch
@@ -38,10 +39,6 @@ FIRST_PURGE_AFTER = timedelta(minutes=5)  # not during start-up, but soon after 
 LOGIN_ATTEMPT_RETENTION = timedelta(hours=24)
 PURGE_BATCH_ROWS = 50_000
 WRITE_TIMEOUT = 600.0
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True, slots=True)

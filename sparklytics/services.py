@@ -22,8 +22,9 @@ from actors.buffer import Buffer, BufferLimits
 from actors.enricher import Enricher
 from actors.ratelimiter import RateLimiter
 from actors.runtime import Actor, Supervisor, ask
-from actors.scheduler import Scheduler, utc_now
+from actors.scheduler import Scheduler
 from actors.writer import RunWrite, Writer
+from sparklytics.clock import utc_now
 from sparklytics.config import Config
 from sparklytics.enrich import GeoLookup, TrustedProxies
 from sparklytics.storage.db import Database, ReportSlots

@@ -49,6 +49,7 @@ from sparklytics.auth.errors import (
 )
 from sparklytics.auth.keys import KeyRing, KeyUsage, NewKey, new_key
 from sparklytics.auth.passwords import PasswordHasher, check_new_password, secrets_match
+from sparklytics.clock import utc_now
 from sparklytics.storage import auth as store
 
 if TYPE_CHECKING:
@@ -60,10 +61,6 @@ DEFAULT_BOOTSTRAP_PASSWORD = "sparklytics"
 MAX_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
 LOCKOUT_SECONDS = 900
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def rfc3339(moment: datetime) -> str:

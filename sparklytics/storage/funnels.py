@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
+from sparklytics.clock import utc_now
 from sparklytics.enrich import random_id
 from sparklytics.storage.db import dict_rows
 from sparklytics.storage.schema import transaction
@@ -108,10 +109,6 @@ _DELETE_ORPHANS_SQL = f"DELETE FROM funnels f WHERE f.website_id = $website_id A
 
 
 
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 def list_funnels(con: duckdb.DuckDBPyConnection, website_id: str) -> list[dict[str, Any]]:
     """The website's funnels as list items (``step_count``, no steps), newest first."""
     return dict_rows(con.execute(_LIST_SQL, {"website_id": website_id}))
@@ -137,7 +134,7 @@ def create_funnel(
         DuplicateFunnelName: the website has a funnel called ``name``.
     """
     funnel_id = random_id("fun_", 21)
-    now = _utc_now()
+    now = utc_now()
     with transaction(con):
         if con.execute(_LIVE_WEBSITE_SQL, {"website_id": website_id}).fetchone() is None:
             return None
@@ -169,7 +166,7 @@ def update_funnel(
     Raises:
         DuplicateFunnelName: another funnel of the website is called ``name``.
     """
-    now = _utc_now()
+    now = utc_now()
     with transaction(con):
         if get_funnel(con, website_id, funnel_id) is None:
             return None

@@ -1,0 +1,15 @@
+"""The server's clock in the form DuckDB stores: naive UTC ``TIMESTAMP`` values.
+
+Written from Python rather than DuckDB's ``now()``, whose cast to ``TIMESTAMP`` follows
+the connection's ``TimeZone`` setting. Actors and services take it as their default
+``clock`` so tests can pass their own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def utc_now() -> datetime:
+    """The current instant as a naive UTC datetime."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -124,6 +124,7 @@ __all__ = [
     "local_offset_sql",
     "minus_one_year",
     "offset_segments",
+    "parse_bounded_int",
     "parse_report_query",
     "previous_period_query",
     "session_where",
@@ -646,6 +647,17 @@ def _parse_offset(raw: str | None) -> int:
     if not _INT_RE.match(raw.strip()):
         raise QueryError("offset must be an integer", "offset")
     return max(int(raw.strip()), 0)
+
+
+def parse_bounded_int(raw: str | None, low: int, high: int, error: QueryError) -> int | None:
+    """A report option that counts something: ``None`` when absent or blank, the number
+    when it is plain ASCII digits within ``low``–``high``, else ``error`` is raised."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise error
+    return int(text)
 
 
 def _parse_event_name(raw: str | None) -> str:

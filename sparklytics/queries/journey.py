@@ -55,7 +55,7 @@ from sparklytics.enrich.urls import split_url
 
 from ._sql import Cursor, fetch_all
 from .errors import QueryError
-from .filters import ReportQuery, compile_where
+from .filters import ReportQuery, compile_where, parse_bounded_int
 from .result import ReportResult, round_half_up
 
 __all__ = [
@@ -169,13 +169,9 @@ def parse_journey_options(params: Mapping[str, str]) -> JourneyOptions:
 
 
 def _parse_max_depth(raw: str | None) -> int:
-    text = (raw or "").strip()
-    if not text:
-        return DEFAULT_MAX_DEPTH
     lo, hi = MAX_DEPTH_RANGE
-    if not (text.isascii() and text.isdigit()) or not lo <= int(text) <= hi:
-        raise QueryError(f"max_depth must be between {lo} and {hi}", "max_depth")
-    return int(text)
+    depth = parse_bounded_int(raw, lo, hi, QueryError(f"max_depth must be between {lo} and {hi}", "max_depth"))
+    return DEFAULT_MAX_DEPTH if depth is None else depth
 
 
 def journey(cur: Cursor, q: ReportQuery, options: JourneyOptions) -> ReportResult:

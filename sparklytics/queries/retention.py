@@ -68,7 +68,7 @@ from datetime import date, timedelta
 
 from ._sql import Cursor, fetch_all
 from .errors import QueryError
-from .filters import ReportQuery, compile_where, local_offset_sql, session_where, time_bounds
+from .filters import ReportQuery, compile_where, local_offset_sql, parse_bounded_int, session_where, time_bounds
 from .result import ReportResult, round_half_up
 
 __all__ = [
@@ -119,16 +119,12 @@ def parse_retention_options(params: Mapping[str, str]) -> RetentionOptions:
     if granularity not in GRANULARITIES:
         raise QueryError("cohort_granularity must be one of: day, week, month", "cohort_granularity")
     spec = GRANULARITIES[granularity]
-    text = (params.get("max_periods") or "").strip()
-    if not text:
-        return RetentionOptions(granularity, spec.default_periods)
-    if not (text.isascii() and text.isdigit()) or not spec.min_periods <= int(text) <= spec.max_periods:
-        raise QueryError(
-            f"max_periods must be between {spec.min_periods} and {spec.max_periods}"
-            f" for {spec.adjective} granularity",
-            "max_periods",
-        )
-    return RetentionOptions(granularity, int(text))
+    out_of_range = QueryError(
+        f"max_periods must be between {spec.min_periods} and {spec.max_periods} for {spec.adjective} granularity",
+        "max_periods",
+    )
+    periods = parse_bounded_int(params.get("max_periods"), spec.min_periods, spec.max_periods, out_of_range)
+    return RetentionOptions(granularity, spec.default_periods if periods is None else periods)
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ reports run in their own slot pools under their own time budgets.
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app, jsonify, request
+from quart import Blueprint, Response, current_app, jsonify
 
 from sparklytics import queries
 from sparklytics.api.errors import not_found
-from sparklytics.api.reports import build_query, report_body, run, website_context
+from sparklytics.api.reports import options_report_body, report_body, run, website_context
 from sparklytics.queries import journey as journeys
 from sparklytics.queries import retention as retention_report
 
@@ -72,20 +72,17 @@ async def session_detail(website_id: str, session_id: str) -> Response:
 
 @analytics_bp.route("/journey")
 async def journey(website_id: str) -> Response:
-    context = await website_context(website_id)
-    options = journeys.parse_journey_options(request.args.to_dict())
-    query = build_query("journey", context)
     slots = current_app.config["SERVICES"].journeys
-    result = await run(lambda cur: journeys.journey(cur, query, options), slots=slots, timeout_ms=journeys.STATEMENT_TIMEOUT_MS)
-    return jsonify(result.body())
+    return jsonify(await options_report_body(
+        "journey", website_id, journeys.parse_journey_options, journeys.journey,
+        slots=slots, timeout_ms=journeys.STATEMENT_TIMEOUT_MS,
+    ))
 
 
 @analytics_bp.route("/retention")
 async def retention(website_id: str) -> Response:
-    context = await website_context(website_id)
-    options = retention_report.parse_retention_options(request.args.to_dict())
-    query = build_query("retention", context)
     services = current_app.config["SERVICES"]
-    timeout_ms = services.config.retention_statement_timeout_ms
-    result = await run(lambda cur: retention_report.retention(cur, query, options), slots=services.retention, timeout_ms=timeout_ms)
-    return jsonify(result.body())
+    return jsonify(await options_report_body(
+        "retention", website_id, retention_report.parse_retention_options, retention_report.retention,
+        slots=services.retention, timeout_ms=services.config.retention_statement_timeout_ms,
+    ))

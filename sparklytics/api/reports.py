@@ -63,3 +63,24 @@ async def report_body(
     query = build_query(route, await website_context(website_id))
     result = await run(lambda cur: report(cur, query), slots=slots, timeout_ms=timeout_ms)
     return result.body()
+
+
+async def options_report_body(
+    route: str,
+    website_id: str,
+    parse_options: Callable[[dict[str, str]], Any],
+    report: Callable[[Any, ReportQuery, Any], ReportResult],
+    *,
+    slots: ReportSlots,
+    timeout_ms: int,
+) -> dict[str, Any]:
+    """:func:`report_body` for a report with options of its own (journey, retention).
+
+    The options are checked after the website (404 first) and before the shared
+    parameters, and passed to ``report`` as its third argument.
+    """
+    context = await website_context(website_id)
+    options = parse_options(request.args.to_dict())
+    query = build_query(route, context)
+    result = await run(lambda cur: report(cur, query, options), slots=slots, timeout_ms=timeout_ms)
+    return result.body()

@@ -9,7 +9,8 @@ Reports then ask this module for SQL:
   ``zoneinfo``), so the WHERE clause compares the raw ``created_at`` column and DuckDB
   prunes row groups by their min/max zonemaps.
 * :func:`compile_where` — always ``website_id`` + time bounds (+ ``is_bot = FALSE``
-  unless bots are included), then one clause per filter from :data:`FILTERS`.
+  unless bots are included), then one clause per event filter from :data:`FILTERS`
+  and one semi-join on ``sessions`` for the source filters (below).
 * :func:`session_where` — the matching conditions on ``sessions`` rows.
 * :func:`local_offset_sql` — the UTC offset (seconds) of a timestamp column in the
   report's time zone, for local buckets.
@@ -45,6 +46,15 @@ retention): values are trimmed, a blank one is ``<f> cannot be empty when provid
 and an over-long one ``<f> is too long (max N characters)`` (:data:`FILTER_MAX_CHARS`).
 These three routes also refuse a blank ``timezone``. Their other parameters (anchor,
 cohort size …) belong to one report each and are parsed in its module.
+
+Source filters (Decision 21): ``filter_referrer``, ``filter_utm_source``,
+``filter_utm_medium``, ``filter_utm_campaign`` and ``filter_channel`` test the visit's
+source, kept on its ``sessions`` row (``storage/ingest.py``: the landing event's), and
+select every event of the matching sessions, as Plausible's ``visit:source`` does: the
+"news.ycombinator.com — 1 visitor, 3 pageviews" row of the referrer breakdown filters
+to 3 pageviews, not to the one pageview whose own referrer was Hacker News.
+``filter_referrer=(direct)`` selects the sessions without a referrer, the row the
+breakdown shows under that name. Every other filter tests each event.
 
 Contract decisions taken here (API.md is silent or Decision 4 changed it):
 
@@ -182,12 +192,16 @@ class Filter:
 
     ``template`` has ``{col}`` (the qualified column) and ``{param}`` (the bound
     parameter, e.g. ``$filter_page``); the value itself never enters the SQL text.
+    A ``session`` filter tests the column of the ``sessions`` row (the visit's source,
+    Decision 21) and selects all the events of the matching sessions; the others test
+    each event.
     """
 
     key: str
     column: str
     template: str
     human: str
+    session: bool = False
 
     def where_clause(self, alias: str, prefix: str = "") -> str:
         col = f"{alias}.{self.column}" if alias else self.column
@@ -198,6 +212,8 @@ class Filter:
 
 
 _EQ = "{col} = {param}"
+# The referrer breakdown shows a session without a referrer as "(direct)"; that row filters too.
+_REFERRER = "coalesce({col}, '(direct)') = {param}"
 
 # Longest value each filter takes on the strict routes (API.md §1.2).
 FILTER_MAX_CHARS = {
@@ -214,6 +230,7 @@ FILTER_MAX_CHARS = {
     "filter_region": 128,
     "filter_city": 128,
     "filter_hostname": 255,
+    "filter_channel": 64,
 }
 
 FILTERS: dict[str, Filter] = {
@@ -222,14 +239,14 @@ FILTERS: dict[str, Filter] = {
         Filter("filter_country", "country", _EQ, "country is {value!r}"),
         # Decision 3: substring of the normalized path; contains() needs no LIKE escaping.
         Filter("filter_page", "path", "contains({col}, {param})", "page contains {value!r}"),
-        Filter("filter_referrer", "referrer_domain", _EQ, "referrer is {value!r}"),
+        Filter("filter_referrer", "referrer_domain", _REFERRER, "visit referrer is {value!r}", session=True),
         Filter("filter_browser", "browser", _EQ, "browser is {value!r}"),
         Filter("filter_os", "os", _EQ, "os is {value!r}"),
         Filter("filter_device", "device_type", _EQ, "device is {value!r}"),
         Filter("filter_language", "language", _EQ, "language is {value!r}"),
-        Filter("filter_utm_source", "utm_source", _EQ, "utm_source is {value!r}"),
-        Filter("filter_utm_medium", "utm_medium", _EQ, "utm_medium is {value!r}"),
-        Filter("filter_utm_campaign", "utm_campaign", _EQ, "utm_campaign is {value!r}"),
+        Filter("filter_utm_source", "utm_source", _EQ, "visit utm_source is {value!r}", session=True),
+        Filter("filter_utm_medium", "utm_medium", _EQ, "visit utm_medium is {value!r}", session=True),
+        Filter("filter_utm_campaign", "utm_campaign", _EQ, "visit utm_campaign is {value!r}", session=True),
         Filter("filter_region", "region", _EQ, "region is {value!r}"),
         Filter("filter_city", "city", _EQ, "city is {value!r}"),
         Filter(
@@ -238,6 +255,7 @@ FILTERS: dict[str, Filter] = {
             "lower({col}) = lower({param})",
             "hostname is {value!r} (any case)",
         ),
+        Filter("filter_channel", "channel", _EQ, "visit channel is {value!r}", session=True),
     )
 }
 
@@ -829,11 +847,28 @@ def compile_where(q: ReportQuery, table_alias: str = "e", *, prefix: str = "") -
     }
     if not q.include_bots:
         clauses.append(f"{a}is_bot = FALSE")
+    source_clauses = []
     for key, value in q.filters:
         flt = FILTERS[key]
-        clauses.append(flt.where_clause(table_alias, prefix))
+        if flt.session:
+            source_clauses.append(flt.where_clause("src", prefix))
+        else:
+            clauses.append(flt.where_clause(table_alias, prefix))
         params[f"{prefix}{key}"] = value
+    if source_clauses:
+        clauses.append(_SOURCE_SESSIONS.format(a=a, p=prefix, conditions=" AND ".join(source_clauses)))
     return " AND ".join(clauses), params
+
+
+# The source filters as one semi-join: the sessions of the website overlapping the
+# range (a session with an event in the range overlaps it, the Writer keeping every
+# event between ``first_seen`` and ``last_seen``) whose landing source matches. The
+# bounds let zonemaps skip old ``sessions`` row groups, as they do for ``events``.
+_SOURCE_SESSIONS = (
+    "{a}session_id IN (SELECT src.session_id FROM sessions src"
+    " WHERE src.website_id = ${p}website_id AND src.last_seen >= ${p}utc_start"
+    " AND src.first_seen < ${p}utc_end AND {conditions})"
+)
 
 
 def session_where(q: ReportQuery, table_alias: str = "s", *, prefix: str = "") -> tuple[str, dict]:

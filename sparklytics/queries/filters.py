@@ -20,30 +20,34 @@ Routes and what they accept (``route=`` of :func:`parse_report_query`):
 ==================  =========  ========  =======  =======  ===========================
 route               dates      max days  filters  compare  extras
 ==================  =========  ========  =======  =======  ===========================
-stats               lenient    –         yes (*)  yes
-pageviews           lenient    –         yes      yes      granularity
-metrics             lenient    –         yes      yes      type, limit (clamp), offset
+stats               default    –         yes (*)  yes
+pageviews           default    –         yes      yes      granularity
+metrics             default    –         yes      yes      type, limit (clamp), offset
 realtime            –          –         –        –
-events              lenient    90        yes      –        (timezone non-blank)
-event_properties    lenient    90        yes      –        event_name (required)
-event_timeseries    lenient    90        yes      –        event_name, granularity
-sessions            lenient    –         yes      –        limit 1..200, cursor
-funnel_results      strict     90        strict   –        default 30 days
+events              default    90        yes      –        (timezone non-blank)
+event_properties    default    90        yes      –        event_name (required)
+event_timeseries    default    90        yes      –        event_name, granularity
+sessions            default    –         yes      –        limit 1..200, cursor
+funnel_results      default    90        strict   –        default 30 days
 journey             required   –         strict   –        (options: queries.journey)
 retention           required   –         strict   –        (options: queries.retention)
 export              required   90        –        –        format; bots always included
-share_stats         lenient    90        –        –        bots = policy default
-share_pageviews     lenient    90        –        –        granularity
-share_metrics       lenient    90        –        –        type, limit, offset
-share_overview      lenient    90        –        –        granularity
+share_stats         default    90        –        –        bots = policy default
+share_pageviews     default    90        –        –        granularity
+share_metrics       default    90        –        –        type, limit, offset
+share_overview      default    90        –        –        granularity
 ==================  =========  ========  =======  =======  ===========================
 
 (*) ``stats`` also checks ``filter_country`` is two ASCII capitals (API.md §1.2).
 
-*strict* dates (funnel results): a missing date takes its default, a malformed one is
-``invalid start_date (expected YYYY-MM-DD)``. *strict* filters (funnels, journey,
-retention): values are trimmed, a blank one is ``<f> cannot be empty when provided``
-and an over-long one ``<f> is too long (max N characters)`` (:data:`FILTER_MAX_CHARS`).
+Dates are strict everywhere (Decision 19): a ``start_date``/``end_date`` that is present
+but not a real ``YYYY-MM-DD`` day (``garbage``, ``2026-02-30``) is ``invalid start_date
+(expected YYYY-MM-DD)`` (or ``end_date``) on every route, the share routes included.
+*default* dates: a missing (or blank) date takes the route's default (the last 7 local
+days, funnel results 30); *required*: a missing one is ``start_date is required``.
+*strict* filters (funnels, journey, retention): values are trimmed, a blank one is
+``<f> cannot be empty when provided`` and an over-long one ``<f> is too long (max N
+characters)`` (:data:`FILTER_MAX_CHARS`).
 These three routes also refuse a blank ``timezone``. Their other parameters (anchor,
 cohort size …) belong to one report each and are parsed in its module.
 
@@ -64,8 +68,8 @@ Contract decisions taken here (API.md is silent or Decision 4 changed it):
   send it). A blank ``timezone`` param is "absent", except on the three events routes
   (``timezone cannot be empty when provided``).
 * Date defaults are today−6 … today where "today" is the local date in the report's
-  time zone. Lenient parsing accepts only ``YYYY-MM-DD`` (trimmed); anything else
-  falls back to the default for that end of the range.
+  time zone. Only ``YYYY-MM-DD`` (trimmed) is a date; the contract's lenient fallback
+  for anything else is gone (Decision 19).
 * Every route refuses a well-formed date outside 1970-01-01 … 2199-12-31
   (``start_date must be between 1970-01-01 and 2199-12-31``), and an explicit
   ``granularity`` that would zero-fill more than ~10 000 buckets (hour: 416 days, day:
@@ -267,7 +271,7 @@ FILTERS: dict[str, Filter] = {
 
 @dataclass(frozen=True, slots=True)
 class _Policy:
-    dates: str = "lenient"  # lenient | strict | required | none
+    dates: str = "default"  # default (missing → default range) | required | none
     default_days: int = DEFAULT_RANGE_DAYS
     max_days: int | None = None
     range_label: str = "date range"
@@ -299,7 +303,7 @@ ROUTES: dict[str, _Policy] = {
     "event_properties": _Policy(**_EVENTS, event_name=True),
     "event_timeseries": _Policy(**_EVENTS, event_name=True, granularity=True),
     "sessions": _Policy(limit=("strict", 50, 1, 200), cursor=True),
-    "funnel_results": _Policy(dates="strict", default_days=30, max_days=90, **_EXPLORE),
+    "funnel_results": _Policy(default_days=30, max_days=90, **_EXPLORE),
     "journey": _Policy(dates="required", **_EXPLORE),
     "retention": _Policy(dates="required", **_EXPLORE),
     "export": _Policy(
@@ -498,12 +502,9 @@ def _parse_range(params: Mapping[str, str], policy: _Policy, today: date) -> tup
     if policy.dates == "required":
         start = _required_date(params, "start_date")
         end = _required_date(params, "end_date")
-    elif policy.dates == "strict":
+    else:
         start = _strict_date(params, "start_date", default_start)
         end = _strict_date(params, "end_date", today)
-    else:
-        start = _supported(_parse_date(params.get("start_date")), "start_date") or default_start
-        end = _supported(_parse_date(params.get("end_date")), "end_date") or today
     if end < start:
         raise QueryError("end_date must be on or after start_date", "end_date")
     days = (end - start).days + 1
@@ -524,10 +525,10 @@ def _required_date(params: Mapping[str, str], name: str) -> date:
     return _supported(parsed, name)
 
 
-def _supported(day: date | None, name: str) -> date | None:
+def _supported(day: date, name: str) -> date:
     """``day`` unless it is outside :data:`SUPPORTED_DATES` (a 400 naming the bounds)."""
     low, high = SUPPORTED_DATES
-    if day is not None and not low <= day <= high:
+    if not low <= day <= high:
         raise QueryError(f"{name} must be between {low} and {high}", name)
     return day
 

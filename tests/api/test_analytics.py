@@ -327,3 +327,66 @@ async def test_every_route_with_filters_takes_filter_channel(client, sources_sit
     if route in STRICT_FILTER_ROUTES:
         await assert_error(await client.get(f"{path}{joiner}filter_channel=%20"), 400, "validation_error", "filter_channel cannot be empty when provided")
         await assert_error(await client.get(f"{path}{joiner}filter_channel={'x' * 65}"), 400, "validation_error", "filter_channel is too long (max 64 characters)")
+
+
+# ---------------------------------------------------------------------------------------
+# Strict dates (Decision 19)
+# ---------------------------------------------------------------------------------------
+
+# Every route that takes start_date/end_date; {funnel} and {share} are filled in below.
+DATED_ROUTES = [
+    "/api/websites/{site}/stats",
+    "/api/websites/{site}/pageviews",
+    "/api/websites/{site}/metrics?type=page",
+    "/api/websites/{site}/events",
+    "/api/websites/{site}/events/properties?event_name=signup",
+    "/api/websites/{site}/events/timeseries?event_name=signup",
+    "/api/websites/{site}/sessions",
+    "/api/websites/{site}/funnels/{funnel}/results",
+    "/api/websites/{site}/journey?anchor_type=page&anchor_value=/&direction=next",
+    "/api/websites/{site}/retention",
+    "/api/websites/{site}/export",
+    "/api/share/{share}/stats",
+    "/api/share/{share}/pageviews",
+    "/api/share/{share}/metrics?type=page",
+    "/api/share/{share}/overview",
+]
+# Routes whose dates are required; every other one falls back to its default range.
+REQUIRED_DATES = {"journey", "retention", "export"}
+
+
+@pytest.fixture
+async def dated_paths(client, site) -> dict[str, str]:
+    funnel = await client.post(
+        f"/api/websites/{site}/funnels",
+        json={"name": "Buy", "steps": [{"step_type": "page_view", "match_value": "/"}, {"step_type": "page_view", "match_value": "/pricing"}]},
+    )
+    share = await client.post(f"/api/websites/{site}/share")
+    ids = {"site": site, "funnel": (await funnel.get_json())["data"]["id"], "share": (await share.get_json())["data"]["share_id"]}
+    return {route: route.format(**ids) for route in DATED_ROUTES}
+
+
+@pytest.mark.parametrize("route", DATED_ROUTES)
+@pytest.mark.parametrize(
+    ("dates", "message", "field"),
+    [
+        ("start_date=garbage&end_date={today}", "invalid start_date (expected YYYY-MM-DD)", "start_date"),
+        ("start_date=2026-02-30&end_date={today}", "invalid start_date (expected YYYY-MM-DD)", "start_date"),
+        ("start_date={today}&end_date=2026-02-30", "invalid end_date (expected YYYY-MM-DD)", "end_date"),
+        ("start_date={today}&end_date=tomorrow", "invalid end_date (expected YYYY-MM-DD)", "end_date"),
+    ],
+)
+async def test_a_bad_date_is_a_400_on_every_route(client, dated_paths, today, route, dates, message, field) -> None:
+    path = dated_paths[route]
+    joiner = "&" if "?" in path else "?"
+    response = await client.get(f"{path}{joiner}{dates.format(today=today)}")
+    await assert_error(response, 400, "validation_error", message, field)
+
+
+@pytest.mark.parametrize("route", DATED_ROUTES)
+async def test_missing_dates_keep_each_routes_default(client, dated_paths, today, route) -> None:
+    response = await client.get(dated_paths[route])
+    if any(f"/{name}" in route for name in REQUIRED_DATES):
+        await assert_error(response, 400, "validation_error", "start_date is required", "start_date")
+    else:
+        assert response.status_code == 200, await response.get_data(as_text=True)

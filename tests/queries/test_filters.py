@@ -13,6 +13,7 @@ import pytest
 from sparklytics.queries.errors import QueryError
 from sparklytics.queries.filters import (
     FILTERS,
+    ROUTES,
     Compare,
     ReportQuery,
     SessionCursor,
@@ -222,16 +223,35 @@ def test_defaults_are_the_last_seven_local_days():
     "params,start,end",
     [
         ({"start_date": " 2026-02-01 ", "end_date": "2026-02-03"}, date(2026, 2, 1), date(2026, 2, 3)),
-        ({"start_date": "garbage"}, date(2026, 3, 2), date(2026, 3, 8)),
-        ({"start_date": "2026-3-2", "end_date": "2026-03-31x"}, date(2026, 3, 2), date(2026, 3, 8)),
-        ({"start_date": "2026-02-30"}, date(2026, 3, 2), date(2026, 3, 8)),
-        ({"start_date": "20260305"}, date(2026, 3, 2), date(2026, 3, 8)),
         ({"start_date": "2026-03-05"}, date(2026, 3, 5), date(2026, 3, 8)),
+        ({"start_date": " ", "end_date": ""}, date(2026, 3, 2), date(2026, 3, 8)),
     ],
 )
-def test_lenient_dates(params, start, end):
+def test_dates_and_their_defaults(params, start, end):
     q = make_query("stats", **params)
     assert (q.start, q.end) == (start, end)
+
+
+DATED_ROUTES = [name for name, policy in ROUTES.items() if policy.dates != "none"]
+
+
+@pytest.mark.parametrize("route", DATED_ROUTES)
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"start_date": "garbage", "end_date": "2026-03-08"}, "invalid start_date (expected YYYY-MM-DD)"),
+        ({"start_date": "2026-02-30", "end_date": "2026-03-08"}, "invalid start_date (expected YYYY-MM-DD)"),
+        ({"start_date": "2026-3-2", "end_date": "2026-03-08"}, "invalid start_date (expected YYYY-MM-DD)"),
+        ({"start_date": "2026-03-02", "end_date": "2026-03-31x"}, "invalid end_date (expected YYYY-MM-DD)"),
+        ({"start_date": "2026-03-02", "end_date": "20260308"}, "invalid end_date (expected YYYY-MM-DD)"),
+    ],
+)
+def test_a_date_that_is_not_a_real_day_is_refused_on_every_route(route, params, message):
+    """Decision 19: no silent fallback to the default range, whatever the route."""
+    extra = {"type": "page", "event_name": "signup"}
+    with pytest.raises(QueryError) as err:
+        make_query(route, **params, **extra)
+    assert err.value.message == message
 
 
 def test_timezone_precedence():

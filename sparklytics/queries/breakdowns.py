@@ -9,8 +9,9 @@ Dimensions (``type``): the 14 of API.md plus ``entry_page``, ``exit_page`` and
   the pageview rows.
 * **Session-level** — every other type. A visit has one source, one browser, one
   place: the ``sessions`` row keeps the landing values (``storage/ingest.py``: the
-  first event's referrer, channel and UTM tags; the first known country, region, city,
-  browser, os, device, screen, language) and ``entry_path``/``exit_path``. The
+  landing event's referrer, channel and UTM tags, Decision 21; the first known
+  country, region, city, browser, os, device, screen, language) and
+  ``entry_path``/``exit_path``. The
   sessions having matching events in the range are grouped by that value; visitors
   are distinct visitors of those sessions, pageviews the sessions' matching pageviews
   in the range. So a visitor who lands from Google and reads three pages gives Google

@@ -9,7 +9,8 @@ Reports then ask this module for SQL:
   ``zoneinfo``), so the WHERE clause compares the raw ``created_at`` column and DuckDB
   prunes row groups by their min/max zonemaps.
 * :func:`compile_where` — always ``website_id`` + time bounds (+ ``is_bot = FALSE``
-  unless bots are included), then one clause per filter from :data:`FILTERS`.
+  unless bots are included), then one clause per event filter from :data:`FILTERS`
+  and one semi-join on ``sessions`` for the source filters (below).
 * :func:`session_where` — the matching conditions on ``sessions`` rows.
 * :func:`local_offset_sql` — the UTC offset (seconds) of a timestamp column in the
   report's time zone, for local buckets.
@@ -19,32 +20,45 @@ Routes and what they accept (``route=`` of :func:`parse_report_query`):
 ==================  =========  ========  =======  =======  ===========================
 route               dates      max days  filters  compare  extras
 ==================  =========  ========  =======  =======  ===========================
-stats               lenient    –         yes (*)  yes
-pageviews           lenient    –         yes      yes      granularity
-metrics             lenient    –         yes      yes      type, limit (clamp), offset
+stats               default    –         yes (*)  yes
+pageviews           default    –         yes      yes      granularity
+metrics             default    –         yes      yes      type, limit (clamp), offset
 realtime            –          –         –        –
-events              lenient    90        yes      –        (timezone non-blank)
-event_properties    lenient    90        yes      –        event_name (required)
-event_timeseries    lenient    90        yes      –        event_name, granularity
-sessions            lenient    –         yes      –        limit 1..200, cursor
-funnel_results      strict     90        strict   –        default 30 days
+events              default    90        yes      –        (timezone non-blank)
+event_properties    default    90        yes      –        event_name (required)
+event_timeseries    default    90        yes      –        event_name, granularity
+sessions            default    –         yes      –        limit 1..200, cursor
+funnel_results      default    90        strict   –        default 30 days
 journey             required   –         strict   –        (options: queries.journey)
 retention           required   –         strict   –        (options: queries.retention)
 export              required   90        –        –        format; bots always included
-share_stats         lenient    90        –        –        bots = policy default
-share_pageviews     lenient    90        –        –        granularity
-share_metrics       lenient    90        –        –        type, limit, offset
-share_overview      lenient    90        –        –        granularity
+share_stats         default    90        –        –        bots = policy default
+share_pageviews     default    90        –        –        granularity
+share_metrics       default    90        –        –        type, limit, offset
+share_overview      default    90        –        –        granularity
 ==================  =========  ========  =======  =======  ===========================
 
 (*) ``stats`` also checks ``filter_country`` is two ASCII capitals (API.md §1.2).
 
-*strict* dates (funnel results): a missing date takes its default, a malformed one is
-``invalid start_date (expected YYYY-MM-DD)``. *strict* filters (funnels, journey,
-retention): values are trimmed, a blank one is ``<f> cannot be empty when provided``
-and an over-long one ``<f> is too long (max N characters)`` (:data:`FILTER_MAX_CHARS`).
+Dates are strict everywhere (Decision 19): a ``start_date``/``end_date`` that is present
+but not a real ``YYYY-MM-DD`` day (``garbage``, ``2026-02-30``) is ``invalid start_date
+(expected YYYY-MM-DD)`` (or ``end_date``) on every route, the share routes included.
+*default* dates: a missing (or blank) date takes the route's default (the last 7 local
+days, funnel results 30); *required*: a missing one is ``start_date is required``.
+*strict* filters (funnels, journey, retention): values are trimmed, a blank one is
+``<f> cannot be empty when provided`` and an over-long one ``<f> is too long (max N
+characters)`` (:data:`FILTER_MAX_CHARS`).
 These three routes also refuse a blank ``timezone``. Their other parameters (anchor,
 cohort size …) belong to one report each and are parsed in its module.
+
+Source filters (Decision 21): ``filter_referrer``, ``filter_utm_source``,
+``filter_utm_medium``, ``filter_utm_campaign`` and ``filter_channel`` test the visit's
+source, kept on its ``sessions`` row (``storage/ingest.py``: the landing event's), and
+select every event of the matching sessions, as Plausible's ``visit:source`` does: the
+"news.ycombinator.com — 1 visitor, 3 pageviews" row of the referrer breakdown filters
+to 3 pageviews, not to the one pageview whose own referrer was Hacker News.
+``filter_referrer=(direct)`` selects the sessions without a referrer, the row the
+breakdown shows under that name. Every other filter tests each event.
 
 Contract decisions taken here (API.md is silent or Decision 4 changed it):
 
@@ -54,8 +68,8 @@ Contract decisions taken here (API.md is silent or Decision 4 changed it):
   send it). A blank ``timezone`` param is "absent", except on the three events routes
   (``timezone cannot be empty when provided``).
 * Date defaults are today−6 … today where "today" is the local date in the report's
-  time zone. Lenient parsing accepts only ``YYYY-MM-DD`` (trimmed); anything else
-  falls back to the default for that end of the range.
+  time zone. Only ``YYYY-MM-DD`` (trimmed) is a date; the contract's lenient fallback
+  for anything else is gone (Decision 19).
 * Every route refuses a well-formed date outside 1970-01-01 … 2199-12-31
   (``start_date must be between 1970-01-01 and 2199-12-31``), and an explicit
   ``granularity`` that would zero-fill more than ~10 000 buckets (hour: 416 days, day:
@@ -182,12 +196,16 @@ class Filter:
 
     ``template`` has ``{col}`` (the qualified column) and ``{param}`` (the bound
     parameter, e.g. ``$filter_page``); the value itself never enters the SQL text.
+    A ``session`` filter tests the column of the ``sessions`` row (the visit's source,
+    Decision 21) and selects all the events of the matching sessions; the others test
+    each event.
     """
 
     key: str
     column: str
     template: str
     human: str
+    session: bool = False
 
     def where_clause(self, alias: str, prefix: str = "") -> str:
         col = f"{alias}.{self.column}" if alias else self.column
@@ -198,6 +216,8 @@ class Filter:
 
 
 _EQ = "{col} = {param}"
+# The referrer breakdown shows a session without a referrer as "(direct)"; that row filters too.
+_REFERRER = "coalesce({col}, '(direct)') = {param}"
 
 # Longest value each filter takes on the strict routes (API.md §1.2).
 FILTER_MAX_CHARS = {
@@ -214,6 +234,7 @@ FILTER_MAX_CHARS = {
     "filter_region": 128,
     "filter_city": 128,
     "filter_hostname": 255,
+    "filter_channel": 64,
 }
 
 FILTERS: dict[str, Filter] = {
@@ -222,14 +243,14 @@ FILTERS: dict[str, Filter] = {
         Filter("filter_country", "country", _EQ, "country is {value!r}"),
         # Decision 3: substring of the normalized path; contains() needs no LIKE escaping.
         Filter("filter_page", "path", "contains({col}, {param})", "page contains {value!r}"),
-        Filter("filter_referrer", "referrer_domain", _EQ, "referrer is {value!r}"),
+        Filter("filter_referrer", "referrer_domain", _REFERRER, "visit referrer is {value!r}", session=True),
         Filter("filter_browser", "browser", _EQ, "browser is {value!r}"),
         Filter("filter_os", "os", _EQ, "os is {value!r}"),
         Filter("filter_device", "device_type", _EQ, "device is {value!r}"),
         Filter("filter_language", "language", _EQ, "language is {value!r}"),
-        Filter("filter_utm_source", "utm_source", _EQ, "utm_source is {value!r}"),
-        Filter("filter_utm_medium", "utm_medium", _EQ, "utm_medium is {value!r}"),
-        Filter("filter_utm_campaign", "utm_campaign", _EQ, "utm_campaign is {value!r}"),
+        Filter("filter_utm_source", "utm_source", _EQ, "visit utm_source is {value!r}", session=True),
+        Filter("filter_utm_medium", "utm_medium", _EQ, "visit utm_medium is {value!r}", session=True),
+        Filter("filter_utm_campaign", "utm_campaign", _EQ, "visit utm_campaign is {value!r}", session=True),
         Filter("filter_region", "region", _EQ, "region is {value!r}"),
         Filter("filter_city", "city", _EQ, "city is {value!r}"),
         Filter(
@@ -238,6 +259,7 @@ FILTERS: dict[str, Filter] = {
             "lower({col}) = lower({param})",
             "hostname is {value!r} (any case)",
         ),
+        Filter("filter_channel", "channel", _EQ, "visit channel is {value!r}", session=True),
     )
 }
 
@@ -249,7 +271,7 @@ FILTERS: dict[str, Filter] = {
 
 @dataclass(frozen=True, slots=True)
 class _Policy:
-    dates: str = "lenient"  # lenient | strict | required | none
+    dates: str = "default"  # default (missing → default range) | required | none
     default_days: int = DEFAULT_RANGE_DAYS
     max_days: int | None = None
     range_label: str = "date range"
@@ -281,7 +303,7 @@ ROUTES: dict[str, _Policy] = {
     "event_properties": _Policy(**_EVENTS, event_name=True),
     "event_timeseries": _Policy(**_EVENTS, event_name=True, granularity=True),
     "sessions": _Policy(limit=("strict", 50, 1, 200), cursor=True),
-    "funnel_results": _Policy(dates="strict", default_days=30, max_days=90, **_EXPLORE),
+    "funnel_results": _Policy(default_days=30, max_days=90, **_EXPLORE),
     "journey": _Policy(dates="required", **_EXPLORE),
     "retention": _Policy(dates="required", **_EXPLORE),
     "export": _Policy(
@@ -480,12 +502,9 @@ def _parse_range(params: Mapping[str, str], policy: _Policy, today: date) -> tup
     if policy.dates == "required":
         start = _required_date(params, "start_date")
         end = _required_date(params, "end_date")
-    elif policy.dates == "strict":
+    else:
         start = _strict_date(params, "start_date", default_start)
         end = _strict_date(params, "end_date", today)
-    else:
-        start = _supported(_parse_date(params.get("start_date")), "start_date") or default_start
-        end = _supported(_parse_date(params.get("end_date")), "end_date") or today
     if end < start:
         raise QueryError("end_date must be on or after start_date", "end_date")
     days = (end - start).days + 1
@@ -506,10 +525,10 @@ def _required_date(params: Mapping[str, str], name: str) -> date:
     return _supported(parsed, name)
 
 
-def _supported(day: date | None, name: str) -> date | None:
+def _supported(day: date, name: str) -> date:
     """``day`` unless it is outside :data:`SUPPORTED_DATES` (a 400 naming the bounds)."""
     low, high = SUPPORTED_DATES
-    if day is not None and not low <= day <= high:
+    if not low <= day <= high:
         raise QueryError(f"{name} must be between {low} and {high}", name)
     return day
 
@@ -829,11 +848,28 @@ def compile_where(q: ReportQuery, table_alias: str = "e", *, prefix: str = "") -
     }
     if not q.include_bots:
         clauses.append(f"{a}is_bot = FALSE")
+    source_clauses = []
     for key, value in q.filters:
         flt = FILTERS[key]
-        clauses.append(flt.where_clause(table_alias, prefix))
+        if flt.session:
+            source_clauses.append(flt.where_clause("src", prefix))
+        else:
+            clauses.append(flt.where_clause(table_alias, prefix))
         params[f"{prefix}{key}"] = value
+    if source_clauses:
+        clauses.append(_SOURCE_SESSIONS.format(a=a, p=prefix, conditions=" AND ".join(source_clauses)))
     return " AND ".join(clauses), params
+
+
+# The source filters as one semi-join: the sessions of the website overlapping the
+# range (a session with an event in the range overlaps it, the Writer keeping every
+# event between ``first_seen`` and ``last_seen``) whose landing source matches. The
+# bounds let zonemaps skip old ``sessions`` row groups, as they do for ``events``.
+_SOURCE_SESSIONS = (
+    "{a}session_id IN (SELECT src.session_id FROM sessions src"
+    " WHERE src.website_id = ${p}website_id AND src.last_seen >= ${p}utc_start"
+    " AND src.first_seen < ${p}utc_end AND {conditions})"
+)
 
 
 def session_where(q: ReportQuery, table_alias: str = "s", *, prefix: str = "") -> tuple[str, dict]:

@@ -27,7 +27,8 @@ Contract decisions (API.md is silent or Decision 3 changed it):
   ``https://example.com/pricing`` are one node (the original kept the scheme and host).
   Every trailing ``/`` is removed (``/docs//`` → ``/docs``).
 * Filters select *events*, as everywhere else: with ``filter_page=blog`` a session's
-  nodes are its matching pageviews only. The time range cuts sessions too: a branch
+  nodes are its matching pageviews only (a source filter selects every event of the
+  visits from that source, Decision 21). The time range cuts sessions too: a branch
   never reaches outside the range.
 * ``share`` is rounded half-up to 4 decimals.
 * Parameters: a blank ``anchor_type`` or ``direction`` counts as missing

@@ -1,9 +1,9 @@
 """Public share routes: ``GET /api/share/{share_id}/stats|pageviews|metrics|overview`` (§1.16).
 
 Parse with ``route="share_stats"`` / ``"share_pageviews"`` / ``"share_metrics"`` /
-``"share_overview"``: lenient range of at most 90 local days (``share date range too
-large: N days (max 90)``), no filters, no compare, ``include_bots`` = the website's
-policy default, ``timezone`` honoured (Decision 4).
+``"share_overview"``: strict dates (Decision 19), a range of at most 90 local days
+(``share date range too large: N days (max 90)``), no filters, no compare,
+``include_bots`` = the website's policy default, ``timezone`` honoured (Decision 4).
 
 Shapes (``ReportResult.body()`` gives the whole response):
 

@@ -19,9 +19,19 @@ derived from visitor, website, entry URL and start time. ``pageview_count`` coun
 pageviews only (Decision 2: bounce = exactly one pageview); ``event_count`` counts
 every event. The bot flag is sticky, the score is the maximum seen. Sessions also keep
 their landing dimensions (``schema.SESSION_DIMENSIONS_FROM_EVENTS`` states the rule):
-the source of the first event, and the first known value of each client and place
-column; and the distinct paths they viewed (``schema.SESSION_PATHS_FROM_EVENTS``). So
-session-level reports need not read the events.
+the source (referrer domain, channel, UTM tags) and ``entry_page`` of the landing
+event, and the first known value of each client and place column; and the distinct
+paths they viewed (``schema.SESSION_PATHS_FROM_EVENTS``). So session-level reports
+need not read the events.
+
+The landing event (Decision 21) is the session's first pageview; before it has one, its
+first event carrying a referrer or a UTM tag; before that, its first event. So a visit
+that begins with ``identify()``, a scroll, a link click or a server-side event takes its
+source from the pageview that follows instead of showing ``(direct)`` for its whole
+life. The rank of the current landing is read back from the state itself (a pageview
+was seen iff ``pageview_count > 0``; a ranked-1 source has a referrer or a tag), so a
+session loaded from DuckDB after a restart or a WAL replay continues by the same rule,
+and a batch holding both events of the session gives what two batches give.
 """
 
 from __future__ import annotations
@@ -66,6 +76,9 @@ CLIENT_COLUMNS: tuple[str, ...] = (
     "country", "region", "city", "browser", "os", "device_type", "screen", "language",
 )
 _SOURCE = tuple(_I[name] for name in SOURCE_COLUMNS)
+# The source columns that make an event "carry a source" (channel is always set: Direct).
+_SOURCE_SIGNALS = tuple(_I[name] for name in SOURCE_COLUMNS if name != "channel")
+_SIGNAL_SLOTS = tuple(SOURCE_COLUMNS.index(name) for name in SOURCE_COLUMNS if name != "channel")
 _CLIENT = tuple(_I[name] for name in CLIENT_COLUMNS)
 
 SESSION_COLUMNS: tuple[str, ...] = (
@@ -308,7 +321,7 @@ def _start(event: list[Any]) -> SessionState:
         last_seen=at,
         pageview_count=1 if path is not None else 0,
         event_count=1,
-        entry_page=event[URL],
+        entry_page=event[URL],  # the landing event's URL until a better-ranked one comes
         entry_path=path,
         exit_path=path,
         is_bot=bool(event[IS_BOT]),
@@ -320,9 +333,27 @@ def _start(event: list[Any]) -> SessionState:
     )
 
 
+def _event_rank(event: list[Any]) -> int:
+    """How well an event tells where a visit came from: 0 pageview, 1 an event carrying a
+    referrer or UTM tag, 2 anything else (lower wins; the same CASE as in ``schema``)."""
+    if event[EVENT_TYPE] == "pageview":
+        return 0
+    return 1 if any(event[index] is not None for index in _SOURCE_SIGNALS) else 2
+
+
+def _landing_rank(state: SessionState) -> int:
+    """The rank of the event the session's source came from, read back from the state."""
+    if state.pageview_count:
+        return 0
+    return 1 if any(state.source[slot] is not None for slot in _SIGNAL_SLOTS) else 2
+
+
 def _advance(state: SessionState, event: list[Any]) -> None:
     if event[CREATED_AT] > state.last_seen:
         state.last_seen = event[CREATED_AT]
+    if _event_rank(event) < _landing_rank(state):
+        state.source = tuple(event[index] for index in _SOURCE)
+        state.entry_page = event[URL]
     if event[EVENT_TYPE] == "pageview":
         state.pageview_count += 1
         state.entry_path = state.entry_path or event[PATH]

@@ -23,7 +23,9 @@ Choices made for the analytics queries at 10M events (measured in ``bench/``):
 * ``sessions`` keeps ``entry_path``/``exit_path`` (first and last pageview path),
   ``event_count`` and (0002) the landing source, client and place and the distinct
   paths viewed, maintained by the Writer, so session-level breakdowns, the sessions
-  list and the page breakdown's per-session figures read ``sessions`` alone.
+  list and the page breakdown's per-session figures read ``sessions`` alone. Since
+  0003 the source is that of the landing event (Decision 21), so the source filters
+  select sessions from this table too.
 
 Foreign keys are enforced on the metadata tables (Decision 12). DuckDB cannot delete a
 parent row in the transaction that deleted its children, so a website delete sets
@@ -321,30 +323,46 @@ INSERT INTO ingest_cursor VALUES (1, 0, 0);
 """
 
 # The landing values of each session, computed from its events: where the visit came
-# from (the first event's source, as Plausible and GA attribute a visit) and the first
-# known client and place (a server-made event without UA or geo does not blank them),
-# and the distinct paths it viewed (so the page breakdown can count sessions per page
-# without joining events to sessions).
-# (``arg_min_null`` keeps a NULL source; ``arg_min`` skips NULL values.) The Writer
-# keeps the same rule for live sessions (``ingest.SessionState``); this SQL
-# fills sessions written before the columns existed, and test fixtures reuse it.
-SESSION_DIMENSIONS_FROM_EVENTS = """
-SELECT session_id,
-       arg_min_null(referrer_domain, created_at) AS referrer_domain,
-       arg_min_null(channel, created_at) AS channel,
-       arg_min_null(utm_source, created_at) AS utm_source,
-       arg_min_null(utm_medium, created_at) AS utm_medium,
-       arg_min_null(utm_campaign, created_at) AS utm_campaign,
-       arg_min(country, created_at) AS country,
-       arg_min(region, created_at) AS region,
-       arg_min(city, created_at) AS city,
-       arg_min(browser, created_at) AS browser,
-       arg_min(os, created_at) AS os,
-       arg_min(device_type, created_at) AS device_type,
-       arg_min(screen, created_at) AS screen,
-       arg_min(language, created_at) AS language
-FROM events
-GROUP BY session_id
+# from and where it entered (the source columns and ``entry_page`` of its landing event:
+# the first pageview, else the first event carrying a referrer or UTM tag, else the
+# first event; Decision 21, as Plausible's ``visit:source``), the first known client and
+# place (a server-made event without UA or geo does not blank them), and the distinct
+# paths it viewed (so the page breakdown can count sessions per page without joining
+# events to sessions). "First" is by time, then by id (the order the Writer saw them).
+# The landing columns travel as one struct, so each session keeps one aggregate state
+# for them. (``arg_min`` skips NULL values, which the client columns want.) The Writer
+# keeps the same rule for live sessions (``ingest._advance``); this SQL fills sessions
+# written before the rule (migrations), and test fixtures reuse it.
+_LANDING = """
+arg_min(
+    {'referrer_domain': referrer_domain, 'channel': channel, 'utm_source': utm_source,
+     'utm_medium': utm_medium, 'utm_campaign': utm_campaign, 'entry_page': url},
+    (CASE WHEN event_type = 'pageview' THEN 0
+          WHEN referrer_domain IS NOT NULL OR utm_source IS NOT NULL
+               OR utm_medium IS NOT NULL OR utm_campaign IS NOT NULL THEN 1
+          ELSE 2 END,
+     created_at, id)
+) AS landing"""
+
+_LANDING_COLUMNS = """landing.referrer_domain, landing.channel, landing.utm_source, landing.utm_medium,
+       landing.utm_campaign, landing.entry_page"""
+
+SESSION_DIMENSIONS_FROM_EVENTS = f"""
+SELECT session_id, {_LANDING_COLUMNS},
+       country, region, city, browser, os, device_type, screen, language
+FROM (
+    SELECT session_id, {_LANDING},
+           arg_min(country, created_at) AS country,
+           arg_min(region, created_at) AS region,
+           arg_min(city, created_at) AS city,
+           arg_min(browser, created_at) AS browser,
+           arg_min(os, created_at) AS os,
+           arg_min(device_type, created_at) AS device_type,
+           arg_min(screen, created_at) AS screen,
+           arg_min(language, created_at) AS language
+    FROM events
+    GROUP BY session_id
+)
 """
 
 # The distinct paths each session viewed. A query of its own: folded into the one
@@ -459,9 +477,39 @@ INSERT INTO settings (key, value)
 VALUES ('event_id_key', md5(CAST(gen_random_uuid() AS VARCHAR) || CAST(gen_random_uuid() AS VARCHAR)));
 """
 
+# Decision 21: a session's source and entry page come from its landing event (see
+# SESSION_DIMENSIONS_FROM_EVENTS) where they came from its first event. They differ
+# only for sessions whose first event is not a pageview, so only those sessions' events
+# are aggregated: one scan of the non-pageview events finds them (a session begins at
+# its ``first_seen``), and the rule runs over their events alone.
+_SESSION_SOURCE_FROM_LANDING_EVENT = f"""
+CREATE TEMP TABLE landing_candidates AS
+SELECT DISTINCT s.session_id
+FROM sessions s
+JOIN events e ON e.session_id = s.session_id AND e.created_at = s.first_seen
+WHERE e.event_type <> 'pageview';
+
+UPDATE sessions
+SET referrer_domain = d.referrer_domain, channel = d.channel, utm_source = d.utm_source,
+    utm_medium = d.utm_medium, utm_campaign = d.utm_campaign, entry_page = d.entry_page
+FROM (
+    SELECT session_id, {_LANDING_COLUMNS}
+    FROM (
+        SELECT session_id, {_LANDING}
+        FROM events
+        WHERE session_id IN (SELECT session_id FROM landing_candidates)
+        GROUP BY session_id
+    )
+) d
+WHERE sessions.session_id = d.session_id;
+
+DROP TABLE landing_candidates;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
+    Migration("0003_session_source_from_landing_event", _SESSION_SOURCE_FROM_LANDING_EVENT),
 )
 
 # Rows owned by a website, by depth: DuckDB checks foreign keys against the state at

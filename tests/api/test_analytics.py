@@ -214,3 +214,179 @@ async def test_ingest_limits_round_trip(client, services) -> None:
     await assert_error(await client.put(f"/api/websites/{site}/ingest-limits", json={}), 400, "validation_error", "at least one ingest limit field must be provided")
     await assert_error(await client.put(f"/api/websites/{site}/ingest-limits", json={"queue_max_events": 0}), 400, "validation_error", "queue_max_events must be > 0")
     await assert_error(await client.put(f"/api/websites/{site}/ingest-limits", json={"queue_max_events": "ten"}), 422, "validation_error")
+
+
+# ---------------------------------------------------------------------------------------
+# Sources are session properties (Decision 21)
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def sources_site(client, services) -> str:
+    """Three visits, each sent one event at a time, as a browser sends them:
+
+    A (203.0.113.21): identify-like custom event with no referrer, then a pageview of / from
+      www.reddit.com, then a signup event — the visit came from Reddit.
+    B (203.0.113.22): pageviews /, /pricing, /docs; only the first has an outside referrer
+      (news.ycombinator.com), the next two an internal one (which is no source).
+    C (203.0.113.23): one pageview of /?utm_source=newsletter&utm_medium=email (channel Email).
+    """
+    website = await create_website(client)
+    a, b, c = "203.0.113.21", "203.0.113.22", "203.0.113.23"
+    await send(client, custom_event(website, "identify"), ip=a)
+    await send(client, pageview(website, "https://example.com/", referrer="https://www.reddit.com/r/analytics"), ip=a)
+    await send(client, custom_event(website, "signup"), ip=a)
+    await send(client, pageview(website, "https://example.com/", referrer="https://news.ycombinator.com/item?id=1"), ip=b)
+    await send(client, pageview(website, "https://example.com/pricing", referrer="https://example.com/"), ip=b)
+    await send(client, pageview(website, "https://example.com/docs", referrer="https://example.com/pricing"), ip=b)
+    await send(client, pageview(website, "https://example.com/?utm_source=newsletter&utm_medium=email"), ip=c)
+    assert len(await stored_events(services)) == 7
+    return website
+
+
+async def test_a_visit_that_begins_with_a_custom_event_takes_the_source_of_its_pageview(client, sources_site) -> None:
+    site = sources_site
+    rows = (await get_json(client, f"/api/websites/{site}/metrics?type=referrer"))["data"]["rows"]
+    assert [(r["value"], r["visitors"], r["pageviews"]) for r in rows] == [
+        ("news.ycombinator.com", 1, 3), ("(direct)", 1, 1), ("www.reddit.com", 1, 1),
+    ]
+    reddit = (await get_json(client, f"/api/websites/{site}/stats?filter_referrer=www.reddit.com"))["data"]
+    assert (reddit["pageviews"], reddit["visitors"], reddit["sessions"]) == (1, 1, 1)
+    events = (await get_json(client, f"/api/websites/{site}/events?filter_referrer=www.reddit.com"))["data"]
+    assert sorted((r["event_name"], r["count"]) for r in events["rows"]) == [("identify", 1), ("signup", 1)]
+    channels = (await get_json(client, f"/api/websites/{site}/metrics?type=channel"))["data"]["rows"]
+    assert sorted((r["value"], r["visitors"]) for r in channels) == [("Email", 1), ("Organic Social", 2)]
+
+
+async def test_a_referrer_row_filters_to_all_the_pageviews_of_its_visits(client, sources_site) -> None:
+    """"news.ycombinator.com — 1 visitor, 3 pageviews" gives a page of 3 pageviews, not 1."""
+    site, hn = sources_site, "filter_referrer=news.ycombinator.com"
+    stats = (await get_json(client, f"/api/websites/{site}/stats?{hn}"))["data"]
+    assert (stats["pageviews"], stats["visitors"], stats["sessions"], stats["bounce_rate"]) == (3, 1, 1, 0.0)
+    pages = (await get_json(client, f"/api/websites/{site}/metrics?type=page&{hn}"))["data"]["rows"]
+    assert sorted((r["value"], r["pageviews"]) for r in pages) == [("/", 1), ("/docs", 1), ("/pricing", 1)]
+    series = (await get_json(client, f"/api/websites/{site}/pageviews?{hn}"))["data"]["series"]
+    assert sum(point["pageviews"] for point in series) == 3
+    sessions = (await get_json(client, f"/api/websites/{site}/sessions?{hn}"))["data"]
+    assert [(s["pageview_count"], s["entry_page"], s["exit_page"]) for s in sessions] == [(3, "/", "/docs")]
+    # An event-level filter still narrows within those visits.
+    pricing = (await get_json(client, f"/api/websites/{site}/stats?{hn}&filter_page=/pricing"))["data"]
+    assert (pricing["pageviews"], pricing["sessions"]) == (1, 1)
+
+
+@pytest.mark.parametrize("breakdown", ["referrer", "channel", "utm_source", "utm_medium"])
+async def test_every_source_row_filters_to_its_own_numbers(client, sources_site, breakdown) -> None:
+    """Sources add up: each row of a source breakdown, used as a filter, gives the
+    row's visitors and pageviews, and the rows sum to the unfiltered totals."""
+    site = sources_site
+    rows = (await get_json(client, f"/api/websites/{site}/metrics?type={breakdown}"))["data"]["rows"]
+    total = (await get_json(client, f"/api/websites/{site}/stats"))["data"]
+    if breakdown in ("referrer", "channel"):  # every visit has one
+        assert sum(r["pageviews"] for r in rows) == total["pageviews"]
+    for row in rows:
+        stats = (await get_json(client, f"/api/websites/{site}/stats?filter_{breakdown}={row['value']}"))["data"]
+        assert (stats["visitors"], stats["pageviews"]) == (row["visitors"], row["pageviews"]), row
+
+
+async def test_filter_channel_selects_visits_by_their_channel(client, sources_site) -> None:
+    site = sources_site
+    social = (await get_json(client, f"/api/websites/{site}/stats?filter_channel=Organic%20Social"))["data"]
+    assert (social["pageviews"], social["visitors"], social["sessions"]) == (4, 2, 2)
+    email = (await get_json(client, f"/api/websites/{site}/metrics?type=page&filter_channel=Email"))["data"]["rows"]
+    assert [(r["value"], r["pageviews"]) for r in email] == [("/", 1)]
+    none = (await get_json(client, f"/api/websites/{site}/stats?filter_channel=Paid%20Search"))["data"]
+    assert (none["pageviews"], none["sessions"]) == (0, 0)
+
+
+FILTERED_ROUTES = [
+    "stats", "pageviews", "metrics?type=page", "events", "events/properties?event_name=signup",
+    "events/timeseries?event_name=signup", "sessions", "funnels/{funnel}/results",
+    "journey?anchor_type=page&anchor_value=/&direction=next&start_date={today}&end_date={today}",
+    "retention?start_date={today}&end_date={today}",
+]
+STRICT_FILTER_ROUTES = {"funnels/{funnel}/results", FILTERED_ROUTES[8], FILTERED_ROUTES[9]}
+
+
+@pytest.fixture
+async def funnel(client, sources_site) -> str:
+    response = await client.post(
+        f"/api/websites/{sources_site}/funnels",
+        json={"name": "Read", "steps": [{"step_type": "page_view", "match_value": "/"}, {"step_type": "page_view", "match_value": "/docs"}]},
+    )
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    return (await response.get_json())["data"]["id"]
+
+
+@pytest.mark.parametrize("route", FILTERED_ROUTES)
+async def test_every_route_with_filters_takes_filter_channel(client, sources_site, funnel, today, route) -> None:
+    path = f"/api/websites/{sources_site}/" + route.format(funnel=funnel, today=today)
+    joiner = "&" if "?" in path else "?"
+    matching = await get_json(client, f"{path}{joiner}filter_channel=Organic%20Social")
+    missing = await get_json(client, f"{path}{joiner}filter_channel=Display")
+    assert matching != missing  # the filter reached the report
+    if route in STRICT_FILTER_ROUTES:
+        await assert_error(await client.get(f"{path}{joiner}filter_channel=%20"), 400, "validation_error", "filter_channel cannot be empty when provided")
+        await assert_error(await client.get(f"{path}{joiner}filter_channel={'x' * 65}"), 400, "validation_error", "filter_channel is too long (max 64 characters)")
+
+
+# ---------------------------------------------------------------------------------------
+# Strict dates (Decision 19)
+# ---------------------------------------------------------------------------------------
+
+# Every route that takes start_date/end_date; {funnel} and {share} are filled in below.
+DATED_ROUTES = [
+    "/api/websites/{site}/stats",
+    "/api/websites/{site}/pageviews",
+    "/api/websites/{site}/metrics?type=page",
+    "/api/websites/{site}/events",
+    "/api/websites/{site}/events/properties?event_name=signup",
+    "/api/websites/{site}/events/timeseries?event_name=signup",
+    "/api/websites/{site}/sessions",
+    "/api/websites/{site}/funnels/{funnel}/results",
+    "/api/websites/{site}/journey?anchor_type=page&anchor_value=/&direction=next",
+    "/api/websites/{site}/retention",
+    "/api/websites/{site}/export",
+    "/api/share/{share}/stats",
+    "/api/share/{share}/pageviews",
+    "/api/share/{share}/metrics?type=page",
+    "/api/share/{share}/overview",
+]
+# Routes whose dates are required; every other one falls back to its default range.
+REQUIRED_DATES = {"journey", "retention", "export"}
+
+
+@pytest.fixture
+async def dated_paths(client, site) -> dict[str, str]:
+    funnel = await client.post(
+        f"/api/websites/{site}/funnels",
+        json={"name": "Buy", "steps": [{"step_type": "page_view", "match_value": "/"}, {"step_type": "page_view", "match_value": "/pricing"}]},
+    )
+    share = await client.post(f"/api/websites/{site}/share")
+    ids = {"site": site, "funnel": (await funnel.get_json())["data"]["id"], "share": (await share.get_json())["data"]["share_id"]}
+    return {route: route.format(**ids) for route in DATED_ROUTES}
+
+
+@pytest.mark.parametrize("route", DATED_ROUTES)
+@pytest.mark.parametrize(
+    ("dates", "message", "field"),
+    [
+        ("start_date=garbage&end_date={today}", "invalid start_date (expected YYYY-MM-DD)", "start_date"),
+        ("start_date=2026-02-30&end_date={today}", "invalid start_date (expected YYYY-MM-DD)", "start_date"),
+        ("start_date={today}&end_date=2026-02-30", "invalid end_date (expected YYYY-MM-DD)", "end_date"),
+        ("start_date={today}&end_date=tomorrow", "invalid end_date (expected YYYY-MM-DD)", "end_date"),
+    ],
+)
+async def test_a_bad_date_is_a_400_on_every_route(client, dated_paths, today, route, dates, message, field) -> None:
+    path = dated_paths[route]
+    joiner = "&" if "?" in path else "?"
+    response = await client.get(f"{path}{joiner}{dates.format(today=today)}")
+    await assert_error(response, 400, "validation_error", message, field)
+
+
+@pytest.mark.parametrize("route", DATED_ROUTES)
+async def test_missing_dates_keep_each_routes_default(client, dated_paths, today, route) -> None:
+    response = await client.get(dated_paths[route])
+    if any(f"/{name}" in route for name in REQUIRED_DATES):
+        await assert_error(response, 400, "validation_error", "start_date is required", "start_date")
+    else:
+        assert response.status_code == 200, await response.get_data(as_text=True)

@@ -6,10 +6,10 @@
 
 and on :meth:`Seed.flush` writes them **and** the matching ``sessions`` rows, derived
 exactly as the Writer maintains them: ``first_seen``/``last_seen`` = min/max event time,
-``pageview_count`` = pageview events, ``event_count`` = all events, ``entry_page`` = URL
-of the first event, ``entry_path``/``exit_path`` = path of the first/last pageview,
-``is_bot`` = the first event's flag, and the landing columns (source of the first
-event, first known client and place values).
+``pageview_count`` = pageview events, ``event_count`` = all events,
+``entry_path``/``exit_path`` = path of the first/last pageview, ``is_bot`` = the first
+event's flag, and the landing columns (source and ``entry_page`` of the landing event,
+first known client and place values: ``schema.SESSION_DIMENSIONS_FROM_EVENTS``).
 
 :func:`seed_main_dataset` builds the shared dataset described in its docstring; every
 expected number in the tests is worked out from that description by hand.
@@ -184,7 +184,7 @@ class Seed:
 
     def _fill_session_dimensions(self) -> None:
         """The landing columns and viewed paths, by the rule the Writer follows (``schema``)."""
-        columns = [*SOURCE_COLUMNS, *CLIENT_COLUMNS]
+        columns = [*SOURCE_COLUMNS, "entry_page", *CLIENT_COLUMNS]
         assignments = ", ".join(f"{c} = d.{c}" for c in columns)
         self.con.execute(
             f"UPDATE sessions SET {assignments} FROM ({SESSION_DIMENSIONS_FROM_EVENTS}) d"

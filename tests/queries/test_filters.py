@@ -13,6 +13,7 @@ import pytest
 from sparklytics.queries.errors import QueryError
 from sparklytics.queries.filters import (
     FILTERS,
+    ROUTES,
     Compare,
     ReportQuery,
     SessionCursor,
@@ -33,6 +34,10 @@ from .conftest import NOW, make_query
 BASE = ReportQuery(website_id="site_a", timezone="UTC", start=date(2026, 3, 2), end=date(2026, 3, 8))
 BOUNDS = {"website_id": "site_a", "utc_start": datetime(2026, 3, 2), "utc_end": datetime(2026, 3, 9)}
 HEAD = "e.website_id = $website_id AND e.created_at >= $utc_start AND e.created_at < $utc_end"
+SOURCE_HEAD = (
+    "e.session_id IN (SELECT src.session_id FROM sessions src WHERE src.website_id = $website_id"
+    " AND src.last_seen >= $utc_start AND src.first_seen < $utc_end AND"
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -57,12 +62,20 @@ WHERE_CASES = [
         {"filter_hostname": "Blog.Example.com"},
     ),
     (
-        "referrer and device map to their columns",
+        "device tests the event, referrer the visit's source (Decision 21)",
         replace(BASE, filters=(("filter_referrer", "google.com"), ("filter_device", "mobile"))),
         {},
-        f"{HEAD} AND e.is_bot = FALSE AND e.referrer_domain = $filter_referrer"
-        " AND e.device_type = $filter_device",
+        f"{HEAD} AND e.is_bot = FALSE AND e.device_type = $filter_device AND {SOURCE_HEAD}"
+        " coalesce(src.referrer_domain, '(direct)') = $filter_referrer)",
         {"filter_referrer": "google.com", "filter_device": "mobile"},
+    ),
+    (
+        "source filters share one semi-join, prefixed",
+        replace(BASE, filters=(("filter_utm_source", "hn"), ("filter_channel", "Referral"))),
+        {"prefix": "a_"},
+        f"{HEAD} AND e.is_bot = FALSE AND {SOURCE_HEAD}".replace("$", "$a_")
+        + " src.utm_source = $a_filter_utm_source AND src.channel = $a_filter_channel)",
+        {"a_filter_utm_source": "hn", "a_filter_channel": "Referral"},
     ),
     (
         "no alias, prefixed params",
@@ -90,27 +103,28 @@ def test_compile_where(query, kwargs, sql, extra):
     [
         ("filter_country", "e.country = $filter_country"),
         ("filter_page", "contains(e.path, $filter_page)"),
-        ("filter_referrer", "e.referrer_domain = $filter_referrer"),
+        ("filter_referrer", f"{SOURCE_HEAD} coalesce(src.referrer_domain, '(direct)') = $filter_referrer)"),
         ("filter_browser", "e.browser = $filter_browser"),
         ("filter_os", "e.os = $filter_os"),
         ("filter_device", "e.device_type = $filter_device"),
         ("filter_language", "e.language = $filter_language"),
-        ("filter_utm_source", "e.utm_source = $filter_utm_source"),
-        ("filter_utm_medium", "e.utm_medium = $filter_utm_medium"),
-        ("filter_utm_campaign", "e.utm_campaign = $filter_utm_campaign"),
+        ("filter_utm_source", f"{SOURCE_HEAD} src.utm_source = $filter_utm_source)"),
+        ("filter_utm_medium", f"{SOURCE_HEAD} src.utm_medium = $filter_utm_medium)"),
+        ("filter_utm_campaign", f"{SOURCE_HEAD} src.utm_campaign = $filter_utm_campaign)"),
         ("filter_region", "e.region = $filter_region"),
         ("filter_city", "e.city = $filter_city"),
         ("filter_hostname", "lower(e.hostname) = lower($filter_hostname)"),
+        ("filter_channel", f"{SOURCE_HEAD} src.channel = $filter_channel)"),
     ],
 )
-def test_each_of_the_13_filters(key, clause):
+def test_each_of_the_14_filters(key, clause):
     sql, params = compile_where(replace(BASE, include_bots=True, filters=((key, "x"),)))
     assert sql == f"{HEAD} AND {clause}"
     assert params[key] == "x"
 
 
-def test_registry_has_exactly_the_13_contract_filters():
-    assert len(FILTERS) == 13
+def test_registry_has_the_13_contract_filters_and_channel():
+    assert len(FILTERS) == 14 and "filter_channel" in FILTERS
 
 
 def test_filter_values_never_enter_the_sql(db):
@@ -209,16 +223,35 @@ def test_defaults_are_the_last_seven_local_days():
     "params,start,end",
     [
         ({"start_date": " 2026-02-01 ", "end_date": "2026-02-03"}, date(2026, 2, 1), date(2026, 2, 3)),
-        ({"start_date": "garbage"}, date(2026, 3, 2), date(2026, 3, 8)),
-        ({"start_date": "2026-3-2", "end_date": "2026-03-31x"}, date(2026, 3, 2), date(2026, 3, 8)),
-        ({"start_date": "2026-02-30"}, date(2026, 3, 2), date(2026, 3, 8)),
-        ({"start_date": "20260305"}, date(2026, 3, 2), date(2026, 3, 8)),
         ({"start_date": "2026-03-05"}, date(2026, 3, 5), date(2026, 3, 8)),
+        ({"start_date": " ", "end_date": ""}, date(2026, 3, 2), date(2026, 3, 8)),
     ],
 )
-def test_lenient_dates(params, start, end):
+def test_dates_and_their_defaults(params, start, end):
     q = make_query("stats", **params)
     assert (q.start, q.end) == (start, end)
+
+
+DATED_ROUTES = [name for name, policy in ROUTES.items() if policy.dates != "none"]
+
+
+@pytest.mark.parametrize("route", DATED_ROUTES)
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"start_date": "garbage", "end_date": "2026-03-08"}, "invalid start_date (expected YYYY-MM-DD)"),
+        ({"start_date": "2026-02-30", "end_date": "2026-03-08"}, "invalid start_date (expected YYYY-MM-DD)"),
+        ({"start_date": "2026-3-2", "end_date": "2026-03-08"}, "invalid start_date (expected YYYY-MM-DD)"),
+        ({"start_date": "2026-03-02", "end_date": "2026-03-31x"}, "invalid end_date (expected YYYY-MM-DD)"),
+        ({"start_date": "2026-03-02", "end_date": "20260308"}, "invalid end_date (expected YYYY-MM-DD)"),
+    ],
+)
+def test_a_date_that_is_not_a_real_day_is_refused_on_every_route(route, params, message):
+    """Decision 19: no silent fallback to the default range, whatever the route."""
+    extra = {"type": "page", "event_name": "signup"}
+    with pytest.raises(QueryError) as err:
+        make_query(route, **params, **extra)
+    assert err.value.message == message
 
 
 def test_timezone_precedence():

@@ -131,11 +131,11 @@ def test_filters_act_on_events_and_sessions_follow(cur):
     def data(**f):
         return stats(cur, make_query("stats", **PRIMARY, **f)).data
 
-    # UTM is only on the first pageview of i=2 sessions: 5 matching rows, but the 5
-    # sessions have 3 pageviews each → no bounce, 240 s.
+    # UTM is only on the first pageview of i=2 sessions, but it is the visit's source
+    # (Decision 21): all 5 sessions' 3 pageviews each → 15, no bounce, 240 s.
     d = data(filter_utm_source="newsletter")
     assert (d["pageviews"], d["visitors"], d["sessions"], d["bounce_rate"], d["avg_duration_seconds"]) == (
-        5, 1, 5, 0.0, 240.0,
+        15, 1, 5, 0.0, 240.0,
     )
     # Decision 3: substring of the path.
     d = data(filter_page="/blog")

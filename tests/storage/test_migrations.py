@@ -61,7 +61,7 @@ def test_0002_keeps_rows_in_order_numbers_events_and_fills_session_dimensions(co
             [sid, f"v-{sid}", datetime(2026, 3, 1, 10, first), datetime(2026, 3, 1, 10, last), count, count],
         )
 
-    assert apply_migrations(con) == ["0002_compact_ids_and_session_dimensions"]
+    assert apply_migrations(con) == ["0002_compact_ids_and_session_dimensions", "0003_session_source_from_landing_event"]
 
     assert con.execute("SELECT id, session_id, browser FROM events").fetchall() == [
         (1, 0xA1, None), (2, 0xA1, "Firefox"), (3, 0xA2, "Chrome"),
@@ -82,3 +82,62 @@ def test_0002_keeps_rows_in_order_numbers_events_and_fills_session_dimensions(co
     ingest.commit_batch(con, cache, [record], WalPosition(1, 0))
     assert con.execute("SELECT id, session_id FROM events WHERE id = 4").fetchall() == [(4, 0xA2)]
     assert con.execute("SELECT count(*), max(pageview_count) FROM sessions WHERE session_id = 162").fetchall() == [(1, 2)]
+
+
+def new_event(session: int, event_id: int, minute: int, event_type: str = "pageview", path: str = "/", **dims) -> list:
+    values = dict.fromkeys(ingest.EVENT_COLUMNS)
+    values.update(
+        id=event_id, website_id="site_m", session_id=session, visitor_id=f"v-{session}", event_type=event_type,
+        url=f"https://example.com{path}", path=path, is_bot=False, bot_score=0,
+        created_at=datetime(2026, 3, 1, 10, minute), **{"channel": "Direct", **dims},
+    )
+    return [values[c] for c in ingest.EVENT_COLUMNS]
+
+
+def test_0003_takes_the_source_and_entry_page_from_the_landing_event(con, monkeypatch) -> None:
+    """Sessions stored with the source of their first event get that of their first
+    pageview, or of their first event carrying a referrer or UTM tag (Decision 21)."""
+    apply_only(con, {"0001_initial", "0002_compact_ids_and_session_dimensions"}, monkeypatch)
+    hn = dict(referrer_domain="news.ycombinator.com", channel="Referral")
+    events = [
+        # 1: identify() then the landing pageview from Hacker News, then an internal pageview.
+        new_event(1, 1, 0, "event", "/"), new_event(1, 2, 1, path="/post", **hn), new_event(1, 3, 2, path="/about"),
+        # 2: begins with a pageview: its stored values stay.
+        new_event(2, 4, 3, path="/docs", **hn), new_event(2, 5, 4, "event", "/docs", utm_source="later"),
+        # 3: no pageview; a scroll, then an event tagged by a campaign, then another.
+        new_event(3, 6, 5, "event", "/a"), new_event(3, 7, 6, "event", "/b", utm_source="mail", channel="Email"),
+        new_event(3, 8, 7, "event", "/c", referrer_domain="bing.com", channel="Organic Search"),
+        # 4: a link click from Twitter, then a pageview without a source: the pageview wins.
+        new_event(4, 9, 8, "event", "/go", referrer_domain="t.co", channel="Organic Social"),
+        new_event(4, 10, 9, path="/landing"),
+    ]
+    appender = con.appender("events", columns=list(ingest.EVENT_COLUMNS))
+    appender.append_rows(events)
+    appender.flush()
+    # What the Writer stored before 0003: the source and URL of the first event.
+    for sid, first, last in ((1, 0, 2), (2, 3, 4), (3, 5, 7), (4, 8, 9)):
+        first_event = dict(zip(ingest.EVENT_COLUMNS, next(e for e in events if e[ingest.SESSION_ID] == sid), strict=True))
+        con.execute(
+            "INSERT INTO sessions (session_id, website_id, visitor_id, first_seen, last_seen, entry_page,"
+            " referrer_domain, channel, utm_source) VALUES (?, 'site_m', ?, ?, ?, ?, ?, ?, ?)",
+            [sid, f"v-{sid}", datetime(2026, 3, 1, 10, first), datetime(2026, 3, 1, 10, last), first_event["url"],
+             first_event["referrer_domain"], first_event["channel"], first_event["utm_source"]],
+        )
+
+    assert apply_migrations(con) == ["0003_session_source_from_landing_event"]
+
+    stored = con.execute(
+        "SELECT session_id, referrer_domain, channel, utm_source, entry_page FROM sessions ORDER BY session_id"
+    ).fetchall()
+    assert stored == [
+        (1, "news.ycombinator.com", "Referral", None, "https://example.com/post"),
+        (2, "news.ycombinator.com", "Referral", None, "https://example.com/docs"),
+        (3, None, "Email", "mail", "https://example.com/b"),
+        (4, None, "Direct", None, "https://example.com/landing"),
+    ]
+    from_rule = con.execute(
+        f"SELECT session_id, referrer_domain, channel, utm_source, entry_page FROM ({schema.SESSION_DIMENSIONS_FROM_EVENTS})"
+        " ORDER BY session_id"
+    ).fetchall()
+    assert from_rule == stored
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'landing_candidates'").fetchone() == (0,)

@@ -92,8 +92,9 @@ def test_a_continued_session_keeps_one_row(con) -> None:
 
 
 def test_landing_dimensions_follow_the_rule_the_schema_states(con) -> None:
-    """Source from the first event; client and place from the first event that knows them;
-    the distinct paths of its pageviews (a custom event's path is not one)."""
+    """Source and entry page from the first pageview (Decision 21: the custom event before it
+    does not set them); client and place from the first event that knows them; the
+    distinct paths of its pageviews (a custom event's path is not one)."""
     first = row("v", "2026-03-01T10:00:00", "/", event_type="event", referrer_domain="google.com",
                 channel="Organic Search", utm_source="google", country=None, browser=None)
     second = row("v", "2026-03-01T10:01:00", "/b", referrer_domain="bing.com", channel="Organic Search",
@@ -105,10 +106,10 @@ def test_landing_dimensions_follow_the_rule_the_schema_states(con) -> None:
     cache = ingest.SessionCache(100)
     commit(con, cache, [second], 1)  # continued from DuckDB, not from a cache
     commit(con, cache, [third, fourth], 2)
-    columns = [*SOURCE_COLUMNS, *CLIENT_COLUMNS]
+    columns = [*SOURCE_COLUMNS, "entry_page", *CLIENT_COLUMNS]
     stored = con.execute(f"SELECT {', '.join(columns)}, list_sort(pageview_paths) FROM sessions").fetchall()
     assert stored == [
-        ("google.com", "Organic Search", "google", None, None,
+        ("bing.com", "Organic Search", None, None, "late", "https://example.com/b",
          "DE", "Berlin", "Berlin", "Firefox", "Linux", "desktop", "1920x1080", "de-DE", ["/b", "/c"]),
     ]
     from_events = con.execute(
@@ -116,6 +117,60 @@ def test_landing_dimensions_follow_the_rule_the_schema_states(con) -> None:
         f" JOIN ({SESSION_PATHS_FROM_EVENTS}) p USING (session_id)"
     ).fetchall()
     assert from_events == stored
+
+
+LANDING = ("referrer_domain", "channel", "utm_source", "entry_page")
+
+# Each story is one session's events in time order, and the landing values it must show.
+STORIES = {
+    "identify then a pageview from a referrer": (
+        [row("v", "2026-03-01T10:00:00", "/", event_type="event", channel="Direct"),
+         row("v", "2026-03-01T10:00:01", "/post", referrer_domain="news.ycombinator.com", channel="Referral"),
+         row("v", "2026-03-01T10:01:00", "/about", channel="Direct")],
+        ("news.ycombinator.com", "Referral", None, "https://example.com/post"),
+    ),
+    "a link click with a source, then a pageview without one": (
+        [row("v", "2026-03-01T10:00:00", "/go", event_type="event", referrer_domain="t.co", channel="Organic Social"),
+         row("v", "2026-03-01T10:00:01", "/landing", channel="Direct")],
+        (None, "Direct", None, "https://example.com/landing"),
+    ),
+    "no pageview: the first event carrying a source": (
+        [row("v", "2026-03-01T10:00:00", "/a", event_type="event", channel="Direct"),
+         row("v", "2026-03-01T10:00:05", "/b", event_type="event", utm_source="mail", channel="Email"),
+         row("v", "2026-03-01T10:00:09", "/c", event_type="event", referrer_domain="bing.com", channel="Organic Search")],
+        (None, "Email", "mail", "https://example.com/b"),
+    ),
+    "no pageview and no source: the first event": (
+        [row("v", "2026-03-01T10:00:00", "/a", event_type="event", channel="Direct"),
+         row("v", "2026-03-01T10:00:05", "/b", event_type="event", channel="Direct")],
+        (None, "Direct", None, "https://example.com/a"),
+    ),
+    "a pageview first keeps its source": (
+        [row("v", "2026-03-01T10:00:00", "/", referrer_domain="google.com", channel="Organic Search"),
+         row("v", "2026-03-01T10:00:05", "/b", event_type="event", utm_source="later", channel="Unassigned"),
+         row("v", "2026-03-01T10:00:09", "/c", referrer_domain="bing.com", channel="Organic Search")],
+        ("google.com", "Organic Search", None, "https://example.com/"),
+    ),
+}
+
+
+@pytest.mark.parametrize("story", STORIES)
+@pytest.mark.parametrize("batching", ["one batch", "a batch each, warm cache", "a batch each, cold cache"])
+def test_the_landing_event_gives_the_source_however_events_are_batched(con, story, batching) -> None:
+    """Decision 21, whether the Writer sees the session's events together (a WAL replay
+    or a busy buffer), one by one from its cache, or one by one from DuckDB (a restart);
+    and the SQL rule of the schema agrees."""
+    events, expected = STORIES[story]
+    events = [list(e) for e in events]
+    if batching == "one batch":
+        commit(con, ingest.SessionCache(100), events, 0)
+    else:
+        cache = ingest.SessionCache(100)
+        for offset, event in enumerate(events):
+            commit(con, cache if batching.endswith("warm cache") else ingest.SessionCache(100), [event], offset)
+    assert con.execute(f"SELECT count(*), {', '.join(LANDING)} FROM sessions GROUP BY ALL").fetchall() == [(1, *expected)]
+    from_rule = con.execute(f"SELECT {', '.join(LANDING)} FROM ({SESSION_DIMENSIONS_FROM_EVENTS})").fetchall()
+    assert from_rule == [expected]
 
 
 def test_event_ids_count_on_from_the_stored_counter(con) -> None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Sparklytics needs into this checkout, idempotently:
 # system packages (Debian: python3-venv, nodejs/npm; with --test also chromium),
-# the Python virtualenv in .venv, and the built tracker and dashboard.
+# the Python virtualenv in .venv, the built tracker and dashboard, and DB-IP's free
+# city database in ./geoip (scripts/install-geo.sh; the server's default geo source).
 # Usage: bash scripts/install.sh [--test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,3 +35,5 @@ bash sparklytics/tracker/build.sh
 if [[ -f dashboard/build.sh ]]; then
     bash dashboard/build.sh
 fi
+
+bash scripts/install-geo.sh geoip

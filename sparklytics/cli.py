@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -24,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sparklytics", description="Self-hosted, privacy-first web analytics.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the server (default)")
-    sub.add_parser("health", help="exit 0 if the local server answers /health with 200")
+    health = sub.add_parser("health", help="exit 0 if the local server answers /health with 200")
+    health.add_argument("--verbose", action="store_true", help="also print the status and the geo database in use")
     sub.add_parser("version", help="print the version")
     importer = sub.add_parser("import", help="load events from a JSON-lines or CSV file (server stopped)")
     importer.add_argument("file", type=Path, help="events with a `timestamp` column; .csv or JSON lines")
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sparklytics: invalid configuration: {exc}", file=sys.stderr)
         return 2
     if command == "health":
-        return _health(config)
+        return _health(config, verbose=args.verbose)
     _configure_logging(config)
     if command == "import":
         return _import(config, args.file)
@@ -98,13 +100,36 @@ async def _wait_for_signal(stop: trio.Event) -> None:
             return
 
 
-def _health(config: Config) -> int:
+def _health(config: Config, *, verbose: bool = False) -> int:
     url = f"http://127.0.0.1:{config.port}/health"
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
-            return 0 if response.status == 200 else 1
-    except (urllib.error.URLError, OSError):
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    except (urllib.error.URLError, OSError) as error:
+        if verbose:
+            print(f"no server answers {url}: {error}")
         return 1
+    if verbose:
+        _print_health(status, body)
+    return 0 if status == 200 else 1
+
+
+def _print_health(status: int, body: bytes) -> None:
+    try:
+        health = json.loads(body)
+    except ValueError:
+        print(f"HTTP {status}: {body[:200]!r}")
+        return
+    print(f"status: {health.get('status')} (HTTP {status}, version {health.get('version')})")
+    geo = health.get("geo")
+    if not geo:
+        print("geo: none (no MaxMind file at SPARKLYTICS_GEOIP_PATH, no DB-IP files: run scripts/install-geo.sh)")
+        return
+    print(f"geo: {geo['database']} ({geo['source']}), built {geo['build_date']}: {', '.join(geo['paths'])}")
+    if geo.get("attribution"):
+        print(f"     {geo['attribution']}")
 
 
 def _configure_logging(config: Config) -> None:

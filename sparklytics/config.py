@@ -44,7 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPARKLYTICS_HOST", "0.0.0.0", "address to listen on"),
     Setting("SPARKLYTICS_PORT", "3000", "HTTP port, 1-65535"),
     Setting("SPARKLYTICS_DATA_DIR", "./data", "holds sparklytics.db and ingest-wal/ (created if missing)"),
-    Setting("SPARKLYTICS_GEOIP_PATH", "./GeoLite2-City.mmdb", "MaxMind-format city database; missing file = no geo"),
+    Setting("SPARKLYTICS_GEOIP_PATH", "./GeoLite2-City.mmdb", "MaxMind GeoLite2/GeoIP2 city database; wins over DB-IP when the file exists"),
+    Setting("SPARKLYTICS_GEOIP_DBIP_DIR", "./geoip", "DB-IP City Lite files from scripts/install-geo.sh, used when there is no MaxMind file"),
     Setting("SPARKLYTICS_AUTH", "local", "`local` (admin password, first-run setup), `password` or `none`"),
     Setting("SPARKLYTICS_PASSWORD", None, "shared password, required when SPARKLYTICS_AUTH=password"),
     Setting("SPARKLYTICS_BOOTSTRAP_PASSWORD", None, "first-run setup secret in local mode (unset: `sparklytics`, then a password change is forced)"),
@@ -92,6 +93,7 @@ class Config:
     port: int = 3000
     data_dir: Path = Path("./data")
     geoip_path: Path = Path("./GeoLite2-City.mmdb")
+    geoip_dbip_dir: Path = Path("./geoip")
     auth: str = "local"
     password: str | None = None
     bootstrap_password: str | None = None
@@ -158,6 +160,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         port=env.integer("SPARKLYTICS_PORT", 1, 65535),
         data_dir=Path(env.raw("SPARKLYTICS_DATA_DIR").strip() or "./data"),
         geoip_path=Path(env.raw("SPARKLYTICS_GEOIP_PATH").strip() or "./GeoLite2-City.mmdb"),
+        geoip_dbip_dir=Path(env.raw("SPARKLYTICS_GEOIP_DBIP_DIR").strip() or "./geoip"),
         auth=auth,
         password=password,
         bootstrap_password=env.text("SPARKLYTICS_BOOTSTRAP_PASSWORD"),

@@ -27,6 +27,7 @@ from actors.writer import RunWrite, Writer
 from sparklytics.clock import utc_now
 from sparklytics.config import Config
 from sparklytics.enrich import GeoLookup, TrustedProxies
+from sparklytics.enrich.geo import GeoDatabase
 from sparklytics.storage.db import Database, ReportSlots
 from sparklytics.storage.metadata import rotate_salts, seed_settings
 
@@ -48,6 +49,8 @@ class Services:
     ratelimiter: RateLimiter
     scheduler: Scheduler
     trusted_proxies: TrustedProxies
+    # Which geo database the Enricher looks IPs up in, for /health (None: no geo).
+    geo_database: GeoDatabase | None = None
     # Expensive reports (property sampling, session timelines) share two slots; CSV
     # exports run one at a time. Waiting for a slot is bounded (429 after 5 s).
     heavy_reports: ReportSlots = field(default_factory=lambda: ReportSlots(2, wait=5.0))
@@ -66,7 +69,7 @@ class Services:
 @asynccontextmanager
 async def open_services(config: Config) -> AsyncIterator[Services]:
     db = Database(config.db_path, memory_limit=config.duckdb_memory, threads=config.duckdb_threads)
-    geo = GeoLookup(config.geoip_path)
+    geo = GeoLookup(config.geoip_path, config.geoip_dbip_dir)
     try:
         async with trio.open_nursery() as nursery:
             supervisor = Supervisor()
@@ -117,7 +120,7 @@ async def open_services(config: Config) -> AsyncIterator[Services]:
             await supervisor.start(nursery, scheduler)
             services = Services(
                 config, db, supervisor, writer, buffer, enricher, ratelimiter, scheduler,
-                TrustedProxies(config.trusted_proxies),
+                TrustedProxies(config.trusted_proxies), geo.database,
             )
             try:
                 yield services

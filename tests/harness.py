@@ -1,6 +1,7 @@
 """Ways to run the real server for tests.
 
-* :func:`test_config` — a :class:`Config` for a temp data dir (auth none, no GeoIP).
+* :func:`test_config` — a :class:`Config` for a temp data dir (auth none, no GeoIP at all:
+  neither a MaxMind file nor the installed DB-IP files).
 * :class:`LiveServer` — Hypercorn on ``127.0.0.1:<free port>`` with the actors, running
   ``trio.run`` in a background thread, for tests that drive it from outside (browsers,
   plain HTTP clients). ``query()`` reads the real DuckDB file through a cursor of the
@@ -43,6 +44,7 @@ def test_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         "SPARKLYTICS_AUTH": "none",
         "SPARKLYTICS_HTTPS": "false",
         "SPARKLYTICS_GEOIP_PATH": str(data_dir / "no-geoip.mmdb"),
+        "SPARKLYTICS_GEOIP_DBIP_DIR": str(data_dir / "no-geoip"),
         "SPARKLYTICS_HOST": "127.0.0.1",
         "SPARKLYTICS_DUCKDB_MEMORY": "256MB",
         "SPARKLYTICS_ARGON2_MEMORY_KB": "8192",

@@ -4,7 +4,9 @@ The endpoint validates the body, resolves the client, sends one message into the
 ingest pipeline (RateLimiter → Enricher → Buffer) and awaits its single reply: 202
 means the events are fsynced in the WAL. Checks run in the contract's order: size,
 JSON, batch size, emptiness, fields, ``event_data`` size; then the pipeline checks the
-website, the rate limit and the queue bounds.
+website, the rate limit and the queue bounds. A bad optional field is cut or dropped
+instead of refusing the event (:mod:`~sparklytics.api.collect_fields`); every answer
+carries the ingest CORS headers (:mod:`~sparklytics.api.ingest_cors`).
 
 Why raw ASGI: collect is the one hot route. Profiling showed Quart's request and
 response machinery taking ~45 % of the event loop per collect request, so this
@@ -27,7 +29,9 @@ from actors.buffer import Accepted
 from actors.enricher import ClientInfo, Collect
 from actors.ratelimiter import Admit, Limit
 from actors.runtime import ask_nowait
+from sparklytics.api.collect_fields import FieldRepairs, repair_optional_fields
 from sparklytics.api.errors import DOMAIN_ERRORS, ApiError, bad_request, domain_error, unprocessable
+from sparklytics.api.ingest_cors import ingest_cors_headers, ingest_preflight_headers
 from sparklytics.api.validation import validation_failure
 from sparklytics.enrich import client_ip
 
@@ -47,7 +51,6 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 _COMMON_HEADERS = [
-    (b"access-control-allow-origin", b"*"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"cache-control", b"no-store"),
@@ -67,17 +70,17 @@ class CollectEvent(BaseModel):
     type: str = Field(max_length=32)
     url: str = Field(min_length=1, max_length=4096)
     referrer: str | None = Field(default=None, max_length=4096)
-    screen: str | None = Field(default=None, max_length=32)
+    screen: str | None = Field(default=None, max_length=32, pattern=r"^\d{1,6}x\d{1,6}$")
     screen_width: int | None = Field(default=None, ge=0, le=100_000)
     screen_height: int | None = Field(default=None, ge=0, le=100_000)
-    language: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$")
     event_name: str | None = Field(default=None, max_length=200)
     event_data: Any = None
-    utm_source: str | None = Field(default=None, max_length=512)
-    utm_medium: str | None = Field(default=None, max_length=512)
-    utm_campaign: str | None = Field(default=None, max_length=512)
-    utm_term: str | None = Field(default=None, max_length=512)
-    utm_content: str | None = Field(default=None, max_length=512)
+    utm_source: str | None = Field(default=None, max_length=256)
+    utm_medium: str | None = Field(default=None, max_length=256)
+    utm_campaign: str | None = Field(default=None, max_length=256)
+    utm_term: str | None = Field(default=None, max_length=256)
+    utm_content: str | None = Field(default=None, max_length=256)
     visitor_id: str | None = Field(default=None, max_length=256)
 
 
@@ -99,25 +102,27 @@ class CollectEndpoint:
             return
         headers = dict(scope["headers"])
         if scope["method"] == "OPTIONS":
-            await _respond(send, 204, b"", _preflight_headers(headers))
+            await _respond(send, 204, b"", ingest_preflight_headers(headers))
             return
+        cors = ingest_cors_headers(headers)
+        repairs = FieldRepairs()
         try:
             if scope["method"] != "POST":
                 raise ApiError(405, "method_not_allowed", "Method not allowed")
-            accepted = await self._collect(scope, headers, receive)
+            accepted = await self._collect(scope, headers, receive, repairs)
         except ApiError as error:
-            await _respond_error(send, error)
+            await _respond_error(send, error, cors)
         except DOMAIN_ERRORS as error:
-            await _respond_error(send, domain_error(error))
+            await _respond_error(send, domain_error(error), cors)
         except Exception:
             log.exception("collect failed")
-            await _respond_error(send, ApiError(500, "internal_error", "Internal server error"))
+            await _respond_error(send, ApiError(500, "internal_error", "Internal server error"), cors)
         else:
-            await _send(send, 202, _ACCEPTED_BODY, _ingest_headers(accepted))
+            await _send(send, 202, _ACCEPTED_BODY, _ingest_headers(accepted, [*repairs.headers(), *cors]))
 
-    async def _collect(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive) -> Accepted:
+    async def _collect(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, repairs: FieldRepairs) -> Accepted:
         body = await _read_json(headers, receive)
-        payloads = validate_events(body)
+        payloads = validate_events(body, repairs)
         services = self._services
         peer = scope.get("client")
         forwarded = headers.get(b"x-forwarded-for")
@@ -132,8 +137,9 @@ class CollectEndpoint:
         return await ask_nowait(services.ratelimiter.inbox, message, timeout=PIPELINE_TIMEOUT)
 
 
-def validate_events(body: Any) -> list[dict[str, Any]]:
-    """The payloads of a collect body, or the contract's 4xx for the first problem."""
+def validate_events(body: Any, repairs: FieldRepairs) -> list[dict[str, Any]]:
+    """The payloads of a collect body, or the contract's 4xx for the first problem;
+    bad optional fields are cut or dropped and noted in ``repairs``."""
     if not isinstance(body, (list, dict)):
         raise unprocessable("body must be an event object or an array of them")
     items = body if isinstance(body, list) else [body]
@@ -141,15 +147,23 @@ def validate_events(body: Any) -> list[dict[str, Any]]:
         raise ApiError(400, "batch_too_large", f"Batch exceeds maximum of {MAX_BATCH} events")
     if not items:
         raise bad_request("empty batch")
-    return parse_events(items)
+    return parse_events(items, repairs)
 
 
-def parse_events(items: list[Any]) -> list[dict[str, Any]]:
-    """Validate event objects (no batch limits); raise the 4xx of the first problem."""
+def parse_events(items: list[Any], repairs: FieldRepairs | None = None) -> list[dict[str, Any]]:
+    """Validate event objects (no batch limits); raise the 4xx of the first problem.
+
+    A bad optional descriptive field is cut or dropped instead (collect_fields), and
+    noted in ``repairs`` when given.
+    """
     try:
         events = _EVENTS.validate_python(items)
     except ValidationError as exc:
-        raise validation_failure(exc, skip=1) from None
+        repaired = repair_optional_fields(items, exc.errors(), FieldRepairs() if repairs is None else repairs)
+        try:
+            events = _EVENTS.validate_python(repaired)
+        except ValidationError as still:
+            raise validation_failure(still, skip=1) from None
     payloads = []
     for event in events:
         if event.type not in EVENT_TYPES:
@@ -188,7 +202,7 @@ async def _read_json(headers: dict[bytes, bytes], receive: Receive) -> Any:
         raise ApiError(400, "invalid_json", "Request body is not valid JSON") from None
 
 
-def _ingest_headers(accepted: Accepted) -> list[tuple[bytes, bytes]]:
+def _ingest_headers(accepted: Accepted, extra: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"content-type", b"application/json"),
         (b"x-sparklytics-ingest-ack", b"durable"),
@@ -199,22 +213,15 @@ def _ingest_headers(accepted: Accepted) -> list[tuple[bytes, bytes]]:
     ]
     if accepted.drop_reasons:
         headers.append((b"x-sparklytics-ingest-drop-reason", ",".join(accepted.drop_reasons).encode()))
+    headers += extra
     headers += _ACCEPTED_TAIL
     return headers
 
 
-def _preflight_headers(headers: dict[bytes, bytes]) -> list[tuple[bytes, bytes]]:
-    return [
-        (b"access-control-allow-methods", b"POST, OPTIONS"),
-        (b"access-control-allow-headers", headers.get(b"access-control-request-headers", b"*")),
-        (b"access-control-max-age", b"86400"),
-    ]
-
-
-async def _respond_error(send: Send, error: ApiError) -> None:
+async def _respond_error(send: Send, error: ApiError, cors: list[tuple[bytes, bytes]]) -> None:
     body = json.dumps({"error": {"code": error.code, "message": error.message, "field": error.field}}).encode()
     extra = [(name.lower().encode(), value.encode()) for name, value in error.headers.items()]
-    await _respond(send, error.status, body, [(b"content-type", b"application/json"), *extra])
+    await _respond(send, error.status, body, [(b"content-type", b"application/json"), *extra, *cors])
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

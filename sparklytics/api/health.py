@@ -1,4 +1,8 @@
-"""``GET /health``: 200 ok when DuckDB answers and no actor is restarting, else 503."""
+"""``GET /health``: 200 ok when DuckDB answers and no actor is restarting, else 503.
+
+``geo`` says which IP geolocation database is loaded and its build date (null: none),
+so an operator can see that geo works and how old its data is.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ async def health() -> Response:
         healthy = not services.supervisor.degraded
     except Exception:
         healthy = False
-    response = jsonify({"status": "ok" if healthy else "degraded", "version": __version__})
+    geo = services.geo_database.as_json() if services.geo_database else None
+    response = jsonify({"status": "ok" if healthy else "degraded", "version": __version__, "geo": geo})
     response.status_code = 200 if healthy else 503
     return response

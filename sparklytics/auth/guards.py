@@ -34,7 +34,8 @@ keys refused on cookie-only routes → forced rotation. Failures raise the error
 Restricted CORS (``SPARKLYTICS_CORS_ORIGINS``): the request's ``Origin`` is echoed in
 ``Access-Control-Allow-Origin`` only when listed (compared case-insensitively);
 methods GET, POST, PUT, DELETE; any request headers; never
-``Access-Control-Allow-Credentials``. Collect keeps its own ``*`` (it is public).
+``Access-Control-Allow-Credentials``. Collect has its own, open CORS
+(:mod:`sparklytics.api.ingest_cors`).
 """
 
 from __future__ import annotations

@@ -16,6 +16,12 @@ families but does not classify them, so the rules are ours, in this order:
 3. ``mobile``: iPhone/iPod, phone operating systems, or "Mobi" in the string (MDN's
    recommended test);
 4. anything else, including unknown strings, is ``desktop``.
+
+Browser names are the ones people use, as Plausible shows them: ua-parser names a
+browser's mobile and iOS builds apart ("Mobile Safari", "Chrome Mobile iOS"), which
+splits one browser over several rows; :data:`BROWSER_NAMES` folds them into the
+browser's name, since ``device_type`` already says mobile. Migration 0004
+(``storage/schema.py``) renames stored rows with the same table.
 """
 
 from __future__ import annotations
@@ -31,6 +37,25 @@ from sparklytics.enrich._cache import CacheStatistics, LruCache
 CACHE_SIZE = 2048
 # Real user agents stay under ~600 characters; longer ones are parsed but not cached.
 MAX_CACHED_UA_CHARS = 1024
+
+# ua-parser family → the name people know the browser by. Migration 0004 holds a frozen
+# copy (tests/enrich/test_ua.py checks they agree); a new entry here needs a migration.
+BROWSER_NAMES = {
+    "Mobile Safari": "Safari",
+    "Mobile Safari UI/WKWebView": "Safari",
+    "Chrome Mobile": "Chrome",
+    "Chrome Mobile iOS": "Chrome",
+    "Chrome Mobile WebView": "Chrome Webview",
+    "Firefox Mobile": "Firefox",
+    "Firefox iOS": "Firefox",
+    "Edge Mobile": "Edge",
+    "Opera Mobile": "Opera",
+    "IE Mobile": "IE",
+    "IE Large Screen": "IE",
+    "DuckDuckGo Mobile": "DuckDuckGo",
+    "QQ Browser Mobile": "QQ Browser",
+    "Ecosia iOS": "Ecosia",
+}
 
 _TABLET_FAMILIES = frozenset({"iPad", "Kindle", "Generic Tablet", "BlackBerry Playbook"})
 _TABLET_BRANDS = frozenset({"Generic_Android_Tablet"})
@@ -100,7 +125,8 @@ def _device_type(ua: str, device_family: str, brand: str | None, os_family: str)
 def _parse(ua: str) -> UserAgentInfo:
     result = _resolver()(ua, Domain.ALL)
     agent, os, device = result.user_agent, result.os, result.device
-    browser = _family(agent.family) if agent else None
+    family = _family(agent.family) if agent else None
+    browser = BROWSER_NAMES.get(family, family) if family else None
     os_name = _family(os.family) if os else None
     return UserAgentInfo(
         browser=browser,
@@ -131,7 +157,7 @@ def parse_user_agent(ua: str | None) -> UserAgentInfo:
     An empty or missing header gives all-None; a string ua-parser does not recognise
     gives None names and ``device_type="desktop"``. Versions are dotted
     (``"120.0.6099"``); the names are ua-parser's families (``"Chrome"``,
-    ``"Mobile Safari"``, ``"Mac OS X"``…).
+    ``"Mac OS X"``…), mobile builds under their browser's name (``"Safari"``).
     """
     if not ua or ua.isspace():
         return _UNKNOWN

@@ -506,10 +506,36 @@ WHERE sessions.session_id = d.session_id;
 DROP TABLE landing_candidates;
 """
 
+# 0004: browser names as people know them ("Mobile Safari" → "Safari"), the mapping of
+# sparklytics.enrich.ua.BROWSER_NAMES frozen as of this migration (a test checks they
+# agree), for the rows stored before it.
+_BROWSER_NAMES_0004 = """
+CREATE TEMP TABLE browser_names_0004 (family VARCHAR, name VARCHAR);
+INSERT INTO browser_names_0004 VALUES
+    ('Mobile Safari', 'Safari'),
+    ('Mobile Safari UI/WKWebView', 'Safari'),
+    ('Chrome Mobile', 'Chrome'),
+    ('Chrome Mobile iOS', 'Chrome'),
+    ('Chrome Mobile WebView', 'Chrome Webview'),
+    ('Firefox Mobile', 'Firefox'),
+    ('Firefox iOS', 'Firefox'),
+    ('Edge Mobile', 'Edge'),
+    ('Opera Mobile', 'Opera'),
+    ('IE Mobile', 'IE'),
+    ('IE Large Screen', 'IE'),
+    ('DuckDuckGo Mobile', 'DuckDuckGo'),
+    ('QQ Browser Mobile', 'QQ Browser'),
+    ('Ecosia iOS', 'Ecosia');
+UPDATE events SET browser = n.name FROM browser_names_0004 n WHERE events.browser = n.family;
+UPDATE sessions SET browser = n.name FROM browser_names_0004 n WHERE sessions.browser = n.family;
+DROP TABLE browser_names_0004;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
     Migration("0003_session_source_from_landing_event", _SESSION_SOURCE_FROM_LANDING_EVENT),
+    Migration("0004_browser_names", _BROWSER_NAMES_0004),
 )
 
 # Rows owned by a website, by depth: DuckDB checks foreign keys against the state at

@@ -156,7 +156,8 @@ async def test_unknown_website_is_404(client, services) -> None:
         ({"website_id": "s", "type": "pageview", "url": "/", "colour": "red"}, 422, "validation_error", None, "colour"),
         ({"website_id": "s", "type": "pageview", "url": 42}, 422, "validation_error", None, "url"),
         ({"website_id": "s", "type": "pageview", "url": "/" * 5000}, 422, "validation_error", None, "url"),
-        ({"website_id": "s", "type": "pageview", "url": "/", "screen_width": "wide"}, 422, "validation_error", None, "screen_width"),
+        ({"website_id": "s", "type": "event", "url": "/", "event_name": "n" * 201}, 422, "validation_error", None, "event_name"),
+        ({"website_id": "s" * 65, "type": "pageview", "url": "/", "screen": "big"}, 422, "validation_error", None, "website_id"),
         ({"website_id": "s", "type": "event", "url": "/", "event_data": {"k": "v" * 4100}}, 400, "payload_too_large", "Payload exceeds size limit", "event_data"),
     ],
 )
@@ -189,14 +190,54 @@ async def test_other_content_types_are_415(client, services) -> None:
     await assert_error(response, 415, "unsupported_media_type")
 
 
-async def test_cors_preflight_is_open_to_any_origin(client, services) -> None:
+@pytest.mark.parametrize("path", ["/api/collect", "/e"])
+async def test_cors_preflight_echoes_the_origin_and_allows_credentials(client, services, path) -> None:
+    # Decision 20: the original tracker's application/json beacon is credentialed.
     response = await client.options(
-        "/api/collect",
+        path,
         headers={"Origin": "https://customer.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
     )
     assert response.status_code == 204
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Origin"] == "https://customer.example"
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    assert response.headers["Vary"] == "Origin"
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert response.headers["Access-Control-Allow-Headers"].lower() == "content-type"
+
+
+async def test_cors_preflight_without_requested_headers_still_allows_content_type(client, services) -> None:
+    response = await client.options("/e", headers={"Origin": "http://127.0.0.1:8080", "Access-Control-Request-Method": "POST"})
+    assert response.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8080"
+    assert response.headers["Access-Control-Allow-Headers"] == "Content-Type"
+
+
+async def test_cors_preflight_without_an_origin_answers_any_origin(client, services) -> None:
+    response = await client.options("/api/collect", headers={"Access-Control-Request-Method": "POST"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/api/collect", "/e"])
+async def test_collect_echoes_the_origin_on_success_and_on_errors(client, services, path) -> None:
+    site = await create_website(client)
+    origin = {**BROWSER_HEADERS, "Origin": "https://customer.example"}
+    accepted = await send(client, pageview(site), headers=origin, path=path)
+    unknown = await send(client, pageview("site_doesnotexi"), headers=origin, path=path)
+    malformed = await client.post(path, data=b"{", headers={**origin, "Content-Type": "application/json"})
+    assert [r.status_code for r in (accepted, unknown, malformed)] == [202, 404, 400]
+    for response in (accepted, unknown, malformed):
+        assert response.headers["Access-Control-Allow-Origin"] == "https://customer.example"
+        assert response.headers["Access-Control-Allow-Credentials"] == "true"
+        assert response.headers["Vary"] == "Origin"
+    assert "x-sparklytics-ingest-ack" in accepted.headers["Access-Control-Expose-Headers"]
+    assert len(await stored_events(services)) == 1
+
+
+async def test_collect_without_an_origin_answers_any_origin_without_credentials(client, services) -> None:
+    site = await create_website(client)
+    response = await send(client, pageview(site))
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in response.headers
 
 
 async def test_bots_are_scored_and_stored_flagged(client, services) -> None:
@@ -237,3 +278,81 @@ def test_payloads_are_what_model_dump_gives():
     assert payloads == expected
     assert [list(p) for p in payloads] == [list(e) for e in expected]
     assert payloads[0]["screen_width"] == 3 and type(payloads[0]["screen_width"]) is int
+
+
+# -- a bad optional field costs the field, not the event --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "dropped"),
+    [
+        ({"screen": "unknown"}, "screen"),
+        ({"screen": "1920x1080" * 5}, "screen"),
+        ({"language": "en-US,en;q=0.9"}, "language"),
+        ({"language": "x" * 70}, "language"),
+        ({"language": 7}, "language"),
+        ({"screen_width": "wide"}, "screen_width"),
+        ({"screen_height": -1}, "screen_height"),
+        ({"screen_width": 10**9}, "screen_width"),
+        ({"utm_term": ["a", "b"]}, "utm_term"),
+        ({"referrer": {"url": "x"}}, "referrer"),
+        ({"visitor_id": "v" * 300}, "visitor_id"),
+    ],
+)
+async def test_a_malformed_optional_field_is_dropped_and_the_event_kept(client, services, fields, dropped) -> None:
+    site = await create_website(client)
+    response = await send(client, pageview(site, **{"language": "fr-FR", "screen": "390x844", **fields}))
+    assert response.status_code == 202, await response.get_data(as_text=True)
+    assert response.headers["x-sparklytics-dropped-fields"] == dropped
+    assert "x-sparklytics-truncated-fields" not in response.headers
+    [event] = await stored_events(services, "path, screen, language, utm_term, referrer_url")
+    assert event["path"] == "/"
+    assert event["language"] == (None if dropped == "language" else "fr-FR")
+    assert event["screen"] == (None if dropped == "screen" else "390x844")
+
+
+async def test_over_long_free_text_is_cut_at_its_documented_length(client, services) -> None:
+    site = await create_website(client)
+    referrer = "https://news.example.org/" + "a" * 5000
+    response = await send(client, pageview(site, referrer=referrer, utm_campaign="c" * 600, utm_content="ok"))
+    assert response.status_code == 202
+    assert response.headers["x-sparklytics-truncated-fields"] == "referrer,utm_campaign"
+    assert "x-sparklytics-dropped-fields" not in response.headers
+    [event] = await stored_events(services, "referrer_url, referrer_domain, utm_campaign, utm_content")
+    assert event == {
+        "referrer_url": referrer[:4096],
+        "referrer_domain": "news.example.org",
+        "utm_campaign": "c" * 256,
+        "utm_content": "ok",
+    }
+
+
+async def test_a_batch_names_every_repaired_field_once_and_keeps_every_event(client, services) -> None:
+    site = await create_website(client)
+    batch = [
+        pageview(site, "https://example.com/a", screen="big", language="??"),
+        pageview(site, "https://example.com/b", screen="800x600"),
+        pageview(site, "https://example.com/c", screen="huge", utm_source="s" * 513),
+    ]
+    response = await send(client, batch)
+    assert response.status_code == 202
+    assert response.headers["x-sparklytics-ingest-accepted-events"] == "3"
+    assert response.headers["x-sparklytics-dropped-fields"] == "screen,language"
+    assert response.headers["x-sparklytics-truncated-fields"] == "utm_source"
+    rows = await stored_events(services, "path, screen")
+    assert rows == [{"path": "/a", "screen": None}, {"path": "/b", "screen": "800x600"}, {"path": "/c", "screen": None}]
+
+
+async def test_required_field_errors_still_refuse_the_event_even_beside_a_bad_optional_one(client, services) -> None:
+    site = await create_website(client)
+    response = await send(client, [pageview(site, screen="big"), {"website_id": site, "type": "pageview", "screen": "big"}])
+    await assert_error(response, 422, "validation_error", field="url")
+    assert await stored_events(services) == []
+
+
+async def test_good_events_get_no_repair_headers(client, services) -> None:
+    site = await create_website(client)
+    response = await send(client, pageview(site, screen="1920x1080", language="zh-Hant-TW", screen_width=1920, screen_height=1080))
+    assert response.status_code == 202
+    assert "x-sparklytics-dropped-fields" not in response.headers
+    assert "x-sparklytics-truncated-fields" not in response.headers

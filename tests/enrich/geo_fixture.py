@@ -13,6 +13,9 @@ Keys are single addresses or CIDR networks, IPv4 or IPv6 (the file is an IPv6 tr
 with IPv4 mapped in, like MaxMind's). Values are ``(country ISO code, first subdivision
 English name, city English name)``; a None leaves that part out of the record, as real
 databases do for coarse entries.
+
+:func:`installed_dbip_dir` finds the real DB-IP files that ``scripts/install.sh`` puts
+where a server started from the checkout looks by default.
 """
 
 from __future__ import annotations
@@ -21,8 +24,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
+
+from sparklytics.config import load_config
+from sparklytics.enrich.geo import DBIP_FILES
+from tests.harness import REPO_ROOT
 
 CityRow = tuple[str | None, str | None, str | None]
 
@@ -53,3 +61,12 @@ def build_city_db(path: Path, rows: Mapping[str, CityRow]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     writer.to_db_file(str(path))
     return path
+
+
+def installed_dbip_dir() -> Path:
+    """The DB-IP directory a server started from the checkout with defaults would read."""
+    directory = load_config({}).geoip_dbip_dir
+    directory = directory if directory.is_absolute() else REPO_ROOT / directory
+    if not all((directory / name).is_file() for name in DBIP_FILES.values()):
+        pytest.fail(f"DB-IP files missing in {directory}: run `bash scripts/install.sh`", pytrace=False)
+    return directory

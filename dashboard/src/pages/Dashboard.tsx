@@ -3,6 +3,7 @@
 import type { ComponentChildren } from "preact";
 import type { Realtime } from "../api";
 import { authMode, logout } from "../auth";
+import { Footer } from "../components/Footer";
 import { Toolbar } from "../components/Toolbar";
 import { Card, ErrorBox, SkeletonRows } from "../components/ui";
 import { fmtInt } from "../format";
@@ -172,6 +173,7 @@ export function DashboardPage({ siteId, section, sub }: { siteId: string; sectio
           <SettingsPage site={site} tab={sub} />
         )}
       </main>
+      <Footer />
     </>
   );
 }

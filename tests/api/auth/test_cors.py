@@ -94,13 +94,14 @@ async def test_origins_compare_case_insensitively(client) -> None:
 
 
 async def test_collect_is_open_to_every_origin(client) -> None:
+    # Decision 20: collect reads no cookies, so it echoes any origin with credentials.
     site = await create_website(client)
     response = await client.post("/api/collect", json=pageview(site), headers={**BROWSER_HEADERS, "Origin": EVIL_ORIGIN})
     assert response.status_code == 202
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert "Access-Control-Allow-Credentials" not in response.headers
+    assert response.headers["Access-Control-Allow-Origin"] == EVIL_ORIGIN
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
     pre = await client.options("/api/collect", headers=preflight(EVIL_ORIGIN, "POST", "content-type"))
-    assert pre.status_code == 204 and pre.headers["Access-Control-Allow-Origin"] == "*"
+    assert pre.status_code == 204 and pre.headers["Access-Control-Allow-Origin"] == EVIL_ORIGIN
 
 
 # --- with auth on: the auth layer is outside CORS ---------------------------------------

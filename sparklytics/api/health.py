@@ -1,4 +1,10 @@
-"""``GET /health``: 200 ok when DuckDB answers and no actor is restarting, else 503."""
+"""``GET /health``: 200 ok when all is well, else 503 ``degraded`` with the reasons.
+
+Degraded means: DuckDB does not answer, an actor is restarting, or storage is failing
+(the ingest WAL cannot be written, commits fail, the database was invalidated). The
+``reasons`` list says which, so an operator sees "No space left on device" instead of
+guessing; it clears by itself once the fault is gone.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +20,16 @@ HEALTH_TIMEOUT = 5.0
 @health_bp.route("/health", methods=["GET"])
 async def health() -> Response:
     services = current_app.config["SERVICES"]
+    reasons = []
     try:
         await services.db.read(lambda cur: cur.execute("SELECT 1").fetchone(), timeout=HEALTH_TIMEOUT)
-        healthy = not services.supervisor.degraded
-    except Exception:
-        healthy = False
-    response = jsonify({"status": "ok" if healthy else "degraded", "version": __version__})
-    response.status_code = 200 if healthy else 503
+    except Exception as exc:
+        reasons.append(f"the database does not answer: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    reasons += [f"{actor.name} is restarting after: {actor.last_error}" for actor in services.supervisor.actors if actor.restarting]
+    if services.writer.storage_fault is not None:
+        reasons.append(services.writer.storage_fault)
+    reasons += services.buffer.storage_faults()
+    body = {"status": "degraded", "reasons": reasons} if reasons else {"status": "ok"}
+    response = jsonify({**body, "version": __version__})
+    response.status_code = 503 if reasons else 200
     return response

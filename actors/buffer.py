@@ -22,15 +22,19 @@ bounded, globally and per website; past a bound ``Append`` is refused with
 Storage faults (a full disk, a read-only data folder): an append or fsync that fails
 is cut back off the WAL, so the log holds no half record and nothing of it is
 acknowledged, and its requests get :class:`StorageUnavailable` (503 + Retry-After).
-Every later group tries again, so ingest resumes by itself once the disk has room.
-:meth:`Buffer.storage_faults` says what is failing, for ``/health``.
+Every later group tries again, so ingest resumes by itself once the disk has room;
+meanwhile a probe write into the WAL folder every second notices that too, so
+:meth:`Buffer.storage_faults` (what ``/health`` reports) clears without traffic.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -45,6 +49,8 @@ log = logging.getLogger("sparklytics.buffer")
 MAX_MESSAGES_PER_GROUP = 1024
 RETRY_AFTER_SECONDS = 2
 STORAGE_RETRY_AFTER_SECONDS = 5
+WAL_PROBE_INTERVAL_SECONDS = 1.0
+WAL_PROBE_BYTES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +157,12 @@ class Buffer(Actor):
                 log.info("replaying %d events from the ingest WAL", self._pending_events)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._flush_loop)
+                nursery.start_soon(self._probe_while_faulted)
                 task_status.started()
                 await self._intake()
                 self._closing = True
                 self._wake()
+                self._probe_scope.cancel()
         finally:
             self._wal.close()
 
@@ -189,6 +197,10 @@ class Buffer(Actor):
         self._flush_waiters: list[tuple[int, Reply]] = []
         self._closing = False
         self._wakeup = trio.Event()
+        self._wal_faulted = trio.Event()
+        if self._wal_fault is not None:
+            self._wal_faulted.set()
+        self._probe_scope = trio.CancelScope()
 
     # intake ---------------------------------------------------------------------------
 
@@ -250,13 +262,37 @@ class Buffer(Actor):
             self._wal.truncate_to(before)
             self._wal_failures += 1
             self._wal_fault = f"the ingest WAL cannot be written: {exc}"
+            self._wal_faulted.set()
             log.error("%s; %d requests refused", self._wal_fault, len(batches))
             raise StorageUnavailable(self._wal_fault) from exc
         self._fsyncs += 1
+        self._clear_wal_fault()
+        return records
+
+    def _clear_wal_fault(self) -> None:
         if self._wal_fault is not None:
             log.info("the ingest WAL is writable again")
             self._wal_fault = None
-        return records
+            self._wal_faulted = trio.Event()
+
+    async def _probe_while_faulted(self) -> None:
+        """While WAL appends fail, try a probe write every second until one succeeds.
+
+        Without it ``/health`` would stay degraded after the disk got room again
+        until the next event happened to arrive and succeed.
+        """
+        with self._probe_scope:
+            while True:
+                await self._wal_faulted.wait()
+                await trio.sleep(WAL_PROBE_INTERVAL_SECONDS)
+                if self._wal_fault is None:
+                    continue
+                try:
+                    await trio.to_thread.run_sync(_probe_directory, self._wal.directory)
+                except OSError as exc:
+                    self._wal_fault = f"the ingest WAL cannot be written: {exc}"
+                else:
+                    self._clear_wal_fault()
 
     def _admit(self, msg: Append, reserved: Counter[str]) -> bool:
         """Check the queue bounds for ``msg``; reserve its room, or refuse it."""
@@ -364,3 +400,16 @@ class Buffer(Actor):
             else:
                 still_waiting.append((target, reply))
         self._flush_waiters = still_waiting
+
+
+def _probe_directory(directory: Path) -> None:
+    """Write, fsync and delete a small file in ``directory``; raise OSError if the disk refuses."""
+    probe = directory / "probe.tmp"
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if os.write(fd, b"\0" * WAL_PROBE_BYTES) < WAL_PROBE_BYTES:
+            raise OSError(errno.ENOSPC, "short write")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        probe.unlink(missing_ok=True)

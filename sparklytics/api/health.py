@@ -24,7 +24,7 @@ async def health() -> Response:
     try:
         await services.db.read(lambda cur: cur.execute("SELECT 1").fetchone(), timeout=HEALTH_TIMEOUT)
     except Exception as exc:
-        reasons.append(f"the database does not answer: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+        reasons.append(f"the database does not answer: {_first_line(exc)}")
     reasons += [f"{actor.name} is restarting after: {actor.last_error}" for actor in services.supervisor.actors if actor.restarting]
     if services.writer.storage_fault is not None:
         reasons.append(services.writer.storage_fault)
@@ -33,3 +33,9 @@ async def health() -> Response:
     response = jsonify({**body, "version": __version__})
     response.status_code = 503 if reasons else 200
     return response
+
+
+def _first_line(exc: Exception) -> str:
+    """DuckDB errors run to several lines (the original error, hints); the first says it."""
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__

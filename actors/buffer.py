@@ -182,8 +182,8 @@ class Buffer(Actor):
     def storage_faults(self) -> list[str]:
         """What keeps ingest from storing events right now (empty when all is well).
 
-        A WAL fault clears with the next append that succeeds; a write fault with the
-        next commit, which the flush loop keeps retrying.
+        A WAL fault clears with the next append or probe write that succeeds; a write
+        fault with the next commit, which the flush loop keeps retrying.
         """
         return [fault for fault in (self._wal_fault, self._write_fault) if fault is not None]
 
@@ -227,6 +227,8 @@ class Buffer(Actor):
                     flushes.append(msg)
                 case Compact():
                     self._compact()
+                case _:
+                    raise TypeError(f"buffer got an unknown message: {msg!r}")
         if appends:
             try:
                 records = await self._append_durably([msg.events for msg in appends])

@@ -7,21 +7,34 @@ tasks share that state:
   request, fsyncs once for all of them (group commit: one fsync serves every request
   that arrived meanwhile), and only then replies ``Accepted`` — the 202 is a promise
   that survives ``kill -9`` (Decision 17).
-* **flush** hands pending records to the Writer when 100 events are waiting or the
-  oldest has waited 5 s (the seed's ``buffer_max_size``/``buffer_flush_interval_ms``);
-  under load it hands over everything buffered, up to the drain limits. A failed write
-  is retried with back-off for ever: nothing acknowledged is dropped.
+* **flush** hands pending records to the Writer as soon as the Writer is idle
+  (Decision 22): the WAL already makes the 202 durable, so holding events back would
+  only delay the dashboard. While a commit runs, new records wait, and the next batch
+  takes everything buffered, up to the drain limits: batches grow with load by
+  themselves. The seed's ``buffer_max_size = 100`` / ``buffer_flush_interval_ms =
+  5000`` are therefore upper bounds, never reached while the Writer keeps up. A failed
+  write is retried with back-off for ever: nothing acknowledged is dropped.
 
 It never touches DuckDB. Back-pressure: events accepted but not yet committed are
 bounded, globally and per website; past a bound ``Append`` is refused with
 :class:`IngestOverloaded` (collect answers 503 + Retry-After) instead of growing memory.
+
+Storage faults (a full disk, a read-only data folder): an append or fsync that fails
+is cut back off the WAL, so the log holds no half record and nothing of it is
+acknowledged, and its requests get :class:`StorageUnavailable` (503 + Retry-After).
+Every later group tries again, so ingest resumes by itself once the disk has room;
+meanwhile a probe write into the WAL folder every second notices that too, so
+:meth:`Buffer.storage_faults` (what ``/health`` reports) clears without traffic.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import trio
@@ -33,10 +46,11 @@ from sparklytics.storage.wal import WalPosition, WalRecord, WriteAheadLog
 
 log = logging.getLogger("sparklytics.buffer")
 
-FLUSH_MAX_EVENTS = 100
-FLUSH_INTERVAL_SECONDS = 5.0
 MAX_MESSAGES_PER_GROUP = 1024
 RETRY_AFTER_SECONDS = 2
+STORAGE_RETRY_AFTER_SECONDS = 5
+WAL_PROBE_INTERVAL_SECONDS = 1.0
+WAL_PROBE_BYTES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +82,14 @@ class IngestOverloaded(Exception):
         self.retry_after = retry_after
 
 
+class StorageUnavailable(Exception):
+    """Given to an ``Append`` whose WAL write or fsync failed: nothing of it was kept."""
+
+    def __init__(self, reason: str, retry_after: int = STORAGE_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True, slots=True)
 class Flush:
     """Reply ``Flushed`` once every event acknowledged before this message is committed."""
@@ -95,6 +117,7 @@ class BufferStatistics:
     fsyncs: int
     writes: int
     write_failures: int
+    wal_failures: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +141,9 @@ class Buffer(Actor):
         self._fsyncs = 0
         self._writes = 0
         self._write_failures = 0
+        self._wal_failures = 0
+        self._wal_fault: str | None = None
+        self._write_fault: str | None = None
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         self._reset_state()
@@ -131,10 +157,12 @@ class Buffer(Actor):
                 log.info("replaying %d events from the ingest WAL", self._pending_events)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._flush_loop)
+                nursery.start_soon(self._probe_while_faulted)
                 task_status.started()
                 await self._intake()
                 self._closing = True
                 self._wake()
+                self._probe_scope.cancel()
         finally:
             self._wal.close()
 
@@ -148,20 +176,31 @@ class Buffer(Actor):
             fsyncs=self._fsyncs,
             writes=self._writes,
             write_failures=self._write_failures,
+            wal_failures=self._wal_failures,
         )
+
+    def storage_faults(self) -> list[str]:
+        """What keeps ingest from storing events right now (empty when all is well).
+
+        A WAL fault clears with the next append or probe write that succeeds; a write
+        fault with the next commit, which the flush loop keeps retrying.
+        """
+        return [fault for fault in (self._wal_fault, self._write_fault) if fault is not None]
 
     def _reset_state(self) -> None:
         self._pending: deque[WalRecord] = deque()
         self._pending_events = 0
-        self._oldest_pending_at: float | None = None
         self._unpersisted = 0
         self._unpersisted_by_website: Counter[str] = Counter()
         self._queued_seq = 0
         self._committed_seq = 0
         self._flush_waiters: list[tuple[int, Reply]] = []
-        self._force = False
         self._closing = False
         self._wakeup = trio.Event()
+        self._wal_faulted = trio.Event()
+        if self._wal_fault is not None:
+            self._wal_faulted.set()
+        self._probe_scope = trio.CancelScope()
 
     # intake ---------------------------------------------------------------------------
 
@@ -188,24 +227,74 @@ class Buffer(Actor):
                     flushes.append(msg)
                 case Compact():
                     self._compact()
+                case _:
+                    raise TypeError(f"buffer got an unknown message: {msg!r}")
         if appends:
-            records = self._wal.append([msg.events for msg in appends])
-            await trio.to_thread.run_sync(self._wal.sync)
-            self._fsyncs += 1
-            for msg, record in zip(appends, records):
-                self._queue(record)
-                self._accepted_total += len(msg.events)
-                msg.reply.send(
-                    Accepted(len(msg.events), msg.dropped, msg.drop_reasons, self._unpersisted, self._limits.queue_max_events)
-                )
+            try:
+                records = await self._append_durably([msg.events for msg in appends])
+            except StorageUnavailable as exc:
+                for msg in appends:
+                    msg.reply.fail(exc)
+            else:
+                for msg, record in zip(appends, records):
+                    self._queue(record)
+                    self._accepted_total += len(msg.events)
+                    msg.reply.send(
+                        Accepted(len(msg.events), msg.dropped, msg.drop_reasons, self._unpersisted, self._limits.queue_max_events)
+                    )
+                self._wake()
         for msg in flushes:
             if self._unpersisted == 0:
                 msg.reply.send(Flushed(self._committed))
             else:
                 self._flush_waiters.append((self._queued_seq, msg.reply))
-                self._force = True
-        if appends or self._force:
-            self._wake()  # the flush loop re-arms its 5 s timer or flushes now
+
+    async def _append_durably(self, batches: list[list[list[Any]]]) -> list[WalRecord]:
+        """Append one WAL record per batch and fsync them, or leave the WAL as it was.
+
+        On an ``OSError`` (ENOSPC, EROFS, EIO…) whatever reached the file is cut off
+        again and :class:`StorageUnavailable` is raised. If even the cut fails, that
+        error propagates: the Buffer restarts and replay trims the torn tail.
+        """
+        before = self._wal.end
+        try:
+            records = self._wal.append(batches)
+            await trio.to_thread.run_sync(self._wal.sync)
+        except OSError as exc:
+            self._wal.truncate_to(before)
+            self._wal_failures += 1
+            self._wal_fault = f"the ingest WAL cannot be written: {exc}"
+            self._wal_faulted.set()
+            log.error("%s; %d requests refused", self._wal_fault, len(batches))
+            raise StorageUnavailable(self._wal_fault) from exc
+        self._fsyncs += 1
+        self._clear_wal_fault()
+        return records
+
+    def _clear_wal_fault(self) -> None:
+        if self._wal_fault is not None:
+            log.info("the ingest WAL is writable again")
+            self._wal_fault = None
+            self._wal_faulted = trio.Event()
+
+    async def _probe_while_faulted(self) -> None:
+        """While WAL appends fail, try a probe write every second until one succeeds.
+
+        Without it ``/health`` would stay degraded after the disk got room again
+        until the next event happened to arrive and succeed.
+        """
+        with self._probe_scope:
+            while True:
+                await self._wal_faulted.wait()
+                await trio.sleep(WAL_PROBE_INTERVAL_SECONDS)
+                if self._wal_fault is None:
+                    continue
+                try:
+                    await trio.to_thread.run_sync(_probe_directory, self._wal.directory)
+                except OSError as exc:
+                    self._wal_fault = f"the ingest WAL cannot be written: {exc}"
+                else:
+                    self._clear_wal_fault()
 
     def _admit(self, msg: Append, reserved: Counter[str]) -> bool:
         """Check the queue bounds for ``msg``; reserve its room, or refuse it."""
@@ -223,8 +312,6 @@ class Buffer(Actor):
         return True
 
     def _queue(self, record: WalRecord) -> None:
-        if not self._pending:
-            self._oldest_pending_at = trio.current_time()
         self._pending.append(record)
         self._pending_events += len(record.events)
         self._queued_seq += len(record.events)
@@ -253,14 +340,13 @@ class Buffer(Actor):
             self._after_commit(batch)
 
     async def _wait_for_work(self) -> None:
-        while not (self._closing or self._force or self._pending_events >= FLUSH_MAX_EVENTS):
-            deadline = (
-                self._oldest_pending_at + FLUSH_INTERVAL_SECONDS if self._pending else float("inf")
-            )
-            if trio.current_time() >= deadline:
-                return
-            with trio.move_on_at(deadline):
-                await self._wakeup.wait()
+        """Return once a record is pending or the Buffer is closing.
+
+        This loop is the Writer's only source of batches, so when it gets here the
+        Writer has no batch of ours in hand: the hand-over is immediate.
+        """
+        while not (self._closing or self._pending):
+            await self._wakeup.wait()
             self._wakeup = trio.Event()
 
     def _take_batch(self) -> list[WalRecord]:
@@ -273,7 +359,6 @@ class Buffer(Actor):
             batch.append(self._pending.popleft())
             events += size
         self._pending_events -= events
-        self._oldest_pending_at = trio.current_time() if self._pending else None
         return batch
 
     async def _write_with_retry(self, batch: list[WalRecord]) -> bool:
@@ -287,6 +372,7 @@ class Buffer(Actor):
                 return False
             except Exception as exc:
                 self._write_failures += 1
+                self._write_fault = f"committing ingested events fails: {exc}"
                 delay = backoff_delay(
                     attempt,
                     base=self._limits.retry_base_ms / 1000,
@@ -298,6 +384,7 @@ class Buffer(Actor):
                 await trio.sleep(delay)
                 continue
             self._writes += 1
+            self._write_fault = None
             self._committed = max(self._committed, committed.cursor)
             return True
 
@@ -315,4 +402,16 @@ class Buffer(Actor):
             else:
                 still_waiting.append((target, reply))
         self._flush_waiters = still_waiting
-        self._force = bool(still_waiting)
+
+
+def _probe_directory(directory: Path) -> None:
+    """Write, fsync and delete a small file in ``directory``; raise OSError if the disk refuses."""
+    probe = directory / "probe.tmp"
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if os.write(fd, b"\0" * WAL_PROBE_BYTES) < WAL_PROBE_BYTES:
+            raise OSError(errno.ENOSPC, "short write")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        probe.unlink(missing_ok=True)

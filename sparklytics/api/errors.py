@@ -13,7 +13,7 @@ import logging
 from quart import Quart, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from actors.buffer import IngestOverloaded
+from actors.buffer import IngestOverloaded, StorageUnavailable
 from actors.enricher import UnknownWebsite
 from actors.ratelimiter import RateLimited
 from actors.runtime import ActorError
@@ -115,6 +115,8 @@ def domain_error(error: Exception) -> ApiError:
             return ApiError(429, "rate_limited", "Rate limit exceeded", headers={"Retry-After": str(retry_after)})
         case IngestOverloaded(retry_after=retry_after):
             return ApiError(503, "ingest_overloaded", "Ingest is overloaded, retry later", headers={"Retry-After": str(retry_after)})
+        case StorageUnavailable(retry_after=retry_after):
+            return ApiError(503, "storage_unavailable", "Storage is unavailable, retry later", headers={"Retry-After": str(retry_after)})
         case QueryError(message=message, field=field):
             return ApiError(400, "validation_error", message, field=field)
         case SlotsBusy():
@@ -127,7 +129,7 @@ def domain_error(error: Exception) -> ApiError:
     raise TypeError(f"not a domain error: {error!r}")
 
 
-DOMAIN_ERRORS = (AuthError, UnknownWebsite, RateLimited, IngestOverloaded, QueryError, SlotsBusy, QueryTimeout, ActorError)
+DOMAIN_ERRORS = (AuthError, UnknownWebsite, RateLimited, IngestOverloaded, StorageUnavailable, QueryError, SlotsBusy, QueryTimeout, ActorError)
 
 
 def register_error_handlers(app: Quart) -> None:
@@ -145,6 +147,7 @@ def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(UnknownWebsite)
     @app.errorhandler(RateLimited)
     @app.errorhandler(IngestOverloaded)
+    @app.errorhandler(StorageUnavailable)
     @app.errorhandler(QueryError)
     @app.errorhandler(SlotsBusy)
     @app.errorhandler(QueryTimeout)

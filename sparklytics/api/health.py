@@ -1,4 +1,9 @@
-"""``GET /health``: 200 ok when DuckDB answers and no actor is restarting, else 503.
+"""``GET /health``: 200 ok when all is well, else 503 ``degraded`` with the reasons.
+
+Degraded means: DuckDB does not answer, an actor is restarting, or storage is failing
+(the ingest WAL cannot be written, commits fail, the database was invalidated). The
+``reasons`` list says which, so an operator sees "No space left on device" instead of
+guessing; it clears by itself once the fault is gone.
 
 ``geo`` says which IP geolocation database is loaded and its build date (null: none),
 so an operator can see that geo works and how old its data is.
@@ -18,12 +23,23 @@ HEALTH_TIMEOUT = 5.0
 @health_bp.route("/health", methods=["GET"])
 async def health() -> Response:
     services = current_app.config["SERVICES"]
+    reasons = []
     try:
         await services.db.read(lambda cur: cur.execute("SELECT 1").fetchone(), timeout=HEALTH_TIMEOUT)
-        healthy = not services.supervisor.degraded
-    except Exception:
-        healthy = False
+    except Exception as exc:
+        reasons.append(f"the database does not answer: {_first_line(exc)}")
+    reasons += [f"{actor.name} is restarting after: {actor.last_error}" for actor in services.supervisor.actors if actor.restarting]
+    if services.writer.storage_fault is not None:
+        reasons.append(services.writer.storage_fault)
+    reasons += services.buffer.storage_faults()
+    body = {"status": "degraded", "reasons": reasons} if reasons else {"status": "ok"}
     geo = services.geo_database.as_json() if services.geo_database else None
-    response = jsonify({"status": "ok" if healthy else "degraded", "version": __version__, "geo": geo})
-    response.status_code = 200 if healthy else 503
+    response = jsonify({**body, "version": __version__, "geo": geo})
+    response.status_code = 503 if reasons else 200
     return response
+
+
+def _first_line(exc: Exception) -> str:
+    """DuckDB errors run to several lines (the original error, hints); the first says it."""
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__

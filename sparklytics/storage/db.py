@@ -78,12 +78,27 @@ class Database:
     def __init__(self, path: Path, *, memory_limit: str, threads: int = 2, readers: int = 4) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.writer = duckdb.connect(
-            str(path), config={"memory_limit": memory_limit, "threads": threads}
-        )
-        # A long migration at start would print DuckDB's progress bar into the log.
-        self.writer.execute("PRAGMA disable_progress_bar")
+        self._config = {"memory_limit": memory_limit, "threads": threads}
+        self.writer = self._connect()
         self._read_limiter = trio.CapacityLimiter(readers)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(str(self.path), config=self._config)
+        # A long migration at start would print DuckDB's progress bar into the log.
+        con.execute("PRAGMA disable_progress_bar")
+        return con
+
+    def reopen(self) -> None:
+        """Replace a DuckDB instance that a fatal error invalidated with a fresh one.
+
+        After a failed checkpoint (a full disk) DuckDB refuses every further call on
+        the instance, and ``duckdb.connect`` hands back that same cached instance while
+        a connection to it is open; so the old one is closed first. Blocking: the
+        Writer calls it from its thread. Readers pick up the new connection on their
+        next :meth:`read`.
+        """
+        self.writer.close()
+        self.writer = self._connect()
 
     def close(self) -> None:
         self.writer.close()

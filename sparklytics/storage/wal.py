@@ -102,6 +102,16 @@ class WriteAheadLog:
         """Make everything appended so far durable (blocking: run it in a thread)."""
         os.fsync(self._fd)
 
+    def truncate_to(self, position: WalPosition) -> None:
+        """Cut off everything written after ``position`` (an append or fsync that failed).
+
+        A write that failed half way (a full disk) leaves part of a record behind; the
+        next append must start after the last good record, not after the debris.
+        """
+        offset = position.offset if position.segment == self._segment else 0
+        os.ftruncate(self._fd, offset)
+        self._size = offset
+
     def replay(self, cursor: WalPosition) -> list[WalRecord]:
         """Every intact record at or after ``cursor``, oldest first.
 

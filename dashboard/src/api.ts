@@ -166,6 +166,7 @@ export interface MetricsBody {
 
 export interface RealtimeEvent {
   event_type: string;
+  event_name: string | null; // null for pageviews
   url: string;
   referrer_domain: string | null;
   country: string | null;

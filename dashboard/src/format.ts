@@ -41,24 +41,44 @@ export function parseUtc(ts: string): Date {
   return new Date(/[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);
 }
 
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const shortDateTimeFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+// Wall-clock formats. Pass the website's time zone wherever its data is shown, so a
+// session's times agree with the charts (which the API buckets in that zone); without
+// one they use the browser's zone. An unknown zone falls back to the browser's.
+const DATE_TIME: Intl.DateTimeFormatOptions = { dateStyle: "medium", timeStyle: "short" };
+const SHORT_DATE_TIME: Intl.DateTimeFormatOptions = { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" };
+const TIME: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit", second: "2-digit" };
+const formatters = new Map<string, Intl.DateTimeFormat>();
 
-export function fmtDateTime(ts: string): string {
+function formatter(options: Intl.DateTimeFormatOptions, timeZone?: string): Intl.DateTimeFormat {
+  const key = `${JSON.stringify(options)}|${timeZone ?? ""}`;
+  let fmt = formatters.get(key);
+  if (!fmt) {
+    try {
+      fmt = new Intl.DateTimeFormat(undefined, { ...options, timeZone });
+    } catch {
+      fmt = new Intl.DateTimeFormat(undefined, options);
+    }
+    formatters.set(key, fmt);
+  }
+  return fmt;
+}
+
+function fmtWith(options: Intl.DateTimeFormatOptions, ts: string, timeZone?: string): string {
   const d = parseUtc(ts);
-  return Number.isNaN(d.getTime()) ? ts : dateTimeFmt.format(d);
+  return Number.isNaN(d.getTime()) ? ts : formatter(options, timeZone).format(d);
+}
+
+export function fmtDateTime(ts: string, timeZone?: string): string {
+  return fmtWith(DATE_TIME, ts, timeZone);
 }
 
 /** "Nov 25, 7:16 PM": for tables (no year, no seconds). */
-export function fmtShortDateTime(ts: string): string {
-  const d = parseUtc(ts);
-  return Number.isNaN(d.getTime()) ? ts : shortDateTimeFmt.format(d);
+export function fmtShortDateTime(ts: string, timeZone?: string): string {
+  return fmtWith(SHORT_DATE_TIME, ts, timeZone);
 }
 
-export function fmtTime(ts: string): string {
-  const d = parseUtc(ts);
-  return Number.isNaN(d.getTime()) ? ts : timeFmt.format(d);
+export function fmtTime(ts: string, timeZone?: string): string {
+  return fmtWith(TIME, ts, timeZone);
 }
 
 export function fmtAgo(ts: string, now = Date.now()): string {

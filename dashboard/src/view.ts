@@ -1,6 +1,8 @@
-// The dashboard "view" = date range + compare + filters, read from and written to the URL
-// (API.md §8: `range`/`start`/`end`, `compare_mode`/`compare_start`/`compare_end`,
-// `filter_*`), and turned into API query parameters (API.md §1.2, §1.5).
+// The dashboard "view" = date range + compare + filters + bots, read from and written to
+// the URL (API.md §8: `range`/`start`/`end`, `compare_mode`/`compare_start`/`compare_end`,
+// `filter_*`; ours: `bots=include`), and turned into API query parameters (API.md §1.2,
+// §1.5). Reports always send `include_bots`, so "bots hidden" on screen is true whatever
+// the website's bot policy is.
 
 export const PRESETS = [
   { id: "today", label: "Today" },
@@ -48,6 +50,8 @@ export interface View {
   compareStart: string | null;
   compareEnd: string | null;
   filters: [string, string][];
+  /** Bot traffic counted too (`bots=include` in the URL); hidden by default. */
+  includeBots: boolean;
 }
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
@@ -136,13 +140,16 @@ export function readView(query: URLSearchParams, timeZone: string, now = new Dat
   for (const [key, value] of query) {
     if (key in FILTER_LABELS && value) filters.push([key, value]);
   }
-  return { preset, start, end, granularity: preset === "24h" ? "hour" : null, compare, compareStart, compareEnd, filters };
+  const includeBots = query.get("bots") === "include";
+  return { preset, start, end, granularity: preset === "24h" ? "hour" : null, compare, compareStart, compareEnd, filters, includeBots };
 }
 
 export interface ParamOptions {
   compare?: boolean;
   filters?: boolean;
   granularity?: boolean;
+  /** false: leave `include_bots` out (export: the API always includes bots). */
+  bots?: boolean;
   /** Clamp the range to this many days ending at `end` (events: 90). */
   maxDays?: number;
 }
@@ -163,6 +170,7 @@ export function apiParams(view: View, opts: ParamOptions = {}, extra: Record<str
     }
   }
   if (opts.filters !== false) for (const [k, v] of view.filters) p.set(k, v);
+  if (opts.bots !== false) p.set("include_bots", String(view.includeBots));
   for (const [k, v] of Object.entries(extra)) p.set(k, String(v));
   return p.toString();
 }
@@ -171,7 +179,7 @@ export function apiParams(view: View, opts: ParamOptions = {}, extra: Record<str
 export function viewQuery(query: URLSearchParams): string {
   const keep = new URLSearchParams();
   for (const [k, v] of query) {
-    if (["range", "start", "end", "compare_mode", "compare_start", "compare_end"].includes(k) || k in FILTER_LABELS) keep.append(k, v);
+    if (["range", "start", "end", "compare_mode", "compare_start", "compare_end", "bots"].includes(k) || k in FILTER_LABELS) keep.append(k, v);
   }
   const s = keep.toString();
   return s ? `?${s}` : "";

@@ -1,5 +1,6 @@
 """Public share links (API.md §1.16): turning them on and off, and the four read-only
-``/api/share/{share_id}/…`` routes, limited to 30 requests a minute per client IP
+``/api/share/{share_id}/…`` routes (each body also carries ``"website": {"name"}``, so
+the public page can say whose statistics it shows), limited to 30 requests a minute per client IP
 (Decision 14: the IP the trusted-proxy rules resolve, never a raw header).
 """
 
@@ -58,10 +59,20 @@ async def shared(share_id: str, report: str) -> Response:
         raise not_found("Not found")
     services = current_app.config["SERVICES"]
     await ask(services.ratelimiter.inbox, Check(SHARE_LIMIT, client_ip(services.trusted_proxies)), timeout=10)
-    context = await services.db.read(lambda cur: store.report_context_by_share(cur, share_id))
-    if context is None:
+    found = await services.db.read(lambda cur: _shared_website(cur, share_id))
+    if found is None:
         raise not_found("Share link not found")
+    context, name = found
     route, report_fn = _SHARED_REPORTS[report]
     query = build_query(route, context)
     result = await run(lambda cur: report_fn(cur, query))
-    return jsonify(result.body())
+    return jsonify({**result.body(), "website": {"name": name}})
+
+
+def _shared_website(cur, share_id: str) -> tuple[tuple[str, str, str], str] | None:
+    """The report context of the shared website and its name (the share page's title);
+    the domain and id stay private."""
+    context = store.report_context_by_share(cur, share_id)
+    if context is None:
+        return None
+    return context, store.get_website(cur, context[0])["name"]

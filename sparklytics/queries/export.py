@@ -5,10 +5,13 @@ included**, no filters, oldest first (``created_at``, then ``id``). Columns, in 
 order (no visitor id, session id or IP):
 
     id,website_id,event_type,url,referrer_domain,event_name,country,browser,os,
-    device_type,language,utm_source,utm_medium,utm_campaign,created_at
+    device_type,language,utm_source,utm_medium,utm_campaign,created_at,is_bot,event_data
 
-``created_at`` is ``CAST(created_at AS VARCHAR)`` (UTC, API.md §0.3); NULL is an empty
-cell. Quoting is RFC 4180 with ``\\r\\n`` line ends, the same minimal rule as Python's
+``created_at`` is ``CAST(created_at AS VARCHAR)`` (UTC, API.md §0.3); ``is_bot`` is
+``true``/``false`` (bots are included, so a spreadsheet can tell them apart);
+``event_data`` is the custom event's properties as the JSON object it was stored as.
+The two columns beyond the contract's list come last, so scripts that read the
+contract's columns by position keep working. NULL is an empty cell. Quoting is RFC 4180 with ``\\r\\n`` line ends, the same minimal rule as Python's
 ``csv`` module (quote a cell holding a comma, a double quote, CR or LF; double the
 quotes inside). Formula-injection guard: a cell beginning with ``=``, ``+``, ``-``,
 ``@``, TAB or CR gets a leading ``'`` (before quoting).
@@ -55,9 +58,15 @@ EXPORT_COLUMNS = (
     "utm_medium",
     "utm_campaign",
     "created_at",
+    "is_bot",
+    "event_data",
 )
 
-_SOURCE = {"id": public_event_id("e.id"), "created_at": "CAST(e.created_at AS VARCHAR)"}
+_SOURCE = {
+    "id": public_event_id("e.id"),
+    "created_at": "CAST(e.created_at AS VARCHAR)",
+    "is_bot": "CAST(e.is_bot AS VARCHAR)",
+}
 
 # The formula guard, then minimal quoting, in SQL. chr(9)/chr(10)/chr(13) are TAB, LF,
 # CR (DuckDB string literals have no backslash escapes).

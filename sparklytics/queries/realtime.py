@@ -5,8 +5,9 @@ Window = ``[now − 30 min, now]`` in UTC (``now`` is a parameter so tests need 
 * ``active_visitors`` — distinct ``visitor_id`` of ``sessions`` rows of the website whose
   ``last_seen`` lies in the window (bot sessions excluded unless ``include_bots``).
 * ``recent_events`` — the newest 100 events in the window (bots excluded unless
-  ``include_bots``), newest first, each ``{"event_type", "url", "referrer_domain",
-  "country", "browser", "device_type", "ts"}`` with ``ts`` = ``CAST(created_at AS
+  ``include_bots``), newest first, each ``{"event_type", "event_name", "url",
+  "referrer_domain", "country", "browser", "device_type", "ts"}`` (``event_name`` is
+  NULL for pageviews, the custom event's name otherwise) with ``ts`` = ``CAST(created_at AS
   VARCHAR)`` (UTC, API.md §0.3).
 * ``pagination`` — ``{"limit": 100, "total_in_window"}`` = every event in the window.
 
@@ -40,7 +41,7 @@ WHERE s.website_id = $website_id {bots}
 """
 
 _RECENT_SQL = """
-SELECT e.event_type, e.url, e.referrer_domain, e.country, e.browser, e.device_type,
+SELECT e.event_type, e.event_name, e.url, e.referrer_domain, e.country, e.browser, e.device_type,
        CAST(e.created_at AS VARCHAR) AS ts,
        count(*) OVER () AS total
 FROM events e
@@ -50,7 +51,7 @@ ORDER BY e.created_at DESC, e.id DESC
 LIMIT $limit
 """
 
-_RECENT_KEYS = ("event_type", "url", "referrer_domain", "country", "browser", "device_type", "ts")
+_RECENT_KEYS = ("event_type", "event_name", "url", "referrer_domain", "country", "browser", "device_type", "ts")
 
 
 def realtime(cur: Cursor, q: ReportQuery, *, now: datetime | None = None) -> ReportResult:

@@ -124,8 +124,11 @@ async def test_export_streams_csv_with_every_event(client, site, today) -> None:
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"] == f'attachment; filename="events-{site}-{today}-{today}.csv"'
     rows = list(csv.reader(io.StringIO(await response.get_data(as_text=True))))
-    assert rows[0] == ["id", "website_id", "event_type", "url", "referrer_domain", "event_name", "country", "browser", "os", "device_type", "language", "utm_source", "utm_medium", "utm_campaign", "created_at"]
+    assert rows[0] == ["id", "website_id", "event_type", "url", "referrer_domain", "event_name", "country", "browser", "os", "device_type", "language", "utm_source", "utm_medium", "utm_campaign", "created_at", "is_bot", "event_data"]
     assert len(rows) == 1 + 5  # bots included
+    # Bots are told apart, and custom events keep their properties.
+    assert sorted(r[15] for r in rows[1:]) == ["false"] * 4 + ["true"]
+    assert [r[16] for r in rows[1:] if r[5] == "signup"] == ['{"plan":"pro"}']
     await assert_error(await client.get(f"/api/websites/{site}/export?start_date={today}&end_date={today}&format=xml"), 400, "validation_error", "unsupported format: xml; only 'csv' is supported")
     await assert_error(await client.get(f"/api/websites/{site}/export?end_date={today}"), 400, "validation_error", "start_date is required")
 

@@ -30,11 +30,12 @@ async def test_timezone_defaults_to_utc(client) -> None:
 @pytest.mark.parametrize(
     ("domain", "message"),
     [
-        ("https://example.com", "domain must be a hostname without scheme, path, credentials, or port"),
-        ("example.com/path", "domain must be a hostname without scheme, path, credentials, or port"),
-        ("user@example.com", "domain must be a hostname without scheme, path, credentials, or port"),
-        ("example.com:8080", "domain must be a hostname without scheme, path, credentials, or port"),
+        ("https://", "domain must be a host name such as example.com (found none in 'https://')"),
+        ("/pricing", "domain must be a host name such as example.com (found none in '/pricing')"),
+        ("http://[::1", "domain must be a host name such as example.com (found none in 'http://[::1')"),
         ("exa mple.com", "domain is invalid"),
+        ("https://exa_mple.com/", "domain is invalid"),
+        ("https://co.uk/", "domain must be a registrable hostname (not a public suffix)"),
         ("-bad-.com", "domain is invalid"),
         ("co.uk", "domain must be a registrable hostname (not a public suffix)"),
         ("com", "domain must be a registrable hostname (not a public suffix)"),
@@ -49,6 +50,30 @@ async def test_domain_validation(client, domain, message) -> None:
 @pytest.mark.parametrize("domain", ["localhost", "127.0.0.1", "shop.example.co.uk", "example.org"])
 async def test_domains_that_are_allowed(client, domain) -> None:
     assert (await client.post("/api/websites", json={"name": "x", "domain": domain})).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("pasted", "host"),
+    [
+        ("https://example.com/", "example.com"),
+        ("localhost:3150", "localhost"),
+        ("http://localhost:3150/docs", "localhost"),
+        ("example.com/path", "example.com"),
+        ("user@example.com", "example.com"),
+        ("example.com:8080", "example.com"),
+        ("HTTPS://user:pw@Shop.Example.COM.:8443/cart?x=1#top", "shop.example.com"),
+        ("  www.example.org/  ", "www.example.org"),
+        ("http://127.0.0.1:8000/", "127.0.0.1"),
+        ("[::1]:3000", "::1"),
+    ],
+)
+async def test_a_pasted_address_is_normalised_to_its_host(client, pasted, host) -> None:
+    created = await client.post("/api/websites", json={"name": "x", "domain": pasted})
+    assert created.status_code == 201, await created.get_data(as_text=True)
+    site = (await created.get_json())["data"]
+    assert site["domain"] == host
+    updated = await client.put(f"/api/websites/{site['id']}", json={"domain": pasted.upper()})
+    assert (await updated.get_json())["data"]["domain"] == host
 
 
 async def test_blank_name_and_bad_timezone_are_rejected(client) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 
 import pytest
@@ -18,7 +19,7 @@ from .fixtures import session_hex
 
 HEADER = (
     "id,website_id,event_type,url,referrer_domain,event_name,country,browser,os,device_type,"
-    "language,utm_source,utm_medium,utm_campaign,created_at"
+    "language,utm_source,utm_medium,utm_campaign,created_at,is_bot,event_data"
 )
 
 
@@ -35,7 +36,8 @@ def test_header_order_bots_and_escaping(db):
                url='https://example.com/q?a=1,b="2"\nx', referrer="google.com", country="US",
                browser="Chrome", os="Linux", device="desktop", language="en-US",
                utm_source="news", utm_medium="email", utm_campaign="spring")
-    seed.event(at="2026-03-02T10:00:00Z", website="site_a", visitor="a", type="event", name="=HYPERLINK(1)")
+    seed.event(at="2026-03-02T10:00:00Z", website="site_a", visitor="a", type="event", name="=HYPERLINK(1)",
+               data={"plan": "pro", "note": 'a,"b"'})
     seed.event(at="2026-03-02T10:00:10Z", website="site_a", visitor="bot", bot=True, utm_source="+1",
                utm_medium="-2", utm_campaign="@sum", language="\tx", browser="\rx")
     seed.event(at="2026-03-03T00:00:00Z", website="site_a", visitor="a")  # next day: out
@@ -54,6 +56,10 @@ def test_header_order_bots_and_escaping(db):
     ]
     assert rows[3][7] == "'\rx" and rows[3][10:14] == ["'\tx", "'+1", "'-2", "'@sum"]
     assert "a" not in {cell for r in rows[1:] for cell in r}  # visitor id "a" not exported
+    # Whether each row is a bot, and the custom event's properties as stored.
+    assert [r[15] for r in rows[1:]] == ["false", "false", "true"]
+    assert json.loads(rows[1][16]) == {"plan": "pro", "note": 'a,"b"'}
+    assert rows[2][16] == rows[3][16] == ""
 
 
 def test_event_ids_are_stable_distinct_uuid4_that_do_not_count(db):
@@ -138,7 +144,7 @@ def test_sql_formatting_matches_the_csv_module(db):
     for n, text in enumerate(TRICKY):
         seed.event(at=f"2026-03-02T10:{n:02d}Z", website="site_a", url=text, referrer=text or None,
                    type="event", name=text, country="US", browser=text, os=text, device=text,
-                   language=text, utm_source=text, utm_medium=text, utm_campaign=text)
+                   language=text, utm_source=text, utm_medium=text, utm_campaign=text, raw_data=text or None)
     seed.flush()
     c = con.cursor()
     q = make_query("export", "site_a", start_date="2026-03-02", end_date="2026-03-02")
@@ -147,7 +153,7 @@ def test_sql_formatting_matches_the_csv_module(db):
     raw = c.execute(
         f"SELECT {public_event_id('id')}, website_id, event_type, url, referrer_domain, event_name, country,"
         " browser, os, device_type, language, utm_source, utm_medium, utm_campaign,"
-        " CAST(created_at AS VARCHAR) FROM events ORDER BY created_at, id"
+        " CAST(created_at AS VARCHAR), CAST(is_bot AS VARCHAR), event_data FROM events ORDER BY created_at, id"
     ).fetchall()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

@@ -38,9 +38,9 @@ def test_window_humans(db):
     # Sessions with last_seen in [11:30, 12:00]: a-s (11:30) and b-s (11:55).
     assert data["active_visitors"] == 2
     assert data["recent_events"] == [
-        {"event_type": "pageview", "url": "https://example.com/pricing", "referrer_domain": "google.com",
+        {"event_type": "pageview", "event_name": None, "url": "https://example.com/pricing", "referrer_domain": "google.com",
          "country": "US", "browser": "Firefox", "device_type": "mobile", "ts": "2026-03-10 11:55:00"},
-        {"event_type": "pageview", "url": "https://example.com/edge", "referrer_domain": None,
+        {"event_type": "pageview", "event_name": None, "url": "https://example.com/edge", "referrer_domain": None,
          "country": None, "browser": None, "device_type": None, "ts": "2026-03-10 11:30:00"},
     ]
     assert data["pagination"] == {"limit": 100, "total_in_window": 2}
@@ -79,3 +79,12 @@ def test_empty_window(db):
     seed.website("site_a")
     data = realtime(con.cursor(), make_query("realtime", "site_a"), now=NOW).data
     assert data == {"active_visitors": 0, "recent_events": [], "pagination": {"limit": 100, "total_in_window": 0}}
+
+
+def test_custom_events_carry_their_name(db):
+    con, seed = db
+    seed.website("site_a")
+    seed.event(at="2026-03-10T11:50Z", website="site_a", path="/docs/", type="event", name="download")
+    seed.flush()
+    (event,) = realtime(con.cursor(), make_query("realtime", "site_a"), now=NOW).data["recent_events"]
+    assert (event["event_type"], event["event_name"]) == ("event", "download")

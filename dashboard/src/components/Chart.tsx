@@ -48,6 +48,21 @@ export function withAlpha(color: string, a: number): string {
 
 const compact = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
 
+// uPlot's axis font (its default); tick labels are centred on their point, so the last
+// one needs half its width of room right of the plot ("Mar 2026" ≈ 50 px, "Mar 30" ≈ 40).
+const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif';
+
+/** Right padding (CSS px) that keeps the widest x label whole at the last point. */
+export function rightPadding(labels: string[], granularity: Granularity): number {
+  const ctx = document.createElement("canvas").getContext("2d");
+  let widest = 0;
+  for (const label of labels) {
+    const text = bucketLabel(label, granularity);
+    widest = Math.max(widest, ctx ? ((ctx.font = AXIS_FONT), ctx.measureText(text).width) : text.length * 7);
+  }
+  return Math.max(24, Math.ceil(widest / 2) + 6);
+}
+
 let uplotModule: Promise<typeof uPlotType> | null = null;
 function loadUplot(): Promise<typeof uPlotType> {
   uplotModule ??= Promise.all([import("uplot"), import("uplot/dist/uPlot.min.css")]).then(([m]) => m.default);
@@ -95,7 +110,7 @@ export function Chart(props: { labels: string[]; series: ChartSeries[]; granular
         const opts: uPlotType.Options = {
           width: Math.max(200, box.current.clientWidth),
           height,
-          padding: [12, 24, 0, 4], // room for the last x label
+          padding: [12, rightPadding(labels, gran), 0, 4], // room for the last x label
           scales: {
             x: { time: false, range: (_u, min, max) => (n <= 1 ? [-0.5, 0.5] : [min, max]) },
             y: { range: (_u, _min, max) => [0, max > 0 ? Math.ceil(max * 1.15) : 4] },

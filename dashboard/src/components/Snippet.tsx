@@ -1,6 +1,7 @@
 // The tracking snippet in its two forms (sparklytics/tracker/README.md): direct, from the
 // server's `tracking_snippet`, and first-party proxy (`/_sl/s.js` on the customer's own
-// domain, with nginx and Caddy configs).
+// domain, with nginx and Caddy configs), with the tracker's opt-in features as checkboxes
+// that add their `data-*` attributes to the snippet being copied.
 import { useState } from "preact/hooks";
 import type { Website } from "../api";
 import { CodeBlock, Tabs } from "./ui";
@@ -17,6 +18,51 @@ export function analyticsBase(snippet: string): string {
 
 export function proxySnippet(id: string): string {
   return `<script defer src="/_sl/s.js" data-website-id="${id}"></script>`;
+}
+
+/** The tracker's optional features (sparklytics/tracker/README.md, "Attributes"). */
+export interface TrackerOptions {
+  outboundLinks: boolean;
+  scrollDepth: boolean;
+  forms: boolean;
+  /** On by default in the tracker: hash changes (`/#/pricing`) are pageviews. */
+  hashRouting: boolean;
+}
+
+export const DEFAULT_OPTIONS: TrackerOptions = { outboundLinks: false, scrollDepth: false, forms: false, hashRouting: true };
+
+const OPTION_LABELS: { key: keyof TrackerOptions; label: string; hint: string }[] = [
+  { key: "outboundLinks", label: "Outbound links", hint: "a link_click event for each link to another site" },
+  { key: "scrollDepth", label: "Scroll depth", hint: "scroll_depth events at 25, 50, 75 and 100 %" },
+  { key: "forms", label: "Form submits", hint: "a form_submit event per submit; field values are never read" },
+  { key: "hashRouting", label: "Hash routing", hint: "/#/pricing counts as its own page; untick if the #fragment is not a page" },
+];
+
+/** `snippet` with the attributes that turn on `opts` (none for the defaults). */
+export function withOptions(snippet: string, opts: TrackerOptions): string {
+  const attrs = [
+    opts.outboundLinks ? ' data-track-links="outbound"' : "",
+    opts.scrollDepth ? ' data-track-scroll-depth="true"' : "",
+    opts.forms ? ' data-track-forms="true"' : "",
+    opts.hashRouting ? "" : ' data-exclude-hash="true"',
+  ].join("");
+  return snippet.replace(/><\/script>$/, `${attrs}></script>`);
+}
+
+function OptionBoxes({ opts, onChange }: { opts: TrackerOptions; onChange: (o: TrackerOptions) => void }) {
+  return (
+    <fieldset class="snippet-options" data-testid="snippet-options">
+      <legend>Also track</legend>
+      {OPTION_LABELS.map(({ key, label, hint }) => (
+        <label key={key} class="check">
+          <input type="checkbox" checked={opts[key]} onChange={(e) => onChange({ ...opts, [key]: (e.target as HTMLInputElement).checked })} />
+          <span>
+            {label} <span class="muted small">({hint})</span>
+          </span>
+        </label>
+      ))}
+    </fieldset>
+  );
 }
 
 function nginxConfig(base: string): string {
@@ -53,6 +99,7 @@ handle /_sl/e {
 
 export function SnippetPanel({ site }: { site: Pick<Website, "id" | "tracking_snippet" | "domain"> }) {
   const [form, setForm] = useState<"direct" | "proxy">("direct");
+  const [opts, setOpts] = useState<TrackerOptions>(DEFAULT_OPTIONS);
   const direct = directSnippet(site);
   const base = analyticsBase(direct);
   return (
@@ -66,12 +113,13 @@ export function SnippetPanel({ site }: { site: Pick<Website, "id" | "tracking_sn
           { id: "proxy", label: "First-party proxy" },
         ]}
       />
+      <OptionBoxes opts={opts} onChange={setOpts} />
       {form === "direct" ? (
         <>
           <p>
             Paste this into the <code>&lt;head&gt;</code> of every page of <strong>{site.domain}</strong>:
           </p>
-          <CodeBlock code={direct} testid="snippet-code" />
+          <CodeBlock code={withOptions(direct, opts)} testid="snippet-code" />
           <p class="muted small">Works on static sites and single-page apps. No cookies, no consent banner needed for the script itself.</p>
         </>
       ) : (
@@ -79,7 +127,7 @@ export function SnippetPanel({ site }: { site: Pick<Website, "id" | "tracking_sn
           <p>
             Serve the script from your own domain so ad blockers of third-party hosts do not drop it. Add this to your pages:
           </p>
-          <CodeBlock code={proxySnippet(site.id)} testid="snippet-proxy-code" />
+          <CodeBlock code={withOptions(proxySnippet(site.id), opts)} testid="snippet-proxy-code" />
           <p>
             Then forward <code>/_sl/s.js</code> and <code>/_sl/e</code> to this server. nginx:
           </p>

@@ -44,7 +44,7 @@ export function Toolbar(props: { view: View; query: URLSearchParams; websiteId: 
   };
 
   const exportDays = daysBetween(view.start, view.end);
-  const exportHref = `/api/websites/${props.websiteId}/export?${apiParams(view, { filters: false }, { format: "csv" })}`;
+  const exportHref = `/api/websites/${props.websiteId}/export?${apiParams(view, { filters: false, bots: false }, { format: "csv" })}`;
 
   return (
     <div class="toolbar" data-testid="toolbar">
@@ -83,12 +83,22 @@ export function Toolbar(props: { view: View; query: URLSearchParams; websiteId: 
             class={`btn small ghost ${exportDays > EXPORT_MAX_DAYS ? "disabled" : ""}`}
             href={exportDays > EXPORT_MAX_DAYS ? undefined : exportHref}
             download
-            title={exportDays > EXPORT_MAX_DAYS ? "CSV export covers at most 90 days: pick a shorter range" : "Download the raw events of this range as CSV"}
+            title={
+              exportDays > EXPORT_MAX_DAYS
+                ? "CSV export covers at most 90 days: pick a shorter range"
+                : "Download the raw events of this range as CSV: every event, bots included (is_bot column), with its properties"
+            }
             aria-disabled={exportDays > EXPORT_MAX_DAYS}
           >
             Export CSV
           </a>
         )}
+        <span class="bots-note muted small" data-testid="bots-note">
+          {view.includeBots ? "Bot traffic included" : "Bot traffic hidden"}
+          <button type="button" class="btn link small" onClick={() => go(query, { bots: view.includeBots ? null : "include" })}>
+            {view.includeBots ? "Hide bots" : "Show bots"}
+          </button>
+        </span>
       </div>
       {(customOpen || view.preset === "custom") && (
         <DateRangeForm

@@ -99,15 +99,23 @@ async function writeClipboard(text: string): Promise<boolean> {
   return ok;
 }
 
+/** A copy button with its own "Copied" state: it says so for 2 s after a copy of this
+ * exact text, and forgets it when its text changes (another tab's code block, another
+ * set of snippet options), so no other block seems copied. */
 export function CopyButton({ text, label = "Copy" }: { text: string; label?: string }) {
-  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  const [state, setState] = useState<{ text: string; result: "copied" | "failed" } | null>(null);
+  const timer = useRef<number | undefined>(undefined);
+  useEffect(() => () => window.clearTimeout(timer.current), []);
   const copy = async () => {
-    setState((await writeClipboard(text)) ? "copied" : "failed");
-    window.setTimeout(() => setState("idle"), 2000);
+    const result = (await writeClipboard(text)) ? "copied" : "failed";
+    setState({ text, result });
+    window.clearTimeout(timer.current);
+    timer.current = window.setTimeout(() => setState(null), 2000);
   };
+  const shown = state && state.text === text ? state.result : "idle";
   return (
-    <button type="button" class="btn small" onClick={copy}>
-      {state === "copied" ? "Copied ✓" : state === "failed" ? "Select and copy" : label}
+    <button type="button" class="btn small" onClick={copy} data-state={shown}>
+      {shown === "copied" ? "Copied ✓" : shown === "failed" ? "Select and copy" : label}
     </button>
   );
 }

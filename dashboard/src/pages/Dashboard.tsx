@@ -1,6 +1,7 @@
 // The signed-in shell: header (website picker, sections, live visitors, logout), the
 // toolbar for report pages, and the section for `/dashboard/<id>/<section>`.
 import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
 import type { Realtime } from "../api";
 import { authMode, logout } from "../auth";
 import { Footer } from "../components/Footer";
@@ -57,6 +58,37 @@ export function TopBar({ children }: { children?: ComponentChildren }) {
         </button>
       )}
     </header>
+  );
+}
+
+/** The section tabs; when they overflow (phones) `data-more` says on which side more
+ * tabs hide, and the CSS fades that edge. The active tab is scrolled into view. */
+function SectionNav({ children }: { children: ComponentChildren }) {
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const nav = ref.current;
+    if (!nav) return;
+    const update = () => {
+      const left = nav.scrollLeft > 1;
+      const right = nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 1;
+      const more = left && right ? "both" : left ? "left" : right ? "right" : "";
+      if (more) nav.dataset.more = more;
+      else delete nav.dataset.more;
+    };
+    nav.querySelector<HTMLElement>("[aria-current=page]")?.scrollIntoView({ block: "nearest", inline: "nearest" });
+    update();
+    nav.addEventListener("scroll", update, { passive: true });
+    const ro = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(update);
+    ro?.observe(nav);
+    return () => {
+      nav.removeEventListener("scroll", update);
+      ro?.disconnect();
+    };
+  }, []);
+  return (
+    <nav class="sections" aria-label="Sections" ref={ref} data-testid="sections">
+      {children}
+    </nav>
   );
 }
 
@@ -141,7 +173,7 @@ export function DashboardPage({ siteId, section, sub }: { siteId: string; sectio
         </select>
         <LiveBadge siteId={site.id} search={keep} />
       </TopBar>
-      <nav class="sections" aria-label="Sections">
+      <SectionNav>
         {SECTIONS.map((s) => (
           <Link
             key={s.id}
@@ -152,7 +184,7 @@ export function DashboardPage({ siteId, section, sub }: { siteId: string; sectio
             {s.label}
           </Link>
         ))}
-      </nav>
+      </SectionNav>
       <main class="content">
         {reportPage && <Toolbar view={view} query={query} websiteId={site.id} timezone={site.timezone} compare={section === ""} exportCsv={section === ""} />}
         {section === "" ? (

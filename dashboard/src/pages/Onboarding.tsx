@@ -18,6 +18,20 @@ export function browserTimezone(): string {
   }
 }
 
+/** The host the server will keep for a pasted address ("https://example.com/" →
+ * "example.com"), or null when there is none; the server's rule (sparklytics/domains.py)
+ * decides, this only previews it. */
+export function hostOf(text: string): string | null {
+  const raw = text.trim();
+  if (!raw) return null;
+  try {
+    const host = new URL(raw.includes("://") ? raw : `http://${raw}`).hostname.replace(/\.$/, "");
+    return host.replace(/^\[|\]$/g, "") || null;
+  } catch {
+    return null;
+  }
+}
+
 function allTimezones(): string[] {
   try {
     const list = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.("timeZone");
@@ -68,11 +82,12 @@ function CreateStep() {
   const [domain, setDomain] = useState("");
   const [timezone, setTimezone] = useState(browserTimezone());
   const create = useAction(async () => {
-    const body = await post<{ data: Website }>("/api/websites", { name: name.trim() || domain.trim(), domain: domain.trim(), timezone: timezone.trim() || "UTC" });
+    const body = await post<{ data: Website }>("/api/websites", { name: name.trim() || hostOf(domain) || domain.trim(), domain: domain.trim(), timezone: timezone.trim() || "UTC" });
     await invalidateWebsites();
     navigate(`/onboarding?website=${body.data.id}`);
   });
   const first = websites !== null && websites.length === 0;
+  const host = hostOf(domain);
   return (
     <>
       <h1>{first ? "Welcome to Sparklytics" : "Add a website"}</h1>
@@ -85,7 +100,7 @@ function CreateStep() {
             void create.run();
           }}
         >
-          <Field id="site-domain" label="Domain" hint="The host name only: no https://, no path.">
+          <Field id="site-domain" label="Domain" hint="The host name, or paste the site's address: https://example.com/ is kept as example.com.">
             <input
               id="site-domain"
               aria-describedby="site-domain-hint"
@@ -98,6 +113,11 @@ function CreateStep() {
               spellcheck={false}
               onInput={(e) => setDomain((e.target as HTMLInputElement).value)}
             />
+            {host && host !== domain.trim().toLowerCase() && (
+              <p class="hint" data-testid="domain-preview">
+                Saved as <strong>{host}</strong>
+              </p>
+            )}
           </Field>
           <Field id="site-name" label="Name">
             <input id="site-name" name="name" placeholder="My website" value={name} maxLength={200} onInput={(e) => setName((e.target as HTMLInputElement).value)} />

@@ -50,7 +50,9 @@ export function RealtimePage({ ctx }: { ctx: DashCtx }) {
             <ul class="feed">
               {data.recent_events.map((e, i) => (
                 <li key={`${e.ts}-${i}`} class="feed-item" data-testid="feed-item">
-                  <span class={`badge ${e.event_type === "pageview" ? "" : "alt"}`}>{e.event_type}</span>
+                  <span class={`badge ${e.event_type === "pageview" ? "" : "alt"}`} data-testid="feed-kind">
+                    {e.event_type === "pageview" ? "pageview" : (e.event_name ?? e.event_type)}
+                  </span>
                   <span class="feed-url" title={e.url}>
                     {shortUrl(e.url)}
                   </span>
@@ -64,7 +66,7 @@ export function RealtimePage({ ctx }: { ctx: DashCtx }) {
                     {e.device_type && <span>{e.device_type}</span>}
                     {e.referrer_domain && <span>from {e.referrer_domain}</span>}
                   </span>
-                  <time class="muted small" title={fmtTime(e.ts)}>
+                  <time class="muted small" title={fmtTime(e.ts, ctx.site.timezone)}>
                     {fmtAgo(e.ts, now)}
                   </time>
                 </li>

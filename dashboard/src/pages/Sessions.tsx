@@ -1,5 +1,7 @@
 // Sessions: the list (cursor paging, newest first) and a drawer with one session's event
-// timeline. The open session is in the URL (`?session=<id>`), so it can be linked.
+// timeline. The open session is in the URL (`?session=<id>`), so it can be linked. Times
+// are in the website's time zone, like the charts; "Events" are custom events (the
+// session's `event_count` counts its pageviews too).
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, type Session, type SessionEvent } from "../api";
 import { Card, Empty, ErrorBox, SkeletonRows, Spinner } from "../components/ui";
@@ -15,6 +17,17 @@ interface ListBody {
 }
 
 const PAGE_SIZE = 50;
+
+/** "entry → exit" (just the entry when the session ended where it began). */
+function pathsOf(s: Session): string {
+  const entry = s.entry_page ?? "–";
+  return s.exit_page && s.exit_page !== s.entry_page ? `${entry} → ${s.exit_page}` : entry;
+}
+
+/** The session's custom events, link clicks and the like: every event but pageviews. */
+function customEvents(s: Session): number {
+  return Math.max(0, s.event_count - s.pageview_count);
+}
 
 export function SessionsPage({ ctx }: { ctx: DashCtx }) {
   const url = `/api/websites/${ctx.site.id}/sessions?${apiParams(ctx.view, {}, { limit: PAGE_SIZE })}`;
@@ -64,7 +77,7 @@ export function SessionsPage({ ctx }: { ctx: DashCtx }) {
                   <th scope="col" class="num">
                     Pages
                   </th>
-                  <th scope="col" class="num">
+                  <th scope="col" class="num" title="Custom events, link clicks, scrolls and forms (pageviews not counted)">
                     Events
                   </th>
                   <th scope="col" class="num">
@@ -86,15 +99,16 @@ export function SessionsPage({ ctx }: { ctx: DashCtx }) {
                     data-testid="session-row"
                     data-session={s.session_id}
                   >
-                    <td class="nowrap" title={fmtDateTime(s.last_seen)}>
-                      {fmtShortDateTime(s.last_seen)}
+                    <td class="nowrap" title={fmtDateTime(s.last_seen, ctx.site.timezone)} data-testid="session-last-seen">
+                      {fmtShortDateTime(s.last_seen, ctx.site.timezone)}
                     </td>
-                    <td class="path-cell">
-                      {s.entry_page ?? "–"}
-                      {s.exit_page && s.exit_page !== s.entry_page ? ` → ${s.exit_page}` : ""}
+                    <td class="path-cell" title={pathsOf(s)} data-testid="session-paths">
+                      {pathsOf(s)}
                     </td>
                     <td class="num">{fmtInt(s.pageview_count)}</td>
-                    <td class="num">{fmtInt(s.event_count)}</td>
+                    <td class="num" data-testid="session-events">
+                      {fmtInt(customEvents(s))}
+                    </td>
                     <td class="num">{fmtDuration(s.duration_seconds)}</td>
                     <td class="hide-sm muted small">
                       {[s.country ? `${flag(s.country)} ${s.country}` : null, s.browser, s.os, s.device_type].filter(Boolean).join(" · ")}
@@ -112,7 +126,7 @@ export function SessionsPage({ ctx }: { ctx: DashCtx }) {
           </button>
         )}
       </Card>
-      {selected && <SessionDrawer siteId={ctx.site.id} sessionId={selected} onClose={() => open(null)} />}
+      {selected && <SessionDrawer siteId={ctx.site.id} timeZone={ctx.site.timezone} sessionId={selected} onClose={() => open(null)} />}
     </div>
   );
 }
@@ -121,7 +135,7 @@ interface DetailBody {
   data: { session: Session; events: SessionEvent[]; truncated: boolean };
 }
 
-function SessionDrawer({ siteId, sessionId, onClose }: { siteId: string; sessionId: string; onClose: () => void }) {
+function SessionDrawer({ siteId, timeZone, sessionId, onClose }: { siteId: string; timeZone: string; sessionId: string; onClose: () => void }) {
   const res = useApi<DetailBody>(`/api/websites/${siteId}/sessions/${encodeURIComponent(sessionId)}`);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === "Escape" && onClose();
@@ -146,13 +160,13 @@ function SessionDrawer({ siteId, sessionId, onClose }: { siteId: string; session
           <div class="drawer-body">
             <dl class="facts">
               <dt>Started</dt>
-              <dd>{fmtDateTime(d.session.first_seen)}</dd>
+              <dd data-testid="session-started">{fmtDateTime(d.session.first_seen, timeZone)}</dd>
               <dt>Duration</dt>
               <dd>{fmtDuration(d.session.duration_seconds)}</dd>
               <dt>Pageviews</dt>
               <dd>{fmtInt(d.session.pageview_count)}</dd>
               <dt>Events</dt>
-              <dd>{fmtInt(d.session.event_count)}</dd>
+              <dd>{fmtInt(customEvents(d.session))}</dd>
               {d.session.country && (
                 <>
                   <dt>Country</dt>
@@ -170,7 +184,7 @@ function SessionDrawer({ siteId, sessionId, onClose }: { siteId: string; session
             <ol class="timeline" data-testid="timeline">
               {d.events.map((e) => (
                 <li key={e.id} class={e.event_type === "pageview" ? "tl-item" : "tl-item alt"} data-testid="timeline-item">
-                  <time class="muted small">{fmtTime(e.created_at)}</time>
+                  <time class="muted small">{fmtTime(e.created_at, timeZone)}</time>
                   <div>
                     <strong>{e.event_type === "pageview" ? "Viewed" : e.event_name ?? e.event_type}</strong>{" "}
                     <span class="path-cell" title={e.url}>

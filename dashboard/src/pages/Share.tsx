@@ -1,4 +1,5 @@
-// Public share page: a read-only overview from GET /api/share/{id}/overview, no login.
+// Public share page: a read-only overview from GET /api/share/{id}/overview, no login,
+// titled with the website's name (the share API's `website.name`).
 // Ranges are limited to 90 days by the API; there are no filters and no compare.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { MetricRow, PageviewsData, Stats } from "../api";
@@ -18,6 +19,7 @@ interface OverviewBody {
     pageviews: PageviewsData;
     metrics: Record<string, { rows: MetricRow[] }>;
   };
+  website: { name: string };
 }
 
 const SHARE_PRESETS: { id: Preset; label: string }[] = [
@@ -38,13 +40,17 @@ const TABLES: [string, string][] = [
 
 export function SharePage({ shareId }: { shareId: string }) {
   const { query } = useLocation();
-  useTitle("Shared dashboard");
+  const [siteName, setSiteName] = useState<string | undefined>(undefined);
+  useTitle(siteName ? `${siteName} (shared)` : "Shared dashboard");
   const [tz, setTz] = useState(browserTimezone());
   let preset = (query.get("range") ?? "30d") as Preset;
   if (!SHARE_PRESETS.some((p) => p.id === preset)) preset = "30d";
   const [start, end] = presetRange(preset, todayIn(tz));
   const res = useApi<OverviewBody>(`/api/share/${encodeURIComponent(shareId)}/overview?start_date=${start}&end_date=${end}`, POLL_REPORTS);
   const data = res.data?.data;
+  useEffect(() => {
+    if (res.data?.website.name) setSiteName(res.data.website.name);
+  }, [res.data?.website.name]);
   useEffect(() => {
     if (data?.stats.timezone && data.stats.timezone !== tz) setTz(data.stats.timezone);
   }, [data?.stats.timezone]);
@@ -68,7 +74,7 @@ export function SharePage({ shareId }: { shareId: string }) {
   }
   return (
     <main class="page share" data-testid="share-page">
-      <ShareHeader />
+      <ShareHeader name={siteName} />
       <div class="toolbar">
         <div class="toolbar-row">
           <select
@@ -105,9 +111,14 @@ export function SharePage({ shareId }: { shareId: string }) {
   );
 }
 
-function ShareHeader() {
+function ShareHeader({ name }: { name?: string }) {
   return (
     <header class="share-head">
+      {name !== undefined && (
+        <h1 class="share-title" data-testid="share-site-name">
+          {name}
+        </h1>
+      )}
       <span class="brand">
         <Logo /> Sparklytics
       </span>

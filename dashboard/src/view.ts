@@ -31,6 +31,7 @@ export const FILTER_LABELS: Record<string, string> = {
   filter_utm_source: "UTM source",
   filter_utm_medium: "UTM medium",
   filter_utm_campaign: "UTM campaign",
+  filter_channel: "Channel",
   filter_country: "Country",
   filter_region: "Region",
   filter_city: "City",
@@ -152,15 +153,22 @@ export interface ParamOptions {
   bots?: boolean;
   /** Clamp the range to this many days ending at `end` (events: 90). */
   maxDays?: number;
+  /** true: the route takes whole days only (export, journey, retention), so "Last 24 hours"
+   * asks for yesterday and today instead of the API's rolling `period=24h`. */
+  wholeDays?: boolean;
 }
 
 /** API query string for `view` (without "?"). */
 export function apiParams(view: View, opts: ParamOptions = {}, extra: Record<string, string | number> = {}): string {
   const p = new URLSearchParams();
-  let start = view.start;
-  if (opts.maxDays && daysBetween(start, view.end) > opts.maxDays) start = addDays(view.end, -(opts.maxDays - 1));
-  p.set("start_date", start);
-  p.set("end_date", view.end);
+  if (view.preset === "24h" && !opts.wholeDays) {
+    p.set("period", "24h");
+  } else {
+    let start = view.start;
+    if (opts.maxDays && daysBetween(start, view.end) > opts.maxDays) start = addDays(view.end, -(opts.maxDays - 1));
+    p.set("start_date", start);
+    p.set("end_date", view.end);
+  }
   if (opts.granularity && view.granularity) p.set("granularity", view.granularity);
   if (opts.compare && view.compare !== "none") {
     p.set("compare_mode", view.compare);

@@ -148,6 +148,8 @@ __all__ = [
 
 UTC = timezone.utc
 DEFAULT_RANGE_DAYS = 7
+# ``period=24h``: the 24 hours up to now instead of whole local days (Plausible's "24h").
+ROLLING_PERIODS = {"24h": timedelta(hours=24)}
 COMPARE_MODES = ("none", "previous_period", "previous_year", "custom")
 GRANULARITIES = ("hour", "day", "month")
 
@@ -323,11 +325,13 @@ ROUTES: dict[str, _Policy] = {
 
 @dataclass(frozen=True, slots=True)
 class Compare:
-    """An active comparison: its mode slug and the comparison's local-day range."""
+    """An active comparison: its mode slug and the comparison's local-day range (and its
+    UTC window when the primary range is a rolling period)."""
 
     mode: str
     start: date
     end: date
+    window: tuple[datetime, datetime] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +353,9 @@ class SessionCursor:
 class ReportQuery:
     """Everything a report needs, validated. ``start``/``end`` are inclusive local days.
 
-    Route-specific fields are ``None`` (or 0) on routes that do not take them.
+    ``window`` is set for a rolling period (``period=24h``): the report covers exactly
+    that naive-UTC ``[start, end)`` span, and ``start``/``end`` are the local days it
+    touches. Route-specific fields are ``None`` (or 0) on routes that do not take them.
     """
 
     website_id: str
@@ -366,6 +372,7 @@ class ReportQuery:
     cursor: SessionCursor | None = None
     event_name: str | None = None
     website_timezone: str = "UTC"
+    window: tuple[datetime, datetime] | None = None
 
     @property
     def days(self) -> int:
@@ -376,9 +383,9 @@ class ReportQuery:
     def tzinfo(self) -> ZoneInfo:
         return _zone(self.timezone)
 
-    def with_range(self, start: date, end: date) -> ReportQuery:
-        """The same query over another local-day range (used for comparisons)."""
-        return dataclasses.replace(self, start=start, end=end)
+    def with_range(self, start: date, end: date, window: tuple[datetime, datetime] | None = None) -> ReportQuery:
+        """The same query over another range (used for comparisons)."""
+        return dataclasses.replace(self, start=start, end=end, window=window)
 
 
 def parse_report_query(
@@ -415,10 +422,14 @@ def parse_report_query(
         now = now.replace(tzinfo=UTC)
     today = now.astimezone(_zone(tz_name)).date()
 
-    start, end = _parse_range(params, policy, today)
+    window = _parse_period(params, policy, now)
+    if window is None:
+        start, end = _parse_range(params, policy, today)
+    else:
+        start, end = _local_days(window, _zone(tz_name))
     include_bots = _parse_include_bots(params.get("include_bots"), policy, include_bots_default)
     filters = _parse_filters(params, policy)
-    compare = _parse_compare(params, start, end) if policy.compare else None
+    compare = _parse_compare(params, start, end, window, _zone(tz_name)) if policy.compare else None
 
     granularity = None
     if policy.granularity:
@@ -448,6 +459,7 @@ def parse_report_query(
         cursor=cursor,
         event_name=event_name,
         website_timezone=website_timezone or "UTC",
+        window=window,
     )
 
 
@@ -513,6 +525,30 @@ def _parse_range(params: Mapping[str, str], policy: _Policy, today: date) -> tup
             f"{policy.range_label} too large: {days} days (max {policy.max_days})", "start_date"
         )
     return start, end
+
+
+def _parse_period(params: Mapping[str, str], policy: _Policy, now: datetime) -> tuple[datetime, datetime] | None:
+    """The naive-UTC window of ``period=24h`` (ending now), or ``None`` without it."""
+    raw = params.get("period")
+    if raw is None or not raw.strip():
+        return None
+    length = ROLLING_PERIODS.get(raw.strip())
+    if length is None:
+        raise QueryError(f"period must be one of: {', '.join(ROLLING_PERIODS)}", "period")
+    if policy.dates != "default":
+        raise QueryError("period is not supported here; give start_date and end_date", "period")
+    for name in ("start_date", "end_date"):
+        if (params.get(name) or "").strip():
+            raise QueryError(f"period cannot be combined with {name}", "period")
+    end = now.astimezone(UTC).replace(tzinfo=None)
+    return end - length, end
+
+
+def _local_days(window: tuple[datetime, datetime], tz: ZoneInfo) -> tuple[date, date]:
+    """The first and last local day that ``window`` touches."""
+    start, end = window
+    last = end - timedelta(microseconds=1)
+    return start.replace(tzinfo=UTC).astimezone(tz).date(), last.replace(tzinfo=UTC).astimezone(tz).date()
 
 
 def _required_date(params: Mapping[str, str], name: str) -> date:
@@ -582,7 +618,9 @@ def _strict_filter_value(key: str, raw: str) -> str:
     return value
 
 
-def _parse_compare(params: Mapping[str, str], start: date, end: date) -> Compare | None:
+def _parse_compare(
+    params: Mapping[str, str], start: date, end: date, window: tuple[datetime, datetime] | None, tz: ZoneInfo
+) -> Compare | None:
     mode = (params.get("compare_mode") or "").strip()
     if mode in ("", "none"):
         return None
@@ -591,6 +629,9 @@ def _parse_compare(params: Mapping[str, str], start: date, end: date) -> Compare
             "compare_mode must be one of: none, previous_period, previous_year, custom",
             "compare_mode",
         )
+    if window is not None and mode in ("previous_period", "previous_year"):
+        shifted = _previous_window(window, mode)
+        return Compare(mode, *_local_days(shifted, tz), window=shifted)
     if mode == "previous_period":
         length = (end - start).days + 1
         return Compare(mode, start - timedelta(days=length), start - timedelta(days=1))
@@ -611,6 +652,18 @@ def _parse_compare(params: Mapping[str, str], start: date, end: date) -> Compare
             "comparison range cannot exceed primary range duration x 2", "compare_end_date"
         )
     return Compare(mode, c_start, c_end)
+
+
+def _previous_window(window: tuple[datetime, datetime], mode: str) -> tuple[datetime, datetime]:
+    """The span just before ``window`` (previous_period), or a year earlier."""
+    start, end = window
+    if mode == "previous_period":
+        return start - (end - start), start
+    return _minus_one_year_at(start), _minus_one_year_at(end)
+
+
+def _minus_one_year_at(instant: datetime) -> datetime:
+    return datetime.combine(minus_one_year(instant.date()), instant.time())
 
 
 def minus_one_year(d: date) -> date:
@@ -732,6 +785,9 @@ def _parse_cursor(raw: str | None) -> SessionCursor | None:
 
 def previous_period_query(q: ReportQuery) -> ReportQuery:
     """The equal-length range immediately before ``q``'s range."""
+    if q.window is not None:
+        window = _previous_window(q.window, "previous_period")
+        return q.with_range(*_local_days(window, q.tzinfo), window)
     return q.with_range(q.start - timedelta(days=q.days), q.start - timedelta(days=1))
 
 
@@ -739,7 +795,7 @@ def comparison_query(q: ReportQuery) -> ReportQuery | None:
     """``q`` over its comparison range, or ``None`` when compare is not active."""
     if q.compare is None:
         return None
-    return q.with_range(q.compare.start, q.compare.end)
+    return q.with_range(q.compare.start, q.compare.end, q.compare.window)
 
 
 def compare_meta(q: ReportQuery) -> dict | None:
@@ -765,6 +821,8 @@ def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
 
 def time_bounds(q: ReportQuery) -> tuple[datetime, datetime]:
     """``(utc_start, utc_end)``: naive UTC, start inclusive, end exclusive."""
+    if q.window is not None:
+        return q.window
     tz = q.tzinfo
     return local_midnight_utc(q.start, tz), local_midnight_utc(q.end + timedelta(days=1), tz)
 

@@ -387,6 +387,31 @@ async def test_a_bad_date_is_a_400_on_every_route(client, dated_paths, today, ro
 
 
 @pytest.mark.parametrize("route", DATED_ROUTES)
+async def test_period_24h_on_every_route_that_takes_a_date_range(client, dated_paths, route) -> None:
+    path = dated_paths[route]
+    joiner = "&" if "?" in path else "?"
+    response = await client.get(f"{path}{joiner}period=24h")
+    if any(f"/{name}" in route for name in REQUIRED_DATES):
+        message = "period is not supported here; give start_date and end_date"
+        await assert_error(response, 400, "validation_error", message, "period")
+    else:
+        assert response.status_code == 200, await response.get_data(as_text=True)
+        both = await client.get(f"{path}{joiner}period=24h&start_date=2026-03-01")
+        await assert_error(both, 400, "validation_error", "period cannot be combined with start_date", "period")
+
+
+async def test_period_24h_counts_what_just_arrived(client, sources_site) -> None:
+    site = sources_site
+    week = (await get_json(client, f"/api/websites/{site}/stats"))["data"]
+    day = (await get_json(client, f"/api/websites/{site}/stats?period=24h"))["data"]
+    assert day["pageviews"] == week["pageviews"] > 0
+    series = (await get_json(client, f"/api/websites/{site}/pageviews?period=24h"))["data"]["series"]
+    assert len(series) in (24, 25)
+    assert sum(point["pageviews"] for point in series) == day["pageviews"]
+    assert series[-1]["pageviews"] > 0 or series[-2]["pageviews"] > 0
+
+
+@pytest.mark.parametrize("route", DATED_ROUTES)
 async def test_missing_dates_keep_each_routes_default(client, dated_paths, today, route) -> None:
     response = await client.get(dated_paths[route])
     if any(f"/{name}" in route for name in REQUIRED_DATES):

@@ -272,3 +272,21 @@ def test_share_page_shows_the_websites_name(page, live_server, none_api):
     page.goto(f"{live_server.url}/share/{body['data']['share_id']}")
     expect(page.get_by_test_id("share-site-name")).to_have_text("Seeded shop, shared")
     expect(page).to_have_title(re.compile("^Seeded shop, shared"))
+
+
+# ---- last 24 hours ----------------------------------------------------------------------
+
+
+def test_last_24_hours_ends_with_the_current_hour(page, live_server, seeded_site):
+    website_id, _ = seeded_site
+    with page.expect_response(lambda r: "/pageviews?" in r.url) as answer:
+        page.goto(f"{live_server.url}/dashboard/{website_id}?range=24h")
+    assert "period=24h" in answer.value.url and "start_date" not in answer.value.url
+    series = answer.value.json()["data"]["series"]
+    points = len(series)
+    assert points in (24, 25)  # 25 when the window starts and ends inside a clock hour
+    expect(page.get_by_test_id("traffic-chart")).to_have_attribute("data-points", str(points))
+    last = datetime.fromisoformat(series[-1]["date"].replace("Z", "+00:00"))
+    now = datetime.now(timezone.utc)
+    assert last <= now < last + timedelta(hours=1), (last, now)  # the current hour, none after it
+    assert sum(p["pageviews"] for p in series) > 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.dashboard.conftest import Api
@@ -249,3 +250,23 @@ def test_a_website_created_elsewhere_opens_without_a_reload(page, live_server, n
     expect(page.get_by_test_id("site-picker").locator("option:checked")).to_have_text("Created elsewhere")
     page.evaluate("() => { history.pushState(null, '', '/dashboard/site_doesnotexist'); dispatchEvent(new PopStateEvent('popstate')); }")
     expect(page.get_by_text("Website not found")).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("tab", "table", "value", "param", "chip"),
+    [
+        (None, "metric-referrer", "(direct)", "filter_referrer=%28direct%29", "Referrer is (direct)"),
+        ("Channels", "metric-channel", "Organic Search", "filter_channel=Organic\\+Search", "Channel is Organic Search"),
+    ],
+)
+def test_direct_and_channel_rows_filter_by_the_visits_source(page, live_server, none_api, seeded_site, tab, table, value, param, chip):
+    website_id, _ = seeded_site
+    page.goto(f"{live_server.url}/dashboard/{website_id}?range=7d")
+    if tab:
+        page.get_by_test_id("card-sources").get_by_role("tab", name=tab).click()
+    page.get_by_test_id(table).locator(f"tr[data-value='{value}']").click()
+    expect(page).to_have_url(re.compile(rf"[?&]{param}(&|$)"))
+    filtered = none_api.get(f"/api/websites/{website_id}/stats?{param.split('=')[0]}={quote(value)}")["data"]
+    assert filtered["visitors"] > 0
+    expect_stats(page, filtered)
+    expect(page.get_by_test_id("filters")).to_contain_text(chip)

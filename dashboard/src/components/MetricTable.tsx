@@ -18,8 +18,6 @@ export interface Dimension {
   render?: (value: string) => ComponentChildren;
   /** Which count drives the bar (page-like dimensions: pageviews). */
   by?: "visitors" | "pageviews";
-  /** Values that cannot be filtered on (e.g. "(direct)" is a NULL referrer). */
-  unfilterable?: string[];
 }
 
 const country = (v: string) => (
@@ -35,8 +33,8 @@ export const DIMENSIONS: Record<string, Dimension> = {
   page: { type: "page", label: "Top pages", column: "Page", filter: "filter_page", by: "pageviews" },
   entry_page: { type: "entry_page", label: "Entry pages", column: "Entry page", filter: "filter_page" },
   exit_page: { type: "exit_page", label: "Exit pages", column: "Exit page", filter: "filter_page" },
-  referrer: { type: "referrer", label: "Referrers", column: "Referrer", filter: "filter_referrer", unfilterable: ["(direct)"] },
-  channel: { type: "channel", label: "Channels", column: "Channel" },
+  referrer: { type: "referrer", label: "Referrers", column: "Referrer", filter: "filter_referrer" },
+  channel: { type: "channel", label: "Channels", column: "Channel", filter: "filter_channel" },
   utm_source: { type: "utm_source", label: "UTM sources", column: "UTM source", filter: "filter_utm_source" },
   utm_medium: { type: "utm_medium", label: "UTM mediums", column: "UTM medium", filter: "filter_utm_medium" },
   utm_campaign: { type: "utm_campaign", label: "UTM campaigns", column: "UTM campaign", filter: "filter_utm_campaign" },
@@ -119,7 +117,7 @@ export function RowsTable({ rows, dim, source }: { rows: MetricRow[]; dim: Dimen
       </thead>
       <tbody>
         {rows.map((row) => {
-          const clickable = !!(dim.filter && source.query && !dim.unfilterable?.includes(row.value) && activeValue !== row.value);
+          const clickable = !!(dim.filter && source.query && activeValue !== row.value);
           const go = () => {
             if (clickable && dim.filter && source.query) navigate(location.pathname + withQuery(source.query, { [dim.filter]: row.value }));
           };

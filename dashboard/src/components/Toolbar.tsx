@@ -44,7 +44,7 @@ export function Toolbar(props: { view: View; query: URLSearchParams; websiteId: 
   };
 
   const exportDays = daysBetween(view.start, view.end);
-  const exportHref = `/api/websites/${props.websiteId}/export?${apiParams(view, { filters: false, bots: false }, { format: "csv" })}`;
+  const exportHref = `/api/websites/${props.websiteId}/export?${apiParams(view, { filters: false, bots: false, wholeDays: true }, { format: "csv" })}`;
 
   return (
     <div class="toolbar" data-testid="toolbar">

@@ -41,7 +41,7 @@ export function JourneyPage({ ctx }: { ctx: DashCtx }) {
   const applied = readForm(ctx.query);
   const anchor = applied.value.trim();
   const url = anchor
-    ? `/api/websites/${ctx.site.id}/journey?${apiParams(ctx.view, {}, {
+    ? `/api/websites/${ctx.site.id}/journey?${apiParams(ctx.view, { wholeDays: true }, {
         anchor_type: applied.type,
         anchor_value: anchor,
         direction: applied.direction,

@@ -54,7 +54,7 @@ export function RetentionPage({ ctx }: { ctx: DashCtx }) {
   const { granularity, periods } = readControls(ctx.query);
   const limits = PERIODS[granularity];
   const res = useApi<{ data: Retention }>(
-    `/api/websites/${ctx.site.id}/retention?${apiParams(ctx.view, {}, { cohort_granularity: granularity, max_periods: periods })}`,
+    `/api/websites/${ctx.site.id}/retention?${apiParams(ctx.view, { wholeDays: true }, { cohort_granularity: granularity, max_periods: periods })}`,
     POLL_REPORTS,
   );
   const set = (changes: Record<string, string | null>) => navigate(location.pathname + withQuery(ctx.query, changes));

@@ -1,26 +1,32 @@
 """The client's IP address, honouring X-Forwarded-For only from trusted proxies (§2.3).
 
 Behind a reverse proxy every request arrives from the proxy's address, and the real
-client is the first entry of ``X-Forwarded-For``. But anyone can send that header, so
-it is believed only when the socket peer is inside ``SPARKLYTICS_TRUSTED_PROXIES``;
-otherwise a client could pick its own IP and slip past rate limits, IP block rules and
-visitor ids. The result feeds rate limiting, share limits (Decision 14), bot IP rules,
+client is in ``X-Forwarded-For``. But anyone can send that header, so it is believed
+only when the socket peer is inside ``SPARKLYTICS_TRUSTED_PROXIES``, and then only from
+the right (Decision 23): each proxy *appends* the address it received from (nginx's
+``$proxy_add_x_forwarded_for``), so the right-most entry that is not a trusted proxy is
+the client; anything to its left was sent by the client and could be forged — taking the
+first entry let a locked-out client log in again by prepending a new address.
+Otherwise a client could pick its own IP and slip past rate limits, login lockouts, IP
+block rules and visitor ids. The result feeds rate limiting, share limits (Decision 14), bot IP rules,
 geo and the visitor hash; it is never stored (Decision 7).
 
 ==========================  ==================================================
 socket peer                 result
 ==========================  ==================================================
-inside a trusted network    first X-Forwarded-For entry if it is an IP, else the peer
+inside a trusted network    the right-most X-Forwarded-For entry that is not a
+                            trusted proxy (an unparsable entry stops the walk at the
+                            hop before it; all trusted: the left-most), else the peer
 any other address           the peer (XFF ignored; warned about once if no proxy
                             is configured, since that usually means a missing setting)
-none (tests) / unparsable   first X-Forwarded-For entry if it is an IP, else "unknown"
+none (tests) / unparsable   the same walk over X-Forwarded-For, else "unknown"
 ==========================  ==================================================
 
 Addresses are normalised: ``[2001:db8::1]:443`` and ``1.2.3.4:5678`` lose their port,
 IPv6 is compressed and lower-cased, and IPv4-mapped IPv6 (``::ffff:1.2.3.4``, what a
 dual-stack socket reports for IPv4 clients) becomes plain IPv4.
 
-Every collect request parses two addresses (peer and forwarded), and the same clients
+Every collect request parses the peer and each forwarded address, and the same clients
 and proxies come back, so parsed addresses sit in an LRU cache of 4 096 strings
 (``statistics()``): a hit costs ~0.3 µs, ``ipaddress`` parsing and formatting ~3 µs.
 """
@@ -99,10 +105,25 @@ class TrustedProxies:
         return False
 
 
-def _first_forwarded(forwarded_for: str | None) -> tuple[IpAddress, str] | None:
-    if not forwarded_for:
-        return None
-    return _cache(forwarded_for.partition(",")[0])
+def _rightmost_untrusted(
+    forwarded_for: str, trusted: TrustedProxies, last: tuple[IpAddress, str] | None
+) -> tuple[IpAddress, str] | None:
+    """Walk ``X-Forwarded-For`` from the right (Decision 23).
+
+    Each trusted hop appended the address it received from, so the entries are believed
+    from the right for as long as they name trusted proxies; the first one that does not
+    is the client. Entries further left were written by the client itself and are never
+    believed. An unparsable entry stops the walk at the hop before it (``last``); when
+    every entry is a trusted proxy the left-most one is the client.
+    """
+    for entry in reversed(forwarded_for.split(",")):
+        parsed = _cache(entry)
+        if parsed is None:
+            return last
+        last = parsed
+        if not trusted._contains(parsed[0]):
+            return parsed
+    return last
 
 
 def client_ip(peer: str | None, forwarded_for: str | None, trusted: TrustedProxies) -> str:
@@ -110,12 +131,14 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted: TrustedProxi
     global _warned_untrusted_forwarding
     peer_parsed = _cache(peer) if peer else None
     if peer_parsed is None:
-        forwarded = _first_forwarded(forwarded_for)
-        return forwarded[1] if forwarded is not None else UNKNOWN
+        found = _rightmost_untrusted(forwarded_for, trusted, None) if forwarded_for else None
+        return found[1] if found is not None else UNKNOWN
     peer_address, peer_text = peer_parsed
     if trusted._contains(peer_address):
-        forwarded = _first_forwarded(forwarded_for)
-        return forwarded[1] if forwarded is not None else peer_text
+        if not forwarded_for:
+            return peer_text
+        found = _rightmost_untrusted(forwarded_for, trusted, peer_parsed)
+        return found[1] if found is not None else peer_text
     if forwarded_for and not trusted.networks and not _warned_untrusted_forwarding:
         _warned_untrusted_forwarding = True
         log.warning(

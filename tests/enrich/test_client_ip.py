@@ -21,7 +21,13 @@ def _fresh_warning_flag(monkeypatch):
 @pytest.mark.parametrize(
     ("peer", "forwarded_for", "trusted", "expected"),
     [
-        # A trusted proxy: the first X-Forwarded-For entry is the client.
+        # A trusted proxy: the right-most X-Forwarded-For entry that is not a trusted proxy
+        # is the client (Decision 23); entries to its left are the client's own text.
+        ("10.1.2.3", "198.51.100.66, 203.0.113.7", PROXIES, "203.0.113.7"),
+        ("10.1.2.3", "198.51.100.66, 203.0.113.7, 10.4.4.4", PROXIES, "203.0.113.7"),
+        ("10.1.2.3", "10.5.5.5, 10.4.4.4", PROXIES, "10.5.5.5"),
+        ("10.1.2.3", "203.0.113.7, garbage", PROXIES, "10.1.2.3"),
+        ("10.1.2.3", "203.0.113.7, garbage, 10.4.4.4", PROXIES, "10.4.4.4"),
         ("10.1.2.3", "203.0.113.7", PROXIES, "203.0.113.7"),
         ("10.1.2.3", " 203.0.113.7 , 10.9.9.9", PROXIES, "203.0.113.7"),
         ("10.1.2.3", "203.0.113.7:51234", PROXIES, "203.0.113.7"),
@@ -32,7 +38,7 @@ def _fresh_warning_flag(monkeypatch):
         ("::ffff:10.1.2.3", "198.51.100.1", PROXIES, "198.51.100.1"),
         # ... but an unusable header falls back to the peer.
         ("10.1.2.3", "garbage", PROXIES, "10.1.2.3"),
-        ("10.1.2.3", "unknown, 203.0.113.7", PROXIES, "10.1.2.3"),
+        ("10.1.2.3", "unknown, 203.0.113.7", PROXIES, "203.0.113.7"),
         ("10.1.2.3", "", PROXIES, "10.1.2.3"),
         ("10.1.2.3", None, PROXIES, "10.1.2.3"),
         # An untrusted peer: the header is ignored.
@@ -43,7 +49,8 @@ def _fresh_warning_flag(monkeypatch):
         ("[2001:db8::9]:5000", None, NO_PROXIES, "2001:db8::9"),
         ("198.51.100.9:5000", None, NO_PROXIES, "198.51.100.9"),
         # No socket information (tests, some ASGI servers): header or "unknown".
-        (None, "203.0.113.7, 10.0.0.1", NO_PROXIES, "203.0.113.7"),
+        (None, "203.0.113.7, 10.0.0.1", NO_PROXIES, "10.0.0.1"),
+        (None, "203.0.113.7, 10.0.0.1", PROXIES, "203.0.113.7"),
         ("", "203.0.113.7", NO_PROXIES, "203.0.113.7"),
         (None, "nonsense", NO_PROXIES, "unknown"),
         (None, None, NO_PROXIES, "unknown"),

@@ -364,6 +364,22 @@ async def test_lockout_keys_on_the_forwarded_client_only_behind_a_trusted_proxy(
     await assert_error(response, 429, "rate_limited")
 
 
+@mode({**LOCAL, "SPARKLYTICS_TRUSTED_PROXIES": "10.0.0.0/8"})
+async def test_a_locked_out_client_cannot_get_back_in_by_forging_x_forwarded_for(client) -> None:
+    """Decision 23: nginx appends the real address after whatever the client sent, so the
+    client is the right-most untrusted entry; the first entry is the client's own text."""
+    await setup_admin(client)
+    proxy = from_ip("10.0.0.1")
+    for _ in range(5):
+        await fail_login(client, scope_base=proxy, headers={"X-Forwarded-For": "203.0.113.5"})
+    for i in range(8):
+        forged = {"X-Forwarded-For": f"198.51.100.{i}, 203.0.113.5"}
+        await assert_error(await fail_login(client, scope_base=proxy, headers=forged), 429, "rate_limited")
+    # Two proxies deep (a CDN, then nginx): still the same client.
+    chained = {"X-Forwarded-For": "198.51.100.99, 203.0.113.5, 10.20.0.3"}
+    await assert_error(await fail_login(client, scope_base=proxy, headers=chained), 429, "rate_limited")
+
+
 async def test_login_attempts_store_no_raw_ip(client, services) -> None:
     """Decision 7: the lockout keys on a keyed hash of the client IP."""
     await setup_admin(client)

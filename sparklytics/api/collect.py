@@ -32,6 +32,7 @@ from actors.runtime import ask_nowait
 from sparklytics.api.collect_fields import FieldRepairs, repair_optional_fields
 from sparklytics.api.errors import DOMAIN_ERRORS, ApiError, bad_request, domain_error, unprocessable
 from sparklytics.api.ingest_cors import ingest_cors_headers, ingest_preflight_headers
+from sparklytics.api.json_body import decode_json
 from sparklytics.api.validation import validation_failure
 from sparklytics.enrich import client_ip
 
@@ -196,10 +197,7 @@ async def _read_json(headers: dict[bytes, bytes], receive: Receive) -> Any:
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    try:
-        return json.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ApiError(400, "invalid_json", "Request body is not valid JSON") from None
+    return decode_json(b"".join(chunks))
 
 
 def _ingest_headers(accepted: Accepted, extra: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

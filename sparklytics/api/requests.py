@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from quart import request
 
 from sparklytics.api.errors import ApiError
+from sparklytics.api.json_body import decode_json
 from sparklytics.enrich import TrustedProxies
 from sparklytics.enrich import client_ip as resolve_client_ip
 
@@ -27,10 +27,7 @@ async def parse_json_body(max_bytes: int, *, allow_text_plain: bool = False) -> 
     raw = await request.get_data(cache=True)
     if len(raw) > max_bytes:
         raise ApiError(413, "payload_too_large", "Payload exceeds size limit")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json", "Request body is not valid JSON") from None
+    return decode_json(raw)
 
 
 def client_ip(trusted: TrustedProxies) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import struct
+import zlib
 
-from sparklytics.storage.wal import WalPosition, WriteAheadLog
+import pytest
+
+from sparklytics.storage.wal import MAGIC, RECORD_VERSION, WalFormatError, WalPosition, WriteAheadLog
 
 
 def events(*names: str) -> list[list[str]]:
@@ -106,3 +109,76 @@ def test_a_lost_log_directory_restarts_after_the_committed_cursor(tmp_path) -> N
     [record] = wal.append([events("new")])
     assert record.start == WalPosition(2, 0)
     assert [r.events for r in wal.replay(WalPosition(1, 5000))] == [[["new"]]]
+
+
+# -- damage: zero tails, bad lengths, old and newer formats (issue 13 #2, #3) ----------------
+
+
+SEGMENT = "segment-000000000001.log"
+
+
+def test_a_zero_filled_tail_is_cut_off_and_every_record_kept(tmp_path) -> None:
+    # What some filesystems leave after a power loss: the file grew, its bytes did not land.
+    wal = WriteAheadLog(tmp_path)
+    records = wal.append([events("a"), events("b")])
+    wal.close()
+    with (tmp_path / SEGMENT).open("ab") as handle:
+        handle.write(b"\0" * 8)
+    reopened = WriteAheadLog(tmp_path)
+    assert [r.events for r in reopened.replay(WalPosition(0, 0))] == [[["a"]], [["b"]]]
+    assert (tmp_path / SEGMENT).stat().st_size == records[-1].end.offset
+    assert (tmp_path / "quarantine" / f"segment-000000000001-at-{records[-1].end.offset}.bin").read_bytes() == b"\0" * 8
+    reopened.append([events("c")])
+    assert [r.events for r in reopened.replay(WalPosition(0, 0))] == [[["a"]], [["b"]], [["c"]]]
+
+
+def test_one_damaged_length_costs_only_its_own_record(tmp_path) -> None:
+    wal = WriteAheadLog(tmp_path)
+    records = wal.append([events(name) for name in "abcdefgh"])
+    wal.close()
+    data = bytearray((tmp_path / SEGMENT).read_bytes())
+    damaged = records[2]
+    struct.pack_into("<I", data, damaged.start.offset + 8, 0x7FFF)  # the length field of "c"
+    (tmp_path / SEGMENT).write_bytes(bytes(data))
+
+    replayed = WriteAheadLog(tmp_path).replay(WalPosition(0, 0))
+
+    assert [r.events for r in replayed] == [[[name]] for name in "abdefgh"]
+    assert [r.start for r in replayed] == [r.start for r in records if r is not damaged]
+    quarantined = (tmp_path / "quarantine" / f"segment-000000000001-at-{damaged.start.offset}.bin").read_bytes()
+    assert quarantined == bytes(data[damaged.start.offset : damaged.end.offset])
+
+
+def test_a_zeroed_record_in_the_middle_is_skipped(tmp_path) -> None:
+    wal = WriteAheadLog(tmp_path)
+    records = wal.append([events("a"), events("b"), events("c")])
+    wal.close()
+    data = bytearray((tmp_path / SEGMENT).read_bytes())
+    middle = records[1]
+    data[middle.start.offset : middle.end.offset] = bytes(middle.end.offset - middle.start.offset)
+    (tmp_path / SEGMENT).write_bytes(bytes(data))
+    assert [r.events for r in WriteAheadLog(tmp_path).replay(WalPosition(0, 0))] == [[["a"]], [["c"]]]
+
+
+def test_a_log_written_in_the_old_format_replays_and_new_records_go_to_a_new_segment(tmp_path) -> None:
+    old = b"".join(
+        struct.pack("<II", len(payload), zlib.crc32(payload)) + payload
+        for payload in (b'[["old-1"]]', b'[["old-2"],["old-3"]]')
+    )
+    (tmp_path / SEGMENT).write_bytes(old + struct.pack("<II", 0, 0))  # and a zero tail
+    wal = WriteAheadLog(tmp_path)
+    [new] = wal.append([events("new")])
+    assert new.start == WalPosition(2, 0)
+    replayed = wal.replay(WalPosition(0, 0))
+    assert [r.events for r in replayed] == [[["old-1"]], [["old-2"], ["old-3"]], [["new"]]]
+    assert replayed[1].start == WalPosition(1, 8 + len(b'[["old-1"]]'))
+    assert wal.replay(replayed[1].start)[0].events == [["old-2"], ["old-3"]]
+
+
+def test_an_intact_record_of_a_newer_format_stops_replay(tmp_path) -> None:
+    payload = b'[["from-the-future"]]'
+    head = struct.pack("<4sHHI", MAGIC, RECORD_VERSION + 1, 0, len(payload))
+    record = head + struct.pack("<I", zlib.crc32(payload, zlib.crc32(head))) + payload
+    (tmp_path / SEGMENT).write_bytes(record)
+    with pytest.raises(WalFormatError, match="holds records of format 2"):
+        WriteAheadLog(tmp_path).replay(WalPosition(0, 0))

@@ -71,10 +71,10 @@ def _import(config: Config, path: Path) -> int:
 
 async def serve(config: Config) -> None:
     """Run the actors and Hypercorn in one nursery until SIGINT/SIGTERM."""
-    from hypercorn.config import Config as HypercornConfig
     from hypercorn.trio import serve as hypercorn_serve
 
     from sparklytics.app import create_app
+    from sparklytics.http_server import hypercorn_config
     from sparklytics.services import open_services
 
     stop = trio.Event()
@@ -82,10 +82,7 @@ async def serve(config: Config) -> None:
         nursery.start_soon(_wait_for_signal, stop)
         async with open_services(config) as services:
             app = create_app(services)
-            hconfig = HypercornConfig()
-            hconfig.bind = [f"{config.host}:{config.port}"]
-            hconfig.accesslog = None
-            hconfig.graceful_timeout = 5
+            hconfig = hypercorn_config(config, f"{config.host}:{config.port}", graceful_timeout=5)
             log.info("sparklytics %s listening on http://%s:%d (data in %s)", __version__, config.host, config.port, config.data_dir)
             await hypercorn_serve(app, hconfig, shutdown_trigger=stop.wait)
             log.info("shutting down: flushing buffered events")

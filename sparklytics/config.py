@@ -79,6 +79,8 @@ SETTINGS: tuple[Setting, ...] = (
         "5000",
         "the retention report's own budget (100–120000); longer → 503 query_timeout",
     ),
+    Setting("SPARKLYTICS_KEEP_ALIVE_TIMEOUT_SECONDS", "5", "an idle keep-alive connection is closed after this long (1-3600)"),
+    Setting("SPARKLYTICS_BODY_TIMEOUT_SECONDS", "30", "a request body must arrive within this long, else 408 and close (1-3600)"),
     Setting("SPARKLYTICS_LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`"),
 )
 
@@ -121,6 +123,8 @@ class Config:
     collect_cache_max_entries: int = 100_000
     collect_cache_ttl_seconds: int = 120
     query_timeout_ms: int = 10_000
+    keep_alive_timeout_seconds: int = 5
+    body_timeout_seconds: int = 30
     retention_statement_timeout_ms: int = 5_000
     log_level: str = "info"
     warnings: tuple[str, ...] = field(default=(), compare=False)
@@ -188,6 +192,8 @@ def load_config(environ: Mapping[str, str]) -> Config:
         collect_cache_max_entries=env.integer("SPARKLYTICS_COLLECT_CACHE_MAX_ENTRIES", 1, 10_000_000),
         collect_cache_ttl_seconds=env.integer("SPARKLYTICS_COLLECT_CACHE_TTL_SECONDS", 1, 86_400),
         query_timeout_ms=env.integer("SPARKLYTICS_QUERY_TIMEOUT_MS", 100, 600_000),
+        keep_alive_timeout_seconds=env.integer("SPARKLYTICS_KEEP_ALIVE_TIMEOUT_SECONDS", 1, 3600),
+        body_timeout_seconds=env.integer("SPARKLYTICS_BODY_TIMEOUT_SECONDS", 1, 3600),
         retention_statement_timeout_ms=env.integer("SPARKLYTICS_RETENTION_STATEMENT_TIMEOUT_MS", 100, 120_000),
         log_level=env.choice("SPARKLYTICS_LOG_LEVEL", ("debug", "info", "warning", "error")),
         warnings=tuple(warnings),

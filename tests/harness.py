@@ -130,20 +130,17 @@ class LiveServer:
             self._ready.set()
 
     async def _serve(self) -> None:
-        from hypercorn.config import Config as HypercornConfig
         from hypercorn.trio import serve
 
         from sparklytics.app import create_app
+        from sparklytics.http_server import hypercorn_config
         from sparklytics.services import open_services
 
         self._token = trio.lowlevel.current_trio_token()
         self._stop = trio.Event()
         async with open_services(self.config) as services:
             self.services = services
-            hconfig = HypercornConfig()
-            hconfig.bind = [f"127.0.0.1:{self.port}"]
-            hconfig.accesslog = None
-            hconfig.graceful_timeout = 1
+            hconfig = hypercorn_config(self.config, f"127.0.0.1:{self.port}", graceful_timeout=1)
             self._ready.set()
             await serve(create_app(services), hconfig, shutdown_trigger=self._stop.wait)
 

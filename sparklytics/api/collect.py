@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import datetime, timezone
 from typing import Any
 
+import trio
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from actors.buffer import Accepted
@@ -122,7 +123,7 @@ class CollectEndpoint:
             await _send(send, 202, _ACCEPTED_BODY, _ingest_headers(accepted, [*repairs.headers(), *cors]))
 
     async def _collect(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, repairs: FieldRepairs) -> Accepted:
-        body = await _read_json(headers, receive)
+        body = await _read_json(headers, receive, self._services.config.body_timeout_seconds)
         payloads = validate_events(body, repairs)
         services = self._services
         peer = scope.get("client")
@@ -178,7 +179,7 @@ def parse_events(items: list[Any], repairs: FieldRepairs | None = None) -> list[
     return payloads
 
 
-async def _read_json(headers: dict[bytes, bytes], receive: Receive) -> Any:
+async def _read_json(headers: dict[bytes, bytes], receive: Receive, timeout: float) -> Any:
     content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     if content_type not in ACCEPTED_TYPES:
         raise ApiError(415, "unsupported_media_type", "Content-Type must be application/json or text/plain")
@@ -186,17 +187,22 @@ async def _read_json(headers: dict[bytes, bytes], receive: Receive) -> Any:
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise ApiError(413, "payload_too_large", "Payload exceeds size limit")
     chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ApiError(400, "bad_request", "Client disconnected")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ApiError(413, "payload_too_large", "Payload exceeds size limit")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
+    # The whole body within ``timeout`` (SPARKLYTICS_BODY_TIMEOUT_SECONDS): a client that
+    # trickles it a byte a second would otherwise hold a connection and a task for ever.
+    with trio.CancelScope(deadline=trio.current_time() + timeout) as scope:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ApiError(400, "bad_request", "Client disconnected")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise ApiError(413, "payload_too_large", "Payload exceeds size limit")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+    if scope.cancelled_caught:
+        raise ApiError(408, "request_timeout", "Request body not received in time")
     return decode_json(b"".join(chunks))
 
 

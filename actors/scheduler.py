@@ -3,7 +3,7 @@
 It owns the clock-driven jobs and nothing else: salt rotation at 00:00 UTC (and the
 deletion of yesterday's salt 30 minutes later, Decision 6), the daily retention purge
 of events and sessions older than ``SPARKLYTICS_RETENTION_DAYS`` (Decision 5, in
-bounded batches through the Writer), the pruning of login attempts older than 24 h
+bounded batches through the Writer), the pruning of revoked sessions that have expired
 (at start, then daily), and WAL compaction (asks the Buffer to start a new
 segment once everything is committed). It never writes DuckDB itself: every change goes
 to the Writer as a ``RunWrite``.
@@ -27,7 +27,7 @@ from actors.enricher import SetSalts
 from actors.runtime import Actor, Mailbox, Reply, ask
 from actors.writer import RunWrite
 from sparklytics.clock import utc_now
-from sparklytics.storage.auth import prune_login_attempts
+from sparklytics.storage.auth import prune_revoked_sessions
 from sparklytics.storage.metadata import SALT_GRACE, Salts, rotate_salts
 from sparklytics.storage.retention import purge_batch
 
@@ -36,7 +36,6 @@ log = logging.getLogger("sparklytics.scheduler")
 COMPACT_EVERY = timedelta(minutes=1)
 RETRY_FAILED_JOB_AFTER = timedelta(minutes=1)
 FIRST_PURGE_AFTER = timedelta(minutes=5)  # not during start-up, but soon after it
-LOGIN_ATTEMPT_RETENTION = timedelta(hours=24)
 PURGE_BATCH_ROWS = 50_000
 WRITE_TIMEOUT = 600.0
 
@@ -44,7 +43,7 @@ WRITE_TIMEOUT = 600.0
 @dataclass(frozen=True, slots=True)
 class RunJob:
     """Run the job called ``name`` (``rotate_salts``, ``purge``, ``compact``,
-    ``prune_login_attempts``) now."""
+    ``prune_revoked_sessions``) now."""
 
     name: str
     reply: Reply = field(default_factory=Reply)
@@ -80,7 +79,7 @@ class Scheduler(Actor):
             "rotate_salts": self._rotate_salts,
             "purge": self._purge,
             "compact": self._compact,
-            "prune_login_attempts": self._prune_login_attempts,
+            "prune_revoked_sessions": self._prune_revoked_sessions,
         }
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -91,6 +90,8 @@ class Scheduler(Actor):
                 match msg:
                     case RunJob(name, reply):
                         reply.send(await self._jobs[name]())
+                    case _:
+                        raise TypeError(f"scheduler got an unknown message: {msg!r}")
             nursery.cancel_scope.cancel()
 
     def scheduler_statistics(self) -> SchedulerStatistics:
@@ -129,7 +130,7 @@ class Scheduler(Actor):
             "purge": last["purge"] + timedelta(days=1) if "purge" in last else self._first_purge_at,
             "compact": last.get("compact", now) + COMPACT_EVERY,
             # At start, then daily (API.md §6).
-            "prune_login_attempts": last["prune_login_attempts"] + timedelta(days=1) if "prune_login_attempts" in last else now,
+            "prune_revoked_sessions": last["prune_revoked_sessions"] + timedelta(days=1) if "prune_revoked_sessions" in last else now,
         }
 
     async def _rotate_salts(self) -> Salts:
@@ -157,12 +158,11 @@ class Scheduler(Actor):
         self._last_runs["purge"] = now
         return total
 
-    async def _prune_login_attempts(self) -> int:
-        """Delete login attempts older than 24 h (the lockout looks back 15 minutes)."""
+    async def _prune_revoked_sessions(self) -> int:
+        """Forget logged-out sessions that have expired anyway (their cookies fail on ``exp``)."""
         now = self._clock()
-        cutoff = now - LOGIN_ATTEMPT_RETENTION
-        deleted = await ask(self._writer, RunWrite(lambda con: prune_login_attempts(con, cutoff)), timeout=WRITE_TIMEOUT)
-        self._last_runs["prune_login_attempts"] = now
+        deleted = await ask(self._writer, RunWrite(lambda con: prune_revoked_sessions(con, now)), timeout=WRITE_TIMEOUT)
+        self._last_runs["prune_revoked_sessions"] = now
         return deleted
 
     async def _compact(self) -> None:

@@ -89,6 +89,9 @@ async def login() -> Response:
 @auth_bp.route("/api/auth/logout", methods=["POST"])
 @cookie_only_during_rotation
 async def logout() -> Response:
+    current = current_principal().session
+    if current is not None:  # a cookie session: revoke it, so copies of it die too
+        await auth_state(current_app).logout(current)
     response = jsonify({"data": {"ok": True}})
     _set_session_cookie(response, "", max_age=0)
     return response

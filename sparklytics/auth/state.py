@@ -5,8 +5,8 @@ use and changed only by its own methods (one process owns the DuckDB file, so no
 else writes these rows):
 
 * whether an admin password exists, its hash and the forced-rotation flag (local mode);
-* ``jwt_secret`` (session signing) and ``login_ip_key`` (keys the IP stored with each
-  login attempt, so no raw IP is persisted — Decision 7);
+* ``jwt_secret`` (session signing) and the ids of logged-out sessions that have not
+  expired yet (a copied cookie dies at logout);
 * the :class:`~sparklytics.auth.keys.KeyRing` of usable API keys and the
   :class:`~sparklytics.auth.keys.KeyUsage` batch of ``last_used_at`` times.
 
@@ -17,9 +17,8 @@ committed.
 Flows raise the precise errors of :mod:`sparklytics.auth.errors`; HTTP is not spoken
 here. Attempts to prove a password — login, setup's bootstrap password and the current
 password of a change — share one lockout per client IP: at most
-:data:`MAX_FAILURES` failures in :data:`LOCKOUT_WINDOW`, then :class:`LockedOut`.
-An attempt is counted (as failed) *before* the password is checked and flipped to
-succeeded afterwards, so concurrent guesses cannot overshoot the limit.
+:data:`MAX_FAILURES` failures in :data:`LOCKOUT_WINDOW`, then :class:`LockedOut`. The
+attempts are kept in memory only (:mod:`sparklytics.auth.attempts` says why).
 
 The clock (``clock``, naive UTC) is an attribute: tests replace it to expire sessions
 and age attempts without sleeping.
@@ -27,10 +26,7 @@ and age attempts without sleeping.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -41,6 +37,7 @@ import trio
 from actors.runtime import ActorError, tell_nowait
 from actors.writer import RunWrite
 from sparklytics.auth import tokens
+from sparklytics.auth.attempts import LoginAttempts
 from sparklytics.auth.errors import (
     InvalidCredentials,
     LockedOut,
@@ -97,7 +94,8 @@ class AuthState:
         self._password_hash: str | None = None
         self._change_required = False
         self._jwt_secret = ""
-        self._login_ip_key = ""
+        self._revoked: dict[str, datetime] = {}
+        self._attempts = LoginAttempts(max_failures=MAX_FAILURES, window=LOCKOUT_WINDOW)
         self.keys = KeyRing()
         self.usage = KeyUsage()
 
@@ -111,14 +109,12 @@ class AuthState:
             if self._loaded:
                 return
             settings: store.AuthSettings = await self._services.write(
-                lambda con: store.load_auth_settings(
-                    con, new_jwt_secret=tokens.new_secret(), new_login_ip_key=tokens.new_secret()
-                )
+                lambda con: store.load_auth_settings(con, new_jwt_secret=tokens.new_secret(), now=self.clock())
             )
             self._password_hash = settings.admin_password_hash
             self._change_required = settings.password_change_required
             self._jwt_secret = settings.jwt_secret
-            self._login_ip_key = settings.login_ip_key
+            self._revoked = settings.revoked_sessions
             self.keys = KeyRing(settings.active_keys)
             self._loaded = True
 
@@ -133,8 +129,11 @@ class AuthState:
         return self.mode == "local" and self._change_required
 
     def verify_session(self, token: str) -> tokens.Session:
-        """The session of a cookie value; raises ``InvalidToken``."""
-        return tokens.verify(self._session_key(), token, now=self.clock())
+        """The session of a cookie value; raises ``InvalidToken`` (also once logged out)."""
+        session = tokens.verify(self._session_key(), token, now=self.clock())
+        if session.jti in self._revoked:
+            raise tokens.InvalidToken("logged out")
+        return session
 
     def session_is_valid(self, token: str | None) -> bool:
         if not token or self.setup_required:
@@ -194,6 +193,18 @@ class AuthState:
         await self._attempt(client, lambda: self._password_matches(password))
         return tokens.issue(self._session_key(), now=self.clock(), days=self._config.session_days)
 
+    async def logout(self, session: tokens.Session) -> None:
+        """Revoke ``session`` for good: a copy of its cookie stops working too.
+
+        The revocation is stored (it survives a restart) until the token would have
+        expired; the Scheduler deletes it after that, and expired ones are dropped
+        from memory here.
+        """
+        await self._services.write(lambda con: store.revoke_session(con, session.jti, session.expires_at))
+        now = self.clock()
+        self._revoked = {jti: expires for jti, expires in self._revoked.items() if expires > now}
+        self._revoked[session.jti] = session.expires_at
+
     async def change_password(self, current_password: str, new_password: str, *, client: str) -> None:
         """Replace the admin password (local mode) and sign every session out."""
         await self.ensure_loaded()
@@ -250,28 +261,12 @@ class AuthState:
 
     async def _attempt(self, client_ip: str, check: Callable[[], Awaitable[bool]]) -> None:
         """Run one password check under the per-client lockout (see module docstring)."""
-        now = self.clock()
-        attempt_id = secrets.token_hex(5)
-        client = self._client_key(client_ip)
-        recorded = await self._services.write(
-            lambda con: store.begin_login_attempt(
-                con,
-                attempt_id=attempt_id,
-                client=client,
-                now=now,
-                window_start=now - LOCKOUT_WINDOW,
-                max_failures=MAX_FAILURES,
-            )
-        )
-        if not recorded:
+        attempt = self._attempts.begin(client_ip, self.clock())
+        if attempt is None:
             raise LockedOut(LOCKOUT_SECONDS)
         if not await check():
             raise InvalidCredentials()
-        await self._services.write(lambda con: store.mark_attempt_succeeded(con, attempt_id))
-
-    def _client_key(self, client_ip: str) -> str:
-        """What ``login_attempts.ip_address`` holds: a keyed hash, never the IP itself."""
-        return hmac.new(self._login_ip_key.encode(), client_ip.encode(), hashlib.sha256).hexdigest()
+        self._attempts.succeeded(attempt)
 
     def _write_usage(self, con: Any) -> None:
         """Runs in the Writer: write the pending ``last_used_at`` batch."""

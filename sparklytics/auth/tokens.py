@@ -1,7 +1,9 @@
 """Session tokens: the HS256 JWT inside the ``spk_session`` cookie.
 
-A session is nothing but a signed claim ``{"sub": "admin", "iat", "exp"}``; the server
-keeps no session table. What makes a token die early is its *signing key*:
+A session is a signed claim ``{"sub": "admin", "iat", "exp", "jti"}``. Two things make
+a token die before ``exp``: logout, which records its ``jti`` as revoked until it would
+have expired (``sparklytics.auth.state``; a copied cookie stops working at once), and its
+*signing key*:
 
 * ``jwt_secret`` (64 random hex chars in ``settings``) is rotated when the admin
   password changes, so every cookie issued before stops verifying;
@@ -30,13 +32,18 @@ ALGORITHM = "HS256"
 SUBJECT = "admin"
 LEEWAY_SECONDS = 60
 MAX_TOKEN_CHARS = 4096
+# No token we sign lives longer (SPARKLYTICS_SESSION_DAYS is at most 365); a longer
+# claimed lifetime is a forgery, and an ``exp`` of 10**20 would overflow a datetime.
+MAX_LIFETIME_SECONDS = 366 * 86_400
+MAX_JTI_CHARS = 64
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A signed session token and the moment it stops working (naive UTC)."""
+    """A signed session token, its id and the moment it stops working (naive UTC)."""
 
     token: str
+    jti: str
     expires_at: datetime
 
     @property
@@ -61,15 +68,17 @@ def issue(key: str, *, now: datetime, days: int) -> Session:
     """Sign a new admin session valid for ``days`` days from ``now``."""
     issued = _epoch(now)
     expires = issued + days * 86_400
-    token = jwt.encode({"sub": SUBJECT, "iat": issued, "exp": expires}, key, algorithm=ALGORITHM)
-    return Session(token, _from_epoch(expires))
+    jti = secrets.token_hex(16)
+    token = jwt.encode({"sub": SUBJECT, "iat": issued, "exp": expires, "jti": jti}, key, algorithm=ALGORITHM)
+    return Session(token, jti, _from_epoch(expires))
 
 
 def verify(key: str, token: str, *, now: datetime) -> Session:
     """The session ``token`` stands for; raise :class:`InvalidToken` if it is not valid.
 
-    Checks the HS256 signature (no other algorithm is accepted), that ``sub``, ``iat``
-    and ``exp`` are present and sane, and that ``exp`` (plus leeway) is still ahead.
+    Checks the HS256 signature (no other algorithm is accepted), that ``sub``, ``iat``,
+    ``exp`` and ``jti`` are present and sane, and that ``exp`` (plus leeway) is still
+    ahead. Revocation is the caller's check (it needs the revoked ids).
     """
     if not token or len(token) > MAX_TOKEN_CHARS:
         raise InvalidToken("missing or oversized token")
@@ -78,19 +87,23 @@ def verify(key: str, token: str, *, now: datetime) -> Session:
             token,
             key,
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "iat", "exp"], "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+            options={"require": ["sub", "iat", "exp", "jti"], "verify_exp": False, "verify_iat": False, "verify_nbf": False},
         )
     except jwt.InvalidTokenError as exc:
         raise InvalidToken(type(exc).__name__) from None
-    issued, expires = claims["iat"], claims["exp"]
+    issued, expires, jti = claims["iat"], claims["exp"], claims["jti"]
     if claims["sub"] != SUBJECT or not _is_int(issued) or not _is_int(expires):
         raise InvalidToken("unexpected claims")
+    if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS:
+        raise InvalidToken("unexpected claims")
+    if not 0 < expires - issued <= MAX_LIFETIME_SECONDS:
+        raise InvalidToken("impossible lifetime")
     current = _epoch(now)
     if current >= expires + LEEWAY_SECONDS:
         raise InvalidToken("expired")
     if issued > current + LEEWAY_SECONDS:
         raise InvalidToken("issued in the future")
-    return Session(token, _from_epoch(expires))
+    return Session(token, jti, _from_epoch(expires))
 
 
 def _is_int(value: object) -> bool:

@@ -1,4 +1,4 @@
-"""All SQL of authentication: admin settings, login attempts and API keys.
+"""All SQL of authentication: admin settings, revoked sessions and API keys.
 
 Functions taking ``con`` write and are run by the Writer (``services.write``);
 functions taking ``cur`` only read and run on a reader cursor (``services.db.read``).
@@ -6,9 +6,8 @@ Times are naive UTC ``datetime`` values; read-backs that the API shows are
 ``CAST(… AS VARCHAR)`` strings (API.md §0.3).
 
 Settings keys used here: ``admin_password_hash`` (Argon2id PHC string),
-``password_change_required`` (``true|false``), ``jwt_secret`` (64 hex) and
-``login_ip_key`` (64 hex, the HMAC key that turns a client IP into the value stored
-in ``login_attempts.ip_address`` — Decision 7: no raw IP is ever persisted).
+``password_change_required`` (``true|false``) and ``jwt_secret`` (64 hex). Login
+attempts are not stored at all (``sparklytics.auth.attempts`` says why).
 """
 
 from __future__ import annotations
@@ -26,31 +25,30 @@ from sparklytics.storage.schema import transaction
 ADMIN_PASSWORD_HASH = "admin_password_hash"
 PASSWORD_CHANGE_REQUIRED = "password_change_required"
 JWT_SECRET = "jwt_secret"
-LOGIN_IP_KEY = "login_ip_key"
 
 
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
-    """The auth rows of ``settings`` plus the non-revoked keys (hash → id)."""
+    """The auth rows of ``settings``, the non-revoked keys (hash → id) and the sessions
+    logged out but not yet expired (jti → expiry)."""
 
     admin_password_hash: str | None
     password_change_required: bool
     jwt_secret: str
-    login_ip_key: str
     active_keys: dict[str, str]
+    revoked_sessions: dict[str, datetime]
 
 
-def load_auth_settings(con: duckdb.DuckDBPyConnection, *, new_jwt_secret: str, new_login_ip_key: str) -> AuthSettings:
-    """Read the auth settings, first storing the two secrets if they are missing."""
+def load_auth_settings(con: duckdb.DuckDBPyConnection, *, new_jwt_secret: str, now: datetime) -> AuthSettings:
+    """Read the auth settings, first storing the session secret if it is missing."""
     with transaction(con):
-        for key, value in ((JWT_SECRET, new_jwt_secret), (LOGIN_IP_KEY, new_login_ip_key)):
-            con.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", [key, value])
+        con.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", [JWT_SECRET, new_jwt_secret])
         settings = AuthSettings(
             admin_password_hash=get_setting(con, ADMIN_PASSWORD_HASH),
             password_change_required=get_setting(con, PASSWORD_CHANGE_REQUIRED) == "true",
             jwt_secret=get_setting(con, JWT_SECRET) or new_jwt_secret,
-            login_ip_key=get_setting(con, LOGIN_IP_KEY) or new_login_ip_key,
             active_keys=dict(con.execute("SELECT key_hash, id FROM local_api_keys WHERE revoked_at IS NULL").fetchall()),
+            revoked_sessions=dict(con.execute("SELECT jti, expires_at FROM revoked_sessions WHERE expires_at > ?", [now]).fetchall()),
         )
     return settings
 
@@ -79,43 +77,14 @@ def change_password(con: duckdb.DuckDBPyConnection, *, password_hash: str, jwt_s
 # --- login attempts -------------------------------------------------------------------
 
 
-def begin_login_attempt(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    attempt_id: str,
-    client: str,
-    now: datetime,
-    window_start: datetime,
-    max_failures: int,
-) -> bool:
-    """Record an attempt as failed unless ``client`` is locked out; True if recorded.
-
-    Counting and inserting in one transaction on the one writer makes the limit exact
-    under concurrency: a sixth guess cannot slip in while five are being verified.
-    The row is flipped to succeeded by :func:`mark_attempt_succeeded`.
-    """
-    with transaction(con):
-        (failures,) = con.execute(
-            "SELECT count(*) FROM login_attempts"
-            " WHERE ip_address = ? AND attempted_at >= ? AND NOT succeeded",
-            [client, window_start],
-        ).fetchone()
-        if failures >= max_failures:
-            return False
-        con.execute(
-            "INSERT INTO login_attempts (id, ip_address, attempted_at, succeeded) VALUES (?, ?, ?, FALSE)",
-            [attempt_id, client, now],
-        )
-    return True
+def revoke_session(con: duckdb.DuckDBPyConnection, jti: str, expires_at: datetime) -> None:
+    """Remember a logged-out session until it would have expired anyway."""
+    con.execute("INSERT INTO revoked_sessions (jti, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING", [jti, expires_at])
 
 
-def mark_attempt_succeeded(con: duckdb.DuckDBPyConnection, attempt_id: str) -> None:
-    con.execute("UPDATE login_attempts SET succeeded = TRUE WHERE id = ?", [attempt_id])
-
-
-def prune_login_attempts(con: duckdb.DuckDBPyConnection, before: datetime) -> int:
-    """Delete attempts older than ``before``; return how many."""
-    row = con.execute("DELETE FROM login_attempts WHERE attempted_at < ?", [before]).fetchone()
+def prune_revoked_sessions(con: duckdb.DuckDBPyConnection, before: datetime) -> int:
+    """Forget revocations of sessions expired before ``before``; return how many."""
+    row = con.execute("DELETE FROM revoked_sessions WHERE expires_at < ?", [before]).fetchone()
     return int(row[0]) if row else 0
 
 

@@ -531,11 +531,24 @@ UPDATE sessions SET browser = n.name FROM browser_names_0004 n WHERE sessions.br
 DROP TABLE browser_names_0004;
 """
 
+# 0005 (issue 13 #8, #9): login attempts move to memory (an HMAC of the client IP stored
+# beside its key could be reversed from the file alone), so their table and key go;
+# logged-out sessions are revoked by id until they would have expired.
+_SESSIONS_REVOCABLE_AND_NO_LOGIN_IPS = """
+DROP TABLE login_attempts;
+DELETE FROM settings WHERE key = 'login_ip_key';
+CREATE TABLE revoked_sessions (
+    jti VARCHAR PRIMARY KEY,
+    expires_at TIMESTAMP NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
     Migration("0003_session_source_from_landing_event", _SESSION_SOURCE_FROM_LANDING_EVENT),
     Migration("0004_browser_names", _BROWSER_NAMES_0004),
+    Migration("0005_sessions_revocable_and_no_login_ips", _SESSIONS_REVOCABLE_AND_NO_LOGIN_IPS),
 )
 
 # Rows owned by a website, by depth: DuckDB checks foreign keys against the state at

@@ -92,9 +92,9 @@ async def test_a_failing_job_is_retried_a_minute_later_and_the_timer_goes_on(aut
         scheduler._last_runs["compact"] = scheduler._clock()
 
     async def nothing() -> None:
-        scheduler._last_runs["prune_login_attempts"] = scheduler._clock()
+        scheduler._last_runs["prune_revoked_sessions"] = scheduler._clock()
 
-    scheduler._jobs = {"purge": broken_purge, "compact": compact, "rotate_salts": nothing, "prune_login_attempts": nothing}
+    scheduler._jobs = {"purge": broken_purge, "compact": compact, "rotate_salts": nothing, "prune_revoked_sessions": nothing}
     async with trio.open_nursery() as nursery:
         nursery.start_soon(scheduler._timer)
         await trio.sleep(8 * 60 + 1)

@@ -28,7 +28,7 @@ from sparklytics.auth.tokens import Session
 
 GOOD_COOKIE = "good-cookie"
 GOOD_KEY = "spk_selfhosted_" + "0" * 32
-SESSION = Session(GOOD_COOKIE, expires_at=None)  # type: ignore[arg-type]
+SESSION = Session(GOOD_COOKIE, jti="j1", expires_at=None)  # type: ignore[arg-type]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The auth SQL on a real DuckDB file, and the Scheduler's login-attempt prune job."""
+"""The auth SQL on a real DuckDB file, and the Scheduler's revoked-session prune job."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from sparklytics.storage import auth as store
 NOW = datetime(2026, 3, 29, 12, 0, 0)
 
 
-async def load(services, jwt="j" * 64, ip_key="k" * 64) -> store.AuthSettings:
-    return await services.write(lambda con: store.load_auth_settings(con, new_jwt_secret=jwt, new_login_ip_key=ip_key))
+async def load(services, jwt="j" * 64, now: datetime = NOW) -> store.AuthSettings:
+    return await services.write(lambda con: store.load_auth_settings(con, new_jwt_secret=jwt, now=now))
 
 
 async def test_secrets_are_created_once(services) -> None:
     first = await load(services)
-    assert first.jwt_secret == "j" * 64 and first.login_ip_key == "k" * 64
+    assert first.jwt_secret == "j" * 64 and first.revoked_sessions == {}
     assert first.admin_password_hash is None and first.password_change_required is False
-    again = await load(services, jwt="x" * 64, ip_key="y" * 64)
-    assert (again.jwt_secret, again.login_ip_key) == (first.jwt_secret, first.login_ip_key)
+    again = await load(services, jwt="x" * 64)
+    assert again.jwt_secret == first.jwt_secret
 
 
 async def test_setup_writes_once(services) -> None:
@@ -37,31 +37,14 @@ async def test_change_password_clears_rotation_and_rotates_the_secret(services) 
     assert (settings.admin_password_hash, settings.password_change_required, settings.jwt_secret) == ("$argon2id$h2", False, "n" * 64)
 
 
-async def attempt(services, client: str, at: datetime, attempt_id: str) -> bool:
-    return await services.write(
-        lambda con: store.begin_login_attempt(
-            con, attempt_id=attempt_id, client=client, now=at, window_start=at - timedelta(minutes=15), max_failures=5
-        )
-    )
+async def test_revoked_sessions_load_until_they_expire(services) -> None:
+    await services.write(lambda con: store.revoke_session(con, "gone", NOW + timedelta(days=7)))
+    await services.write(lambda con: store.revoke_session(con, "gone", NOW + timedelta(days=7)))  # twice: once
+    await services.write(lambda con: store.revoke_session(con, "expired", NOW - timedelta(seconds=1)))
+    assert (await load(services)).revoked_sessions == {"gone": NOW + timedelta(days=7)}
 
 
-async def test_five_failures_in_the_window_lock_the_client_out(services) -> None:
-    for i in range(5):
-        assert await attempt(services, "client-a", NOW + timedelta(minutes=i), f"a{i}")
-    assert not await attempt(services, "client-a", NOW + timedelta(minutes=5), "a5")
-    assert await attempt(services, "client-b", NOW + timedelta(minutes=5), "b0")  # per client
-    # The oldest failure leaves the 15-minute window: one more attempt is allowed.
-    assert await attempt(services, "client-a", NOW + timedelta(minutes=15, seconds=1), "a6")
-
-
-async def test_successes_do_not_count(services) -> None:
-    for i in range(5):
-        assert await attempt(services, "client-a", NOW, f"a{i}")
-        await services.write(lambda con, i=i: store.mark_attempt_succeeded(con, f"a{i}"))
-    assert await attempt(services, "client-a", NOW, "a5")
-
-
-async def test_prune_job_deletes_attempts_older_than_a_day(services) -> None:
+async def test_prune_job_forgets_revocations_of_expired_sessions(services) -> None:
     scheduler = Scheduler(
         writer=services.writer.inbox,
         buffer=services.buffer.inbox,
@@ -69,19 +52,19 @@ async def test_prune_job_deletes_attempts_older_than_a_day(services) -> None:
         retention_days=365,
         clock=lambda: NOW,
     )
-    await attempt(services, "old", NOW - timedelta(hours=24, seconds=1), "old1")
-    await attempt(services, "recent", NOW - timedelta(hours=23), "new1")
-    assert await scheduler._jobs["prune_login_attempts"]() == 1
-    left = await services.db.read(lambda cur: cur.execute("SELECT id FROM login_attempts").fetchall())
-    assert left == [("new1",)]
-    assert scheduler.scheduler_statistics().last_runs["prune_login_attempts"] == NOW.isoformat()
+    await services.write(lambda con: store.revoke_session(con, "old", NOW - timedelta(seconds=1)))
+    await services.write(lambda con: store.revoke_session(con, "live", NOW + timedelta(hours=1)))
+    assert await scheduler._jobs["prune_revoked_sessions"]() == 1
+    left = await services.db.read(lambda cur: cur.execute("SELECT jti FROM revoked_sessions").fetchall())
+    assert left == [("live",)]
+    assert scheduler.scheduler_statistics().last_runs["prune_revoked_sessions"] == NOW.isoformat()
 
 
 async def test_prune_runs_at_start_then_daily(services) -> None:
     scheduler = services.scheduler
-    assert scheduler._next_due(NOW)["prune_login_attempts"] == NOW
-    scheduler._last_runs["prune_login_attempts"] = NOW
-    assert scheduler._next_due(NOW + timedelta(hours=1))["prune_login_attempts"] == NOW + timedelta(days=1)
+    assert scheduler._next_due(NOW)["prune_revoked_sessions"] == NOW
+    scheduler._last_runs["prune_revoked_sessions"] = NOW
+    assert scheduler._next_due(NOW + timedelta(hours=1))["prune_revoked_sessions"] == NOW + timedelta(days=1)
 
 
 async def insert_key(services, key_id: str, at: datetime) -> None:

@@ -29,7 +29,9 @@ def test_issue_signs_admin_claims_with_hs256() -> None:
     header = jwt.get_unverified_header(session.token)
     assert header["alg"] == "HS256"
     claims = jwt.decode(session.token, KEY, algorithms=["HS256"], options={"verify_exp": False})
-    assert claims == {"sub": "admin", "iat": int((NOW - datetime(1970, 1, 1)).total_seconds()), "exp": claims["iat"] + 7 * 86400}
+    iat = int((NOW - datetime(1970, 1, 1)).total_seconds())
+    assert claims == {"sub": "admin", "iat": iat, "exp": iat + 7 * 86400, "jti": session.jti}
+    assert len(session.jti) == 32 and tokens.issue(KEY, now=NOW, days=7).jti != session.jti
 
 
 def test_verify_returns_the_session() -> None:
@@ -113,3 +115,20 @@ def test_password_mode_key_depends_on_the_shared_password() -> None:
     session = tokens.issue(first, now=NOW, days=7)
     with pytest.raises(InvalidToken):
         tokens.verify(second, session.token, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "admin", "iat": 1_775_000_000, "exp": 10**20, "jti": "x"},  # an absurd exp: 401, not a 500
+        {"sub": "admin", "iat": 0, "exp": 10**20, "jti": "x"},
+        {"sub": "admin", "iat": 1_775_000_000, "exp": 1_775_000_000 + 367 * 86_400, "jti": "x"},
+        {"sub": "admin", "iat": 1_775_000_000, "exp": 1_775_000_000 + 86_400},  # no jti (issued before logout revoked)
+        {"sub": "admin", "iat": 1_775_000_000, "exp": 1_775_000_000 + 86_400, "jti": ""},
+        {"sub": "admin", "iat": 1_775_000_000, "exp": 1_775_000_000 + 86_400, "jti": 7},
+    ],
+)
+def test_impossible_claims_are_refused_even_when_signed(claims) -> None:
+    token = jwt.encode(claims, KEY, algorithm="HS256")
+    with pytest.raises(InvalidToken):
+        tokens.verify(KEY, token, now=NOW)

@@ -124,7 +124,7 @@ def test_0003_takes_the_source_and_entry_page_from_the_landing_event(con, monkey
              first_event["referrer_domain"], first_event["channel"], first_event["utm_source"]],
         )
 
-    assert apply_migrations(con) == ["0003_session_source_from_landing_event", "0004_browser_names"]
+    assert apply_migrations(con) == ["0003_session_source_from_landing_event", "0004_browser_names", "0005_sessions_revocable_and_no_login_ips"]
 
     stored = con.execute(
         "SELECT session_id, referrer_domain, channel, utm_source, entry_page FROM sessions ORDER BY session_id"

@@ -9,10 +9,16 @@ cookies themselves, so which credential a request carries is always visible.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import re
+import shutil
 
+import duckdb
+import jwt
 import pytest
 
+from sparklytics.app import create_app
 from sparklytics.auth.guards import auth_state
 from tests.api.helpers import assert_error, from_ip
 from tests.auth.support import (
@@ -380,14 +386,64 @@ async def test_a_locked_out_client_cannot_get_back_in_by_forging_x_forwarded_for
     await assert_error(await fail_login(client, scope_base=proxy, headers=chained), 429, "rate_limited")
 
 
-async def test_login_attempts_store_no_raw_ip(client, services) -> None:
-    """Decision 7: the lockout keys on a keyed hash of the client IP."""
+async def test_the_data_folder_alone_yields_no_login_ip(client, services, config, tmp_path) -> None:
+    """Issue 13 #8: login attempts were stored as HMAC(ip) with the key in the same file,
+    so scanning two /24s recovered every address in 2 ms. With a copy of the database
+    alone, look for the raw text, and for the SHA-256 and HMAC-SHA256 of every address of
+    their /24s under every 64-hex secret stored anywhere in it."""
     await setup_admin(client)
-    await fail_login(client, scope_base=from_ip("198.51.100.7"))
-    rows = await services.db.read(lambda cur: cur.execute("SELECT ip_address, succeeded FROM login_attempts").fetchall())
-    assert len(rows) == 2  # the setup's bootstrap check and the failed login
-    for ip_address, _ in rows:
-        assert re.fullmatch(r"[0-9a-f]{64}", ip_address) and "198.51.100.7" not in ip_address
+    addresses = ["198.51.100.7", "198.51.100.200", "203.0.113.9"]
+    for ip in addresses:
+        for _ in range(3):
+            await fail_login(client, scope_base=from_ip(ip))
+    await login(client, scope_base=from_ip(addresses[0]))
+    await services.write(lambda con: con.execute("CHECKPOINT"))
+
+    copy = tmp_path / "copy.db"
+    shutil.copy(config.data_dir / "sparklytics.db", copy)
+    with duckdb.connect(str(copy), read_only=True) as con:
+        columns = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR'"
+        ).fetchall()
+        stored = {value for table, column in columns for (value,) in con.execute(f'SELECT "{column}" FROM "{table}"').fetchall() if value}
+    text = "\n".join(stored)
+    keys = [value.encode() for value in stored if re.fullmatch(r"[0-9a-f]{64}", value)] + [b""]
+    raw = b"".join(path.read_bytes() for path in config.data_dir.rglob("*") if path.is_file())
+    for ip in addresses:
+        assert ip not in text and ip.encode() not in raw
+    for prefix in {ip.rsplit(".", 1)[0] for ip in addresses}:
+        for last in range(256):
+            candidate = f"{prefix}.{last}".encode()
+            digests = [hashlib.sha256(candidate).hexdigest()] + [hmac.new(k, candidate, hashlib.sha256).hexdigest() for k in keys]
+            assert not any(digest in text for digest in digests), candidate
+
+
+# --- logout revokes ---------------------------------------------------------------------
+
+
+async def test_a_copied_cookie_stops_working_at_logout_and_after_a_restart(client, services) -> None:
+    token = await signed_in(client)
+    copy = token
+    other_browser = await login(client)
+    assert (await client.post("/api/auth/logout", headers=with_cookie(token))).status_code == 200
+    for request in (client.get("/api/websites", headers=with_cookie(copy)), client.get("/api/auth/session", headers=with_cookie(copy))):
+        await assert_error(await request, 401, "unauthorized", "Not authenticated")
+    assert (await status(client, headers=with_cookie(copy)))["authenticated"] is False
+    # Only that session: the other browser stays signed in.
+    assert (await client.get("/api/websites", headers=with_cookie(other_browser))).status_code == 200
+
+    restarted = create_app(services).test_client(use_cookies=False)  # a new app reloads the auth state
+    await assert_error(await restarted.get("/api/websites", headers=with_cookie(copy)), 401, "unauthorized")
+    assert (await restarted.get("/api/websites", headers=with_cookie(other_browser))).status_code == 200
+
+
+async def test_a_signed_token_with_an_absurd_exp_is_401_not_500(client, services) -> None:
+    await setup_admin(client)
+    secret = await services.db.read(lambda cur: cur.execute("SELECT value FROM settings WHERE key = 'jwt_secret'").fetchone()[0])
+    for exp in (10**20, 2**63, 10**11):
+        forged = jwt.encode({"sub": "admin", "iat": 1_700_000_000, "exp": exp, "jti": "forged"}, secret, algorithm="HS256")
+        await assert_error(await client.get("/api/websites", headers=with_cookie(forged)), 401, "unauthorized", "Not authenticated")
+        assert (await status(client, headers=with_cookie(forged)))["authenticated"] is False
 
 
 # --- password change --------------------------------------------------------------------

@@ -39,10 +39,10 @@ from typing import Any
 
 import trio
 
-from actors.runtime import Actor, ActorStopped, Mailbox, Reply, ask, backoff_delay
+from actors.runtime import Actor, ActorStopped, Mailbox, Reply, StartupError, ask, backoff_delay
 from actors.writer import Committed, GetCursor, WriteEvents
 from sparklytics.storage.ingest import WEBSITE_ID
-from sparklytics.storage.wal import WalPosition, WalRecord, WriteAheadLog
+from sparklytics.storage.wal import WalFormatError, WalPosition, WalRecord, WriteAheadLog
 
 log = logging.getLogger("sparklytics.buffer")
 
@@ -151,7 +151,11 @@ class Buffer(Actor):
         try:
             self._committed = await ask(self._writer, GetCursor(), timeout=60)
             self._wal.continue_after(self._committed)
-            for record in await trio.to_thread.run_sync(self._wal.replay, self._committed):
+            try:
+                replayed = await trio.to_thread.run_sync(self._wal.replay, self._committed)
+            except WalFormatError as error:
+                raise StartupError(f"{self._wal_dir}: {error}") from None
+            for record in replayed:
                 self._queue(record)
             if self._pending:
                 log.info("replaying %d events from the ingest WAL", self._pending_events)

@@ -56,6 +56,13 @@ class ActorStopped(ActorError):
     """Raised when sending to a mailbox that was closed: the actor is shutting down."""
 
 
+class StartupError(Exception):
+    """An actor cannot start and retrying will not help (a damaged file, a folder it may
+    not write): its supervisor raises it at once instead of restarting, and the
+    ``sparklytics`` command prints the message as one line and exits 2. The message says
+    which file and what to do."""
+
+
 class ActorUnavailable(ActorError):
     """Given to an asker whose message was held by an actor that crashed."""
 
@@ -301,6 +308,8 @@ class Supervisor:
                     actor.restarting = False
                 return
             except Exception as exc:  # Cancelled is a BaseException: never caught here.
+                if not ready and _is_startup_error(exc):
+                    raise
                 error = _describe(exc)
                 actor.last_error = error
                 failed = actor.inbox.fail_held(ActorUnavailable(f"{actor.name} crashed: {error}"))
@@ -328,6 +337,12 @@ class Supervisor:
 
 async def _run_actor(actor: Actor, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
     await actor.run(task_status=task_status)
+
+
+def _is_startup_error(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.subgroup(StartupError) is not None
+    return isinstance(exc, StartupError)
 
 
 def _describe(exc: BaseException) -> str:

@@ -29,6 +29,7 @@ import trio
 from actors.runtime import Actor, Reply
 
 log = logging.getLogger("sparklytics.writer")
+from sparklytics.startup import database_error
 from sparklytics.storage import ingest, schema
 from sparklytics.storage.db import Database
 from sparklytics.storage.wal import WalPosition, WalRecord
@@ -127,9 +128,12 @@ class Writer(Actor):
 
     def _prepare(self) -> WalPosition:
         con = self._db.writer
-        schema.apply_migrations(con)
-        schema.purge_tombstones(con)
-        return ingest.read_cursor(con)
+        try:
+            schema.apply_migrations(con)
+            schema.purge_tombstones(con)
+            return ingest.read_cursor(con)
+        except duckdb.Error as error:  # damaged blocks show up once the tables are read
+            raise database_error(self._db.path, error) from None
 
     async def _write_events(self, records: list[WalRecord], reply: Reply) -> None:
         try:

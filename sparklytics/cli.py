@@ -16,7 +16,9 @@ from pathlib import Path
 import trio
 
 from sparklytics import __version__
+from actors.runtime import StartupError
 from sparklytics.config import Config, ConfigError, load_config
+from sparklytics.startup import ACCEPT_ORPHANED_WAL_FLAG
 
 log = logging.getLogger("sparklytics")
 
@@ -24,7 +26,13 @@ log = logging.getLogger("sparklytics")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sparklytics", description="Self-hosted, privacy-first web analytics.")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("serve", help="run the server (default)")
+    serve_parser = sub.add_parser("serve", help="run the server (default)")
+    serve_parser.add_argument(
+        ACCEPT_ORPHANED_WAL_FLAG,
+        dest="accept_wal_without_database",
+        action="store_true",
+        help="the database is gone but its ingest WAL is not: set the WAL aside (kept, not loaded) and start empty",
+    )
     health = sub.add_parser("health", help="exit 0 if the local server answers /health with 200")
     health.add_argument("--verbose", action="store_true", help="also print the status and the geo database in use")
     sub.add_parser("version", help="print the version")
@@ -47,8 +55,25 @@ def main(argv: list[str] | None = None) -> int:
         return _import(config, args.file)
     for warning in config.warnings:
         log.warning(warning)
-    trio.run(serve, config)
+    try:
+        trio.run(serve, config, getattr(args, "accept_wal_without_database", False))
+    except (StartupError, BaseExceptionGroup) as failure:
+        startup = _startup_error(failure)
+        if startup is None:
+            raise
+        print(f"sparklytics: {startup}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _startup_error(failure: BaseException) -> StartupError | None:
+    """The StartupError inside ``failure`` (nurseries wrap it in groups), if any."""
+    while isinstance(failure, BaseExceptionGroup):
+        found = failure.subgroup(StartupError)
+        if found is None:
+            return None
+        failure = found.exceptions[0]
+    return failure if isinstance(failure, StartupError) else None
 
 
 def _import(config: Config, path: Path) -> int:
@@ -69,7 +94,7 @@ def _import(config: Config, path: Path) -> int:
     return 1 if result.skipped else 0
 
 
-async def serve(config: Config) -> None:
+async def serve(config: Config, accept_wal_without_database: bool = False) -> None:
     """Run the actors and Hypercorn in one nursery until SIGINT/SIGTERM."""
     from hypercorn.trio import serve as hypercorn_serve
 
@@ -80,7 +105,7 @@ async def serve(config: Config) -> None:
     stop = trio.Event()
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_wait_for_signal, stop)
-        async with open_services(config) as services:
+        async with open_services(config, accept_wal_without_database=accept_wal_without_database) as services:
             app = create_app(services)
             hconfig = hypercorn_config(config, f"{config.host}:{config.port}", graceful_timeout=5)
             log.info("sparklytics %s listening on http://%s:%d (data in %s)", __version__, config.host, config.port, config.data_dir)

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import duckdb
 import trio
 
 from actors.buffer import Buffer, BufferLimits
@@ -29,6 +30,7 @@ from sparklytics.config import Config
 from sparklytics.enrich import GeoLookup, TrustedProxies
 from sparklytics.enrich.geo import GeoDatabase
 from sparklytics.storage.db import Database, ReportSlots
+from sparklytics.startup import check_data_folder, database_error
 from sparklytics.storage.metadata import rotate_salts, seed_settings
 
 log = logging.getLogger("sparklytics")
@@ -67,8 +69,13 @@ class Services:
 
 
 @asynccontextmanager
-async def open_services(config: Config) -> AsyncIterator[Services]:
-    db = Database(config.db_path, memory_limit=config.duckdb_memory, threads=config.duckdb_threads)
+async def open_services(config: Config, *, accept_wal_without_database: bool = False) -> AsyncIterator[Services]:
+    """Start everything; a failure that retrying cannot fix raises ``StartupError``."""
+    check_data_folder(config, accept_wal_without_database=accept_wal_without_database)
+    try:
+        db = Database(config.db_path, memory_limit=config.duckdb_memory, threads=config.duckdb_threads)
+    except duckdb.Error as error:
+        raise database_error(config.db_path, error) from None
     geo = GeoLookup(config.geoip_path, config.geoip_dbip_dir)
     try:
         async with trio.open_nursery() as nursery:

@@ -148,8 +148,9 @@ class LiveServer:
 class ServerProcess:
     """``python -m sparklytics serve`` as a child process with its own data dir."""
 
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, *args: str, **env: str) -> None:
         self.data_dir = data_dir
+        self.args = args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **test_env(data_dir, SPARKLYTICS_PORT=str(self.port), **env)}
@@ -157,7 +158,7 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sparklytics", "serve"],
+            [sys.executable, "-m", "sparklytics", "serve", *self.args],
             env=self.env,
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,

@@ -25,7 +25,7 @@ from sparklytics.api.health import health_bp
 from sparklytics.api.ingest_limits import ingest_limits_bp
 from sparklytics.api.share import share_bp
 from sparklytics.api.tracker import tracker_bp
-from sparklytics.api.response_end import shield_response_end
+from sparklytics.api.response_end import close_connections_when, shield_response_end
 from sparklytics.api.websites import websites_bp
 from sparklytics.auth import guards
 from sparklytics.services import Services
@@ -55,7 +55,9 @@ def create_app(services: Services) -> Quart:
     app.config["DASHBOARD_CSP"] = content_security_policy(services.config.auth)
     app.after_request(_security_headers)
     app.config["BODY_TIMEOUT"] = services.config.body_timeout_seconds
-    app.asgi_app = CollectEndpoint(shield_response_end(app.asgi_app), services)  # type: ignore[method-assign]
+    app.asgi_app = close_connections_when(  # type: ignore[method-assign]
+        services.stopping, CollectEndpoint(shield_response_end(app.asgi_app), services)
+    )
     return app
 
 

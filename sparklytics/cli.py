@@ -102,14 +102,13 @@ async def serve(config: Config, accept_wal_without_database: bool = False) -> No
     from sparklytics.http_server import hypercorn_config
     from sparklytics.services import open_services
 
-    stop = trio.Event()
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(_wait_for_signal, stop)
         async with open_services(config, accept_wal_without_database=accept_wal_without_database) as services:
+            nursery.start_soon(_wait_for_signal, services.stopping)
             app = create_app(services)
             hconfig = hypercorn_config(config, f"{config.host}:{config.port}", graceful_timeout=5)
             log.info("sparklytics %s listening on http://%s:%d (data in %s)", __version__, config.host, config.port, config.data_dir)
-            await hypercorn_serve(app, hconfig, shutdown_trigger=stop.wait)
+            await hypercorn_serve(app, hconfig, shutdown_trigger=services.stopping.wait)
             log.info("shutting down: flushing buffered events")
         nursery.cancel_scope.cancel()
     log.info("stopped cleanly")

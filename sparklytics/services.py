@@ -62,6 +62,9 @@ class Services:
     funnel_results: ReportSlots = field(default_factory=lambda: ReportSlots(1, wait=1.0))
     journeys: ReportSlots = field(default_factory=lambda: ReportSlots(2, wait=5.0))
     retention: ReportSlots = field(default_factory=lambda: ReportSlots(2, wait=5.0))
+    # Set on SIGINT/SIGTERM: Hypercorn stops accepting and every response says
+    # ``Connection: close`` (sparklytics.api.response_end).
+    stopping: trio.Event = field(default_factory=trio.Event)
 
     async def write(self, fn, *, timeout: float = 60.0):
         """Run ``fn(connection)`` on the Writer (the one place that writes DuckDB)."""

@@ -6,7 +6,11 @@ file after it has exited (DuckDB allows one process per file).
 
 from __future__ import annotations
 
+import itertools
 import json
+import socket
+import threading
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -130,3 +134,72 @@ def test_a_server_starts_on_a_wal_with_a_zero_filled_tail_and_keeps_every_event(
     assert returncode == 0
     assert stored(data_dir, website_id) == sorted(acknowledged)
     assert list((data_dir / "ingest-wal" / "quarantine").iterdir())
+
+
+def test_sigterm_answers_every_request_it_read_and_tells_clients_to_go(tmp_path: Path) -> None:
+    """Issue 13 #10: a stop used to leave requests without an answer, some of them stored,
+    so a client's retry doubled them. Eight keep-alive connections send collect requests
+    on raw sockets; SIGTERM lands mid-way. Every request the server read is answered (202,
+    with ``Connection: close`` once the stop began), so every stored event was
+    acknowledged and stored once. The only requests left unanswered are ones the server
+    never read — sent into a kept-alive connection that sat idle when the stop closed it,
+    at most one per connection — and none of those is stored, so a retry is safe."""
+    data_dir = tmp_path / "data"
+    server = ServerProcess(data_dir, SPARKLYTICS_RATE_LIMIT_DISABLE="true").start()
+    website_id = create_website(server)
+    lock, stop = threading.Lock(), threading.Event()
+    acknowledged: list[str] = []
+    unanswered: list[str] = []
+    told_to_close = [0]
+
+    def client(worker: int) -> None:
+        sock: socket.socket | None = None
+        for n in itertools.count():
+            if stop.is_set():
+                break
+            url = f"https://durable.example/{worker}/{n}"
+            body = json.dumps({"website_id": website_id, "type": "pageview", "url": url}).encode()
+            request = (
+                b"POST /api/collect HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: */*\r\n"
+                b"User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0\r\nContent-Length: %d\r\n\r\n%s"
+            ) % (len(body), body)
+            if sock is None:
+                try:
+                    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+                except OSError:  # the listener is closed: this request was never accepted
+                    time.sleep(0.01)
+                    continue
+            sock.sendall(request)
+            answer = b""
+            while not (b"\r\n\r\n" in answer and answer.endswith(b"}")):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+            with lock:
+                if answer.startswith(b"HTTP/1.1 202"):
+                    acknowledged.append(url)
+                else:
+                    unanswered.append(url)
+                if b"connection: close" in answer.lower() or not answer:
+                    told_to_close[0] += bool(answer)
+                    sock.close()
+                    sock = None
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)
+        returncode, _ = server.terminate()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+        server.close()
+    assert returncode == 0
+    assert told_to_close[0] >= 1
+    assert len(acknowledged) > 100 and len(unanswered) <= len(threads)
+    saved = stored(data_dir, website_id)
+    assert saved == sorted(acknowledged)
+    assert not set(unanswered) & set(saved)

@@ -11,6 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 
 import trio
@@ -56,37 +57,37 @@ def main(argv: list[str] | None = None) -> int:
     for warning in config.warnings:
         log.warning(warning)
     try:
-        trio.run(serve, config, getattr(args, "accept_wal_without_database", False))
-    except (StartupError, BaseExceptionGroup) as failure:
-        startup = _startup_error(failure)
-        if startup is None:
-            raise
-        print(f"sparklytics: {startup}", file=sys.stderr)
+        _run(serve, config, getattr(args, "accept_wal_without_database", False))
+    except StartupError as failure:
+        print(f"sparklytics: {failure}", file=sys.stderr)
         return 2
     return 0
 
 
-def _startup_error(failure: BaseException) -> StartupError | None:
-    """The StartupError inside ``failure`` (nurseries wrap it in groups), if any."""
-    while isinstance(failure, BaseExceptionGroup):
-        found = failure.subgroup(StartupError)
-        if found is None:
-            return None
-        failure = found.exceptions[0]
-    return failure if isinstance(failure, StartupError) else None
+def _run(async_fn: Any, *args: Any) -> Any:
+    """``trio.run``, with a :class:`StartupError` raised as itself, not inside the groups
+    the nurseries on its way wrap it in."""
+    try:
+        return trio.run(async_fn, *args)
+    except BaseExceptionGroup as group:
+        failure: BaseException = group
+        while isinstance(failure, BaseExceptionGroup):
+            found = failure.subgroup(StartupError)
+            if found is None:
+                raise
+            failure = found.exceptions[0]
+        raise failure from None
 
 
 def _import(config: Config, path: Path) -> int:
-    import duckdb
-
     from sparklytics.importer import import_file
 
     if not path.is_file():
         print(f"sparklytics: no such file: {path}", file=sys.stderr)
         return 2
     try:
-        result = trio.run(import_file, config, path)
-    except duckdb.IOException as error:
+        result = _run(import_file, config, path)
+    except StartupError as error:
         print(f"sparklytics: cannot open the database (is the server running?): {error}", file=sys.stderr)
         return 2
     for error in result.errors:

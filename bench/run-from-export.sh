@@ -8,8 +8,8 @@ export_dir="${BENCH_EXPORT_DIR:-/tmp/sparklytics-bench-src}"
 rm -rf "$export_dir" && mkdir -p "$export_dir"
 git -C "$repo" archive HEAD | tar -x -C "$export_dir"
 git -C "$repo" rev-parse --short HEAD > "$export_dir/.bench-commit"
-# build outputs are git-ignored: take this checkout's (the server refuses to start without s.js)
-for built in sparklytics/tracker/dist dashboard/dist; do
+# build outputs are git-ignored: take this checkout's (without them there is no /s.js or dashboard)
+for built in sparklytics/tracker/dist sparklytics/dashboard_dist; do
   if [ -d "$repo/$built" ]; then cp -r "$repo/$built" "$export_dir/$built"; fi
 done
 mkdir -p "$repo/bench/data" "$repo/bench/out"

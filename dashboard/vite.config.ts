@@ -9,7 +9,8 @@ const backend = process.env.SPARKLYTICS_DEV_BACKEND ?? "http://127.0.0.1:3000";
 export default defineConfig({
   base: "/",
   build: {
-    outDir: "dist",
+    // Inside the Python package, so that a wheel (`python -m build`) carries the build.
+    outDir: "../sparklytics/dashboard_dist",
     emptyOutDir: true,
     target: "es2020",
     assetsDir: "assets",

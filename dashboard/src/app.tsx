@@ -9,7 +9,7 @@ import { ForcePasswordPage, LoginPage, SetupPage } from "./pages/Auth";
 import { DashboardIndex, DashboardPage, TopBar } from "./pages/Dashboard";
 import { OnboardingPage } from "./pages/Onboarding";
 import { SharePage } from "./pages/Share";
-import { WebsitesPage } from "./pages/Settings";
+import { GlobalSettingsPage } from "./pages/Settings";
 import { Link, navigate, useLocation } from "./router";
 
 /** The whole app, behind a last-resort error boundary: never a blank page. */
@@ -102,7 +102,7 @@ function Routes({ path }: { path: string }) {
     return (
       <>
         <TopBar />
-        <WebsitesPage />
+        <GlobalSettingsPage />
       </>
     );
   }

@@ -1,4 +1,5 @@
-"""The dashboard: the built single-page app (``dashboard/dist``) for every non-API path.
+"""The dashboard: the built single-page app (``sparklytics/dashboard_dist``, inside the
+package so a wheel carries it) for every non-API path.
 
 Resolution for ``GET``/``HEAD`` of a path (API.md §1.0 fallback, §8):
 
@@ -21,7 +22,7 @@ The auth mode reaches the page without a round trip: ``index.html`` gets
 answers carry a Content-Security-Policy whose ``script-src`` allows only our own files
 plus that one inline script, by its SHA-256 hash.
 
-If ``dashboard/dist`` is missing the server still runs: non-API paths answer 503 with a
+If the build is missing the server still runs: non-API paths answer 503 with a
 page naming the fix (``bash scripts/install.sh``), and the build is picked up without a restart.
 Tests point the blueprint at another directory with ``app.config[DIST_CONFIG_KEY]``.
 """
@@ -51,7 +52,7 @@ __all__ = [
     "load_assets",
 ]
 
-DIST_DIR = Path(__file__).resolve().parents[2] / "dashboard" / "dist"
+DIST_DIR = Path(__file__).resolve().parents[1] / "dashboard_dist"
 DIST_CONFIG_KEY = "SPARKLYTICS_DASHBOARD_DIST"
 _EXTENSION_KEY = "sparklytics.dashboard"
 
@@ -85,10 +86,12 @@ NOT_BUILT_HTML = b"""<!doctype html>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}
 code{background:#8882;padding:.1em .3em;border-radius:4px}</style></head>
 <body><h1>The dashboard is not built yet</h1>
-<p>The Sparklytics server is running, and the API, the tracker (<code>/s.js</code>) and
-event collection work, but the dashboard files (<code>dashboard/dist</code>) are missing.</p>
-<p>Run <code>bash scripts/install.sh</code> (or <code>bash dashboard/build.sh</code>, which needs
-Node.js 20 and npm), then reload this page. No restart is needed.</p>
+<p>The Sparklytics server is running, and the API and event collection work, but the
+dashboard files (<code>sparklytics/dashboard_dist</code>) are missing &mdash; and so may be the
+tracker (<code>sparklytics/tracker/dist/s.js</code>), which <code>/s.js</code> serves.</p>
+<p>From a checkout, run <code>bash scripts/install.sh</code> (or <code>bash dashboard/build.sh</code>
+and <code>bash sparklytics/tracker/build.sh</code>, which need Node.js 20 and npm), then reload
+this page; the tracker needs a restart. A wheel built after that carries both.</p>
 </body></html>
 """
 

@@ -1,6 +1,7 @@
 """A fresh install, from the first page to the first pageview, as a new user does it.
 
-setup (default bootstrap password) → forced password change → login → add a website →
+setup (default bootstrap password, signed in at once) → forced password change (signed
+in again with the new one) → add a website →
 copy the snippet → a page of the "customer site" with that snippet opens in another
 tab → the onboarding notices the pageview on its own → the overview shows it.
 """
@@ -29,28 +30,29 @@ def test_full_onboarding(browser, fresh_local_server):
         page = context.new_page()
         page.goto(server.url + "/")
 
-        # 1. First run: the bootstrap password proves we run the server.
+        # 1. First run: the bootstrap password proves we run the server. The form says
+        #    beforehand that the default one means choosing the password once more.
         expect(page).to_have_url(re.compile(r"/setup$"))
         page.get_by_label("Bootstrap password").fill("sparklytics")
+        expect(page.get_by_test_id("rotation-notice")).to_have_class("notice")
+        expect(page.get_by_test_id("rotation-notice")).to_contain_text("asked once more for a new admin password")
         page.get_by_label("New admin password").fill(FIRST_PASSWORD)
+        page.get_by_label("Repeat the new password").fill(FIRST_PASSWORD + "x")
+        page.get_by_role("button", name="Set password").click()
+        expect(page.get_by_text("The two passwords differ.")).to_be_visible()
         page.get_by_label("Repeat the new password").fill(FIRST_PASSWORD)
+        expect(page.get_by_text("The two passwords differ.")).to_have_count(0)  # no stale message
         page.get_by_role("button", name="Set password").click()
 
-        # 2. Setup does not log in.
-        expect(page).to_have_url(re.compile(r"/login\?setup=1$"))
-        page.get_by_label("Admin password").fill(FIRST_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-
-        # 3. The default bootstrap password forces a new password before anything else.
+        # 2. Setup signs in with the password just chosen: no login form. The default
+        #    bootstrap password forces a new password before anything else.
         expect(page).to_have_url(re.compile(r"/force-password$"))
         page.get_by_label("Current password").fill(FIRST_PASSWORD)
         page.get_by_label("New password", exact=True).fill(SECOND_PASSWORD)
         page.get_by_label("Repeat the new password").fill(SECOND_PASSWORD)
         page.get_by_role("button", name="Change password").click()
 
-        expect(page).to_have_url(re.compile(r"/login\?changed=1$"))
-        page.get_by_label("Admin password").fill(SECOND_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        # 3. ... and stays signed in with the new one.
 
         # 4. No website yet: straight to onboarding.
         expect(page).to_have_url(re.compile(r"/onboarding$"))

@@ -26,7 +26,7 @@ def test_logged_out_visitor_is_sent_to_login_and_back(page, local_server, local_
 def test_create_and_revoke_an_api_key(signed_in, local_server, local_api):
     website_id = local_api.create_website("Keys")
     page = signed_in.new_page()
-    page.goto(f"{local_server.url}/dashboard/{website_id}/settings/keys")
+    page.goto(f"{local_server.url}/settings")
     page.get_by_label("Key name").fill("CI export")
     page.get_by_role("button", name="Create key").click()
     raw = page.get_by_test_id("new-key-value").inner_text().strip()
@@ -94,7 +94,7 @@ def test_general_settings_rename(signed_in, local_server, local_api):
 def test_change_password_signs_out_everywhere(signed_in, local_server, local_api):
     website_id = local_api.create_website("Password")
     page = signed_in.new_page()
-    page.goto(f"{local_server.url}/dashboard/{website_id}/settings/security")
+    page.goto(f"{local_server.url}/settings")
     new_password = local_server.admin_password + " changed"
     page.get_by_label("Current password").fill(local_server.admin_password)
     page.get_by_label("New password", exact=True).fill(new_password)
@@ -108,3 +108,35 @@ def test_change_password_signs_out_everywhere(signed_in, local_server, local_api
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/dashboard/site_"))
     assert login_cookie(local_server.url, new_password)
+
+
+def test_api_keys_and_the_password_live_on_the_global_settings_page(signed_in, local_server, local_api):
+    """Issue 12: they belong to the server, not to a website; the old per-website
+    addresses lead there."""
+    website_id = local_api.create_website("Global")
+    page = signed_in.new_page()
+    page.goto(f"{local_server.url}/dashboard/{website_id}")
+    page.get_by_test_id("global-settings-link").click()
+    expect(page).to_have_url(re.compile(r"/settings$"))
+    page.goto(f"{local_server.url}/dashboard/{website_id}/settings/general")
+    tabs = page.get_by_role("navigation", name="Settings sections")
+    expect(tabs.get_by_role("link")).to_have_text(["General", "Snippet", "Sharing", "Delete"])
+    page.goto(f"{local_server.url}/dashboard/{website_id}/settings/keys")
+    expect(page).to_have_url(re.compile(r"/settings#api-keys$"))
+    settings = page.get_by_test_id("global-settings")
+    expect(settings.get_by_test_id("websites")).to_contain_text("Global")
+    expect(settings.get_by_test_id("api-keys")).to_be_visible()
+    expect(settings.get_by_test_id("admin-password")).to_be_visible()
+
+
+def test_a_corrected_password_clears_the_differ_message(signed_in, local_server):
+    page = signed_in.new_page()
+    page.goto(f"{local_server.url}/settings")
+    form = page.get_by_test_id("password-form")
+    form.get_by_label("Current password").fill(local_server.admin_password)
+    form.get_by_label("New password", exact=True).fill("a brand new password")
+    form.get_by_label("Repeat the new password").fill("a brand new passwordX")
+    form.get_by_role("button", name="Change password").click()
+    expect(form.get_by_text("The two new passwords differ.")).to_be_visible()
+    form.get_by_label("Repeat the new password").fill("a brand new password")
+    expect(form.get_by_text("The two new passwords differ.")).to_have_count(0)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from sparklytics.tracker import asset as asset_module
-from sparklytics.tracker.asset import TrackerNotBuiltError, load_tracker
+from sparklytics.tracker.asset import load_tracker
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +38,17 @@ async def test_gzip_and_not_modified(client, built):
     assert again.headers["ETag"] == etag
 
 
-async def test_app_refuses_to_start_without_build(services, monkeypatch, tmp_path):
+async def test_without_a_build_the_app_starts_and_says_how_to_build(services, monkeypatch, tmp_path, caplog):
+    """Issue 12: an editable install without built assets used to exit at start."""
     from sparklytics.app import create_app
 
     monkeypatch.setattr(asset_module, "DIST_PATH", tmp_path / "missing" / "s.js")
-    with pytest.raises(TrackerNotBuiltError, match="bash sparklytics/tracker/build.sh"):
-        create_app(services)
+    client = create_app(services).test_client()
+    assert "bash sparklytics/tracker/build.sh" in caplog.text
+    script = await client.get("/s.js")
+    assert script.status_code == 503 and "bash scripts/install.sh" in await script.get_data(as_text=True)
+    assert (await client.get("/health")).status_code == 200
+    assert (await client.post("/api/websites", json={"name": "No build", "domain": "example.com"})).status_code == 201
 
 
 def test_over_real_http(live_server, built):

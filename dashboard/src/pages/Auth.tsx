@@ -8,6 +8,7 @@ import { useAction } from "../hooks";
 import { navigate, useLocation, useTitle } from "../router";
 
 const MIN_PASSWORD = 12;
+const DEFAULT_BOOTSTRAP = "sparklytics";
 
 function AuthShell({ title, children, testid }: { title: string; children: ComponentChildren; testid: string }) {
   useTitle(title);
@@ -83,7 +84,7 @@ export function LoginPage() {
   useEffect(() => {
     if (authMode() === "none") navigate("/dashboard", { replace: true });
   }, []);
-  const notice = query.get("changed") ? "Password changed. Log in with your new password." : query.get("setup") ? "Admin password set. Log in to continue." : null;
+  const notice = query.get("changed") ? "Password changed. Log in with your new password." : null;
   return (
     <AuthShell title="Log in" testid="login-page">
       {notice && <p class="notice">{notice}</p>}
@@ -133,13 +134,28 @@ export function SetupPage() {
       if (err instanceof ApiError && err.status === 401) throw new ApiError(401, err.code, "Wrong bootstrap password.");
       throw err;
     }
-    navigate("/login?setup=1", { replace: true });
+    // First run in one go: sign in with the password just chosen. A default-bootstrap
+    // install then goes on to the forced rotation the form announced (guardTarget).
+    await post("/api/auth/login", { password }, { authRedirect: false });
+    const status = await fetchStatus();
+    const target = guardTarget(status);
+    setSessionReady(!target);
+    navigate(target ?? "/dashboard", { replace: true });
   });
+  const defaultBootstrap = bootstrap === DEFAULT_BOOTSTRAP;
+  const edited = (set: (v: string) => void) => (v: string) => {
+    set(v);
+    setLocal(null);
+  };
   return (
     <AuthShell title="Set the admin password" testid="setup-page">
       <p class="muted">
         First run: prove you run this server with the bootstrap password (<code>SPARKLYTICS_BOOTSTRAP_PASSWORD</code>, or{" "}
-        <code>sparklytics</code> if you did not set one), then choose the admin password.
+        <code>{DEFAULT_BOOTSTRAP}</code> if you did not set one), then choose the admin password. You are signed in right after.
+      </p>
+      <p class={defaultBootstrap ? "notice" : "muted small"} data-testid="rotation-notice">
+        With the default bootstrap password (<code>{DEFAULT_BOOTSTRAP}</code>, which anyone can read in the docs) you will be
+        asked once more for a new admin password right after this form, so that no one who knows the default can have set yours.
       </p>
       <form
         class="form"
@@ -152,9 +168,9 @@ export function SetupPage() {
         }}
       >
         <UsernameHint />
-        <PasswordInput label="Bootstrap password" name="bootstrap" value={bootstrap} onInput={setBootstrap} autocomplete="off" autofocus />
-        <PasswordInput label="New admin password" name="new-password" value={password} onInput={setPassword} autocomplete="new-password" minLength={MIN_PASSWORD} />
-        <PasswordInput label="Repeat the new password" name="confirm-password" value={confirm} onInput={setConfirm} autocomplete="new-password" />
+        <PasswordInput label="Bootstrap password" name="bootstrap" value={bootstrap} onInput={edited(setBootstrap)} autocomplete="off" autofocus />
+        <PasswordInput label="New admin password" name="new-password" value={password} onInput={edited(setPassword)} autocomplete="new-password" minLength={MIN_PASSWORD} />
+        <PasswordInput label="Repeat the new password" name="confirm-password" value={confirm} onInput={edited(setConfirm)} autocomplete="new-password" />
         <p class="hint">At least {MIN_PASSWORD} characters.</p>
         <FormError error={local ?? rateLimitText(setup.error)} />
         <button type="submit" class="btn primary wide" disabled={setup.busy}>
@@ -165,8 +181,10 @@ export function SetupPage() {
   );
 }
 
-/** Current + new password → PUT /api/auth/password; every session ends, so → `after`. */
-export function PasswordForm({ after }: { after: string }) {
+/** Current + new password → PUT /api/auth/password; every session ends, so → `after`,
+ * or, with `signInAgain` (the forced rotation of a first run), straight back in with the
+ * new password. */
+export function PasswordForm({ after, signInAgain = false }: { after: string; signInAgain?: boolean }) {
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [confirm, setConfirm] = useState("");
@@ -180,8 +198,19 @@ export function PasswordForm({ after }: { after: string }) {
     }
     // The server rotated its signing secret: every session, this one included, is over.
     setSessionReady(false);
+    if (signInAgain) {
+      await post("/api/auth/login", { password: next }, { authRedirect: false });
+      const target = guardTarget(await fetchStatus());
+      setSessionReady(!target);
+      navigate(target ?? after, { replace: true });
+      return;
+    }
     navigate(after, { replace: true });
   });
+  const edited = (set: (v: string) => void) => (v: string) => {
+    set(v);
+    setLocal(null);
+  };
   return (
     <form
       class="form"
@@ -196,9 +225,9 @@ export function PasswordForm({ after }: { after: string }) {
       }}
     >
       <UsernameHint />
-      <PasswordInput label="Current password" name="current-password" value={current} onInput={setCurrent} autocomplete="current-password" />
-      <PasswordInput label="New password" name="new-password" value={next} onInput={setNext} autocomplete="new-password" minLength={MIN_PASSWORD} />
-      <PasswordInput label="Repeat the new password" name="confirm-password" value={confirm} onInput={setConfirm} autocomplete="new-password" />
+      <PasswordInput label="Current password" name="current-password" value={current} onInput={edited(setCurrent)} autocomplete="current-password" />
+      <PasswordInput label="New password" name="new-password" value={next} onInput={edited(setNext)} autocomplete="new-password" minLength={MIN_PASSWORD} />
+      <PasswordInput label="Repeat the new password" name="confirm-password" value={confirm} onInput={edited(setConfirm)} autocomplete="new-password" />
       <FormError error={local ?? change.error} />
       <button type="submit" class="btn primary" disabled={change.busy}>
         Change password
@@ -223,8 +252,8 @@ export function ForcePasswordPage() {
   }, []);
   return (
     <AuthShell title="Choose a new password" testid="force-password-page">
-      <p class="muted">The server was set up with the default bootstrap password. Choose a new admin password before continuing; you will then log in again.</p>
-      <PasswordForm after="/login?changed=1" />
+      <p class="muted">The server was set up with the default bootstrap password, which anyone can look up. Choose a new admin password before continuing; you stay signed in with it.</p>
+      <PasswordForm after="/dashboard" signInAgain />
     </AuthShell>
   );
 }

@@ -44,6 +44,9 @@ export function TopBar({ children }: { children?: ComponentChildren }) {
         <Logo /> <span class="brand-name">Sparklytics</span>
       </Link>
       <div class="topbar-main">{children}</div>
+      <Link href="/settings" class="btn small ghost" data-testid="global-settings-link">
+        Settings
+      </Link>
       {authMode() !== "none" && (
         <button
           type="button"

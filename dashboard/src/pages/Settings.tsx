@@ -1,5 +1,6 @@
-// Website settings: general (name, domain, time zone), snippet, API keys, password,
-// sharing and deletion. API keys and password exist only in password/local modes.
+// Website settings (general, snippet, sharing, deletion) under /dashboard/<id>/settings,
+// and the global /settings page: websites, API keys (password/local modes) and the admin
+// password (local mode) — they belong to the server, not to one website.
 import { useState } from "preact/hooks";
 import { ApiError, del, post, put, type ApiKey, type Website } from "../api";
 import { authMode } from "../auth";
@@ -12,23 +13,19 @@ import { invalidateWebsites } from "../websites";
 import { PasswordForm } from "./Auth";
 import { TimezoneInput } from "./Onboarding";
 
-export const SETTINGS_TABS = [
+const SETTINGS_TABS = [
   { id: "general", label: "General" },
   { id: "snippet", label: "Snippet" },
-  { id: "keys", label: "API keys", modes: ["password", "local"] },
-  { id: "security", label: "Password", modes: ["local"] },
   { id: "sharing", label: "Sharing" },
   { id: "danger", label: "Delete" },
 ] as const;
-
-export function settingsTabs() {
-  const mode = authMode();
-  return SETTINGS_TABS.filter((t) => !("modes" in t) || (t.modes as readonly string[]).includes(mode));
-}
+/** Tabs that used to be per website and now live on the global page. */
+const MOVED_TO_GLOBAL: Record<string, string> = { keys: "/settings#api-keys", security: "/settings#admin-password" };
 
 export function SettingsPage({ site, tab }: { site: Website; tab: string }) {
-  const tabs = settingsTabs();
+  const tabs = SETTINGS_TABS;
   const current = tabs.some((t) => t.id === tab) ? tab : "general";
+  if (tab in MOVED_TO_GLOBAL) queueMicrotask(() => navigate(MOVED_TO_GLOBAL[tab], { replace: true }));
   const detail = useApi<{ data: Website }>(`/api/websites/${site.id}`);
   return (
     <div class="page settings" data-testid="settings">
@@ -49,13 +46,6 @@ export function SettingsPage({ site, tab }: { site: Website; tab: string }) {
         ) : current === "snippet" ? (
           <Card title="Tracking snippet">
             <SnippetPanel site={detail.data.data} />
-          </Card>
-        ) : current === "keys" ? (
-          <ApiKeys />
-        ) : current === "security" ? (
-          <Card title="Change admin password">
-            <p class="muted">Changing the password signs out every session, including this one.</p>
-            <PasswordForm after="/login?changed=1" />
           </Card>
         ) : current === "sharing" ? (
           <Sharing site={detail.data.data} onChanged={detail.reload} />
@@ -293,11 +283,35 @@ function DangerZone({ site }: { site: Website }) {
   );
 }
 
-/** /settings: every website, and the way to add one. */
-export function WebsitesPage() {
+/** /settings: the server's own settings — every website (and the way to add one), the
+ * API keys and the admin password, each shown only in the modes that have it. */
+export function GlobalSettingsPage() {
+  const mode = authMode();
+  return (
+    <div class="page narrow global-settings" data-testid="global-settings">
+      <h1>Settings</h1>
+      <WebsitesCard />
+      {(mode === "password" || mode === "local") && (
+        <section id="api-keys">
+          <ApiKeys />
+        </section>
+      )}
+      {mode === "local" && (
+        <section id="admin-password">
+          <Card title="Change admin password" testid="admin-password">
+            <p class="muted">Changing the password signs out every session, including this one.</p>
+            <PasswordForm after="/login?changed=1" />
+          </Card>
+        </section>
+      )}
+    </div>
+  );
+}
+
+function WebsitesCard() {
   const list = useApi<{ data: Website[] }>("/api/websites?limit=100");
   return (
-    <div class="page narrow" data-testid="websites">
+    <div data-testid="websites">
       <Card
         title="Websites"
         actions={

@@ -45,6 +45,16 @@ def stored(data_dir: Path, website_id: str) -> list[str]:
     return [url for (url,) in rows]
 
 
+def start_and_stop(data_dir: Path) -> None:
+    """Start a server on ``data_dir`` and stop it cleanly (exit 0)."""
+    server = ServerProcess(data_dir).start()
+    try:
+        returncode, _ = server.terminate()
+    finally:
+        server.close()
+    assert returncode == 0
+
+
 def send_events(server: ServerProcess, website_id: str, count: int, *, batch: int) -> list[str]:
     """Send ``count`` uniquely-numbered events from 8 threads; return the acknowledged URLs."""
     urls = [f"https://durable.example/e/{i:05d}" for i in range(count)]
@@ -74,12 +84,7 @@ def test_kill_9_right_after_the_last_202_loses_and_doubles_nothing(tmp_path: Pat
     # The Writer may or may not have committed the last events when the kill landed
     # (Decision 22: batches go to it as soon as it is idle); the WAL has the rest.
 
-    restarted = ServerProcess(data_dir).start()
-    try:
-        returncode, _ = restarted.terminate()
-    finally:
-        restarted.close()
-    assert returncode == 0
+    start_and_stop(data_dir)  # the start replays the WAL; the clean stop commits it
     assert stored(data_dir, website_id) == sorted(acknowledged)
 
 
@@ -126,12 +131,7 @@ def test_a_server_starts_on_a_wal_with_a_zero_filled_tail_and_keeps_every_event(
     with newest.open("ab") as handle:
         handle.write(b"\0" * 8)
 
-    restarted = ServerProcess(data_dir).start()
-    try:
-        returncode, _ = restarted.terminate()
-    finally:
-        restarted.close()
-    assert returncode == 0
+    start_and_stop(data_dir)  # the start replays the WAL; the clean stop commits it
     assert stored(data_dir, website_id) == sorted(acknowledged)
     assert list((data_dir / "ingest-wal" / "quarantine").iterdir())
 

@@ -68,6 +68,17 @@ def test_the_dashboard_credits_db_ip_when_its_data_is_used(geo_server, page):
     assert credit.locator("a").get_attribute("href") == "https://db-ip.com"
 
 
+def test_the_public_share_page_credits_db_ip_too(geo_server, page):
+    """CC BY 4.0: every page that shows the data credits it, the public one included."""
+    api = Api(geo_server.url)
+    website_id = api.create_website("Shared credited shop")
+    share_id = api.call("POST", f"/api/websites/{website_id}/share")[1]["data"]["share_id"]
+    page.goto(f"{geo_server.url}/share/{share_id}")
+    credit = page.get_by_test_id("geo-attribution")
+    credit.wait_for()
+    assert credit.locator("a").get_attribute("href") == "https://db-ip.com"
+
+
 def test_no_db_ip_credit_without_db_ip_data(live_server, none_api, page):
     website_id = none_api.create_website("No geo shop")
     page.goto(f"{live_server.url}/dashboard/{website_id}")

@@ -4,6 +4,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { MetricRow, PageviewsData, Stats } from "../api";
 import { Chart } from "../components/Chart";
+import { Footer } from "../components/Footer";
 import { DIMENSIONS, RowsTable } from "../components/MetricTable";
 import { Card, ErrorBox, SkeletonRows } from "../components/ui";
 import { POLL_REPORTS, useApi, type Resource } from "../hooks";
@@ -107,6 +108,7 @@ export function SharePage({ shareId }: { shareId: string }) {
       <p class="muted small center">
         Privacy-friendly analytics by Sparklytics: no cookies, no personal data.
       </p>
+      <Footer />
     </main>
   );
 }

@@ -138,6 +138,8 @@ class Enricher(Actor):
                     self._salts = salts
                 case InvalidateWebsite(website_id):
                     self._websites.pop(website_id)
+                case _:
+                    raise TypeError(f"enricher got an unknown message: {msg!r}")
 
     def enricher_statistics(self) -> EnricherStatistics:
         return EnricherStatistics(self._events, len(self._websites), self._peak_dropped)

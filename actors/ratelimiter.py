@@ -100,6 +100,8 @@ class RateLimiter(Actor):
                         reply.send(None)
                     else:
                         reply.fail(RateLimited(retry_after))
+                case _:
+                    raise TypeError(f"rate limiter got an unknown message: {msg!r}")
 
     def ratelimiter_statistics(self) -> RateLimiterStatistics:
         return RateLimiterStatistics(len(self._windows), self._max_keys, self._limited, self._refused_new_keys)

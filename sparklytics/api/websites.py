@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from actors.enricher import InvalidateWebsite
+from actors.runtime import tell
 from actors.writer import ForgetWebsite
 from sparklytics.api.errors import bad_request, not_found
 from sparklytics.api.requests import parse_json_body
@@ -52,7 +53,7 @@ async def create_website() -> tuple[Response, int]:
     website = await services.write(
         lambda con: store.insert_website(con, website_id=website_id, name=name, domain=domain, timezone=timezone)
     )
-    await services.enricher.inbox.send(InvalidateWebsite(website_id))
+    await tell(services.enricher.inbox, InvalidateWebsite(website_id))
     return jsonify({"data": _created_view(website)}), 201
 
 
@@ -96,7 +97,7 @@ async def update_website(website_id: str) -> Response:
     website = await services.write(lambda con: store.update_website(con, website_id, changes))
     if website is None:
         raise not_found("Website not found")
-    await services.enricher.inbox.send(InvalidateWebsite(website_id))
+    await tell(services.enricher.inbox, InvalidateWebsite(website_id))
     return jsonify({"data": {key: website[key] for key in ("id", "name", "domain", "timezone", "updated_at")}})
 
 
@@ -106,8 +107,8 @@ async def delete_website(website_id: str) -> Response:
     deleted = await services.write(lambda con: schema.delete_website(con, website_id), timeout=600)
     if not deleted:
         raise not_found("Website not found")
-    await services.enricher.inbox.send(InvalidateWebsite(website_id))
-    await services.writer.inbox.send(ForgetWebsite(website_id))
+    await tell(services.enricher.inbox, InvalidateWebsite(website_id))
+    await tell(services.writer.inbox, ForgetWebsite(website_id))
     return Response("", status=204)
 
 

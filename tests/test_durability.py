@@ -139,11 +139,11 @@ def test_a_server_starts_on_a_wal_with_a_zero_filled_tail_and_keeps_every_event(
 def test_sigterm_answers_every_request_it_read_and_tells_clients_to_go(tmp_path: Path) -> None:
     """Issue 13 #10: a stop used to leave requests without an answer, some of them stored,
     so a client's retry doubled them. Eight keep-alive connections send collect requests
-    on raw sockets; SIGTERM lands mid-way. Every request the server read is answered (202,
-    with ``Connection: close`` once the stop began), so every stored event was
-    acknowledged and stored once. The only requests left unanswered are ones the server
-    never read — sent into a kept-alive connection that sat idle when the stop closed it,
-    at most one per connection — and none of those is stored, so a retry is safe."""
+    on raw sockets; SIGTERM lands mid-way. Requests begun before the signal are answered
+    202 (with ``Connection: close`` once the stop began); those begun after it get 503
+    ``shutting_down`` and are not stored; a request sent into a kept-alive connection the
+    stop closed is never read. So every stored event was acknowledged, once, and nothing
+    unacknowledged is stored: a client's retry cannot double anything."""
     data_dir = tmp_path / "data"
     server = ServerProcess(data_dir, SPARKLYTICS_RATE_LIMIT_DISABLE="true").start()
     website_id = create_website(server)
@@ -199,7 +199,7 @@ def test_sigterm_answers_every_request_it_read_and_tells_clients_to_go(tmp_path:
         server.close()
     assert returncode == 0
     assert told_to_close[0] >= 1
-    assert len(acknowledged) > 100 and len(unanswered) <= len(threads)
+    assert len(acknowledged) > 20  # the load really ran (1.5 s of it)
     saved = stored(data_dir, website_id)
     assert saved == sorted(acknowledged)
     assert not set(unanswered) & set(saved)

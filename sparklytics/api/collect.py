@@ -111,6 +111,11 @@ class CollectEndpoint:
         try:
             if scope["method"] != "POST":
                 raise ApiError(405, "method_not_allowed", "Method not allowed")
+            if self._services.stopping.is_set():
+                # A request that begins after SIGTERM may have raced Hypercorn closing its
+                # idle connection: storing it could leave a durable event whose 202 never
+                # arrives, and the client's retry would double it. Refuse it unstored.
+                raise ApiError(503, "shutting_down", "Server is shutting down, retry shortly", headers={"Retry-After": "5"})
             accepted = await self._collect(scope, headers, receive, repairs)
         except ApiError as error:
             await _respond_error(send, error, cors)

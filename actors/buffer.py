@@ -41,8 +41,8 @@ import trio
 
 from actors.runtime import Actor, ActorStopped, Mailbox, Reply, StartupError, ask, backoff_delay
 from actors.writer import Committed, GetCursor, WriteEvents
-from sparklytics.storage.ingest import WEBSITE_ID
-from sparklytics.storage.wal import WalFormatError, WalPosition, WalRecord, WriteAheadLog
+from sparklytics.stores.duckdb.ingest import WEBSITE_ID
+from sparklytics.wal import WalFormatError, WalPosition, WalRecord, WriteAheadLog
 
 log = logging.getLogger("sparklytics.buffer")
 
@@ -55,7 +55,7 @@ WAL_PROBE_BYTES = 4096
 
 @dataclass(frozen=True, slots=True)
 class Append:
-    """Make these enriched events (``storage.ingest`` rows) durable; ``queue_caps`` =
+    """Make these enriched events (``stores.duckdb.ingest`` rows) durable; ``queue_caps`` =
     per-website queue bound."""
 
     events: list[list[Any]]

@@ -38,8 +38,8 @@ from sparklytics.enrich import (
     utm_from,
     visitor_id,
 )
-from sparklytics.storage.db import Database
-from sparklytics.storage.metadata import Salts, WebsiteIngestInfo, website_ingest_info
+from sparklytics.stores.duckdb.database import Database
+from sparklytics.stores.duckdb.metadata import Salts, WebsiteIngestInfo, website_ingest_info
 
 PEAK_WINDOW_SECONDS = 60
 
@@ -216,7 +216,7 @@ class Enricher(Actor):
         return admitted
 
     def _rows(self, items: list[tuple[dict[str, Any], ClientInfo, datetime]], websites: dict[str, WebsiteIngestInfo]) -> list[list[Any]]:
-        """One ``storage.ingest`` row per (payload, client, time).
+        """One ``stores.duckdb.ingest`` row per (payload, client, time).
 
         What depends only on the client (device, geo, visitor id per website) or on the
         URL and referrer is computed once per call: batches repeat them.

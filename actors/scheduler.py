@@ -27,9 +27,9 @@ from actors.enricher import SetSalts
 from actors.runtime import Actor, Mailbox, Reply, ask
 from actors.writer import RunWrite
 from sparklytics.clock import utc_now
-from sparklytics.storage.auth import prune_revoked_sessions
-from sparklytics.storage.metadata import SALT_GRACE, Salts, rotate_salts
-from sparklytics.storage.retention import purge_batch
+from sparklytics.stores.duckdb.auth import prune_revoked_sessions
+from sparklytics.stores.duckdb.metadata import SALT_GRACE, Salts, rotate_salts
+from sparklytics.stores.duckdb.retention import purge_batch
 
 log = logging.getLogger("sparklytics.scheduler")
 

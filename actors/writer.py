@@ -30,9 +30,9 @@ from actors.runtime import Actor, Reply
 
 log = logging.getLogger("sparklytics.writer")
 from sparklytics.startup import database_error
-from sparklytics.storage import ingest, schema
-from sparklytics.storage.db import Database
-from sparklytics.storage.wal import WalPosition, WalRecord
+from sparklytics.stores.duckdb import ingest, schema
+from sparklytics.stores.duckdb.database import Database
+from sparklytics.wal import WalPosition, WalRecord
 
 
 @dataclass(frozen=True, slots=True)

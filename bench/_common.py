@@ -181,7 +181,7 @@ def create_website(env: Mapping[str, str], website_id: str = WEBSITE_ID, timezon
         "import os, trio\n"
         "from sparklytics.config import load_config\n"
         "from sparklytics.services import open_services\n"
-        "from sparklytics.storage.websites import get_website, insert_website\n"
+        "from sparklytics.stores.duckdb.websites import get_website, insert_website\n"
         "async def main():\n"
         "    async with open_services(load_config(os.environ)) as s:\n"
         f"        def make(con):\n"

@@ -29,9 +29,10 @@ from sparklytics.clock import utc_now
 from sparklytics.config import Config
 from sparklytics.enrich import GeoLookup, TrustedProxies
 from sparklytics.enrich.geo import GeoDatabase
-from sparklytics.storage.db import Database, ReportSlots
+from sparklytics.report_slots import ReportSlots
+from sparklytics.stores.duckdb.database import Database
 from sparklytics.startup import check_data_folder, database_error
-from sparklytics.storage.metadata import rotate_salts, seed_settings
+from sparklytics.stores.duckdb.metadata import rotate_salts, seed_settings
 
 log = logging.getLogger("sparklytics")
 

@@ -9,7 +9,7 @@ import duckdb
 
 from sparklytics.importer import import_file
 from sparklytics.services import open_services
-from sparklytics.storage.websites import insert_website
+from sparklytics.stores.duckdb.websites import insert_website
 from tests.harness import ServerProcess, run_cli, test_config, test_env
 
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"

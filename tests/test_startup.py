@@ -7,7 +7,7 @@ import json
 import urllib.request
 from pathlib import Path
 
-from sparklytics.storage.wal import WriteAheadLog
+from sparklytics.wal import WriteAheadLog
 from tests.harness import ServerProcess, run_cli, test_env
 
 

@@ -29,7 +29,8 @@ from sparklytics.auth.errors import (
     WeakPassword,
 )
 from sparklytics.queries.errors import QueryError
-from sparklytics.storage.db import QueryTimeout, SlotsBusy
+from sparklytics.report_slots import SlotsBusy
+from sparklytics.stores.errors import QueryTimeout
 
 log = logging.getLogger("sparklytics.api")
 

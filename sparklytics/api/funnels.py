@@ -43,7 +43,7 @@ from sparklytics.api.requests import client_ip, parse_json_body
 from sparklytics.api.validation import parse_model
 from sparklytics.queries.funnels import funnel_results
 from sparklytics.queries.result import ReportResult
-from sparklytics.storage import funnels as store
+from sparklytics.stores.duckdb import funnels as store
 
 MAX_BODY_BYTES = 65_536
 MAX_NAME_CHARS = 100

@@ -13,7 +13,7 @@ from actors.enricher import InvalidateWebsite
 from sparklytics.api.errors import bad_request, not_found, unprocessable
 from sparklytics.api.requests import parse_json_body
 from sparklytics.api.websites import load_website
-from sparklytics.storage import websites as store
+from sparklytics.stores.duckdb import websites as store
 
 FIELDS = {"peak_events_per_sec": "ingest_peak_eps", "queue_max_events": "ingest_queue_max_events"}
 MAX_VALUE = 2_000_000_000

@@ -16,8 +16,8 @@ from quart import current_app, request
 
 from sparklytics.api.errors import not_found
 from sparklytics.queries import ReportQuery, ReportResult, parse_report_query
-from sparklytics.storage import websites as store
-from sparklytics.storage.db import ReportSlots
+from sparklytics.stores.duckdb import websites as store
+from sparklytics.report_slots import ReportSlots
 
 Report = Callable[[Any, ReportQuery], ReportResult]
 

@@ -16,7 +16,7 @@ from sparklytics import queries
 from sparklytics.api.errors import not_found
 from sparklytics.api.reports import build_query, run
 from sparklytics.api.requests import client_ip
-from sparklytics.storage import websites as store
+from sparklytics.stores.duckdb import websites as store
 
 SHARE_LIMIT = Limit("share", 30)
 

@@ -20,8 +20,8 @@ from sparklytics.api.requests import parse_json_body
 from sparklytics.api.validation import parse_model
 from sparklytics.domains import InvalidDomain, normalize_domain
 from sparklytics.enrich import random_id
-from sparklytics.storage import schema
-from sparklytics.storage import websites as store
+from sparklytics.stores.duckdb import schema
+from sparklytics.stores.duckdb import websites as store
 
 MAX_BODY_BYTES = 16_384
 

@@ -47,7 +47,7 @@ from sparklytics.auth.errors import (
 from sparklytics.auth.keys import KeyRing, KeyUsage, NewKey, new_key
 from sparklytics.auth.passwords import PasswordHasher, check_new_password, secrets_match
 from sparklytics.clock import utc_now
-from sparklytics.storage import auth as store
+from sparklytics.stores.duckdb import auth as store
 
 if TYPE_CHECKING:
     from sparklytics.services import Services

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import trio
 
-from sparklytics.storage.ingest import PATH
-from sparklytics.storage.wal import WalPosition, WriteAheadLog
+from sparklytics.stores.duckdb.ingest import PATH
+from sparklytics.wal import WalPosition, WriteAheadLog
 from tests.api.helpers import assert_error, create_website, pageview, send, stored_events
 
 

@@ -10,7 +10,7 @@ import pytest
 from actors.enricher import SetSalts
 from sparklytics.api.collect import CollectEvent, parse_events
 from sparklytics.enrich.ids import public_session_id
-from sparklytics.storage.metadata import rotate_salts
+from sparklytics.stores.duckdb.metadata import rotate_salts
 from tests.api.helpers import (
     BROWSER_HEADERS,
     assert_error,

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import trio
 
-from sparklytics.storage.db import ReportSlots
+from sparklytics.report_slots import ReportSlots
 from tests.api.helpers import assert_error, create_website, custom_event, pageview, send, stored_events
 
 # Well-formed dates for the error cases; tests that read data use the ``today`` fixture.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from actors.scheduler import Scheduler
-from sparklytics.storage import auth as store
+from sparklytics.stores.duckdb import auth as store
 
 NOW = datetime(2026, 3, 29, 12, 0, 0)
 

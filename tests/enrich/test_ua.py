@@ -6,8 +6,8 @@ import pytest
 
 from sparklytics.enrich import ua
 from sparklytics.enrich.ua import BROWSER_NAMES, UserAgentInfo, parse_user_agent
-from sparklytics.storage import ingest, schema
-from sparklytics.storage.schema import MIGRATIONS, apply_migrations
+from sparklytics.stores.duckdb import ingest, schema
+from sparklytics.stores.duckdb.schema import MIGRATIONS, apply_migrations
 
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "

@@ -1,4 +1,4 @@
-"""``storage.db``: the Database's read cursors and their time budget."""
+"""``stores.duckdb.database``: the Database's read cursors and their time budget."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sparklytics.storage.db import Database, QueryTimeout
-from sparklytics.storage.schema import transaction
+from sparklytics.stores.duckdb.database import Database
+from sparklytics.stores.errors import QueryTimeout
+from sparklytics.stores.duckdb.schema import transaction
 
 CHECKPOINT_THRESHOLD = 16 * 1024 * 1024  # DuckDB's default checkpoint_threshold
 

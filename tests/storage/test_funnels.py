@@ -6,8 +6,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from sparklytics.storage import funnels as store
-from sparklytics.storage.schema import apply_migrations
+from sparklytics.stores.duckdb import funnels as store
+from sparklytics.stores.duckdb.schema import apply_migrations
 
 STEPS = [store.NewStep("page_view", "/", "equals", "Home"), store.NewStep("event", "signup", "equals", "Signup")]
 

@@ -8,9 +8,9 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from sparklytics.storage import ingest, schema
-from sparklytics.storage.schema import MIGRATIONS, apply_migrations
-from sparklytics.storage.wal import WalPosition, WalRecord
+from sparklytics.stores.duckdb import ingest, schema
+from sparklytics.stores.duckdb.schema import MIGRATIONS, apply_migrations
+from sparklytics.wal import WalPosition, WalRecord
 
 
 @pytest.fixture

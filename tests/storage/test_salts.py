@@ -7,8 +7,8 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from sparklytics.storage.metadata import get_setting, rotate_salts
-from sparklytics.storage.schema import apply_migrations
+from sparklytics.stores.duckdb.metadata import get_setting, rotate_salts
+from sparklytics.stores.duckdb.schema import apply_migrations
 
 
 @pytest.fixture

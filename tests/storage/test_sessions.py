@@ -6,10 +6,10 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from sparklytics.storage import ingest
-from sparklytics.storage.ingest import CLIENT_COLUMNS, EVENT_COLUMNS, SOURCE_COLUMNS
-from sparklytics.storage.schema import SESSION_DIMENSIONS_FROM_EVENTS, SESSION_PATHS_FROM_EVENTS, apply_migrations
-from sparklytics.storage.wal import WalPosition, WalRecord
+from sparklytics.stores.duckdb import ingest
+from sparklytics.stores.duckdb.ingest import CLIENT_COLUMNS, EVENT_COLUMNS, SOURCE_COLUMNS
+from sparklytics.stores.duckdb.schema import SESSION_DIMENSIONS_FROM_EVENTS, SESSION_PATHS_FROM_EVENTS, apply_migrations
+from sparklytics.wal import WalPosition, WalRecord
 
 
 @pytest.fixture

@@ -45,8 +45,8 @@ import duckdb
 
 from sparklytics.enrich.ids import session_id as derive_session_id
 from sparklytics.enrich.ids import session_key
-from sparklytics.storage.schema import transaction
-from sparklytics.storage.wal import WalPosition, WalRecord
+from sparklytics.stores.duckdb.schema import transaction
+from sparklytics.wal import WalPosition, WalRecord
 
 SESSION_TIMEOUT = timedelta(minutes=30)
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import duckdb
 
-from sparklytics.storage.db import dict_rows
-from sparklytics.storage.metadata import get_setting, set_settings
-from sparklytics.storage.schema import transaction
+from sparklytics.stores.duckdb.database import dict_rows
+from sparklytics.stores.duckdb.metadata import get_setting, set_settings
+from sparklytics.stores.duckdb.schema import transaction
 
 ADMIN_PASSWORD_HASH = "admin_password_hash"
 PASSWORD_CHANGE_REQUIRED = "password_change_required"

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from sparklytics.storage.wal import MAGIC, RECORD_VERSION, WalFormatError, WalPosition, WriteAheadLog
+from sparklytics.wal import MAGIC, RECORD_VERSION, WalFormatError, WalPosition, WriteAheadLog
 
 
 def events(*names: str) -> list[list[str]]:
@@ -91,7 +91,7 @@ def test_rotation_only_when_everything_is_committed_and_old_segments_go(tmp_path
 
 
 def test_a_full_segment_rolls_over_even_with_uncommitted_records(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr("sparklytics.storage.wal.SEGMENT_ROLL_BYTES", 1)
+    monkeypatch.setattr("sparklytics.wal.SEGMENT_ROLL_BYTES", 1)
     wal = WriteAheadLog(tmp_path)
     [first] = wal.append([events("a")])
     [second] = wal.append([events("b")])

@@ -6,8 +6,8 @@ from typing import Any
 
 import duckdb
 
-from sparklytics.storage.db import dict_rows
-from sparklytics.storage.schema import transaction
+from sparklytics.stores.duckdb.database import dict_rows
+from sparklytics.stores.duckdb.schema import transaction
 
 _COLUMNS = (
     "id, tenant_id, name, domain, timezone, ingest_peak_eps, ingest_queue_max_events, share_id,"

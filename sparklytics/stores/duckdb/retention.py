@@ -10,7 +10,7 @@ from datetime import datetime
 
 import duckdb
 
-from sparklytics.storage.schema import transaction
+from sparklytics.stores.duckdb.schema import transaction
 
 
 def purge_batch(con: duckdb.DuckDBPyConnection, cutoff: datetime, batch_size: int) -> int:

@@ -13,7 +13,6 @@ queries run at once, which also bounds the memory they can take together.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,48 +21,12 @@ import duckdb
 import outcome
 import trio
 
+from sparklytics.stores.errors import QueryTimeout
+
 T = TypeVar("T")
 
 DB_FILENAME = "sparklytics.db"
 _DONE = object()
-
-
-class QueryTimeout(Exception):
-    """Raised by :meth:`Database.read` when a query ran past its time budget.
-
-    The query was interrupted; the API answers 503 ``query_timeout`` with Retry-After.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"query exceeded {seconds:g} s")
-        self.seconds = seconds
-
-
-class SlotsBusy(Exception):
-    """Raised by :meth:`ReportSlots.hold` when no slot freed up in time: answer 429."""
-
-
-class ReportSlots:
-    """A few slots for expensive reports, so they cannot crowd out the cheap ones.
-
-    Unlike the reader pool, waiting is bounded: a request that cannot get a slot within
-    ``wait`` seconds is refused (429) instead of queueing behind minutes of work.
-    """
-
-    def __init__(self, slots: int, *, wait: float) -> None:
-        self._limiter = trio.CapacityLimiter(slots)
-        self._wait = wait
-
-    @asynccontextmanager
-    async def hold(self) -> AsyncIterator[None]:
-        with trio.move_on_after(self._wait) as scope:
-            await self._limiter.acquire()
-        if scope.cancelled_caught:
-            raise SlotsBusy("no report slot is free")
-        try:
-            yield
-        finally:
-            self._limiter.release()
 
 
 @dataclass(frozen=True, slots=True)

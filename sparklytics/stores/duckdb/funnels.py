@@ -29,8 +29,8 @@ import duckdb
 
 from sparklytics.clock import utc_now
 from sparklytics.enrich import random_id
-from sparklytics.storage.db import dict_rows
-from sparklytics.storage.schema import transaction
+from sparklytics.stores.duckdb.database import dict_rows
+from sparklytics.stores.duckdb.schema import transaction
 
 __all__ = [
     "MAX_FUNNELS_PER_WEBSITE",

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from sparklytics.enrich.ids import new_salt
-from sparklytics.storage.schema import transaction
+from sparklytics.stores.duckdb.schema import transaction
 
 SALT_GRACE = timedelta(minutes=30)
 

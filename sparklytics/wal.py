@@ -11,7 +11,7 @@ doubles anything.
 Layout of ``{data_dir}/ingest-wal/``: ``segment-000000000001.log``, ``-…2.log``, …
 A position is ``(segment, byte offset)``. Each record is a 16-byte header followed by
 ``length`` bytes of JSON, a list of enriched events (rows in
-``storage.ingest.EVENT_COLUMNS`` order)::
+``stores.duckdb.ingest.EVENT_COLUMNS`` order)::
 
     b"SPKW"  u16 version  u16 reserved (0)  u32 length  u32 crc32(header[0:12] + payload)
 

@@ -1,0 +1,4 @@
+"""Where the app keeps its data: the Protocols every backend implements.
+
+See ``docs/architecture.md`` ("Stores").
+"""

@@ -1,0 +1,1 @@
+"""The self-hosted backend: one DuckDB file, written by the Writer actor alone."""

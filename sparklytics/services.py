@@ -30,6 +30,8 @@ from sparklytics.config import Config
 from sparklytics.enrich import GeoLookup, TrustedProxies
 from sparklytics.enrich.geo import GeoDatabase
 from sparklytics.report_slots import ReportSlots
+from sparklytics.stores.analytics import AnalyticsStore, QueryBudgets
+from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.startup import check_data_folder, database_error
 from sparklytics.stores.duckdb.metadata import rotate_salts, seed_settings
@@ -45,6 +47,7 @@ RATE_LIMITS_OFF_FOR_BENCHMARKS = frozenset({"collect", "funnels"})
 class Services:
     config: Config
     db: Database
+    analytics: AnalyticsStore
     supervisor: Supervisor
     writer: Writer
     buffer: Buffer
@@ -130,7 +133,7 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
             )
             await supervisor.start(nursery, scheduler)
             services = Services(
-                config, db, supervisor, writer, buffer, enricher, ratelimiter, scheduler,
+                config, db, DuckDBAnalyticsStore(db, _budgets(config)), supervisor, writer, buffer, enricher, ratelimiter, scheduler,
                 TrustedProxies(config.trusted_proxies), geo.database,
             )
             try:
@@ -141,6 +144,10 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
     finally:
         geo.close()
         db.close()
+
+
+def _budgets(config: Config) -> QueryBudgets:
+    return QueryBudgets(default=config.query_timeout_ms, retention=config.retention_statement_timeout_ms)
 
 
 async def _stop_in_order(actors: list[Actor]) -> None:

@@ -38,11 +38,9 @@ from quart import Blueprint, Response, current_app, jsonify
 from actors.ratelimiter import Check, Limit
 from actors.runtime import ask
 from sparklytics.api.errors import ApiError, bad_request, not_found, unprocessable
-from sparklytics.api.reports import build_query, run, website_context
+from sparklytics.api.reports import build_query, website_context
 from sparklytics.api.requests import client_ip, parse_json_body
 from sparklytics.api.validation import parse_model
-from sparklytics.queries.funnels import funnel_results
-from sparklytics.queries.result import ReportResult
 from sparklytics.stores.duckdb import funnels as store
 
 MAX_BODY_BYTES = 65_536
@@ -50,7 +48,6 @@ MAX_NAME_CHARS = 100
 MAX_MATCH_VALUE_CHARS = 500
 MAX_LABEL_CHARS = 120
 MIN_STEPS, MAX_STEPS = 2, 8
-RESULTS_TIMEOUT_MS = 5000
 
 T = TypeVar("T")
 
@@ -162,15 +159,12 @@ async def delete_funnel(website_id: str, funnel_id: str) -> Response:
 async def results(website_id: str, funnel_id: str) -> Response:
     await check_limits(RESULTS, website_id, funnel_id)
     query = build_query("funnel_results", await website_context(website_id))
-
-    def report(cur: Any) -> ReportResult | None:
-        funnel = store.get_funnel(cur, website_id, funnel_id)
-        return None if funnel is None else funnel_results(cur, query, funnel)
-
     services = current_app.config["SERVICES"]
-    result = await run(report, slots=services.funnel_results, timeout_ms=RESULTS_TIMEOUT_MS)
-    if result is None:
+    funnel = await services.db.read(lambda cur: store.get_funnel(cur, website_id, funnel_id))
+    if funnel is None:
         raise not_found("Funnel not found")
+    async with services.funnel_results.hold():
+        result = await services.analytics.funnel(query, funnel)
     return jsonify(result.body())
 
 

@@ -12,9 +12,8 @@ from quart import Blueprint, Response, current_app, jsonify
 
 from actors.ratelimiter import Check, Limit
 from actors.runtime import ask
-from sparklytics import queries
 from sparklytics.api.errors import not_found
-from sparklytics.api.reports import build_query, run
+from sparklytics.api.reports import build_query
 from sparklytics.api.requests import client_ip
 from sparklytics.stores.duckdb import websites as store
 
@@ -45,12 +44,8 @@ async def disable(website_id: str) -> Response:
     return Response("", status=204)
 
 
-_SHARED_REPORTS = {
-    "stats": ("share_stats", queries.share_stats),
-    "pageviews": ("share_pageviews", queries.share_pageviews),
-    "metrics": ("share_metrics", queries.share_metrics),
-    "overview": ("share_overview", queries.overview),
-}
+# The share report names, each its route policy and AnalyticsStore method.
+_SHARED_REPORTS = ("stats", "pageviews", "metrics", "overview")
 
 
 @share_bp.route("/api/share/<share_id>/<report>")
@@ -63,9 +58,9 @@ async def shared(share_id: str, report: str) -> Response:
     if found is None:
         raise not_found("Share link not found")
     context, name = found
-    route, report_fn = _SHARED_REPORTS[report]
+    route = f"share_{report}"
     query = build_query(route, context)
-    result = await run(lambda cur: report_fn(cur, query))
+    result = await getattr(services.analytics, route)(query)
     return jsonify({**result.body(), "website": {"name": name}})
 
 

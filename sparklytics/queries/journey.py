@@ -53,72 +53,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sparklytics.enrich.urls import split_url
-
-from ._sql import Cursor, fetch_all
-from .errors import QueryError
-from .filters import ReportQuery, compile_where, parse_bounded_int
-from .result import ReportResult, round_half_up
-
-__all__ = [
-    "ANCHOR_VALUE_MAX_CHARS",
-    "BRANCH_LIMIT",
-    "DEFAULT_MAX_DEPTH",
-    "STATEMENT_TIMEOUT_MS",
-    "JourneyOptions",
-    "journey",
-    "normalize_page",
-    "parse_journey_options",
-    "shape_branches",
-]
+from sparklytics.queries.errors import QueryError
+from sparklytics.queries.report_query import parse_bounded_int
+from sparklytics.queries.result import round_half_up
 
 ANCHOR_VALUE_MAX_CHARS = 500
 DEFAULT_MAX_DEPTH = 3
 MAX_DEPTH_RANGE = (1, 5)
 BRANCH_LIMIT = 20
 STATEMENT_TIMEOUT_MS = 5_000
-
-# The node of an events row; must give exactly what normalize_page gives for a path.
-_NODE = (
-    "CASE WHEN e.event_type = 'pageview'"
-    " THEN coalesce(nullif(rtrim(lower(e.path), '/'), ''), '/')"
-    " ELSE e.event_name END"
-)
-_IS_NODE = "(e.event_type = 'pageview' OR (e.event_type = 'event' AND e.event_name IS NOT NULL))"
-_ANCHOR_MATCH = {
-    "page": "e.event_type = 'pageview' AND coalesce(nullif(rtrim(lower(e.path), '/'), ''), '/') = $anchor",
-    "event": "e.event_type = 'event' AND e.event_name = $anchor",
-}
-_KEY = "struct_pack(t := e.created_at, i := e.id)"
-# next: the first max_depth nodes after the anchor; previous: the last max_depth before
-# it (max_by lists them newest first, so reverse to chronological order).
-_BRANCH = {
-    "next": (f"min_by({_NODE}, {_KEY}, $max_depth)", ">"),
-    "previous": (f"list_reverse(max_by({_NODE}, {_KEY}, $max_depth))", "<"),
-}
-
-_JOURNEY_SQL = f"""
-WITH anchors AS (
-    SELECT e.session_id, min({_KEY}) AS at
-    FROM events e
-    WHERE {{where}} AND {{anchor_match}}
-    GROUP BY e.session_id
-),
-branches AS (
-    SELECT e.session_id, {{branch}} AS nodes
-    FROM events e JOIN anchors a ON a.session_id = e.session_id
-    WHERE {{where}} AND {_IS_NODE} AND {_KEY} {{before_or_after}} a.at
-    GROUP BY e.session_id
-),
-top AS (
-    SELECT nodes, count(*) AS sessions, sum(count(*)) OVER () AS sessions_with_nodes
-    FROM branches
-    GROUP BY nodes
-    ORDER BY sessions DESC, nodes ASC
-    LIMIT {BRANCH_LIMIT}
-)
-SELECT (SELECT count(*) FROM anchors) AS total, top.nodes, top.sessions, top.sessions_with_nodes
-FROM (SELECT 1) one LEFT JOIN top ON TRUE
-"""
+ANCHOR_TYPES = ("page", "event")
+DIRECTIONS = ("next", "previous")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +94,7 @@ def parse_journey_options(params: Mapping[str, str]) -> JourneyOptions:
     anchor_type = (params.get("anchor_type") or "").strip()
     if not anchor_type:
         raise QueryError("anchor_type is required", "anchor_type")
-    if anchor_type not in _ANCHOR_MATCH:
+    if anchor_type not in ANCHOR_TYPES:
         raise QueryError("anchor_type must be either 'page' or 'event'", "anchor_type")
     anchor_value = (params.get("anchor_value") or "").strip()
     if not anchor_value:
@@ -159,7 +104,7 @@ def parse_journey_options(params: Mapping[str, str]) -> JourneyOptions:
     direction = (params.get("direction") or "").strip()
     if not direction:
         raise QueryError("direction is required", "direction")
-    if direction not in _BRANCH:
+    if direction not in DIRECTIONS:
         raise QueryError("direction must be either 'next' or 'previous'", "direction")
     return JourneyOptions(
         anchor_type=anchor_type,
@@ -173,31 +118,6 @@ def _parse_max_depth(raw: str | None) -> int:
     lo, hi = MAX_DEPTH_RANGE
     depth = parse_bounded_int(raw, lo, hi, QueryError(f"max_depth must be between {lo} and {hi}", "max_depth"))
     return DEFAULT_MAX_DEPTH if depth is None else depth
-
-
-def journey(cur: Cursor, q: ReportQuery, options: JourneyOptions) -> ReportResult:
-    """``GET /journey``: the top branches next to (or before) the anchor, per session."""
-    where, params = compile_where(q, "e")
-    branch, before_or_after = _BRANCH[options.direction]
-    sql = _JOURNEY_SQL.format(
-        where=where,
-        anchor_match=_ANCHOR_MATCH[options.anchor_type],
-        branch=branch,
-        before_or_after=before_or_after,
-    )
-    rows = fetch_all(cur, sql, {**params, "anchor": options.anchor_value, "max_depth": options.max_depth})
-    total = int(rows[0][0])
-    top = [(list(nodes), int(sessions)) for _, nodes, sessions, _ in rows if nodes is not None]
-    with_nodes = int(rows[0][3] or 0)
-    return ReportResult(
-        {
-            "anchor": {"type": options.anchor_type, "value": options.anchor_value},
-            "direction": options.direction,
-            "max_depth": options.max_depth,
-            "total_anchor_sessions": total,
-            "branches": shape_branches(top, total - with_nodes, total),
-        }
-    )
 
 
 def shape_branches(top: list[tuple[list[str], int]], empty_sessions: int, total: int) -> list[dict]:

@@ -22,59 +22,8 @@ as the top 100.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
-from ._sql import Cursor, fetch_all, fetch_one
-from .filters import ReportQuery
-from .result import ReportResult
-
-__all__ = ["REALTIME_LIMIT", "REALTIME_WINDOW", "realtime"]
+from datetime import timedelta
 
 REALTIME_WINDOW = timedelta(minutes=30)
 REALTIME_LIMIT = 100
-
-_ACTIVE_SQL = """
-SELECT count(DISTINCT s.visitor_id)
-FROM sessions s
-WHERE s.website_id = $website_id {bots}
-  AND s.last_seen >= $since AND s.last_seen <= $now
-"""
-
-_RECENT_SQL = """
-SELECT e.event_type, e.event_name, e.url, e.referrer_domain, e.country, e.browser, e.device_type,
-       CAST(e.created_at AS VARCHAR) AS ts,
-       count(*) OVER () AS total
-FROM events e
-WHERE e.website_id = $website_id {bots}
-  AND e.created_at >= $since AND e.created_at <= $now
-ORDER BY e.created_at DESC, e.id DESC
-LIMIT $limit
-"""
-
 _RECENT_KEYS = ("event_type", "event_name", "url", "referrer_domain", "country", "browser", "device_type", "ts")
-
-
-def realtime(cur: Cursor, q: ReportQuery, *, now: datetime | None = None) -> ReportResult:
-    """Active visitors and recent events of the last 30 minutes before ``now``."""
-    if now is None:
-        now = datetime.now(timezone.utc)
-    if now.tzinfo is not None:
-        now = now.astimezone(timezone.utc).replace(tzinfo=None)
-    params = {
-        "website_id": q.website_id,
-        "since": now - REALTIME_WINDOW,
-        "now": now,
-        "limit": REALTIME_LIMIT,
-    }
-    s_bots = "" if q.include_bots else "AND s.is_bot = FALSE"
-    e_bots = "" if q.include_bots else "AND e.is_bot = FALSE"
-    active = int(fetch_one(cur, _ACTIVE_SQL.format(bots=s_bots), params)[0])
-    rows = fetch_all(cur, _RECENT_SQL.format(bots=e_bots), params)
-    total = int(rows[0][-1]) if rows else 0
-    return ReportResult(
-        {
-            "active_visitors": active,
-            "recent_events": [dict(zip(_RECENT_KEYS, r[:-1], strict=True)) for r in rows],
-            "pagination": {"limit": REALTIME_LIMIT, "total_in_window": total},
-        }
-    )

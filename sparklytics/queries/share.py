@@ -25,40 +25,5 @@ measured no cheaper than six GROUP BYs); long ranges at that size need rollup ta
 
 from __future__ import annotations
 
-from .breakdowns import metrics_data
-from ._sql import Cursor
-from .filters import ReportQuery
-from .result import ReportResult
-from .stats import stats_data
-from .timeseries import pageviews_data
-
-__all__ = ["OVERVIEW_METRICS", "overview", "share_metrics", "share_pageviews", "share_stats"]
-
 OVERVIEW_METRICS = ("page", "referrer", "browser", "country", "os", "device")
 OVERVIEW_LIMIT = 10
-
-
-def share_stats(cur: Cursor, q: ReportQuery) -> ReportResult:
-    return ReportResult(stats_data(cur, q))
-
-
-def _series(cur: Cursor, q: ReportQuery) -> dict:
-    data = pageviews_data(cur, q)
-    return {"series": data["series"], "granularity": data["granularity"]}
-
-
-def share_pageviews(cur: Cursor, q: ReportQuery) -> ReportResult:
-    return ReportResult(_series(cur, q))
-
-
-def share_metrics(cur: Cursor, q: ReportQuery) -> ReportResult:
-    data, page = metrics_data(cur, q)
-    return ReportResult(data, {"pagination": page})
-
-
-def overview(cur: Cursor, q: ReportQuery) -> ReportResult:
-    metrics = {}
-    for metric in OVERVIEW_METRICS:
-        data, _ = metrics_data(cur, q, metric=metric, limit=OVERVIEW_LIMIT, offset=0)
-        metrics[metric] = {"rows": data["rows"]}
-    return ReportResult({"stats": stats_data(cur, q), "pageviews": _series(cur, q), "metrics": metrics})

@@ -35,71 +35,7 @@ invariant first_seen ≤ every event ≤ last_seen). Distinct visitors stay exac
 
 from __future__ import annotations
 
-from ._sql import Cursor, fetch_one
-from .filters import (
-    ReportQuery,
-    compare_meta,
-    comparison_query,
-    compile_where,
-    previous_period_query,
-    session_where,
-)
-from .result import ReportResult, round_half_up
-
-__all__ = ["stats", "stats_data", "period_totals", "shape_stats"]
-
-# Without dimension filters every session overlapping the range has a matching event
-# (ranges are whole local days and a session never pauses 30 minutes, so it cannot
-# straddle a day without an event in it; its bot flag is sticky, so a session passing
-# the bot filter has only events that pass it). Its session totals then come from
-# ``sessions`` alone, skipping the semi-join over the range's events: ≈ 10x cheaper
-# at 1M events.
-_UNFILTERED_SESSIONS = """
-    SELECT s.pageview_count, epoch(s.last_seen - s.first_seen) AS duration
-    FROM sessions s
-    WHERE {session_where}
-      AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
-"""
-
-_FILTERED_SESSIONS = """
-    SELECT s.pageview_count, epoch(s.last_seen - s.first_seen) AS duration
-    FROM sessions s
-    WHERE {session_where}
-      AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
-      AND s.session_id IN (SELECT session_id FROM matched)
-"""
-
-_STATS_SQL = """
-WITH matched AS NOT MATERIALIZED (
-    SELECT e.session_id, e.visitor_id, e.event_type
-    FROM events e
-    WHERE {where}
-),
-event_totals AS (
-    SELECT count(*) FILTER (WHERE event_type = 'pageview') AS pageviews,
-           count(DISTINCT visitor_id) AS visitors
-    FROM matched
-),
-matched_sessions AS ({matched_sessions}),
-session_totals AS (
-    SELECT count(*) AS sessions,
-           count(*) FILTER (WHERE pageview_count = 1) AS bounces,
-           avg(duration) AS avg_duration
-    FROM matched_sessions
-)
-SELECT pageviews, visitors, sessions, bounces, avg_duration
-FROM event_totals, session_totals
-"""
-
-
-def period_totals(cur: Cursor, q: ReportQuery) -> tuple[int, int, int, int, float | None]:
-    """``(pageviews, visitors, sessions, bounces, avg_duration)`` for ``q``'s range."""
-    where, params = compile_where(q, "e")
-    s_where, s_params = session_where(q, "s")
-    matched_sessions = (_FILTERED_SESSIONS if q.filters else _UNFILTERED_SESSIONS).format(session_where=s_where)
-    sql = _STATS_SQL.format(where=where, matched_sessions=matched_sessions)
-    row = fetch_one(cur, sql, {**params, **s_params})
-    return int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4]
+from sparklytics.queries.result import round_half_up
 
 
 def shape_stats(current: tuple, previous: tuple, timezone: str) -> dict:
@@ -133,15 +69,3 @@ _STATS_KEYS = (
     "prev_bounce_rate",
     "prev_avg_duration_seconds",
 )
-
-
-def stats_data(cur: Cursor, q: ReportQuery) -> dict:
-    """Just the Stats object (used by share and saved reports)."""
-    previous = comparison_query(q) or previous_period_query(q)
-    return shape_stats(period_totals(cur, q), period_totals(cur, previous), q.timezone)
-
-
-def stats(cur: Cursor, q: ReportQuery) -> ReportResult:
-    """``GET /stats``: ``{"data": Stats}`` plus ``"compare"`` when compare is active."""
-    meta = compare_meta(q)
-    return ReportResult(stats_data(cur, q), {"compare": meta} if meta else {})

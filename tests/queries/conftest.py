@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sparklytics.queries.filters import parse_report_query
+from sparklytics.queries.report_query import parse_report_query
 
 from .fixtures import Seed, open_db, seed_main_dataset
 

@@ -28,7 +28,6 @@ from sparklytics.enrich.ids import session_key
 from sparklytics.stores.duckdb.ingest import CLIENT_COLUMNS, SOURCE_COLUMNS
 from sparklytics.stores.duckdb.schema import SESSION_DIMENSIONS_FROM_EVENTS, SESSION_PATHS_FROM_EVENTS, apply_migrations
 
-
 _SESSION_NAMES: dict[str, str] = {}
 
 

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from sparklytics.queries.breakdowns import metrics, shape_row
+from sparklytics.queries.breakdowns import shape_row
+from sparklytics.stores.duckdb.reports.breakdowns import metrics
 
 from .conftest import make_query
 
@@ -102,7 +103,7 @@ def test_each_type(cur, metric):
 
 
 def test_all_17_types_are_covered():
-    from sparklytics.queries.filters import METRIC_TYPES
+    from sparklytics.queries.report_query import METRIC_TYPES
 
     assert set(EXPECTED) == set(METRIC_TYPES)
 

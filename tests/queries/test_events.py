@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sparklytics.queries.events import event_properties, events_list
+from sparklytics.stores.duckdb.reports.events import event_properties, events_list
 
 from .conftest import make_query
 

@@ -9,10 +9,11 @@ import uuid
 
 import pytest
 
-from sparklytics.queries._sql import public_event_id
 from sparklytics.queries.errors import QueryError
-from sparklytics.queries.export import EXPORT_MAX_ROWS, csv_cell, export_csv, export_filename
-from sparklytics.queries.sessions import session_detail
+from sparklytics.queries.export import EXPORT_MAX_ROWS, csv_cell, export_filename
+from sparklytics.stores.duckdb.reports.export import export_csv
+from sparklytics.stores.duckdb.reports.sessions import session_detail
+from sparklytics.stores.duckdb.sql import public_event_id
 
 from .conftest import make_query
 from .fixtures import session_hex

@@ -11,23 +11,21 @@ from datetime import date, datetime, timezone
 import pytest
 
 from sparklytics.queries.errors import QueryError
-from sparklytics.queries.filters import (
+from sparklytics.queries.report_query import (
     FILTERS,
     ROUTES,
     Compare,
     ReportQuery,
     SessionCursor,
-    compile_where,
     decode_cursor,
     describe_filters,
     encode_cursor,
-    local_offset_sql,
     minus_one_year,
     offset_segments,
     parse_report_query,
-    session_where,
     time_bounds,
 )
+from sparklytics.stores.duckdb.where import compile_where, local_offset_sql, session_where
 
 from .conftest import NOW, make_query
 

@@ -6,7 +6,8 @@ Every test seeds its own few sessions on Monday 2 March 2026 (UTC website
 
 from __future__ import annotations
 
-from sparklytics.queries.funnels import funnel_results, shape_results
+from sparklytics.queries.funnels import shape_results
+from sparklytics.stores.duckdb.reports.funnels import funnel_results
 
 from .conftest import make_query
 

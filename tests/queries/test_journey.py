@@ -7,13 +7,8 @@ import re
 import pytest
 
 from sparklytics.queries.errors import QueryError
-from sparklytics.queries.journey import (
-    JourneyOptions,
-    journey,
-    normalize_page,
-    parse_journey_options,
-    shape_branches,
-)
+from sparklytics.queries.journey import JourneyOptions, normalize_page, parse_journey_options, shape_branches
+from sparklytics.stores.duckdb.reports.journey import journey
 
 from .conftest import make_query
 

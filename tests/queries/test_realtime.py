@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sparklytics.queries.realtime import realtime
+from sparklytics.stores.duckdb.reports.realtime import realtime
 
 from .conftest import make_query
 

@@ -14,8 +14,8 @@ from sparklytics.queries.retention import (
     elapsed_periods,
     parse_retention_options,
     period_start,
-    retention,
 )
+from sparklytics.stores.duckdb.reports.retention import retention
 
 from .conftest import make_query
 

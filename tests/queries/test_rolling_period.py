@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 
 from sparklytics.queries.errors import QueryError
-from sparklytics.queries.stats import stats
-from sparklytics.queries.timeseries import pageviews
+from sparklytics.stores.duckdb.reports.stats import stats
+from sparklytics.stores.duckdb.reports.timeseries import pageviews
 
 from .conftest import make_query
 

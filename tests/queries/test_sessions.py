@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sparklytics.queries.filters import decode_cursor
-from sparklytics.queries.sessions import session_detail, sessions_list
+from sparklytics.queries.report_query import decode_cursor
+from sparklytics.stores.duckdb.reports.sessions import session_detail, sessions_list
 
 from .conftest import make_query
 from .fixtures import session_hex, session_name

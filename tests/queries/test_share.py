@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sparklytics.queries.share import overview, share_metrics, share_pageviews, share_stats
-from sparklytics.queries.stats import stats
+from sparklytics.stores.duckdb.reports.share import overview, share_metrics, share_pageviews, share_stats
+from sparklytics.stores.duckdb.reports.stats import stats
 
 from .conftest import make_query
 from .test_breakdowns import EXPECTED, rows

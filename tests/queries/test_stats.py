@@ -5,7 +5,8 @@ Numbers come from the dataset described in ``fixtures.seed_main_dataset``.
 
 from __future__ import annotations
 
-from sparklytics.queries.stats import shape_stats, stats
+from sparklytics.queries.stats import shape_stats
+from sparklytics.stores.duckdb.reports.stats import stats
 
 from .conftest import make_query
 from .fixtures import session_key_of

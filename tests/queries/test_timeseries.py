@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from sparklytics.queries.events import event_timeseries
-from sparklytics.queries.filters import ReportQuery
-from sparklytics.queries.timeseries import bucket_keys, bucket_label, pageviews, series_counts
+from sparklytics.queries.report_query import ReportQuery
+from sparklytics.queries.timeseries import bucket_keys, bucket_label
+from sparklytics.stores.duckdb.reports.timeseries import event_timeseries, pageviews, series_counts
 
 from .conftest import make_query
 

@@ -1,19 +1,17 @@
-"""The single query compiler: request parameters → :class:`ReportQuery` → SQL fragments.
+"""The parsed report query: request parameters → :class:`ReportQuery`, with no SQL.
 
-Every analytics report takes ``(cursor, ReportQuery)``. The API layer builds the query
-once with :func:`parse_report_query`, which validates *all* parameters up front and
-raises :class:`~sparklytics.queries.errors.QueryError` with the exact API.md message.
-Reports then ask this module for SQL:
+Every analytics report takes a :class:`ReportQuery`. The API layer builds it once with
+:func:`parse_report_query`, which validates *all* parameters up front and raises
+:class:`~sparklytics.queries.errors.QueryError` with the exact API.md message. The
+stores turn it into their own SQL (``stores/duckdb/where.py`` for DuckDB); what they
+share lives here:
 
 * :func:`time_bounds` — the local-day range as naive UTC instants (DST-correct, via
-  ``zoneinfo``), so the WHERE clause compares the raw ``created_at`` column and DuckDB
-  prunes row groups by their min/max zonemaps.
-* :func:`compile_where` — always ``website_id`` + time bounds (+ ``is_bot = FALSE``
-  unless bots are included), then one clause per event filter from :data:`FILTERS`
-  and one semi-join on ``sessions`` for the source filters (below).
-* :func:`session_where` — the matching conditions on ``sessions`` rows.
-* :func:`local_offset_sql` — the UTC offset (seconds) of a timestamp column in the
-  report's time zone, for local buckets.
+  ``zoneinfo``), so a store compares the raw ``created_at`` column and its engine prunes
+  by min/max.
+* :data:`FILTERS` — the registry of dimension filters: their keys, the longest value
+  each takes, their English, and whether they test the event or the visit's source.
+* :func:`offset_segments` — the UTC offsets in force over a range, for local buckets.
 
 Routes and what they accept (``route=`` of :func:`parse_report_query`):
 
@@ -47,13 +45,13 @@ but not a real ``YYYY-MM-DD`` day (``garbage``, ``2026-02-30``) is ``invalid sta
 days, funnel results 30); *required*: a missing one is ``start_date is required``.
 *strict* filters (funnels, journey, retention): values are trimmed, a blank one is
 ``<f> cannot be empty when provided`` and an over-long one ``<f> is too long (max N
-characters)`` (:data:`FILTER_MAX_CHARS`).
+characters)`` (``Filter.max_chars``).
 These three routes also refuse a blank ``timezone``. Their other parameters (anchor,
 cohort size …) belong to one report each and are parsed in its module.
 
 Source filters (Decision 21): ``filter_referrer``, ``filter_utm_source``,
 ``filter_utm_medium``, ``filter_utm_campaign`` and ``filter_channel`` test the visit's
-source, kept on its ``sessions`` row (``storage/ingest.py``: the landing event's), and
+source, kept on its ``sessions`` row (``sparklytics.sessions``: the landing event's), and
 select every event of the matching sessions, as Plausible's ``visit:source`` does: the
 "news.ycombinator.com — 1 visitor, 3 pageviews" row of the referrer breakdown filters
 to 3 pageviews, not to the one pageview whose own referrer was Hacker News.
@@ -91,11 +89,6 @@ Contract decisions taken here (API.md is silent or Decision 4 changed it):
 * Export dates are required: ``start_date is required``, ``invalid start_date
   (expected YYYY-MM-DD)``; the span error uses the ``date range`` label.
 
-Speed: the time bounds are bound parameters compared with the raw column (DuckDB pushes
-them into the scan as zonemap filters: a 7-day range at 10M rows reads 3 of 82 row
-groups). Local time is computed as ``created_at + offset`` where the offset is a CASE
-over the few DST transitions inside the range, computed in Python: the ICU
-``AT TIME ZONE`` conversion costs ≈ 90 ms per 1M rows, the CASE ≈ 7 ms.
 """
 
 from __future__ import annotations
@@ -118,7 +111,6 @@ from .errors import QueryError
 __all__ = [
     "COMPARE_MODES",
     "FILTERS",
-    "FILTER_MAX_CHARS",
     "MAX_BUCKET_DAYS",
     "SUPPORTED_DATES",
     "METRIC_TYPES",
@@ -129,19 +121,16 @@ __all__ = [
     "SessionCursor",
     "compare_meta",
     "comparison_query",
-    "compile_where",
     "decode_cursor",
     "describe_filters",
     "encode_cursor",
     "is_valid_timezone",
     "local_midnight_utc",
-    "local_offset_sql",
     "minus_one_year",
     "offset_segments",
     "parse_bounded_int",
     "parse_report_query",
     "previous_period_query",
-    "session_where",
     "time_bounds",
     "utc_offset_seconds",
 ]
@@ -194,74 +183,42 @@ _INT_RE = re.compile(r"^[+-]?\d{1,9}$")
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """One dimension filter: API name, allow-listed column and SQL operator template.
+    """One dimension filter: its API name, what it tests and the longest value it takes.
 
-    ``template`` has ``{col}`` (the qualified column) and ``{param}`` (the bound
-    parameter, e.g. ``$filter_page``); the value itself never enters the SQL text.
-    A ``session`` filter tests the column of the ``sessions`` row (the visit's source,
-    Decision 21) and selects all the events of the matching sessions; the others test
-    each event.
+    A ``session`` filter tests the visit's source (Decision 21) and selects all the
+    events of the matching sessions; the others test each event. ``max_chars`` is the
+    limit of the strict routes (API.md §1.2). How a filter becomes SQL is each store's
+    business (``stores/duckdb/where.py``).
     """
 
     key: str
-    column: str
-    template: str
     human: str
+    max_chars: int
     session: bool = False
-
-    def where_clause(self, alias: str, prefix: str = "") -> str:
-        col = f"{alias}.{self.column}" if alias else self.column
-        return self.template.format(col=col, param=f"${prefix}{self.key}")
 
     def describe(self, value: str) -> str:
         return self.human.format(value=value)
 
 
-_EQ = "{col} = {param}"
-# The referrer breakdown shows a session without a referrer as "(direct)"; that row filters too.
-_REFERRER = "coalesce({col}, '(direct)') = {param}"
-
-# Longest value each filter takes on the strict routes (API.md §1.2).
-FILTER_MAX_CHARS = {
-    "filter_country": 64,
-    "filter_page": 512,
-    "filter_referrer": 512,
-    "filter_browser": 128,
-    "filter_os": 128,
-    "filter_device": 64,
-    "filter_language": 64,
-    "filter_utm_source": 256,
-    "filter_utm_medium": 256,
-    "filter_utm_campaign": 256,
-    "filter_region": 128,
-    "filter_city": 128,
-    "filter_hostname": 255,
-    "filter_channel": 64,
-}
-
 FILTERS: dict[str, Filter] = {
     f.key: f
     for f in (
-        Filter("filter_country", "country", _EQ, "country is {value!r}"),
-        # Decision 3: substring of the normalized path; contains() needs no LIKE escaping.
-        Filter("filter_page", "path", "contains({col}, {param})", "page contains {value!r}"),
-        Filter("filter_referrer", "referrer_domain", _REFERRER, "visit referrer is {value!r}", session=True),
-        Filter("filter_browser", "browser", _EQ, "browser is {value!r}"),
-        Filter("filter_os", "os", _EQ, "os is {value!r}"),
-        Filter("filter_device", "device_type", _EQ, "device is {value!r}"),
-        Filter("filter_language", "language", _EQ, "language is {value!r}"),
-        Filter("filter_utm_source", "utm_source", _EQ, "visit utm_source is {value!r}", session=True),
-        Filter("filter_utm_medium", "utm_medium", _EQ, "visit utm_medium is {value!r}", session=True),
-        Filter("filter_utm_campaign", "utm_campaign", _EQ, "visit utm_campaign is {value!r}", session=True),
-        Filter("filter_region", "region", _EQ, "region is {value!r}"),
-        Filter("filter_city", "city", _EQ, "city is {value!r}"),
-        Filter(
-            "filter_hostname",
-            "hostname",
-            "lower({col}) = lower({param})",
-            "hostname is {value!r} (any case)",
-        ),
-        Filter("filter_channel", "channel", _EQ, "visit channel is {value!r}", session=True),
+        Filter("filter_country", "country is {value!r}", 64),
+        # Decision 3: a substring of the normalized path.
+        Filter("filter_page", "page contains {value!r}", 512),
+        # "(direct)" selects the visits without a referrer, as the breakdown names them.
+        Filter("filter_referrer", "visit referrer is {value!r}", 512, session=True),
+        Filter("filter_browser", "browser is {value!r}", 128),
+        Filter("filter_os", "os is {value!r}", 128),
+        Filter("filter_device", "device is {value!r}", 64),
+        Filter("filter_language", "language is {value!r}", 64),
+        Filter("filter_utm_source", "visit utm_source is {value!r}", 256, session=True),
+        Filter("filter_utm_medium", "visit utm_medium is {value!r}", 256, session=True),
+        Filter("filter_utm_campaign", "visit utm_campaign is {value!r}", 256, session=True),
+        Filter("filter_region", "region is {value!r}", 128),
+        Filter("filter_city", "city is {value!r}", 128),
+        Filter("filter_hostname", "hostname is {value!r} (any case)", 255),
+        Filter("filter_channel", "visit channel is {value!r}", 64, session=True),
     )
 }
 
@@ -612,7 +569,7 @@ def _strict_filter_value(key: str, raw: str) -> str:
     value = raw.strip()
     if not value:
         raise QueryError(f"{key} cannot be empty when provided", key)
-    limit = FILTER_MAX_CHARS[key]
+    limit = FILTERS[key].max_chars
     if len(value) > limit:
         raise QueryError(f"{key} is too long (max {limit} characters)", key)
     return value
@@ -859,84 +816,6 @@ def offset_segments(tz_name: str, utc_start: datetime, utc_end: datetime) -> tup
                 segments.append((hi, utc_offset_seconds(tz, hi)))
         cursor = nxt
     return tuple(segments)
-
-
-def local_offset_sql(q: ReportQuery, column: str, *, prefix: str = "") -> tuple[str, dict]:
-    """SQL giving the UTC offset in seconds of ``column`` (naive UTC) in ``q``'s zone.
-
-    A constant when the offset does not change in the range, else a CASE over the DST
-    transitions inside it. Local wall-clock time is ``column + to_seconds(<this>)``.
-    """
-    segments = offset_segments(q.timezone, *time_bounds(q))
-    if len(segments) == 1:
-        return f"${prefix}tz_o0", {f"{prefix}tz_o0": segments[0][1]}
-    params: dict = {}
-    whens = []
-    for i, (_, seconds) in enumerate(segments[:-1]):
-        params[f"{prefix}tz_t{i + 1}"] = segments[i + 1][0]
-        params[f"{prefix}tz_o{i}"] = seconds
-        whens.append(f"WHEN {column} < ${prefix}tz_t{i + 1} THEN ${prefix}tz_o{i}")
-    last = len(segments) - 1
-    params[f"{prefix}tz_o{last}"] = segments[last][1]
-    return f"CASE {' '.join(whens)} ELSE ${prefix}tz_o{last} END", params
-
-
-# ---------------------------------------------------------------------------------------
-# WHERE compilation
-# ---------------------------------------------------------------------------------------
-
-
-def compile_where(q: ReportQuery, table_alias: str = "e", *, prefix: str = "") -> tuple[str, dict]:
-    """The WHERE body for ``events`` rows matching ``q`` and its parameters.
-
-    Always website + time bounds (+ ``is_bot = FALSE`` unless bots are included), then
-    one clause per filter in registry order. Values are bound as ``$<prefix><name>``.
-    """
-    a = f"{table_alias}." if table_alias else ""
-    utc_start, utc_end = time_bounds(q)
-    clauses = [
-        f"{a}website_id = ${prefix}website_id",
-        f"{a}created_at >= ${prefix}utc_start",
-        f"{a}created_at < ${prefix}utc_end",
-    ]
-    params: dict = {
-        f"{prefix}website_id": q.website_id,
-        f"{prefix}utc_start": utc_start,
-        f"{prefix}utc_end": utc_end,
-    }
-    if not q.include_bots:
-        clauses.append(f"{a}is_bot = FALSE")
-    source_clauses = []
-    for key, value in q.filters:
-        flt = FILTERS[key]
-        if flt.session:
-            source_clauses.append(flt.where_clause("src", prefix))
-        else:
-            clauses.append(flt.where_clause(table_alias, prefix))
-        params[f"{prefix}{key}"] = value
-    if source_clauses:
-        clauses.append(_SOURCE_SESSIONS.format(a=a, p=prefix, conditions=" AND ".join(source_clauses)))
-    return " AND ".join(clauses), params
-
-
-# The source filters as one semi-join: the sessions of the website overlapping the
-# range (a session with an event in the range overlaps it, the Writer keeping every
-# event between ``first_seen`` and ``last_seen``) whose landing source matches. The
-# bounds let zonemaps skip old ``sessions`` row groups, as they do for ``events``.
-_SOURCE_SESSIONS = (
-    "{a}session_id IN (SELECT src.session_id FROM sessions src"
-    " WHERE src.website_id = ${p}website_id AND src.last_seen >= ${p}utc_start"
-    " AND src.first_seen < ${p}utc_end AND {conditions})"
-)
-
-
-def session_where(q: ReportQuery, table_alias: str = "s", *, prefix: str = "") -> tuple[str, dict]:
-    """Conditions on ``sessions`` rows: same website, and not a bot session unless included."""
-    a = f"{table_alias}." if table_alias else ""
-    sql = f"{a}website_id = ${prefix}website_id"
-    if not q.include_bots:
-        sql += f" AND {a}is_bot = FALSE"
-    return sql, {f"{prefix}website_id": q.website_id}
 
 
 def describe_filters(q: ReportQuery) -> list[str]:

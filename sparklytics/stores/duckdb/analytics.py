@@ -1,0 +1,96 @@
+"""The DuckDB :class:`~sparklytics.stores.analytics.AnalyticsStore`.
+
+Each report is a sync function ``report(cursor, q)`` in ``reports/`` holding its SQL;
+this class runs it on a read cursor of its own in a worker thread
+(:meth:`Database.read`), under the report's time budget, so the Trio loop never waits
+on DuckDB and a slow report is interrupted instead of holding a reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sparklytics.queries.journey import JourneyOptions
+from sparklytics.queries.report_query import ReportQuery
+from sparklytics.queries.result import ReportResult
+from sparklytics.queries.retention import RetentionOptions
+from sparklytics.stores.analytics import QueryBudgets
+from sparklytics.stores.duckdb.database import Database
+from sparklytics.stores.duckdb.sql import Cursor
+
+from .reports import (
+    breakdowns,
+    events,
+    export,
+    funnels,
+    journey,
+    realtime,
+    retention,
+    sessions,
+    share,
+    stats,
+    timeseries,
+)
+
+
+class DuckDBAnalyticsStore:
+    def __init__(self, db: Database, budgets: QueryBudgets) -> None:
+        self._db = db
+        self._budgets = budgets
+
+    async def _run(self, report: Callable[[Cursor], Any], budget_ms: int | None = None) -> Any:
+        return await self._db.read(report, timeout=(budget_ms or self._budgets.default) / 1000)
+
+    async def stats(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: stats.stats(cur, q))
+
+    async def pageviews(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: timeseries.pageviews(cur, q))
+
+    async def metrics(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: breakdowns.metrics(cur, q))
+
+    async def realtime(self, q: ReportQuery, *, now: datetime | None = None) -> ReportResult:
+        return await self._run(lambda cur: realtime.realtime(cur, q, now=now))
+
+    async def events(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: events.events_list(cur, q))
+
+    async def event_properties(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: events.event_properties(cur, q))
+
+    async def event_timeseries(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: timeseries.event_timeseries(cur, q))
+
+    async def sessions(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: sessions.sessions_list(cur, q))
+
+    async def session(self, website_id: str, session_id: str) -> ReportResult | None:
+        return await self._run(lambda cur: sessions.session_detail(cur, website_id, session_id))
+
+    async def funnel(self, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
+        return await self._run(lambda cur: funnels.funnel_results(cur, q, funnel), self._budgets.funnel)
+
+    async def journey(self, q: ReportQuery, options: JourneyOptions) -> ReportResult:
+        return await self._run(lambda cur: journey.journey(cur, q, options), self._budgets.journey)
+
+    async def retention(self, q: ReportQuery, options: RetentionOptions) -> ReportResult:
+        return await self._run(lambda cur: retention.retention(cur, q, options), self._budgets.retention)
+
+    async def export(self, q: ReportQuery) -> AsyncIterator[bytes]:
+        async for chunk in self._db.stream(lambda cur: export.export_csv(cur, q)):
+            yield chunk
+
+    async def share_stats(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: share.share_stats(cur, q))
+
+    async def share_pageviews(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: share.share_pageviews(cur, q))
+
+    async def share_metrics(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: share.share_metrics(cur, q))
+
+    async def share_overview(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: share.overview(cur, q))

@@ -1,0 +1,122 @@
+"""Funnel results: how many sessions reached each step, in order (API.md §1.9).
+
+:func:`funnel_results` takes a ``funnel_results`` query (strict dates, default 30 days,
+at most 90; strict filters; ``timezone``; ``include_bots``) and the funnel as
+``stores.duckdb.funnels.get_funnel`` returns it, and answers::
+
+    {"funnel_id", "name", "total_sessions_entered", "final_conversion_rate",
+     "steps": [{"step_order", "label", "sessions_reached", "drop_off_count",
+                "drop_off_rate", "conversion_rate_from_start",
+                "conversion_rate_from_previous"}]}
+
+Semantics. Only events in the range that pass the filters (and are not bots unless
+included) count. A session reaches step 1 at its earliest event matching step 1; it
+reaches step N at its earliest event matching step N *strictly later* than the time it
+reached step N−1, so an event that happened before the previous step never counts and
+one event never serves two steps. Taking the earliest match at every step is what makes
+the count exact: any later choice could only leave fewer events for the next step.
+
+A step matches (Decision 3):
+
+* ``page_view`` (pageview rows only): when ``match_value`` starts with ``http``, the URL
+  as sent (``equals``: the whole URL, ``contains``: a substring); otherwise the
+  normalized ``path`` — ``equals`` compares with the path of ``match_value`` normalized
+  the way stored URLs are (``/pricing?x=1`` and ``pricing`` both mean ``/pricing``),
+  ``contains`` is a substring of the path. So relative and absolute URLs from the
+  tracker match the same steps.
+* ``event`` (custom event rows only): ``event_name`` equals / contains ``match_value``.
+
+Numbers: ``drop_off_count`` of a step is the sessions that reached it but not the next
+(0 for the last step) and ``drop_off_rate`` that over the step's sessions;
+``conversion_rate_from_start`` is over step 1's sessions, ``_from_previous`` over the
+previous step's (1.0 for step 1 when anyone entered); ``final_conversion_rate`` is the
+last step over the first. Rates are unrounded fractions and 0.0 when their denominator
+is 0 (as in the original server; the dashboard formats them).
+
+Speed (≤ 300 ms at 1M events over 30 days is the target): one scan of ``events``,
+bounded by website + UTC time bounds (zonemap pruning) and keeping only rows that match
+*some* step, materialized once with one boolean per step (``hits``). Each step is then
+a hash join of the previous step's ``(session, time)`` with that step's hits — no
+sort, no per-session lists, and the big table is read once. Measured on
+``bench/data/db-1M`` (30 days, 2 threads, a quiet box): a 5-step funnel whose first
+step, ``contains "/"``, matches every pageview (870K hits, 322K sessions entered)
+100–130 ms; with ``equals "/"`` first 70 ms; the worst case, 8 steps that all match
+every pageview, 250–310 ms. Per-session time lists filtered with lambdas were slower
+when many rows match (230 ms for the 5-step funnel), an ASOF join per step 4x slower.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sparklytics.enrich.urls import split_url
+from sparklytics.queries.funnels import shape_results
+from sparklytics.queries.report_query import ReportQuery
+from sparklytics.queries.result import ReportResult
+from sparklytics.stores.duckdb.sql import Cursor, fetch_one
+from sparklytics.stores.duckdb.where import compile_where
+
+_HITS = """
+hits AS MATERIALIZED (
+    SELECT e.session_id, e.created_at, {flags}
+    FROM events e
+    WHERE {where} AND ({any_step})
+)"""
+
+_FIRST_STEP = """
+reached_1 AS (
+    SELECT session_id, min(created_at) AS at
+    FROM hits
+    WHERE step_1
+    GROUP BY session_id
+)"""
+
+_NEXT_STEP = """
+reached_{n} AS (
+    SELECT h.session_id, min(h.created_at) AS at
+    FROM hits h JOIN reached_{previous} p ON h.session_id = p.session_id AND h.created_at > p.at
+    WHERE h.step_{n}
+    GROUP BY h.session_id
+)"""
+
+
+def step_condition(step: Mapping[str, Any], n: int) -> tuple[str, dict[str, str]]:
+    """SQL (on ``events e``) for rows matching ``step``, its value bound as ``$step_<n>``."""
+    value = step["match_value"]
+    equals = step["match_operator"] == "equals"
+    if step["step_type"] == "event":
+        event_type, column = "event", "e.event_name"
+    elif value.startswith("http"):
+        event_type, column = "pageview", "e.url"
+    else:
+        event_type, column = "pageview", "e.path"
+        if equals:
+            value = split_url(value).path
+    test = f"{column} = $step_{n}" if equals else f"contains({column}, $step_{n})"
+    return f"e.event_type = '{event_type}' AND {test}", {f"step_{n}": value}
+
+
+def _results_sql(q: ReportQuery, steps: Sequence[Mapping[str, Any]]) -> tuple[str, dict[str, Any]]:
+    where, params = compile_where(q, "e")
+    conditions = []
+    for n, step in enumerate(steps, start=1):
+        condition, bound = step_condition(step, n)
+        conditions.append(condition)
+        params.update(bound)
+    flags = ", ".join(f"({condition}) AS step_{n}" for n, condition in enumerate(conditions, start=1))
+    any_step = " OR ".join(f"({condition})" for condition in conditions)
+    ctes = [_HITS.format(flags=flags, where=where, any_step=any_step), _FIRST_STEP]
+    ctes += [_NEXT_STEP.format(n=n, previous=n - 1) for n in range(2, len(steps) + 1)]
+    counts = ", ".join(f"(SELECT count(*) FROM reached_{n})" for n in range(1, len(steps) + 1))
+    return f"WITH {','.join(ctes)}\nSELECT {counts}", params
+
+
+def funnel_results(cur: Cursor, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
+    """``GET …/funnels/{funnel_id}/results`` for ``funnel`` (with its ordered ``steps``)."""
+    assert funnel["steps"], "a stored funnel always has steps"
+    sql, params = _results_sql(q, funnel["steps"])
+    counts = [int(n) for n in fetch_one(cur, sql, params)]
+    return ReportResult(shape_results(funnel, counts))
+
+

@@ -1,0 +1,107 @@
+"""Aggregate stats: ``GET /api/websites/{id}/stats`` (API.md §1.5) and share stats.
+
+Definitions (Decisions 1 and 2 override §1.5):
+
+* ``pageviews`` — matching rows with ``event_type = 'pageview'`` (custom events, link
+  clicks and pixel hits are not pageviews).
+* ``visitors`` — distinct ``visitor_id`` over all matching rows (any type).
+* ``sessions`` — distinct ``session_id`` of matching rows that have a ``sessions`` row
+  passing the session bot filter (filters act on events; a session counts when it has
+  at least one matching event in the range).
+* ``bounce_rate`` — fraction 0–1, 3 decimals: share of those sessions whose
+  ``sessions.pageview_count = 1`` (exactly one pageview). Sessions without any
+  pageview are in the denominator and are not bounces.
+* ``avg_duration_seconds`` — mean of ``last_seen − first_seen`` over those sessions,
+  zero-length sessions included, rounded to 1 decimal (0.0 without sessions).
+* ``prev_*`` — the same over the comparison range when compare is active, else over the
+  equal-length period just before.
+* ``timezone`` — the zone the report was computed in (``timezone`` param, else the
+  website's zone, else UTC). With no ``timezone`` param this is the website's stored
+  zone as API.md says; with the param it is the zone the numbers are bucketed in.
+
+Result: ``ReportResult(data=Stats, extras={"compare": {...}})`` with compare active,
+``extras={}`` otherwise.
+
+Speed: one statement per period. The matching rows are a ``NOT MATERIALIZED`` CTE:
+DuckDB scans the three narrow columns twice with the same pushed-down (zonemap)
+filters, once for the event totals and once for the session-id semi-join, which we
+measured cheaper (≈ 15 % less CPU over 750k rows) than materializing the 16-char id
+strings. The join builds a hash table of the matched session ids and probes
+``sessions`` once; the probe is pruned with ``last_seen >= utc_start AND first_seen <
+utc_end`` (a session that has an event in the range overlaps it, given the Writer's
+invariant first_seen ≤ every event ≤ last_seen). Distinct visitors stay exact
+(``count(DISTINCT visitor_id)`` on raw rows, never summed from daily counts).
+"""
+
+from __future__ import annotations
+
+from sparklytics.queries.report_query import ReportQuery, compare_meta, comparison_query, previous_period_query
+from sparklytics.queries.result import ReportResult
+from sparklytics.queries.stats import shape_stats
+from sparklytics.stores.duckdb.sql import Cursor, fetch_one
+from sparklytics.stores.duckdb.where import compile_where, session_where
+
+# Without dimension filters every session overlapping the range has a matching event
+# (ranges are whole local days and a session never pauses 30 minutes, so it cannot
+# straddle a day without an event in it; its bot flag is sticky, so a session passing
+# the bot filter has only events that pass it). Its session totals then come from
+# ``sessions`` alone, skipping the semi-join over the range's events: ≈ 10x cheaper
+# at 1M events.
+_UNFILTERED_SESSIONS = """
+    SELECT s.pageview_count, epoch(s.last_seen - s.first_seen) AS duration
+    FROM sessions s
+    WHERE {session_where}
+      AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+"""
+
+_FILTERED_SESSIONS = """
+    SELECT s.pageview_count, epoch(s.last_seen - s.first_seen) AS duration
+    FROM sessions s
+    WHERE {session_where}
+      AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+      AND s.session_id IN (SELECT session_id FROM matched)
+"""
+
+_STATS_SQL = """
+WITH matched AS NOT MATERIALIZED (
+    SELECT e.session_id, e.visitor_id, e.event_type
+    FROM events e
+    WHERE {where}
+),
+event_totals AS (
+    SELECT count(*) FILTER (WHERE event_type = 'pageview') AS pageviews,
+           count(DISTINCT visitor_id) AS visitors
+    FROM matched
+),
+matched_sessions AS ({matched_sessions}),
+session_totals AS (
+    SELECT count(*) AS sessions,
+           count(*) FILTER (WHERE pageview_count = 1) AS bounces,
+           avg(duration) AS avg_duration
+    FROM matched_sessions
+)
+SELECT pageviews, visitors, sessions, bounces, avg_duration
+FROM event_totals, session_totals
+"""
+
+
+def period_totals(cur: Cursor, q: ReportQuery) -> tuple[int, int, int, int, float | None]:
+    """``(pageviews, visitors, sessions, bounces, avg_duration)`` for ``q``'s range."""
+    where, params = compile_where(q, "e")
+    s_where, s_params = session_where(q, "s")
+    matched_sessions = (_FILTERED_SESSIONS if q.filters else _UNFILTERED_SESSIONS).format(session_where=s_where)
+    sql = _STATS_SQL.format(where=where, matched_sessions=matched_sessions)
+    row = fetch_one(cur, sql, {**params, **s_params})
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4]
+
+
+def stats_data(cur: Cursor, q: ReportQuery) -> dict:
+    """Just the Stats object (used by share and saved reports)."""
+    previous = comparison_query(q) or previous_period_query(q)
+    return shape_stats(period_totals(cur, q), period_totals(cur, previous), q.timezone)
+
+
+def stats(cur: Cursor, q: ReportQuery) -> ReportResult:
+    """``GET /stats``: ``{"data": Stats}`` plus ``"compare"`` when compare is active."""
+    meta = compare_meta(q)
+    return ReportResult(stats_data(cur, q), {"compare": meta} if meta else {})

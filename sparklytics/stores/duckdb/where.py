@@ -1,0 +1,136 @@
+"""A :class:`ReportQuery` as DuckDB SQL: the WHERE compiler and local-time offsets.
+
+* :func:`compile_where` — always ``website_id`` + time bounds (+ ``is_bot = FALSE``
+  unless bots are included), then one clause per event filter (:data:`FILTER_SQL`, in
+  registry order) and one semi-join on ``sessions`` for the source filters.
+* :func:`session_where` — the matching conditions on ``sessions`` rows.
+* :func:`local_offset_sql` — the UTC offset (seconds) of a timestamp column in the
+  report's time zone, for local buckets.
+
+Values are always bound parameters (``$filter_page``); they never enter the SQL text.
+
+Speed: the time bounds are bound parameters compared with the raw column (DuckDB pushes
+them into the scan as zonemap filters: a 7-day range at 10M rows reads 3 of 82 row
+groups). Local time is computed as ``created_at + offset`` where the offset is a CASE
+over the few DST transitions inside the range, computed in Python: the ICU
+``AT TIME ZONE`` conversion costs ≈ 90 ms per 1M rows, the CASE ≈ 7 ms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sparklytics.queries.report_query import FILTERS, ReportQuery, offset_segments, time_bounds
+
+__all__ = ["FILTER_SQL", "compile_where", "local_offset_sql", "session_where"]
+
+
+@dataclass(frozen=True, slots=True)
+class FilterSql:
+    """The column a filter tests and its operator template.
+
+    ``template`` has ``{col}`` (the qualified column) and ``{param}`` (the bound
+    parameter, e.g. ``$filter_page``).
+    """
+
+    column: str
+    template: str
+
+    def clause(self, key: str, alias: str, prefix: str = "") -> str:
+        col = f"{alias}.{self.column}" if alias else self.column
+        return self.template.format(col=col, param=f"${prefix}{key}")
+
+
+_EQ = "{col} = {param}"
+
+FILTER_SQL: dict[str, FilterSql] = {
+    "filter_country": FilterSql("country", _EQ),
+    # contains() needs no LIKE escaping.
+    "filter_page": FilterSql("path", "contains({col}, {param})"),
+    # The referrer breakdown shows a session without a referrer as "(direct)".
+    "filter_referrer": FilterSql("referrer_domain", "coalesce({col}, '(direct)') = {param}"),
+    "filter_browser": FilterSql("browser", _EQ),
+    "filter_os": FilterSql("os", _EQ),
+    "filter_device": FilterSql("device_type", _EQ),
+    "filter_language": FilterSql("language", _EQ),
+    "filter_utm_source": FilterSql("utm_source", _EQ),
+    "filter_utm_medium": FilterSql("utm_medium", _EQ),
+    "filter_utm_campaign": FilterSql("utm_campaign", _EQ),
+    "filter_region": FilterSql("region", _EQ),
+    "filter_city": FilterSql("city", _EQ),
+    "filter_hostname": FilterSql("hostname", "lower({col}) = lower({param})"),
+    "filter_channel": FilterSql("channel", _EQ),
+}
+
+
+def compile_where(q: ReportQuery, table_alias: str = "e", *, prefix: str = "") -> tuple[str, dict]:
+    """The WHERE body for ``events`` rows matching ``q`` and its parameters.
+
+    Always website + time bounds (+ ``is_bot = FALSE`` unless bots are included), then
+    one clause per filter in registry order. Values are bound as ``$<prefix><name>``.
+    """
+    a = f"{table_alias}." if table_alias else ""
+    utc_start, utc_end = time_bounds(q)
+    clauses = [
+        f"{a}website_id = ${prefix}website_id",
+        f"{a}created_at >= ${prefix}utc_start",
+        f"{a}created_at < ${prefix}utc_end",
+    ]
+    params: dict = {
+        f"{prefix}website_id": q.website_id,
+        f"{prefix}utc_start": utc_start,
+        f"{prefix}utc_end": utc_end,
+    }
+    if not q.include_bots:
+        clauses.append(f"{a}is_bot = FALSE")
+    source_clauses = []
+    for key, value in q.filters:
+        sql = FILTER_SQL[key]
+        if FILTERS[key].session:
+            source_clauses.append(sql.clause(key, "src", prefix))
+        else:
+            clauses.append(sql.clause(key, table_alias, prefix))
+        params[f"{prefix}{key}"] = value
+    if source_clauses:
+        clauses.append(_SOURCE_SESSIONS.format(a=a, p=prefix, conditions=" AND ".join(source_clauses)))
+    return " AND ".join(clauses), params
+
+
+# The source filters as one semi-join: the sessions of the website overlapping the
+# range (a session with an event in the range overlaps it, the Writer keeping every
+# event between ``first_seen`` and ``last_seen``) whose landing source matches. The
+# bounds let zonemaps skip old ``sessions`` row groups, as they do for ``events``.
+_SOURCE_SESSIONS = (
+    "{a}session_id IN (SELECT src.session_id FROM sessions src"
+    " WHERE src.website_id = ${p}website_id AND src.last_seen >= ${p}utc_start"
+    " AND src.first_seen < ${p}utc_end AND {conditions})"
+)
+
+
+def session_where(q: ReportQuery, table_alias: str = "s", *, prefix: str = "") -> tuple[str, dict]:
+    """Conditions on ``sessions`` rows: same website, and not a bot session unless included."""
+    a = f"{table_alias}." if table_alias else ""
+    sql = f"{a}website_id = ${prefix}website_id"
+    if not q.include_bots:
+        sql += f" AND {a}is_bot = FALSE"
+    return sql, {f"{prefix}website_id": q.website_id}
+
+
+def local_offset_sql(q: ReportQuery, column: str, *, prefix: str = "") -> tuple[str, dict]:
+    """SQL giving the UTC offset in seconds of ``column`` (naive UTC) in ``q``'s zone.
+
+    A constant when the offset does not change in the range, else a CASE over the DST
+    transitions inside it. Local wall-clock time is ``column + to_seconds(<this>)``.
+    """
+    segments = offset_segments(q.timezone, *time_bounds(q))
+    if len(segments) == 1:
+        return f"${prefix}tz_o0", {f"{prefix}tz_o0": segments[0][1]}
+    params: dict = {}
+    whens = []
+    for i, (_, seconds) in enumerate(segments[:-1]):
+        params[f"{prefix}tz_t{i + 1}"] = segments[i + 1][0]
+        params[f"{prefix}tz_o{i}"] = seconds
+        whens.append(f"WHEN {column} < ${prefix}tz_t{i + 1} THEN ${prefix}tz_o{i}")
+    last = len(segments) - 1
+    params[f"{prefix}tz_o{last}"] = segments[last][1]
+    return f"CASE {' '.join(whens)} ELSE ${prefix}tz_o{last} END", params

@@ -8,7 +8,7 @@ Dimensions (``type``): the 14 of API.md plus ``entry_page``, ``exit_page`` and
   grouped by the column. Visitors are distinct visitors of those rows; pageviews are
   the pageview rows.
 * **Session-level** — every other type. A visit has one source, one browser, one
-  place: the ``sessions`` row keeps the landing values (``storage/ingest.py``: the
+  place: the ``sessions`` row keeps the landing values (the session rules: the
   landing event's referrer, channel and UTM tags, Decision 21; the first known
   country, region, city, browser, os, device, screen, language) and
   ``entry_path``/``exit_path``. The
@@ -49,31 +49,7 @@ Result: ``ReportResult({"type", "rows"}, {"pagination": {"total", "limit", "offs
 "has_more"}, "compare": meta | None})``; ``total`` = distinct non-null values in the
 primary range, ``has_more = offset + limit < total``.
 
-Speed (figures: 1M events, 30 days, 2 cores; ``bench/RESULTS.md``):
-
-* Session-level without filters read ``sessions`` alone (~⅓ of the rows, no join):
-  a session has matching events in a whole-day range exactly when it overlaps it
-  (``stats._UNFILTERED_SESSIONS``). Its pageviews in the range are its
-  ``pageview_count``, except for the few sessions straddling a range edge, whose
-  pageviews are counted from the events between the edge and their farthest
-  first/last seen (found by a cheap first query, so that scan stays zonemap-pruned).
-  Over the route at 1M: browser 135 → 49 ms, referrer 184 → 57, entry page 117 → 51;
-  at 10M: browser 1 536 → 486, referrer 2 079 → 611.
-* With filters, the matching events are grouped per session first, then joined to
-  ``sessions``.
-* Page without filters: pageviews are counted from the events (one cheap pass), and the
-  sessions of each candidate path come from ``sessions.pageview_paths`` — no (path,
-  session) DISTINCT over events and no events → sessions join
-  (``_PAGE_FROM_SESSIONS_SQL``). 10M events: 1 252 → ~740 ms in-process.
-* Event-level: counts per value in one cheap pass (``count(*) OVER ()`` gives the
-  total); only the values that can be on the requested page (``_EVENT_DIM_SQL``) go on
-  to the (value, session) DISTINCT and the ``sessions`` join, which gives visitors
-  (a session has one visitor), bounces and durations. The matching rows are a ``NOT
-  MATERIALIZED`` CTE: re-scanning the compressed columns with pushed-down filters
-  measured cheaper than materializing them. Page over the route: 169 → 110 ms at 1M,
-  1 966 → 1 201 ms at 10M (with the UBIGINT session ids of migration 0002).
-
-The comparison period is one more query restricted to the values on the page.
+The DuckDB SQL is in ``stores/duckdb/reports/breakdowns.py``.
 """
 
 from __future__ import annotations

@@ -16,8 +16,7 @@ local days (Decision 4), at most 90; filters and ``include_bots`` apply as every
   ``sample_size = min(total_occurrences, 10000)``.
 * :func:`event_timeseries` (in :mod:`.timeseries`) → ``{"series", "granularity"}``.
 
-Speed: each statement is one scan of the matching rows; the properties expansion runs
-only over the ≤ 10 000 sampled rows (``json_each`` in SQL, no Python per row).
+The DuckDB SQL is in ``stores/duckdb/reports/events.py``.
 """
 
 from __future__ import annotations

@@ -33,16 +33,7 @@ previous step's (1.0 for step 1 when anyone entered); ``final_conversion_rate`` 
 last step over the first. Rates are unrounded fractions and 0.0 when their denominator
 is 0 (as in the original server; the dashboard formats them).
 
-Speed (≤ 300 ms at 1M events over 30 days is the target): one scan of ``events``,
-bounded by website + UTC time bounds (zonemap pruning) and keeping only rows that match
-*some* step, materialized once with one boolean per step (``hits``). Each step is then
-a hash join of the previous step's ``(session, time)`` with that step's hits — no
-sort, no per-session lists, and the big table is read once. Measured on
-``bench/data/db-1M`` (30 days, 2 threads, a quiet box): a 5-step funnel whose first
-step, ``contains "/"``, matches every pageview (870K hits, 322K sessions entered)
-100–130 ms; with ``equals "/"`` first 70 ms; the worst case, 8 steps that all match
-every pageview, 250–310 ms. Per-session time lists filtered with lambdas were slower
-when many rows match (230 ms for the 5-step funnel), an ASOF join per step 4x slower.
+The DuckDB SQL is in ``stores/duckdb/reports/funnels.py``.
 """
 
 from __future__ import annotations

@@ -37,14 +37,7 @@ Contract decisions (API.md is silent or Decision 3 changed it):
   ``max_depth`` takes the default 3, anything but an integer 1..5 is ``max_depth must
   be between 1 and 5``. These are checked before the date range and filters.
 
-Speed (1M events, 30 days, anchor ``/`` = 94k sessions, 2 cores: ≈ 90 ms): the anchors
-come from one time-bounded scan with the anchor test pushed into it; only those
-sessions' events are then read (hash join on ``session_id``, events after/before the
-anchor). Each session's branch is a bounded top-N aggregate (``min_by(node, key,
-depth)``) instead of numbering the rows with a window and listing them (≈ 170 ms: the
-sort of 226k rows and the ordered ``list()`` dominated). Only sessions with at least
-one node are grouped; the empty branch is ``total − sessions with nodes``, merged in
-Python, so there is no outer join back to the anchors.
+The DuckDB SQL is in ``stores/duckdb/reports/journey.py``.
 """
 
 from __future__ import annotations

@@ -15,9 +15,7 @@ Filters, dates and time zone do not apply (route ``realtime`` parses none of the
 
 Result: ``ReportResult({"active_visitors", "recent_events", "pagination"})``.
 
-Speed: both statements compare raw timestamps with bound instants, so only the newest
-row groups are read; the total comes from ``count(*) OVER ()`` in the same statement
-as the top 100.
+The DuckDB SQL is in ``stores/duckdb/reports/realtime.py``.
 """
 
 from __future__ import annotations

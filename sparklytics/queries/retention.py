@@ -49,14 +49,7 @@ Contract decisions (API.md is silent):
   session timeout), shorter than any period. With filters, activity is read from the
   matching events.
 
-Speed (1M events, 30 days, weekly, 8 periods, 2 cores): without filters ≈ 95 ms, one
-aggregate over ``sessions`` gives each visitor's first-seen and cohort (no join to
-find the active visitors: every session of a cohort member starts inside the range),
-then one join back to the members' sessions for the returns (reading the events
-instead: ≈ 210 ms; computing returns from per-visitor lists in the same aggregate:
-≈ 125 ms). With filters ≈ 80 ms (``filter_country=US``) to ≈ 145 ms (a filter
-matching every event): one time-bounded events scan, the visitors' first-seen from
-``sessions`` for the visitors it found.
+The DuckDB SQL is in ``stores/duckdb/reports/retention.py``.
 """
 
 from __future__ import annotations

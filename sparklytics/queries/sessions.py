@@ -30,12 +30,7 @@ Results: :func:`sessions_list` → ``ReportResult([Session], {"pagination": {"li
 "next_cursor", "has_more"}})``; :func:`session_detail` → ``ReportResult({"session",
 "events", "truncated"})`` or ``None``.
 
-Speed: without filters the page is a top-N over ``sessions`` alone: a session has an
-event in a whole-day range exactly when it overlaps it (``stats._UNFILTERED_SESSIONS``
-explains why), so no events are read (route at 1M events: 99 → 32 ms). With filters, the top-N
-over ``sessions`` is semi-joined to the distinct matching session ids (one events scan).
-The detail lookup scans ``sessions.session_id`` (the table has no index, see
-``storage/ingest.py``), then reads the session's events bounded by its first/last seen.
+The DuckDB SQL is in ``stores/duckdb/reports/sessions.py``.
 """
 
 from __future__ import annotations

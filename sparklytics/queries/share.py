@@ -15,12 +15,7 @@ Shapes (``ReportResult.body()`` gives the whole response):
   "metrics": {"page", "referrer", "browser", "country", "os", "device"}}}``, each metric
   ``{"rows": [...]}`` with its top 10.
 
-Speed: the overview is 2 (stats, current + previous) + 1 (series) + 6 (breakdowns)
-statements, each a zonemap-pruned scan of the range; the breakdowns join ``sessions``
-for their 10 rows only. Measured at 10M events spread over a year (27k/day), 2 cores
-shared with other work: 7-day overview ≈ 0.3 s, 30-day ≈ 1.1 s, 90-day ≈ 3.3 s. The
-cost is exact ``count(DISTINCT visitor_id)`` over raw rows (one GROUPING SETS scan
-measured no cheaper than six GROUP BYs); long ranges at that size need rollup tables.
+The DuckDB SQL is in ``stores/duckdb/reports/share.py``.
 """
 
 from __future__ import annotations

@@ -22,15 +22,7 @@ Definitions (Decisions 1 and 2 override §1.5):
 Result: ``ReportResult(data=Stats, extras={"compare": {...}})`` with compare active,
 ``extras={}`` otherwise.
 
-Speed: one statement per period. The matching rows are a ``NOT MATERIALIZED`` CTE:
-DuckDB scans the three narrow columns twice with the same pushed-down (zonemap)
-filters, once for the event totals and once for the session-id semi-join, which we
-measured cheaper (≈ 15 % less CPU over 750k rows) than materializing the 16-char id
-strings. The join builds a hash table of the matched session ids and probes
-``sessions`` once; the probe is pruned with ``last_seen >= utc_start AND first_seen <
-utc_end`` (a session that has an event in the range overlaps it, given the Writer's
-invariant first_seen ≤ every event ≤ last_seen). Distinct visitors stay exact
-(``count(DISTINCT visitor_id)`` on raw rows, never summed from daily counts).
+The DuckDB SQL is in ``stores/duckdb/reports/stats.py``.
 """
 
 from __future__ import annotations

@@ -33,10 +33,7 @@ Result: ``pageviews`` → ``ReportResult({"series", "granularity", "compare_seri
 {"compare": meta} when active)``; ``event_timeseries`` → ``ReportResult({"series",
 "granularity"})``.
 
-Speed: one GROUP BY over the matching rows; local time is ``created_at +
-to_seconds(offset)`` where the offset is a constant or a CASE over the range's DST
-transitions (no ICU conversion per row; see ``filters.py``). Zero-fill is done in
-Python over at most a few thousand buckets.
+The DuckDB SQL is in ``stores/duckdb/reports/timeseries.py``.
 """
 
 from __future__ import annotations

@@ -1,53 +1,6 @@
-"""Breakdowns: ``GET /api/websites/{id}/metrics?type=…`` (API.md §1.5) and share metrics.
+"""Breakdowns (``/metrics``, share metrics): the DuckDB SQL.
 
-Dimensions (``type``): the 14 of API.md plus ``entry_page``, ``exit_page`` and
-``channel``. Two kinds:
-
-* **Event-level** — ``page`` (``path``, Decision 3; pageview rows only: a custom event
-  fired on a page is not a visit of it) and ``event_name``: the matching event rows
-  grouped by the column. Visitors are distinct visitors of those rows; pageviews are
-  the pageview rows.
-* **Session-level** — every other type. A visit has one source, one browser, one
-  place: the ``sessions`` row keeps the landing values (``storage/ingest.py``: the
-  landing event's referrer, channel and UTM tags, Decision 21; the first known
-  country, region, city, browser, os, device, screen, language) and
-  ``entry_path``/``exit_path``. The
-  sessions having matching events in the range are grouped by that value; visitors
-  are distinct visitors of those sessions, pageviews the sessions' matching pageviews
-  in the range. So a visitor who lands from Google and reads three pages gives Google
-  three pageviews, as Plausible and GA attribute them (the internal referrer of the
-  later pages is not a source).
-
-==============  ==============================================  ======================
-type            expression                                      order
-==============  ==============================================  ======================
-page            ``e.path``                                      pageviews desc
-event_name      ``e.event_name``                                events desc (see below)
-referrer        ``COALESCE(s.referrer_domain, '(direct)')``      visitors desc
-device          ``s.device_type``                               visitors desc
-entry/exit      ``s.entry_path`` / ``s.exit_path``              visitors desc
-others          the same-named ``sessions`` column              visitors desc
-==============  ==============================================  ======================
-
-Rows with a NULL dimension are excluded. Ties break on visitors / pageviews, then
-``value`` ascending, so pages are stable.
-
-Row = ``value``, ``visitors``, ``pageviews`` (``event_type = 'pageview'`` rows,
-Decision 1), ``bounce_rate`` (percent 0–100, 1 decimal: share of the sessions having
-this value whose ``sessions.pageview_count = 1`` — Decision 2, the same session-level
-definition as stats), ``avg_duration_seconds`` (1 decimal: mean ``last_seen −
-first_seen`` of those sessions, zero-length included, like stats). Sessions count only
-when their ``sessions`` row passes the bot filter.
-
-Decision: because custom events are never pageviews, ``event_name`` rows would all show
-``pageviews = 0``; they carry an extra ``events`` key (occurrences) and are ordered by
-it. With compare active each row adds ``prev_visitors``, ``prev_pageviews`` (0 when the
-value is absent from the comparison range), ``delta_visitors_abs`` and
-``delta_visitors_pct`` (fraction, 4 decimals, 0.0 when prev = 0).
-
-Result: ``ReportResult({"type", "rows"}, {"pagination": {"total", "limit", "offset",
-"has_more"}, "compare": meta | None})``; ``total`` = distinct non-null values in the
-primary range, ``has_more = offset + limit < total``.
+What the report counts and how it is shaped: :mod:`sparklytics.queries.breakdowns`.
 
 Speed (figures: 1M events, 30 days, 2 cores; ``bench/RESULTS.md``):
 

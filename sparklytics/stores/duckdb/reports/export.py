@@ -1,4 +1,4 @@
-"""CSV export: ``GET /api/websites/{id}/export?start_date=&end_date=&format=csv`` (§1.16).
+"""CSV export (``/export``): the DuckDB SQL.
 
 Rows: every event of the website in the local-day range (Decision 4), **bots
 included**, no filters, oldest first (``created_at``, then ``id``). Columns, in this

@@ -1,41 +1,6 @@
-"""Journey: where sessions go after (or came from before) a page or an event (API.md §1.10).
+"""Journeys (``/journey``): the DuckDB SQL.
 
-``GET /api/websites/{id}/journey?anchor_type=page&anchor_value=/pricing&direction=next``
-
-Semantics, per session, over the events of the required local-day range that match
-the filters (and are not bots unless included):
-
-* **Nodes.** A pageview's node is its stored normalized ``path`` (Decision 3: relative
-  and absolute URLs give the same path, query and fragment already gone), lower-cased,
-  trailing ``/`` removed except for the root. A custom event's node is its
-  ``event_name``; an event without a name is not a node. Events are ordered by
-  ``(created_at, id)``.
-* **Anchor.** A page anchor is normalized like a node (``/Pricing/?a=1#x`` →
-  ``/pricing``; ``https://Example.com/Docs/`` → ``/docs``) and matches pageviews only;
-  an event anchor (trimmed) matches custom events with exactly that name. A session's
-  anchor is its first matching event in the range.
-* **Branch.** The ``max_depth`` nodes right after the anchor (``next``), or right
-  before it listed chronologically (``previous``); fewer when the session has fewer.
-  Sessions with nothing after/before form the branch with empty ``nodes``.
-* **Result.** ``total_anchor_sessions`` = sessions with an anchor; the top 20 branches
-  by sessions desc, then by nodes ascending (compared node by node, so ``[]`` comes
-  first and ``["/a", "/b"]`` before ``["/a/x"]``); ``share`` = sessions / total.
-
-Contract decisions (API.md is silent or Decision 3 changed it):
-
-* Nodes use the stored path rather than re-parsing ``url``, so ``/pricing`` and
-  ``https://example.com/pricing`` are one node (the original kept the scheme and host).
-  Every trailing ``/`` is removed (``/docs//`` → ``/docs``).
-* Filters select *events*, as everywhere else: with ``filter_page=blog`` a session's
-  nodes are its matching pageviews only (a source filter selects every event of the
-  visits from that source, Decision 21). The time range cuts sessions too: a branch
-  never reaches outside the range.
-* ``share`` is rounded half-up to 4 decimals.
-* Parameters: a blank ``anchor_type`` or ``direction`` counts as missing
-  (``anchor_type is required``, ``direction is required``); ``anchor_value`` longer
-  than 500 characters is ``anchor_value must be at most 500 characters``; a blank
-  ``max_depth`` takes the default 3, anything but an integer 1..5 is ``max_depth must
-  be between 1 and 5``. These are checked before the date range and filters.
+What the report counts and how it is shaped: :mod:`sparklytics.queries.journey`.
 
 Speed (1M events, 30 days, anchor ``/`` = 94k sessions, 2 cores: ≈ 90 ms): the anchors
 come from one time-bounded scan with the anchor test pushed into it; only those

@@ -1,53 +1,6 @@
-"""Retention: cohorts of new visitors and how many come back (API.md §1.11).
+"""Retention cohorts (``/retention``): the DuckDB SQL.
 
-``GET /api/websites/{id}/retention?start_date=…&end_date=…&cohort_granularity=week``
-
-Semantics, for the required local-day range ``[start_date, end_date]``:
-
-* **Cohort members** are visitors active in the range (an event matching the filters,
-  not a bot unless bots are included) whose *global* first-seen lies in the range.
-  First-seen is the visitor's earliest ``sessions.first_seen`` on the website, over
-  every session (any filter, bot or not): a visitor seen before ``start_date`` is in
-  no cohort. (A session's ``first_seen`` is the time of its first event, so the
-  events add nothing to this minimum.)
-* **Cohort** = first-seen truncated to its local day, week (weeks start on Monday)
-  or month in the report's time zone. ``cohort_start`` is that period's first day, so
-  a weekly or monthly cohort may start before ``start_date``; it still holds only
-  visitors first seen inside the range.
-* **Periods.** "``max_periods`` periods" means offsets ``0 … max_periods − 1``: offset
-  *k* is the *k*-th day/week/month after the cohort's own. Every row has exactly
-  ``max_periods`` entries, zero-filled. Offset 0 is the whole cohort (rate 1.0).
-  Offset *k* ≥ 1 counts the members active (matching the filters) in that period;
-  activity is read through the end of the last period any cohort can show (the
-  latest cohort's offset ``max_periods − 1``), which is never later than ``end_date``
-  + ``max_periods`` periods. ``rate`` = retained / cohort_size.
-* **Summary.** ``avg_period1_rate`` (``avg_period4_rate``) is the mean offset-1
-  (offset-4) rate over the cohorts whose offset 1 (4) period has begun on or before
-  ``end_date``; 0.0 when no cohort qualifies. Offset 1 exists only when
-  ``max_periods`` ≥ 2, offset 4 only when ``max_periods`` ≥ 5: ``avg_period4_rate``
-  is ``null`` when ``max_periods`` ≤ 4, and ``avg_period1_rate`` is 0.0 when
-  ``max_periods`` = 1.
-
-Who can return: an anonymous visitor's id is keyed by a salt that changes at 00:00 UTC
-(Decision 6), so the same person on a later day is a new visitor. Returns in later
-days, weeks or months are those of visitors the site identifies (``identify()`` sends
-``visitor_id``) and of sessions that run across midnight; the dashboard says so. This
-is the price of not linking anonymous visits across days (Plausible offers no
-retention for that reason; Umami links a month with a monthly salt).
-
-Contract decisions (API.md is silent):
-
-* Rates and averages are rounded half-up to 4 decimals; averages are taken over the
-  unrounded rates. Rows are cohorts with at least one member, oldest first.
-* A blank ``cohort_granularity`` or ``max_periods`` takes the default; a
-  ``max_periods`` that is not an integer gets the range message (``max_periods must
-  be between 1 and 12 for weekly granularity``). They are checked before the date
-  range and filters.
-* Without filters, activity comes from ``sessions`` (``is_bot`` of the session):
-  a session is active in every local period from its first to its last event. This
-  is exact because a session never pauses for more than 30 minutes (the Writer's
-  session timeout), shorter than any period. With filters, activity is read from the
-  matching events.
+What the report counts and how it is shaped: :mod:`sparklytics.queries.retention`.
 
 Speed (1M events, 30 days, weekly, 8 periods, 2 cores): without filters ≈ 95 ms, one
 aggregate over ``sessions`` gives each visitor's first-seen and cohort (no join to

@@ -1,26 +1,6 @@
-"""Aggregate stats: ``GET /api/websites/{id}/stats`` (API.md §1.5) and share stats.
+"""Aggregate stats (``/stats``, share stats): the DuckDB SQL.
 
-Definitions (Decisions 1 and 2 override §1.5):
-
-* ``pageviews`` — matching rows with ``event_type = 'pageview'`` (custom events, link
-  clicks and pixel hits are not pageviews).
-* ``visitors`` — distinct ``visitor_id`` over all matching rows (any type).
-* ``sessions`` — distinct ``session_id`` of matching rows that have a ``sessions`` row
-  passing the session bot filter (filters act on events; a session counts when it has
-  at least one matching event in the range).
-* ``bounce_rate`` — fraction 0–1, 3 decimals: share of those sessions whose
-  ``sessions.pageview_count = 1`` (exactly one pageview). Sessions without any
-  pageview are in the denominator and are not bounces.
-* ``avg_duration_seconds`` — mean of ``last_seen − first_seen`` over those sessions,
-  zero-length sessions included, rounded to 1 decimal (0.0 without sessions).
-* ``prev_*`` — the same over the comparison range when compare is active, else over the
-  equal-length period just before.
-* ``timezone`` — the zone the report was computed in (``timezone`` param, else the
-  website's zone, else UTC). With no ``timezone`` param this is the website's stored
-  zone as API.md says; with the param it is the zone the numbers are bucketed in.
-
-Result: ``ReportResult(data=Stats, extras={"compare": {...}})`` with compare active,
-``extras={}`` otherwise.
+What the report counts and how it is shaped: :mod:`sparklytics.queries.stats`.
 
 Speed: one statement per period. The matching rows are a ``NOT MATERIALIZED`` CTE:
 DuckDB scans the three narrow columns twice with the same pushed-down (zonemap)

@@ -1,37 +1,6 @@
-"""Time series: ``GET /pageviews`` (§1.5), ``GET /events/timeseries`` (§1.6), share pageviews.
+"""Time series (``/pageviews``, ``/events/timeseries``): the DuckDB SQL.
 
-Buckets are LOCAL (Decision 4) and zero-filled for every bucket of the range:
-
-* ``day`` — local dates ``start … end``; label ``YYYY-MM-DD``.
-* ``month`` — local calendar months touching the range (the first and last are partial
-  when the range is); label ``YYYY-MM``.
-* ``hour`` — every real hour that starts at a local ``HH:00``. On a spring-forward day
-  the missing local hour has no bucket (23 buckets); on a fall-back day the repeated
-  local hour gives two buckets (25). Internally an hour bucket is keyed by the UTC
-  instant of its start, which is unique even when the wall clock repeats.
-
-Hour labels (decision): ``/pageviews`` uses API.md's ``YYYY-MM-DDTHH:00:00Z`` when the
-local offset is zero (UTC sites keep the exact contract format) and otherwise the local
-wall-clock hour with its real offset, ``2026-03-08T01:00:00-08:00`` — RFC 3339, so a
-client that parses it lands on the right instant, and the two fall-back hours
-(``01:00-07:00``, ``01:00-08:00``) stay distinct. ``/events/timeseries`` keeps its
-contract format ``YYYY-MM-DD HH:00:00`` in local wall-clock time (the repeated fall-back
-hour therefore appears twice with the same label, in time order).
-
-Values: ``pageviews`` = ``event_type = 'pageview'`` rows (Decision 1; on
-``/events/timeseries`` it is the occurrences of the named custom event); ``visitors`` =
-distinct visitors over the bucket's matching rows.
-
-``granularity``: ``hour|day|month``, anything else → auto by inclusive local days
-(≤ 2 hour, ≤ 60 day, else month); resolved in :func:`parse_report_query`.
-
-Compare (``/pageviews`` only): ``compare_series`` has one entry per primary bucket,
-labelled with the primary label, valued from the comparison bucket at the same index
-(0 past the comparison's last bucket; extra comparison buckets are dropped).
-
-Result: ``pageviews`` → ``ReportResult({"series", "granularity", "compare_series"},
-{"compare": meta} when active)``; ``event_timeseries`` → ``ReportResult({"series",
-"granularity"})``.
+What the report counts and how it is shaped: :mod:`sparklytics.queries.timeseries`.
 
 Speed: one GROUP BY over the matching rows; local time is ``created_at +
 to_seconds(offset)`` where the offset is a constant or a CASE over the range's DST

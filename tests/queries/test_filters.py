@@ -25,7 +25,7 @@ from sparklytics.queries.report_query import (
     parse_report_query,
     time_bounds,
 )
-from sparklytics.stores.duckdb.where import compile_where, local_offset_sql, session_where
+from sparklytics.stores.duckdb.where import FILTER_SQL, compile_where, local_offset_sql, session_where
 
 from .conftest import NOW, make_query
 
@@ -123,6 +123,10 @@ def test_each_of_the_14_filters(key, clause):
 
 def test_registry_has_the_13_contract_filters_and_channel():
     assert len(FILTERS) == 14 and "filter_channel" in FILTERS
+
+
+def test_every_filter_of_the_registry_has_its_duckdb_sql():
+    assert FILTER_SQL.keys() == FILTERS.keys()
 
 
 def test_filter_values_never_enter_the_sql(db):

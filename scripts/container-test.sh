@@ -113,6 +113,8 @@ grep -q '"source":"dbip"' <<<"$health" || grep -qi 'db-ip' <<<"$health" || fail 
 curl -fsS "$url/s.js" | grep -q "website-id" || fail "/s.js is not the tracker"
 curl -fsS "$url/" | grep -q '<div id="app"' || fail "/ is not the dashboard"
 [[ "$(podman exec "$name" id -u)" != 0 ]] || fail "the server runs as root"
+where="$(podman exec "$name" python -c 'import sparklytics; print(sparklytics.__file__)')"
+[[ "$where" == */site-packages/sparklytics/* ]] || fail "the image runs sparklytics from $where, not from the installed wheel"
 podman healthcheck run "$name" >/dev/null || fail "the HEALTHCHECK command failed"
 
 site="$(curl -fsS -X POST "$url/api/websites" -H 'Content-Type: application/json' \

@@ -43,7 +43,7 @@ if ! podman image exists localhost/debian:bookworm; then
     log "debootstrap bookworm from $mirror"
     rm -rf "$work/rootfs"
     debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1
-    tar -C "$work/rootfs" -c . | podman import - localhost/debian:bookworm >/dev/null
+    tar -C "$work/rootfs" -c . | podman import -q - localhost/debian:bookworm >/dev/null
     rm -rf "$work/rootfs"
 fi
 

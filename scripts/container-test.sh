@@ -43,7 +43,7 @@ if ! podman image exists localhost/debian:bookworm; then
     log "debootstrap bookworm from $mirror"
     rm -rf "$work/rootfs"
     debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1
-    tar -C "$work/rootfs" -c . | podman import - localhost/debian:bookworm >/dev/null
+    tar -C "$work/rootfs" -c . | podman import -q - localhost/debian:bookworm >/dev/null
     rm -rf "$work/rootfs"
 fi
 
@@ -113,6 +113,8 @@ grep -q '"source":"dbip"' <<<"$health" || grep -qi 'db-ip' <<<"$health" || fail 
 curl -fsS "$url/s.js" | grep -q "website-id" || fail "/s.js is not the tracker"
 curl -fsS "$url/" | grep -q '<div id="app"' || fail "/ is not the dashboard"
 [[ "$(podman exec "$name" id -u)" != 0 ]] || fail "the server runs as root"
+where="$(podman exec "$name" python -c 'import sparklytics; print(sparklytics.__file__)')"
+[[ "$where" == */site-packages/sparklytics/* ]] || fail "the image runs sparklytics from $where, not from the installed wheel"
 podman healthcheck run "$name" >/dev/null || fail "the HEALTHCHECK command failed"
 
 site="$(curl -fsS -X POST "$url/api/websites" -H 'Content-Type: application/json' \

@@ -23,7 +23,8 @@ answers carry a Content-Security-Policy whose ``script-src`` allows only our own
 plus that one inline script, by its SHA-256 hash.
 
 If the build is missing the server still runs: non-API paths answer 503 with a
-page naming the fix (``bash scripts/install.sh``), and the build is picked up without a restart.
+page naming the fix (``bash scripts/install.sh``), the start-up log says the same, and the
+build is picked up without a restart.
 Tests point the blueprint at another directory with ``app.config[DIST_CONFIG_KEY]``.
 """
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import logging
 import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +57,8 @@ __all__ = [
 DIST_DIR = Path(__file__).resolve().parents[1] / "dashboard_dist"
 DIST_CONFIG_KEY = "SPARKLYTICS_DASHBOARD_DIST"
 _EXTENSION_KEY = "sparklytics.dashboard"
+
+log = logging.getLogger("sparklytics")
 
 CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
 CACHE_INDEX = "no-cache"
@@ -202,6 +206,19 @@ dashboard_bp = Blueprint("dashboard", __name__)
 def _register_converter(state) -> None:
     # Runs before the routes below are added (deferred functions keep their order).
     state.app.url_map.converters["spa"] = _SpaPath
+
+
+@dashboard_bp.record_once
+def _say_when_not_built(state) -> None:
+    # The operator reads the log, not only the 503 page: say at start what is missing.
+    dist = Path(state.app.config.get(DIST_CONFIG_KEY) or DIST_DIR)
+    if not (dist / "index.html").is_file():
+        log.warning(
+            "Dashboard not built: %s is missing. Run `bash scripts/install.sh` (or `bash "
+            "dashboard/build.sh`, which needs Node.js 20 and npm). Until then the dashboard's "
+            "pages answer 503; the build is picked up without a restart.",
+            dist / "index.html",
+        )
 
 
 async def _assets() -> DashboardAssets | None:

@@ -166,6 +166,25 @@ async def test_missing_build_is_a_503_page_and_is_picked_up_once_built(app, tmp_
     assert injected_mode(await response.get_data(as_text=True)) == "none"
 
 
+async def test_a_start_without_the_build_says_in_the_log_how_to_build_it(services, monkeypatch, tmp_path, caplog):
+    """Issue 12: the operator learns it from the log, not only from the 503 page."""
+    from sparklytics.api import dashboard
+    from sparklytics.app import create_app
+
+    monkeypatch.setattr(dashboard, "DIST_DIR", tmp_path / "not-built")
+    create_app(services)
+    assert "Dashboard not built" in caplog.text and "bash dashboard/build.sh" in caplog.text
+
+
+async def test_a_start_with_the_build_logs_nothing_about_it(services, monkeypatch, dist, caplog):
+    from sparklytics.api import dashboard
+    from sparklytics.app import create_app
+
+    monkeypatch.setattr(dashboard, "DIST_DIR", dist)
+    create_app(services)
+    assert "Dashboard not built" not in caplog.text
+
+
 def test_injection_falls_back_to_body_then_to_the_start():
     assert inject_auth_mode(b"<html><body>x</body></html>", "local") == (
         b"<html><body>x<script>window.__SPARKLYTICS_AUTH_MODE__='local';</script></body></html>"

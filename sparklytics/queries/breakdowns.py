@@ -54,11 +54,36 @@ The DuckDB SQL is in ``stores/duckdb/reports/breakdowns.py``.
 
 from __future__ import annotations
 
-from sparklytics.queries.result import round_half_up
+from sparklytics.queries.report_query import ReportQuery, compare_meta, comparison_query
+from sparklytics.queries.result import ReportResult, round_half_up
+from sparklytics.queries.rows import BreakdownRow, ReportRows
 
 
-def shape_row(row: tuple, metric: str, previous: dict[str, tuple[int, int]] | None) -> dict:
-    """One MetricRow from a raw :func:`top_rows` row (pure)."""
+def metrics(rows: ReportRows, q: ReportQuery) -> ReportResult:
+    """``GET /metrics``: ``{"data": {"type", "rows"}, "pagination", "compare"}``."""
+    data, page = metrics_data(rows, q)
+    return ReportResult(data, {"pagination": page, "compare": compare_meta(q)})
+
+
+def metrics_data(
+    rows: ReportRows, q: ReportQuery, *, metric: str | None = None, limit: int | None = None, offset: int | None = None
+) -> tuple[dict, dict]:
+    """``({"type", "rows"}, pagination)``; keyword overrides serve the share overview."""
+    metric = metric or q.metric
+    assert metric is not None, "parse with route='metrics' or pass metric="
+    limit = limit if limit is not None else (q.limit or 10)
+    offset = offset if offset is not None else q.offset
+    page, total = rows.top_rows(q, metric, limit, offset)
+    previous = None
+    comparison = comparison_query(q)
+    if comparison is not None:
+        previous = rows.previous_values(comparison, metric, [r[0] for r in page])
+    shaped = [shape_row(r, metric, previous) for r in page]
+    return {"type": metric, "rows": shaped}, pagination(total, limit, offset)
+
+
+def shape_row(row: BreakdownRow, metric: str, previous: dict[str, tuple[int, int]] | None) -> dict:
+    """One MetricRow from a raw ``top_rows`` row (pure)."""
     value, visitors, pageviews, events, _total, sessions, bounces, avg_duration = row
     out = {
         "value": value,

@@ -15,10 +15,44 @@ Shapes (``ReportResult.body()`` gives the whole response):
   "metrics": {"page", "referrer", "browser", "country", "os", "device"}}}``, each metric
   ``{"rows": [...]}`` with its top 10.
 
-The DuckDB SQL is in ``stores/duckdb/reports/share.py``.
+No SQL of its own: the reports compose the stats, series and breakdown fetches of
+:class:`~sparklytics.queries.rows.ReportRows`.
 """
 
 from __future__ import annotations
 
+from sparklytics.queries.breakdowns import metrics_data
+from sparklytics.queries.report_query import ReportQuery
+from sparklytics.queries.result import ReportResult
+from sparklytics.queries.rows import ReportRows
+from sparklytics.queries.stats import stats_data
+from sparklytics.queries.timeseries import pageviews_data
+
 OVERVIEW_METRICS = ("page", "referrer", "browser", "country", "os", "device")
 OVERVIEW_LIMIT = 10
+
+
+def share_stats(rows: ReportRows, q: ReportQuery) -> ReportResult:
+    return ReportResult(stats_data(rows, q))
+
+
+def share_pageviews(rows: ReportRows, q: ReportQuery) -> ReportResult:
+    return ReportResult(_series(rows, q))
+
+
+def share_metrics(rows: ReportRows, q: ReportQuery) -> ReportResult:
+    data, page = metrics_data(rows, q)
+    return ReportResult(data, {"pagination": page})
+
+
+def overview(rows: ReportRows, q: ReportQuery) -> ReportResult:
+    metrics = {}
+    for metric in OVERVIEW_METRICS:
+        data, _ = metrics_data(rows, q, metric=metric, limit=OVERVIEW_LIMIT, offset=0)
+        metrics[metric] = {"rows": data["rows"]}
+    return ReportResult({"stats": stats_data(rows, q), "pageviews": _series(rows, q), "metrics": metrics})
+
+
+def _series(rows: ReportRows, q: ReportQuery) -> dict:
+    data = pageviews_data(rows, q)
+    return {"series": data["series"], "granularity": data["granularity"]}

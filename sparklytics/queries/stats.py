@@ -27,11 +27,25 @@ The DuckDB SQL is in ``stores/duckdb/reports/stats.py``.
 
 from __future__ import annotations
 
-from sparklytics.queries.result import round_half_up
+from sparklytics.queries.report_query import ReportQuery, compare_meta, comparison_query, previous_period_query
+from sparklytics.queries.result import ReportResult, round_half_up
+from sparklytics.queries.rows import PeriodTotals, ReportRows
 
 
-def shape_stats(current: tuple, previous: tuple, timezone: str) -> dict:
-    """The Stats object from two :func:`period_totals` tuples (pure)."""
+def stats(rows: ReportRows, q: ReportQuery) -> ReportResult:
+    """``GET /stats``: ``{"data": Stats}`` plus ``"compare"`` when compare is active."""
+    meta = compare_meta(q)
+    return ReportResult(stats_data(rows, q), {"compare": meta} if meta else {})
+
+
+def stats_data(rows: ReportRows, q: ReportQuery) -> dict:
+    """Just the Stats object (share and saved reports use it too)."""
+    previous = comparison_query(q) or previous_period_query(q)
+    return shape_stats(rows.period_totals(q), rows.period_totals(previous), q.timezone)
+
+
+def shape_stats(current: PeriodTotals, previous: PeriodTotals, timezone: str) -> dict:
+    """The Stats object from the totals of the two periods (pure)."""
     out = {}
     for prefix, (pageviews, visitors, sessions, bounces, avg_duration) in (
         ("", current),

@@ -40,7 +40,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sparklytics.queries.report_query import ReportQuery, offset_segments, time_bounds, utc_offset_seconds
+from sparklytics.queries.report_query import (
+    ReportQuery,
+    compare_meta,
+    comparison_query,
+    offset_segments,
+    time_bounds,
+    utc_offset_seconds,
+)
+from sparklytics.queries.result import ReportResult
+from sparklytics.queries.rows import ReportRows
 
 
 def bucket_keys(q: ReportQuery, granularity: str) -> list:
@@ -107,3 +116,33 @@ def align_compare(labels: list[str], comparison_keys: list, counts: dict) -> lis
         n, visitors = counts.get(comparison_keys[i], (0, 0)) if i < len(comparison_keys) else (0, 0)
         out.append({"date": label, "pageviews": n, "visitors": visitors})
     return out
+
+
+def pageviews(rows: ReportRows, q: ReportQuery) -> ReportResult:
+    """``GET /pageviews``: series + ``compare_series``; top-level ``compare`` when active."""
+    meta = compare_meta(q)
+    return ReportResult(pageviews_data(rows, q), {"compare": meta} if meta else {})
+
+
+def pageviews_data(rows: ReportRows, q: ReportQuery) -> dict:
+    """``{"series", "granularity", "compare_series"}`` (share and saved reports use it too)."""
+    granularity = q.granularity or "day"
+    keys = bucket_keys(q, granularity)
+    labels = [bucket_label(k, granularity, q) for k in keys]
+    series = fill_series(labels, keys, rows.series_counts(q, granularity))
+    compare_series = None
+    comparison = comparison_query(q)
+    if comparison is not None:
+        comparison_keys = bucket_keys(comparison, granularity)
+        compare_series = align_compare(labels, comparison_keys, rows.series_counts(comparison, granularity))
+    return {"series": series, "granularity": granularity, "compare_series": compare_series}
+
+
+def event_timeseries(rows: ReportRows, q: ReportQuery) -> ReportResult:
+    """``GET /events/timeseries``: occurrences of ``q.event_name`` per local bucket."""
+    assert q.event_name is not None, "parse with route='event_timeseries'"
+    granularity = q.granularity or "day"
+    keys = bucket_keys(q, granularity)
+    labels = [bucket_label(k, granularity, q, style="plain") for k in keys]
+    counts = rows.series_counts(q, granularity, custom_event=q.event_name)
+    return ReportResult({"series": fill_series(labels, keys, counts), "granularity": granularity})

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from sparklytics.queries.breakdowns import shape_row
-from sparklytics.stores.duckdb.reports.breakdowns import metrics
 
 from .conftest import make_query
+from .reports import metrics
 
 PRIMARY = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
 

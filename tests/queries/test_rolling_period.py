@@ -7,10 +7,9 @@ from datetime import datetime
 import pytest
 
 from sparklytics.queries.errors import QueryError
-from sparklytics.stores.duckdb.reports.stats import stats
-from sparklytics.stores.duckdb.reports.timeseries import pageviews
 
 from .conftest import make_query
+from .reports import pageviews, stats
 
 NOW = datetime(2026, 3, 10, 12, 34)  # naive UTC
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sparklytics.stores.duckdb.reports.share import overview, share_metrics, share_pageviews, share_stats
-from sparklytics.stores.duckdb.reports.stats import stats
-
 from .conftest import make_query
+from .reports import overview, share_metrics, share_pageviews, share_stats, stats
 from .test_breakdowns import EXPECTED, rows
 
 

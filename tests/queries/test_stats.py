@@ -6,10 +6,10 @@ Numbers come from the dataset described in ``fixtures.seed_main_dataset``.
 from __future__ import annotations
 
 from sparklytics.queries.stats import shape_stats
-from sparklytics.stores.duckdb.reports.stats import stats
 
 from .conftest import make_query
 from .fixtures import session_key_of
+from .reports import stats
 
 PRIMARY = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
 

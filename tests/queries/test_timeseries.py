@@ -8,9 +8,10 @@ import pytest
 
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.timeseries import bucket_keys, bucket_label
-from sparklytics.stores.duckdb.reports.timeseries import event_timeseries, pageviews, series_counts
+from sparklytics.stores.duckdb.reports.timeseries import series_counts
 
 from .conftest import make_query
+from .reports import event_timeseries, pageviews
 
 
 def series(result):

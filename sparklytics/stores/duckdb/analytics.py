@@ -1,7 +1,8 @@
 """The DuckDB :class:`~sparklytics.stores.analytics.AnalyticsStore`.
 
-Each report is a sync function ``report(cursor, q)`` in ``reports/`` holding its SQL;
-this class runs it on a read cursor of its own in a worker thread
+Each report is a sync function ``report(cursor, q)`` in ``reports/`` holding its SQL,
+or, for the compositions (stats, series, breakdowns, share), the query side's report over
+:class:`DuckDBRows`; this class runs it on a read cursor of its own in a worker thread
 (:meth:`Database.read`), under the report's time budget, so the Trio loop never waits
 on DuckDB and a slow report is interrupted instead of holding a reader.
 """
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sparklytics.queries import breakdowns, share, stats, timeseries
 from sparklytics.queries.journey import JourneyOptions
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
@@ -20,19 +22,8 @@ from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.sql import Cursor
 
-from .reports import (
-    breakdowns,
-    events,
-    export,
-    funnels,
-    journey,
-    realtime,
-    retention,
-    sessions,
-    share,
-    stats,
-    timeseries,
-)
+from .reports import events, export, funnels, journey, realtime, retention, sessions
+from .reports.rows import DuckDBRows
 
 
 class DuckDBAnalyticsStore:
@@ -44,13 +35,13 @@ class DuckDBAnalyticsStore:
         return await self._db.read(report, timeout=(budget_ms or self._budgets.default) / 1000)
 
     async def stats(self, q: ReportQuery) -> ReportResult:
-        return await self._run(lambda cur: stats.stats(cur, q))
+        return await self._run(lambda cur: stats.stats(DuckDBRows(cur), q))
 
     async def pageviews(self, q: ReportQuery) -> ReportResult:
-        return await self._run(lambda cur: timeseries.pageviews(cur, q))
+        return await self._run(lambda cur: timeseries.pageviews(DuckDBRows(cur), q))
 
     async def metrics(self, q: ReportQuery) -> ReportResult:
-        return await self._run(lambda cur: breakdowns.metrics(cur, q))
+        return await self._run(lambda cur: breakdowns.metrics(DuckDBRows(cur), q))
 
     async def realtime(self, q: ReportQuery, *, now: datetime | None = None) -> ReportResult:
         return await self._run(lambda cur: realtime.realtime(cur, q, now=now))
@@ -62,7 +53,7 @@ class DuckDBAnalyticsStore:
         return await self._run(lambda cur: events.event_properties(cur, q))
 
     async def event_timeseries(self, q: ReportQuery) -> ReportResult:
-        return await self._run(lambda cur: timeseries.event_timeseries(cur, q))
+        return await self._run(lambda cur: timeseries.event_timeseries(DuckDBRows(cur), q))
 
     async def sessions(self, q: ReportQuery) -> ReportResult:
         return await self._run(lambda cur: sessions.sessions_list(cur, q))
@@ -84,13 +75,13 @@ class DuckDBAnalyticsStore:
             yield chunk
 
     async def share_stats(self, q: ReportQuery) -> ReportResult:
-        return await self._run(lambda cur: share.share_stats(cur, q))
+        return await self._run(lambda cur: share.share_stats(DuckDBRows(cur), q))
 
     async def share_pageviews(self, q: ReportQuery) -> ReportResult:
-        return await self._run(lambda cur: share.share_pageviews(cur, q))
+        return await self._run(lambda cur: share.share_pageviews(DuckDBRows(cur), q))
 
     async def share_metrics(self, q: ReportQuery) -> ReportResult:
-        return await self._run(lambda cur: share.share_metrics(cur, q))
+        return await self._run(lambda cur: share.share_metrics(DuckDBRows(cur), q))
 
     async def share_overview(self, q: ReportQuery) -> ReportResult:
-        return await self._run(lambda cur: share.overview(cur, q))
+        return await self._run(lambda cur: share.overview(DuckDBRows(cur), q))

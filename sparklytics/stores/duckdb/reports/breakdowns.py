@@ -33,9 +33,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sparklytics.queries.breakdowns import pagination, shape_row
-from sparklytics.queries.report_query import ReportQuery, compare_meta, comparison_query
-from sparklytics.queries.result import ReportResult
+from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all, fetch_one
 from sparklytics.stores.duckdb.where import compile_where, session_where
 
@@ -356,25 +354,3 @@ def previous_values(cur: Cursor, q: ReportQuery, metric: str, values: list[str])
         where, _s_where, params = _event_fragments(q, metric)
         sql = _EVENT_DIM_PREV_SQL.format(dim=dim, where=where)
     return {r[0]: (int(r[1]), int(r[2])) for r in fetch_all(cur, sql, {**params, "values": values})}
-
-
-def metrics_data(cur: Cursor, q: ReportQuery, *, metric: str | None = None, limit: int | None = None, offset: int | None = None
-) -> tuple[dict, dict]:
-    """``({"type", "rows"}, pagination)``; keyword overrides serve share overview."""
-    metric = metric or q.metric
-    assert metric is not None, "parse with route='metrics' or pass metric="
-    limit = limit if limit is not None else (q.limit or 10)
-    offset = offset if offset is not None else q.offset
-    rows, total = top_rows(cur, q, metric, limit, offset)
-    previous = None
-    comparison = comparison_query(q)
-    if comparison is not None:
-        previous = previous_values(cur, comparison, metric, [r[0] for r in rows])
-    shaped = [shape_row(r, metric, previous) for r in rows]
-    return {"type": metric, "rows": shaped}, pagination(total, limit, offset)
-
-
-def metrics(cur: Cursor, q: ReportQuery) -> ReportResult:
-    """``GET /metrics``: ``{"data": {"type", "rows"}, "pagination", "compare"}``."""
-    data, page = metrics_data(cur, q)
-    return ReportResult(data, {"pagination": page, "compare": compare_meta(q)})

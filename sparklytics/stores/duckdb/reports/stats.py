@@ -15,9 +15,7 @@ invariant first_seen ≤ every event ≤ last_seen). Distinct visitors stay exac
 
 from __future__ import annotations
 
-from sparklytics.queries.report_query import ReportQuery, compare_meta, comparison_query, previous_period_query
-from sparklytics.queries.result import ReportResult
-from sparklytics.queries.stats import shape_stats
+from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_one
 from sparklytics.stores.duckdb.where import compile_where, session_where
 
@@ -73,15 +71,3 @@ def period_totals(cur: Cursor, q: ReportQuery) -> tuple[int, int, int, int, floa
     sql = _STATS_SQL.format(where=where, matched_sessions=matched_sessions)
     row = fetch_one(cur, sql, {**params, **s_params})
     return int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4]
-
-
-def stats_data(cur: Cursor, q: ReportQuery) -> dict:
-    """Just the Stats object (used by share and saved reports)."""
-    previous = comparison_query(q) or previous_period_query(q)
-    return shape_stats(period_totals(cur, q), period_totals(cur, previous), q.timezone)
-
-
-def stats(cur: Cursor, q: ReportQuery) -> ReportResult:
-    """``GET /stats``: ``{"data": Stats}`` plus ``"compare"`` when compare is active."""
-    meta = compare_meta(q)
-    return ReportResult(stats_data(cur, q), {"compare": meta} if meta else {})

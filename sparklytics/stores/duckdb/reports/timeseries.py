@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sparklytics.queries.report_query import ReportQuery, compare_meta, comparison_query
-from sparklytics.queries.result import ReportResult
-from sparklytics.queries.timeseries import align_compare, bucket_keys, bucket_label, fill_series
+from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all
 from sparklytics.stores.duckdb.where import compile_where, local_offset_sql
 
@@ -64,33 +62,3 @@ def _normalize_key(value, granularity: str):
     if isinstance(value, datetime):
         return value.date()
     return value
-
-
-def pageviews_data(cur: Cursor, q: ReportQuery) -> dict:
-    """``{"series", "granularity", "compare_series"}`` (used by share and saved reports)."""
-    granularity = q.granularity or "day"
-    keys = bucket_keys(q, granularity)
-    labels = [bucket_label(k, granularity, q) for k in keys]
-    series = fill_series(labels, keys, series_counts(cur, q, granularity))
-    compare_series = None
-    comparison = comparison_query(q)
-    if comparison is not None:
-        comp_keys = bucket_keys(comparison, granularity)
-        compare_series = align_compare(labels, comp_keys, series_counts(cur, comparison, granularity))
-    return {"series": series, "granularity": granularity, "compare_series": compare_series}
-
-
-def pageviews(cur: Cursor, q: ReportQuery) -> ReportResult:
-    """``GET /pageviews``: series + ``compare_series``; top-level ``compare`` when active."""
-    meta = compare_meta(q)
-    return ReportResult(pageviews_data(cur, q), {"compare": meta} if meta else {})
-
-
-def event_timeseries(cur: Cursor, q: ReportQuery) -> ReportResult:
-    """``GET /events/timeseries``: occurrences of ``q.event_name`` per local bucket."""
-    assert q.event_name is not None, "parse with route='event_timeseries'"
-    granularity = q.granularity or "day"
-    keys = bucket_keys(q, granularity)
-    labels = [bucket_label(k, granularity, q, style="plain") for k in keys]
-    counts = series_counts(cur, q, granularity, custom_event=q.event_name)
-    return ReportResult({"series": fill_series(labels, keys, counts), "granularity": granularity})

@@ -3,7 +3,7 @@
     Exception
      └── QueryError        bad report input → the API answers 400 ``validation_error``
 
-Who raises it: :func:`sparklytics.queries.filters.parse_report_query` for every invalid
+Who raises it: :func:`sparklytics.queries.report_query.parse_report_query` for every invalid
 query parameter (before any SQL runs), and a few reports for limits only known after a
 count (``result set too large: …`` in :mod:`sparklytics.queries.export`).
 

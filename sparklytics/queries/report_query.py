@@ -26,6 +26,10 @@ events              default    90        yes      –        (timezone non-blank
 event_properties    default    90        yes      –        event_name (required)
 event_timeseries    default    90        yes      –        event_name, granularity
 sessions            default    –         yes      –        limit 1..200, cursor
+goal_stats          default    –         yes      –        (goal: queries.goals)
+goal_conversions    default    –         yes      yes      (every goal of the website)
+attribution         default    –         yes      –        (options: queries.goals)
+revenue_summary     default    –         yes      –        (options: queries.goals)
 funnel_results      default    90        strict   –        default 30 days
 journey             required   –         strict   –        (options: queries.journey)
 retention           required   –         strict   –        (options: queries.retention)
@@ -107,6 +111,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from sparklytics.enrich.ids import session_key
 
 from .errors import QueryError
+from .goals import Goal
 
 __all__ = [
     "COMPARE_MODES",
@@ -200,6 +205,10 @@ class Filter:
         return self.human.format(value=value)
 
 
+# ``filter_goal=<goal id>`` keeps the sessions that converted on that goal in the range
+# (Plausible's ``event:goal``); the caller looks the goal up, it is not a column value.
+GOAL_FILTER = "filter_goal"
+
 FILTERS: dict[str, Filter] = {
     f.key: f
     for f in (
@@ -262,6 +271,10 @@ ROUTES: dict[str, _Policy] = {
     "event_properties": _Policy(**_EVENTS, event_name=True),
     "event_timeseries": _Policy(**_EVENTS, event_name=True, granularity=True),
     "sessions": _Policy(limit=("strict", 50, 1, 200), cursor=True),
+    "goal_stats": _Policy(),
+    "goal_conversions": _Policy(compare=True),
+    "attribution": _Policy(),
+    "revenue_summary": _Policy(),
     "funnel_results": _Policy(default_days=30, max_days=90, **_EXPLORE),
     "journey": _Policy(dates="required", **_EXPLORE),
     "retention": _Policy(dates="required", **_EXPLORE),
@@ -330,6 +343,12 @@ class ReportQuery:
     event_name: str | None = None
     website_timezone: str = "UTC"
     window: tuple[datetime, datetime] | None = None
+    goal: Goal | None = None
+
+    @property
+    def has_filters(self) -> bool:
+        """Whether anything narrows the events: a dimension filter or ``filter_goal``."""
+        return bool(self.filters) or self.goal is not None
 
     @property
     def days(self) -> int:
@@ -353,6 +372,7 @@ def parse_report_query(
     website_timezone: str | None = None,
     include_bots_default: bool = False,
     now: datetime | None = None,
+    goal: Goal | None = None,
 ) -> ReportQuery:
     """Validate the query string of one analytics route and build its :class:`ReportQuery`.
 
@@ -363,6 +383,8 @@ def parse_report_query(
         website_timezone: the website's stored ``timezone`` (``None`` → UTC).
         include_bots_default: ``True`` only when the website's bot policy mode is ``off``.
         now: the current instant (aware, or naive UTC); defaults to the clock. Tests pass it.
+        goal: the goal ``filter_goal`` names, looked up by the caller (``None`` when the
+            website has no such goal).
 
     Raises:
         QueryError: with the exact API.md message for the first invalid parameter.
@@ -386,6 +408,7 @@ def parse_report_query(
         start, end = _local_days(window, _zone(tz_name))
     include_bots = _parse_include_bots(params.get("include_bots"), policy, include_bots_default)
     filters = _parse_filters(params, policy)
+    goal = _parse_goal_filter(params.get(GOAL_FILTER), policy, goal)
     compare = _parse_compare(params, start, end, window, _zone(tz_name)) if policy.compare else None
 
     granularity = None
@@ -417,6 +440,7 @@ def parse_report_query(
         event_name=event_name,
         website_timezone=website_timezone or "UTC",
         window=window,
+        goal=goal,
     )
 
 
@@ -550,7 +574,7 @@ def _parse_filters(params: Mapping[str, str], policy: _Policy) -> tuple[tuple[st
     if not policy.filters:
         return ()
     for name in params:
-        if name.startswith("filter_") and name not in FILTERS:
+        if name.startswith("filter_") and name not in FILTERS and name != GOAL_FILTER:
             raise QueryError(f"unknown filter: {name}", name)
     out = []
     for key in FILTERS:  # registry order → deterministic SQL
@@ -563,6 +587,15 @@ def _parse_filters(params: Mapping[str, str], policy: _Policy) -> tuple[tuple[st
             raise QueryError("filter_country must be ISO 3166-1 alpha-2 (2 chars)", key)
         out.append((key, value))
     return tuple(out)
+
+
+def _parse_goal_filter(raw: str | None, policy: _Policy, goal: Goal | None) -> Goal | None:
+    value = (raw or "").strip()
+    if not policy.filters or not value:
+        return None
+    if goal is None or goal.id != value:
+        raise QueryError(f"{GOAL_FILTER} does not name a goal of this website", GOAL_FILTER)
+    return goal
 
 
 def _strict_filter_value(key: str, raw: str) -> str:
@@ -820,4 +853,7 @@ def offset_segments(tz_name: str, utc_start: datetime, utc_end: datetime) -> tup
 
 def describe_filters(q: ReportQuery) -> list[str]:
     """English for each active filter, e.g. ``["page contains '/blog'"]``."""
-    return [FILTERS[key].describe(value) for key, value in q.filters]
+    described = [FILTERS[key].describe(value) for key, value in q.filters]
+    if q.goal is not None:
+        described.append(f"visit converted on goal {q.goal.name!r}")
+    return described

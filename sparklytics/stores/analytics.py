@@ -17,11 +17,12 @@ the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sparklytics.queries.goals import AttributionOptions, Goal
 from sparklytics.queries.journey import STATEMENT_TIMEOUT_MS as JOURNEY_TIMEOUT_MS
 from sparklytics.queries.journey import JourneyOptions
 from sparklytics.queries.report_query import ReportQuery
@@ -75,6 +76,20 @@ class AnalyticsStore(Protocol):
 
     async def session(self, website_id: str, session_id: str) -> ReportResult | None:
         """``GET …/sessions/{id}``: one session and its events, or ``None``."""
+
+    async def goal_stats(self, q: ReportQuery, goal: Goal) -> ReportResult:
+        """``GET …/goals/{id}/stats``: conversions, converting and total sessions, the rate
+        and its trend against the period before."""
+
+    async def goal_conversions(self, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
+        """``GET …/goals/conversions``: every goal's converting visitors, conversions and
+        revenue in one scan, with the previous (or compared) period's."""
+
+    async def attribution(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
+        """``GET …/attribution``: the goal's conversions and revenue per channel."""
+
+    async def revenue_summary(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
+        """``GET …/revenue/summary``: the goal's conversions and revenue."""
 
     async def funnel(self, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
         """``GET …/funnels/{id}/results``: how many sessions reach each step in order."""

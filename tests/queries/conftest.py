@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from sparklytics.queries.goals import Goal
 from sparklytics.queries.report_query import parse_report_query
 
 from .fixtures import Seed, open_db, seed_main_dataset
@@ -41,9 +42,10 @@ def db(tmp_path):
 
 
 def make_query(route: str, website: str = "site_utc", *, tz: str | None = None,
-               bots_default: bool = False, now: datetime = NOW, **params: str):
-    """Parse ``params`` for ``route`` the way the API layer does."""
+               bots_default: bool = False, now: datetime = NOW, goal: Goal | None = None, **params: str):
+    """Parse ``params`` for ``route`` the way the API layer does (``goal``: the goal
+    ``filter_goal`` names, as the API looks it up)."""
     if tz is None:
         tz = "America/Los_Angeles" if website == "site_la" else "UTC"
     return parse_report_query(params, route=route, website_id=website, website_timezone=tz,
-                              include_bots_default=bots_default, now=now)
+                              include_bots_default=bots_default, now=now, goal=goal)

@@ -2,8 +2,8 @@
 
 The dataset is ``tests.queries.fixtures.seed_main_dataset`` (its docstring describes
 every row); the numbers below are worked out from that description. The ``store``
-fixture yields an AnalyticsStore and the tests call only Protocol methods, so a second
-backend joins by adding its store to the fixture's parameters.
+fixture (``conftest.py``) yields an AnalyticsStore and the tests call only Protocol
+methods, so a second backend joins by adding its store to the fixture's parameters.
 """
 
 from __future__ import annotations
@@ -12,34 +12,11 @@ import csv
 import io
 from datetime import datetime
 
-import pytest
-
 from sparklytics.queries.journey import parse_journey_options
 from sparklytics.queries.retention import parse_retention_options
-from sparklytics.stores.analytics import AnalyticsStore, QueryBudgets
-from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
-from sparklytics.stores.duckdb.database import Database
 from tests.queries.conftest import make_query
-from tests.queries.fixtures import Seed, open_db, seed_main_dataset
 
 WEEK = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
-BUDGETS = QueryBudgets(default=10_000, retention=10_000)
-
-
-@pytest.fixture(scope="module")
-def seeded_duckdb(tmp_path_factory):
-    path = tmp_path_factory.mktemp("contract") / "analytics.db"
-    con = open_db(path)
-    seed_main_dataset(Seed(con))
-    con.close()
-    return path
-
-
-@pytest.fixture(params=["duckdb"])
-def store(request, seeded_duckdb) -> AnalyticsStore:
-    db = Database(seeded_duckdb, memory_limit="1GB")
-    yield DuckDBAnalyticsStore(db, BUDGETS)
-    db.close()
 
 
 def daily(values: list[tuple[int, int]]) -> list[dict]:

@@ -9,11 +9,12 @@ on DuckDB and a slow report is interrupted instead of holding a reader.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sparklytics.queries import breakdowns, share, stats, timeseries
+from sparklytics.queries.goals import AttributionOptions, Goal
 from sparklytics.queries.journey import JourneyOptions
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
@@ -23,6 +24,7 @@ from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.sql import Cursor
 
 from .reports import events, export, funnels, journey, realtime, retention, sessions
+from .reports import goals as goal_reports
 from .reports.rows import DuckDBRows
 
 
@@ -60,6 +62,18 @@ class DuckDBAnalyticsStore:
 
     async def session(self, website_id: str, session_id: str) -> ReportResult | None:
         return await self._run(lambda cur: sessions.session_detail(cur, website_id, session_id))
+
+    async def goal_stats(self, q: ReportQuery, goal: Goal) -> ReportResult:
+        return await self._run(lambda cur: goal_reports.goal_stats(cur, q, goal))
+
+    async def goal_conversions(self, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
+        return await self._run(lambda cur: goal_reports.goal_conversions(cur, q, goals))
+
+    async def attribution(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
+        return await self._run(lambda cur: goal_reports.attribution(cur, q, goal, options))
+
+    async def revenue_summary(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
+        return await self._run(lambda cur: goal_reports.revenue_summary(cur, q, goal, options))
 
     async def funnel(self, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
         return await self._run(lambda cur: funnels.funnel_results(cur, q, funnel), self._budgets.funnel)

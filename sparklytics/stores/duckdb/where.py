@@ -2,8 +2,10 @@
 
 * :func:`compile_where` — always ``website_id`` + time bounds (+ ``is_bot = FALSE``
   unless bots are included), then one clause per event filter (:data:`FILTER_SQL`, in
-  registry order) and one semi-join on ``sessions`` for the source filters.
+  registry order), one semi-join on ``sessions`` for the source filters and one on the
+  converting sessions for ``filter_goal``.
 * :func:`session_where` — the matching conditions on ``sessions`` rows.
+* :func:`match_condition` — the rows a goal or a funnel step matches (Decision 3).
 * :func:`local_offset_sql` — the UTC offset (seconds) of a timestamp column in the
   report's time zone, for local buckets.
 
@@ -20,9 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sparklytics.enrich.urls import split_url
 from sparklytics.queries.report_query import FILTERS, ReportQuery, offset_segments, time_bounds
 
-__all__ = ["FILTER_SQL", "compile_where", "local_offset_sql", "session_where"]
+__all__ = ["FILTER_SQL", "compile_where", "local_offset_sql", "match_condition", "session_where"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,11 @@ def compile_where(q: ReportQuery, table_alias: str = "e", *, prefix: str = "") -
         params[f"{prefix}{key}"] = value
     if source_clauses:
         clauses.append(_SOURCE_SESSIONS.format(a=a, p=prefix, conditions=" AND ".join(source_clauses)))
+    if q.goal is not None:
+        goal = q.goal
+        match, bound = match_condition(goal.goal_type, goal.match_operator, goal.match_value, f"{prefix}goal_filter", "gf")
+        clauses.append(_CONVERTING_SESSIONS.format(a=a, p=prefix, match=match))
+        params.update(bound)
     return " AND ".join(clauses), params
 
 
@@ -104,6 +112,14 @@ _SOURCE_SESSIONS = (
     "{a}session_id IN (SELECT src.session_id FROM sessions src"
     " WHERE src.website_id = ${p}website_id AND src.last_seen >= ${p}utc_start"
     " AND src.first_seen < ${p}utc_end AND {conditions})"
+)
+
+
+# ``filter_goal``: the sessions with an event in the range that matches the goal.
+_CONVERTING_SESSIONS = (
+    "{a}session_id IN (SELECT gf.session_id FROM events gf"
+    " WHERE gf.website_id = ${p}website_id AND gf.created_at >= ${p}utc_start"
+    " AND gf.created_at < ${p}utc_end AND {match})"
 )
 
 
@@ -134,3 +150,22 @@ def local_offset_sql(q: ReportQuery, column: str, *, prefix: str = "") -> tuple[
     last = len(segments) - 1
     params[f"{prefix}tz_o{last}"] = segments[last][1]
     return f"CASE {' '.join(whens)} ELSE ${prefix}tz_o{last} END", params
+
+
+def match_condition(kind: str, operator: str, value: str, param: str, alias: str = "e") -> tuple[str, dict[str, str]]:
+    """SQL for the rows a goal or funnel step matches, its value bound as ``$<param>``.
+
+    ``kind`` is ``page_view`` or ``event``, ``operator`` ``equals`` or ``contains``
+    (Decision 3: a page value starting with ``http`` tests the URL as sent, any other
+    the normalized path, an ``equals`` value being normalized the same way).
+    """
+    if kind == "event":
+        event_type, column = "event", f"{alias}.event_name"
+    elif value.startswith("http"):
+        event_type, column = "pageview", f"{alias}.url"
+    else:
+        event_type, column = "pageview", f"{alias}.path"
+        if operator == "equals":
+            value = split_url(value).path
+    test = f"{column} = ${param}" if operator == "equals" else f"contains({column}, ${param})"
+    return f"{alias}.event_type = '{event_type}' AND {test}", {param: value}

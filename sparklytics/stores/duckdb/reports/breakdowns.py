@@ -288,7 +288,7 @@ def _session_base(cur: Cursor, q: ReportQuery, dim: str, restrict: str = "") -> 
     where, params = compile_where(q, "e")
     s_where, s_params = session_where(q, "s")
     params = {**params, **s_params}
-    if q.filters:
+    if q.has_filters:
         return _MATCHED_SESSIONS.format(dim=dim, where=where, session_where=s_where, restrict=restrict), params
     sql = _OVERLAPPING_SESSIONS.format(dim=dim, where=where, session_where=s_where, restrict=restrict)
     return sql, _with_edges(cur, params, s_where)
@@ -325,7 +325,7 @@ def top_rows(cur: Cursor, q: ReportQuery, metric: str, limit: int, offset: int) 
         total_sql = base + _SESSION_DIM_TOTAL_SQL
     else:
         where, s_where, params = _event_fragments(q, metric)
-        if metric == "page" and not q.filters:
+        if metric == "page" and not q.has_filters:
             sql = _PAGE_FROM_SESSIONS_SQL.format(where=where, session_where=s_where, order=order)
             params = _with_edges(cur, params, s_where)
         else:

@@ -19,12 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sparklytics.enrich.urls import split_url
 from sparklytics.queries.funnels import shape_results
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
 from sparklytics.stores.duckdb.sql import Cursor, fetch_one
-from sparklytics.stores.duckdb.where import compile_where
+from sparklytics.stores.duckdb.where import compile_where, match_condition
 
 _HITS = """
 hits AS MATERIALIZED (
@@ -52,18 +51,7 @@ reached_{n} AS (
 
 def step_condition(step: Mapping[str, Any], n: int) -> tuple[str, dict[str, str]]:
     """SQL (on ``events e``) for rows matching ``step``, its value bound as ``$step_<n>``."""
-    value = step["match_value"]
-    equals = step["match_operator"] == "equals"
-    if step["step_type"] == "event":
-        event_type, column = "event", "e.event_name"
-    elif value.startswith("http"):
-        event_type, column = "pageview", "e.url"
-    else:
-        event_type, column = "pageview", "e.path"
-        if equals:
-            value = split_url(value).path
-    test = f"{column} = $step_{n}" if equals else f"contains({column}, $step_{n})"
-    return f"e.event_type = '{event_type}' AND {test}", {f"step_{n}": value}
+    return match_condition(step["step_type"], step["match_operator"], step["match_value"], f"step_{n}")
 
 
 def _results_sql(q: ReportQuery, steps: Sequence[Mapping[str, Any]]) -> tuple[str, dict[str, Any]]:

@@ -101,7 +101,7 @@ def retention(cur: Cursor, q: ReportQuery, options: RetentionOptions) -> ReportR
     # Offsets are computed over the activity range: it holds every instant used here.
     cohort_period, p = _local_period(activity, "min(s.first_seen)", unit)
     params.update(p)
-    if q.filters:
+    if q.has_filters:
         activity_where, p = compile_where(activity, "e", prefix="a_")
         params.update(p)
         event_offset, p = _offset(activity, "m.created_at", unit)

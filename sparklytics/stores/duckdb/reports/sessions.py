@@ -73,7 +73,7 @@ def sessions_list(cur: Cursor, q: ReportQuery) -> ReportResult:
         after = _AFTER
         params["cursor_ls"] = q.cursor.last_seen_at
         params["cursor_sid"] = session_key(q.cursor.session_id)
-    matching = _MATCHING.format(where=where) if q.filters else ""
+    matching = _MATCHING.format(where=where) if q.has_filters else ""
     sql = _PAGE_SQL.format(session_where=s_where, matching=matching, after=after)
     rows = fetch_all(cur, sql, params)
     has_more = len(rows) > limit

@@ -67,7 +67,7 @@ def period_totals(cur: Cursor, q: ReportQuery) -> tuple[int, int, int, int, floa
     """``(pageviews, visitors, sessions, bounces, avg_duration)`` for ``q``'s range."""
     where, params = compile_where(q, "e")
     s_where, s_params = session_where(q, "s")
-    matched_sessions = (_FILTERED_SESSIONS if q.filters else _UNFILTERED_SESSIONS).format(session_where=s_where)
+    matched_sessions = (_FILTERED_SESSIONS if q.has_filters else _UNFILTERED_SESSIONS).format(session_where=s_where)
     sql = _STATS_SQL.format(where=where, matched_sessions=matched_sessions)
     row = fetch_one(cur, sql, {**params, **s_params})
     return int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4]

@@ -1,0 +1,147 @@
+"""Goals (``/goals/{id}/stats``, ``/goals/conversions``, ``/attribution``,
+``/revenue/summary``): the DuckDB SQL.
+
+What the reports count and how they are shaped: :mod:`sparklytics.queries.goals`.
+
+Speed: every report is one statement per period over the range's events, bounded by
+website and UTC time (zonemap pruning). The conversions panel evaluates every goal of
+the website in that one scan: one ``FILTER`` aggregate per goal and measure, so ten
+goals cost one pass, not ten. Attribution computes its window functions only over the
+sessions that converted (a semi-join on the converting rows), ordered by
+``(created_at, id)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sparklytics.queries.goals import (
+    AttributionOptions,
+    Goal,
+    GoalCounts,
+    GoalTotals,
+    shape_attribution,
+    shape_goal_conversions,
+    shape_goal_stats,
+    shape_revenue_summary,
+)
+from sparklytics.queries.report_query import ReportQuery, comparison_query, previous_period_query
+from sparklytics.queries.result import ReportResult
+from sparklytics.stores.duckdb.sql import Cursor, fetch_all, fetch_one
+from sparklytics.stores.duckdb.where import compile_where, match_condition
+
+
+def goal_value(goal: Goal, param: str, alias: str = "e") -> tuple[str, dict]:
+    """SQL for the value of one conversion of ``goal`` (a DOUBLE, 0 when it has none)."""
+    if goal.value_mode == "fixed":
+        return f"CAST(${param} AS DOUBLE)", {param: goal.fixed_value or 0.0}
+    if goal.value_mode == "event_property":
+        # A JSON pointer names the top-level key whatever characters it holds.
+        pointer = "/" + (goal.value_property_key or "").replace("~", "~0").replace("/", "~1")
+        number = f"TRY_CAST(json_extract_string({alias}.event_data, ${param}) AS DOUBLE)"
+        return f"coalesce(CASE WHEN isfinite({number}) THEN {number} END, 0.0)", {param: pointer}
+    return "0.0", {}
+
+
+_GOAL_TOTALS_SQL = """
+SELECT count(*) FILTER (WHERE {match}),
+       count(DISTINCT e.session_id) FILTER (WHERE {match}),
+       count(DISTINCT e.session_id),
+       count(*)
+FROM events e
+WHERE {where}
+"""
+
+
+def _goal_totals(cur: Cursor, q: ReportQuery, goal: Goal) -> GoalTotals:
+    where, params = compile_where(q, "e")
+    match, bound = match_condition(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
+    row = fetch_one(cur, _GOAL_TOTALS_SQL.format(match=match, where=where), {**params, **bound})
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
+def goal_stats(cur: Cursor, q: ReportQuery, goal: Goal) -> ReportResult:
+    current = _goal_totals(cur, q, goal)
+    previous = _goal_totals(cur, previous_period_query(q), goal)
+    return ReportResult(shape_goal_stats(goal.id, current, previous))
+
+
+def _goal_counts(cur: Cursor, q: ReportQuery, goals: Sequence[Goal]) -> tuple[list[GoalCounts], int]:
+    where, params = compile_where(q, "e")
+    columns = ["count(DISTINCT e.visitor_id)"]
+    for n, goal in enumerate(goals):
+        match, bound = match_condition(goal.goal_type, goal.match_operator, goal.match_value, f"g{n}_match")
+        value, value_params = goal_value(goal, f"g{n}_value")
+        params.update(bound)
+        params.update(value_params)
+        columns += [
+            f"count(DISTINCT e.visitor_id) FILTER (WHERE {match})",
+            f"count(*) FILTER (WHERE {match})",
+            f"coalesce(sum({value}) FILTER (WHERE {match}), 0.0)",
+        ]
+    row = fetch_one(cur, f"SELECT {', '.join(columns)} FROM events e WHERE {where}", params)
+    counts = [(int(row[1 + 3 * n]), int(row[2 + 3 * n]), float(row[3 + 3 * n])) for n in range(len(goals))]
+    return counts, int(row[0])
+
+
+def goal_conversions(cur: Cursor, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
+    current, visitors = _goal_counts(cur, q, goals)
+    previous, previous_visitors = _goal_counts(cur, comparison_query(q) or previous_period_query(q), goals)
+    return shape_goal_conversions(goals, current, visitors, previous, previous_visitors)
+
+
+# A touch is an event carrying a source (UTM or an external referrer); its channel
+# follows §1.8. Windows run over the converting sessions only.
+_TOUCH = (
+    "CASE WHEN e.utm_source IS NOT NULL OR e.referrer_domain IS NOT NULL THEN"
+    " coalesce(e.utm_source, e.referrer_domain) || ' / ' ||"
+    " coalesce(e.utm_medium, CASE WHEN e.utm_source IS NOT NULL THEN 'utm' ELSE 'referral' END) END"
+)
+
+_ATTRIBUTION_SQL = f"""
+WITH matched AS NOT MATERIALIZED (
+    SELECT e.session_id, e.created_at, e.id, ({{match}}) AS converts, {{value}} AS value, {_TOUCH} AS touch
+    FROM events e
+    WHERE {{where}}
+),
+converting AS (SELECT DISTINCT session_id FROM matched WHERE converts),
+credited AS (
+    SELECT converts, value,
+           first_value(touch IGNORE NULLS) OVER (
+               PARTITION BY session_id ORDER BY created_at, id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS first_touch,
+           last_value(touch IGNORE NULLS) OVER (
+               PARTITION BY session_id ORDER BY created_at, id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS last_touch
+    FROM matched
+    WHERE session_id IN (SELECT session_id FROM converting)
+)
+SELECT coalesce({{model}}, '(direct) / direct') AS channel, count(*), sum(value)
+FROM credited
+WHERE converts
+GROUP BY channel
+"""
+
+
+def _credited(cur: Cursor, q: ReportQuery, goal: Goal, model: str) -> list[tuple[str, int, float]]:
+    where, params = compile_where(q, "e")
+    match, bound = match_condition(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
+    value, value_params = goal_value(goal, "goal_value")
+    sql = _ATTRIBUTION_SQL.format(match=match, value=value, where=where, model=model)
+    rows = fetch_all(cur, sql, {**params, **bound, **value_params})
+    return [(channel, int(conversions), float(revenue)) for channel, conversions, revenue in rows]
+
+
+def attribution(cur: Cursor, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
+    return ReportResult(shape_attribution(goal.id, options.model, _credited(cur, q, goal, options.model)))
+
+
+_REVENUE_SQL = "SELECT count(*), coalesce(sum({value}), 0.0) FROM events e WHERE {where} AND {match}"
+
+
+def revenue_summary(cur: Cursor, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
+    where, params = compile_where(q, "e")
+    match, bound = match_condition(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
+    value, value_params = goal_value(goal, "goal_value")
+    row = fetch_one(cur, _REVENUE_SQL.format(value=value, where=where, match=match), {**params, **bound, **value_params})
+    return ReportResult(shape_revenue_summary(goal.id, options.model, int(row[0]), float(row[1])))

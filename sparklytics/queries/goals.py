@@ -1,6 +1,6 @@
 """Goals: what a conversion is, and the goal reports' shapes (API.md §1.8, Decision 16).
 
-A goal is a definition, never a stored event: conversions are counted at query time
+A goal (:class:`sparklytics.goals.Goal`) is a definition, never a stored event: conversions are counted at query time
 from the events that match it, so a goal created today counts last month's visits too.
 
 Matching (Decision 3, the same rule as funnel steps):
@@ -47,40 +47,14 @@ Revenue is rounded to cents (sums of floats would otherwise show 0.3000000000000
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass
 
+from sparklytics.goals import Goal
 from sparklytics.queries.errors import QueryError
 from sparklytics.queries.result import ReportResult, round_half_up
 
-MAX_GOALS_PER_WEBSITE = 50
 ATTRIBUTION_MODELS = ("first_touch", "last_touch")
 DEFAULT_MODEL = "last_touch"
-
-
-@dataclass(frozen=True, slots=True)
-class Goal:
-    """A goal as stored (API.md §1.8's Goal object)."""
-
-    id: str
-    website_id: str
-    name: str
-    goal_type: str  # page_view | event
-    match_value: str
-    match_operator: str = "equals"  # equals | contains
-    value_mode: str = "none"  # none | fixed | event_property
-    fixed_value: float | None = None
-    value_property_key: str | None = None
-    currency: str = "USD"
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-    def as_json(self) -> dict:
-        body = asdict(self)
-        for stamp in ("created_at", "updated_at"):
-            if body[stamp] is not None:
-                body[stamp] = body[stamp].isoformat(sep=" ")
-        return body
 
 
 @dataclass(frozen=True, slots=True)

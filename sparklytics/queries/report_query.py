@@ -109,9 +109,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, available_timezones
 
 from sparklytics.enrich.ids import session_key
+from sparklytics.goals import Goal
 
 from .errors import QueryError
-from .goals import Goal
 
 __all__ = [
     "COMPARE_MODES",

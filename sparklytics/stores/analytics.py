@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sparklytics.queries.goals import AttributionOptions, Goal
+from sparklytics.goals import Goal
+from sparklytics.queries.goals import AttributionOptions
 from sparklytics.queries.journey import STATEMENT_TIMEOUT_MS as JOURNEY_TIMEOUT_MS
 from sparklytics.queries.journey import JourneyOptions
 from sparklytics.queries.report_query import ReportQuery

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sparklytics.queries.goals import Goal
+from sparklytics.goals import Goal
 from sparklytics.queries.report_query import parse_report_query
 
 from .fixtures import Seed, open_db, seed_main_dataset

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from sparklytics.goals import Goal
 from sparklytics.queries.errors import QueryError
-from sparklytics.queries.goals import AttributionOptions, Goal, parse_attribution_options, shape_goal_stats
+from sparklytics.queries.goals import AttributionOptions, parse_attribution_options, shape_goal_stats
 from sparklytics.queries.report_query import describe_filters
 
 from .conftest import make_query

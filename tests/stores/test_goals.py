@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from sparklytics.queries.goals import AttributionOptions, Goal
+from sparklytics.goals import Goal
+from sparklytics.queries.goals import AttributionOptions
 from tests.queries.conftest import make_query
 
 from .conftest import duckdb_analytics, seeded_file

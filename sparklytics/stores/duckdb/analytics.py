@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sparklytics.goals import Goal
 from sparklytics.queries import breakdowns, share, stats, timeseries
-from sparklytics.queries.goals import AttributionOptions, Goal
+from sparklytics.queries.goals import AttributionOptions
 from sparklytics.queries.journey import JourneyOptions
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
@@ -23,8 +24,9 @@ from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.sql import Cursor
 
-from .reports import events, export, funnels, journey, realtime, retention, sessions
+from .reports import events, export, funnels
 from .reports import goals as goal_reports
+from .reports import journey, realtime, retention, sessions
 from .reports.rows import DuckDBRows
 
 

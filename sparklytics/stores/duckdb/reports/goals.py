@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sparklytics.goals import Goal
 from sparklytics.queries.goals import (
     AttributionOptions,
-    Goal,
     GoalCounts,
     GoalTotals,
     shape_attribution,

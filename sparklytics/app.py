@@ -21,6 +21,7 @@ from sparklytics.api.dashboard import content_security_policy, dashboard_bp
 from sparklytics.api.errors import register_error_handlers
 from sparklytics.api.export import export_bp
 from sparklytics.api.funnels import funnels_bp
+from sparklytics.api.goals import goals_bp
 from sparklytics.api.health import health_bp
 from sparklytics.api.ingest_limits import ingest_limits_bp
 from sparklytics.api.share import share_bp
@@ -51,6 +52,7 @@ def create_app(services: Services) -> Quart:
     app.register_blueprint(ingest_limits_bp)
     app.register_blueprint(tracker_bp)
     app.register_blueprint(funnels_bp)
+    app.register_blueprint(goals_bp)
     app.register_blueprint(dashboard_bp)  # last: the SPA fallback for every non-API path
     app.config["DASHBOARD_CSP"] = content_security_policy(services.config.auth)
     app.after_request(_security_headers)

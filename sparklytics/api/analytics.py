@@ -89,7 +89,7 @@ async def journey(website_id: str) -> Response:
     services = _services()
     context = await website_context(website_id)
     options = parse_journey_options(request.args.to_dict())
-    query = build_query("journey", context)
+    query = await build_query("journey", context)
     async with services.journeys.hold():
         result = await services.analytics.journey(query, options)
     return jsonify(result.body())
@@ -100,7 +100,7 @@ async def retention(website_id: str) -> Response:
     services = _services()
     context = await website_context(website_id)
     options = parse_retention_options(request.args.to_dict())
-    query = build_query("retention", context)
+    query = await build_query("retention", context)
     async with services.retention.hold():
         result = await services.analytics.retention(query, options)
     return jsonify(result.body())

@@ -158,7 +158,7 @@ async def delete_funnel(website_id: str, funnel_id: str) -> Response:
 @funnels_bp.route("/<funnel_id>/results", methods=["GET"])
 async def results(website_id: str, funnel_id: str) -> Response:
     await check_limits(RESULTS, website_id, funnel_id)
-    query = build_query("funnel_results", await website_context(website_id))
+    query = await build_query("funnel_results", await website_context(website_id))
     services = current_app.config["SERVICES"]
     funnel = await services.db.read(lambda cur: store.get_funnel(cur, website_id, funnel_id))
     if funnel is None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from quart import current_app, request
 
 from sparklytics.api.errors import not_found
+from sparklytics.goals import Goal
 from sparklytics.queries import ReportQuery, parse_report_query
+from sparklytics.queries.report_query import GOAL_FILTER, ROUTES
 from sparklytics.stores.duckdb import websites as store
 
 async def website_context(website_id: str) -> tuple[str, str, str]:
@@ -24,17 +26,28 @@ async def website_context(website_id: str) -> tuple[str, str, str]:
     return context
 
 
-def build_query(route: str, context: tuple[str, str, str]) -> ReportQuery:
+async def build_query(route: str, context: tuple[str, str, str]) -> ReportQuery:
     website_id, timezone, bot_mode = context
+    params = request.args.to_dict()
     return parse_report_query(
-        request.args.to_dict(),
+        params,
         route=route,
         website_id=website_id,
         website_timezone=timezone,
         include_bots_default=bot_mode == "off",
+        goal=await _filter_goal(route, website_id, params),
     )
+
+
+async def _filter_goal(route: str, website_id: str, params: dict[str, str]) -> Goal | None:
+    """The goal ``filter_goal`` names, on routes that take filters (None if unknown:
+    the parser answers 400)."""
+    goal_id = (params.get(GOAL_FILTER) or "").strip()
+    if not goal_id or not ROUTES[route].filters:
+        return None
+    return await current_app.config["SERVICES"].metadata.get_goal(website_id, goal_id)
 
 
 async def report_query(route: str, website_id: str) -> ReportQuery:
     """The website's query of ``route`` (404 for an unknown website, then 400s)."""
-    return build_query(route, await website_context(website_id))
+    return await build_query(route, await website_context(website_id))

@@ -59,7 +59,7 @@ async def shared(share_id: str, report: str) -> Response:
         raise not_found("Share link not found")
     context, name = found
     route = f"share_{report}"
-    query = build_query(route, context)
+    query = await build_query(route, context)
     result = await getattr(services.analytics, route)(query)
     return jsonify({**result.body(), "website": {"name": name}})
 

@@ -47,7 +47,7 @@ async def test_a_failing_commit_is_retried_until_the_events_commit(client, servi
     for i in range(3):
         assert (await send(client, pageview(site, f"https://example.com/{i}"))).status_code == 202
     await tell(services.buffer.inbox, Flush())
-    await wait_until(lambda: services.buffer.buffer_statistics().write_failures >= 1)
+    await wait_until(lambda: services.buffer.statistics().write_failures >= 1)
     health = await client.get("/health")
     assert health.status_code == 503
     assert "committing ingested events fails" in (await health.get_json())["reasons"][0]

@@ -90,7 +90,7 @@ ROW_LAYOUTS: dict[int, tuple[str, ...]] = {
 ROW_VERSION = max(ROW_LAYOUTS)  # the version written: its layout is EventRow's fields
 
 
-def _reader(layout: tuple[str, ...]) -> Callable[[list[list[Any]]], list[EventRow]]:
+def reader_of(layout: tuple[str, ...]) -> Callable[[list[list[Any]]], list[EventRow]]:
     """Rows of ``layout`` as EventRows: the current layout directly, an older one by name."""
     if layout == EventRow._fields:
         return lambda rows: list(map(EventRow._make, rows))
@@ -102,4 +102,4 @@ def _reader(layout: tuple[str, ...]) -> Callable[[list[list[Any]]], list[EventRo
     return read
 
 
-EVENT_ROWS = RowFormat(ROW_VERSION, {version: _reader(layout) for version, layout in ROW_LAYOUTS.items()})
+EVENT_ROWS = RowFormat(ROW_VERSION, {version: reader_of(layout) for version, layout in ROW_LAYOUTS.items()})

@@ -39,9 +39,9 @@ from typing import Any
 
 import trio
 
-from actors.runtime import Actor, ActorStopped, Mailbox, Reply, StartupError, ask, backoff_delay
+from actors.runtime import Actor, ActorStatistics, ActorStopped, Mailbox, Reply, StartupError, ask, backoff_delay
 from actors.writer import Committed, GetCursor, WriteEvents
-from sparklytics.stores.duckdb.ingest import WEBSITE_ID
+from sparklytics.events import EVENT_ROWS, EventRow
 from sparklytics.wal import WalFormatError, WalPosition, WalRecord, WriteAheadLog
 
 log = logging.getLogger("sparklytics.buffer")
@@ -55,10 +55,9 @@ WAL_PROBE_BYTES = 4096
 
 @dataclass(frozen=True, slots=True)
 class Append:
-    """Make these enriched events (``stores.duckdb.ingest`` rows) durable; ``queue_caps`` =
-    per-website queue bound."""
+    """Make these enriched events durable; ``queue_caps`` = per-website queue bound."""
 
-    events: list[list[Any]]
+    events: list[EventRow]
     queue_caps: dict[str, int]
     dropped: int = 0
     drop_reasons: tuple[str, ...] = ()
@@ -108,7 +107,7 @@ class Compact:
 
 
 @dataclass(frozen=True, slots=True)
-class BufferStatistics:
+class BufferStatistics(ActorStatistics):
     pending_events: int
     unpersisted_events: int
     capacity: int
@@ -147,7 +146,7 @@ class Buffer(Actor):
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         self._reset_state()
-        self._wal = WriteAheadLog(self._wal_dir)
+        self._wal = WriteAheadLog(self._wal_dir, EVENT_ROWS)
         try:
             self._committed = await ask(self._writer, GetCursor(), timeout=60)
             self._wal.continue_after(self._committed)
@@ -170,8 +169,9 @@ class Buffer(Actor):
         finally:
             self._wal.close()
 
-    def buffer_statistics(self) -> BufferStatistics:
+    def statistics(self) -> BufferStatistics:
         return BufferStatistics(
+            *self._actor_statistics(),
             pending_events=self._pending_events,
             unpersisted_events=self._unpersisted,
             capacity=self._limits.queue_max_events,
@@ -253,7 +253,7 @@ class Buffer(Actor):
             else:
                 self._flush_waiters.append((self._queued_seq, msg.reply))
 
-    async def _append_durably(self, batches: list[list[list[Any]]]) -> list[WalRecord]:
+    async def _append_durably(self, batches: list[list[EventRow]]) -> list[WalRecord]:
         """Append one WAL record per batch and fsync them, or leave the WAL as it was.
 
         On an ``OSError`` (ENOSPC, EROFS, EIO…) whatever reached the file is cut off
@@ -302,7 +302,7 @@ class Buffer(Actor):
 
     def _admit(self, msg: Append, reserved: Counter[str]) -> bool:
         """Check the queue bounds for ``msg``; reserve its room, or refuse it."""
-        counts = Counter(event[WEBSITE_ID] for event in msg.events)
+        counts = Counter(event.website_id for event in msg.events)
         total = self._unpersisted + sum(reserved.values()) + len(msg.events)
         if total > self._limits.queue_max_events:
             msg.reply.fail(IngestOverloaded("ingest queue is full"))
@@ -320,7 +320,7 @@ class Buffer(Actor):
         self._pending_events += len(record.events)
         self._queued_seq += len(record.events)
         self._unpersisted += len(record.events)
-        self._unpersisted_by_website.update(event[WEBSITE_ID] for event in record.events)
+        self._unpersisted_by_website.update(event.website_id for event in record.events)
 
     def _compact(self) -> None:
         if not self._pending and self._committed >= self._wal.end:
@@ -397,7 +397,7 @@ class Buffer(Actor):
             self._unpersisted -= len(record.events)
             self._committed_seq += len(record.events)
             self._committed_total += len(record.events)
-            self._unpersisted_by_website.subtract(event[WEBSITE_ID] for event in record.events)
+            self._unpersisted_by_website.subtract(event.website_id for event in record.events)
         self._unpersisted_by_website += Counter()
         still_waiting = []
         for target, reply in self._flush_waiters:

@@ -25,7 +25,7 @@ from typing import Any
 import trio
 
 from actors.buffer import Append, IngestOverloaded
-from actors.runtime import Actor, MailboxFull, Mailbox, Reply
+from actors.runtime import Actor, ActorStatistics, MailboxFull, Mailbox, Reply
 from sparklytics.enrich import (
     BotPolicy,
     BotScorer,
@@ -38,6 +38,7 @@ from sparklytics.enrich import (
     utm_from,
     visitor_id,
 )
+from sparklytics.events import EventRow
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.metadata import Salts, WebsiteIngestInfo, website_ingest_info
 
@@ -93,7 +94,7 @@ class UnknownWebsite(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class EnricherStatistics:
+class EnricherStatistics(ActorStatistics):
     events: int
     website_cache_size: int
     peak_dropped: int
@@ -141,8 +142,8 @@ class Enricher(Actor):
                 case _:
                     raise TypeError(f"enricher got an unknown message: {msg!r}")
 
-    def enricher_statistics(self) -> EnricherStatistics:
-        return EnricherStatistics(self._events, len(self._websites), self._peak_dropped)
+    def statistics(self) -> EnricherStatistics:
+        return EnricherStatistics(*self._actor_statistics(), self._events, len(self._websites), self._peak_dropped)
 
     async def _collect(self, msg: Collect) -> None:
         websites = await self._known_websites([payload["website_id"] for payload in msg.events], msg.reply)
@@ -215,8 +216,8 @@ class Enricher(Actor):
         self._peak_dropped += len(events) - len(admitted)
         return admitted
 
-    def _rows(self, items: list[tuple[dict[str, Any], ClientInfo, datetime]], websites: dict[str, WebsiteIngestInfo]) -> list[list[Any]]:
-        """One ``stores.duckdb.ingest`` row per (payload, client, time).
+    def _rows(self, items: list[tuple[dict[str, Any], ClientInfo, datetime]], websites: dict[str, WebsiteIngestInfo]) -> list[EventRow]:
+        """One event row per (payload, client, time).
 
         What depends only on the client (device, geo, visitor id per website) or on the
         URL and referrer is computed once per call: batches repeat them.
@@ -267,45 +268,45 @@ class Enricher(Actor):
             )
             event_data = payload["event_data"]
             rows.append(
-                [
-                    None,  # the event id: the Writer numbers events as it commits them
-                    website_id,
-                    None,
-                    None,
-                    visitor,
-                    payload["type"],
-                    payload["url"],
-                    parts.path,
-                    parts.hostname,
-                    payload["referrer"] or None,
-                    ref_domain,
-                    channel,
-                    payload["event_name"],
-                    None if event_data is None else _COMPACT_JSON.encode(event_data),
-                    geo.country,
-                    geo.region,
-                    geo.city,
-                    ua.browser,
-                    ua.browser_version,
-                    ua.os,
-                    ua.os_version,
-                    ua.device_type,
-                    _screen(payload),
-                    payload["language"] or None,
-                    utm.source,
-                    utm.medium,
-                    utm.campaign,
-                    utm.term,
-                    utm.content,
-                    None,
-                    None,
-                    client.user_agent or None,
-                    verdict.is_bot,
-                    verdict.score,
-                    verdict.reason,
-                    at.isoformat(),
-                    previous_visitor,
-                ]
+                EventRow(
+                    id=None,  # the event store numbers events as it commits them
+                    website_id=website_id,
+                    tenant_id=None,
+                    session_id=None,  # the event store resolves sessions as it commits
+                    visitor_id=visitor,
+                    event_type=payload["type"],
+                    url=payload["url"],
+                    path=parts.path,
+                    hostname=parts.hostname,
+                    referrer_url=payload["referrer"] or None,
+                    referrer_domain=ref_domain,
+                    channel=channel,
+                    event_name=payload["event_name"],
+                    event_data=None if event_data is None else _COMPACT_JSON.encode(event_data),
+                    country=geo.country,
+                    region=geo.region,
+                    city=geo.city,
+                    browser=ua.browser,
+                    browser_version=ua.browser_version,
+                    os=ua.os,
+                    os_version=ua.os_version,
+                    device_type=ua.device_type,
+                    screen=_screen(payload),
+                    language=payload["language"] or None,
+                    utm_source=utm.source,
+                    utm_medium=utm.medium,
+                    utm_campaign=utm.campaign,
+                    utm_term=utm.term,
+                    utm_content=utm.content,
+                    link_id=None,
+                    pixel_id=None,
+                    user_agent=client.user_agent or None,
+                    is_bot=verdict.is_bot,
+                    bot_score=verdict.score,
+                    bot_reason=verdict.reason,
+                    created_at=at.isoformat(),
+                    previous_visitor_id=previous_visitor,
+                )
             )
         return rows
 

@@ -22,7 +22,7 @@ from typing import Any
 import trio
 
 from actors.buffer import IngestOverloaded
-from actors.runtime import Actor, Mailbox, MailboxFull, Reply
+from actors.runtime import Actor, ActorStatistics, Mailbox, MailboxFull, Reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class RateLimited(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class RateLimiterStatistics:
+class RateLimiterStatistics(ActorStatistics):
     keys: int
     max_keys: int
     limited: int
@@ -103,8 +103,8 @@ class RateLimiter(Actor):
                 case _:
                     raise TypeError(f"rate limiter got an unknown message: {msg!r}")
 
-    def ratelimiter_statistics(self) -> RateLimiterStatistics:
-        return RateLimiterStatistics(len(self._windows), self._max_keys, self._limited, self._refused_new_keys)
+    def statistics(self) -> RateLimiterStatistics:
+        return RateLimiterStatistics(*self._actor_statistics(), len(self._windows), self._max_keys, self._limited, self._refused_new_keys)
 
     def _admit(self, limit: Limit, client: str, next_mailbox: Mailbox[Any], message: Any) -> None:
         retry_after = self._hit(limit, client)

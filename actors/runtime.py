@@ -259,7 +259,13 @@ class Actor:
         raise NotImplementedError
 
     def statistics(self) -> ActorStatistics:
-        return ActorStatistics(self.name, self.restarts, self.restarting, self.last_error, self.inbox.statistics())
+        """How the actor is doing; an actor with figures of its own returns a subclass
+        of :class:`ActorStatistics` that adds them (``WriterStatistics``, …)."""
+        return ActorStatistics(*self._actor_statistics())
+
+    def _actor_statistics(self) -> tuple[str, int, bool, str | None, MailboxStatistics]:
+        """The :class:`ActorStatistics` fields, in order, for a subclass's record."""
+        return self.name, self.restarts, self.restarting, self.last_error, self.inbox.statistics()
 
 
 @dataclass

@@ -5,8 +5,8 @@ deletion of yesterday's salt 30 minutes later, Decision 6), the daily retention 
 of events and sessions older than ``SPARKLYTICS_RETENTION_DAYS`` (Decision 5, in
 bounded batches through the Writer), the pruning of revoked sessions that have expired
 (at start, then daily), and WAL compaction (asks the Buffer to start a new
-segment once everything is committed). It never writes DuckDB itself: every change goes
-to the Writer as a ``RunWrite``.
+segment once everything is committed). It never writes storage itself: the purge goes to
+the Writer as ``PurgeEvents``, metadata changes as a ``RunWrite``.
 
 ``RunJob`` runs a job now (operators and tests); the clock is injectable so tests need
 not wait for midnight.
@@ -24,12 +24,12 @@ import trio
 
 from actors.buffer import Compact
 from actors.enricher import SetSalts
-from actors.runtime import Actor, Mailbox, Reply, ask
-from actors.writer import RunWrite
+from actors.runtime import Actor, ActorStatistics, Mailbox, Reply, ask
+from actors.writer import PurgeEvents, RunWrite
 from sparklytics.clock import utc_now
 from sparklytics.stores.duckdb.auth import prune_revoked_sessions
+from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.metadata import SALT_GRACE, Salts, rotate_salts
-from sparklytics.stores.duckdb.retention import purge_batch
 
 log = logging.getLogger("sparklytics.scheduler")
 
@@ -50,7 +50,7 @@ class RunJob:
 
 
 @dataclass(frozen=True, slots=True)
-class SchedulerStatistics:
+class SchedulerStatistics(ActorStatistics):
     last_runs: dict[str, str]
     purged_rows: int
 
@@ -59,6 +59,7 @@ class Scheduler(Actor):
     def __init__(
         self,
         *,
+        db: Database,
         writer: Mailbox[Any],
         buffer: Mailbox[Any],
         enricher: Mailbox[Any],
@@ -66,6 +67,7 @@ class Scheduler(Actor):
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__("scheduler", capacity=16)
+        self._db = db
         self._writer = writer
         self._buffer = buffer
         self._enricher = enricher
@@ -94,8 +96,8 @@ class Scheduler(Actor):
                         raise TypeError(f"scheduler got an unknown message: {msg!r}")
             nursery.cancel_scope.cancel()
 
-    def scheduler_statistics(self) -> SchedulerStatistics:
-        return SchedulerStatistics({k: v.isoformat() for k, v in self._last_runs.items()}, self._purged_rows)
+    def statistics(self) -> SchedulerStatistics:
+        return SchedulerStatistics(*self._actor_statistics(), {k: v.isoformat() for k, v in self._last_runs.items()}, self._purged_rows)
 
     async def _timer(self) -> None:
         """Sleep until the next job is due, run it, repeat.
@@ -135,7 +137,7 @@ class Scheduler(Actor):
 
     async def _rotate_salts(self) -> Salts:
         now = self._clock()
-        salts: Salts = await ask(self._writer, RunWrite(lambda con: rotate_salts(con, now)), timeout=WRITE_TIMEOUT)
+        salts: Salts = await ask(self._writer, RunWrite(lambda: rotate_salts(self._db.writer, now)), timeout=WRITE_TIMEOUT)
         await self._enricher.send(SetSalts(salts))
         self._last_runs["rotate_salts"] = now
         return salts
@@ -145,9 +147,7 @@ class Scheduler(Actor):
         cutoff = now - self._retention
         total = 0
         while True:
-            deleted = await ask(
-                self._writer, RunWrite(lambda con: purge_batch(con, cutoff, PURGE_BATCH_ROWS)), timeout=WRITE_TIMEOUT
-            )
+            deleted = await ask(self._writer, PurgeEvents(cutoff, PURGE_BATCH_ROWS), timeout=WRITE_TIMEOUT)
             total += deleted
             if deleted == 0:
                 break
@@ -161,7 +161,7 @@ class Scheduler(Actor):
     async def _prune_revoked_sessions(self) -> int:
         """Forget logged-out sessions that have expired anyway (their cookies fail on ``exp``)."""
         now = self._clock()
-        deleted = await ask(self._writer, RunWrite(lambda con: prune_revoked_sessions(con, now)), timeout=WRITE_TIMEOUT)
+        deleted = await ask(self._writer, RunWrite(lambda: prune_revoked_sessions(self._db.writer, now)), timeout=WRITE_TIMEOUT)
         self._last_runs["prune_revoked_sessions"] = now
         return deleted
 

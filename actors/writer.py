@@ -1,19 +1,22 @@
-"""Writer: the one actor that writes DuckDB.
+"""Writer: the one actor that writes event storage.
 
-It owns the writer connection and the session cache. Every write — event batches from
-the Buffer and metadata changes from the API (websites, settings, …) — arrives as a
-message and runs, one at a time, in a worker thread, so the Trio loop never blocks and
-no two writes interleave (Datasette's ``_execute_writes`` loop, as an actor).
+It owns the :class:`~sparklytics.stores.EventStore` and every write to it. Every write —
+event batches from the Buffer, retention purges from the Scheduler and metadata
+changes from the API (websites, settings, …, which on DuckDB share the one write
+connection) — arrives as a message and runs, one at a time, in a worker thread, so the
+Trio loop never blocks and no two writes interleave (Datasette's ``_execute_writes``
+loop, as an actor). It knows no storage engine.
 
 It never reads the WAL and never answers HTTP. Back-pressure: its mailbox is small;
 the Buffer waits for room, and the Buffer's own bounds turn that into 503s upstream.
 
 Storage faults do not stop it: a batch whose commit fails (a full disk) is answered
-with the error, and the Buffer retries it with back-off. When DuckDB reports a fatal
-error it has invalidated the whole instance, so the Writer reopens the database before
-its next write, re-reads the cursor (a retried batch skips what did commit, so replay
-stays exactly-once) and drops its session cache, which may be ahead of what committed.
-A reopen that fails is tried again by the next message.
+with the :class:`~sparklytics.stores.errors.StorageFault`, and the Buffer retries it
+with back-off. When a fault ``needs_reopen`` (DuckDB invalidated the whole instance),
+the Writer reopens the store before its next write and takes the recovery point again
+(a retried batch skips what did commit, so replay stays exactly-once); the store drops
+its session cache, which may be ahead of what committed. A reopen that fails is tried
+again by the next message.
 """
 
 from __future__ import annotations
@@ -21,18 +24,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-import duckdb
 import trio
 
-from actors.runtime import Actor, Reply
+from actors.runtime import Actor, ActorStatistics, Reply
+from sparklytics.stores import EventStore
+from sparklytics.stores.errors import StorageFault
+from sparklytics.wal import WalPosition, WalRecord
 
 log = logging.getLogger("sparklytics.writer")
-from sparklytics.startup import database_error
-from sparklytics.stores.duckdb import ingest, schema
-from sparklytics.stores.duckdb.database import Database
-from sparklytics.wal import WalPosition, WalRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +59,21 @@ class GetCursor:
 
 
 @dataclass(frozen=True, slots=True)
-class RunWrite:
-    """Run ``fn(connection)`` as the writer and reply with its result (metadata writes)."""
+class PurgeEvents:
+    """Delete at most ``limit`` events and sessions older than ``older_than``; reply
+    with the rows deleted (0: nothing left)."""
 
-    fn: Callable[[Any], Any]
+    older_than: datetime
+    limit: int
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class RunWrite:
+    """Run ``fn()`` as the writer and reply with its result (metadata writes, which
+    reach their storage themselves)."""
+
+    fn: Callable[[], Any]
     reply: Reply = field(default_factory=Reply)
 
 
@@ -72,7 +85,7 @@ class ForgetWebsite:
 
 
 @dataclass(frozen=True, slots=True)
-class WriterStatistics:
+class WriterStatistics(ActorStatistics):
     committed_rows: int
     commits: int
     cursor: WalPosition | None
@@ -83,10 +96,9 @@ class WriterStatistics:
 
 
 class Writer(Actor):
-    def __init__(self, db: Database, *, session_cache_max_entries: int) -> None:
+    def __init__(self, store: EventStore) -> None:
         super().__init__("writer", capacity=16)
-        self._db = db
-        self._cache = ingest.SessionCache(session_cache_max_entries)
+        self._store = store
         self._limiter = trio.CapacityLimiter(1)
         self._cursor: WalPosition | None = None
         self._committed_rows = 0
@@ -95,7 +107,7 @@ class Writer(Actor):
         self._invalidated: str | None = None
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        self._cursor = await self._in_thread(self._prepare)
+        self._cursor = await self._in_thread(self._store.prepare)
         task_status.started()
         async for msg in self.inbox:
             match msg:
@@ -103,21 +115,25 @@ class Writer(Actor):
                     await self._write_events(records, reply)
                 case GetCursor(reply):
                     reply.send(self._cursor)
+                case PurgeEvents(older_than, limit, reply):
+                    await self._purge(older_than, limit, reply)
                 case RunWrite(fn, reply):
                     await self._run_write(fn, reply)
                 case ForgetWebsite(website_id):
-                    self._cache.forget_website(website_id)
+                    self._store.forget_website(website_id)
                 case _:
                     raise TypeError(f"writer got an unknown message: {msg!r}")
 
-    def writer_statistics(self) -> WriterStatistics:
+    def statistics(self) -> WriterStatistics:
+        store = self._store.statistics()
         return WriterStatistics(
+            *self._actor_statistics(),
             committed_rows=self._committed_rows,
             commits=self._commits,
             cursor=self._cursor,
-            session_cache_size=len(self._cache),
-            session_cache_hits=self._cache.hits,
-            session_cache_misses=self._cache.misses,
+            session_cache_size=store.sessions_cached,
+            session_cache_hits=store.session_cache_hits,
+            session_cache_misses=store.session_cache_misses,
             reopens=self._reopens,
         )
 
@@ -126,34 +142,44 @@ class Writer(Actor):
         """Why the database is unusable until the Writer reopens it, or None."""
         return self._invalidated
 
-    def _prepare(self) -> WalPosition:
-        con = self._db.writer
-        try:
-            schema.apply_migrations(con)
-            schema.purge_tombstones(con)
-            return ingest.read_cursor(con)
-        except duckdb.Error as error:  # damaged blocks show up once the tables are read
-            raise database_error(self._db.path, error) from None
-
     async def _write_events(self, records: list[WalRecord], reply: Reply) -> None:
+        """Commit the records not yet committed.
+
+        Records that start before the cursor were committed already (a retry after a
+        reply was lost) and are skipped, which keeps replay exactly-once.
+        """
         try:
             await self._reopen_if_invalidated()
             assert self._cursor is not None
-            cursor, rows = await self._in_thread(ingest.commit_batch, self._db.writer, self._cache, records, self._cursor)
-        except duckdb.Error as exc:  # the disk, not the batch: the Buffer retries it
+            fresh = [record for record in records if record.start >= self._cursor]
+            rows = 0
+            if fresh:
+                events = [event for record in fresh for event in record.events]
+                rows = await self._in_thread(self._store.commit, events, fresh[-1].end)
+                self._cursor = fresh[-1].end
+        except StorageFault as exc:  # the disk, not the batch: the Buffer retries it
             reply.fail(exc)
             await self._recover_from(exc)
             return
-        self._cursor = cursor
         if rows:
             self._committed_rows += rows
             self._commits += 1
-        reply.send(Committed(cursor, rows))
+        reply.send(Committed(self._cursor, rows))
 
-    async def _run_write(self, fn: Callable[[Any], Any], reply: Reply) -> None:
+    async def _purge(self, older_than: datetime, limit: int, reply: Reply) -> None:
         try:
             await self._reopen_if_invalidated()
-            result = await self._in_thread(fn, self._db.writer)
+            deleted = await self._in_thread(lambda: self._store.purge(older_than, limit=limit))
+        except StorageFault as exc:
+            reply.fail(exc)
+            await self._recover_from(exc)
+        else:
+            reply.send(deleted)
+
+    async def _run_write(self, fn: Callable[[], Any], reply: Reply) -> None:
+        try:
+            await self._reopen_if_invalidated()
+            result = await self._in_thread(self._store.run_write, fn)
         except Exception as exc:  # the caller's error, not the writer's: hand it back
             reply.fail(exc)
             await self._recover_from(exc)
@@ -161,28 +187,26 @@ class Writer(Actor):
             reply.send(result)
 
     async def _recover_from(self, exc: Exception) -> None:
-        """Reopen the database at once if ``exc`` says DuckDB invalidated it.
+        """Reopen the store at once if ``exc`` says the storage invalidated itself.
 
         At once, so that readers (the dashboard, ``/health``) do not wait for the next
         write; if the reopen fails (the disk is still full), the next write tries again.
         """
-        if not isinstance(exc, duckdb.FatalException):
+        if not (isinstance(exc, StorageFault) and exc.needs_reopen):
             return
         if self._invalidated is None:
             self._invalidated = f"the database was invalidated: {str(exc).splitlines()[0]}"
             log.error("%s; reopening it", self._invalidated)
         try:
             await self._reopen_if_invalidated()
-        except duckdb.Error as reopen_error:
+        except StorageFault as reopen_error:
             log.error("reopening the database failed (%s); the next write tries again", reopen_error)
 
     async def _reopen_if_invalidated(self) -> None:
-        """Open a fresh DuckDB instance after a fatal error; raise if that fails too."""
+        """Reopen the store after a fault that invalidated it; raise if that fails too."""
         if self._invalidated is None:
             return
-        await self._in_thread(self._db.reopen)
-        self._cursor = await self._in_thread(ingest.read_cursor, self._db.writer)
-        self._cache = ingest.SessionCache(self._cache.max_entries)
+        self._cursor = await self._in_thread(self._store.reopen)
         self._reopens += 1
         self._invalidated = None
         log.info("the database is reopened; ingest continues from %s", self._cursor)

@@ -1,7 +1,7 @@
 """``sparklytics serve`` for the benchmarks, plus the actors' statistics at the end.
 
 Runs the same services and Hypercorn as ``sparklytics.cli.serve`` (one process, one
-nursery, SIGTERM flushes and stops), and writes the ``*_statistics()`` records of the
+nursery, SIGTERM flushes and stops), and writes the ``statistics()`` records of the
 actors, the mailboxes and the database to the JSON file named by
 ``SPARKLYTICS_BENCH_STATS`` twice: when the stop signal arrives (``at_signal``) and
 after every actor has drained and stopped (``final``).
@@ -38,10 +38,10 @@ def statistics(services: Any) -> dict[str, Any]:
         return record if isinstance(record, (int, float, str, bool, type(None))) else str(record)
 
     out = {
-        "buffer": plain(services.buffer.buffer_statistics()),
-        "writer": plain(services.writer.writer_statistics()),
-        "enricher": plain(services.enricher.enricher_statistics()),
-        "ratelimiter": plain(services.ratelimiter.ratelimiter_statistics()),
+        "buffer": plain(services.buffer.statistics()),
+        "writer": plain(services.writer.statistics()),
+        "enricher": plain(services.enricher.statistics()),
+        "ratelimiter": plain(services.ratelimiter.statistics()),
         "actors": plain(services.supervisor.statistics()),
         "database": plain(services.db.statistics()),
     }

@@ -60,7 +60,7 @@ def main() -> int:
                                    final["derived"]["rows_per_commit"], f"{w['commits']:,}",
                                    f"{w['session_cache_hits']:,} / {w['session_cache_misses']:,}", b["write_failures"]])
         if stats_rows:
-            sections.append("Actors at stop (`*_statistics()`, median run):\n\n" + md_table(
+            sections.append("Actors at stop (`statistics()`, median run):\n\n" + md_table(
                 ["scenario", "events per WAL fsync", "fsyncs", "rows per DuckDB commit", "commits",
                  "session cache hits / misses", "write failures"], stats_rows))
         for r in ingest["medians"]:

@@ -96,7 +96,7 @@ async def _send(services: Any, batch: list[tuple[dict[str, Any], ClientInfo, dat
     """Import ``batch`` once the ingest queue has room for it (see the module docstring)."""
     room = services.config.ingest_queue_max_events - len(batch)
     with trio.fail_after(QUEUE_WAIT_SECONDS):
-        while services.buffer.buffer_statistics().unpersisted_events > room:
+        while services.buffer.statistics().unpersisted_events > room:
             await trio.sleep(0.01)
     await ask(services.enricher.inbox, Import(batch), timeout=600)
 

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import duckdb
 import trio
 
 from actors.buffer import Buffer, BufferLimits
@@ -30,10 +29,11 @@ from sparklytics.config import Config
 from sparklytics.enrich import GeoLookup, TrustedProxies
 from sparklytics.enrich.geo import GeoDatabase
 from sparklytics.report_slots import ReportSlots
+from sparklytics.startup import check_data_folder
 from sparklytics.stores.analytics import AnalyticsStore, QueryBudgets
 from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.database import Database
-from sparklytics.startup import check_data_folder, database_error
+from sparklytics.stores.duckdb.events import DuckDBEventStore
 from sparklytics.stores.duckdb.metadata import rotate_salts, seed_settings
 
 log = logging.getLogger("sparklytics")
@@ -71,31 +71,31 @@ class Services:
     stopping: trio.Event = field(default_factory=trio.Event)
 
     async def write(self, fn, *, timeout: float = 60.0):
-        """Run ``fn(connection)`` on the Writer (the one place that writes DuckDB)."""
-        return await ask(self.writer.inbox, RunWrite(fn), timeout=timeout)
+        """Run ``fn(connection)`` on the Writer (the one place that writes DuckDB).
+
+        The connection is taken in the Writer's thread, so a write after a reopen gets
+        the new one."""
+        return await ask(self.writer.inbox, RunWrite(lambda: fn(self.db.writer)), timeout=timeout)
 
 
 @asynccontextmanager
 async def open_services(config: Config, *, accept_wal_without_database: bool = False) -> AsyncIterator[Services]:
     """Start everything; a failure that retrying cannot fix raises ``StartupError``."""
     check_data_folder(config, accept_wal_without_database=accept_wal_without_database)
-    try:
-        db = Database(config.db_path, memory_limit=config.duckdb_memory, threads=config.duckdb_threads)
-    except duckdb.Error as error:
-        raise database_error(config.db_path, error) from None
+    db = Database(config.db_path, memory_limit=config.duckdb_memory, threads=config.duckdb_threads)
     geo = GeoLookup(config.geoip_path, config.geoip_dbip_dir)
     try:
         async with trio.open_nursery() as nursery:
             supervisor = Supervisor()
-            writer = Writer(db, session_cache_max_entries=config.session_cache_max_entries)
+            writer = Writer(DuckDBEventStore(db, session_cache_max_entries=config.session_cache_max_entries))
             await supervisor.start(nursery, writer)
             await ask(
                 writer.inbox,
-                RunWrite(lambda con: seed_settings(con, install_id=secrets.token_hex(8), version="1")),
+                RunWrite(lambda: seed_settings(db.writer, install_id=secrets.token_hex(8), version="1")),
                 timeout=60,
             )
             now = utc_now()
-            salts = await ask(writer.inbox, RunWrite(lambda con: rotate_salts(con, now)), timeout=60)
+            salts = await ask(writer.inbox, RunWrite(lambda: rotate_salts(db.writer, now)), timeout=60)
             buffer = Buffer(
                 config.wal_dir,
                 writer.inbox,
@@ -126,6 +126,7 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
             )
             await supervisor.start(nursery, ratelimiter)
             scheduler = Scheduler(
+                db=db,
                 writer=writer.inbox,
                 buffer=buffer.inbox,
                 enricher=enricher.inbox,

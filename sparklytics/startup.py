@@ -13,8 +13,6 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from actors.runtime import StartupError
 from sparklytics.config import Config
 
@@ -47,15 +45,6 @@ def check_data_folder(config: Config, *, accept_wal_without_database: bool) -> N
     aside = config.wal_dir.with_name(f"{config.wal_dir.name}-orphaned-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
     config.wal_dir.rename(aside)
     log.warning("%s has no database: its WAL was moved to %s and not loaded", folder, aside)
-
-
-def database_error(path: Path, error: duckdb.Error) -> StartupError:
-    """The one line for a database file DuckDB refuses (damaged, not DuckDB, locked)."""
-    reason = str(error).splitlines()[0].rstrip(".!") if str(error) else type(error).__name__
-    return StartupError(
-        f"cannot open the database {path}: {reason}. If another Sparklytics uses this data folder, stop "
-        "it; if the file is damaged, restore it from a backup or move it away to start with an empty one"
-    )
 
 
 def _holds_events(wal_dir: Path) -> bool:

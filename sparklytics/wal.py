@@ -10,23 +10,24 @@ doubles anything.
 
 Layout of ``{data_dir}/ingest-wal/``: ``segment-000000000001.log``, ``-…2.log``, …
 A position is ``(segment, byte offset)``. Each record is a 16-byte header followed by
-``length`` bytes of JSON, a list of enriched events (rows in
-``stores.duckdb.ingest.EVENT_COLUMNS`` order)::
+``length`` bytes of JSON, a list of rows (for ingest, :class:`~sparklytics.events.EventRow`
+lists in field order)::
 
     b"SPKW"  u16 version  u16 reserved (0)  u32 length  u32 crc32(header[0:12] + payload)
 
 (little-endian). The magic means zero bytes (what some filesystems leave after a power
 loss) can never pass for a record, and the checksum covers the length, so a damaged
-length is caught instead of swallowing the records after it. ``version`` is
-:data:`RECORD_VERSION`, the layout of an event row: bump it when ``EVENT_COLUMNS``
-changes and teach replay to convert the older layout; a record of a version this build
-does not know stops replay (:class:`WalFormatError`) rather than misaligning columns.
+length is caught instead of swallowing the records after it. ``version`` is the layout
+of the rows: the log is given a :class:`RowFormat`, which names the version it writes and
+how to read each version it knows (``sparklytics.events.EVENT_ROWS`` reads an older
+layout by its field names); a record of a version this build does not know stops
+replay (:class:`WalFormatError`) rather than misaligning columns.
 
 Replay keeps every intact record. At a damaged one it scans forward to the next valid
 header + checksum, copies the bytes it skipped to ``quarantine/`` and logs how many;
 damage with no intact record after it is a torn tail, cut off the segment being
 appended to (after being quarantined too). Segments written before this format (no
-magic: ``<u32 length><u32 crc32>`` + JSON, the same event layout) are still replayed;
+magic: ``<u32 length><u32 crc32>`` + JSON, rows of version 1) are still replayed;
 new records never go into such a segment. Compaction starts a new segment once
 everything written so far is committed and deletes the segments before the cursor.
 """
@@ -39,6 +40,7 @@ import os
 import re
 import struct
 import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,10 @@ from typing import Any
 log = logging.getLogger("sparklytics.wal")
 
 MAGIC = b"SPKW"
+# The version of rows kept as JSON gives them back (:data:`PLAIN_ROWS`); typed rows
+# carry their own (``sparklytics.events.ROW_VERSION``).
 RECORD_VERSION = 1
+LEGACY_ROW_VERSION = 1  # the layout of the rows in segments without record headers
 _HEADER = struct.Struct("<4sHHII")
 _CHECKED_HEADER = struct.Struct("<4sHHI")  # the part of the header the checksum covers
 _LEGACY_HEADER = struct.Struct("<II")
@@ -67,6 +72,19 @@ class WalFormatError(Exception):
     """An intact WAL record of a layout this build cannot read (written by a newer one)."""
 
 
+@dataclass(frozen=True, slots=True)
+class RowFormat:
+    """How the rows of a log are read back: the version written into each new record's
+    header, and for every version this build can read, a function turning that
+    version's JSON rows (lists) into the rows the owner works with."""
+
+    version: int
+    readers: Mapping[int, Callable[[list[Any]], list[Any]]]
+
+
+PLAIN_ROWS = RowFormat(RECORD_VERSION, {RECORD_VERSION: lambda rows: rows})
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class WalPosition:
     segment: int
@@ -79,14 +97,19 @@ class WalRecord:
 
     start: WalPosition
     end: WalPosition
-    events: list[list[Any]]
+    events: list[Any]
 
 
 class WriteAheadLog:
-    """Segment files under one directory; used by one owner (the Buffer actor)."""
+    """Segment files under one directory; used by one owner (the Buffer actor).
 
-    def __init__(self, directory: Path) -> None:
+    Rows are written as JSON lists (a tuple such as a ``NamedTuple`` row is one) and read
+    back through ``rows``; the default gives the lists back as they are.
+    """
+
+    def __init__(self, directory: Path, rows: RowFormat = PLAIN_ROWS) -> None:
         self.directory = directory
+        self._rows = rows
         directory.mkdir(parents=True, exist_ok=True)
         segments = self.segments()
         self._segment = segments[-1] if segments else 1
@@ -104,14 +127,14 @@ class WriteAheadLog:
         found = (_SEGMENT_NAME.match(p.name) for p in self.directory.iterdir())
         return sorted(int(m.group(1)) for m in found if m)
 
-    def append(self, batches: list[list[list[Any]]]) -> list[WalRecord]:
+    def append(self, batches: list[list[Any]]) -> list[WalRecord]:
         """Write one record per batch (not yet durable: call :meth:`sync`)."""
         if self._size >= SEGMENT_ROLL_BYTES:
             self._start_segment()
         records, chunks = [], []
         offset = self._size
         for events in batches:
-            chunk = _frame(_COMPACT_JSON.encode(events).encode())
+            chunk = _frame(self._rows.version, _COMPACT_JSON.encode(events).encode())
             start = WalPosition(self._segment, offset)
             offset += len(chunk)
             records.append(WalRecord(start, WalPosition(self._segment, offset), events))
@@ -202,12 +225,12 @@ class WriteAheadLog:
             handle.seek(start)
             data = handle.read()
         if legacy:
-            return _read_legacy(data, segment, start, path)
+            return _read_legacy(data, segment, start, path, self._rows.readers[LEGACY_ROW_VERSION])
         records, at = [], 0  # ``at`` indexes ``data``; file offsets are start + at
         while at < len(data):
-            parsed = _parse_record(data, at)
+            parsed = _parse_record(data, at, self._rows)
             if parsed is None:
-                found = _next_record(data, at + 1)
+                found = _next_record(data, at + 1, self._rows)
                 resume = found[0] if found else len(data)
                 self._quarantine(segment, start + at, data[at:resume])
                 if found is None:
@@ -242,12 +265,12 @@ class WriteAheadLog:
             self._size = offset
 
 
-def _frame(payload: bytes) -> bytes:
-    head = _CHECKED_HEADER.pack(MAGIC, RECORD_VERSION, 0, len(payload))
+def _frame(version: int, payload: bytes) -> bytes:
+    head = _CHECKED_HEADER.pack(MAGIC, version, 0, len(payload))
     return head + struct.pack("<I", zlib.crc32(payload, zlib.crc32(head))) + payload
 
 
-def _parse_record(data: bytes, at: int) -> tuple[list[list[Any]], int] | None:
+def _parse_record(data: bytes, at: int, rows: RowFormat) -> tuple[list[Any], int] | None:
     """``(events, end)`` of the intact record at ``data[at:]``, or ``None``.
 
     Raises:
@@ -262,23 +285,24 @@ def _parse_record(data: bytes, at: int) -> tuple[list[list[Any]], int] | None:
     payload = data[at + _HEADER.size : end]
     if zlib.crc32(payload, zlib.crc32(data[at : at + _CHECKED_HEADER.size])) != crc:
         return None
-    if version != RECORD_VERSION:
+    read = rows.readers.get(version)
+    if read is None:
         raise WalFormatError(
-            f"the ingest WAL holds records of format {version}; this Sparklytics reads format "
-            f"{RECORD_VERSION}: run the release that wrote them until the WAL drains"
+            f"the ingest WAL holds records of format {version}; this Sparklytics reads formats up to "
+            f"{rows.version}: run the release that wrote them until the WAL drains"
         )
     try:
         events = json.loads(payload)
     except ValueError:
         return None
-    return (events, end) if isinstance(events, list) else None
+    return (read(events), end) if isinstance(events, list) else None
 
 
-def _next_record(data: bytes, at: int) -> tuple[int, tuple[list[list[Any]], int]] | None:
+def _next_record(data: bytes, at: int, rows: RowFormat) -> tuple[int, tuple[list[Any], int]] | None:
     """The first intact record starting at or after ``at``: its offset and contents."""
     candidate = data.find(MAGIC, at)
     while candidate != -1:
-        parsed = _parse_record(data, candidate)
+        parsed = _parse_record(data, candidate, rows)
         if parsed is not None:
             return candidate, parsed
         candidate = data.find(MAGIC, candidate + 1)
@@ -292,7 +316,9 @@ def _is_legacy(path: Path) -> bool:
     return bool(head) and head != MAGIC
 
 
-def _read_legacy(data: bytes, segment: int, start: int, path: Path) -> list[WalRecord]:
+def _read_legacy(
+    data: bytes, segment: int, start: int, path: Path, read: Callable[[list[Any]], list[Any]]
+) -> list[WalRecord]:
     """Records of a segment in the old ``<u32 length><u32 crc32>`` + JSON format.
 
     That format cannot resynchronise (its header has no magic): replay keeps the
@@ -313,7 +339,7 @@ def _read_legacy(data: bytes, segment: int, start: int, path: Path) -> list[WalR
                 events = json.loads(payload)
             except ValueError:
                 break
-            records.append(WalRecord(WalPosition(segment, start + at), WalPosition(segment, start + end), events))
+            records.append(WalRecord(WalPosition(segment, start + at), WalPosition(segment, start + end), read(events)))
         at = end
     if at < len(data):
         log.warning("WAL %s (old format): %d bytes after offset %d could not be read", path.name, len(data) - at, start + at)

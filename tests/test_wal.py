@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import struct
 import zlib
 
 import pytest
 
+from sparklytics.events import EVENT_ROWS, ROW_VERSION, EventRow
 from sparklytics.wal import MAGIC, RECORD_VERSION, WalFormatError, WalPosition, WriteAheadLog
 
 
@@ -182,3 +184,51 @@ def test_an_intact_record_of_a_newer_format_stops_replay(tmp_path) -> None:
     (tmp_path / SEGMENT).write_bytes(record)
     with pytest.raises(WalFormatError, match="holds records of format 2"):
         WriteAheadLog(tmp_path).replay(WalPosition(0, 0))
+
+
+# An event row as the release before EventRow wrote it: a JSON list in its EVENT_COLUMNS
+# order, plus the visitor id under yesterday's salt.
+PREVIOUS_RELEASE_ROW = [
+    None, "site_old", None, None, "visitor-today", "pageview", "https://example.com/pricing?x=1", "/pricing",
+    "example.com", "https://www.google.com/", "google.com", "Organic Search", None, None, "DE", "Berlin",
+    "Berlin", "Firefox", "125.0", "Linux", None, "desktop", "1920x1080", "de-DE", "spring", "cpc", None, None,
+    None, None, None, "Mozilla/5.0", False, 0, None, "2026-03-01T23:59:00.000001", "visitor-yesterday",
+]
+
+
+def previous_release_record(payload: bytes) -> bytes:
+    """A record framed as the previous release framed it (format 1)."""
+    head = struct.pack("<4sHHI", MAGIC, 1, 0, len(payload))
+    return head + struct.pack("<I", zlib.crc32(payload, zlib.crc32(head))) + payload
+
+
+@pytest.mark.parametrize("framing", ["format 1", "before record headers"])
+def test_events_written_by_the_previous_release_replay_into_the_same_fields(tmp_path, framing) -> None:
+    payload = json.dumps([PREVIOUS_RELEASE_ROW], separators=(",", ":")).encode()
+    if framing == "format 1":
+        data = previous_release_record(payload)
+    else:
+        data = struct.pack("<II", len(payload), zlib.crc32(payload)) + payload
+    (tmp_path / SEGMENT).write_bytes(data)
+    [record] = WriteAheadLog(tmp_path, EVENT_ROWS).replay(WalPosition(0, 0))
+    [event] = record.events
+    assert isinstance(event, EventRow)
+    assert event._asdict() == {
+        "id": None, "website_id": "site_old", "tenant_id": None, "session_id": None, "visitor_id": "visitor-today",
+        "event_type": "pageview", "url": "https://example.com/pricing?x=1", "path": "/pricing",
+        "hostname": "example.com", "referrer_url": "https://www.google.com/", "referrer_domain": "google.com",
+        "channel": "Organic Search", "event_name": None, "event_data": None, "country": "DE", "region": "Berlin",
+        "city": "Berlin", "browser": "Firefox", "browser_version": "125.0", "os": "Linux", "os_version": None,
+        "device_type": "desktop", "screen": "1920x1080", "language": "de-DE", "utm_source": "spring",
+        "utm_medium": "cpc", "utm_campaign": None, "utm_term": None, "utm_content": None, "link_id": None,
+        "pixel_id": None, "user_agent": "Mozilla/5.0", "is_bot": False, "bot_score": 0, "bot_reason": None,
+        "created_at": "2026-03-01T23:59:00.000001", "previous_visitor_id": "visitor-yesterday",
+    }
+
+
+def test_event_rows_are_written_in_the_newest_format_and_read_back_as_written(tmp_path) -> None:
+    row = EventRow._make(PREVIOUS_RELEASE_ROW)
+    wal = WriteAheadLog(tmp_path, EVENT_ROWS)
+    [written] = wal.append([[row]])
+    assert (tmp_path / SEGMENT).read_bytes()[4:6] == struct.pack("<H", ROW_VERSION)
+    assert wal.replay(written.start)[0].events == [row]

@@ -153,7 +153,7 @@ class AuthState:
         if not self.usage.note(key_id, self.clock()):
             return
         try:
-            tell_nowait(self._services.writer.inbox, RunWrite(self._write_usage))
+            tell_nowait(self._services.writer.inbox, RunWrite(lambda: self._write_usage(self._services.db.writer)))
         except ActorError:
             self.usage.flush_not_queued()
 

@@ -2,3 +2,7 @@
 
 See ``docs/architecture.md`` ("Stores").
 """
+
+from sparklytics.stores.events import EventStore, EventStoreStatistics
+
+__all__ = ["EventStore", "EventStoreStatistics"]

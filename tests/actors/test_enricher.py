@@ -54,7 +54,7 @@ def test_peak_window_slides_over_60_seconds(enricher, clock):
     assert len(enricher._admit_peak(events("a", 60), sites)) == 50
     clock[0] += 120  # everything left the window
     assert len(enricher._admit_peak(events("a", 70), sites)) == 60
-    assert enricher.enricher_statistics().peak_dropped == 10 + 5 + 10 + 10
+    assert enricher.statistics().peak_dropped == 10 + 5 + 10 + 10
 
 
 def test_peak_windows_are_per_website(enricher, clock):

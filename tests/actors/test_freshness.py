@@ -51,4 +51,4 @@ async def test_events_that_arrive_during_a_commit_go_to_the_writer_as_one_batch(
     assert len(await stored_events(services)) == 160
     # The first request went to the Writer at once (and waited behind the blocking
     # write); the three that arrived meanwhile were handed over together.
-    assert services.buffer.buffer_statistics().writes == 2
+    assert services.buffer.statistics().writes == 2

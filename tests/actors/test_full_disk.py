@@ -91,5 +91,5 @@ async def test_a_full_disk_refuses_new_events_and_drains_everything_acknowledged
     acknowledged["/after"] += 1
     stored = Counter(event["path"] for event in await stored_events(services, "path"))
     assert stored == acknowledged  # every acknowledged event once, nothing refused
-    assert services.writer.writer_statistics().reopens >= 1
+    assert services.writer.statistics().reopens >= 1
     assert services.writer.restarts == 0 and services.buffer.restarts == 0

@@ -7,9 +7,10 @@ import threading
 
 import pytest
 import trio
+from trio.testing import wait_all_tasks_blocked
 
 from actors.buffer import Flush
-from actors.runtime import tell
+from actors.runtime import ask, tell
 from tests.api.helpers import assert_error, create_website, pageview, send, stored_events
 from tests.harness import test_config
 
@@ -20,10 +21,15 @@ def config(data_dir):
     return test_config(data_dir, SPARKLYTICS_INGEST_QUEUE_MAX_EVENTS="100", SPARKLYTICS_RATE_LIMIT_DISABLE="true")
 
 
-async def wait_until(condition, timeout: float = 10.0) -> None:
-    with trio.fail_after(timeout):
-        while not condition():
-            await trio.sleep(0.01)
+async def writer_caught_up(services) -> None:
+    """Return once everything sent to the Writer so far is answered and its askers ran.
+
+    The Writer takes its mailbox in order, so a write of ours is answered after every
+    batch the Buffer handed it before; then the Buffer has had its answer.
+    """
+    await wait_all_tasks_blocked()
+    await services.write(lambda con: None)
+    await wait_all_tasks_blocked()
 
 
 async def test_a_buffer_crash_loses_no_acknowledged_event(client, services) -> None:
@@ -33,7 +39,9 @@ async def test_a_buffer_crash_loses_no_acknowledged_event(client, services) -> N
     os.close(services.buffer._wal._fd)  # the disk goes away under the Buffer: its next append fails
     crashed = await send(client, pageview(site, "https://example.com/during"))
     await assert_error(crashed, 503, "service_unavailable")
-    await wait_until(lambda: services.buffer.restarts == 1 and not services.supervisor.degraded)
+    await ask(services.buffer.inbox, Flush(), timeout=10)  # answered once the Buffer runs again
+    await wait_all_tasks_blocked()
+    assert services.buffer.restarts == 1 and not services.supervisor.degraded
     assert (await send(client, pageview(site, "https://example.com/after"))).status_code == 202
     paths = [e["path"] for e in await stored_events(services, "path")]
     assert paths[:5] == [f"/before/{i}" for i in range(5)]
@@ -47,7 +55,8 @@ async def test_a_failing_commit_is_retried_until_the_events_commit(client, servi
     for i in range(3):
         assert (await send(client, pageview(site, f"https://example.com/{i}"))).status_code == 202
     await tell(services.buffer.inbox, Flush())
-    await wait_until(lambda: services.buffer.buffer_statistics().write_failures >= 1)
+    await writer_caught_up(services)
+    assert services.buffer.statistics().write_failures >= 1
     health = await client.get("/health")
     assert health.status_code == 503
     assert "committing ingested events fails" in (await health.get_json())["reasons"][0]
@@ -60,9 +69,15 @@ async def test_a_failing_commit_is_retried_until_the_events_commit(client, servi
 async def test_a_full_ingest_queue_answers_503_with_retry_after(client, services) -> None:
     site = await create_website(client)
     release = threading.Event()
+    busy = trio.Event()
+
+    def block_the_writer(con) -> None:
+        trio.from_thread.run_sync(busy.set)
+        release.wait(30)
+
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(services.write, lambda con: release.wait(30))
-        await trio.sleep(0.05)  # the Writer is now busy with the blocking write
+        nursery.start_soon(services.write, block_the_writer)
+        await busy.wait()
         for _ in range(2):
             assert (await send(client, [pageview(site)] * 50)).status_code == 202
         refused = await send(client, [pageview(site)] * 50)

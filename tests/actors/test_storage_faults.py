@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from sparklytics.stores.duckdb.ingest import PATH
+from sparklytics.events import EVENT_ROWS
 from sparklytics.wal import WalPosition, WriteAheadLog
 from tests.api.helpers import assert_error, create_website, pageview, send, stored_events
 
@@ -99,7 +99,7 @@ async def test_collect_answers_503_while_the_wal_cannot_be_written_and_resumes_a
     paths = [e["path"] for e in await stored_events(services, "path")]
     assert paths == ["/before/0", "/before/1", "/before/2", "/after"]
     assert services.buffer.restarts == 0 and services.writer.restarts == 0
-    assert services.buffer.buffer_statistics().wal_failures == 2
+    assert services.buffer.statistics().wal_failures == 2
 
 
 async def test_the_wal_after_a_failed_append_replays_exactly_the_acknowledged_events(client, services, monkeypatch) -> None:
@@ -112,9 +112,9 @@ async def test_the_wal_after_a_failed_append_replays_exactly_the_acknowledged_ev
     disk.failing = False
     assert (await send(client, pageview(site, "https://example.com/next"))).status_code == 202
     monkeypatch.undo()
-    replayed = WriteAheadLog(wal_dir)
+    replayed = WriteAheadLog(wal_dir, EVENT_ROWS)
     try:
         records = replayed.replay(WalPosition(0, 0))
     finally:
         replayed.close()
-    assert [event[PATH] for record in records for event in record.events] == ["/kept", "/next"]
+    assert [event.path for record in records for event in record.events] == ["/kept", "/next"]

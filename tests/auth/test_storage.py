@@ -46,6 +46,7 @@ async def test_revoked_sessions_load_until_they_expire(services) -> None:
 
 async def test_prune_job_forgets_revocations_of_expired_sessions(services) -> None:
     scheduler = Scheduler(
+        db=services.db,
         writer=services.writer.inbox,
         buffer=services.buffer.inbox,
         enricher=services.enricher.inbox,
@@ -57,7 +58,7 @@ async def test_prune_job_forgets_revocations_of_expired_sessions(services) -> No
     assert await scheduler._jobs["prune_revoked_sessions"]() == 1
     left = await services.db.read(lambda cur: cur.execute("SELECT jti FROM revoked_sessions").fetchall())
     assert left == [("live",)]
-    assert scheduler.scheduler_statistics().last_runs["prune_revoked_sessions"] == NOW.isoformat()
+    assert scheduler.statistics().last_runs["prune_revoked_sessions"] == NOW.isoformat()
 
 
 async def test_prune_runs_at_start_then_daily(services) -> None:

@@ -6,7 +6,8 @@ import pytest
 
 from sparklytics.enrich import ua
 from sparklytics.enrich.ua import BROWSER_NAMES, UserAgentInfo, parse_user_agent
-from sparklytics.stores.duckdb import ingest, schema
+from sparklytics.events import EVENT_COLUMNS
+from sparklytics.stores.duckdb import schema
 from sparklytics.stores.duckdb.schema import MIGRATIONS, apply_migrations
 
 IPHONE = (
@@ -175,19 +176,19 @@ def test_migration_0004_renames_browsers_in_events_and_sessions(tmp_path, monkey
     stored = [*BROWSER_NAMES, "Chrome", "Samsung Internet", "Opera Mini", None]
     rows = []
     for number, browser in enumerate(stored, start=1):
-        values = dict.fromkeys(ingest.EVENT_COLUMNS)
+        values = dict.fromkeys(EVENT_COLUMNS)
         values.update(
             id=number, website_id="site_m", session_id=number, visitor_id=f"v{number}", event_type="pageview",
             url="https://example.com/", path="/", is_bot=False, bot_score=0,
             created_at=datetime(2026, 3, 1, 10, number), browser=browser,
         )
-        rows.append([values[c] for c in ingest.EVENT_COLUMNS])
+        rows.append([values[c] for c in EVENT_COLUMNS])
         con.execute(
             "INSERT INTO sessions (session_id, website_id, visitor_id, first_seen, last_seen, pageview_count,"
             " event_count, entry_page, browser) VALUES (?, 'site_m', ?, ?, ?, 1, 1, '/', ?)",
             [number, f"v{number}", datetime(2026, 3, 1, 10, number), datetime(2026, 3, 1, 10, number), browser],
         )
-    appender = con.appender("events", columns=list(ingest.EVENT_COLUMNS))
+    appender = con.appender("events", columns=list(EVENT_COLUMNS))
     appender.append_rows(rows)
     appender.flush()
 

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from sparklytics.enrich.ids import session_key
-from sparklytics.stores.duckdb.ingest import CLIENT_COLUMNS, SOURCE_COLUMNS
+from sparklytics.sessions import CLIENT_COLUMNS, SOURCE_COLUMNS
 from sparklytics.stores.duckdb.schema import SESSION_DIMENSIONS_FROM_EVENTS, SESSION_PATHS_FROM_EVENTS, apply_migrations
 
 _SESSION_NAMES: dict[str, str] = {}

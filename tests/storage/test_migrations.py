@@ -8,9 +8,12 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from sparklytics.stores.duckdb import ingest, schema
+from sparklytics.events import EVENT_COLUMNS, EventRow
+from sparklytics.sessions import SessionCache
+from sparklytics.stores.duckdb import schema
+from sparklytics.stores.duckdb.events import commit_events
 from sparklytics.stores.duckdb.schema import MIGRATIONS, apply_migrations
-from sparklytics.wal import WalPosition, WalRecord
+from sparklytics.wal import WalPosition
 
 
 @pytest.fixture
@@ -30,7 +33,7 @@ S1, S2 = "00000000000000a1", "00000000000000a2"  # session ids are 16 hex charac
 
 
 def old_event(session: str, minute: int, **dims) -> dict:
-    values = dict.fromkeys(ingest.EVENT_COLUMNS)
+    values = dict.fromkeys(EVENT_COLUMNS)
     values.update(
         id=uuid.uuid4(), website_id="site_m", session_id=session, visitor_id=f"v-{session}",
         event_type="pageview", url="https://example.com/", path="/", is_bot=False, bot_score=0,
@@ -51,8 +54,8 @@ def test_0002_keeps_rows_in_order_numbers_events_and_fills_session_dimensions(co
         old_event(S1, 1, referrer_domain="google.com", channel="Organic Search", browser="Firefox"),
         old_event(S2, 2, referrer_domain="bing.com", channel="Organic Search", browser="Chrome", country="DE"),
     ]
-    appender = con.appender("events", columns=list(ingest.EVENT_COLUMNS))
-    appender.append_rows([[e[c] for c in ingest.EVENT_COLUMNS] for e in events])
+    appender = con.appender("events", columns=list(EVENT_COLUMNS))
+    appender.append_rows([[e[c] for c in EVENT_COLUMNS] for e in events])
     appender.flush()
     for sid, first, last, count in ((S1, 0, 1, 2), (S2, 2, 2, 1)):
         con.execute(
@@ -75,23 +78,20 @@ def test_0002_keeps_rows_in_order_numbers_events_and_fills_session_dimensions(co
     assert len(key) == 32
 
     # The Writer carries on from the migrated state: ids continue, the session continues.
-    record_event = [old_event("ignored", 5)[c] for c in ingest.EVENT_COLUMNS] + [None]
-    record_event[ingest.VISITOR_ID] = f"v-{S2}"
-    cache = ingest.SessionCache(10)
-    record = WalRecord(WalPosition(1, 0), WalPosition(1, 1), [record_event])
-    ingest.commit_batch(con, cache, [record], WalPosition(1, 0))
+    record_event = EventRow(**{**old_event("ignored", 5), "visitor_id": f"v-{S2}", "previous_visitor_id": None})
+    commit_events(con, SessionCache(10), [record_event], WalPosition(1, 1))
     assert con.execute("SELECT id, session_id FROM events WHERE id = 4").fetchall() == [(4, 0xA2)]
     assert con.execute("SELECT count(*), max(pageview_count) FROM sessions WHERE session_id = 162").fetchall() == [(1, 2)]
 
 
 def new_event(session: int, event_id: int, minute: int, event_type: str = "pageview", path: str = "/", **dims) -> list:
-    values = dict.fromkeys(ingest.EVENT_COLUMNS)
+    values = dict.fromkeys(EVENT_COLUMNS)
     values.update(
         id=event_id, website_id="site_m", session_id=session, visitor_id=f"v-{session}", event_type=event_type,
         url=f"https://example.com{path}", path=path, is_bot=False, bot_score=0,
         created_at=datetime(2026, 3, 1, 10, minute), **{"channel": "Direct", **dims},
     )
-    return [values[c] for c in ingest.EVENT_COLUMNS]
+    return [values[c] for c in EVENT_COLUMNS]
 
 
 def test_0003_takes_the_source_and_entry_page_from_the_landing_event(con, monkeypatch) -> None:
@@ -111,12 +111,12 @@ def test_0003_takes_the_source_and_entry_page_from_the_landing_event(con, monkey
         new_event(4, 9, 8, "event", "/go", referrer_domain="t.co", channel="Organic Social"),
         new_event(4, 10, 9, path="/landing"),
     ]
-    appender = con.appender("events", columns=list(ingest.EVENT_COLUMNS))
+    appender = con.appender("events", columns=list(EVENT_COLUMNS))
     appender.append_rows(events)
     appender.flush()
     # What the Writer stored before 0003: the source and URL of the first event.
     for sid, first, last in ((1, 0, 2), (2, 3, 4), (3, 5, 7), (4, 8, 9)):
-        first_event = dict(zip(ingest.EVENT_COLUMNS, next(e for e in events if e[ingest.SESSION_ID] == sid), strict=True))
+        first_event = dict(zip(EVENT_COLUMNS, next(e for e in events if e[EVENT_COLUMNS.index("session_id")] == sid), strict=True))
         con.execute(
             "INSERT INTO sessions (session_id, website_id, visitor_id, first_seen, last_seen, entry_page,"
             " referrer_domain, channel, utm_source) VALUES (?, 'site_m', ?, ?, ?, ?, ?, ?, ?)",

@@ -6,10 +6,11 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from sparklytics.stores.duckdb import ingest
-from sparklytics.stores.duckdb.ingest import CLIENT_COLUMNS, EVENT_COLUMNS, SOURCE_COLUMNS
+from sparklytics.events import EventRow
+from sparklytics.sessions import CLIENT_COLUMNS, SOURCE_COLUMNS, SessionCache
+from sparklytics.stores.duckdb.events import commit_events, read_cursor
 from sparklytics.stores.duckdb.schema import SESSION_DIMENSIONS_FROM_EVENTS, SESSION_PATHS_FROM_EVENTS, apply_migrations
-from sparklytics.wal import WalPosition, WalRecord
+from sparklytics.wal import WalPosition
 
 
 @pytest.fixture
@@ -22,8 +23,8 @@ def con(tmp_path):
 
 def row(
     visitor: str, at: str, path: str = "/", *, event_type: str = "pageview", previous: str | None = None, **dims
-) -> list:
-    values = dict.fromkeys(EVENT_COLUMNS)
+) -> EventRow:
+    values = dict.fromkeys(EventRow._fields)
     values.update(
         website_id="site_sessions",
         visitor_id=visitor,
@@ -33,14 +34,16 @@ def row(
         is_bot=False,
         bot_score=0,
         created_at=at,
+        previous_visitor_id=previous,
         **dims,
     )
-    return [values[c] for c in EVENT_COLUMNS] + [previous]
+    return EventRow(**values)
 
 
-def commit(con, cache, rows: list[list], at_offset: int) -> WalPosition:
-    record = WalRecord(WalPosition(1, at_offset), WalPosition(1, at_offset + 1), rows)
-    cursor, _ = ingest.commit_batch(con, cache, [record], WalPosition(1, at_offset))
+def commit(con, cache, rows: list[EventRow], at_offset: int) -> WalPosition:
+    """Commit ``rows`` as the WAL record that ends at offset ``at_offset + 1``."""
+    cursor = WalPosition(1, at_offset + 1)
+    commit_events(con, cache, rows, cursor)
     return cursor
 
 
@@ -51,20 +54,20 @@ def sessions(con) -> list[tuple]:
 
 
 def test_thirty_minutes_of_silence_starts_a_new_session(con) -> None:
-    cache = ingest.SessionCache(100)
+    cache = SessionCache(100)
     commit(con, cache, [row("v", "2026-03-01T10:00:00"), row("v", "2026-03-01T10:29:59", "/b")], 0)
     commit(con, cache, [row("v", "2026-03-01T10:59:59", "/c"), row("v", "2026-03-01T11:30:00", "/d")], 1)
     assert sessions(con) == [("v", 3, 3, "/", "/c"), ("v", 1, 1, "/d", "/d")]
 
 
 def test_a_cold_cache_finds_the_open_session_in_duckdb(con) -> None:
-    commit(con, ingest.SessionCache(100), [row("v", "2026-03-01T10:00:00")], 0)
-    commit(con, ingest.SessionCache(100), [row("v", "2026-03-01T10:10:00", "/b", event_type="event")], 1)
+    commit(con, SessionCache(100), [row("v", "2026-03-01T10:00:00")], 0)
+    commit(con, SessionCache(100), [row("v", "2026-03-01T10:10:00", "/b", event_type="event")], 1)
     assert sessions(con) == [("v", 1, 2, "/", "/")]
 
 
 def test_a_session_continues_across_midnight_under_yesterdays_visitor_id(con) -> None:
-    cache = ingest.SessionCache(100)
+    cache = SessionCache(100)
     commit(con, cache, [row("old-id", "2026-03-01T23:55:00")], 0)
     commit(con, cache, [row("new-id", "2026-03-02T00:10:00", "/next", previous="old-id")], 1)
     commit(con, cache, [row("new-id", "2026-03-02T00:50:00", "/later", previous=None)], 2)
@@ -73,20 +76,19 @@ def test_a_session_continues_across_midnight_under_yesterdays_visitor_id(con) ->
 
 
 def test_records_before_the_cursor_are_not_inserted_twice(con) -> None:
-    cache = ingest.SessionCache(100)
-    record = WalRecord(WalPosition(1, 0), WalPosition(1, 10), [row("v", "2026-03-01T10:00:00")])
-    cursor, rows = ingest.commit_batch(con, cache, [record], WalPosition(1, 0))
-    assert (cursor, rows) == (WalPosition(1, 10), 1)
-    assert ingest.commit_batch(con, cache, [record], cursor) == (cursor, 0)
+    cache = SessionCache(100)
+    events, cursor = [row("v", "2026-03-01T10:00:00")], WalPosition(1, 10)
+    assert commit_events(con, cache, events, cursor) == 1
+    assert commit_events(con, cache, events, cursor) == 0
     assert con.execute("SELECT count(*) FROM events").fetchone() == (1,)
-    assert ingest.read_cursor(con) == WalPosition(1, 10)
+    assert read_cursor(con) == WalPosition(1, 10)
 
 
 def test_a_continued_session_keeps_one_row(con) -> None:
-    cache = ingest.SessionCache(100)
+    cache = SessionCache(100)
     for offset, minute in enumerate(range(0, 50, 10)):
         commit(con, cache, [row("v", f"2026-03-01T10:{minute:02d}:00", f"/{minute}")], offset)
-    commit(con, ingest.SessionCache(100), [row("v", "2026-03-01T11:00:00", "/cold")], 5)
+    commit(con, SessionCache(100), [row("v", "2026-03-01T11:00:00", "/cold")], 5)
     assert sessions(con) == [("v", 6, 6, "/0", "/cold")]
     assert con.execute("SELECT count(*), count(DISTINCT session_id) FROM sessions").fetchone() == (1, 1)
 
@@ -102,8 +104,8 @@ def test_landing_dimensions_follow_the_rule_the_schema_states(con) -> None:
                  os="Linux", device_type="desktop", screen="1920x1080", language="de-DE")
     third = row("v", "2026-03-01T10:02:00", "/c", country="FR", browser="Chrome", language="fr-FR")
     fourth = row("v", "2026-03-01T10:03:00", "/b")
-    commit(con, ingest.SessionCache(100), [first], 0)
-    cache = ingest.SessionCache(100)
+    commit(con, SessionCache(100), [first], 0)
+    cache = SessionCache(100)
     commit(con, cache, [second], 1)  # continued from DuckDB, not from a cache
     commit(con, cache, [third, fourth], 2)
     columns = [*SOURCE_COLUMNS, "entry_page", *CLIENT_COLUMNS]
@@ -161,20 +163,19 @@ def test_the_landing_event_gives_the_source_however_events_are_batched(con, stor
     or a busy buffer), one by one from its cache, or one by one from DuckDB (a restart);
     and the SQL rule of the schema agrees."""
     events, expected = STORIES[story]
-    events = [list(e) for e in events]
     if batching == "one batch":
-        commit(con, ingest.SessionCache(100), events, 0)
+        commit(con, SessionCache(100), events, 0)
     else:
-        cache = ingest.SessionCache(100)
+        cache = SessionCache(100)
         for offset, event in enumerate(events):
-            commit(con, cache if batching.endswith("warm cache") else ingest.SessionCache(100), [event], offset)
+            commit(con, cache if batching.endswith("warm cache") else SessionCache(100), [event], offset)
     assert con.execute(f"SELECT count(*), {', '.join(LANDING)} FROM sessions GROUP BY ALL").fetchall() == [(1, *expected)]
     from_rule = con.execute(f"SELECT {', '.join(LANDING)} FROM ({SESSION_DIMENSIONS_FROM_EVENTS})").fetchall()
     assert from_rule == [expected]
 
 
 def test_event_ids_count_on_from_the_stored_counter(con) -> None:
-    cache = ingest.SessionCache(100)
+    cache = SessionCache(100)
     commit(con, cache, [row("a", "2026-03-01T10:00:00"), row("b", "2026-03-01T10:00:01")], 0)
     commit(con, cache, [row("c", "2026-03-01T10:00:02")], 1)
     con.execute("DELETE FROM events WHERE id = 3")  # the newest event is purged …

@@ -21,6 +21,7 @@ import duckdb
 import outcome
 import trio
 
+from actors.runtime import StartupError
 from sparklytics.stores.errors import QueryTimeout
 
 T = TypeVar("T")
@@ -36,13 +37,21 @@ class DatabaseStatistics:
 
 
 class Database:
-    """The DuckDB file, its single writer connection and short-lived read cursors."""
+    """The DuckDB file, its single writer connection and short-lived read cursors.
+
+    Raises:
+        StartupError: DuckDB refuses the file (damaged, not DuckDB, locked by another
+            process): see :func:`unusable_database`.
+    """
 
     def __init__(self, path: Path, *, memory_limit: str, threads: int = 2, readers: int = 4) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._config = {"memory_limit": memory_limit, "threads": threads}
-        self.writer = self._connect()
+        try:
+            self.writer = self._connect()
+        except duckdb.Error as error:
+            raise unusable_database(path, error) from None
         self._read_limiter = trio.CapacityLimiter(readers)
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
@@ -114,6 +123,15 @@ class Database:
             finally:
                 items.close()
                 cursor.close()
+
+
+def unusable_database(path: Path, error: duckdb.Error) -> StartupError:
+    """The one line for a database file DuckDB refuses (damaged, not DuckDB, locked)."""
+    reason = str(error).splitlines()[0].rstrip(".!") if str(error) else type(error).__name__
+    return StartupError(
+        f"cannot open the database {path}: {reason}. If another Sparklytics uses this data folder, stop "
+        "it; if the file is damaged, restore it from a backup or move it away to start with an empty one"
+    )
 
 
 def dict_rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

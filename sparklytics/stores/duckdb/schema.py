@@ -331,7 +331,7 @@ INSERT INTO ingest_cursor VALUES (1, 0, 0);
 # events to sessions). "First" is by time, then by id (the order the Writer saw them).
 # The landing columns travel as one struct, so each session keeps one aggregate state
 # for them. (``arg_min`` skips NULL values, which the client columns want.) The Writer
-# keeps the same rule for live sessions (``ingest._advance``); this SQL fills sessions
+# keeps the same rule for live sessions (``sparklytics.sessions._advance``); this SQL fills sessions
 # written before the rule (migrations), and test fixtures reuse it.
 _LANDING = """
 arg_min(

@@ -10,7 +10,7 @@ of the session's last event continues it, otherwise it starts a new one whose id
 derived from visitor, website, entry URL and start time. ``pageview_count`` counts
 pageviews only (Decision 2: bounce = exactly one pageview); ``event_count`` counts
 every event. The bot flag is sticky, the score is the maximum seen. Sessions also keep
-their landing dimensions (``stores.duckdb.schema.SESSION_DIMENSIONS_FROM_EVENTS``
+their landing dimensions (``SESSION_DIMENSIONS_FROM_EVENTS`` in the DuckDB schema
 states the rule in SQL): the source (referrer domain, channel, UTM tags) and
 ``entry_page`` of the landing event, and the first known value of each client and
 place column; and the distinct paths they viewed. So session-level reports need not

@@ -39,8 +39,7 @@ from sparklytics.enrich import (
     visitor_id,
 )
 from sparklytics.events import EventRow
-from sparklytics.stores.duckdb.database import Database
-from sparklytics.stores.duckdb.metadata import Salts, WebsiteIngestInfo, website_ingest_info
+from sparklytics.stores.metadata import MetadataStore, Salts, WebsiteIngestInfo
 
 PEAK_WINDOW_SECONDS = 60
 
@@ -103,7 +102,7 @@ class EnricherStatistics(ActorStatistics):
 class Enricher(Actor):
     def __init__(
         self,
-        db: Database,
+        metadata: MetadataStore,
         buffer: Mailbox[Any],
         salts: Salts,
         *,
@@ -114,7 +113,7 @@ class Enricher(Actor):
         cache_ttl_seconds: int,
     ) -> None:
         super().__init__("enricher", capacity=1024)
-        self._db = db
+        self._metadata = metadata
         self._buffer = buffer
         self._salts = salts
         self._geo = geo
@@ -188,7 +187,7 @@ class Enricher(Actor):
         """Read a website missing from the cache, and cache it (a None too).
 
         Cache hits are looked up by the caller: no coroutine per request for them."""
-        info = await self._db.read(lambda cur: website_ingest_info(cur, website_id))
+        info = await self._metadata.website_ingest_info(website_id)
         self._websites.put(website_id, info)
         return info
 

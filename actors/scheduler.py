@@ -6,7 +6,7 @@ of events and sessions older than ``SPARKLYTICS_RETENTION_DAYS`` (Decision 5, in
 bounded batches through the Writer), the pruning of revoked sessions that have expired
 (at start, then daily), and WAL compaction (asks the Buffer to start a new
 segment once everything is committed). It never writes storage itself: the purge goes to
-the Writer as ``PurgeEvents``, metadata changes as a ``RunWrite``.
+the Writer as ``PurgeEvents``, metadata changes through the MetadataStore.
 
 ``RunJob`` runs a job now (operators and tests); the clock is injectable so tests need
 not wait for midnight.
@@ -25,11 +25,9 @@ import trio
 from actors.buffer import Compact
 from actors.enricher import SetSalts
 from actors.runtime import Actor, ActorStatistics, Mailbox, Reply, ask
-from actors.writer import PurgeEvents, RunWrite
+from actors.writer import PurgeEvents
 from sparklytics.clock import utc_now
-from sparklytics.stores.duckdb.auth import prune_revoked_sessions
-from sparklytics.stores.duckdb.database import Database
-from sparklytics.stores.duckdb.metadata import SALT_GRACE, Salts, rotate_salts
+from sparklytics.stores.metadata import SALT_GRACE, MetadataStore, Salts
 
 log = logging.getLogger("sparklytics.scheduler")
 
@@ -59,7 +57,7 @@ class Scheduler(Actor):
     def __init__(
         self,
         *,
-        db: Database,
+        metadata: MetadataStore,
         writer: Mailbox[Any],
         buffer: Mailbox[Any],
         enricher: Mailbox[Any],
@@ -67,7 +65,7 @@ class Scheduler(Actor):
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__("scheduler", capacity=16)
-        self._db = db
+        self._metadata = metadata
         self._writer = writer
         self._buffer = buffer
         self._enricher = enricher
@@ -137,7 +135,7 @@ class Scheduler(Actor):
 
     async def _rotate_salts(self) -> Salts:
         now = self._clock()
-        salts: Salts = await ask(self._writer, RunWrite(lambda: rotate_salts(self._db.writer, now)), timeout=WRITE_TIMEOUT)
+        salts = await self._metadata.rotate_salts(now)
         await self._enricher.send(SetSalts(salts))
         self._last_runs["rotate_salts"] = now
         return salts
@@ -161,7 +159,7 @@ class Scheduler(Actor):
     async def _prune_revoked_sessions(self) -> int:
         """Forget logged-out sessions that have expired anyway (their cookies fail on ``exp``)."""
         now = self._clock()
-        deleted = await ask(self._writer, RunWrite(lambda: prune_revoked_sessions(self._db.writer, now)), timeout=WRITE_TIMEOUT)
+        deleted = await self._metadata.prune_revoked_sessions(now)
         self._last_runs["prune_revoked_sessions"] = now
         return deleted
 

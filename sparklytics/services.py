@@ -21,20 +21,18 @@ import trio
 from actors.buffer import Buffer, BufferLimits
 from actors.enricher import Enricher
 from actors.ratelimiter import RateLimiter
-from actors.runtime import Actor, Supervisor, ask
+from actors.runtime import Actor, Supervisor
 from actors.scheduler import Scheduler
-from actors.writer import RunWrite, Writer
+from actors.writer import Writer
 from sparklytics.clock import utc_now
 from sparklytics.config import Config
 from sparklytics.enrich import GeoLookup, TrustedProxies
 from sparklytics.enrich.geo import GeoDatabase
 from sparklytics.report_slots import ReportSlots
 from sparklytics.startup import check_data_folder
-from sparklytics.stores.analytics import AnalyticsStore, QueryBudgets
-from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
-from sparklytics.stores.duckdb.database import Database
-from sparklytics.stores.duckdb.events import DuckDBEventStore
-from sparklytics.stores.duckdb.metadata import rotate_salts, seed_settings
+from sparklytics.stores.analytics import AnalyticsStore
+from sparklytics.stores.duckdb import Database, open_backend
+from sparklytics.stores.metadata import MetadataStore
 
 log = logging.getLogger("sparklytics")
 
@@ -48,6 +46,7 @@ class Services:
     config: Config
     db: Database
     analytics: AnalyticsStore
+    metadata: MetadataStore
     supervisor: Supervisor
     writer: Writer
     buffer: Buffer
@@ -70,32 +69,21 @@ class Services:
     # ``Connection: close`` (sparklytics.api.response_end).
     stopping: trio.Event = field(default_factory=trio.Event)
 
-    async def write(self, fn, *, timeout: float = 60.0):
-        """Run ``fn(connection)`` on the Writer (the one place that writes DuckDB).
-
-        The connection is taken in the Writer's thread, so a write after a reopen gets
-        the new one."""
-        return await ask(self.writer.inbox, RunWrite(lambda: fn(self.db.writer)), timeout=timeout)
-
 
 @asynccontextmanager
 async def open_services(config: Config, *, accept_wal_without_database: bool = False) -> AsyncIterator[Services]:
     """Start everything; a failure that retrying cannot fix raises ``StartupError``."""
     check_data_folder(config, accept_wal_without_database=accept_wal_without_database)
-    db = Database(config.db_path, memory_limit=config.duckdb_memory, threads=config.duckdb_threads)
+    backend = open_backend(config)
     geo = GeoLookup(config.geoip_path, config.geoip_dbip_dir)
     try:
         async with trio.open_nursery() as nursery:
             supervisor = Supervisor()
-            writer = Writer(DuckDBEventStore(db, session_cache_max_entries=config.session_cache_max_entries))
+            writer = Writer(backend.events)
             await supervisor.start(nursery, writer)
-            await ask(
-                writer.inbox,
-                RunWrite(lambda: seed_settings(db.writer, install_id=secrets.token_hex(8), version="1")),
-                timeout=60,
-            )
-            now = utc_now()
-            salts = await ask(writer.inbox, RunWrite(lambda: rotate_salts(db.writer, now)), timeout=60)
+            metadata = backend.metadata(writer.inbox)
+            await metadata.seed_settings(install_id=secrets.token_hex(8), version="1")
+            salts = await metadata.rotate_salts(utc_now())
             buffer = Buffer(
                 config.wal_dir,
                 writer.inbox,
@@ -110,7 +98,7 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
             )
             await supervisor.start(nursery, buffer)
             enricher = Enricher(
-                db,
+                metadata,
                 buffer.inbox,
                 salts,
                 geo=geo,
@@ -126,7 +114,7 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
             )
             await supervisor.start(nursery, ratelimiter)
             scheduler = Scheduler(
-                db=db,
+                metadata=metadata,
                 writer=writer.inbox,
                 buffer=buffer.inbox,
                 enricher=enricher.inbox,
@@ -134,7 +122,7 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
             )
             await supervisor.start(nursery, scheduler)
             services = Services(
-                config, db, DuckDBAnalyticsStore(db, _budgets(config)), supervisor, writer, buffer, enricher, ratelimiter, scheduler,
+                config, backend.db, backend.analytics, metadata, supervisor, writer, buffer, enricher, ratelimiter, scheduler,
                 TrustedProxies(config.trusted_proxies), geo.database,
             )
             try:
@@ -144,11 +132,7 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
                     await _stop_in_order([scheduler, ratelimiter, enricher, buffer, writer])
     finally:
         geo.close()
-        db.close()
-
-
-def _budgets(config: Config) -> QueryBudgets:
-    return QueryBudgets(default=config.query_timeout_ms, retention=config.retention_statement_timeout_ms)
+        backend.close()
 
 
 async def _stop_in_order(actors: list[Actor]) -> None:

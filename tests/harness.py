@@ -27,6 +27,8 @@ from typing import Any
 
 import trio
 
+from actors.runtime import ask
+from actors.writer import RunWrite
 from sparklytics.config import Config, load_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +61,12 @@ def test_config(data_dir: Path, **overrides: str) -> Config:
 
 test_env.__test__ = False  # helpers, not tests, despite their names
 test_config.__test__ = False
+
+
+async def on_duckdb_writer(services: Any, fn: Any, *, timeout: float = 60.0) -> Any:
+    """Run ``fn(connection)`` on the Writer with its DuckDB connection, as a metadata write
+    does: for tests that break or inspect the file between two real writes."""
+    return await ask(services.writer.inbox, RunWrite(lambda: fn(services.db.writer)), timeout=timeout)
 
 
 def wait_for_health(url: str, timeout: float = 30.0) -> None:

@@ -10,14 +10,14 @@ import duckdb
 from sparklytics.importer import import_file
 from sparklytics.services import open_services
 from sparklytics.stores.duckdb.websites import insert_website
-from tests.harness import ServerProcess, run_cli, test_config, test_env
+from tests.harness import ServerProcess, on_duckdb_writer, run_cli, test_config, test_env
 
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 
 
 async def make_website(config) -> None:
     async with open_services(config) as services:
-        await services.write(lambda con: insert_website(con, website_id="site_import001", name="I", domain="i.example.com", timezone="UTC"))
+        await on_duckdb_writer(services, lambda con: insert_website(con, website_id="site_import001", name="I", domain="i.example.com", timezone="UTC"))
 
 
 def read(config, sql: str) -> list[tuple]:

@@ -29,8 +29,8 @@ Contract decisions taken here (API.md is silent or the original behaved badly):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from collections.abc import Awaitable
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from quart import Blueprint, Response, current_app, jsonify
@@ -41,7 +41,7 @@ from sparklytics.api.errors import ApiError, bad_request, not_found, unprocessab
 from sparklytics.api.reports import build_query, website_context
 from sparklytics.api.requests import client_ip, parse_json_body
 from sparklytics.api.validation import parse_model
-from sparklytics.stores.duckdb import funnels as store
+from sparklytics.funnels import MAX_FUNNELS_PER_WEBSITE, DuplicateFunnelName, FunnelLimitReached, NewStep
 
 MAX_BODY_BYTES = 65_536
 MAX_NAME_CHARS = 100
@@ -102,7 +102,7 @@ async def list_funnels(website_id: str) -> Response:
     await check_limits(READS, website_id)
     await website_context(website_id)
     services = current_app.config["SERVICES"]
-    funnels = await services.db.read(lambda cur: store.list_funnels(cur, website_id))
+    funnels = await services.metadata.list_funnels(website_id)
     return jsonify({"data": funnels})
 
 
@@ -113,7 +113,7 @@ async def create_funnel(website_id: str) -> tuple[Response, int]:
     body = parse_model(CreateFunnel, await parse_json_body(MAX_BODY_BYTES))
     name = _name(body.name)
     steps = _steps(body.steps)
-    funnel = await _write(lambda con: store.create_funnel(con, website_id, name, steps))
+    funnel = await _write(services().metadata.create_funnel(website_id, name, steps))
     if funnel is None:
         raise not_found("Website not found")
     return jsonify({"data": funnel}), 201
@@ -124,7 +124,7 @@ async def get_funnel(website_id: str, funnel_id: str) -> Response:
     await check_limits(READS, website_id, funnel_id)
     await website_context(website_id)
     services = current_app.config["SERVICES"]
-    funnel = await services.db.read(lambda cur: store.get_funnel(cur, website_id, funnel_id))
+    funnel = await services.metadata.get_funnel(website_id, funnel_id)
     if funnel is None:
         raise not_found("Funnel not found")
     return jsonify({"data": funnel})
@@ -139,7 +139,7 @@ async def update_funnel(website_id: str, funnel_id: str) -> Response:
         raise bad_request("request must include at least one updatable field")
     name = _name(body.name) if body.name is not None else None
     steps = _steps(body.steps) if body.steps is not None else None
-    funnel = await _write(lambda con: store.update_funnel(con, website_id, funnel_id, name=name, steps=steps))
+    funnel = await _write(services().metadata.update_funnel(website_id, funnel_id, name=name, steps=steps))
     if funnel is None:
         raise not_found("Funnel not found")
     return jsonify({"data": funnel})
@@ -149,7 +149,7 @@ async def update_funnel(website_id: str, funnel_id: str) -> Response:
 async def delete_funnel(website_id: str, funnel_id: str) -> Response:
     await check_limits(MUTATIONS, website_id, funnel_id)
     await website_context(website_id)
-    deleted = await _write(lambda con: store.delete_funnel(con, website_id, funnel_id))
+    deleted = await _write(services().metadata.delete_funnel(website_id, funnel_id))
     if not deleted:
         raise not_found("Funnel not found")
     return Response("", status=204)
@@ -160,7 +160,7 @@ async def results(website_id: str, funnel_id: str) -> Response:
     await check_limits(RESULTS, website_id, funnel_id)
     query = await build_query("funnel_results", await website_context(website_id))
     services = current_app.config["SERVICES"]
-    funnel = await services.db.read(lambda cur: store.get_funnel(cur, website_id, funnel_id))
+    funnel = await services.metadata.get_funnel(website_id, funnel_id)
     if funnel is None:
         raise not_found("Funnel not found")
     async with services.funnel_results.hold():
@@ -168,15 +168,19 @@ async def results(website_id: str, funnel_id: str) -> Response:
     return jsonify(result.body())
 
 
-async def _write(fn: Callable[[Any], T]) -> T:
-    """Run a funnel write on the Writer, turning its refusals into 422s."""
+def services():
+    return current_app.config["SERVICES"]
+
+
+async def _write(change: Awaitable[T]) -> T:
+    """Await a funnel write, turning its refusals into 422s."""
     try:
-        return await current_app.config["SERVICES"].write(fn)
-    except store.FunnelLimitReached:
+        return await change
+    except FunnelLimitReached:
         raise ApiError(
-            422, "limit_exceeded", f"maximum of {store.MAX_FUNNELS_PER_WEBSITE} funnels per website reached", field="funnels"
+            422, "limit_exceeded", f"maximum of {MAX_FUNNELS_PER_WEBSITE} funnels per website reached", field="funnels"
         ) from None
-    except store.DuplicateFunnelName:
+    except DuplicateFunnelName:
         raise ApiError(422, "duplicate_name", "funnel name already exists for this website", field="name") from None
 
 
@@ -189,14 +193,14 @@ def _name(raw: str) -> str:
     return _text(raw, "name", MAX_NAME_CHARS)
 
 
-def _steps(steps: list[StepBody]) -> list[store.NewStep]:
+def _steps(steps: list[StepBody]) -> list[NewStep]:
     if not MIN_STEPS <= len(steps) <= MAX_STEPS:
         raise unprocessable(f"funnels must have between {MIN_STEPS} and {MAX_STEPS} steps", field="steps")
     out = []
     for step in steps:
         match_value = _text(step.match_value, "match_value", MAX_MATCH_VALUE_CHARS)
         label = _text(step.label, "label", MAX_LABEL_CHARS) if step.label is not None else match_value
-        out.append(store.NewStep(step.step_type, match_value, step.match_operator or "equals", label))
+        out.append(NewStep(step.step_type, match_value, step.match_operator or "equals", label))
     return out
 
 

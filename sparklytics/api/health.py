@@ -17,15 +17,12 @@ from sparklytics import __version__
 
 health_bp = Blueprint("health", __name__)
 
-HEALTH_TIMEOUT = 5.0
-
-
 @health_bp.route("/health", methods=["GET"])
 async def health() -> Response:
     services = current_app.config["SERVICES"]
     reasons = []
     try:
-        await services.db.read(lambda cur: cur.execute("SELECT 1").fetchone(), timeout=HEALTH_TIMEOUT)
+        await services.metadata.ping()
     except Exception as exc:
         reasons.append(f"the database does not answer: {_first_line(exc)}")
     reasons += [f"{actor.name} is restarting after: {actor.last_error}" for actor in services.supervisor.actors if actor.restarting]

@@ -10,10 +10,10 @@ from typing import Any
 from quart import Blueprint, Response, current_app, jsonify
 
 from actors.enricher import InvalidateWebsite
+from actors.runtime import tell
 from sparklytics.api.errors import bad_request, not_found, unprocessable
 from sparklytics.api.requests import parse_json_body
 from sparklytics.api.websites import load_website
-from sparklytics.stores.duckdb import websites as store
 
 FIELDS = {"peak_events_per_sec": "ingest_peak_eps", "queue_max_events": "ingest_queue_max_events"}
 MAX_VALUE = 2_000_000_000
@@ -47,10 +47,10 @@ async def put_limits(website_id: str) -> Response:
             raise bad_request(f"{field} must be <= {MAX_VALUE}", field=field)
         changes[FIELDS[field]] = value
     services = current_app.config["SERVICES"]
-    website = await services.write(lambda con: store.update_website(con, website_id, changes))
+    website = await services.metadata.update_website(website_id, changes)
     if website is None:
         raise not_found("Website not found")
-    await services.enricher.inbox.send(InvalidateWebsite(website_id))
+    await tell(services.enricher.inbox, InvalidateWebsite(website_id))
     return jsonify({"data": _view(website)})
 
 

@@ -15,12 +15,11 @@ from sparklytics.api.errors import not_found
 from sparklytics.goals import Goal
 from sparklytics.queries import ReportQuery, parse_report_query
 from sparklytics.queries.report_query import GOAL_FILTER, ROUTES
-from sparklytics.stores.duckdb import websites as store
 
 async def website_context(website_id: str) -> tuple[str, str, str]:
     """(id, timezone, bot policy mode) of the website, or 404."""
     services = current_app.config["SERVICES"]
-    context = await services.db.read(lambda cur: store.report_context(cur, website_id))
+    context = await services.metadata.report_context(website_id)
     if context is None:
         raise not_found("Website not found")
     return context

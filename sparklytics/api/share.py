@@ -15,7 +15,6 @@ from actors.runtime import ask
 from sparklytics.api.errors import not_found
 from sparklytics.api.reports import build_query
 from sparklytics.api.requests import client_ip
-from sparklytics.stores.duckdb import websites as store
 
 SHARE_LIMIT = Limit("share", 30)
 
@@ -26,7 +25,7 @@ share_bp = Blueprint("share", __name__)
 async def enable(website_id: str) -> tuple[Response, int]:
     services = current_app.config["SERVICES"]
     fresh = str(uuid.uuid4())
-    share_id = await services.write(lambda con: store.enable_sharing(con, website_id, fresh))
+    share_id = await services.metadata.enable_sharing(website_id, fresh)
     if share_id is None:
         raise not_found("Website not found")
     share_url = f"{services.config.public_url}/share/{share_id}"
@@ -36,7 +35,7 @@ async def enable(website_id: str) -> tuple[Response, int]:
 @share_bp.route("/api/websites/<website_id>/share", methods=["DELETE"])
 async def disable(website_id: str) -> Response:
     services = current_app.config["SERVICES"]
-    disabled = await services.write(lambda con: store.disable_sharing(con, website_id))
+    disabled = await services.metadata.disable_sharing(website_id)
     if disabled is None:
         raise not_found("Website not found")
     if not disabled:
@@ -54,7 +53,7 @@ async def shared(share_id: str, report: str) -> Response:
         raise not_found("Not found")
     services = current_app.config["SERVICES"]
     await ask(services.ratelimiter.inbox, Check(SHARE_LIMIT, client_ip(services.trusted_proxies)), timeout=10)
-    found = await services.db.read(lambda cur: _shared_website(cur, share_id))
+    found = await services.metadata.shared_website(share_id)
     if found is None:
         raise not_found("Share link not found")
     context, name = found
@@ -63,11 +62,3 @@ async def shared(share_id: str, report: str) -> Response:
     result = await getattr(services.analytics, route)(query)
     return jsonify({**result.body(), "website": {"name": name}})
 
-
-def _shared_website(cur, share_id: str) -> tuple[tuple[str, str, str], str] | None:
-    """The report context of the shared website and its name (the share page's title);
-    the domain and id stay private."""
-    context = store.report_context_by_share(cur, share_id)
-    if context is None:
-        return None
-    return context, store.get_website(cur, context[0])["name"]

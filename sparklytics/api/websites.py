@@ -20,8 +20,6 @@ from sparklytics.api.requests import parse_json_body
 from sparklytics.api.validation import parse_model
 from sparklytics.domains import InvalidDomain, normalize_domain
 from sparklytics.enrich import random_id
-from sparklytics.stores.duckdb import schema
-from sparklytics.stores.duckdb import websites as store
 
 MAX_BODY_BYTES = 16_384
 
@@ -50,9 +48,7 @@ async def create_website() -> tuple[Response, int]:
     timezone = _timezone(body.timezone) if body.timezone is not None else "UTC"
     services = current_app.config["SERVICES"]
     website_id = random_id("site_", 10)
-    website = await services.write(
-        lambda con: store.insert_website(con, website_id=website_id, name=name, domain=domain, timezone=timezone)
-    )
+    website = await services.metadata.insert_website(website_id=website_id, name=name, domain=domain, timezone=timezone)
     await tell(services.enricher.inbox, InvalidateWebsite(website_id))
     return jsonify({"data": _created_view(website)}), 201
 
@@ -62,7 +58,7 @@ async def list_websites() -> Response:
     limit = _clamped_int(request.args.get("limit"), default=20, low=1, high=100)
     cursor = request.args.get("cursor") or None
     services = current_app.config["SERVICES"]
-    rows, total = await services.db.read(lambda cur: store.list_websites(cur, after=cursor, limit=limit + 1))
+    rows, total = await services.metadata.list_websites(after=cursor, limit=limit + 1)
     has_more = len(rows) > limit
     page = rows[:limit]
     return jsonify(
@@ -94,7 +90,7 @@ async def update_website(website_id: str) -> Response:
     if body.timezone is not None:
         changes["timezone"] = _timezone(body.timezone)
     services = current_app.config["SERVICES"]
-    website = await services.write(lambda con: store.update_website(con, website_id, changes))
+    website = await services.metadata.update_website(website_id, changes)
     if website is None:
         raise not_found("Website not found")
     await tell(services.enricher.inbox, InvalidateWebsite(website_id))
@@ -104,7 +100,7 @@ async def update_website(website_id: str) -> Response:
 @websites_bp.route("/api/websites/<website_id>", methods=["DELETE"])
 async def delete_website(website_id: str) -> Response:
     services = current_app.config["SERVICES"]
-    deleted = await services.write(lambda con: schema.delete_website(con, website_id), timeout=600)
+    deleted = await services.metadata.delete_website(website_id)
     if not deleted:
         raise not_found("Website not found")
     await tell(services.enricher.inbox, InvalidateWebsite(website_id))
@@ -114,7 +110,7 @@ async def delete_website(website_id: str) -> Response:
 
 async def load_website(website_id: str) -> dict[str, Any]:
     """The website's row, or 404 ``Website not found``."""
-    website = await current_app.config["SERVICES"].db.read(lambda cur: store.get_website(cur, website_id))
+    website = await current_app.config["SERVICES"].metadata.get_website(website_id)
     if website is None:
         raise not_found("Website not found")
     return website

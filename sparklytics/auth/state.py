@@ -34,8 +34,6 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from actors.runtime import ActorError, tell_nowait
-from actors.writer import RunWrite
 from sparklytics.auth import tokens
 from sparklytics.auth.attempts import LoginAttempts
 from sparklytics.auth.errors import (
@@ -47,7 +45,7 @@ from sparklytics.auth.errors import (
 from sparklytics.auth.keys import KeyRing, KeyUsage, NewKey, new_key
 from sparklytics.auth.passwords import PasswordHasher, check_new_password, secrets_match
 from sparklytics.clock import utc_now
-from sparklytics.stores.duckdb import auth as store
+from sparklytics.stores.errors import StorageFault
 
 if TYPE_CHECKING:
     from sparklytics.services import Services
@@ -108,8 +106,8 @@ class AuthState:
         async with self._load_lock:
             if self._loaded:
                 return
-            settings: store.AuthSettings = await self._services.write(
-                lambda con: store.load_auth_settings(con, new_jwt_secret=tokens.new_secret(), now=self.clock())
+            settings = await self._services.metadata.load_auth_settings(
+                new_jwt_secret=tokens.new_secret(), now=self.clock()
             )
             self._password_hash = settings.admin_password_hash
             self._change_required = settings.password_change_required
@@ -153,13 +151,13 @@ class AuthState:
         if not self.usage.note(key_id, self.clock()):
             return
         try:
-            tell_nowait(self._services.writer.inbox, RunWrite(lambda: self._write_usage(self._services.db.writer)))
-        except ActorError:
+            self._services.metadata.record_key_usage_soon(self._take_usage)
+        except StorageFault:
             self.usage.flush_not_queued()
 
     async def flush_key_usage(self) -> None:
         """Write every pending ``last_used_at`` now (before listing keys)."""
-        await self._services.write(self._write_usage)
+        await self._services.metadata.record_key_usage(self._take_usage)
 
     # --- flows --------------------------------------------------------------------------
 
@@ -177,9 +175,7 @@ class AuthState:
         check_new_password(password)
         password_hash = await self._hasher.hash(password)
         change_required = self._config.bootstrap_password is None
-        stored = await self._services.write(
-            lambda con: store.complete_setup(con, password_hash=password_hash, change_required=change_required)
-        )
+        stored = await self._services.metadata.complete_setup(password_hash=password_hash, change_required=change_required)
         if not stored:
             raise SetupAlreadyDone()
         self._password_hash = password_hash
@@ -200,7 +196,7 @@ class AuthState:
         expired; the Scheduler deletes it after that, and expired ones are dropped
         from memory here.
         """
-        await self._services.write(lambda con: store.revoke_session(con, session.jti, session.expires_at))
+        await self._services.metadata.revoke_session(session.jti, session.expires_at)
         now = self.clock()
         self._revoked = {jti: expires for jti, expires in self._revoked.items() if expires > now}
         self._revoked[session.jti] = session.expires_at
@@ -214,9 +210,7 @@ class AuthState:
         check_new_password(new_password, field="new_password")
         password_hash = await self._hasher.hash(new_password)
         jwt_secret = tokens.new_secret()
-        await self._services.write(
-            lambda con: store.change_password(con, password_hash=password_hash, jwt_secret=jwt_secret)
-        )
+        await self._services.metadata.change_password(password_hash=password_hash, jwt_secret=jwt_secret)
         self._password_hash = password_hash
         self._change_required = False
         self._jwt_secret = jwt_secret
@@ -224,22 +218,20 @@ class AuthState:
     async def create_key(self, name: str) -> CreatedKey:
         key = new_key()
         now = self.clock().replace(microsecond=0)
-        await self._services.write(
-            lambda con: store.insert_api_key(
-                con, key_id=key.id, name=name, key_hash=key.key_hash, key_prefix=key.prefix, created_at=now
-            )
+        await self._services.metadata.insert_api_key(
+            key_id=key.id, name=name, key_hash=key.key_hash, key_prefix=key.prefix, created_at=now
         )
         self.keys.add(key.key_hash, key.id)
         return CreatedKey(key, name, now)
 
     async def list_keys(self, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         await self.flush_key_usage()
-        return await self._services.db.read(lambda cur: store.list_api_keys(cur, limit=limit, offset=offset))
+        return await self._services.metadata.list_api_keys(limit=limit, offset=offset)
 
     async def revoke_key(self, key_id: str) -> bool:
         """Revoke a usable key; False if there is none with that id."""
         now = self.clock()
-        key_hash = await self._services.write(lambda con: store.revoke_api_key(con, key_id, now))
+        key_hash = await self._services.metadata.revoke_api_key(key_id, now)
         if key_hash is None:
             return False
         self.keys.remove(key_hash)
@@ -268,11 +260,6 @@ class AuthState:
             raise InvalidCredentials()
         self._attempts.succeeded(attempt)
 
-    def _write_usage(self, con: Any) -> None:
-        """Runs in the Writer: write the pending ``last_used_at`` batch."""
-        batch = self.usage.take()
-        try:
-            store.record_key_usage(con, batch)
-        except Exception:
-            log.exception("could not record API key usage for %d key(s)", len(batch))
-            raise
+    def _take_usage(self) -> dict[str, datetime]:
+        """The pending ``last_used_at`` batch, taken when its write runs."""
+        return self.usage.take()

@@ -2,7 +2,7 @@
 
 :func:`funnel_results` takes a ``funnel_results`` query (strict dates, default 30 days,
 at most 90; strict filters; ``timezone``; ``include_bots``) and the funnel as
-``stores.duckdb.funnels.get_funnel`` returns it, and answers::
+the MetadataStore returns it (``get_funnel``), and answers::
 
     {"funnel_id", "name", "total_sessions_entered", "final_conversion_rate",
      "steps": [{"step_order", "label", "sessions_reached", "drop_off_count",

@@ -9,7 +9,7 @@ import pytest
 import actors.enricher as enricher_module
 from actors.enricher import Enricher
 from sparklytics.enrich import GeoLookup, new_salt
-from sparklytics.stores.duckdb.metadata import Salts, WebsiteIngestInfo
+from sparklytics.stores.metadata import Salts, WebsiteIngestInfo
 
 
 def website(website_id: str, peak_events_per_sec: int | None) -> WebsiteIngestInfo:

@@ -14,6 +14,7 @@ import pytest
 import trio
 
 from tests.api.helpers import create_website, pageview, send, stored_events
+from tests.harness import on_duckdb_writer
 
 WALL_CLOCK_GUARD_SECONDS = 20.0
 
@@ -43,7 +44,7 @@ async def test_events_that_arrive_during_a_commit_go_to_the_writer_as_one_batch(
     site = await create_website(client)
     release = threading.Event()
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(services.write, lambda con: release.wait(30))
+        nursery.start_soon(on_duckdb_writer, services, lambda con: release.wait(30))
         await trio.sleep(0.05)  # the Writer is now busy with the blocking write
         for i in range(4):
             assert (await send(client, [pageview(site, f"https://example.com/{i}")] * 40)).status_code == 202

@@ -17,6 +17,7 @@ import pytest
 import trio
 
 from tests.api.helpers import assert_error, create_website, pageview, send, stored_events
+from tests.harness import on_duckdb_writer
 
 DISK_SIZE = "48m"
 
@@ -76,7 +77,7 @@ async def test_a_full_disk_refuses_new_events_and_drains_everything_acknowledged
             acknowledged[f"/during/{i}"] += 1
 
     with pytest.raises(Exception, match="(?i)fatal|invalidated|No space"):
-        await services.write(lambda con: con.execute("CHECKPOINT"))
+        await on_duckdb_writer(services, lambda con: con.execute("CHECKPOINT"))
     health = await client.get("/health")
     assert health.status_code == 503
     body = await health.get_json()

@@ -12,7 +12,7 @@ from trio.testing import wait_all_tasks_blocked
 from actors.buffer import Flush
 from actors.runtime import ask, tell
 from tests.api.helpers import assert_error, create_website, pageview, send, stored_events
-from tests.harness import test_config
+from tests.harness import on_duckdb_writer, test_config
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ async def writer_caught_up(services) -> None:
     batch the Buffer handed it before; then the Buffer has had its answer.
     """
     await wait_all_tasks_blocked()
-    await services.write(lambda con: None)
+    await on_duckdb_writer(services, lambda con: None)
     await wait_all_tasks_blocked()
 
 
@@ -51,7 +51,7 @@ async def test_a_buffer_crash_loses_no_acknowledged_event(client, services) -> N
 
 async def test_a_failing_commit_is_retried_until_the_events_commit(client, services) -> None:
     site = await create_website(client)
-    await services.write(lambda con: con.execute("ALTER TABLE events RENAME TO events_away"))
+    await on_duckdb_writer(services, lambda con: con.execute("ALTER TABLE events RENAME TO events_away"))
     for i in range(3):
         assert (await send(client, pageview(site, f"https://example.com/{i}"))).status_code == 202
     await tell(services.buffer.inbox, Flush())
@@ -60,7 +60,7 @@ async def test_a_failing_commit_is_retried_until_the_events_commit(client, servi
     health = await client.get("/health")
     assert health.status_code == 503
     assert "committing ingested events fails" in (await health.get_json())["reasons"][0]
-    await services.write(lambda con: con.execute("ALTER TABLE events_away RENAME TO events"))
+    await on_duckdb_writer(services, lambda con: con.execute("ALTER TABLE events_away RENAME TO events"))
     assert [e["path"] for e in await stored_events(services, "path")] == ["/0", "/1", "/2"]
     assert services.writer.restarts == 0  # the Writer answered the failure; it did not crash
     assert (await client.get("/health")).status_code == 200
@@ -76,7 +76,7 @@ async def test_a_full_ingest_queue_answers_503_with_retry_after(client, services
         release.wait(30)
 
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(services.write, block_the_writer)
+        nursery.start_soon(on_duckdb_writer, services, block_the_writer)
         await busy.wait()
         for _ in range(2):
             assert (await send(client, [pageview(site)] * 50)).status_code == 202

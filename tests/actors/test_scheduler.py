@@ -62,7 +62,7 @@ async def test_compaction_starts_a_new_segment_once_everything_is_committed(clie
 
 
 def test_jobs_are_due_at_midnight_and_half_past_for_the_salts() -> None:
-    scheduler = Scheduler(db=None, writer=None, buffer=None, enricher=None, retention_days=30, clock=lambda: datetime(2026, 3, 1, 23, 10))
+    scheduler = Scheduler(metadata=None, writer=None, buffer=None, enricher=None, retention_days=30, clock=lambda: datetime(2026, 3, 1, 23, 10))
     due = scheduler._next_due(datetime(2026, 3, 1, 23, 10))
     assert due["rotate_salts"] == datetime(2026, 3, 2, 0, 0)
     assert scheduler._next_due(datetime(2026, 3, 2, 0, 0, 1))["rotate_salts"] == datetime(2026, 3, 2, 0, 30)
@@ -78,7 +78,7 @@ def _absent_fields() -> dict:
 async def test_a_failing_job_is_retried_a_minute_later_and_the_timer_goes_on(autojump_clock) -> None:
     start = datetime(2026, 3, 1, 12, 0)
     scheduler = Scheduler(
-        db=None, writer=None, buffer=None, enricher=None, retention_days=30,
+        metadata=None, writer=None, buffer=None, enricher=None, retention_days=30,
         clock=lambda: start + timedelta(seconds=trio.current_time()),
     )
     runs: dict[str, list[float]] = {"purge": [], "compact": []}

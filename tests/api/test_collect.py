@@ -10,7 +10,6 @@ import pytest
 from actors.enricher import SetSalts
 from sparklytics.api.collect import CollectEvent, parse_events
 from sparklytics.enrich.ids import public_session_id
-from sparklytics.stores.duckdb.metadata import rotate_salts
 from tests.api.helpers import (
     BROWSER_HEADERS,
     assert_error,
@@ -115,7 +114,7 @@ async def test_visitor_id_is_stable_per_ip_and_agent_and_changes_when_the_salt_r
     assert len({first, other_ip, other_agent}) == 3
 
     tomorrow = datetime.utcnow() + timedelta(days=1, hours=2)
-    salts = await services.write(lambda con: rotate_salts(con, tomorrow))
+    salts = await services.metadata.rotate_salts(tomorrow)
     await services.enricher.inbox.send(SetSalts(salts))
     await send(client, pageview(site), ip="203.0.113.1")
     rotated = (await stored_events(services, "visitor_id"))[-1]["visitor_id"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.harness import on_duckdb_writer
+
 import pytest
 
 from tests.api.helpers import assert_error, create_website, pageview, send, stored_events
@@ -139,7 +141,7 @@ async def test_delete_removes_every_child_row_in_one_go(client, services) -> Non
         con.execute("INSERT INTO bot_allowlist (id, website_id, match_type, match_value) VALUES ('a1', ?, 'ua_contains', 'x')", [site])
         con.execute("INSERT INTO bot_policies (website_id) VALUES (?)", [site])
 
-    await services.write(add_children)
+    await on_duckdb_writer(services, add_children)
     response = await client.delete(f"/api/websites/{site}")
     assert response.status_code == 204
     assert await response.get_data() == b""

@@ -1,17 +1,17 @@
-"""The auth SQL on a real DuckDB file, and the Scheduler's revoked-session prune job."""
+"""The auth part of the MetadataStore on a real DuckDB file, and the Scheduler's revoked-session prune job."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from actors.scheduler import Scheduler
-from sparklytics.stores.duckdb import auth as store
+from sparklytics.stores.metadata import AuthSettings
 
 NOW = datetime(2026, 3, 29, 12, 0, 0)
 
 
-async def load(services, jwt="j" * 64, now: datetime = NOW) -> store.AuthSettings:
-    return await services.write(lambda con: store.load_auth_settings(con, new_jwt_secret=jwt, now=now))
+async def load(services, jwt="j" * 64, now: datetime = NOW) -> AuthSettings:
+    return await services.metadata.load_auth_settings(new_jwt_secret=jwt, now=now)
 
 
 async def test_secrets_are_created_once(services) -> None:
@@ -23,38 +23,38 @@ async def test_secrets_are_created_once(services) -> None:
 
 
 async def test_setup_writes_once(services) -> None:
-    assert await services.write(lambda con: store.complete_setup(con, password_hash="$argon2id$h1", change_required=True))
-    assert not await services.write(lambda con: store.complete_setup(con, password_hash="$argon2id$h2", change_required=False))
+    assert await services.metadata.complete_setup(password_hash="$argon2id$h1", change_required=True)
+    assert not await services.metadata.complete_setup(password_hash="$argon2id$h2", change_required=False)
     settings = await load(services)
     assert settings.admin_password_hash == "$argon2id$h1" and settings.password_change_required is True
 
 
 async def test_change_password_clears_rotation_and_rotates_the_secret(services) -> None:
     await load(services)
-    await services.write(lambda con: store.complete_setup(con, password_hash="$argon2id$h1", change_required=True))
-    await services.write(lambda con: store.change_password(con, password_hash="$argon2id$h2", jwt_secret="n" * 64))
+    await services.metadata.complete_setup(password_hash="$argon2id$h1", change_required=True)
+    await services.metadata.change_password(password_hash="$argon2id$h2", jwt_secret="n" * 64)
     settings = await load(services)
     assert (settings.admin_password_hash, settings.password_change_required, settings.jwt_secret) == ("$argon2id$h2", False, "n" * 64)
 
 
 async def test_revoked_sessions_load_until_they_expire(services) -> None:
-    await services.write(lambda con: store.revoke_session(con, "gone", NOW + timedelta(days=7)))
-    await services.write(lambda con: store.revoke_session(con, "gone", NOW + timedelta(days=7)))  # twice: once
-    await services.write(lambda con: store.revoke_session(con, "expired", NOW - timedelta(seconds=1)))
+    await services.metadata.revoke_session("gone", NOW + timedelta(days=7))
+    await services.metadata.revoke_session("gone", NOW + timedelta(days=7))  # twice: once
+    await services.metadata.revoke_session("expired", NOW - timedelta(seconds=1))
     assert (await load(services)).revoked_sessions == {"gone": NOW + timedelta(days=7)}
 
 
 async def test_prune_job_forgets_revocations_of_expired_sessions(services) -> None:
     scheduler = Scheduler(
-        db=services.db,
+        metadata=services.metadata,
         writer=services.writer.inbox,
         buffer=services.buffer.inbox,
         enricher=services.enricher.inbox,
         retention_days=365,
         clock=lambda: NOW,
     )
-    await services.write(lambda con: store.revoke_session(con, "old", NOW - timedelta(seconds=1)))
-    await services.write(lambda con: store.revoke_session(con, "live", NOW + timedelta(hours=1)))
+    await services.metadata.revoke_session("old", NOW - timedelta(seconds=1))
+    await services.metadata.revoke_session("live", NOW + timedelta(hours=1))
     assert await scheduler._jobs["prune_revoked_sessions"]() == 1
     left = await services.db.read(lambda cur: cur.execute("SELECT jti FROM revoked_sessions").fetchall())
     assert left == [("live",)]
@@ -69,18 +69,18 @@ async def test_prune_runs_at_start_then_daily(services) -> None:
 
 
 async def insert_key(services, key_id: str, at: datetime) -> None:
-    await services.write(
-        lambda con: store.insert_api_key(con, key_id=key_id, name=key_id, key_hash=key_id.ljust(64, "0"), key_prefix="spk_selfhosted_abcde", created_at=at)
+    await services.metadata.insert_api_key(
+        key_id=key_id, name=key_id, key_hash=key_id.ljust(64, "0"), key_prefix="spk_selfhosted_abcde", created_at=at
     )
 
 
 async def test_keys_list_newest_first_with_revoked_ones(services) -> None:
     for i in range(3):
         await insert_key(services, f"key_{i}", NOW + timedelta(minutes=i))
-    assert await services.write(lambda con: store.revoke_api_key(con, "key_1", NOW)) == "key_1".ljust(64, "0")
-    assert await services.write(lambda con: store.revoke_api_key(con, "key_1", NOW)) is None
-    assert await services.write(lambda con: store.revoke_api_key(con, "key_x", NOW)) is None
-    rows, total = await services.db.read(lambda cur: store.list_api_keys(cur, limit=2, offset=0))
+    assert await services.metadata.revoke_api_key("key_1", NOW) == "key_1".ljust(64, "0")
+    assert await services.metadata.revoke_api_key("key_1", NOW) is None
+    assert await services.metadata.revoke_api_key("key_x", NOW) is None
+    rows, total = await services.metadata.list_api_keys(limit=2, offset=0)
     assert total == 3 and [r["id"] for r in rows] == ["key_2", "key_1"]
     assert rows[1]["revoked_at"] == "2026-03-29 12:00:00" and rows[1]["created_at"] == "2026-03-29 12:01:00"
     assert set(rows[0]) == {"id", "name", "key_prefix", "created_at", "last_used_at", "revoked_at"}
@@ -90,7 +90,7 @@ async def test_keys_list_newest_first_with_revoked_ones(services) -> None:
 
 async def test_last_used_never_moves_backwards(services) -> None:
     await insert_key(services, "key_a", NOW)
-    await services.write(lambda con: store.record_key_usage(con, {"key_a": NOW + timedelta(hours=2)}))
-    await services.write(lambda con: store.record_key_usage(con, {"key_a": NOW + timedelta(hours=1)}))
-    rows, _ = await services.db.read(lambda cur: store.list_api_keys(cur, limit=10, offset=0))
+    await services.metadata.record_key_usage(lambda: {"key_a": NOW + timedelta(hours=2)})
+    await services.metadata.record_key_usage(lambda: {"key_a": NOW + timedelta(hours=1)})
+    rows, _ = await services.metadata.list_api_keys(limit=10, offset=0)
     assert rows[0]["last_used_at"] == "2026-03-29 14:00:00"

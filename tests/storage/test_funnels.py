@@ -6,10 +6,11 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from sparklytics.funnels import MAX_FUNNELS_PER_WEBSITE, FunnelLimitReached, NewStep
 from sparklytics.stores.duckdb import funnels as store
 from sparklytics.stores.duckdb.schema import apply_migrations
 
-STEPS = [store.NewStep("page_view", "/", "equals", "Home"), store.NewStep("event", "signup", "equals", "Signup")]
+STEPS = [NewStep("page_view", "/", "equals", "Home"), NewStep("event", "signup", "equals", "Signup")]
 
 
 @pytest.fixture
@@ -40,9 +41,9 @@ def test_a_left_over_row_takes_no_name_and_no_place_under_the_limit(con):
     leftover = store.create_funnel(con, "site_a", "Signup", STEPS)
     crash_half_way_through_delete(con, leftover["id"])
     assert store.create_funnel(con, "site_a", "Signup", STEPS)["name"] == "Signup"
-    for n in range(store.MAX_FUNNELS_PER_WEBSITE - 1):
+    for n in range(MAX_FUNNELS_PER_WEBSITE - 1):
         store.create_funnel(con, "site_a", f"Funnel {n}", STEPS)
-    with pytest.raises(store.FunnelLimitReached):
+    with pytest.raises(FunnelLimitReached):
         store.create_funnel(con, "site_a", "One too many", STEPS)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from sparklytics.stores.duckdb.metadata import get_setting, rotate_salts
+from sparklytics.stores.duckdb.settings import get_setting, rotate_salts
 from sparklytics.stores.duckdb.schema import apply_migrations
 
 

@@ -12,31 +12,19 @@ attempts are not stored at all (``sparklytics.auth.attempts`` says why).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from sparklytics.stores.duckdb.database import dict_rows
-from sparklytics.stores.duckdb.metadata import get_setting, set_settings
 from sparklytics.stores.duckdb.schema import transaction
+from sparklytics.stores.duckdb.settings import get_setting, set_settings
+from sparklytics.stores.metadata import AuthSettings
 
 ADMIN_PASSWORD_HASH = "admin_password_hash"
 PASSWORD_CHANGE_REQUIRED = "password_change_required"
 JWT_SECRET = "jwt_secret"
-
-
-@dataclass(frozen=True, slots=True)
-class AuthSettings:
-    """The auth rows of ``settings``, the non-revoked keys (hash → id) and the sessions
-    logged out but not yet expired (jti → expiry)."""
-
-    admin_password_hash: str | None
-    password_change_required: bool
-    jwt_secret: str
-    active_keys: dict[str, str]
-    revoked_sessions: dict[str, datetime]
 
 
 def load_auth_settings(con: duckdb.DuckDBPyConnection, *, new_jwt_secret: str, now: datetime) -> AuthSettings:

@@ -30,7 +30,7 @@ import duckdb
 
 from sparklytics.events import EVENT_COLUMNS, EventRow
 from sparklytics.sessions import SESSION_COLUMNS, SESSION_TIMEOUT, SessionCache, SessionState, resolve_sessions, sessions_to_load
-from sparklytics.stores.duckdb import schema
+from sparklytics.stores.duckdb import schema, websites
 from sparklytics.stores.duckdb.database import Database, unusable_database
 from sparklytics.stores.duckdb.retention import purge_batch
 from sparklytics.stores.errors import StorageFault
@@ -70,7 +70,7 @@ class DuckDBEventStore:
         con = self._db.writer
         try:
             schema.apply_migrations(con)
-            schema.purge_tombstones(con)
+            websites.purge_tombstones(con)
             return read_cursor(con)
         except duckdb.Error as error:  # damaged blocks show up once the tables are read
             raise unusable_database(self._db.path, error) from None

@@ -21,7 +21,6 @@ Timestamps are naive UTC written from Python (not DuckDB's ``now()``, whose cast
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,41 +28,9 @@ import duckdb
 
 from sparklytics.clock import utc_now
 from sparklytics.enrich import random_id
+from sparklytics.funnels import MAX_FUNNELS_PER_WEBSITE, DuplicateFunnelName, FunnelLimitReached, NewStep
 from sparklytics.stores.duckdb.database import dict_rows
 from sparklytics.stores.duckdb.schema import transaction
-
-__all__ = [
-    "MAX_FUNNELS_PER_WEBSITE",
-    "DuplicateFunnelName",
-    "FunnelLimitReached",
-    "NewStep",
-    "create_funnel",
-    "delete_funnel",
-    "get_funnel",
-    "list_funnels",
-    "update_funnel",
-]
-
-MAX_FUNNELS_PER_WEBSITE = 20
-
-
-@dataclass(frozen=True, slots=True)
-class NewStep:
-    """One step as validated by the API: ``label`` already defaulted to ``match_value``."""
-
-    step_type: str
-    match_value: str
-    match_operator: str
-    label: str
-
-
-class FunnelLimitReached(Exception):
-    """The website already has :data:`MAX_FUNNELS_PER_WEBSITE` funnels (API answers 422)."""
-
-
-class DuplicateFunnelName(Exception):
-    """Another funnel of the website has this exact name (API answers 422)."""
-
 
 _HAS_STEPS = "EXISTS (SELECT 1 FROM funnel_steps s WHERE s.funnel_id = f.id)"
 

@@ -1,118 +1,185 @@
-"""SQL for settings and the website lookups the ingest path needs.
+"""The DuckDB :class:`~sparklytics.stores.metadata.MetadataStore`.
 
-Reads run on a reader cursor (``Database.read``); writes are handed to the Writer
-(``RunWrite``) by the caller.
+Reads run on a read cursor of their own in a worker thread (:meth:`Database.read`).
+Writes go to the Writer actor (``RunWrite``), the one place that writes the file: they
+run in its thread, one at a time, between event commits, on the write connection taken
+when the write runs (so a write after a reopen gets the new one). The SQL lives in one
+module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``,
+``goals.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
 
-import duckdb
+from actors.runtime import ActorError, Mailbox, ask, tell_nowait
+from actors.writer import RunWrite
+from sparklytics.funnels import NewStep
+from sparklytics.goals import Goal
+from sparklytics.stores.duckdb import auth, funnels, goals, settings, websites
+from sparklytics.stores.duckdb.database import Database
+from sparklytics.stores.duckdb.sql import Cursor
+from sparklytics.stores.errors import StorageFault
+from sparklytics.stores.metadata import (
+    AuthSettings,
+    PendingKeyUsage,
+    ReportContext,
+    Salts,
+    WebsiteIngestInfo,
+)
 
-from sparklytics.enrich.ids import new_salt
-from sparklytics.stores.duckdb.schema import transaction
+T = TypeVar("T")
 
-SALT_GRACE = timedelta(minutes=30)
+log = logging.getLogger("sparklytics.metadata")
 
-
-@dataclass(frozen=True, slots=True)
-class Salts:
-    """The secret keys of visitor ids (Decision 6).
-
-    ``previous`` is yesterday's salt, kept only until ``previous_until`` (30 minutes
-    after midnight UTC) so sessions can continue across midnight; then it is deleted.
-    """
-
-    current: str
-    day: date
-    previous: str | None
-    previous_until: datetime | None
-
-    def previous_at(self, now: datetime) -> str | None:
-        if self.previous and self.previous_until and now < self.previous_until:
-            return self.previous
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class WebsiteIngestInfo:
-    """What collect needs to know about a website."""
-
-    website_id: str
-    timezone: str
-    peak_events_per_sec: int | None
-    queue_max_events: int | None
-    bot_mode: str
-    bot_threshold: int
+WRITE_TIMEOUT = 60.0
+# Deleting a website deletes its events: minutes on a large file.
+DELETE_WEBSITE_TIMEOUT = 600.0
+PING_TIMEOUT = 5.0
 
 
-def get_setting(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    row = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
+class DuckDBMetadataStore:
+    def __init__(self, db: Database, writer: Mailbox[Any]) -> None:
+        self._db = db
+        self._writer = writer
 
+    async def _read(self, fn: Callable[[Cursor], T], *, timeout: float | None = None) -> T:
+        return await self._db.read(fn, timeout=timeout)
 
-def set_settings(con: duckdb.DuckDBPyConnection, values: dict[str, str | None]) -> None:
-    """Upsert the given keys; a None value deletes the key."""
-    for key, value in values.items():
-        if value is None:
-            con.execute("DELETE FROM settings WHERE key = ?", [key])
-        else:
-            con.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [key, value],
-            )
+    async def _write(self, fn: Callable[[Cursor], T], *, timeout: float = WRITE_TIMEOUT) -> T:
+        return await ask(self._writer, RunWrite(lambda: fn(self._db.writer)), timeout=timeout)
 
+    async def ping(self) -> None:
+        await self._read(lambda cur: cur.execute("SELECT 1").fetchone(), timeout=PING_TIMEOUT)
 
-def seed_settings(con: duckdb.DuckDBPyConnection, *, install_id: str, version: str) -> None:
-    """Insert-or-ignore the settings every install has."""
-    with transaction(con):
-        for key, value in (("install_id", install_id), ("version", version)):
-            con.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", [key, value])
+    # --- settings -----------------------------------------------------------------------
 
+    async def seed_settings(self, *, install_id: str, version: str) -> None:
+        await self._write(lambda con: settings.seed_settings(con, install_id=install_id, version=version))
 
-def rotate_salts(con: duckdb.DuckDBPyConnection, now: datetime) -> Salts:
-    """Bring the salts up to date for ``now`` (naive UTC) and return them.
+    async def rotate_salts(self, now: datetime) -> Salts:
+        return await self._write(lambda con: settings.rotate_salts(con, now))
 
-    On a new UTC day the current salt becomes ``previous`` (only if it was yesterday's)
-    and a fresh random salt is made; an expired previous salt is deleted.
-    """
-    today = now.date()
-    with transaction(con):
-        current = get_setting(con, "daily_salt")
-        current_day = get_setting(con, "daily_salt_date")
-        previous = get_setting(con, "previous_salt")
-        previous_until_text = get_setting(con, "previous_salt_until")
-        previous_until = datetime.fromisoformat(previous_until_text) if previous_until_text else None
-        if current is None or current_day != today.isoformat():
-            was_yesterday = current_day == (today - timedelta(days=1)).isoformat()
-            midnight = datetime(today.year, today.month, today.day)
-            previous = current if current is not None and was_yesterday else None
-            previous_until = midnight + SALT_GRACE if previous else None
-            current = new_salt()
-        if previous_until is not None and now >= previous_until:
-            previous, previous_until = None, None
-        set_settings(
-            con,
-            {
-                "daily_salt": current,
-                "daily_salt_date": today.isoformat(),
-                "previous_salt": previous,
-                "previous_salt_until": previous_until.isoformat() if previous_until else None,
-            },
+    # --- websites -----------------------------------------------------------------------
+
+    async def get_website(self, website_id: str) -> dict[str, Any] | None:
+        return await self._read(lambda cur: websites.get_website(cur, website_id))
+
+    async def list_websites(self, *, after: str | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+        return await self._read(lambda cur: websites.list_websites(cur, after=after, limit=limit))
+
+    async def insert_website(self, *, website_id: str, name: str, domain: str, timezone: str) -> dict[str, Any]:
+        return await self._write(
+            lambda con: websites.insert_website(con, website_id=website_id, name=name, domain=domain, timezone=timezone)
         )
-    return Salts(current, today, previous, previous_until)
 
+    async def update_website(self, website_id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
+        return await self._write(lambda con: websites.update_website(con, website_id, dict(changes)))
 
-_WEBSITE_INGEST_INFO = """
-SELECT w.id, w.timezone, w.ingest_peak_eps, w.ingest_queue_max_events,
-       coalesce(p.mode, 'balanced'), coalesce(p.threshold_score, 70)
-FROM websites w LEFT JOIN bot_policies p ON p.website_id = w.id
-WHERE w.id = ? AND w.deleted_at IS NULL
-"""
+    async def delete_website(self, website_id: str) -> bool:
+        return await self._write(lambda con: websites.delete_website(con, website_id), timeout=DELETE_WEBSITE_TIMEOUT)
 
+    async def report_context(self, website_id: str) -> ReportContext | None:
+        return await self._read(lambda cur: websites.report_context(cur, website_id))
 
-def website_ingest_info(con: duckdb.DuckDBPyConnection, website_id: str) -> WebsiteIngestInfo | None:
-    row = con.execute(_WEBSITE_INGEST_INFO, [website_id]).fetchone()
-    return WebsiteIngestInfo(*row) if row else None
+    async def shared_website(self, share_id: str) -> tuple[ReportContext, str] | None:
+        return await self._read(lambda cur: websites.shared_website(cur, share_id))
+
+    async def enable_sharing(self, website_id: str, new_share_id: str) -> str | None:
+        return await self._write(lambda con: websites.enable_sharing(con, website_id, new_share_id))
+
+    async def disable_sharing(self, website_id: str) -> bool | None:
+        return await self._write(lambda con: websites.disable_sharing(con, website_id))
+
+    async def website_ingest_info(self, website_id: str) -> WebsiteIngestInfo | None:
+        return await self._read(lambda cur: settings.website_ingest_info(cur, website_id))
+
+    # --- auth ---------------------------------------------------------------------------
+
+    async def load_auth_settings(self, *, new_jwt_secret: str, now: datetime) -> AuthSettings:
+        return await self._write(lambda con: auth.load_auth_settings(con, new_jwt_secret=new_jwt_secret, now=now))
+
+    async def complete_setup(self, *, password_hash: str, change_required: bool) -> bool:
+        return await self._write(
+            lambda con: auth.complete_setup(con, password_hash=password_hash, change_required=change_required)
+        )
+
+    async def change_password(self, *, password_hash: str, jwt_secret: str) -> None:
+        await self._write(lambda con: auth.change_password(con, password_hash=password_hash, jwt_secret=jwt_secret))
+
+    async def revoke_session(self, jti: str, expires_at: datetime) -> None:
+        await self._write(lambda con: auth.revoke_session(con, jti, expires_at))
+
+    async def prune_revoked_sessions(self, before: datetime) -> int:
+        return await self._write(lambda con: auth.prune_revoked_sessions(con, before))
+
+    async def insert_api_key(
+        self, *, key_id: str, name: str, key_hash: str, key_prefix: str, created_at: datetime
+    ) -> None:
+        await self._write(
+            lambda con: auth.insert_api_key(
+                con, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
+            )
+        )
+
+    async def list_api_keys(self, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        return await self._read(lambda cur: auth.list_api_keys(cur, limit=limit, offset=offset))
+
+    async def revoke_api_key(self, key_id: str, now: datetime) -> str | None:
+        return await self._write(lambda con: auth.revoke_api_key(con, key_id, now))
+
+    async def record_key_usage(self, pending: PendingKeyUsage) -> None:
+        await self._write(lambda con: auth.record_key_usage(con, dict(pending())))
+
+    def record_key_usage_soon(self, pending: PendingKeyUsage) -> None:
+        def write() -> None:
+            batch = dict(pending())
+            try:
+                auth.record_key_usage(self._db.writer, batch)
+            except Exception:  # nobody awaits this write: say so in the log
+                log.exception("could not record API key usage for %d key(s)", len(batch))
+                raise
+
+        try:
+            tell_nowait(self._writer, RunWrite(write))
+        except ActorError as error:
+            raise StorageFault(f"the write of key usage could not be queued: {error}") from None
+
+    # --- funnels ------------------------------------------------------------------------
+
+    async def list_funnels(self, website_id: str) -> list[dict[str, Any]]:
+        return await self._read(lambda cur: funnels.list_funnels(cur, website_id))
+
+    async def get_funnel(self, website_id: str, funnel_id: str) -> dict[str, Any] | None:
+        return await self._read(lambda cur: funnels.get_funnel(cur, website_id, funnel_id))
+
+    async def create_funnel(self, website_id: str, name: str, steps: Sequence[NewStep]) -> dict[str, Any] | None:
+        return await self._write(lambda con: funnels.create_funnel(con, website_id, name, steps))
+
+    async def update_funnel(
+        self, website_id: str, funnel_id: str, *, name: str | None, steps: Sequence[NewStep] | None
+    ) -> dict[str, Any] | None:
+        return await self._write(lambda con: funnels.update_funnel(con, website_id, funnel_id, name=name, steps=steps))
+
+    async def delete_funnel(self, website_id: str, funnel_id: str) -> bool:
+        return await self._write(lambda con: funnels.delete_funnel(con, website_id, funnel_id))
+
+    # --- goals --------------------------------------------------------------------------
+
+    async def list_goals(self, website_id: str) -> list[Goal]:
+        return await self._read(lambda cur: goals.list_goals(cur, website_id))
+
+    async def get_goal(self, website_id: str, goal_id: str) -> Goal | None:
+        return await self._read(lambda cur: goals.get_goal(cur, website_id, goal_id))
+
+    async def create_goal(self, website_id: str, fields: Mapping[str, Any]) -> Goal | None:
+        return await self._write(lambda con: goals.create_goal(con, website_id, fields))
+
+    async def update_goal(self, website_id: str, goal_id: str, changes: Mapping[str, Any]) -> Goal | None:
+        return await self._write(lambda con: goals.update_goal(con, website_id, goal_id, changes))
+
+    async def delete_goal(self, website_id: str, goal_id: str) -> bool:
+        return await self._write(lambda con: goals.delete_goal(con, website_id, goal_id))

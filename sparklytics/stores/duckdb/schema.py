@@ -28,11 +28,8 @@ Choices made for the analytics queries at 10M events (measured in ``bench/``):
   select sessions from this table too.
 
 Foreign keys are enforced on the metadata tables (Decision 12). DuckDB cannot delete a
-parent row in the transaction that deleted its children, so a website delete sets
-``websites.deleted_at`` and removes its events, sessions and grandchild rows in one
-transaction (the website is gone for every reader from that commit), then deletes the
-remaining depths of rows one transaction each; :func:`purge_tombstones` finishes any
-delete that a crash interrupted.
+parent row in the transaction that deleted its children, which shapes the website
+delete (``websites.delete_website`` says how).
 
 For the same DuckDB limitation, a parent table must not carry a UNIQUE index on a
 column that is ever updated (DuckDB rewrites such an update as delete + insert, which
@@ -551,37 +548,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0005_sessions_revocable_and_no_login_ips", _SESSIONS_REVOCABLE_AND_NO_LOGIN_IPS),
 )
 
-# Rows owned by a website, by depth: DuckDB checks foreign keys against the state at
-# the start of the transaction, so each depth is deleted (and committed) before the
-# rows it references. Depth 0 goes with the tombstone; see the module docstring.
-_WEBSITE_DELETE_DEPTHS: tuple[tuple[str, ...], ...] = (
-    (
-        "DELETE FROM notification_deliveries WHERE source_id IN ("
-        " SELECT id FROM report_subscriptions WHERE website_id = $id"
-        " UNION ALL SELECT id FROM alert_rules WHERE website_id = $id)",
-        "DELETE FROM report_subscriptions WHERE website_id = $id",
-        "DELETE FROM funnel_steps WHERE funnel_id IN (SELECT id FROM funnels WHERE website_id = $id)",
-        "DELETE FROM events WHERE website_id = $id",
-        "DELETE FROM sessions WHERE website_id = $id",
-    ),
-    (
-        "DELETE FROM alert_rules WHERE website_id = $id",
-        "DELETE FROM saved_reports WHERE website_id = $id",
-        "DELETE FROM attribution_cache WHERE website_id = $id",
-        "DELETE FROM goals WHERE website_id = $id",
-        "DELETE FROM funnels WHERE website_id = $id",
-        "DELETE FROM campaign_links WHERE website_id = $id",
-        "DELETE FROM tracking_pixels WHERE website_id = $id",
-        "DELETE FROM bot_policies WHERE website_id = $id",
-        "DELETE FROM bot_allowlist WHERE website_id = $id",
-        "DELETE FROM bot_blocklist WHERE website_id = $id",
-        "DELETE FROM bot_policy_audit WHERE website_id = $id",
-        "DELETE FROM bot_recompute_runs WHERE website_id = $id",
-    ),
-    ("DELETE FROM websites WHERE id = $id AND deleted_at IS NOT NULL",),
-)
-
-
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply every migration not yet recorded; return the names applied now."""
     con.execute(
@@ -613,42 +579,3 @@ class transaction:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._con.execute("ROLLBACK" if exc_type else "COMMIT")
-
-
-def delete_website(con: duckdb.DuckDBPyConnection, website_id: str) -> bool:
-    """Delete a website and every row that belongs to it; False if it does not exist.
-
-    The first transaction tombstones the website and removes its events, sessions and
-    grandchild rows, so the deletion is atomic for readers (every route checks that the
-    website exists); the remaining depths follow (see the module docstring for why).
-    """
-    with transaction(con):
-        found = con.execute(
-            "SELECT id FROM websites WHERE id = $id AND deleted_at IS NULL", {"id": website_id}
-        ).fetchall()
-        if found:
-            con.execute("UPDATE websites SET deleted_at = now() WHERE id = $id", {"id": website_id})
-            for statement in _WEBSITE_DELETE_DEPTHS[0]:
-                con.execute(statement, {"id": website_id})
-    if not found:
-        return False
-    _finish_delete(con, website_id)
-    return True
-
-
-def purge_tombstones(con: duckdb.DuckDBPyConnection) -> int:
-    """Finish website deletes that a crash interrupted between depths; return how many."""
-    ids = [r[0] for r in con.execute("SELECT id FROM websites WHERE deleted_at IS NOT NULL").fetchall()]
-    for website_id in ids:
-        with transaction(con):
-            for statement in _WEBSITE_DELETE_DEPTHS[0]:
-                con.execute(statement, {"id": website_id})
-        _finish_delete(con, website_id)
-    return len(ids)
-
-
-def _finish_delete(con: duckdb.DuckDBPyConnection, website_id: str) -> None:
-    for depth in _WEBSITE_DELETE_DEPTHS[1:]:
-        with transaction(con):
-            for statement in depth:
-                con.execute(statement, {"id": website_id})

@@ -1,4 +1,12 @@
-"""SQL for the ``websites`` table. Reads take a reader cursor; writes run on the Writer."""
+"""SQL for the ``websites`` table. Reads take a reader cursor; writes run on the Writer.
+
+Deleting a website: DuckDB cannot delete a parent row in the transaction that deleted
+its children (foreign keys are enforced, Decision 12), so :func:`delete_website` sets
+``websites.deleted_at`` and removes its events, sessions and grandchild rows in one
+transaction (the website is gone for every reader from that commit), then deletes the
+remaining depths of rows one transaction each; :func:`purge_tombstones` finishes any
+delete that a crash interrupted.
+"""
 
 from __future__ import annotations
 
@@ -77,6 +85,15 @@ def report_context_by_share(con: duckdb.DuckDBPyConnection, share_id: str) -> tu
     return con.execute(_REPORT_CONTEXT.format(column="w.share_id"), [share_id]).fetchone()
 
 
+def shared_website(con: duckdb.DuckDBPyConnection, share_id: str) -> tuple[tuple[str, str, str], str] | None:
+    """The report context of the website shared under ``share_id`` and its name (the
+    share page's title); the domain and id stay private."""
+    context = report_context_by_share(con, share_id)
+    if context is None:
+        return None
+    return context, get_website(con, context[0])["name"]
+
+
 def enable_sharing(con: duckdb.DuckDBPyConnection, website_id: str, new_share_id: str) -> str | None:
     """The website's share id, creating it if sharing is off; None if no such website."""
     with transaction(con):
@@ -99,3 +116,73 @@ def disable_sharing(con: duckdb.DuckDBPyConnection, website_id: str) -> bool | N
             return False
         con.execute("UPDATE websites SET share_id = NULL, updated_at = now() WHERE id = ?", [website_id])
         return True
+
+
+# Rows owned by a website, by depth: DuckDB checks foreign keys against the state at
+# the start of the transaction, so each depth is deleted (and committed) before the
+# rows it references. Depth 0 goes with the tombstone (module docstring).
+_WEBSITE_DELETE_DEPTHS: tuple[tuple[str, ...], ...] = (
+    (
+        "DELETE FROM notification_deliveries WHERE source_id IN ("
+        " SELECT id FROM report_subscriptions WHERE website_id = $id"
+        " UNION ALL SELECT id FROM alert_rules WHERE website_id = $id)",
+        "DELETE FROM report_subscriptions WHERE website_id = $id",
+        "DELETE FROM funnel_steps WHERE funnel_id IN (SELECT id FROM funnels WHERE website_id = $id)",
+        "DELETE FROM events WHERE website_id = $id",
+        "DELETE FROM sessions WHERE website_id = $id",
+    ),
+    (
+        "DELETE FROM alert_rules WHERE website_id = $id",
+        "DELETE FROM saved_reports WHERE website_id = $id",
+        "DELETE FROM attribution_cache WHERE website_id = $id",
+        "DELETE FROM goals WHERE website_id = $id",
+        "DELETE FROM funnels WHERE website_id = $id",
+        "DELETE FROM campaign_links WHERE website_id = $id",
+        "DELETE FROM tracking_pixels WHERE website_id = $id",
+        "DELETE FROM bot_policies WHERE website_id = $id",
+        "DELETE FROM bot_allowlist WHERE website_id = $id",
+        "DELETE FROM bot_blocklist WHERE website_id = $id",
+        "DELETE FROM bot_policy_audit WHERE website_id = $id",
+        "DELETE FROM bot_recompute_runs WHERE website_id = $id",
+    ),
+    ("DELETE FROM websites WHERE id = $id AND deleted_at IS NOT NULL",),
+)
+
+
+def delete_website(con: duckdb.DuckDBPyConnection, website_id: str) -> bool:
+    """Delete a website and every row that belongs to it; False if it does not exist.
+
+    The first transaction tombstones the website and removes its events, sessions and
+    grandchild rows, so the deletion is atomic for readers (every route checks that the
+    website exists); the remaining depths follow (see the module docstring for why).
+    """
+    with transaction(con):
+        found = con.execute(
+            "SELECT id FROM websites WHERE id = $id AND deleted_at IS NULL", {"id": website_id}
+        ).fetchall()
+        if found:
+            con.execute("UPDATE websites SET deleted_at = now() WHERE id = $id", {"id": website_id})
+            for statement in _WEBSITE_DELETE_DEPTHS[0]:
+                con.execute(statement, {"id": website_id})
+    if not found:
+        return False
+    _finish_delete(con, website_id)
+    return True
+
+
+def purge_tombstones(con: duckdb.DuckDBPyConnection) -> int:
+    """Finish website deletes that a crash interrupted between depths; return how many."""
+    ids = [r[0] for r in con.execute("SELECT id FROM websites WHERE deleted_at IS NOT NULL").fetchall()]
+    for website_id in ids:
+        with transaction(con):
+            for statement in _WEBSITE_DELETE_DEPTHS[0]:
+                con.execute(statement, {"id": website_id})
+        _finish_delete(con, website_id)
+    return len(ids)
+
+
+def _finish_delete(con: duckdb.DuckDBPyConnection, website_id: str) -> None:
+    for depth in _WEBSITE_DELETE_DEPTHS[1:]:
+        with transaction(con):
+            for statement in depth:
+                con.execute(statement, {"id": website_id})

@@ -39,6 +39,7 @@ from tests.auth.support import (
     use_clock,
     with_cookie,
 )
+from tests.harness import on_duckdb_writer
 
 
 def mode(env: dict[str, str]):
@@ -397,7 +398,7 @@ async def test_the_data_folder_alone_yields_no_login_ip(client, services, config
         for _ in range(3):
             await fail_login(client, scope_base=from_ip(ip))
     await login(client, scope_base=from_ip(addresses[0]))
-    await services.write(lambda con: con.execute("CHECKPOINT"))
+    await on_duckdb_writer(services, lambda con: con.execute("CHECKPOINT"))
 
     copy = tmp_path / "copy.db"
     shutil.copy(config.data_dir / "sparklytics.db", copy)

@@ -1,0 +1,177 @@
+"""``MetadataStore``: websites, settings, auth, funnels and goals — everything but events.
+
+The API, the auth layer and the actors ask this store and never see a cursor. Reads may
+run concurrently; writes are serialised by the backend (DuckDB: on the Writer, the one
+connection that writes the file; PostgreSQL in cloud mode: in its own transactions),
+and each check that guards a write (a limit, a unique name) runs in the same
+transaction as the write, so two requests cannot both pass it.
+
+Rows the API shows as they are stored (websites, API keys, funnels) are dicts with the
+contract's keys and timestamps as API text (§0.3); goals are
+:class:`sparklytics.goals.Goal`. Value types the callers use are declared here, so no
+caller imports a backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from sparklytics.funnels import NewStep
+from sparklytics.goals import Goal
+
+SALT_GRACE = timedelta(minutes=30)
+
+# (website id, time zone, bot policy mode): what an analytics route needs of a website.
+ReportContext = tuple[str, str, str]
+# Pending ``last_used_at`` times of API keys, taken when the write runs.
+PendingKeyUsage = Callable[[], Mapping[str, datetime]]
+
+
+@dataclass(frozen=True, slots=True)
+class Salts:
+    """The secret keys of visitor ids (Decision 6).
+
+    ``previous`` is yesterday's salt, kept only until ``previous_until`` (30 minutes
+    after midnight UTC) so sessions can continue across midnight; then it is deleted.
+    """
+
+    current: str
+    day: date
+    previous: str | None
+    previous_until: datetime | None
+
+    def previous_at(self, now: datetime) -> str | None:
+        if self.previous and self.previous_until and now < self.previous_until:
+            return self.previous
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class WebsiteIngestInfo:
+    """What collect needs to know about a website."""
+
+    website_id: str
+    timezone: str
+    peak_events_per_sec: int | None
+    queue_max_events: int | None
+    bot_mode: str
+    bot_threshold: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    """The auth settings, the non-revoked keys (hash → id) and the sessions logged out
+    but not yet expired (jti → expiry)."""
+
+    admin_password_hash: str | None
+    password_change_required: bool
+    jwt_secret: str
+    active_keys: dict[str, str]
+    revoked_sessions: dict[str, datetime]
+
+
+class MetadataStore(Protocol):
+    async def ping(self) -> None:
+        """Answer when the store can be read (``/health``); raise when it cannot."""
+
+    # --- settings -----------------------------------------------------------------------
+
+    async def seed_settings(self, *, install_id: str, version: str) -> None:
+        """Insert the settings every install has, keeping any already there."""
+
+    async def rotate_salts(self, now: datetime) -> Salts:
+        """Bring the visitor-id salts up to date for ``now`` (naive UTC) and return them."""
+
+    # --- websites -----------------------------------------------------------------------
+
+    async def get_website(self, website_id: str) -> dict[str, Any] | None: ...
+
+    async def list_websites(self, *, after: str | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """One page ordered by id, starting after ``after``; plus the total count."""
+
+    async def insert_website(self, *, website_id: str, name: str, domain: str, timezone: str) -> dict[str, Any]: ...
+
+    async def update_website(self, website_id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Apply ``changes`` (name, domain, timezone, ingest limits); None if absent."""
+
+    async def delete_website(self, website_id: str) -> bool:
+        """Delete the website with everything it owns (events, sessions, goals, …)."""
+
+    async def report_context(self, website_id: str) -> ReportContext | None: ...
+
+    async def shared_website(self, share_id: str) -> tuple[ReportContext, str] | None:
+        """The report context and name of the website shared under ``share_id``."""
+
+    async def enable_sharing(self, website_id: str, new_share_id: str) -> str | None:
+        """The website's share id, ``new_share_id`` if sharing was off; None if absent."""
+
+    async def disable_sharing(self, website_id: str) -> bool | None:
+        """True if sharing was on, False if it was off, None if there is no website."""
+
+    async def website_ingest_info(self, website_id: str) -> WebsiteIngestInfo | None: ...
+
+    # --- auth ---------------------------------------------------------------------------
+
+    async def load_auth_settings(self, *, new_jwt_secret: str, now: datetime) -> AuthSettings:
+        """Read the auth settings, first storing ``new_jwt_secret`` if none is stored."""
+
+    async def complete_setup(self, *, password_hash: str, change_required: bool) -> bool:
+        """Store the first admin password; False (nothing written) if one exists."""
+
+    async def change_password(self, *, password_hash: str, jwt_secret: str) -> None: ...
+
+    async def revoke_session(self, jti: str, expires_at: datetime) -> None: ...
+
+    async def prune_revoked_sessions(self, before: datetime) -> int:
+        """Forget revocations of sessions that expired before ``before``; how many."""
+
+    async def insert_api_key(
+        self, *, key_id: str, name: str, key_hash: str, key_prefix: str, created_at: datetime
+    ) -> None: ...
+
+    async def list_api_keys(self, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]: ...
+
+    async def revoke_api_key(self, key_id: str, now: datetime) -> str | None:
+        """Revoke a usable key; its hash, or None if there is no such key."""
+
+    async def record_key_usage(self, pending: PendingKeyUsage) -> None:
+        """Write the pending ``last_used_at`` times (never moving one backwards)."""
+
+    def record_key_usage_soon(self, pending: PendingKeyUsage) -> None:
+        """:meth:`record_key_usage` without waiting; raises ``StorageFault`` when the
+        write cannot even be queued (the caller keeps the times for the next try)."""
+
+    # --- funnels ------------------------------------------------------------------------
+
+    async def list_funnels(self, website_id: str) -> list[dict[str, Any]]: ...
+
+    async def get_funnel(self, website_id: str, funnel_id: str) -> dict[str, Any] | None: ...
+
+    async def create_funnel(self, website_id: str, name: str, steps: Sequence[NewStep]) -> dict[str, Any] | None:
+        """Raises ``FunnelLimitReached`` or ``DuplicateFunnelName``; None without website."""
+
+    async def update_funnel(
+        self, website_id: str, funnel_id: str, *, name: str | None, steps: Sequence[NewStep] | None
+    ) -> dict[str, Any] | None: ...
+
+    async def delete_funnel(self, website_id: str, funnel_id: str) -> bool: ...
+
+    # --- goals --------------------------------------------------------------------------
+
+    async def list_goals(self, website_id: str) -> list[Goal]:
+        """Newest first."""
+
+    async def get_goal(self, website_id: str, goal_id: str) -> Goal | None: ...
+
+    async def create_goal(self, website_id: str, fields: Mapping[str, Any]) -> Goal | None:
+        """Raises ``InvalidGoal``, ``GoalLimitReached`` or ``DuplicateGoalName``; None
+        without website."""
+
+    async def update_goal(self, website_id: str, goal_id: str, changes: Mapping[str, Any]) -> Goal | None:
+        """``changes`` applied to the stored goal and checked as a whole (``InvalidGoal``,
+        ``DuplicateGoalName``); None if there is no such goal."""
+
+    async def delete_goal(self, website_id: str, goal_id: str) -> bool: ...

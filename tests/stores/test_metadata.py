@@ -1,0 +1,175 @@
+"""The MetadataStore contract: every method, on a real store, with exact values.
+
+The ``metadata`` fixture yields a MetadataStore of a running server (DuckDB: writes go
+through the real Writer actor); the tests call only Protocol methods, so a second
+backend joins by adding its name to the fixture's parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from sparklytics.funnels import DuplicateFunnelName, FunnelLimitReached, NewStep
+from sparklytics.goals import DuplicateGoalName, GoalLimitReached, InvalidGoal
+from sparklytics.stores.metadata import MetadataStore, Salts, WebsiteIngestInfo
+
+NOW = datetime(2026, 3, 29, 12, 0, 0)
+STEPS = [NewStep("page_view", "/", "equals", "Home"), NewStep("event", "signup", "equals", "Signup")]
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
+
+
+@pytest.fixture(params=["duckdb"])
+async def metadata(services) -> MetadataStore:
+    return services.metadata
+
+
+async def add_site(metadata: MetadataStore, website_id: str = "site_a", timezone: str = "UTC") -> dict:
+    return await metadata.insert_website(website_id=website_id, name="A", domain="a.example", timezone=timezone)
+
+
+async def test_ping(metadata) -> None:
+    assert await metadata.ping() is None
+
+
+async def test_salts_rotate_once_a_day_and_keep_yesterdays_for_half_an_hour(metadata) -> None:
+    first = await metadata.rotate_salts(NOW)
+    assert isinstance(first, Salts) and first.day == NOW.date() and first.previous is None
+    assert await metadata.rotate_salts(NOW + timedelta(hours=1)) == first
+    midnight = datetime(2026, 3, 30)
+    next_day = await metadata.rotate_salts(midnight + timedelta(minutes=1))
+    assert next_day.current != first.current
+    assert (next_day.previous, next_day.previous_until) == (first.current, midnight + timedelta(minutes=30))
+    assert (await metadata.rotate_salts(midnight + timedelta(minutes=31))).previous is None
+
+
+async def test_seed_settings_keeps_what_is_there(metadata) -> None:
+    await metadata.seed_settings(install_id="first", version="1")
+    await metadata.seed_settings(install_id="second", version="1")
+
+
+async def test_websites(metadata) -> None:
+    created = await add_site(metadata)
+    assert {k: created[k] for k in ("id", "name", "domain", "timezone", "share_id")} == {
+        "id": "site_a", "name": "A", "domain": "a.example", "timezone": "UTC", "share_id": None,
+    }
+    assert TIMESTAMP.match(created["created_at"])
+    await add_site(metadata, "site_b", "Europe/Berlin")
+    assert await metadata.get_website("site_a") == created
+    assert await metadata.get_website("site_zz") is None
+
+    page, total = await metadata.list_websites(after=None, limit=1)
+    assert total == 2 and [w["id"] for w in page] == ["site_a"]
+    page, _ = await metadata.list_websites(after="site_a", limit=10)
+    assert [w["id"] for w in page] == ["site_b"]
+
+    updated = await metadata.update_website("site_a", {"name": "Renamed", "ingest_peak_eps": 50})
+    assert (updated["name"], updated["ingest_peak_eps"]) == ("Renamed", 50)
+    assert await metadata.update_website("site_zz", {"name": "x"}) is None
+    assert await metadata.report_context("site_b") == ("site_b", "Europe/Berlin", "balanced")
+    assert await metadata.report_context("site_zz") is None
+    assert await metadata.website_ingest_info("site_a") == WebsiteIngestInfo("site_a", "UTC", 50, None, "balanced", 70)
+    assert await metadata.website_ingest_info("site_zz") is None
+
+    assert await metadata.delete_website("site_a") is True
+    assert await metadata.delete_website("site_a") is False
+    assert await metadata.get_website("site_a") is None
+    assert await metadata.report_context("site_a") is None
+
+
+async def test_sharing(metadata) -> None:
+    await add_site(metadata)
+    assert await metadata.enable_sharing("site_a", "share-1") == "share-1"
+    assert await metadata.enable_sharing("site_a", "share-2") == "share-1"
+    assert await metadata.shared_website("share-1") == (("site_a", "UTC", "balanced"), "A")
+    assert await metadata.disable_sharing("site_a") is True
+    assert await metadata.disable_sharing("site_a") is False
+    assert await metadata.shared_website("share-1") is None
+    assert await metadata.enable_sharing("site_zz", "share-3") is None
+    assert await metadata.disable_sharing("site_zz") is None
+
+
+async def test_auth_settings_and_sessions(metadata) -> None:
+    settings = await metadata.load_auth_settings(new_jwt_secret="j" * 64, now=NOW)
+    assert (settings.jwt_secret, settings.admin_password_hash, settings.active_keys) == ("j" * 64, None, {})
+    assert await metadata.complete_setup(password_hash="$argon2id$a", change_required=True) is True
+    assert await metadata.complete_setup(password_hash="$argon2id$b", change_required=False) is False
+    await metadata.change_password(password_hash="$argon2id$c", jwt_secret="k" * 64)
+    await metadata.revoke_session("live", NOW + timedelta(hours=1))
+    await metadata.revoke_session("old", NOW - timedelta(hours=1))
+    settings = await metadata.load_auth_settings(new_jwt_secret="x" * 64, now=NOW)
+    assert (settings.admin_password_hash, settings.password_change_required, settings.jwt_secret) == (
+        "$argon2id$c", False, "k" * 64,
+    )
+    assert settings.revoked_sessions == {"live": NOW + timedelta(hours=1)}
+    assert await metadata.prune_revoked_sessions(NOW) == 1
+    assert await metadata.prune_revoked_sessions(NOW) == 0
+
+
+async def test_api_keys(metadata) -> None:
+    for n in range(2):
+        await metadata.insert_api_key(key_id=f"key_{n}", name=f"k{n}", key_hash=f"h{n}", key_prefix="spk_x",
+                                      created_at=NOW + timedelta(minutes=n))
+    assert await metadata.revoke_api_key("key_0", NOW) == "h0"
+    assert await metadata.revoke_api_key("key_0", NOW) is None
+    await metadata.record_key_usage(lambda: {"key_1": NOW + timedelta(hours=2)})
+    await metadata.record_key_usage(lambda: {"key_1": NOW + timedelta(hours=1)})
+    rows, total = await metadata.list_api_keys(limit=10, offset=0)
+    assert total == 2 and [r["id"] for r in rows] == ["key_1", "key_0"]
+    assert (rows[0]["last_used_at"], rows[1]["revoked_at"]) == ("2026-03-29 14:00:00", "2026-03-29 12:00:00")
+    settings = await metadata.load_auth_settings(new_jwt_secret="j" * 64, now=NOW)
+    assert settings.active_keys == {"h1": "key_1"}
+
+
+async def test_key_usage_soon_is_written_before_the_next_write(metadata) -> None:
+    await metadata.insert_api_key(key_id="key_a", name="a", key_hash="ha", key_prefix="spk_x", created_at=NOW)
+    metadata.record_key_usage_soon(lambda: {"key_a": NOW + timedelta(minutes=5)})
+    await metadata.record_key_usage(lambda: {})
+    rows, _ = await metadata.list_api_keys(limit=1, offset=0)
+    assert rows[0]["last_used_at"] == "2026-03-29 12:05:00"
+
+
+async def test_funnels(metadata) -> None:
+    await add_site(metadata)
+    funnel = await metadata.create_funnel("site_a", "Signup", STEPS)
+    assert [s["label"] for s in funnel["steps"]] == ["Home", "Signup"]
+    assert await metadata.get_funnel("site_a", funnel["id"]) == funnel
+    assert [(f["name"], f["step_count"]) for f in await metadata.list_funnels("site_a")] == [("Signup", 2)]
+    with pytest.raises(DuplicateFunnelName):
+        await metadata.create_funnel("site_a", "Signup", STEPS)
+    renamed = await metadata.update_funnel("site_a", funnel["id"], name="Renamed", steps=None)
+    assert renamed["name"] == "Renamed" and len(renamed["steps"]) == 2
+    assert await metadata.create_funnel("site_zz", "x", STEPS) is None
+    assert await metadata.delete_funnel("site_a", funnel["id"]) is True
+    assert await metadata.delete_funnel("site_a", funnel["id"]) is False
+    for n in range(20):
+        await metadata.create_funnel("site_a", f"F{n}", STEPS)
+    with pytest.raises(FunnelLimitReached):
+        await metadata.create_funnel("site_a", "F20", STEPS)
+
+
+async def test_goals(metadata) -> None:
+    await add_site(metadata)
+    fields = {"goal_type": "event", "name": "Signup", "match_value": "signup"}
+    goal = await metadata.create_goal("site_a", fields)
+    assert (goal.name, goal.goal_type, goal.value_mode, goal.currency) == ("Signup", "event", "none", "USD")
+    assert await metadata.get_goal("site_a", goal.id) == goal
+    assert await metadata.list_goals("site_a") == [goal]
+    with pytest.raises(DuplicateGoalName):
+        await metadata.create_goal("site_a", fields)
+    with pytest.raises(InvalidGoal):
+        await metadata.update_goal("site_a", goal.id, {"value_mode": "fixed"})
+    updated = await metadata.update_goal("site_a", goal.id, {"value_mode": "fixed", "fixed_value": 4.5})
+    assert (updated.value_mode, updated.fixed_value) == ("fixed", 4.5)
+    assert await metadata.create_goal("site_zz", fields) is None
+    assert await metadata.update_goal("site_a", "goal_nope", {"name": "x"}) is None
+    for n in range(49):
+        await metadata.create_goal("site_a", {**fields, "name": f"G{n}"})
+    with pytest.raises(GoalLimitReached):
+        await metadata.create_goal("site_a", {**fields, "name": "G49"})
+    assert await metadata.delete_goal("site_a", goal.id) is True
+    assert await metadata.delete_goal("site_a", goal.id) is False
+    assert await metadata.delete_website("site_a") is True
+    assert await metadata.list_goals("site_a") == []

@@ -7,7 +7,8 @@ Runs a server (auth none, ``SPARKLYTICS_DUCKDB_MEMORY=1GB``) on a *copy* of the 
 dir that ``bench/load.py`` left (``bench/data/db-<N>``), sends a few hundred live
 events first so that realtime has something to show, creates one funnel
 (:data:`FUNNEL`), then times every route of API.md §1.5–§1.7, the funnel results,
-journey and retention of §1.9–§1.11 and the export of §1.16: one warm-up request, then ``--repeat``
+journey and retention of §1.9–§1.11, the goal reports of §1.8 (ten goals,
+:data:`GOALS`) and the export of §1.16: one warm-up request, then ``--repeat``
 timed requests on one keep-alive connection; the table shows the median (and p90,
 max). Client-side wall time, so it includes HTTP and JSON (≈ 1 ms). Every answer must
 be 200.
@@ -63,10 +64,26 @@ FUNNEL = {
     ],
 }
 EXPORT_MAX_ROWS = 450_000
+GOALS_TARGET_1M_MS = 150  # the goal conversions panel and attribution (issue 15)
+# Ten goals over the dataset's pages and custom events (purchase carries an amount).
+GOALS = [
+    {"name": "Purchase", "goal_type": "event", "match_value": "purchase", "value_mode": "event_property",
+     "value_property_key": "amount"},
+    {"name": "Signup", "goal_type": "event", "match_value": "signup"},
+    {"name": "CTA click", "goal_type": "event", "match_value": "cta_click", "value_mode": "fixed", "fixed_value": 1},
+    {"name": "Newsletter", "goal_type": "event", "match_value": "newsletter_subscribe"},
+    {"name": "Download", "goal_type": "event", "match_value": "download", "match_operator": "contains"},
+    {"name": "Pricing page", "goal_type": "page_view", "match_value": "/pricing"},
+    {"name": "Signup page", "goal_type": "page_view", "match_value": "/signup"},
+    {"name": "Docs", "goal_type": "page_view", "match_value": "/docs", "match_operator": "contains"},
+    {"name": "Thank you", "goal_type": "page_view", "match_value": "/thank-you"},
+    {"name": "Demo", "goal_type": "page_view", "match_value": "/demo"},
+]
 
 
 def routes(
-    start: str, end: str, export_range: tuple[str, str], session_id: str | None, funnel_id: str | None
+    start: str, end: str, export_range: tuple[str, str], session_id: str | None, funnel_id: str | None,
+    purchase_goal_id: str | None,
 ) -> list[tuple[str, str, dict[str, str]]]:
     """(label, path, params) of every route to time."""
     base = f"/api/websites/{WEBSITE_ID}"
@@ -100,6 +117,16 @@ def routes(
         ("retention day", f"{base}/retention", {**rng, "cohort_granularity": "day"}),
         ("retention filter country=US", f"{base}/retention", {**rng, "cohort_granularity": "week", "filter_country": "US"}),
     ]
+    if purchase_goal_id:
+        goal = {**rng, "goal_id": purchase_goal_id}
+        out += [
+            (f"goals conversions ({len(GOALS)} goals)", f"{base}/goals/conversions", rng),
+            ("goal stats purchase", f"{base}/goals/{purchase_goal_id}/stats", rng),
+            ("attribution purchase last_touch", f"{base}/attribution", goal),
+            ("attribution purchase first_touch", f"{base}/attribution", {**goal, "model": "first_touch"}),
+            ("revenue summary purchase", f"{base}/revenue/summary", goal),
+            ("stats filter_goal purchase", f"{base}/stats", {**rng, "filter_goal": purchase_goal_id}),
+        ]
     out.append((f"export {export_range[0]}..{export_range[1]}", f"{base}/export",
                 {"start_date": export_range[0], "end_date": export_range[1], "format": "csv"}))
     return out
@@ -148,6 +175,18 @@ def create_funnel(client: Client) -> str | None:
         print(f"  funnel create answered {status}: {body}", file=sys.stderr)
         return None
     return body["data"]["id"]
+
+
+def create_goals(client: Client) -> str | None:
+    """Create :data:`GOALS`; the id of the purchase goal (None if one was refused)."""
+    ids = []
+    for goal in GOALS:
+        status, body = client.post_json(f"/api/websites/{WEBSITE_ID}/goals", goal)
+        if status != 201:
+            print(f"  goal create answered {status}: {body}", file=sys.stderr)
+            return None
+        ids.append(body["data"]["id"])
+    return ids[0]
 
 
 def send_live_events(client: Client, count: int = 300) -> int:
@@ -213,8 +252,11 @@ def main(argv: list[str] | None = None) -> int:
         status, body, _ = client.get(f"/api/websites/{WEBSITE_ID}/sessions", {"start_date": start.isoformat(), "end_date": end.isoformat(), "limit": "1"})
         session_id = json.loads(body)["data"][0]["session_id"] if status == 200 and json.loads(body)["data"] else None
         funnel_id = create_funnel(client)
+        purchase_goal_id = create_goals(client)
         loads = []
-        for label_, path, params in routes(start.isoformat(), end.isoformat(), export_range, session_id, funnel_id):
+        for label_, path, params in routes(
+            start.isoformat(), end.isoformat(), export_range, session_id, funnel_id, purchase_goal_id
+        ):
             status, body, _ = client.get(path, params)  # warm-up
             times, statuses = [], {status}
             for _ in range(args.repeat):
@@ -229,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
                 target = None  # no explicit target: measured for information
             if label_.startswith(EXPLORE):
                 target = EXPLORE_TARGET_1M_MS if n <= 1_000_000 and "filter" not in label_ else None
+            if label_.startswith(("goals conversions", "attribution")):
+                target = GOALS_TARGET_1M_MS if n <= 1_000_000 else None
+            elif label_.startswith(("goal stats", "revenue summary", "stats filter_goal")):
+                target = None
             median = statistics.median(times)
             row = {
                 "route": label_, "path": path, "params": params, "statuses": sorted(statuses),

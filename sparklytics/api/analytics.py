@@ -8,12 +8,16 @@ parameters, and the reports run in their own slot pools under their own time bud
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from sparklytics.api.errors import not_found
 from sparklytics.api.reports import build_query, report_query, website_context
 from sparklytics.queries.journey import parse_journey_options
 from sparklytics.queries.retention import parse_retention_options
+from sparklytics.report_slots import ReportSlots
 
 analytics_bp = Blueprint("analytics", __name__, url_prefix="/api/websites/<website_id>")
 
@@ -87,20 +91,23 @@ async def session_detail(website_id: str, session_id: str) -> Response:
 @analytics_bp.route("/journey")
 async def journey(website_id: str) -> Response:
     services = _services()
-    context = await website_context(website_id)
-    options = parse_journey_options(request.args.to_dict())
-    query = await build_query("journey", context)
-    async with services.journeys.hold():
-        result = await services.analytics.journey(query, options)
-    return jsonify(result.body())
+    return jsonify(await _options_report("journey", website_id, parse_journey_options, services.journeys))
 
 
 @analytics_bp.route("/retention")
 async def retention(website_id: str) -> Response:
     services = _services()
+    return jsonify(await _options_report("retention", website_id, parse_retention_options, services.retention))
+
+
+async def _options_report(
+    route: str, website_id: str, parse_options: Callable[[dict[str, str]], Any], slots: ReportSlots
+) -> dict:
+    """A report with options of its own: the website (404), its options, then the shared
+    parameters (400), then the store's answer inside its slot pool (429)."""
     context = await website_context(website_id)
-    options = parse_retention_options(request.args.to_dict())
-    query = await build_query("retention", context)
-    async with services.retention.hold():
-        result = await services.analytics.retention(query, options)
-    return jsonify(result.body())
+    options = parse_options(request.args.to_dict())
+    query = await build_query(route, context)
+    async with slots.hold():
+        result = await getattr(_services().analytics, route)(query, options)
+    return result.body()

@@ -118,22 +118,23 @@ async def goal_conversions(website_id: str) -> Response:
 
 @goals_bp.route("/attribution", methods=["GET"])
 async def attribution(website_id: str) -> Response:
-    services = _services()
-    context = await website_context(website_id)
-    options = parse_attribution_options(request.args.to_dict())
-    query = await build_query("attribution", context)
-    goal = await _goal(website_id, options.goal_id)
-    return jsonify((await services.analytics.attribution(query, goal, options)).body())
+    return jsonify(await _attribution_report("attribution", website_id))
 
 
 @goals_bp.route("/revenue/summary", methods=["GET"])
 async def revenue_summary(website_id: str) -> Response:
+    return jsonify(await _attribution_report("revenue_summary", website_id))
+
+
+async def _attribution_report(route: str, website_id: str) -> dict:
+    """The body of an attribution route: website (404), options and query (400), goal (404)."""
     services = _services()
     context = await website_context(website_id)
     options = parse_attribution_options(request.args.to_dict())
-    query = await build_query("revenue_summary", context)
+    query = await build_query(route, context)
     goal = await _goal(website_id, options.goal_id)
-    return jsonify((await services.analytics.revenue_summary(query, goal, options)).body())
+    report = services.analytics.attribution if route == "attribution" else services.analytics.revenue_summary
+    return (await report(query, goal, options)).body()
 
 
 async def _goal(website_id: str, goal_id: str) -> Goal:

@@ -11,23 +11,14 @@ order (no visitor id, session id or IP):
 ``true``/``false`` (bots are included, so a spreadsheet can tell them apart);
 ``event_data`` is the custom event's properties as the JSON object it was stored as.
 The two columns beyond the contract's list come last, so scripts that read the
-contract's columns by position keep working. NULL is an empty cell. Quoting is RFC 4180 with ``\\r\\n`` line ends, the same minimal rule as Python's
-``csv`` module (quote a cell holding a comma, a double quote, CR or LF; double the
-quotes inside). Formula-injection guard: a cell beginning with ``=``, ``+``, ``-``,
-``@``, TAB or CR gets a leading ``'`` (before quoting).
+contract's columns by position keep working. NULL is an empty cell. Quoting is RFC
+4180 with ``\\r\\n`` line ends, the same minimal rule as Python's ``csv`` module
+(quote a cell holding a comma, a double quote, CR or LF; double the quotes inside).
+Formula-injection guard: a cell beginning with ``=``, ``+``, ``-``, ``@``, TAB or CR
+gets a leading ``'`` (before quoting).
 More than 500 000 rows → ``QueryError("result set too large: N rows (max 500000)")``.
 
-How to call it: :func:`export_csv` counts first and raises :class:`QueryError` *before*
-returning, then hands back a generator of UTF-8 chunks (header first, then one chunk
-per batch of ≤ ``batch_size`` rows fetched with ``fetchmany``), so memory stays flat
-whatever the size. The generator owns ``cur`` until it is exhausted or closed: run the
-whole iteration on one cursor that nothing else uses meanwhile (e.g. pull chunks with
-``trio.to_thread.run_sync(next, it, None)`` on a dedicated cursor), and ``close()`` it
-if the client goes away.
-
-Speed: one count (zonemap-pruned range scan) and one ordered scan. Each CSV line is
-built in SQL (guard, quoting and join), so Python only joins the lines of a batch —
-several times faster than formatting every cell with the ``csv`` module.
+The DuckDB SQL is in ``stores/duckdb/reports/export.py``.
 """
 
 from __future__ import annotations

@@ -1,21 +1,6 @@
 """CSV export (``/export``): the DuckDB SQL.
 
-Rows: every event of the website in the local-day range (Decision 4), **bots
-included**, no filters, oldest first (``created_at``, then ``id``). Columns, in this
-order (no visitor id, session id or IP):
-
-    id,website_id,event_type,url,referrer_domain,event_name,country,browser,os,
-    device_type,language,utm_source,utm_medium,utm_campaign,created_at,is_bot,event_data
-
-``created_at`` is ``CAST(created_at AS VARCHAR)`` (UTC, API.md §0.3); ``is_bot`` is
-``true``/``false`` (bots are included, so a spreadsheet can tell them apart);
-``event_data`` is the custom event's properties as the JSON object it was stored as.
-The two columns beyond the contract's list come last, so scripts that read the
-contract's columns by position keep working. NULL is an empty cell. Quoting is RFC 4180 with ``\\r\\n`` line ends, the same minimal rule as Python's
-``csv`` module (quote a cell holding a comma, a double quote, CR or LF; double the
-quotes inside). Formula-injection guard: a cell beginning with ``=``, ``+``, ``-``,
-``@``, TAB or CR gets a leading ``'`` (before quoting).
-More than 500 000 rows → ``QueryError("result set too large: N rows (max 500000)")``.
+What the export holds and how cells are quoted: :mod:`sparklytics.queries.export`.
 
 How to call it: :func:`export_csv` counts first and raises :class:`QueryError` *before*
 returning, then hands back a generator of UTF-8 chunks (header first, then one chunk

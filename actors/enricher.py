@@ -264,6 +264,8 @@ class Enricher(Actor):
                 path=parts.path,
                 now=(at - _EPOCH).total_seconds(),
                 policy=_bot_policy(info.bot_mode, info.bot_threshold),
+                allow=info.allow,
+                block=info.block,
             )
             event_data = payload["event_data"]
             rows.append(

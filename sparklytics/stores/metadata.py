@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from sparklytics.bot_controls import NewEntry, PageCursor
+from sparklytics.enrich.bots import BotRule
 from sparklytics.funnels import NewStep
 from sparklytics.goals import Goal
 
@@ -59,6 +61,9 @@ class WebsiteIngestInfo:
     queue_max_events: int | None
     bot_mode: str
     bot_threshold: int
+    # The website's allowlist and blocklist, applied at ingest (``enrich.bots``).
+    allow: tuple[BotRule, ...] = ()
+    block: tuple[BotRule, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,28 @@ class MetadataStore(Protocol):
     ) -> dict[str, Any] | None: ...
 
     async def delete_funnel(self, website_id: str, funnel_id: str) -> bool: ...
+
+    # --- bot controls (each change writes its audit row in the same transaction) ---------
+
+    async def get_bot_policy(self, website_id: str) -> dict[str, Any] | None:
+        """The stored policy or the default (balanced / 70); None without website."""
+
+    async def set_bot_policy(self, website_id: str, mode: str, threshold_score: int) -> dict[str, Any] | None: ...
+
+    async def list_bot_entries(
+        self, website_id: str, kind: str, *, after: PageCursor | None, limit: int
+    ) -> tuple[list[dict[str, Any]], PageCursor | None]:
+        """One page of the ``allowlist`` or ``blocklist``, newest first, and the next cursor."""
+
+    async def add_bot_entry(self, website_id: str, kind: str, entry: NewEntry) -> dict[str, Any] | None:
+        """Raises ``DuplicateEntry``; None without website."""
+
+    async def remove_bot_entry(self, website_id: str, kind: str, entry_id: str) -> bool: ...
+
+    async def list_bot_audit(
+        self, website_id: str, *, after: PageCursor | None, limit: int
+    ) -> tuple[list[dict[str, Any]], PageCursor | None]:
+        """The audit trail, newest first, payloads parsed."""
 
     # --- goals --------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from sparklytics.bot_controls import DuplicateEntry, NewEntry
 from sparklytics.funnels import DuplicateFunnelName, FunnelLimitReached, NewStep
 from sparklytics.goals import DuplicateGoalName, GoalLimitReached, InvalidGoal
 from sparklytics.stores.metadata import MetadataStore, Salts, WebsiteIngestInfo
@@ -173,3 +174,29 @@ async def test_goals(metadata) -> None:
     assert await metadata.delete_goal("site_a", goal.id) is False
     assert await metadata.delete_website("site_a") is True
     assert await metadata.list_goals("site_a") == []
+
+
+async def test_bot_controls(metadata) -> None:
+    await add_site(metadata)
+    assert await metadata.get_bot_policy("site_a") == {
+        "website_id": "site_a", "mode": "balanced", "threshold_score": 70, "updated_at": None,
+    }
+    assert await metadata.get_bot_policy("site_zz") is None
+    policy = await metadata.set_bot_policy("site_a", "strict", 60)
+    assert (policy["mode"], policy["threshold_score"]) == ("strict", 60)
+    first = await metadata.add_bot_entry("site_a", "blocklist", NewEntry("ua_contains", "spider", None))
+    second = await metadata.add_bot_entry("site_a", "blocklist", NewEntry("ip_cidr", "10.0.0.0/8", "lab"))
+    with pytest.raises(DuplicateEntry):
+        await metadata.add_bot_entry("site_a", "blocklist", NewEntry("ua_contains", "spider", None))
+    page, following = await metadata.list_bot_entries("site_a", "blocklist", after=None, limit=1)
+    assert [e["id"] for e in page] == [second["id"]] and following is not None
+    page, following = await metadata.list_bot_entries("site_a", "blocklist", after=following, limit=1)
+    assert [e["id"] for e in page] == [first["id"]] and following is None
+    info = await metadata.website_ingest_info("site_a")
+    assert (info.bot_mode, info.bot_threshold, [r.match_value for r in info.block], info.allow) == (
+        "strict", 60, ["spider", "10.0.0.0/8"], (),
+    )
+    assert await metadata.remove_bot_entry("site_a", "blocklist", first["id"]) is True
+    assert await metadata.remove_bot_entry("site_a", "blocklist", first["id"]) is False
+    audit, _ = await metadata.list_bot_audit("site_a", after=None, limit=10)
+    assert [a["action"] for a in audit] == ["block_remove", "block_add", "block_add", "policy_update"]

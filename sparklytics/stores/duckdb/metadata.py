@@ -19,7 +19,8 @@ from actors.runtime import ActorError, Mailbox, ask, tell_nowait
 from actors.writer import RunWrite
 from sparklytics.funnels import NewStep
 from sparklytics.goals import Goal
-from sparklytics.stores.duckdb import auth, funnels, goals, settings, websites
+from sparklytics.bot_controls import NewEntry, PageCursor
+from sparklytics.stores.duckdb import auth, bots, funnels, goals, settings, websites
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.sql import Cursor
 from sparklytics.stores.errors import StorageFault
@@ -166,6 +167,30 @@ class DuckDBMetadataStore:
 
     async def delete_funnel(self, website_id: str, funnel_id: str) -> bool:
         return await self._write(lambda con: funnels.delete_funnel(con, website_id, funnel_id))
+
+    # --- bot controls -------------------------------------------------------------------
+
+    async def get_bot_policy(self, website_id: str) -> dict[str, Any] | None:
+        return await self._read(lambda cur: bots.get_policy(cur, website_id))
+
+    async def set_bot_policy(self, website_id: str, mode: str, threshold_score: int) -> dict[str, Any] | None:
+        return await self._write(lambda con: bots.set_policy(con, website_id, mode, threshold_score))
+
+    async def list_bot_entries(
+        self, website_id: str, kind: str, *, after: PageCursor | None, limit: int
+    ) -> tuple[list[dict[str, Any]], PageCursor | None]:
+        return await self._read(lambda cur: bots.list_entries(cur, website_id, kind, after=after, limit=limit))
+
+    async def add_bot_entry(self, website_id: str, kind: str, entry: NewEntry) -> dict[str, Any] | None:
+        return await self._write(lambda con: bots.add_entry(con, website_id, kind, entry))
+
+    async def remove_bot_entry(self, website_id: str, kind: str, entry_id: str) -> bool:
+        return await self._write(lambda con: bots.remove_entry(con, website_id, kind, entry_id))
+
+    async def list_bot_audit(
+        self, website_id: str, *, after: PageCursor | None, limit: int
+    ) -> tuple[list[dict[str, Any]], PageCursor | None]:
+        return await self._read(lambda cur: bots.list_audit(cur, website_id, after=after, limit=limit))
 
     # --- goals --------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from sparklytics.enrich.ids import new_salt
+from sparklytics.stores.duckdb import bots
 from sparklytics.stores.duckdb.schema import transaction
 from sparklytics.stores.metadata import SALT_GRACE, Salts, WebsiteIngestInfo
 
@@ -81,4 +82,7 @@ WHERE w.id = ? AND w.deleted_at IS NULL
 
 def website_ingest_info(con: duckdb.DuckDBPyConnection, website_id: str) -> WebsiteIngestInfo | None:
     row = con.execute(_WEBSITE_INGEST_INFO, [website_id]).fetchone()
-    return WebsiteIngestInfo(*row) if row else None
+    if row is None:
+        return None
+    allow, block = bots.rules(con, website_id)
+    return WebsiteIngestInfo(*row, allow=allow, block=block)

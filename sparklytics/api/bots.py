@@ -1,0 +1,123 @@
+"""Bot controls (API.md §1.12): the policy, the allow- and blocklist, and the audit trail.
+
+The website is checked first (404 ``Website not found``). Every change writes its audit
+entry in the same transaction and then tells the Enricher to forget the website, so the
+next event is scored by the new policy and lists (not after a cache TTL). Bad input is
+400 with the field at fault (§1.12 has no 422s): a policy outside ``strict|balanced|off``
+or 0..100, an entry that breaks :mod:`sparklytics.bot_controls`'s rules, a duplicate
+entry (``entry already exists``), an invalid cursor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response, current_app, jsonify, request
+
+from actors.enricher import InvalidateWebsite
+from actors.runtime import tell
+from sparklytics.api.errors import bad_request, not_found
+from sparklytics.api.reports import website_context
+from sparklytics.api.requests import parse_json_body
+from sparklytics.bot_controls import DuplicateEntry, InvalidBotControl, PageCursor, check_entry, check_policy
+
+bots_bp = Blueprint("bots", __name__, url_prefix="/api/websites/<website_id>/bot")
+
+MAX_BODY_BYTES = 8 * 1024
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+
+
+def _services():
+    return current_app.config["SERVICES"]
+
+
+@bots_bp.route("/policy", methods=["GET"])
+async def get_policy(website_id: str) -> Response:
+    await website_context(website_id)
+    return jsonify({"data": await _services().metadata.get_bot_policy(website_id)})
+
+
+@bots_bp.route("/policy", methods=["PUT"])
+async def put_policy(website_id: str) -> Response:
+    await website_context(website_id)
+    body = await _object_body()
+    for field in ("mode", "threshold_score"):
+        if field not in body:
+            raise bad_request(f"{field} is required", field=field)
+    mode, threshold = _checked(check_policy, body["mode"], body["threshold_score"])
+    policy = await _services().metadata.set_bot_policy(website_id, mode, threshold)
+    if policy is None:
+        raise not_found("Website not found")
+    await _forget(website_id)
+    return jsonify({"data": policy})
+
+
+@bots_bp.route("/<any(allowlist, blocklist):kind>", methods=["GET"])
+async def list_entries(website_id: str, kind: str) -> Response:
+    await website_context(website_id)
+    after, limit = _page_params()
+    rows, following = await _services().metadata.list_bot_entries(website_id, kind, after=after, limit=limit)
+    return jsonify({"data": rows, "next_cursor": following.encode() if following else None})
+
+
+@bots_bp.route("/<any(allowlist, blocklist):kind>", methods=["POST"])
+async def add_entry(website_id: str, kind: str) -> tuple[Response, int]:
+    await website_context(website_id)
+    body = await _object_body()
+    entry = _checked(check_entry, body.get("match_type"), body.get("match_value"), body.get("note"))
+    try:
+        added = await _services().metadata.add_bot_entry(website_id, kind, entry)
+    except DuplicateEntry:
+        raise bad_request("entry already exists", field="match_value") from None
+    if added is None:
+        raise not_found("Website not found")
+    await _forget(website_id)
+    return jsonify({"data": added}), 201
+
+
+@bots_bp.route("/<any(allowlist, blocklist):kind>/<entry_id>", methods=["DELETE"])
+async def remove_entry(website_id: str, kind: str, entry_id: str) -> Response:
+    await website_context(website_id)
+    if not await _services().metadata.remove_bot_entry(website_id, kind, entry_id):
+        raise not_found(f"{kind} entry not found")
+    await _forget(website_id)
+    return Response("", status=204)
+
+
+@bots_bp.route("/audit", methods=["GET"])
+async def audit(website_id: str) -> Response:
+    await website_context(website_id)
+    after, limit = _page_params()
+    rows, following = await _services().metadata.list_bot_audit(website_id, after=after, limit=limit)
+    return jsonify({"data": rows, "next_cursor": following.encode() if following else None})
+
+
+async def _object_body() -> dict[str, Any]:
+    body = await parse_json_body(MAX_BODY_BYTES)
+    if not isinstance(body, dict):
+        raise bad_request("request body must be a JSON object")
+    return body
+
+
+def _checked(check, *values):
+    try:
+        return check(*values)
+    except InvalidBotControl as invalid:
+        raise bad_request(invalid.message, field=invalid.field) from None
+
+
+def _page_params() -> tuple[PageCursor | None, int]:
+    raw_limit = (request.args.get("limit") or "").strip()
+    limit = DEFAULT_LIMIT
+    if raw_limit:
+        try:
+            limit = max(1, min(MAX_LIMIT, int(raw_limit)))
+        except ValueError:
+            raise bad_request("limit must be an integer", field="limit") from None
+    raw_cursor = (request.args.get("cursor") or "").strip()
+    return (_checked(PageCursor.decode, raw_cursor) if raw_cursor else None), limit
+
+
+async def _forget(website_id: str) -> None:
+    await tell(_services().enricher.inbox, InvalidateWebsite(website_id))
+

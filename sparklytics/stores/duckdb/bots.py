@@ -1,0 +1,155 @@
+"""SQL for the bot controls (API.md §1.12): ``bot_policies``, ``bot_allowlist``,
+``bot_blocklist`` and ``bot_policy_audit``.
+
+Every change writes its audit row in the same transaction, on the Writer, so the trail
+cannot miss a change or record one that did not happen; the duplicate check of an entry
+runs in that transaction too. Timestamps are naive UTC written from Python and read
+back as ``CAST(x AS VARCHAR)`` text (API.md §0.3).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+
+from sparklytics.bot_controls import DEFAULT_MODE, DEFAULT_THRESHOLD, DuplicateEntry, NewEntry, PageCursor
+from sparklytics.clock import utc_now
+from sparklytics.enrich import random_id
+from sparklytics.enrich.bots import BotRule
+from sparklytics.stores.duckdb.database import dict_rows
+from sparklytics.stores.duckdb.schema import transaction
+
+ACTOR = "selfhosted"
+_TABLES = {"allowlist": "bot_allowlist", "blocklist": "bot_blocklist"}
+_ID_PREFIX = {"allowlist": "allow_", "blocklist": "block_"}
+_ACTION = {"allowlist": "allow", "blocklist": "block"}
+_LIVE_WEBSITE_SQL = "SELECT 1 FROM websites WHERE id = ? AND deleted_at IS NULL"
+_ENTRY_COLUMNS = "id, match_type, match_value, note, CAST(created_at AS VARCHAR) AS created_at"
+_AFTER = "AND (created_at < CAST($at AS TIMESTAMP) OR (created_at = CAST($at AS TIMESTAMP) AND id < $id))"
+
+
+def get_policy(con: duckdb.DuckDBPyConnection, website_id: str) -> dict[str, Any] | None:
+    """The stored policy, the default (balanced / 70) when none is; None without website."""
+    if con.execute(_LIVE_WEBSITE_SQL, [website_id]).fetchone() is None:
+        return None
+    row = con.execute(
+        "SELECT mode, threshold_score, CAST(updated_at AS VARCHAR) FROM bot_policies WHERE website_id = ?",
+        [website_id],
+    ).fetchone()
+    mode, threshold, updated_at = row if row else (DEFAULT_MODE, DEFAULT_THRESHOLD, None)
+    return {"website_id": website_id, "mode": mode, "threshold_score": threshold, "updated_at": updated_at}
+
+
+def set_policy(con: duckdb.DuckDBPyConnection, website_id: str, mode: str, threshold_score: int) -> dict[str, Any] | None:
+    now = utc_now()
+    with transaction(con):
+        if con.execute(_LIVE_WEBSITE_SQL, [website_id]).fetchone() is None:
+            return None
+        con.execute(
+            "INSERT INTO bot_policies (website_id, mode, threshold_score, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (website_id) DO UPDATE SET mode = excluded.mode,"
+            " threshold_score = excluded.threshold_score, updated_at = excluded.updated_at",
+            [website_id, mode, threshold_score, now],
+        )
+        _audit(con, website_id, "policy_update", {"mode": mode, "threshold_score": threshold_score})
+        return get_policy(con, website_id)
+
+
+def list_entries(
+    con: duckdb.DuckDBPyConnection, website_id: str, kind: str, *, after: PageCursor | None, limit: int
+) -> tuple[list[dict[str, Any]], PageCursor | None]:
+    """One page of a list, newest first, and the cursor of the next page (or None)."""
+    rows = dict_rows(
+        con.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM {_TABLES[kind]} WHERE website_id = $website_id"
+            f" {_AFTER if after else ''} ORDER BY created_at DESC, id DESC LIMIT $limit",
+            {"website_id": website_id, "limit": limit + 1, **_cursor_params(after)},
+        )
+    )
+    return _page(rows, limit)
+
+
+def add_entry(con: duckdb.DuckDBPyConnection, website_id: str, kind: str, entry: NewEntry) -> dict[str, Any] | None:
+    """Add ``entry``; None without website. Raises :class:`DuplicateEntry`."""
+    entry_id = random_id(_ID_PREFIX[kind], 16)
+    table = _TABLES[kind]
+    with transaction(con):
+        if con.execute(_LIVE_WEBSITE_SQL, [website_id]).fetchone() is None:
+            return None
+        taken = con.execute(
+            f"SELECT count(*) FROM {table} WHERE website_id = ? AND match_type = ? AND match_value = ?",
+            [website_id, entry.match_type, entry.match_value],
+        ).fetchone()[0]
+        if taken:
+            raise DuplicateEntry(entry.match_value)
+        con.execute(
+            f"INSERT INTO {table} (id, website_id, match_type, match_value, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [entry_id, website_id, entry.match_type, entry.match_value, entry.note, utc_now()],
+        )
+        _audit(con, website_id, f"{_ACTION[kind]}_add",
+               {"id": entry_id, "match_type": entry.match_type, "match_value": entry.match_value, "note": entry.note})
+        return dict_rows(con.execute(f"SELECT {_ENTRY_COLUMNS} FROM {table} WHERE id = ?", [entry_id]))[0]
+
+
+def remove_entry(con: duckdb.DuckDBPyConnection, website_id: str, kind: str, entry_id: str) -> bool:
+    table = _TABLES[kind]
+    with transaction(con):
+        removed = con.execute(
+            f"DELETE FROM {table} WHERE website_id = ? AND id = ? RETURNING match_type, match_value",
+            [website_id, entry_id],
+        ).fetchall()
+        if not removed:
+            return False
+        match_type, match_value = removed[0]
+        _audit(con, website_id, f"{_ACTION[kind]}_remove",
+               {"id": entry_id, "match_type": match_type, "match_value": match_value})
+    return True
+
+
+def rules(con: duckdb.DuckDBPyConnection, website_id: str) -> tuple[tuple[BotRule, ...], tuple[BotRule, ...]]:
+    """The (allow, block) rules the Enricher applies at ingest."""
+    return tuple(
+        tuple(
+            BotRule(match_type, match_value)
+            for match_type, match_value in con.execute(
+                f"SELECT match_type, match_value FROM {_TABLES[kind]} WHERE website_id = ? ORDER BY created_at, id",
+                [website_id],
+            ).fetchall()
+        )
+        for kind in ("allowlist", "blocklist")
+    )
+
+
+def list_audit(
+    con: duckdb.DuckDBPyConnection, website_id: str, *, after: PageCursor | None, limit: int
+) -> tuple[list[dict[str, Any]], PageCursor | None]:
+    rows = dict_rows(
+        con.execute(
+            "SELECT id, actor, action, payload, CAST(created_at AS VARCHAR) AS created_at FROM bot_policy_audit"
+            f" WHERE website_id = $website_id {_AFTER if after else ''} ORDER BY created_at DESC, id DESC LIMIT $limit",
+            {"website_id": website_id, "limit": limit + 1, **_cursor_params(after)},
+        )
+    )
+    for row in rows:
+        row["payload"] = json.loads(row["payload"])
+    return _page(rows, limit)
+
+
+def _audit(con: duckdb.DuckDBPyConnection, website_id: str, action: str, payload: dict[str, Any]) -> None:
+    con.execute(
+        "INSERT INTO bot_policy_audit (id, website_id, actor, action, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [random_id("bot_audit_", 16), website_id, ACTOR, action, json.dumps(payload), utc_now()],
+    )
+
+
+def _cursor_params(after: PageCursor | None) -> dict[str, str]:
+    return {"at": after.created_at, "id": after.id} if after else {}
+
+
+def _page(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], PageCursor | None]:
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], PageCursor(last["created_at"], last["id"])

@@ -1,0 +1,179 @@
+"""Bot controls over HTTP (API.md §1.12): policy, lists, audit, and their effect at ingest.
+
+Events go through /api/collect; "is it a bot" is read back from the stored events.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pytest
+
+from tests.api.helpers import BROWSER_HEADERS, assert_error, create_website, pageview, send, stored_events
+
+CURL = {"User-Agent": "curl/8.5.0", "Accept": "*/*", "Accept-Language": "en"}
+
+
+@pytest.fixture
+async def site(client) -> str:
+    return await create_website(client)
+
+
+async def add(client, site: str, kind: str, body: dict) -> dict:
+    response = await client.post(f"/api/websites/{site}/bot/{kind}", json=body)
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    return (await response.get_json())["data"]
+
+
+async def bot_flags(services) -> list[bool]:
+    return [row["is_bot"] for row in await stored_events(services, "is_bot")]
+
+
+async def test_policy_defaults_then_updates(client, site) -> None:
+    response = await client.get(f"/api/websites/{site}/bot/policy")
+    assert (await response.get_json())["data"] == {
+        "website_id": site, "mode": "balanced", "threshold_score": 70, "updated_at": None,
+    }
+    response = await client.put(f"/api/websites/{site}/bot/policy", json={"mode": "strict", "threshold_score": 55})
+    policy = (await response.get_json())["data"]
+    assert (policy["mode"], policy["threshold_score"]) == ("strict", 55) and policy["updated_at"]
+    assert (await (await client.get(f"/api/websites/{site}/bot/policy")).get_json())["data"] == policy
+
+
+@pytest.mark.parametrize(
+    "body,message,field",
+    [
+        ({"threshold_score": 50}, "mode is required", "mode"),
+        ({"mode": "balanced"}, "threshold_score is required", "threshold_score"),
+        ({"mode": "paranoid", "threshold_score": 50}, "mode must be one of: strict, balanced, off", "mode"),
+        ({"mode": "strict", "threshold_score": 101}, "threshold_score must be an integer between 0 and 100",
+         "threshold_score"),
+        ({"mode": "strict", "threshold_score": "50"}, "threshold_score must be an integer between 0 and 100",
+         "threshold_score"),
+    ],
+)
+async def test_policy_400s(client, site, body, message, field) -> None:
+    await assert_error(await client.put(f"/api/websites/{site}/bot/policy", json=body), 400, "validation_error",
+                       message, field)
+
+
+@pytest.mark.parametrize(
+    "body,message,field",
+    [
+        ({"match_type": "ua_regex", "match_value": "x"}, "match_type must be one of: ua_contains, ip_exact, ip_cidr",
+         "match_type"),
+        ({"match_type": "ua_contains", "match_value": "  "}, "match_value must not be empty", "match_value"),
+        ({"match_type": "ua_contains", "match_value": "x" * 256}, "match_value must be at most 255 characters",
+         "match_value"),
+        ({"match_type": "ip_exact", "match_value": "10.0.0.300"}, "match_value must be an IP address", "match_value"),
+        ({"match_type": "ip_cidr", "match_value": "10.0.0.0/33"}, "match_value must be an IP network (CIDR)",
+         "match_value"),
+        ({"match_type": "ua_contains", "match_value": "x", "note": "n" * 256}, "note must be at most 255 characters",
+         "note"),
+    ],
+)
+async def test_entry_400s(client, site, body, message, field) -> None:
+    await assert_error(await client.post(f"/api/websites/{site}/bot/blocklist", json=body), 400, "validation_error",
+                       message, field)
+
+
+async def test_lists_page_newest_first_refuse_duplicates_and_delete(client, site) -> None:
+    entries = [await add(client, site, "allowlist", {"match_type": "ua_contains", "match_value": f" agent{n} "})
+               for n in range(3)]
+    assert re.fullmatch(r"allow_[0-9a-z]{16}", entries[0]["id"]) and entries[0]["match_value"] == "agent0"
+    response = await client.post(f"/api/websites/{site}/bot/allowlist",
+                                 json={"match_type": "ua_contains", "match_value": "agent1"})
+    await assert_error(response, 400, "validation_error", "entry already exists")
+    first = await (await client.get(f"/api/websites/{site}/bot/allowlist?limit=2")).get_json()
+    assert [e["id"] for e in first["data"]] == [entries[2]["id"], entries[1]["id"]]
+    rest = await (await client.get(f"/api/websites/{site}/bot/allowlist?limit=2&cursor={first['next_cursor']}")).get_json()
+    assert [e["id"] for e in rest["data"]] == [entries[0]["id"]] and rest["next_cursor"] is None
+    assert (await (await client.get(f"/api/websites/{site}/bot/blocklist")).get_json())["data"] == []
+
+    assert (await client.delete(f"/api/websites/{site}/bot/allowlist/{entries[0]['id']}")).status_code == 204
+    await assert_error(await client.delete(f"/api/websites/{site}/bot/allowlist/{entries[0]['id']}"), 404,
+                       "not_found", "allowlist entry not found")
+    await assert_error(await client.delete(f"/api/websites/{site}/bot/blocklist/{entries[1]['id']}"), 404,
+                       "not_found", "blocklist entry not found")
+
+
+@pytest.mark.parametrize("cursor", ["nope", base64.urlsafe_b64encode(b'{"id": 1}').decode(),
+                                    base64.urlsafe_b64encode(json.dumps({"created_at": "x", "id": "a"}).encode()).decode()])
+async def test_invalid_cursor(client, site, cursor) -> None:
+    await assert_error(await client.get(f"/api/websites/{site}/bot/audit?cursor={cursor}"), 400, "validation_error",
+                       "invalid cursor", "cursor")
+
+
+async def test_audit_records_every_change_with_its_payload(client, site) -> None:
+    await client.put(f"/api/websites/{site}/bot/policy", json={"mode": "off", "threshold_score": 80})
+    entry = await add(client, site, "blocklist", {"match_type": "ip_cidr", "match_value": "10.0.0.0/8", "note": "lab"})
+    await client.delete(f"/api/websites/{site}/bot/blocklist/{entry['id']}")
+    body = await (await client.get(f"/api/websites/{site}/bot/audit")).get_json()
+    assert [(a["action"], a["actor"], a["payload"]) for a in body["data"]] == [
+        ("block_remove", "selfhosted", {"id": entry["id"], "match_type": "ip_cidr", "match_value": "10.0.0.0/8"}),
+        ("block_add", "selfhosted",
+         {"id": entry["id"], "match_type": "ip_cidr", "match_value": "10.0.0.0/8", "note": "lab"}),
+        ("policy_update", "selfhosted", {"mode": "off", "threshold_score": 80}),
+    ]
+    assert all(re.fullmatch(r"bot_audit_[0-9a-z]{16}", a["id"]) for a in body["data"])
+
+
+async def test_unknown_website(client) -> None:
+    for response in [
+        await client.get("/api/websites/site_nope/bot/policy"),
+        await client.get("/api/websites/site_nope/bot/allowlist"),
+        await client.get("/api/websites/site_nope/bot/audit"),
+    ]:
+        await assert_error(response, 404, "not_found", "Website not found")
+
+
+@pytest.mark.parametrize(
+    "rule,ip",
+    [
+        ({"match_type": "ua_contains", "match_value": "Macintosh"}, "198.51.100.7"),
+        ({"match_type": "ip_exact", "match_value": "198.51.100.7"}, "198.51.100.7"),
+        ({"match_type": "ip_cidr", "match_value": "198.51.100.0/24"}, "198.51.100.7"),
+        ({"match_type": "ip_cidr", "match_value": "2001:db8::/32"}, "2001:db8::7"),
+    ],
+)
+async def test_a_new_block_rule_marks_the_next_human_event_a_bot(client, services, site, rule, ip) -> None:
+    assert (await send(client, pageview(site), ip=ip)).status_code == 202
+    await add(client, site, "blocklist", rule)
+    assert (await send(client, pageview(site), ip=ip)).status_code == 202
+    assert await bot_flags(services) == [False, True]
+    reasons = [row["bot_reason"] for row in await stored_events(services, "bot_reason")]
+    assert reasons[1] == "blocklist"
+
+
+async def test_allow_beats_a_crawler_user_agent(client, services, site) -> None:
+    assert (await send(client, pageview(site), headers=CURL)).status_code == 202
+    entry = await add(client, site, "allowlist", {"match_type": "ip_exact", "match_value": "198.51.100.7"})
+    assert (await send(client, pageview(site), headers=CURL)).status_code == 202
+    await client.delete(f"/api/websites/{site}/bot/allowlist/{entry['id']}")
+    assert (await send(client, pageview(site), headers=CURL)).status_code == 202
+    assert await bot_flags(services) == [True, False, True]
+
+
+async def test_policy_mode_off_includes_bots_in_reports_by_default(client, services, site) -> None:
+    await send(client, pageview(site), headers=CURL)
+    await send(client, pageview(site), headers=BROWSER_HEADERS, ip="203.0.113.9")
+    await stored_events(services)
+    stats = await (await client.get(f"/api/websites/{site}/stats")).get_json()
+    assert stats["data"]["pageviews"] == 1
+    await client.put(f"/api/websites/{site}/bot/policy", json={"mode": "off", "threshold_score": 70})
+    stats = await (await client.get(f"/api/websites/{site}/stats")).get_json()
+    assert stats["data"]["pageviews"] == 2
+
+
+async def test_bot_controls_go_with_their_website(client, services, site) -> None:
+    await client.put(f"/api/websites/{site}/bot/policy", json={"mode": "strict", "threshold_score": 50})
+    await add(client, site, "blocklist", {"match_type": "ua_contains", "match_value": "x"})
+    assert (await client.delete(f"/api/websites/{site}")).status_code == 204
+
+    def left(cur):
+        return [cur.execute(f"SELECT count(*) FROM {t} WHERE website_id = ?", [site]).fetchone()[0]
+                for t in ("bot_policies", "bot_blocklist", "bot_policy_audit")]
+
+    assert await services.db.read(left) == [0, 0, 0]

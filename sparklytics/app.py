@@ -16,7 +16,7 @@ from quart_trio import QuartTrio
 
 from sparklytics.api.analytics import analytics_bp
 from sparklytics.api.auth import auth_bp
-from sparklytics.api.bots import bots_bp
+from sparklytics.api.bots import bot_summary_bp, bots_bp
 from sparklytics.api.collect import CollectEndpoint
 from sparklytics.api.dashboard import content_security_policy, dashboard_bp
 from sparklytics.api.errors import register_error_handlers
@@ -55,6 +55,7 @@ def create_app(services: Services) -> Quart:
     app.register_blueprint(funnels_bp)
     app.register_blueprint(goals_bp)
     app.register_blueprint(bots_bp)
+    app.register_blueprint(bot_summary_bp)
     app.register_blueprint(dashboard_bp)  # last: the SPA fallback for every non-API path
     app.config["DASHBOARD_CSP"] = content_security_policy(services.config.auth)
     app.after_request(_security_headers)

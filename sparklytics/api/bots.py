@@ -1,4 +1,5 @@
-"""Bot controls (API.md §1.12): the policy, the allow- and blocklist, and the audit trail.
+"""Bot controls (API.md §1.12): the policy, the allow- and blocklist, the audit trail, and
+the bot summary and report.
 
 The website is checked first (404 ``Website not found``). Every change writes its audit
 entry in the same transaction and then tells the Enricher to forget the website, so the
@@ -17,11 +18,13 @@ from quart import Blueprint, Response, current_app, jsonify, request
 from actors.enricher import InvalidateWebsite
 from actors.runtime import tell
 from sparklytics.api.errors import bad_request, not_found
-from sparklytics.api.reports import website_context
+from sparklytics.api.reports import report_query, website_context
 from sparklytics.api.requests import parse_json_body
 from sparklytics.bot_controls import DuplicateEntry, InvalidBotControl, PageCursor, check_entry, check_policy
 
 bots_bp = Blueprint("bots", __name__, url_prefix="/api/websites/<website_id>/bot")
+# ``/bot-summary`` sits beside ``/bot/…`` in the contract, so it has a blueprint of its own.
+bot_summary_bp = Blueprint("bot_summary", __name__)
 
 MAX_BODY_BYTES = 8 * 1024
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
@@ -84,12 +87,24 @@ async def remove_entry(website_id: str, kind: str, entry_id: str) -> Response:
     return Response("", status=204)
 
 
+@bots_bp.route("/report", methods=["GET"])
+async def report(website_id: str) -> Response:
+    result = await _services().analytics.bot_report(await report_query("bot_report", website_id))
+    return jsonify(result.body())
+
+
 @bots_bp.route("/audit", methods=["GET"])
 async def audit(website_id: str) -> Response:
     await website_context(website_id)
     after, limit = _page_params()
     rows, following = await _services().metadata.list_bot_audit(website_id, after=after, limit=limit)
     return jsonify({"data": rows, "next_cursor": following.encode() if following else None})
+
+
+@bot_summary_bp.route("/api/websites/<website_id>/bot-summary", methods=["GET"])
+async def summary(website_id: str) -> Response:
+    result = await _services().analytics.bot_summary(await report_query("bot_summary", website_id))
+    return jsonify(result.body())
 
 
 async def _object_body() -> dict[str, Any]:

@@ -34,6 +34,8 @@ funnel_results      default    90        strict   –        default 30 days
 journey             required   –         strict   –        (options: queries.journey)
 retention           required   –         strict   –        (options: queries.retention)
 export              required   90        –        –        format; bots always included
+bot_summary         default    90        –        –        bots and humans alike
+bot_report          default    90        –        –        granularity; bots and humans
 share_stats         default    90        –        –        bots = policy default
 share_pageviews     default    90        –        –        granularity
 share_metrics       default    90        –        –        type, limit, offset
@@ -281,6 +283,8 @@ ROUTES: dict[str, _Policy] = {
     "export": _Policy(
         dates="required", max_days=90, filters=False, include_bots="all", export_format=True
     ),
+    "bot_summary": _Policy(max_days=90, filters=False, include_bots="all"),
+    "bot_report": _Policy(max_days=90, filters=False, include_bots="all", granularity=True),
     "share_stats": _Policy(**_SHARE),
     "share_pageviews": _Policy(**_SHARE, granularity=True),
     "share_metrics": _Policy(**_SHARE, metric=True, limit=("clamp", 10, 1, 100), offset=True),

@@ -92,6 +92,12 @@ class AnalyticsStore(Protocol):
     async def revenue_summary(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
         """``GET …/revenue/summary``: the goal's conversions and revenue."""
 
+    async def bot_summary(self, q: ReportQuery) -> ReportResult:
+        """``GET …/bot-summary``: bot and human events, the rate, the top reasons."""
+
+    async def bot_report(self, q: ReportQuery) -> ReportResult:
+        """``GET …/bot/report``: the split, per-bucket counts, top reasons and bot user agents."""
+
     async def funnel(self, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
         """``GET …/funnels/{id}/results``: how many sessions reach each step in order."""
 

@@ -177,3 +177,18 @@ async def test_bot_controls_go_with_their_website(client, services, site) -> Non
                 for t in ("bot_policies", "bot_blocklist", "bot_policy_audit")]
 
     assert await services.db.read(left) == [0, 0, 0]
+
+
+async def test_summary_and_report_count_bots_by_reason_and_agent(client, services, site) -> None:
+    await send(client, pageview(site), headers=CURL)
+    await send(client, pageview(site), headers=CURL)
+    await send(client, pageview(site), ip="203.0.113.9")
+    await stored_events(services)
+    summary = (await (await client.get(f"/api/websites/{site}/bot-summary")).get_json())["data"]
+    assert (summary["bot_events"], summary["human_events"], summary["bot_rate"]) == (2, 1, 0.6667)
+    assert summary["top_reasons"] == [{"code": "ua_signature", "count": 2}]
+    report = (await (await client.get(f"/api/websites/{site}/bot/report?granularity=hour")).get_json())["data"]
+    assert report["top_user_agents"] == [{"value": "curl/8.5.0", "count": 2}]
+    assert sum(b["bot_events"] for b in report["timeseries"]) == 2 and len(report["timeseries"]) == 1
+    await assert_error(await client.get(f"/api/websites/{site}/bot-summary?start_date=2026-01-01&end_date=2026-06-01"),
+                       400, "validation_error")

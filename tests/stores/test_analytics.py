@@ -189,3 +189,33 @@ async def test_share_reports(store):
     overview = (await store.share_overview(make_query("share_overview", **WEEK))).body()["data"]
     assert overview["stats"]["sessions"] == 31
     assert list(overview["metrics"]) == ["page", "referrer", "browser", "country", "os", "device"]
+
+
+async def test_bot_summary(store):
+    # 76 human events and bot1's 4 pageviews (the seed stores no reason: "unknown").
+    body = (await store.bot_summary(make_query("bot_summary", **WEEK))).body()
+    assert body == {
+        "data": {
+            "website_id": "site_utc", "start_date": "2026-03-02T00:00:00Z", "end_date": "2026-03-09T00:00:00Z",
+            "bot_events": 4, "human_events": 76, "bot_rate": 0.05, "top_reasons": [{"code": "unknown", "count": 4}],
+        }
+    }
+
+
+async def test_bot_report(store):
+    data = (await store.bot_report(make_query("bot_report", **WEEK))).data
+    # 15 human events a weekday, u9's link click on Thursday, bot1 on Wednesday; the
+    # weekend has no events, so no bucket.
+    assert data["timeseries"] == [
+        {"period_start": "2026-03-02", "bot_events": 0, "human_events": 15},
+        {"period_start": "2026-03-03", "bot_events": 0, "human_events": 15},
+        {"period_start": "2026-03-04", "bot_events": 4, "human_events": 15},
+        {"period_start": "2026-03-05", "bot_events": 0, "human_events": 16},
+        {"period_start": "2026-03-06", "bot_events": 0, "human_events": 15},
+    ]
+    assert data["split"] == {"bot_events": 4, "human_events": 76, "bot_rate": 0.05}
+    assert (data["top_reasons"], data["top_user_agents"]) == ([{"code": "unknown", "count": 4}], [])
+    hourly = (await store.bot_report(make_query("bot_report", granularity="hour", **WEEK))).data["timeseries"]
+    assert [b for b in hourly if b["bot_events"]] == [
+        {"period_start": "2026-03-04T03:00:00Z", "bot_events": 4, "human_events": 0},
+    ]

@@ -24,7 +24,7 @@ from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.sql import Cursor
 
-from .reports import events, export, funnels
+from .reports import bots, events, export, funnels
 from .reports import goals as goal_reports
 from .reports import journey, realtime, retention, sessions
 from .reports.rows import DuckDBRows
@@ -76,6 +76,12 @@ class DuckDBAnalyticsStore:
 
     async def revenue_summary(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
         return await self._run(lambda cur: goal_reports.revenue_summary(cur, q, goal, options))
+
+    async def bot_summary(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: bots.bot_summary(cur, q))
+
+    async def bot_report(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: bots.bot_report(cur, q))
 
     async def funnel(self, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
         return await self._run(lambda cur: funnels.funnel_results(cur, q, funnel), self._budgets.funnel)

@@ -16,7 +16,7 @@ from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all
 from sparklytics.stores.duckdb.where import compile_where, local_offset_sql
 
-_BUCKET_SQL = {
+BUCKET_SQL = {
     "hour": "date_trunc('hour', created_at + to_seconds(tz_off)) - to_seconds(tz_off)",
     "day": "CAST(created_at + to_seconds(tz_off) AS DATE)",
     "month": "CAST(date_trunc('month', created_at + to_seconds(tz_off)) AS DATE)",
@@ -50,13 +50,14 @@ def series_counts(cur: Cursor, q: ReportQuery, granularity: str, *, custom_event
         params["event_name"] = custom_event
         count_expr = "count(*)"
     sql = _SERIES_SQL.format(
-        bucket=_BUCKET_SQL[granularity], count_expr=count_expr, offset=offset_sql, where=where
+        bucket=BUCKET_SQL[granularity], count_expr=count_expr, offset=offset_sql, where=where
     )
     rows = fetch_all(cur, sql, {**params, **offset_params})
-    return {_normalize_key(r[0], granularity): (int(r[1]), int(r[2])) for r in rows}
+    return {normalize_bucket(r[0], granularity): (int(r[1]), int(r[2])) for r in rows}
 
 
-def _normalize_key(value, granularity: str):
+def normalize_bucket(value, granularity: str):
+    """A bucket as DuckDB returns it → the key ``queries.timeseries.bucket_keys`` makes."""
     if granularity == "hour":
         return value  # naive UTC datetime
     if isinstance(value, datetime):

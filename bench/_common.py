@@ -181,13 +181,10 @@ def create_website(env: Mapping[str, str], website_id: str = WEBSITE_ID, timezon
         "import os, trio\n"
         "from sparklytics.config import load_config\n"
         "from sparklytics.services import open_services\n"
-        "from sparklytics.stores.duckdb.websites import get_website, insert_website\n"
         "async def main():\n"
         "    async with open_services(load_config(os.environ)) as s:\n"
-        f"        def make(con):\n"
-        f"            if get_website(con, {website_id!r}) is None:\n"
-        f"                insert_website(con, website_id={website_id!r}, name='Bench', domain={WEBSITE_DOMAIN!r}, timezone={timezone_name!r})\n"
-        "        await s.write(make)\n"
+        f"        if await s.metadata.get_website({website_id!r}) is None:\n"
+        f"            await s.metadata.insert_website(website_id={website_id!r}, name='Bench', domain={WEBSITE_DOMAIN!r}, timezone={timezone_name!r})\n"
         "trio.run(main)\n"
     )
     subprocess.run([sys.executable, "-c", code], env=dict(env), cwd=REPO_ROOT, check=True, timeout=120)

@@ -1,12 +1,15 @@
-"""Scheduler: time-driven upkeep, one job at a time.
+"""Scheduler: time-driven upkeep and background jobs, one at a time each.
 
-It owns the clock-driven jobs and nothing else: salt rotation at 00:00 UTC (and the
+It owns the clock-driven jobs and the bot recomputes: salt rotation at 00:00 UTC (and the
 deletion of yesterday's salt 30 minutes later, Decision 6), the daily retention purge
 of events and sessions older than ``SPARKLYTICS_RETENTION_DAYS`` (Decision 5, in
 bounded batches through the Writer), the pruning of revoked sessions that have expired
 (at start, then daily), and WAL compaction (asks the Buffer to start a new
-segment once everything is committed). It never writes storage itself: the purge goes to
-the Writer as ``PurgeEvents``, metadata changes through the MetadataStore.
+segment once everything is committed), and the bot recomputes the API queues
+(``StartRecompute``: pages of 500 events re-classified through the Writer, then the
+sessions rolled up; a job the process stopped in the middle of is marked failed at
+the next start). It never writes storage itself: the purge and recompute pages go to
+the Writer as messages, metadata changes through the MetadataStore.
 
 ``RunJob`` runs a job now (operators and tests); the clock is injectable so tests need
 not wait for midnight.
@@ -25,7 +28,9 @@ import trio
 from actors.buffer import Compact
 from actors.enricher import SetSalts
 from actors.runtime import Actor, ActorStatistics, Mailbox, Reply, ask
-from actors.writer import PurgeEvents
+from actors.writer import PurgeEvents, ReclassifyBots, RollUpBotSessions
+from sparklytics.bot_controls import RECOMPUTE_PAGE_EVENTS, recompute_classifier
+from sparklytics.enrich.bots import BotPolicy
 from sparklytics.clock import utc_now
 from sparklytics.stores.metadata import SALT_GRACE, MetadataStore, Salts
 
@@ -36,6 +41,9 @@ RETRY_FAILED_JOB_AFTER = timedelta(minutes=1)
 FIRST_PURGE_AFTER = timedelta(minutes=5)  # not during start-up, but soon after it
 PURGE_BATCH_ROWS = 50_000
 WRITE_TIMEOUT = 600.0
+RECOMPUTE_QUEUE = 64
+PROGRESS_EVERY_PAGES = 10
+INTERRUPTED = "interrupted: the server stopped before the recompute finished; start it again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,17 @@ class RunJob:
 
     name: str
     reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class StartRecompute:
+    """Run the queued bot recompute ``job_id`` of ``[start, end)`` (naive UTC). Jobs run
+    one at a time, in the order they arrive."""
+
+    job_id: str
+    website_id: str
+    start: datetime
+    end: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +102,20 @@ class Scheduler(Actor):
         }
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        # A job that was queued or running when the process (or this actor) stopped has
+        # nobody to run it: say so instead of showing it running forever.
+        await self._metadata.fail_unfinished_recomputes(INTERRUPTED)
         task_status.started()
+        recomputes_in, recomputes_out = trio.open_memory_channel[StartRecompute](RECOMPUTE_QUEUE)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._timer)
+            nursery.start_soon(self._run_recomputes, recomputes_out)
             async for msg in self.inbox:
                 match msg:
                     case RunJob(name, reply):
                         reply.send(await self._jobs[name]())
+                    case StartRecompute():
+                        await recomputes_in.send(msg)
                     case _:
                         raise TypeError(f"scheduler got an unknown message: {msg!r}")
             nursery.cancel_scope.cancel()
@@ -162,6 +188,35 @@ class Scheduler(Actor):
         deleted = await self._metadata.prune_revoked_sessions(now)
         self._last_runs["prune_revoked_sessions"] = now
         return deleted
+
+    async def _run_recomputes(self, jobs: trio.MemoryReceiveChannel[StartRecompute]) -> None:
+        async for job in jobs:
+            try:
+                await self._recompute(job)
+            except Exception as error:  # the job failed, not the Scheduler: record why
+                log.exception("bot recompute %s failed", job.job_id)
+                await self._metadata.set_recompute_status(job.job_id, "failed", f"{type(error).__name__}: {error}")
+
+    async def _recompute(self, job: StartRecompute) -> None:
+        """Re-classify the window in pages through the Writer, then roll up its sessions."""
+        await self._metadata.set_recompute_status(job.job_id, "running")
+        info = await self._metadata.website_ingest_info(job.website_id)
+        if info is None:
+            raise LookupError("the website was deleted")
+        classify = recompute_classifier(job.website_id, BotPolicy(info.bot_mode, info.bot_threshold), info.allow, info.block)
+        done, after, pages = 0, None, 0
+        while True:
+            page = ReclassifyBots(job.website_id, job.start, job.end, after, RECOMPUTE_PAGE_EVENTS, classify)
+            count, after = await ask(self._writer, page, timeout=WRITE_TIMEOUT)
+            done, pages = done + count, pages + 1
+            if after is None:
+                break
+            if pages % PROGRESS_EVERY_PAGES == 0:
+                await self._metadata.note_recompute_progress(job.job_id, done)
+        await ask(self._writer, RollUpBotSessions(job.website_id, job.start, job.end), timeout=WRITE_TIMEOUT)
+        await self._metadata.note_recompute_progress(job.job_id, done)
+        await self._metadata.set_recompute_status(job.job_id, "success")
+        log.info("bot recompute %s re-classified %d events of %s", job.job_id, done, job.website_id)
 
     async def _compact(self) -> None:
         await self._buffer.send(Compact())

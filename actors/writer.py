@@ -30,7 +30,9 @@ from typing import Any
 import trio
 
 from actors.runtime import Actor, ActorStatistics, Reply
+from sparklytics.enrich.bots import BotVerdict
 from sparklytics.stores import EventStore
+from sparklytics.stores.events import BotSample, PageAfter
 from sparklytics.stores.errors import StorageFault
 from sparklytics.wal import WalPosition, WalRecord
 
@@ -65,6 +67,30 @@ class PurgeEvents:
 
     older_than: datetime
     limit: int
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class ReclassifyBots:
+    """Re-classify the next page of a bot recompute; reply with (events done, next page
+    cursor or None)."""
+
+    website_id: str
+    start: datetime
+    end: datetime
+    after: PageAfter | None
+    limit: int
+    classify: Callable[[BotSample], BotVerdict]
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class RollUpBotSessions:
+    """Give the sessions of a recomputed window their events' verdicts; reply with how many."""
+
+    website_id: str
+    start: datetime
+    end: datetime
     reply: Reply = field(default_factory=Reply)
 
 
@@ -116,7 +142,16 @@ class Writer(Actor):
                 case GetCursor(reply):
                     reply.send(self._cursor)
                 case PurgeEvents(older_than, limit, reply):
-                    await self._purge(older_than, limit, reply)
+                    await self._on_store(lambda: self._store.purge(older_than, limit=limit), reply)
+                case ReclassifyBots(website_id, start, end, after, limit, classify, reply):
+                    await self._on_store(
+                        lambda: self._store.reclassify_bots(
+                            website_id, start, end, after=after, limit=limit, classify=classify
+                        ),
+                        reply,
+                    )
+                case RollUpBotSessions(website_id, start, end, reply):
+                    await self._on_store(lambda: self._store.roll_up_bot_sessions(website_id, start, end), reply)
                 case RunWrite(fn, reply):
                     await self._run_write(fn, reply)
                 case ForgetWebsite(website_id):
@@ -166,15 +201,16 @@ class Writer(Actor):
             self._commits += 1
         reply.send(Committed(self._cursor, rows))
 
-    async def _purge(self, older_than: datetime, limit: int, reply: Reply) -> None:
+    async def _on_store(self, write: Callable[[], Any], reply: Reply) -> None:
+        """Run one of the store's own writes (purge, recompute) and reply with its result."""
         try:
             await self._reopen_if_invalidated()
-            deleted = await self._in_thread(lambda: self._store.purge(older_than, limit=limit))
+            result = await self._in_thread(write)
         except StorageFault as exc:
             reply.fail(exc)
             await self._recover_from(exc)
         else:
-            reply.send(deleted)
+            reply.send(result)
 
     async def _run_write(self, fn: Callable[[], Any], reply: Reply) -> None:
         try:

@@ -17,10 +17,19 @@ from quart import Blueprint, Response, current_app, jsonify, request
 
 from actors.enricher import InvalidateWebsite
 from actors.runtime import tell
-from sparklytics.api.errors import bad_request, not_found
+from actors.scheduler import StartRecompute
+from sparklytics.api.errors import ApiError, bad_request, not_found
 from sparklytics.api.reports import report_query, website_context
 from sparklytics.api.requests import parse_json_body
-from sparklytics.bot_controls import DuplicateEntry, InvalidBotControl, PageCursor, check_entry, check_policy
+from sparklytics.bot_controls import (
+    DuplicateEntry,
+    InvalidBotControl,
+    PageCursor,
+    RecomputeRunning,
+    check_entry,
+    check_policy,
+)
+from sparklytics.queries import parse_report_query, time_bounds
 
 bots_bp = Blueprint("bots", __name__, url_prefix="/api/websites/<website_id>/bot")
 # ``/bot-summary`` sits beside ``/bot/…`` in the contract, so it has a blueprint of its own.
@@ -91,6 +100,39 @@ async def remove_entry(website_id: str, kind: str, entry_id: str) -> Response:
 async def report(website_id: str) -> Response:
     result = await _services().analytics.bot_report(await report_query("bot_report", website_id))
     return jsonify(result.body())
+
+
+@bots_bp.route("/recompute", methods=["POST"])
+async def start_recompute(website_id: str) -> tuple[Response, int]:
+    services = _services()
+    context = await website_context(website_id)
+    body = await _object_body() if await request.get_data(cache=True) else {}
+    dates = {name: body[name] for name in ("start_date", "end_date") if body.get(name) is not None}
+    for name, value in dates.items():
+        if not isinstance(value, str):
+            raise bad_request(f"invalid {name} (expected YYYY-MM-DD)", field=name)
+    query = parse_report_query(dates, route="bot_recompute", website_id=website_id, website_timezone=context[1])
+    start, end = time_bounds(query)
+    split = (await services.analytics.bot_summary(query)).data
+    try:
+        job_id = await services.metadata.start_recompute(
+            website_id, start, end, split["bot_events"] + split["human_events"]
+        )
+    except RecomputeRunning:
+        raise ApiError(409, "conflict", "recompute already running") from None
+    if job_id is None:
+        raise not_found("Website not found")
+    await tell(services.scheduler.inbox, StartRecompute(job_id, website_id, start, end))
+    return jsonify({"job_id": job_id, "status": "queued"}), 202
+
+
+@bots_bp.route("/recompute/<job_id>", methods=["GET"])
+async def recompute_job(website_id: str, job_id: str) -> Response:
+    await website_context(website_id)
+    job = await _services().metadata.get_recompute(website_id, job_id)
+    if job is None:
+        raise not_found("recompute job not found")
+    return jsonify({"data": job})
 
 
 @bots_bp.route("/audit", methods=["GET"])

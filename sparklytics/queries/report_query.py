@@ -36,6 +36,7 @@ retention           required   –         strict   –        (options: queries
 export              required   90        –        –        format; bots always included
 bot_summary         default    90        –        –        bots and humans alike
 bot_report          default    90        –        –        granularity; bots and humans
+bot_recompute       default    30        –        –        (dates from the JSON body)
 share_stats         default    90        –        –        bots = policy default
 share_pageviews     default    90        –        –        granularity
 share_metrics       default    90        –        –        type, limit, offset
@@ -285,6 +286,7 @@ ROUTES: dict[str, _Policy] = {
     ),
     "bot_summary": _Policy(max_days=90, filters=False, include_bots="all"),
     "bot_report": _Policy(max_days=90, filters=False, include_bots="all", granularity=True),
+    "bot_recompute": _Policy(max_days=30, filters=False, include_bots="all"),
     "share_stats": _Policy(**_SHARE),
     "share_pageviews": _Policy(**_SHARE, granularity=True),
     "share_metrics": _Policy(**_SHARE, metric=True, limit=("clamp", 10, 1, 100), offset=True),

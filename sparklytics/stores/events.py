@@ -21,12 +21,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
+from sparklytics.enrich.bots import BotVerdict
 from sparklytics.events import EventRow
 from sparklytics.wal import WalPosition
 
 T = TypeVar("T")
+
+
+class BotSample(NamedTuple):
+    """What a bot recompute knows of a stored event (no IP, no headers: none is stored)."""
+
+    visitor_id: str
+    user_agent: str | None
+    path: str
+    created_at: datetime
+
+
+# Where a recompute's next page begins: after this (created_at, event id).
+PageAfter = tuple[datetime, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +72,24 @@ class EventStore(Protocol):
     def purge(self, older_than: datetime, *, limit: int) -> int:
         """Delete at most ``limit`` events and ``limit`` sessions older than
         ``older_than`` (retention); return how many rows went. 0 means nothing is left."""
+
+    def reclassify_bots(
+        self,
+        website_id: str,
+        start: datetime,
+        end: datetime,
+        *,
+        after: PageAfter | None,
+        limit: int,
+        classify: Callable[[BotSample], BotVerdict],
+    ) -> tuple[int, PageAfter | None]:
+        """Re-classify the next page of at most ``limit`` events of ``[start, end)`` in time
+        order with ``classify``; return how many and where the next page begins (None:
+        done). One page is one write, so ingest commits interleave with a recompute."""
+
+    def roll_up_bot_sessions(self, website_id: str, start: datetime, end: datetime) -> int:
+        """Give every session with an event in the window its events' verdicts (bot if
+        any is, the highest score) and forget the cached ones; return how many."""
 
     def reopen(self) -> WalPosition:
         """Replace storage that a fault invalidated; return the recovery point again.

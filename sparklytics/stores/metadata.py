@@ -186,6 +186,19 @@ class MetadataStore(Protocol):
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
         """The audit trail, newest first, payloads parsed."""
 
+    async def start_recompute(self, website_id: str, start: datetime, end: datetime, events_total: int) -> str | None:
+        """Queue a bot recompute of ``[start, end)`` (naive UTC) and audit it; its job id.
+        Raises ``RecomputeRunning``; None without website."""
+
+    async def note_recompute_progress(self, job_id: str, events_done: int) -> None: ...
+
+    async def get_recompute(self, website_id: str, job_id: str) -> dict[str, Any] | None: ...
+
+    async def set_recompute_status(self, job_id: str, status: str, error: str | None = None) -> None: ...
+
+    async def fail_unfinished_recomputes(self, error: str) -> int:
+        """At start: jobs a stop left queued or running are failed with ``error``."""
+
     # --- goals --------------------------------------------------------------------------
 
     async def list_goals(self, website_id: str) -> list[Goal]:

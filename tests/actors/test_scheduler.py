@@ -10,7 +10,8 @@ import trio
 from actors.buffer import Flush
 from actors.enricher import ClientInfo, Import
 from actors.runtime import ask
-from actors.scheduler import RunJob, Scheduler
+from actors.scheduler import INTERRUPTED, RunJob, Scheduler
+from sparklytics.services import open_services
 from tests.api.helpers import create_website, pageview, send, stored_events
 from tests.harness import test_config
 
@@ -101,3 +102,14 @@ async def test_a_failing_job_is_retried_a_minute_later_and_the_timer_goes_on(aut
         nursery.cancel_scope.cancel()
     assert runs["purge"] == pytest.approx([300, 360, 420, 480])
     assert len(runs["compact"]) == 8
+
+
+async def test_a_recompute_the_server_stopped_in_the_middle_of_is_failed_at_the_next_start(config) -> None:
+    async with open_services(config) as services:
+        await services.metadata.insert_website(website_id="site_r", name="R", domain="r.example", timezone="UTC")
+        job_id = await services.metadata.start_recompute("site_r", datetime(2026, 3, 1), datetime(2026, 3, 2), 10)
+        await services.metadata.set_recompute_status(job_id, "running")
+    async with open_services(config) as services:
+        job = await services.metadata.get_recompute("site_r", job_id)
+    assert (job["status"], job["error_message"]) == ("failed", INTERRUPTED)
+    assert job["completed_at"] is not None

@@ -10,8 +10,10 @@ import json
 import re
 
 import pytest
+import trio
 
 from tests.api.helpers import BROWSER_HEADERS, assert_error, create_website, pageview, send, stored_events
+from tests.harness import on_duckdb_writer
 
 CURL = {"User-Agent": "curl/8.5.0", "Accept": "*/*", "Accept-Language": "en"}
 
@@ -192,3 +194,60 @@ async def test_summary_and_report_count_bots_by_reason_and_agent(client, service
     assert sum(b["bot_events"] for b in report["timeseries"]) == 2 and len(report["timeseries"]) == 1
     await assert_error(await client.get(f"/api/websites/{site}/bot-summary?start_date=2026-01-01&end_date=2026-06-01"),
                        400, "validation_error")
+
+
+async def wait_for_job(client, site: str, job_id: str) -> dict:
+    for _ in range(200):
+        job = (await (await client.get(f"/api/websites/{site}/bot/recompute/{job_id}")).get_json())["data"]
+        if job["status"] in ("success", "failed"):
+            return job
+        await trio.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+async def test_recompute_applies_a_new_rule_to_past_events_and_their_sessions(client, services, site) -> None:
+    for _ in range(3):
+        await send(client, pageview(site))
+    await send(client, pageview(site), ip="203.0.113.9", headers={**BROWSER_HEADERS, "User-Agent": "Firefox/128"})
+    assert await bot_flags(services) == [False, False, False, False]
+    await add(client, site, "blocklist", {"match_type": "ua_contains", "match_value": "Macintosh"})
+
+    response = await client.post(f"/api/websites/{site}/bot/recompute", json={})
+    assert response.status_code == 202
+    body = await response.get_json()
+    assert body["status"] == "queued" and re.fullmatch(r"bot_recompute_[0-9a-z]{16}", body["job_id"])
+    job = await wait_for_job(client, site, body["job_id"])
+    assert (job["status"], job["events_total"], job["events_done"], job["error_message"]) == ("success", 4, 4, None)
+    assert job["started_at"] and job["completed_at"]
+    assert await bot_flags(services) == [True, True, True, False]
+
+    def sessions(cur):
+        return cur.execute("SELECT is_bot, bot_score FROM sessions WHERE website_id = ? ORDER BY visitor_id",
+                           [site]).fetchall()
+
+    assert sorted(await services.db.read(sessions)) == [(False, 0), (True, 100)]
+    audit = (await (await client.get(f"/api/websites/{site}/bot/audit?limit=1")).get_json())["data"]
+    assert audit[0]["action"] == "recompute_start" and audit[0]["payload"]["job_id"] == body["job_id"]
+
+
+async def test_a_second_recompute_while_one_is_queued_is_409(client, services, site) -> None:
+    # A job the Scheduler has not picked up yet (written as the store writes one).
+    await on_duckdb_writer(services, lambda con: con.execute(
+        "INSERT INTO bot_recompute_runs (id, website_id, start_date, end_date, status)"
+        " VALUES ('bot_recompute_waiting000000', ?, '2026-03-01', '2026-03-02', 'queued')", [site]))
+    await assert_error(await client.post(f"/api/websites/{site}/bot/recompute", json={}), 409, "conflict",
+                       "recompute already running")
+    await on_duckdb_writer(services, lambda con: con.execute(
+        "UPDATE bot_recompute_runs SET status = 'success' WHERE id = 'bot_recompute_waiting000000'"))
+    assert (await client.post(f"/api/websites/{site}/bot/recompute", json={})).status_code == 202
+
+
+async def test_recompute_400s_and_404s(client, site) -> None:
+    base = f"/api/websites/{site}/bot/recompute"
+    await assert_error(await client.post(base, json={"start_date": "2026-01-01", "end_date": "2026-03-01"}), 400,
+                       "validation_error")
+    await assert_error(await client.post(base, json={"start_date": 7}), 400, "validation_error",
+                       "invalid start_date (expected YYYY-MM-DD)", "start_date")
+    await assert_error(await client.get(f"{base}/bot_recompute_nope"), 404, "not_found", "recompute job not found")
+    await assert_error(await client.post("/api/websites/site_nope/bot/recompute", json={}), 404, "not_found",
+                       "Website not found")

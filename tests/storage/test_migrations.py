@@ -124,7 +124,8 @@ def test_0003_takes_the_source_and_entry_page_from_the_landing_event(con, monkey
              first_event["referrer_domain"], first_event["channel"], first_event["utm_source"]],
         )
 
-    assert apply_migrations(con) == ["0003_session_source_from_landing_event", "0004_browser_names", "0005_sessions_revocable_and_no_login_ips"]
+    assert apply_migrations(con) == [m.name for m in MIGRATIONS[2:]]
+    assert MIGRATIONS[2].name == "0003_session_source_from_landing_event"
 
     stored = con.execute(
         "SELECT session_id, referrer_domain, channel, utm_source, entry_page FROM sessions ORDER BY session_id"
@@ -141,3 +142,10 @@ def test_0003_takes_the_source_and_entry_page_from_the_landing_event(con, monkey
     ).fetchall()
     assert from_rule == stored
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'landing_candidates'").fetchone() == (0,)
+
+
+def test_0006_gives_recompute_jobs_their_progress_counters(tmp_path) -> None:
+    con = duckdb.connect(str(tmp_path / "m.db"))
+    apply_migrations(con)
+    columns = {row[0]: row[1] for row in con.execute("DESCRIBE bot_recompute_runs").fetchall()}
+    assert (columns["events_total"], columns["events_done"]) == ("BIGINT", "BIGINT")

@@ -10,11 +10,12 @@ back as ``CAST(x AS VARCHAR)`` text (API.md §0.3).
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
-from sparklytics.bot_controls import DEFAULT_MODE, DEFAULT_THRESHOLD, DuplicateEntry, NewEntry, PageCursor
+from sparklytics.bot_controls import DEFAULT_MODE, DEFAULT_THRESHOLD, DuplicateEntry, NewEntry, PageCursor, RecomputeRunning
 from sparklytics.clock import utc_now
 from sparklytics.enrich import random_id
 from sparklytics.enrich.bots import BotRule
@@ -135,6 +136,66 @@ def list_audit(
     for row in rows:
         row["payload"] = json.loads(row["payload"])
     return _page(rows, limit)
+
+
+_JOB_COLUMNS = (
+    "id AS job_id, website_id, status, CAST(start_date AS VARCHAR) AS start_date, CAST(end_date AS VARCHAR) AS end_date,"
+    " CAST(created_at AS VARCHAR) AS created_at, CAST(started_at AS VARCHAR) AS started_at,"
+    " CAST(completed_at AS VARCHAR) AS completed_at, error_message, events_total, events_done"
+)
+_UNFINISHED = "status IN ('queued', 'running')"
+
+
+def start_recompute(
+    con: duckdb.DuckDBPyConnection, website_id: str, start: datetime, end: datetime, events_total: int
+) -> str | None:
+    """Queue a recompute of ``[start, end)`` (naive UTC); its id, None without website.
+
+    Raises:
+        RecomputeRunning: the website has one queued or running.
+    """
+    job_id = random_id("bot_recompute_", 16)
+    with transaction(con):
+        if con.execute(_LIVE_WEBSITE_SQL, [website_id]).fetchone() is None:
+            return None
+        if con.execute(f"SELECT count(*) FROM bot_recompute_runs WHERE website_id = ? AND {_UNFINISHED}", [website_id]).fetchone()[0]:
+            raise RecomputeRunning(website_id)
+        con.execute(
+            "INSERT INTO bot_recompute_runs (id, website_id, start_date, end_date, status, created_at, events_total)"
+            " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+            [job_id, website_id, start, end, utc_now(), events_total],
+        )
+        _audit(con, website_id, "recompute_start",
+               {"job_id": job_id, "start": start.isoformat(), "end": end.isoformat()})
+    return job_id
+
+
+def get_recompute(con: duckdb.DuckDBPyConnection, website_id: str, job_id: str) -> dict[str, Any] | None:
+    rows = dict_rows(con.execute(
+        f"SELECT {_JOB_COLUMNS} FROM bot_recompute_runs WHERE website_id = ? AND id = ?", [website_id, job_id]
+    ))
+    return rows[0] if rows else None
+
+
+def set_recompute_status(con: duckdb.DuckDBPyConnection, job_id: str, status: str, error: str | None) -> None:
+    """``running`` stamps ``started_at``; ``success`` and ``failed`` stamp ``completed_at``."""
+    stamp = "started_at" if status == "running" else "completed_at"
+    con.execute(
+        f"UPDATE bot_recompute_runs SET status = ?, {stamp} = ?, error_message = ? WHERE id = ?",
+        [status, utc_now(), error, job_id],
+    )
+
+
+def note_recompute_progress(con: duckdb.DuckDBPyConnection, job_id: str, events_done: int) -> None:
+    con.execute("UPDATE bot_recompute_runs SET events_done = ? WHERE id = ?", [events_done, job_id])
+
+
+def fail_unfinished_recomputes(con: duckdb.DuckDBPyConnection, error: str) -> int:
+    """Mark every queued or running job failed (after a restart nothing runs them)."""
+    return con.execute(
+        f"UPDATE bot_recompute_runs SET status = 'failed', completed_at = ?, error_message = ? WHERE {_UNFINISHED}",
+        [utc_now(), error],
+    ).fetchone()[0]
 
 
 def _audit(con: duckdb.DuckDBPyConnection, website_id: str, action: str, payload: dict[str, Any]) -> None:

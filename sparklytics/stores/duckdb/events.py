@@ -30,11 +30,12 @@ import duckdb
 
 from sparklytics.events import EVENT_COLUMNS, EventRow
 from sparklytics.sessions import SESSION_COLUMNS, SESSION_TIMEOUT, SessionCache, SessionState, resolve_sessions, sessions_to_load
-from sparklytics.stores.duckdb import schema, websites
+from sparklytics.enrich.bots import BotVerdict
+from sparklytics.stores.duckdb import bot_recompute, schema, websites
 from sparklytics.stores.duckdb.database import Database, unusable_database
 from sparklytics.stores.duckdb.retention import purge_batch
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.events import EventStoreStatistics
+from sparklytics.stores.events import BotSample, EventStoreStatistics, PageAfter
 from sparklytics.wal import WalPosition
 
 T = TypeVar("T")
@@ -82,6 +83,27 @@ class DuckDBEventStore:
     def purge(self, older_than: datetime, *, limit: int) -> int:
         with _storage_faults():
             return purge_batch(self._db.writer, older_than, limit)
+
+    def reclassify_bots(
+        self,
+        website_id: str,
+        start: datetime,
+        end: datetime,
+        *,
+        after: PageAfter | None,
+        limit: int,
+        classify: Callable[[BotSample], BotVerdict],
+    ) -> tuple[int, PageAfter | None]:
+        with _storage_faults():
+            return bot_recompute.reclassify_page(
+                self._db.writer, website_id, start, end, after=after, limit=limit, classify=classify
+            )
+
+    def roll_up_bot_sessions(self, website_id: str, start: datetime, end: datetime) -> int:
+        with _storage_faults():
+            updated = bot_recompute.roll_up_sessions(self._db.writer, website_id, start, end)
+        self._cache.forget_website(website_id)
+        return updated
 
     def reopen(self) -> WalPosition:
         with _storage_faults():

@@ -192,6 +192,21 @@ class DuckDBMetadataStore:
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
         return await self._read(lambda cur: bots.list_audit(cur, website_id, after=after, limit=limit))
 
+    async def start_recompute(self, website_id: str, start: datetime, end: datetime, events_total: int) -> str | None:
+        return await self._write(lambda con: bots.start_recompute(con, website_id, start, end, events_total))
+
+    async def note_recompute_progress(self, job_id: str, events_done: int) -> None:
+        await self._write(lambda con: bots.note_recompute_progress(con, job_id, events_done))
+
+    async def get_recompute(self, website_id: str, job_id: str) -> dict[str, Any] | None:
+        return await self._read(lambda cur: bots.get_recompute(cur, website_id, job_id))
+
+    async def set_recompute_status(self, job_id: str, status: str, error: str | None = None) -> None:
+        await self._write(lambda con: bots.set_recompute_status(con, job_id, status, error))
+
+    async def fail_unfinished_recomputes(self, error: str) -> int:
+        return await self._write(lambda con: bots.fail_unfinished_recomputes(con, error))
+
     # --- goals --------------------------------------------------------------------------
 
     async def list_goals(self, website_id: str) -> list[Goal]:

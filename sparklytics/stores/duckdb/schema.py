@@ -540,12 +540,20 @@ CREATE TABLE revoked_sessions (
 );
 """
 
+# 0006 (issue 16): a bot recompute reports its progress (events in its window, events
+# re-classified so far), so the dashboard can show "running, 40 % done".
+_RECOMPUTE_PROGRESS = """
+ALTER TABLE bot_recompute_runs ADD COLUMN events_total BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE bot_recompute_runs ADD COLUMN events_done BIGINT NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
     Migration("0003_session_source_from_landing_event", _SESSION_SOURCE_FROM_LANDING_EVENT),
     Migration("0004_browser_names", _BROWSER_NAMES_0004),
     Migration("0005_sessions_revocable_and_no_login_ips", _SESSIONS_REVOCABLE_AND_NO_LOGIN_IPS),
+    Migration("0006_recompute_progress", _RECOMPUTE_PROGRESS),
 )
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

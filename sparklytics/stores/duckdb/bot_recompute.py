@@ -1,0 +1,91 @@
+"""SQL of a bot recompute (API.md §1.12): re-classify a window of events page by page,
+then roll the verdicts up onto their sessions.
+
+Each page is one transaction on the Writer: read up to ``limit`` events after the page
+cursor ``(created_at, id)`` in time order, classify them in Python, and write the
+verdicts back with one ``UPDATE … FROM`` bounded to the page's time span (so zonemaps
+keep the update from scanning the table). Small pages interleave with ingest commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import duckdb
+
+from sparklytics.enrich.bots import BotVerdict
+from sparklytics.stores.duckdb.schema import transaction
+from sparklytics.stores.events import BotSample, PageAfter
+
+_PAGE_SQL = """
+SELECT created_at, id, visitor_id, user_agent, path
+FROM events
+WHERE website_id = $website_id AND created_at >= $start AND created_at < $end
+  {after}
+ORDER BY created_at, id
+LIMIT $limit
+"""
+_AFTER = "AND (created_at > $after_at OR (created_at = $after_at AND id > $after_id))"
+
+_UPDATE_SQL = """
+UPDATE events SET is_bot = v.is_bot, bot_score = v.score, bot_reason = v.reason
+FROM (SELECT unnest($ids) AS id, unnest($bots) AS is_bot, unnest($scores) AS score, unnest($reasons) AS reason) v
+WHERE events.website_id = $website_id AND events.created_at >= $first AND events.created_at <= $last
+  AND events.id = v.id
+"""
+
+_ROLL_UP_SQL = """
+UPDATE sessions SET is_bot = r.is_bot, bot_score = r.score, bot_reason = r.reason
+FROM (
+    SELECT session_id, bool_or(is_bot) AS is_bot, max(bot_score) AS score, max(bot_reason) AS reason
+    FROM events
+    WHERE website_id = $website_id
+      AND session_id IN (SELECT DISTINCT session_id FROM events
+                         WHERE website_id = $website_id AND created_at >= $start AND created_at < $end)
+    GROUP BY session_id
+) r
+WHERE sessions.website_id = $website_id AND sessions.session_id = r.session_id
+"""
+
+
+def reclassify_page(
+    con: duckdb.DuckDBPyConnection,
+    website_id: str,
+    start: datetime,
+    end: datetime,
+    *,
+    after: PageAfter | None,
+    limit: int,
+    classify: Callable[[BotSample], BotVerdict],
+) -> tuple[int, PageAfter | None]:
+    """Re-classify one page; the events done and the cursor of the next page (or None)."""
+    params = {"website_id": website_id, "start": start, "end": end, "limit": limit}
+    if after is not None:
+        params.update(after_at=after[0], after_id=after[1])
+    with transaction(con):
+        rows = con.execute(_PAGE_SQL.format(after=_AFTER if after else ""), params).fetchall()
+        if not rows:
+            return 0, None
+        verdicts = [classify(BotSample(visitor, agent, path, at)) for at, _, visitor, agent, path in rows]
+        con.execute(
+            _UPDATE_SQL,
+            {
+                "website_id": website_id,
+                "first": rows[0][0],
+                "last": rows[-1][0],
+                "ids": [row[1] for row in rows],
+                "bots": [v.is_bot for v in verdicts],
+                "scores": [v.score for v in verdicts],
+                "reasons": [v.reason for v in verdicts],
+            },
+        )
+    last = rows[-1]
+    return len(rows), ((last[0], last[1]) if len(rows) == limit else None)
+
+
+def roll_up_sessions(con: duckdb.DuckDBPyConnection, website_id: str, start: datetime, end: datetime) -> int:
+    """Set each session with an event in the window to its events' verdicts (bot if any
+    event is, the highest score and reason); return the sessions updated."""
+    with transaction(con):
+        return con.execute(_ROLL_UP_SQL, {"website_id": website_id, "start": start, "end": end}).fetchone()[0]

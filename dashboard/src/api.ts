@@ -327,3 +327,51 @@ export interface Retention {
   rows: RetentionRow[];
   summary: { avg_period1_rate: number | null; avg_period4_rate: number | null };
 }
+
+// ---- goals (API.md §1.8) ---------------------------------------------------------------
+
+export type ValueMode = "none" | "fixed" | "event_property";
+
+export interface Goal {
+  id: string;
+  website_id: string;
+  name: string;
+  goal_type: StepType;
+  match_value: string;
+  match_operator: MatchOperator;
+  value_mode: ValueMode;
+  fixed_value: number | null;
+  value_property_key: string | null;
+  currency: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GoalConversionRow {
+  goal_id: string;
+  name: string;
+  goal_type: StepType;
+  visitors: number;
+  conversions: number;
+  conversion_rate: number; // percent
+  revenue: number | null;
+  currency: string | null;
+  prev_visitors: number;
+  prev_conversions: number;
+  prev_conversion_rate: number;
+  conversion_rate_change: number; // points
+}
+
+export interface GoalConversions {
+  visitors: number;
+  rows: GoalConversionRow[];
+}
+
+export type AttributionModel = "first_touch" | "last_touch";
+
+export interface Attribution {
+  goal_id: string;
+  model: AttributionModel;
+  rows: { channel: string; conversions: number; revenue: number; share: number }[];
+  totals: { conversions: number; revenue: number };
+}

@@ -20,6 +20,16 @@ export function fmtPercent(p: number | null | undefined): string {
   return `${Math.round(p)}%`;
 }
 
+/** 1234.5, "EUR" → "€1,234.50" (an unknown currency code falls back to "1,234.50 XYZ"). */
+export function fmtMoney(amount: number | null | undefined, currency: string | null | undefined): string {
+  if (amount === null || amount === undefined || Number.isNaN(amount)) return "–";
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency: currency || "USD" }).format(amount);
+  } catch {
+    return `${amount.toFixed(2)} ${currency ?? ""}`.trim();
+  }
+}
+
 export function fmtDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "–";
   const s = Math.round(seconds);

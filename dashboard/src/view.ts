@@ -40,6 +40,7 @@ export const FILTER_LABELS: Record<string, string> = {
   filter_device: "Device",
   filter_language: "Language",
   filter_hostname: "Hostname",
+  filter_goal: "Converted on goal",
 };
 
 export interface View {

@@ -22,6 +22,7 @@ from sparklytics.api.errors import ApiError, bad_request, not_found
 from sparklytics.api.reports import report_query, website_context
 from sparklytics.api.requests import parse_json_body
 from sparklytics.bot_controls import (
+    LISTS,
     DuplicateEntry,
     InvalidBotControl,
     PageCursor,
@@ -64,16 +65,18 @@ async def put_policy(website_id: str) -> Response:
     return jsonify({"data": policy})
 
 
-@bots_bp.route("/<any(allowlist, blocklist):kind>", methods=["GET"])
+@bots_bp.route("/<kind>", methods=["GET"])
 async def list_entries(website_id: str, kind: str) -> Response:
+    _check_list(kind)
     await website_context(website_id)
     after, limit = _page_params()
     rows, following = await _services().metadata.list_bot_entries(website_id, kind, after=after, limit=limit)
     return jsonify({"data": rows, "next_cursor": following.encode() if following else None})
 
 
-@bots_bp.route("/<any(allowlist, blocklist):kind>", methods=["POST"])
+@bots_bp.route("/<kind>", methods=["POST"])
 async def add_entry(website_id: str, kind: str) -> tuple[Response, int]:
+    _check_list(kind)
     await website_context(website_id)
     body = await _object_body()
     entry = _checked(check_entry, body.get("match_type"), body.get("match_value"), body.get("note"))
@@ -87,8 +90,9 @@ async def add_entry(website_id: str, kind: str) -> tuple[Response, int]:
     return jsonify({"data": added}), 201
 
 
-@bots_bp.route("/<any(allowlist, blocklist):kind>/<entry_id>", methods=["DELETE"])
+@bots_bp.route("/<kind>/<entry_id>", methods=["DELETE"])
 async def remove_entry(website_id: str, kind: str, entry_id: str) -> Response:
+    _check_list(kind)
     await website_context(website_id)
     if not await _services().metadata.remove_bot_entry(website_id, kind, entry_id):
         raise not_found(f"{kind} entry not found")
@@ -147,6 +151,11 @@ async def audit(website_id: str) -> Response:
 async def summary(website_id: str) -> Response:
     result = await _services().analytics.bot_summary(await report_query("bot_summary", website_id))
     return jsonify(result.body())
+
+
+def _check_list(kind: str) -> None:
+    if kind not in LISTS:
+        raise not_found("Not found")
 
 
 async def _object_body() -> dict[str, Any]:

@@ -131,6 +131,10 @@ async def test_unknown_website(client) -> None:
         await assert_error(response, 404, "not_found", "Website not found")
 
 
+async def test_only_the_two_lists_exist(client, site) -> None:
+    await assert_error(await client.get(f"/api/websites/{site}/bot/greylist"), 404, "not_found", "Not found")
+
+
 @pytest.mark.parametrize(
     "rule,ip",
     [

@@ -15,7 +15,9 @@ import {
   type Preset,
   type View,
 } from "../view";
+import type { Goal } from "../api";
 import { countryName } from "../format";
+import { useApi } from "../hooks";
 
 const EXPORT_MAX_DAYS = 90;
 
@@ -129,8 +131,10 @@ export function Toolbar(props: { view: View; query: URLSearchParams; websiteId: 
           {view.filters.map(([key, value]) => (
             <span class="chip" key={key} data-filter={key}>
               <span>
-                {FILTER_LABELS[key]} {key === "filter_page" ? "contains" : "is"}{" "}
-                <strong>{key === "filter_country" ? countryName(value) : value}</strong>
+                {FILTER_LABELS[key]} {key === "filter_page" ? "contains" : key === "filter_goal" ? "" : "is"}{" "}
+                <strong>
+                  {key === "filter_country" ? countryName(value) : key === "filter_goal" ? <GoalName websiteId={props.websiteId} id={value} /> : value}
+                </strong>
               </span>
               <button type="button" aria-label={`Remove filter ${FILTER_LABELS[key]}`} onClick={() => go(query, { [key]: null })}>
                 ×
@@ -170,4 +174,10 @@ function DateRangeForm(props: { label: string; testid: string; start: string; en
       </button>
     </form>
   );
+}
+
+/** A goal's name for the filter chip (its id until the list arrives, or if it is gone). */
+function GoalName({ websiteId, id }: { websiteId: string; id: string }) {
+  const goals = useApi<{ data: Goal[] }>(`/api/websites/${websiteId}/goals`);
+  return <>{goals.data?.data.find((g) => g.id === id)?.name ?? id}</>;
 }

@@ -15,6 +15,7 @@ import { invalidateWebsites, refreshing, useWebsites } from "../websites";
 import { Logo } from "./Auth";
 import { EventsPage } from "./Events";
 import { FunnelsPage } from "./Funnels";
+import { GoalsPage } from "./Goals";
 import { JourneyPage } from "./Journey";
 import { Overview } from "./Overview";
 import { RealtimePage } from "./Realtime";
@@ -24,13 +25,14 @@ import { SettingsPage } from "./Settings";
 
 const refreshedFor = new Set<string>();
 /** Sections that show the date range and filter toolbar (compare and export: overview only). */
-const REPORT_SECTIONS = ["", "sessions", "events", "funnels", "journey", "retention"];
+const REPORT_SECTIONS = ["", "sessions", "events", "goals", "funnels", "journey", "retention"];
 
 const SECTIONS = [
   { id: "", label: "Overview" },
   { id: "realtime", label: "Realtime" },
   { id: "sessions", label: "Sessions" },
   { id: "events", label: "Events" },
+  { id: "goals", label: "Goals" },
   { id: "funnels", label: "Funnels" },
   { id: "journey", label: "Journey" },
   { id: "retention", label: "Retention" },
@@ -198,6 +200,8 @@ export function DashboardPage({ siteId, section, sub }: { siteId: string; sectio
           <SessionsPage ctx={ctx} />
         ) : section === "events" ? (
           <EventsPage ctx={ctx} />
+        ) : section === "goals" ? (
+          <GoalsPage ctx={ctx} />
         ) : section === "funnels" ? (
           <FunnelsPage ctx={ctx} />
         ) : section === "journey" ? (

@@ -11,6 +11,7 @@ import { Card, ErrorBox, SkeletonRows } from "../components/ui";
 import { change, fmtDuration, fmtFraction, fmtInt } from "../format";
 import { POLL_REPORTS, useApi, type Resource } from "../hooks";
 import { apiParams, rangeLabel, type View } from "../view";
+import { GoalConversionsCard } from "./Goals";
 
 export interface DashCtx {
   site: Website;
@@ -42,6 +43,7 @@ export function Overview({ ctx }: { ctx: DashCtx }) {
         <MetricCard title="Locations" testid="card-locations" dims={["country", "region", "city", "language"]} source={source} />
         <MetricCard title="Devices" testid="card-devices" dims={["browser", "os", "device", "screen"]} source={source} />
       </div>
+      <GoalConversionsCard ctx={ctx} />
     </div>
   );
 }

@@ -375,3 +375,41 @@ export interface Attribution {
   rows: { channel: string; conversions: number; revenue: number; share: number }[];
   totals: { conversions: number; revenue: number };
 }
+
+// ---- bot controls (API.md §1.12) -------------------------------------------------------
+
+export type BotMode = "strict" | "balanced" | "off";
+export type BotList = "allowlist" | "blocklist";
+export type BotMatchType = "ua_contains" | "ip_exact" | "ip_cidr";
+
+export interface BotPolicy {
+  website_id: string;
+  mode: BotMode;
+  threshold_score: number;
+  updated_at: string | null;
+}
+
+export interface BotEntry {
+  id: string;
+  match_type: BotMatchType;
+  match_value: string;
+  note: string | null;
+  created_at: string;
+}
+
+export interface BotReport {
+  split: { bot_events: number; human_events: number; bot_rate: number };
+  timeseries: { period_start: string; bot_events: number; human_events: number }[];
+  top_reasons: { code: string; count: number }[];
+  top_user_agents: { value: string; count: number }[];
+}
+
+export interface RecomputeJob {
+  job_id: string;
+  status: "queued" | "running" | "success" | "failed";
+  events_total: number;
+  events_done: number;
+  error_message: string | null;
+  created_at: string;
+  completed_at: string | null;
+}

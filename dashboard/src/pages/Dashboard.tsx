@@ -13,6 +13,7 @@ import { Link, navigate, useLocation, useTitle } from "../router";
 import { readView, viewQuery } from "../view";
 import { invalidateWebsites, refreshing, useWebsites } from "../websites";
 import { Logo } from "./Auth";
+import { BotsPage } from "./Bots";
 import { EventsPage } from "./Events";
 import { FunnelsPage } from "./Funnels";
 import { GoalsPage } from "./Goals";
@@ -25,7 +26,7 @@ import { SettingsPage } from "./Settings";
 
 const refreshedFor = new Set<string>();
 /** Sections that show the date range and filter toolbar (compare and export: overview only). */
-const REPORT_SECTIONS = ["", "sessions", "events", "goals", "funnels", "journey", "retention"];
+const REPORT_SECTIONS = ["", "sessions", "events", "goals", "funnels", "journey", "retention", "bots"];
 
 const SECTIONS = [
   { id: "", label: "Overview" },
@@ -36,6 +37,7 @@ const SECTIONS = [
   { id: "funnels", label: "Funnels" },
   { id: "journey", label: "Journey" },
   { id: "retention", label: "Retention" },
+  { id: "bots", label: "Bots" },
   { id: "settings", label: "Settings" },
 ];
 
@@ -200,6 +202,8 @@ export function DashboardPage({ siteId, section, sub }: { siteId: string; sectio
           <SessionsPage ctx={ctx} />
         ) : section === "events" ? (
           <EventsPage ctx={ctx} />
+        ) : section === "bots" ? (
+          <BotsPage ctx={ctx} />
         ) : section === "goals" ? (
           <GoalsPage ctx={ctx} />
         ) : section === "funnels" ? (

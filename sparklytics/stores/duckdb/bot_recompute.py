@@ -2,9 +2,11 @@
 then roll the verdicts up onto their sessions.
 
 Each page is one transaction on the Writer: read up to ``limit`` events after the page
-cursor ``(created_at, id)`` in time order, classify them in Python, and write the
-verdicts back with one ``UPDATE … FROM`` bounded to the page's time span (so zonemaps
-keep the update from scanning the table). Small pages interleave with ingest commits.
+cursor ``(created_at, id)`` in time order, classify them in Python, and write back only
+the verdicts that changed, with one ``UPDATE … FROM`` bounded to their time span (so
+zonemaps keep the update from scanning the table; most pages change nothing, and an
+update rewrites row versions, measured the costly part). Small pages interleave with
+ingest commits.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sparklytics.stores.duckdb.schema import transaction
 from sparklytics.stores.events import BotSample, PageAfter
 
 _PAGE_SQL = """
-SELECT created_at, id, visitor_id, user_agent, path
+SELECT created_at, id, visitor_id, user_agent, path, is_bot, bot_score, bot_reason
 FROM events
 WHERE website_id = $website_id AND created_at >= $start AND created_at < $end
   {after}
@@ -67,19 +69,24 @@ def reclassify_page(
         rows = con.execute(_PAGE_SQL.format(after=_AFTER if after else ""), params).fetchall()
         if not rows:
             return 0, None
-        verdicts = [classify(BotSample(visitor, agent, path, at)) for at, _, visitor, agent, path in rows]
-        con.execute(
-            _UPDATE_SQL,
-            {
-                "website_id": website_id,
-                "first": rows[0][0],
-                "last": rows[-1][0],
-                "ids": [row[1] for row in rows],
-                "bots": [v.is_bot for v in verdicts],
-                "scores": [v.score for v in verdicts],
-                "reasons": [v.reason for v in verdicts],
-            },
-        )
+        changed = []
+        for at, event_id, visitor, agent, path, is_bot, score, reason in rows:
+            verdict = classify(BotSample(visitor, agent, path, at))
+            if (verdict.is_bot, verdict.score, verdict.reason) != (is_bot, score, reason):
+                changed.append((at, event_id, verdict))
+        if changed:
+            con.execute(
+                _UPDATE_SQL,
+                {
+                    "website_id": website_id,
+                    "first": changed[0][0],
+                    "last": changed[-1][0],
+                    "ids": [event_id for _, event_id, _ in changed],
+                    "bots": [v.is_bot for _, _, v in changed],
+                    "scores": [v.score for _, _, v in changed],
+                    "reasons": [v.reason for _, _, v in changed],
+                },
+            )
     last = rows[-1]
     return len(rows), ((last[0], last[1]) if len(rows) == limit else None)
 

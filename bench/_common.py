@@ -7,6 +7,7 @@ load generator binds or targets 127.0.0.1 only.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import platform
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -316,3 +318,42 @@ def md_table(headers: list[str], rows: list[list[Any]]) -> str:
     for row in rows:
         lines.append("| " + " | ".join("" if v is None else str(v) for v in row) + " |")
     return "\n".join(lines)
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection to 127.0.0.1 that reconnects once when the
+    server closed it (an idle keep-alive timeout)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def send(self, method: str, url: str, body: str | None = None, headers: dict[str, str] | None = None
+             ) -> tuple[int, bytes, float]:
+        """(status, body, seconds)."""
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            try:
+                self.conn.request(method, url, body=body, headers=headers or {})
+                response = self.conn.getresponse()
+                raw = response.read()
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                if attempt == 2:
+                    raise
+                continue
+            return response.status, raw, time.perf_counter() - started
+        raise AssertionError("unreachable")
+
+    def get(self, path: str, params: dict[str, str]) -> tuple[int, bytes, float]:
+        """(status, body, seconds)."""
+        return self.send("GET", path + ("?" + urlencode(params) if params else ""))
+
+    def post(self, path: str, body: Any, headers: dict[str, str]) -> int:
+        return self.post_json(path, body, headers)[0]
+
+    def post_json(self, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """(status, parsed JSON body or None)."""
+        status, raw, _ = self.send("POST", path, json.dumps(body), {"Content-Type": "application/json", **(headers or {})})
+        return status, json.loads(raw) if raw else None

@@ -25,7 +25,6 @@ file size (bytes per 1M events). Output: a table on stdout and
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import random
 import shutil
@@ -35,12 +34,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    DATA_DIR, WEBSITE_ID, Server, dir_size, human_count, load_average, machine, mb, md_table, parse_count,
+    DATA_DIR, WEBSITE_ID, Client, Server, dir_size, human_count, load_average, machine, mb, md_table, parse_count,
     wait_for_quiet, write_json,
 )
 
@@ -130,42 +128,6 @@ def routes(
     out.append((f"export {export_range[0]}..{export_range[1]}", f"{base}/export",
                 {"start_date": export_range[0], "end_date": export_range[1], "format": "csv"}))
     return out
-
-
-class Client:
-    """One keep-alive HTTP/1.1 connection to 127.0.0.1."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-
-    def get(self, path: str, params: dict[str, str]) -> tuple[int, bytes, float]:
-        """(status, body, seconds); reconnects once if the server closed an idle connection."""
-        url = path + ("?" + urlencode(params) if params else "")
-        for attempt in (1, 2):
-            started = time.perf_counter()
-            try:
-                self.conn.request("GET", url)
-                response = self.conn.getresponse()
-                body = response.read()
-            except (http.client.HTTPException, OSError):
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-                if attempt == 2:
-                    raise
-                continue
-            return response.status, body, time.perf_counter() - started
-        raise AssertionError("unreachable")
-
-    def post(self, path: str, body: Any, headers: dict[str, str]) -> int:
-        return self.post_json(path, body, headers)[0]
-
-    def post_json(self, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        """(status, parsed JSON body or None)."""
-        self.conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **(headers or {})})
-        response = self.conn.getresponse()
-        raw = response.read()
-        return response.status, json.loads(raw) if raw else None
 
 
 def create_funnel(client: Client) -> str | None:

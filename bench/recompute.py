@@ -13,7 +13,6 @@ and ``bench/out/recompute-<N>.json``.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import shutil
 import statistics
@@ -27,36 +26,21 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    DATA_DIR, WEBSITE_ID, Server, human_count, load_average, machine, md_table, parse_count, wait_for_quiet,
+    DATA_DIR, WEBSITE_ID, Client, Server, human_count, load_average, machine, md_table, parse_count, wait_for_quiet,
     write_json,
 )
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection to 127.0.0.1 that reconnects when the server
-    closed it (idle keep-alive timeout) and retries the request once."""
+BROWSER = {"User-Agent": "Mozilla/5.0 Chrome/126.0", "Accept": "*/*", "Accept-Language": "en"}
 
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any, float]:
-        headers = {"Content-Type": "application/json", "User-Agent": "Mozilla/5.0 Chrome/126.0", "Accept": "*/*",
-                   "Accept-Language": "en"} if body is not None else {}
-        for attempt in (1, 2):
-            started = time.perf_counter()
-            try:
-                self.conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-                response = self.conn.getresponse()
-                raw = response.read()
-            except (http.client.HTTPException, OSError):
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-                if attempt == 2:
-                    raise
-                continue
-            return response.status, (json.loads(raw) if raw else None), (time.perf_counter() - started) * 1000
-        raise AssertionError("unreachable")
+def call(client: Client, method: str, path: str, body: Any = None) -> tuple[int, Any, float]:
+    """(status, parsed JSON or None, milliseconds)."""
+    if body is None:
+        status, raw, seconds = client.send(method, path)
+    else:
+        status, raw, seconds = client.send(method, path, json.dumps(body), {"Content-Type": "application/json", **BROWSER})
+    return status, (json.loads(raw) if raw else None), seconds * 1000
 
 
 class PacedIngest(threading.Thread):
@@ -70,11 +54,11 @@ class PacedIngest(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        conn = Connection(self.port)
+        client = Client(self.port)
         event = {"website_id": WEBSITE_ID, "type": "pageview", "url": "https://www.example.com/bench"}
         next_at = time.perf_counter()
         while not self.stop.is_set():
-            status, _, ms = conn.request("POST", "/api/collect", event)
+            status, _, ms = call(client, "POST", "/api/collect", event)
             self.latencies.append(ms)
             self.statuses.add(status)
             next_at += self.interval
@@ -110,25 +94,25 @@ def main(argv: list[str] | None = None) -> int:
     load_before = wait_for_quiet(args.max_load, timeout=args.wait)
     server = Server(work, {"SPARKLYTICS_GEOIP_PATH": meta["geoip"], "SPARKLYTICS_RATE_LIMIT_DISABLE": "true"}).start()
     try:
-        conn = Connection(server.port)
+        client = Client(server.port)
         reports = {}
         for name, path in (("bot-summary", f"{base}/bot-summary?{query}"), ("bot/report day", f"{base}/bot/report?{query}"),
                            ("bot/report hour", f"{base}/bot/report?{query}&granularity=hour")):
-            conn.request("GET", path)
-            reports[name] = statistics.median(conn.request("GET", path)[2] for _ in range(args.repeat))
+            call(client, "GET", path)
+            reports[name] = statistics.median(call(client, "GET", path)[2] for _ in range(args.repeat))
 
         ingest = PacedIngest(server.port, args.rate)
         ingest.start()
         time.sleep(10)
         before = list(ingest.latencies)
-        status, entry, _ = conn.request("POST", f"{base}/bot/blocklist", {"match_type": "ua_contains", "match_value": "Firefox"})
+        status, entry, _ = call(client, "POST", f"{base}/bot/blocklist", {"match_type": "ua_contains", "match_value": "Firefox"})
         assert status == 201, entry
         started = time.perf_counter()
-        status, job, _ = conn.request("POST", f"{base}/bot/recompute", window)
+        status, job, _ = call(client, "POST", f"{base}/bot/recompute", window)
         assert status == 202, job
         mark = len(ingest.latencies)
         while True:
-            _, body, _ = conn.request("GET", f"{base}/bot/recompute/{job['job_id']}")
+            _, body, _ = call(client, "GET", f"{base}/bot/recompute/{job['job_id']}")
             if body["data"]["status"] in ("success", "failed"):
                 break
             time.sleep(0.2)

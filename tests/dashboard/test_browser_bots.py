@@ -54,6 +54,7 @@ def test_policy_lists_and_a_recompute(page, live_server, none_api, bot_site) -> 
     policy.get_by_label("Mode").select_option("strict")
     policy.get_by_label("Threshold score (0–100)").fill("65")
     policy.get_by_role("button", name="Save policy").click()
+    expect(policy.get_by_role("status")).to_have_text("Policy saved")
     expect(policy.get_by_label("Threshold score (0–100)")).to_have_value("65")
     assert none_api.get(f"/api/websites/{bot_site}/bot/policy")["data"]["threshold_score"] == 65
 

@@ -113,10 +113,16 @@ function PolicyCard({ url }: { url: string }) {
   const policy = res.data?.data;
   const [mode, setMode] = useState<BotMode | null>(null);
   const [threshold, setThreshold] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
   const save = useAction(async () => {
     await put(url, { mode: mode ?? policy!.mode, threshold_score: Number(threshold ?? policy!.threshold_score) });
+    setSaved(true);
     res.reload();
   });
+  const edit = (change: () => void) => {
+    setSaved(false);
+    change();
+  };
   if (!policy) return <Card title="Policy">{res.error ? <ErrorBox error={res.error} retry={res.reload} /> : <SkeletonRows rows={2} />}</Card>;
   return (
     <Card title="Policy" testid="bot-policy">
@@ -129,7 +135,7 @@ function PolicyCard({ url }: { url: string }) {
       >
         <div class="field">
           <label for="bot-mode">Mode</label>
-          <select id="bot-mode" value={mode ?? policy.mode} onChange={(e) => setMode((e.target as HTMLSelectElement).value as BotMode)}>
+          <select id="bot-mode" value={mode ?? policy.mode} onChange={(e) => edit(() => setMode((e.target as HTMLSelectElement).value as BotMode))}>
             <option value="strict">Strict: flag more (threshold 60 when unset)</option>
             <option value="balanced">Balanced</option>
             <option value="off">Off: count bots in reports by default</option>
@@ -137,7 +143,7 @@ function PolicyCard({ url }: { url: string }) {
         </div>
         <div class="field">
           <label for="bot-threshold">Threshold score (0–100)</label>
-          <input id="bot-threshold" type="number" min="0" max="100" value={threshold ?? String(policy.threshold_score)} onInput={(e) => setThreshold((e.target as HTMLInputElement).value)} />
+          <input id="bot-threshold" type="number" min="0" max="100" value={threshold ?? String(policy.threshold_score)} onInput={(e) => edit(() => setThreshold((e.target as HTMLInputElement).value))} />
           <p class="hint">An event scoring at least this is a bot. New events follow a change at once; past ones after a recompute.</p>
         </div>
         <FormError error={save.error} />
@@ -145,6 +151,11 @@ function PolicyCard({ url }: { url: string }) {
           <button type="submit" class="btn primary" disabled={save.busy}>
             {save.busy ? <Spinner /> : "Save policy"}
           </button>
+          {saved && !save.busy && (
+            <span class="form-saved" role="status">
+              Policy saved
+            </span>
+          )}
         </div>
       </form>
     </Card>

@@ -29,7 +29,7 @@ from actors.buffer import Compact
 from actors.enricher import SetSalts
 from actors.runtime import Actor, ActorStatistics, Mailbox, Reply, ask
 from actors.writer import PurgeEvents, ReclassifyBots, RollUpBotSessions
-from sparklytics.bot_controls import RECOMPUTE_PAGE_EVENTS, recompute_classifier
+from sparklytics.bot_controls import RECOMPUTE_EVENTS_PER_WRITE, recompute_classifier
 from sparklytics.enrich.bots import BotPolicy
 from sparklytics.clock import utc_now
 from sparklytics.stores.metadata import SALT_GRACE, MetadataStore, Salts
@@ -42,7 +42,7 @@ FIRST_PURGE_AFTER = timedelta(minutes=5)  # not during start-up, but soon after 
 PURGE_BATCH_ROWS = 50_000
 WRITE_TIMEOUT = 600.0
 RECOMPUTE_QUEUE = 64
-PROGRESS_EVERY_PAGES = 10
+PROGRESS_EVERY_WRITES = 10
 INTERRUPTED = "interrupted: the server stopped before the recompute finished; start it again"
 
 
@@ -204,14 +204,14 @@ class Scheduler(Actor):
         if info is None:
             raise LookupError("the website was deleted")
         classify = recompute_classifier(job.website_id, BotPolicy(info.bot_mode, info.bot_threshold), info.allow, info.block)
-        done, after, pages = 0, None, 0
+        done, after, writes = 0, None, 0
         while True:
-            page = ReclassifyBots(job.website_id, job.start, job.end, after, RECOMPUTE_PAGE_EVENTS, classify)
-            count, after = await ask(self._writer, page, timeout=WRITE_TIMEOUT)
-            done, pages = done + count, pages + 1
+            write = ReclassifyBots(job.website_id, job.start, job.end, after, RECOMPUTE_EVENTS_PER_WRITE, classify)
+            count, after = await ask(self._writer, write, timeout=WRITE_TIMEOUT)
+            done, writes = done + count, writes + 1
             if after is None:
                 break
-            if pages % PROGRESS_EVERY_PAGES == 0:
+            if writes % PROGRESS_EVERY_WRITES == 0:
                 await self._metadata.note_recompute_progress(job.job_id, done)
         await ask(self._writer, RollUpBotSessions(job.website_id, job.start, job.end), timeout=WRITE_TIMEOUT)
         await self._metadata.note_recompute_progress(job.job_id, done)

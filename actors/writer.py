@@ -38,11 +38,6 @@ from sparklytics.wal import WalPosition, WalRecord
 
 log = logging.getLogger("sparklytics.writer")
 
-# Pages of a bot recompute run per turn of the Writer: about 0.2 s of work, so an event
-# still reaches the reports well within Decision 22's second while a recompute runs.
-RECOMPUTE_PAGES_PER_TURN = 8
-
-
 @dataclass(frozen=True, slots=True)
 class WriteEvents:
     """Commit these WAL records (skipping any already committed)."""
@@ -76,8 +71,8 @@ class PurgeEvents:
 
 @dataclass(frozen=True, slots=True)
 class ReclassifyBots:
-    """Re-classify the next pages of a bot recompute (a few per turn); reply with (events
-    done, next page cursor or None)."""
+    """Re-classify the next ``limit`` events of a bot recompute in one transaction; reply
+    with (events done, next cursor or None)."""
 
     website_id: str
     start: datetime
@@ -148,7 +143,10 @@ class Writer(Actor):
                 case PurgeEvents(older_than, limit, reply):
                     await self._on_store(lambda: self._store.purge(older_than, limit=limit), reply)
                 case ReclassifyBots(website_id, start, end, after, limit, classify, reply):
-                    await self._on_store(lambda: self._reclassify(website_id, start, end, after, limit, classify), reply)
+                    await self._on_store(
+                        lambda: self._store.reclassify_bots(website_id, start, end, after=after, limit=limit, classify=classify),
+                        reply,
+                    )
                 case RollUpBotSessions(website_id, start, end, reply):
                     await self._on_store(lambda: self._store.roll_up_bot_sessions(website_id, start, end), reply)
                 case RunWrite(fn, reply):
@@ -199,21 +197,6 @@ class Writer(Actor):
             self._committed_rows += rows
             self._commits += 1
         reply.send(Committed(self._cursor, rows))
-
-    def _reclassify(
-        self, website_id: str, start: datetime, end: datetime, after: PageAfter | None, limit: int,
-        classify: Callable[[BotSample], BotVerdict],
-    ) -> tuple[int, PageAfter | None]:
-        """Up to :data:`RECOMPUTE_PAGES_PER_TURN` pages, each its own transaction, in one
-        turn: ingest batches wait at most one turn (their 202 does not wait at all: it
-        follows the WAL), and there are that many fewer small ingest commits in between."""
-        done = 0
-        for _ in range(RECOMPUTE_PAGES_PER_TURN):
-            count, after = self._store.reclassify_bots(website_id, start, end, after=after, limit=limit, classify=classify)
-            done += count
-            if after is None:
-                break
-        return done, after
 
     async def _on_store(self, write: Callable[[], Any], reply: Reply) -> None:
         """Run one of the store's own writes (purge, recompute) and reply with its result."""

@@ -196,6 +196,17 @@ def _any_match(rules: Sequence[BotRule], ua_lower: str, address: IpAddress | Non
     return any(rule.matches(ua_lower, address) for rule in rules)
 
 
+def override_verdict(
+    allow: Sequence[BotRule], block: Sequence[BotRule], ua_lower: str, address: IpAddress | None
+) -> BotVerdict | None:
+    """The verdict the lists impose on an event (a blocklist match first), or None."""
+    if _any_match(block, ua_lower, address):
+        return BLOCKED
+    if _any_match(allow, ua_lower, address):
+        return ALLOWED
+    return None
+
+
 @dataclass(slots=True)
 class _Window:
     """The recent events of one (website, visitor): times, paths and a path tally."""
@@ -263,12 +274,9 @@ class BotScorer:
         or a full URL; it is compared lower-cased, without host, query or fragment.
         """
         if allow or block:
-            ua_lower = (user_agent or "").lower()
-            address = _address(ip) if ip else None
-            if _any_match(block, ua_lower, address):
-                return BLOCKED
-            if _any_match(allow, ua_lower, address):
-                return ALLOWED
+            override = override_verdict(allow, block, (user_agent or "").lower(), _address(ip) if ip else None)
+            if override is not None:
+                return override
 
         window = self._window((website_id, visitor_id))
         window.add(

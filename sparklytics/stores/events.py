@@ -36,7 +36,7 @@ class BotSample(NamedTuple):
     visitor_id: str
     user_agent: str | None
     path: str
-    created_at: datetime
+    seconds: float  # created_at as seconds since the Unix epoch (UTC)
 
 
 # Where a recompute's next page begins: after this (created_at, event id).
@@ -83,9 +83,11 @@ class EventStore(Protocol):
         limit: int,
         classify: Callable[[BotSample], BotVerdict],
     ) -> tuple[int, PageAfter | None]:
-        """Re-classify the next page of at most ``limit`` events of ``[start, end)`` in time
-        order with ``classify``; return how many and where the next page begins (None:
-        done). One page is one write, so ingest commits interleave with a recompute."""
+        """Re-classify the next at most ``limit`` events of ``[start, end)`` in time order
+        with ``classify``; return how many and where the next call begins (None: done).
+
+        One call is one read and one write of the verdicts that changed, so ingest
+        commits interleave with a recompute between calls."""
 
     def roll_up_bot_sessions(self, website_id: str, start: datetime, end: datetime) -> int:
         """Give every session with an event in the window its events' verdicts (bot if

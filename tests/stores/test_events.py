@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from sparklytics.enrich.bots import BotVerdict
 from sparklytics.enrich.ids import session_id, session_key
 from sparklytics.events import EventRow
 from sparklytics.stores import EventStore, EventStoreStatistics
+from sparklytics.stores.events import BotSample
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.events import DuckDBEventStore
 from sparklytics.wal import WalPosition
@@ -29,6 +31,7 @@ class Backend:
     store: EventStore
     events: Callable[[], list[tuple]]  # (id, session_id, visitor_id, path, created_at), by id
     sessions: Callable[[], list[tuple]]  # (session_id, visitor_id, pageview_count, event_count, entry_path, exit_path)
+    verdicts: Callable[[], list[tuple]]  # events (id, is_bot, bot_score, bot_reason) by id, then sessions' by first_seen
 
 
 def duckdb_backend(folder: Path) -> Iterator[Backend]:
@@ -45,6 +48,8 @@ def duckdb_backend(folder: Path) -> Iterator[Backend]:
                 "SELECT session_id, visitor_id, pageview_count, event_count, entry_path, exit_path"
                 " FROM sessions ORDER BY first_seen, visitor_id"
             ),
+            lambda: rows("SELECT id, is_bot, bot_score, bot_reason FROM events ORDER BY id")
+            + rows("SELECT session_id, is_bot, bot_score, bot_reason FROM sessions ORDER BY first_seen, visitor_id"),
         )
     finally:
         db.close()
@@ -178,3 +183,35 @@ def test_run_write_returns_the_result_and_passes_the_writes_own_error_through(ba
 
     with pytest.raises(ValueError, match=r"^the write's own error$"):
         backend.store.run_write(broken)
+
+
+def test_reclassify_bots_sees_the_window_once_in_time_order_and_writes_what_changed(backend: Backend) -> None:
+    """Calls of at most ``limit`` events continue from their cursor, across hours without
+    events and across events of the same instant; only changed verdicts are written, and
+    the roll-up gives each session its events' worst verdict."""
+    same = "2026-03-01T10:00:00"
+    late = "2026-03-01T22:00:00"  # more than one read slice after the others
+    batch = [event("a", same), event("b", same, "/crawl"), event("a", A2, "/a2"), event("c", late, "/crawl-more"),
+             event("d", "2026-03-02T08:00:00", "/outside")]
+    backend.store.commit(batch, WalPosition(1, 100))
+    seen: list[BotSample] = []
+
+    def classify(sample: BotSample) -> BotVerdict:
+        seen.append(sample)
+        return BotVerdict(True, 90, "ua_signature") if "crawl" in sample.path else BotVerdict(False, 0, None)
+
+    window = (datetime(2026, 3, 1), datetime(2026, 3, 2))
+    after, calls, done = None, 0, 0
+    while True:
+        count, after = backend.store.reclassify_bots(SITE, *window, after=after, limit=2, classify=classify)
+        calls, done = calls + 1, done + count
+        if after is None:
+            break
+    assert done == 4 and calls >= 3
+    assert [(s.visitor_id, s.path) for s in seen] == [("a", "/"), ("b", "/crawl"), ("a", "/a2"), ("c", "/crawl-more")]
+    assert seen[0].seconds == (t(same) - datetime(1970, 1, 1)).total_seconds()
+    assert backend.verdicts()[:5] == [(1, False, 0, None), (2, True, 90, "ua_signature"), (3, False, 0, None),
+                                      (4, True, 90, "ua_signature"), (5, False, 0, None)]
+    assert backend.store.roll_up_bot_sessions(SITE, *window) == 3
+    assert [row[1:] for row in backend.verdicts()[5:]] == [
+        (False, 0, None), (True, 90, "ua_signature"), (True, 90, "ua_signature"), (False, 0, None)]

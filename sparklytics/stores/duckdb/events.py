@@ -95,7 +95,7 @@ class DuckDBEventStore:
         classify: Callable[[BotSample], BotVerdict],
     ) -> tuple[int, PageAfter | None]:
         with _storage_faults():
-            return bot_recompute.reclassify_page(
+            return bot_recompute.reclassify_events(
                 self._db.writer, website_id, start, end, after=after, limit=limit, classify=classify
             )
 

@@ -165,6 +165,24 @@ async def test_goal_conversions_panel(shop):
     ]
 
 
+async def test_goal_conversions_panel_with_goals_sharing_rows(shop):
+    """Two goals with the same value, and ``contains`` goals overlapping the others: each
+    goal counts every row it matches, with its own value."""
+    thanks_flat = goal("thanks-flat", "page_view", "/thanks", website_id="shop", value_mode="fixed", fixed_value=1.0)
+    pages = goal("pages", "page_view", "/", website_id="shop", match_operator="contains")
+    any_purchase = goal("any-purchase", "event", "purch", website_id="shop", match_operator="contains")
+    goals = [HOME, THANKS, thanks_flat, pages, PURCHASE, any_purchase]
+    rows = (await shop.goal_conversions(shop_query("goal_conversions"), goals)).data["rows"]
+    assert {r["goal_id"]: (r["visitors"], r["conversions"], r["revenue"]) for r in rows} == {
+        "home": (3, 3, None),  # a 10:00, b 11:01, c 12:00
+        "thanks": (1, 1, 9.99),
+        "thanks-flat": (1, 1, 1.0),
+        "pages": (3, 5, None),  # the five pageviews
+        "purchase": (3, 5, 119.75),
+        "any-purchase": (3, 5, None),
+    }
+
+
 async def test_last_touch_attribution(shop):
     data = (await shop.attribution(shop_query("attribution"), PURCHASE, AttributionOptions("purchase"))).data
     # a: both purchases after the newsletter touch; b: the first before any touch

@@ -5,7 +5,8 @@
   registry order), one semi-join on ``sessions`` for the source filters and one on the
   converting sessions for ``filter_goal``.
 * :func:`session_where` — the matching conditions on ``sessions`` rows.
-* :func:`match_condition` — the rows a goal or a funnel step matches (Decision 3).
+* :func:`match_test` / :func:`match_condition` — the rows a goal or a funnel step
+  matches (Decision 3).
 * :func:`local_offset_sql` — the UTC offset (seconds) of a timestamp column in the
   report's time zone, for local buckets.
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from sparklytics.enrich.urls import split_url
 from sparklytics.queries.report_query import FILTERS, ReportQuery, offset_segments, time_bounds
 
-__all__ = ["FILTER_SQL", "compile_where", "local_offset_sql", "match_condition", "session_where"]
+__all__ = ["FILTER_SQL", "MatchTest", "compile_where", "local_offset_sql", "match_condition", "match_test", "session_where"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,20 +153,43 @@ def local_offset_sql(q: ReportQuery, column: str, *, prefix: str = "") -> tuple[
     return f"CASE {' '.join(whens)} ELSE ${prefix}tz_o{last} END", params
 
 
-def match_condition(kind: str, operator: str, value: str, param: str, alias: str = "e") -> tuple[str, dict[str, str]]:
-    """SQL for the rows a goal or funnel step matches, its value bound as ``$<param>``.
+@dataclass(frozen=True, slots=True)
+class MatchTest:
+    """What a goal or funnel step tests: rows of ``event_type`` whose ``column`` equals
+    or contains the value bound as ``$<param>``."""
+
+    event_type: str  # pageview | event
+    column: str  # path | url | event_name
+    operator: str  # equals | contains
+    param: str
+
+    def sql(self, alias: str = "e") -> str:
+        """The test of the column alone (the caller has chosen the event type)."""
+        if self.operator == "equals":
+            return f"{alias}.{self.column} = ${self.param}"
+        return f"contains({alias}.{self.column}, ${self.param})"
+
+
+def match_test(kind: str, operator: str, value: str, param: str) -> tuple[MatchTest, dict[str, str]]:
+    """The test a goal or funnel step makes, and its bound value.
 
     ``kind`` is ``page_view`` or ``event``, ``operator`` ``equals`` or ``contains``
     (Decision 3: a page value starting with ``http`` tests the URL as sent, any other
     the normalized path, an ``equals`` value being normalized the same way).
     """
     if kind == "event":
-        event_type, column = "event", f"{alias}.event_name"
+        event_type, column = "event", "event_name"
     elif value.startswith("http"):
-        event_type, column = "pageview", f"{alias}.url"
+        event_type, column = "pageview", "url"
     else:
-        event_type, column = "pageview", f"{alias}.path"
+        event_type, column = "pageview", "path"
         if operator == "equals":
             value = split_url(value).path
-    test = f"{column} = ${param}" if operator == "equals" else f"contains({column}, ${param})"
-    return f"{alias}.event_type = '{event_type}' AND {test}", {param: value}
+    return MatchTest(event_type, column, operator, param), {param: value}
+
+
+def match_condition(kind: str, operator: str, value: str, param: str, alias: str = "e") -> tuple[str, dict[str, str]]:
+    """SQL for the rows a goal or funnel step matches (:func:`match_test`), its value
+    bound as ``$<param>``."""
+    test, bound = match_test(kind, operator, value, param)
+    return f"{alias}.event_type = '{test.event_type}' AND {test.sql(alias)}", bound

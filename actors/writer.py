@@ -30,9 +30,10 @@ from typing import Any
 import trio
 
 from actors.runtime import Actor, ActorStatistics, Reply
+from sparklytics.bot_controls import BotSample
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.stores import EventStore
-from sparklytics.stores.events import BotSample, PageAfter
+from sparklytics.stores.events import PageAfter
 from sparklytics.stores.errors import StorageFault
 from sparklytics.wal import WalPosition, WalRecord
 

@@ -15,16 +15,16 @@ stored, so a recompute of past events can apply the user-agent rules only.
 from __future__ import annotations
 
 import base64
-import functools
 import binascii
+import functools
 import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sparklytics.enrich.bots import MATCH_TYPES, MODES, BotPolicy, BotRule, BotScorer, BotVerdict, override_verdict
-from sparklytics.stores.events import BotSample
 
 LISTS = ("allowlist", "blocklist")
 RECOMPUTE_PAGE_EVENTS = 500
@@ -56,6 +56,15 @@ class RecomputeRunning(Exception):
 
 class DuplicateEntry(Exception):
     """The list already has this (match_type, match_value) (400 ``entry already exists``)."""
+
+
+class BotSample(NamedTuple):
+    """What a bot recompute knows of a stored event (no IP, no headers: none is stored)."""
+
+    visitor_id: str
+    user_agent: str | None
+    path: str
+    seconds: float  # created_at as seconds since the Unix epoch (UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,22 +21,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
+from sparklytics.bot_controls import BotSample
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.events import EventRow
 from sparklytics.wal import WalPosition
 
 T = TypeVar("T")
-
-
-class BotSample(NamedTuple):
-    """What a bot recompute knows of a stored event (no IP, no headers: none is stored)."""
-
-    visitor_id: str
-    user_agent: str | None
-    path: str
-    seconds: float  # created_at as seconds since the Unix epoch (UTC)
 
 
 # Where a recompute's next page begins: after this (created_at, event id).

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from sparklytics.bot_controls import BotSample
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.enrich.ids import session_id, session_key
 from sparklytics.events import EventRow
 from sparklytics.stores import EventStore, EventStoreStatistics
-from sparklytics.stores.events import BotSample
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.events import DuckDBEventStore
 from sparklytics.wal import WalPosition

@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from sparklytics.bot_controls import BotSample
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.stores.duckdb.schema import transaction
-from sparklytics.stores.events import BotSample, PageAfter
+from sparklytics.stores.events import PageAfter
 
 _PAGE_SQL = """
 SELECT epoch_us(created_at), id, visitor_id, user_agent, path, is_bot, bot_score, bot_reason

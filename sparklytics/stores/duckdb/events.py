@@ -30,12 +30,13 @@ import duckdb
 
 from sparklytics.events import EVENT_COLUMNS, EventRow
 from sparklytics.sessions import SESSION_COLUMNS, SESSION_TIMEOUT, SessionCache, SessionState, resolve_sessions, sessions_to_load
+from sparklytics.bot_controls import BotSample
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.stores.duckdb import bot_recompute, schema, websites
 from sparklytics.stores.duckdb.database import Database, unusable_database
 from sparklytics.stores.duckdb.retention import purge_batch
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.events import BotSample, EventStoreStatistics, PageAfter
+from sparklytics.stores.events import EventStoreStatistics, PageAfter
 from sparklytics.wal import WalPosition
 
 T = TypeVar("T")

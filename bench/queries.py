@@ -177,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, help="data dir to copy (default bench/data/db-<N>)")
     parser.add_argument("--days", type=int, default=30, help="range length in days")
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--only", action="append", default=[], help="time only routes whose label starts with this (repeatable)")
     parser.add_argument("--memory", default="1GB", help="SPARKLYTICS_DUCKDB_MEMORY")
     parser.add_argument("--max-load", type=float, default=1.0, help="wait for a 1-min load average below this (0: don't)")
     parser.add_argument("--wait", type=float, default=3600)
@@ -219,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         for label_, path, params in routes(
             start.isoformat(), end.isoformat(), export_range, session_id, funnel_id, purchase_goal_id
         ):
+            if args.only and not label_.startswith(tuple(args.only)):
+                continue
             status, body, _ = client.get(path, params)  # warm-up
             times, statuses = [], {status}
             for _ in range(args.repeat):

@@ -8,7 +8,7 @@ transaction as the write, so two requests cannot both pass it.
 
 Rows the API shows as they are stored (websites, API keys, funnels) are dicts with the
 contract's keys and timestamps as API text (§0.3); goals are
-:class:`sparklytics.goals.Goal`. Value types the callers use are declared here, so no
+:class:`sparklytics.goals.Goal`, saved reports :class:`sparklytics.saved_reports.SavedReport`. Value types the callers use are declared here, so no
 caller imports a backend.
 """
 
@@ -23,6 +23,7 @@ from sparklytics.bot_controls import NewEntry, PageCursor
 from sparklytics.enrich.bots import BotRule
 from sparklytics.funnels import NewStep
 from sparklytics.goals import Goal
+from sparklytics.saved_reports import SavedReport
 
 SALT_GRACE = timedelta(minutes=30)
 
@@ -215,3 +216,26 @@ class MetadataStore(Protocol):
         ``DuplicateGoalName``); None if there is no such goal."""
 
     async def delete_goal(self, website_id: str, goal_id: str) -> bool: ...
+
+    # --- saved reports ------------------------------------------------------------------
+
+    async def list_reports(self, website_id: str) -> list[SavedReport]:
+        """Ordered by lower(name)."""
+
+    async def get_report(self, website_id: str, report_id: str) -> SavedReport | None: ...
+
+    async def create_report(
+        self, website_id: str, name: str, description: str | None, config: Mapping[str, Any]
+    ) -> SavedReport | None:
+        """Store a checked report. Raises ``ReportLimitReached`` or ``DuplicateReportName``;
+        None without website."""
+
+    async def update_report(self, website_id: str, report_id: str, changes: Mapping[str, Any]) -> SavedReport | None:
+        """Apply checked ``changes`` (name, description, config). Raises
+        ``DuplicateReportName``; None if there is no such report."""
+
+    async def mark_report_run(self, website_id: str, report_id: str, at: datetime) -> None:
+        """Set ``last_run_at`` (naive UTC)."""
+
+    async def delete_report(self, website_id: str, report_id: str) -> bool:
+        """Delete the report with its subscriptions and their deliveries."""

@@ -5,7 +5,7 @@ Writes go to the Writer actor (``RunWrite``), the one place that writes the file
 run in its thread, one at a time, between event commits, on the write connection taken
 when the write runs (so a write after a reopen gets the new one). The SQL lives in one
 module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``,
-``goals.py``.
+``goals.py``, ``bots.py``, ``saved_reports.py``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from actors.runtime import ActorError, Mailbox, ask, tell_nowait
 from actors.writer import RunWrite
 from sparklytics.funnels import NewStep
 from sparklytics.goals import Goal
+from sparklytics.saved_reports import SavedReport
 from sparklytics.bot_controls import NewEntry, PageCursor
-from sparklytics.stores.duckdb import auth, bots, funnels, goals, settings, websites
+from sparklytics.stores.duckdb import auth, bots, funnels, goals, saved_reports, settings, websites
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.sql import Cursor
 from sparklytics.stores.errors import StorageFault
@@ -223,3 +224,25 @@ class DuckDBMetadataStore:
 
     async def delete_goal(self, website_id: str, goal_id: str) -> bool:
         return await self._write(lambda con: goals.delete_goal(con, website_id, goal_id))
+
+    # --- saved reports ------------------------------------------------------------------
+
+    async def list_reports(self, website_id: str) -> list[SavedReport]:
+        return await self._read(lambda cur: saved_reports.list_reports(cur, website_id))
+
+    async def get_report(self, website_id: str, report_id: str) -> SavedReport | None:
+        return await self._read(lambda cur: saved_reports.get_report(cur, website_id, report_id))
+
+    async def create_report(
+        self, website_id: str, name: str, description: str | None, config: Mapping[str, Any]
+    ) -> SavedReport | None:
+        return await self._write(lambda con: saved_reports.create_report(con, website_id, name, description, config))
+
+    async def update_report(self, website_id: str, report_id: str, changes: Mapping[str, Any]) -> SavedReport | None:
+        return await self._write(lambda con: saved_reports.update_report(con, website_id, report_id, changes))
+
+    async def mark_report_run(self, website_id: str, report_id: str, at: datetime) -> None:
+        await self._write(lambda con: saved_reports.mark_run(con, website_id, report_id, at))
+
+    async def delete_report(self, website_id: str, report_id: str) -> bool:
+        return await self._write(lambda con: saved_reports.delete_report(con, website_id, report_id))

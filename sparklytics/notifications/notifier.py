@@ -5,9 +5,9 @@ first) and ``max_alerts`` active alerts (oldest first, later ticks continuing af
 last one checked, so every alert gets its turn when there are more than fit). Each
 delivery first *claims* its idempotency key (``sub:{id}:{next_run_at as 16 digits}``,
 ``alert:{id}:{YYYYMMDD}``) in the store, together with moving the subscription's
-``next_run_at`` on; a key claimed before means "already done" and nothing is sent, so
-a second tick or a restart never sends twice, and an alert is delivered at most once
-per UTC day. Then the report runs (``report_runner``, the dashboard's own path) or the
+``next_run_at`` on (:func:`following_run`); a key claimed before means "already done"
+and nothing is sent, so a second tick or a restart never sends twice, and an alert is
+delivered at most once per UTC day. Then the report runs (``report_runner``, the dashboard's own path) or the
 alert's series is read, the message goes out, and the outcome (``sent``, or ``failed``
 with the reason) is written to the claimed row.
 
@@ -105,7 +105,7 @@ class Notifier:
 
     async def _scheduled_report(self, subscription: Subscription, now: datetime) -> Delivery | None:
         key = f"sub:{subscription.id}:{''.join(re.findall(r'[0-9A-Za-z]', subscription.next_run_at))[:16]}"
-        advance = (now, next_run(now, subscription.schedule, subscription.timezone))
+        advance = (now, following_run(subscription, now))
         delivery_id = await self._metadata.claim_delivery("subscription", subscription.id, key, now, advance)
         if delivery_id is None:
             return None
@@ -244,6 +244,17 @@ class Notifier:
         else:
             status, error = "sent", None
         return await self._metadata.finish_delivery(delivery_id, status, error, self._clock())
+
+
+def following_run(subscription: Subscription, now: datetime) -> datetime:
+    """The run after the one due now: schedule steps from the *scheduled* time, not from
+    the tick that noticed it, so a tick up to a minute late does not push a daily 08:00
+    report to 08:01 and on; runs missed while the server was down are skipped, not
+    sent in a burst."""
+    at = datetime.fromisoformat(subscription.next_run_at)
+    while at <= now:
+        at = next_run(at, subscription.schedule, subscription.timezone)
+    return at
 
 
 def _range_text(config: Mapping[str, Any]) -> str:

@@ -3,13 +3,14 @@
 A tick takes at most ``max_subscriptions`` due subscriptions (the longest overdue
 first) and ``max_alerts`` active alerts (oldest first, later ticks continuing after the
 last one checked, so every alert gets its turn when there are more than fit). Each
-delivery first *claims* its idempotency key (``sub:{id}:{next_run_at as 16 digits}``,
-``alert:{id}:{YYYYMMDD}``) in the store, together with moving the subscription's
-``next_run_at`` on (:func:`following_run`); a key claimed before means "already done"
-and nothing is sent, so a second tick or a restart never sends twice, and an alert is
-delivered at most once per UTC day. Then the report runs (``report_runner``, the dashboard's own path) or the
-alert's series is read, the message goes out, and the outcome (``sent``, or ``failed``
-with the reason) is written to the claimed row.
+delivery first *claims* its idempotency key (``sub:{id}:`` + the first 16 letters and
+digits of ``next_run_at``, or ``alert:{id}:{YYYYMMDD}``) in the store, together with
+moving the subscription's ``next_run_at`` on (:func:`following_run`); a key claimed
+before means "already done" and nothing is sent, so a second tick or a restart never
+sends twice, and an alert is delivered at most once per UTC day. Then the report runs
+(``report_runner``, the dashboard's own path) or the alert's series is read, the
+message goes out, and the outcome (``sent``, or ``failed`` with the reason) is written
+to the claimed row.
 
 Reports and series are read through the AnalyticsStore; e-mail goes through ``smtp``
 (a worker thread), webhooks through ``webhook`` (trio-native HTTP): both have their
@@ -112,6 +113,9 @@ class Notifier:
         return await self._finish(delivery_id, self._deliver_report(subscription, now, "report_subscription"))
 
     async def _check_alert(self, alert: Alert, now: datetime) -> Delivery | None:
+        key = f"alert:{alert.id}:{now:%Y%m%d}"
+        if await self._metadata.delivery_claimed(key):
+            return None  # delivered today: skip reading its series (the claim decides anyway)
         try:
             series = await self.daily_series(alert, now)
         except Exception:
@@ -120,7 +124,6 @@ class Notifier:
         result = evaluate(alert.condition_type, alert.threshold_value, series)
         if not result.fired:
             return None
-        key = f"alert:{alert.id}:{now:%Y%m%d}"
         delivery_id = await self._metadata.claim_delivery("alert", alert.id, key, now)
         if delivery_id is None:
             return None

@@ -291,6 +291,9 @@ class MetadataStore(Protocol):
 
     async def finish_delivery(self, delivery_id: str, status: str, error: str | None, at: datetime) -> Delivery: ...
 
+    async def delivery_claimed(self, key: str) -> bool:
+        """Whether idempotency ``key`` was claimed (an alert that already fired today)."""
+
     async def delivery_history(self, website_id: str, limit: int) -> list[Delivery]:
         """The website's deliveries, newest first."""
 

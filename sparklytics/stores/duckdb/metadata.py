@@ -302,6 +302,9 @@ class DuckDBMetadataStore:
     async def finish_delivery(self, delivery_id: str, status: str, error: str | None, at: datetime) -> Delivery:
         return await self._write(lambda con: notifications.finish_delivery(con, delivery_id, status, error, at))
 
+    async def delivery_claimed(self, key: str) -> bool:
+        return await self._read(lambda cur: notifications.delivery_claimed(cur, key))
+
     async def delivery_history(self, website_id: str, limit: int) -> list[Delivery]:
         return await self._read(lambda cur: notifications.delivery_history(cur, website_id, limit))
 

@@ -274,6 +274,10 @@ def finish_delivery(
     return Delivery(*row)
 
 
+def delivery_claimed(con: duckdb.DuckDBPyConnection, key: str) -> bool:
+    return con.execute("SELECT 1 FROM notification_deliveries WHERE idempotency_key = ?", [key]).fetchone() is not None
+
+
 def delivery_history(con: duckdb.DuckDBPyConnection, website_id: str, limit: int) -> list[Delivery]:
     """Deliveries of the website's subscriptions and alerts, newest first."""
     rows = con.execute(

@@ -125,6 +125,11 @@ def test_subscription_and_alert_editors_send_test_and_history(page, server, api,
     expect(row.get_by_test_id("test-result")).to_have_text("Sent")
     assert len(smtp.messages) == received_before + 1
     assert smtp.messages[-1].message["Subject"] == "[Test] Sparklytics report: Daily numbers"
+    row.get_by_test_id("toggle-active").click()
+    expect(row).to_contain_text("paused")
+    assert [s["is_active"] for s in api.get(f"/api/websites/{site}/subscriptions")["data"]] == [False]
+    row.get_by_test_id("toggle-active").click()
+    expect(row).not_to_contain_text("paused")
 
     alerts = page.get_by_test_id("alerts")
     alerts.get_by_test_id("new-alert").click()

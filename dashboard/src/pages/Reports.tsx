@@ -159,6 +159,19 @@ function RunButton({ url, onRun }: { url: string; onRun: (result: ReportRun) => 
   );
 }
 
+/** Pauses or resumes a subscription or an alert (``PUT {is_active}``). */
+function ActiveToggle({ url, active, onChanged }: { url: string; active: boolean; onChanged: () => void }) {
+  const toggle = useAction(async () => {
+    await put(url, { is_active: !active });
+    onChanged();
+  });
+  return (
+    <button type="button" class="btn small ghost" data-testid="toggle-active" disabled={toggle.busy} title={toggle.error?.message} onClick={() => void toggle.run()}>
+      {active ? "Pause" : "Resume"}
+    </button>
+  );
+}
+
 function DeleteButton({ url, what, onDeleted }: { url: string; what: string; onDeleted: () => void }) {
   const remove = useAction(async () => {
     await del(url);
@@ -436,6 +449,7 @@ function SubscriptionsCard({ base, reports, timezone, onDelivered }: { base: str
                 </td>
                 <td class="row-actions">
                   <SendTest url={`${base}/subscriptions/${s.id}/test`} onDelivered={onDelivered} />
+                  <ActiveToggle url={`${base}/subscriptions/${s.id}`} active={s.is_active} onChanged={list.reload} />
                   <DeleteButton url={`${base}/subscriptions/${s.id}`} what="this subscription" onDeleted={list.reload} />
                 </td>
               </tr>
@@ -541,13 +555,14 @@ function AlertsCard({ base, onDelivered }: { base: string; onDelivered: () => vo
             {alerts.map((a) => (
               <tr key={a.id} data-testid="alert-row">
                 <td>
-                  {a.name}
+                  {a.name} {!a.is_active && <span class="badge alt">paused</span>}
                   <div class="muted small">
                     {a.metric.replace("_", " ")} {CONDITIONS[a.condition_type]} {a.threshold_value} · over {a.lookback_days} days · {a.channel} → {a.target}
                   </div>
                 </td>
                 <td class="row-actions">
                   <SendTest url={`${base}/alerts/${a.id}/test`} onDelivered={onDelivered} />
+                  <ActiveToggle url={`${base}/alerts/${a.id}`} active={a.is_active} onChanged={list.reload} />
                   <DeleteButton url={`${base}/alerts/${a.id}`} what={`the alert "${a.name}"`} onDeleted={list.reload} />
                 </td>
               </tr>

@@ -12,6 +12,8 @@ delivery takes too; run also sets ``last_run_at``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from quart import Blueprint, Response, current_app, jsonify
@@ -19,7 +21,7 @@ from quart import Blueprint, Response, current_app, jsonify
 from sparklytics.api.errors import ApiError, bad_request, not_found, unprocessable
 from sparklytics.api.reports import website_context
 from sparklytics.api.requests import parse_json_body
-from sparklytics.clock import utc_now
+from sparklytics.clock import rfc3339, utc_now
 from sparklytics.report_runner import run_report
 from sparklytics.saved_reports import (
     MAX_REPORTS_PER_WEBSITE,
@@ -128,11 +130,8 @@ async def run_saved_report(website_id: str, report_id: str) -> Response:
 async def _run(context: ReportContext, report_id: str | None, config: dict[str, Any]) -> dict[str, Any]:
     now = utc_now()
     data = await run_report(_services().analytics, context, config, now=now)
-    return {"report_id": report_id, "config": config, "ran_at": _rfc3339(now), "data": data}
+    return {"report_id": report_id, "config": config, "ran_at": rfc3339(now), "data": data}
 
-
-def _rfc3339(naive_utc) -> str:
-    return naive_utc.replace(microsecond=0).isoformat() + "+00:00"
 
 
 async def _object_body() -> dict[str, Any]:
@@ -148,22 +147,18 @@ def _refuse_unknown(body: dict[str, Any]) -> None:
         raise unprocessable(f"{unknown[0]}: Extra inputs are not permitted", field=unknown[0])
 
 
-class _refusals:
+@contextmanager
+def _refusals() -> Iterator[None]:
     """``with _refusals():`` turns the domain's refusals into the contract's 400/422s."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc is None:
-            return
-        if isinstance(exc, InvalidConfig):
-            raise bad_request(exc.message, field=exc.field) from None
-        if isinstance(exc, InvalidReport):
-            raise unprocessable(exc.message, field=exc.field) from None
-        if isinstance(exc, ReportLimitReached):
-            raise ApiError(
-                422, "limit_exceeded", f"maximum of {MAX_REPORTS_PER_WEBSITE} reports per website reached", field="reports"
-            ) from None
-        if isinstance(exc, DuplicateReportName):
-            raise ApiError(422, "duplicate_name", "report name already exists for this website", field="name") from None
+    try:
+        yield
+    except InvalidConfig as invalid:
+        raise bad_request(invalid.message, field=invalid.field) from None
+    except InvalidReport as invalid:
+        raise unprocessable(invalid.message, field=invalid.field) from None
+    except ReportLimitReached:
+        raise ApiError(
+            422, "limit_exceeded", f"maximum of {MAX_REPORTS_PER_WEBSITE} reports per website reached", field="reports"
+        ) from None
+    except DuplicateReportName:
+        raise ApiError(422, "duplicate_name", "report name already exists for this website", field="name") from None

@@ -29,7 +29,7 @@ from typing import Any
 
 import trio
 
-from sparklytics.clock import utc_now
+from sparklytics.clock import rfc3339, utc_now
 from sparklytics.enrich import random_id
 from sparklytics.notifications.alerts import evaluate
 from sparklytics.notifications.render import Rendered, render_alert, render_report
@@ -139,7 +139,7 @@ class Notifier:
             "baseline_mean": result.baseline_mean,
             "baseline_stddev": result.baseline_stddev,
             "z_score": result.z_score,
-            "triggered_at": _rfc3339(now),
+            "triggered_at": rfc3339(now),
         }
         return await self._finish(delivery_id, self._send(alert.website_id, alert.channel, alert.target, payload, render_alert(payload, test=False)))
 
@@ -167,7 +167,7 @@ class Notifier:
             "metric": alert.metric,
             "condition_type": alert.condition_type,
             "threshold_value": alert.threshold_value,
-            "triggered_at": _rfc3339(now),
+            "triggered_at": rfc3339(now),
         }
         return await self._finish(delivery_id, self._send(alert.website_id, alert.channel, alert.target, payload, render_alert(payload, test=True)))
 
@@ -218,7 +218,7 @@ class Notifier:
             "website_id": subscription.website_id,
             "subscription_id": subscription.id,
             "report_id": report.id,
-            "generated_at": _rfc3339(now),
+            "generated_at": rfc3339(now),
             "data": data,
         }
         rendered = render_report(report.name, report.config["report_type"], _range_text(report.config), data, test=kind.endswith("_test"))
@@ -266,6 +266,3 @@ def _range_text(config: Mapping[str, Any]) -> str:
         return "today" if days == 1 else f"last {days} days"
     return f"{config['start_date']} – {config['end_date']}"
 
-
-def _rfc3339(naive_utc: datetime) -> str:
-    return naive_utc.replace(microsecond=0).isoformat() + "+00:00"

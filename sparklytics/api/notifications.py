@@ -15,7 +15,7 @@ sent or failed (the reason is in ``error_message``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool
 from quart import Blueprint, Response, current_app, jsonify, request

@@ -133,7 +133,6 @@ async def _run(context: ReportContext, report_id: str | None, config: dict[str, 
     return {"report_id": report_id, "config": config, "ran_at": rfc3339(now), "data": data}
 
 
-
 async def _object_body() -> dict[str, Any]:
     body = await parse_json_body(MAX_BODY_BYTES)
     if not isinstance(body, dict):

@@ -57,7 +57,7 @@ class NotifierSettings:
 
 @dataclass(frozen=True, slots=True)
 class TickResult:
-    """What one tick delivered (or tried to): delivery ids, and alerts checked."""
+    """What one tick delivered (or tried to), and how many alerts it checked."""
 
     subscriptions: tuple[Delivery, ...]
     alerts: tuple[Delivery, ...]

@@ -16,7 +16,7 @@ from sparklytics.notifications.smtp import SmtpSettings
 from sparklytics.saved_reports import parse_config
 from sparklytics.services import open_services
 from tests.api.helpers import create_website, pageview, send, stored_events
-from tests.harness import on_duckdb_writer, test_config
+from tests.harness import on_duckdb_writer
 from tests.notifications.servers import smtp_server
 
 STATS_7 = {"version": 1, "report_type": "stats", "date_range_type": "relative", "relative_days": 7}

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit, urlunsplit
 
@@ -54,9 +55,19 @@ async def resolve(host: str, port: int) -> list[str]:
 
 
 async def post_webhook(
-    url: str, body: bytes, secret: str, *, allow_private: bool = False, resolver: Resolver = resolve
+    url: str,
+    body: bytes,
+    secret: str,
+    *,
+    allow_private: bool = False,
+    resolver: Resolver = resolve,
+    verify: ssl.SSLContext | bool = True,
 ) -> None:
-    """POST ``body`` to ``url``; raises :class:`DeliveryFailed` with the reason."""
+    """POST ``body`` to ``url``; raises :class:`DeliveryFailed` with the reason.
+
+    ``verify`` is how an https receiver's certificate is checked (the system's CAs by
+    default; tests pass a context that trusts their own CA).
+    """
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -73,14 +84,27 @@ async def post_webhook(
         extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
         timeout = httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT)
         try:
-            async with httpx.AsyncClient(follow_redirects=False, timeout=timeout, trust_env=False) as client:
+            async with httpx.AsyncClient(follow_redirects=False, timeout=timeout, trust_env=False, verify=verify) as client:
                 response = await client.post(direct, content=body, headers=headers, extensions=extensions)
         except httpx.HTTPError as error:
-            raise DeliveryFailed(f"webhook: {type(error).__name__}: {error or 'no answer'}") from None
+            raise DeliveryFailed(f"webhook: {type(error).__name__}: {_root_cause(error)}") from None
         if not 200 <= response.status_code < 300:
             raise DeliveryFailed(f"webhook answered HTTP {response.status_code}")
     if budget.cancelled_caught:
         raise DeliveryFailed(f"webhook took longer than {TOTAL_TIMEOUT:g} s")
+
+
+def _root_cause(error: BaseException) -> str:
+    """The innermost message behind an httpx error (a TLS refusal arrives wrapped in two
+    empty ones), so the history says *why* the connect failed."""
+    seen: list[BaseException] = []
+    while error is not None and error not in seen:
+        seen.append(error)
+        error = error.__cause__ or error.__context__
+    for inner in reversed(seen):
+        if str(inner):
+            return f"{type(inner).__name__}: {inner}" if inner is not seen[0] else str(inner)
+    return "no answer"
 
 
 async def _checked_address(host: str, port: int, allow_private: bool, resolver: Resolver) -> str:

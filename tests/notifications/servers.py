@@ -80,12 +80,13 @@ class Certificate:
         return context
 
 
-def self_signed_certificate(folder: Path) -> Certificate:
-    """A certificate for 127.0.0.1 and localhost (it is its own CA)."""
+def self_signed_certificate(folder: Path, names: str = "IP:127.0.0.1,DNS:localhost") -> Certificate:
+    """A certificate for ``names`` (subjectAltName syntax) that is its own CA."""
+    folder.mkdir(parents=True, exist_ok=True)
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", str(key), "-out", str(cert),
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+         "-subj", "/CN=sparklytics-test", "-addext", f"subjectAltName={names}"],
         check=True, capture_output=True,
     )
     return Certificate(cert, key)
@@ -106,8 +107,9 @@ class WebhookReceiver:
 
 
 @contextmanager
-def webhook_receiver(status: int = 204) -> Iterator[WebhookReceiver]:
-    """An HTTP server on 127.0.0.1 that records every POST and answers ``status``."""
+def webhook_receiver(status: int = 204, *, tls: ssl.SSLContext | None = None) -> Iterator[WebhookReceiver]:
+    """An HTTP server on 127.0.0.1 that records every POST and answers ``status``
+    (HTTPS with the server context ``tls``)."""
     receiver = WebhookReceiver(0, status)
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -124,6 +126,8 @@ def webhook_receiver(status: int = 204) -> Iterator[WebhookReceiver]:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     receiver.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

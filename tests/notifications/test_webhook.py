@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import socket
+import ssl
 import threading
 
 import pytest
@@ -13,7 +14,7 @@ import trio
 
 from sparklytics.notifications.smtp import DeliveryFailed
 from sparklytics.notifications.webhook import TOTAL_TIMEOUT, post_webhook, signature
-from tests.notifications.servers import webhook_receiver
+from tests.notifications.servers import self_signed_certificate, webhook_receiver
 
 
 def resolver(*addresses: str):
@@ -62,3 +63,19 @@ async def test_a_receiver_that_never_answers_costs_at_most_the_budget(autojump_c
             conn.close()
         listener.close()
     assert trio.current_time() <= TOTAL_TIMEOUT + 0.01
+
+
+async def test_https_to_the_checked_address_still_checks_the_certificate_against_the_name(tmp_path) -> None:
+    good = self_signed_certificate(tmp_path / "good", "DNS:hooks.example.com")
+    other = self_signed_certificate(tmp_path / "other", "DNS:elsewhere.example.org")
+    with webhook_receiver(tls=good.server_context()) as receiver:
+        url = f"https://hooks.example.com:{receiver.port}/in"
+        trusted = ssl.create_default_context(cafile=str(good.cert))
+        await post_webhook(url, b"{}", "s", allow_private=True, resolver=resolver("127.0.0.1"), verify=trusted)
+        assert receiver.hooks[0].headers["host"] == f"hooks.example.com:{receiver.port}"
+    with webhook_receiver(tls=other.server_context()) as receiver:
+        url = f"https://hooks.example.com:{receiver.port}/in"
+        trusted = ssl.create_default_context(cafile=str(other.cert))
+        with pytest.raises(DeliveryFailed, match=r"^webhook: ConnectError: SSLCertVerificationError: .*Hostname mismatch"):
+            await post_webhook(url, b"{}", "s", allow_private=True, resolver=resolver("127.0.0.1"), verify=trusted)
+        assert receiver.hooks == []

@@ -172,3 +172,13 @@ async def test_alert_series_for_each_metric(services, smtp, busy_site) -> None:
         alert, _ = await services.metadata.create_alert(busy_site, body, now)
         assert await ticker.daily_series(alert, now) == [0.0, 0.0, 0.0, today], metric
     assert len((await ticker.tick()).alerts) == 4  # each fires at >= its own value
+
+
+async def test_alerts_take_turns_when_more_are_active_than_a_tick_checks(services, smtp) -> None:
+    await services.metadata.insert_website(website_id="site_t", name="T", domain="t.example", timezone="UTC")
+    body = {"name": "never", "metric": "pageviews", "condition_type": "threshold_below", "threshold_value": -1,
+            "channel": "email", "target": "ops@example.com"}
+    for n in range(3):
+        await services.metadata.create_alert("site_t", body, datetime(2026, 1, 1) + timedelta(minutes=n))
+    ticker = notifier(services, smtp, Clock(datetime(2026, 1, 2)), max_alerts=2)
+    assert [(await ticker.tick()).alerts_checked for _ in range(4)] == [2, 1, 2, 1]

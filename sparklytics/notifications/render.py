@@ -18,7 +18,7 @@ _STATS_HEADLINES = (
     ("pageviews", "Pageviews"),
     ("visitors", "Visitors"),
     ("sessions", "Sessions"),
-    ("bounce_rate", "Bounce rate"),
+    ("bounce_rate", "Bounce rate (%)"),
     ("avg_duration_seconds", "Avg. visit (s)"),
 )
 
@@ -73,7 +73,11 @@ def _report_parts(report_type: str, data: Any) -> tuple[list[Headline], list[str
     match report_type:
         case "stats":
             has_prev = "prev_pageviews" in data
-            headlines = [Headline(label, data[key], data.get(f"prev_{key}") if has_prev else None) for key, label in _STATS_HEADLINES]
+            scale = {"bounce_rate": 100}  # a 0-1 fraction on the wire, a percentage to read
+            headlines = [
+                Headline(label, data[key] * scale.get(key, 1), data[f"prev_{key}"] * scale.get(key, 1) if has_prev else None)
+                for key, label in _STATS_HEADLINES
+            ]
             return headlines, [], []
         case "pageviews":
             body = data["data"] if "compare" in data and "data" in data else data

@@ -15,6 +15,7 @@ def test_stats_headlines_and_change_against_the_previous_period() -> None:
     assert "Pageviews: 1,350 (+12.5 % vs previous period)" in rendered.text
     assert "Visitors: 400 (+0.0 % vs previous period)" in rendered.text
     assert "Sessions: 500 (new)" in rendered.text
+    assert "Bounce rate (%): 42 (-16.0 % vs previous period)" in rendered.text
     assert "Weekly &lt;b&gt;" in rendered.html and "<b>" not in rendered.html.replace("<body", "")  # escaped
     assert "1,350" in rendered.html and "+12.5 % vs previous period" in rendered.html
 

@@ -344,14 +344,18 @@ function ResultView({ result }: { result: ReportRun }) {
   }
 }
 
+const COLUMN_LABELS: Record<string, string> = { date: "Period", value: "Value", event_name: "Event", visitors: "Visitors", pageviews: "Pageviews", count: "Count" };
+
 function RowsTable({ columns, rows }: { columns: string[]; rows: Row[] }) {
   if (rows.length === 0) return <Empty>Nothing in this range.</Empty>;
   return (
     <table class="data-table" data-testid="result-rows">
       <thead>
         <tr>
-          {columns.map((c) => (
-            <th key={c}>{c.replace("_", " ")}</th>
+          {columns.map((c, i) => (
+            <th key={c} class={i ? "num" : undefined}>
+              {COLUMN_LABELS[c] ?? c}
+            </th>
           ))}
         </tr>
       </thead>
@@ -359,7 +363,9 @@ function RowsTable({ columns, rows }: { columns: string[]; rows: Row[] }) {
         {rows.map((row, i) => (
           <tr key={i}>
             {columns.map((c) => (
-              <td key={c}>{typeof row[c] === "number" ? fmtInt(row[c] as number) : row[c]}</td>
+              <td key={c} class={typeof row[c] === "number" ? "num" : undefined}>
+                {typeof row[c] === "number" ? fmtInt(row[c] as number) : row[c]}
+              </td>
             ))}
           </tr>
         ))}

@@ -324,3 +324,16 @@ async def test_history_is_newest_first_scoped_and_limited(client, site, report, 
     # Deleting a subscription takes its deliveries out of the history.
     assert (await client.delete(path(site, f"subscriptions/{sub['id']}"))).status_code == 204
     assert [d["id"] for d in await ok(await client.get(path(site, "notifications/history")))] == [ids[1]]
+
+
+async def test_at_most_100_subscriptions_and_100_alerts_per_website(client, site, report) -> None:
+    body = {"report_id": report["id"], "schedule": "daily", "channel": "email", "target": "a@b.co"}
+    for n in range(100):
+        assert (await client.post(path(site, "subscriptions"), json=body)).status_code == 201
+        assert (await client.post(path(site, "alerts"), json={**ALERT, "name": f"a{n}"})).status_code == 201
+    await assert_error(await client.post(path(site, "subscriptions"), json=body), 422, "limit_exceeded",
+                       "maximum of 100 subscriptions per website reached", "subscriptions")
+    await assert_error(await client.post(path(site, "alerts"), json=ALERT), 422, "limit_exceeded",
+                       "maximum of 100 alerts per website reached", "alerts")
+    other = await create_website(client, name="Other", domain="other.org")
+    assert (await client.post(path(other, "alerts"), json=ALERT)).status_code == 201

@@ -108,7 +108,7 @@ async def create_subscription(website_id: str) -> tuple[Response, int]:
 @notifications_bp.route("/subscriptions/<subscription_id>", methods=["PUT"])
 async def update_subscription(website_id: str, subscription_id: str) -> Response:
     await website_context(website_id)
-    changes = _changes(parse_model(UpdateSubscription, await parse_json_body(MAX_BODY_BYTES)), nullable={"timezone"})
+    changes = _changes(parse_model(UpdateSubscription, await parse_json_body(MAX_BODY_BYTES)), nullable={"timezone", "target"})
     updated = await _write(_services().metadata.update_subscription(website_id, subscription_id, changes, utc_now()))
     if updated is None:
         raise not_found("Subscription not found")

@@ -139,6 +139,7 @@ async def test_subscription_update_checks_the_target_against_the_stored_channel(
     await assert_error(await client.put(path(site, f"subscriptions/{sub['id']}"), json={"channel": "email"}), 400, "validation_error", "invalid email target", "target")
     await assert_error(await client.put(path(site, f"subscriptions/{sub['id']}"), json={}), 400, "validation_error", "request must include at least one updatable field")
     await assert_error(await client.put(path(site, f"subscriptions/{sub['id']}"), json={"schedule": None}), 400, "validation_error", "schedule must not be null", "schedule")
+    await assert_error(await client.put(path(site, f"subscriptions/{sub['id']}"), json={"target": None}), 400, "validation_error", "target is required", "target")
     again = await ok(await client.post(path(site, "subscriptions"), json=body), 201)
     assert "webhook_secret" not in again
 

@@ -8,8 +8,11 @@ bounded batches through the Writer), the pruning of revoked sessions that have e
 segment once everything is committed), and the bot recomputes the API queues
 (``StartRecompute``: pages of 500 events re-classified through the Writer, then the
 sessions rolled up; a job the process stopped in the middle of is marked failed at
-the next start). It never writes storage itself: the purge and recompute pages go to
-the Writer as messages, metadata changes through the MetadataStore.
+the next start), and the notifications tick (every ``SPARKLYTICS_SCHEDULER_TICK_SECONDS``:
+due report subscriptions and a turn of alerts, ``sparklytics.notifications.notifier``),
+in a task of its own so a slow mail server never delays salt rotation or a purge. It
+never writes storage itself: the purge and recompute pages go to the Writer as
+messages, metadata changes through the MetadataStore.
 
 ``RunJob`` runs a job now (operators and tests); the clock is injectable so tests need
 not wait for midnight.
@@ -32,6 +35,7 @@ from actors.writer import PurgeEvents, ReclassifyBots, RollUpBotSessions
 from sparklytics.bot_controls import RECOMPUTE_EVENTS_PER_WRITE, recompute_classifier
 from sparklytics.enrich.bots import BotPolicy
 from sparklytics.clock import utc_now
+from sparklytics.notifications.notifier import Notifier, TickResult
 from sparklytics.stores.metadata import SALT_GRACE, MetadataStore, Salts
 
 log = logging.getLogger("sparklytics.scheduler")
@@ -49,7 +53,7 @@ INTERRUPTED = "interrupted: the server stopped before the recompute finished; st
 @dataclass(frozen=True, slots=True)
 class RunJob:
     """Run the job called ``name`` (``rotate_salts``, ``purge``, ``compact``,
-    ``prune_revoked_sessions``) now."""
+    ``prune_revoked_sessions``, ``notify``) now."""
 
     name: str
     reply: Reply = field(default_factory=Reply)
@@ -81,6 +85,8 @@ class Scheduler(Actor):
         buffer: Mailbox[Any],
         enricher: Mailbox[Any],
         retention_days: int,
+        notifier: Notifier | None = None,
+        notify_every: float = 60.0,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__("scheduler", capacity=16)
@@ -90,6 +96,8 @@ class Scheduler(Actor):
         self._enricher = enricher
         self._retention = timedelta(days=retention_days)
         self._clock = clock
+        self._notifier = notifier
+        self._notify_every = notify_every
         self._last_runs: dict[str, datetime] = {}
         self._retries: dict[str, datetime] = {}
         self._first_purge_at = clock() + FIRST_PURGE_AFTER
@@ -99,6 +107,7 @@ class Scheduler(Actor):
             "purge": self._purge,
             "compact": self._compact,
             "prune_revoked_sessions": self._prune_revoked_sessions,
+            "notify": self._notify,
         }
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -110,6 +119,8 @@ class Scheduler(Actor):
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._timer)
             nursery.start_soon(self._run_recomputes, recomputes_out)
+            if self._notifier is not None:
+                nursery.start_soon(self._run_notifications)
             async for msg in self.inbox:
                 match msg:
                     case RunJob(name, reply):
@@ -144,6 +155,25 @@ class Scheduler(Actor):
                 self._retries[name] = self._clock() + RETRY_FAILED_JOB_AFTER
             else:
                 self._retries.pop(name, None)
+
+    async def _run_notifications(self) -> None:
+        """Tick the notifier every ``notify_every`` seconds (trio's clock, so tests can
+        jump it). A failing tick is logged; the next one tries again."""
+        while True:
+            await trio.sleep(self._notify_every)
+            try:
+                await self._notify()
+            except Exception:
+                log.exception("notifications tick failed; the next tick tries again")
+
+    async def _notify(self) -> TickResult | None:
+        if self._notifier is None:
+            return None
+        result = await self._notifier.tick()
+        self._last_runs["notify"] = self._clock()
+        if result.subscriptions or result.alerts:
+            log.info("notifications: %d report(s), %d alert(s) delivered or failed", len(result.subscriptions), len(result.alerts))
+        return result
 
     def _next_due(self, now: datetime) -> dict[str, datetime]:
         """When each job runs next. Salts rotate at midnight and are checked again at

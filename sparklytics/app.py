@@ -27,6 +27,8 @@ from sparklytics.api.health import health_bp
 from sparklytics.api.ingest_limits import ingest_limits_bp
 from sparklytics.api.share import share_bp
 from sparklytics.api.tracker import tracker_bp
+from sparklytics.api.notifications import notifications_bp
+from sparklytics.api.saved_reports import saved_reports_bp
 from sparklytics.api.response_end import close_connections_when, shield_response_end
 from sparklytics.api.websites import websites_bp
 from sparklytics.auth import guards
@@ -56,6 +58,8 @@ def create_app(services: Services) -> Quart:
     app.register_blueprint(goals_bp)
     app.register_blueprint(bots_bp)
     app.register_blueprint(bot_summary_bp)
+    app.register_blueprint(saved_reports_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(dashboard_bp)  # last: the SPA fallback for every non-API path
     app.config["DASHBOARD_CSP"] = content_security_policy(services.config.auth)
     app.after_request(_security_headers)

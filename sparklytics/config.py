@@ -82,6 +82,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPARKLYTICS_KEEP_ALIVE_TIMEOUT_SECONDS", "5", "an idle keep-alive connection is closed after this long (1-3600)"),
     Setting("SPARKLYTICS_BODY_TIMEOUT_SECONDS", "30", "a request body must arrive within this long, else 408 and close (1-3600)"),
     Setting("SPARKLYTICS_LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`"),
+    Setting("SPARKLYTICS_SCHEDULER_TICK_SECONDS", "60", "how often due report subscriptions and alerts are checked (10-3600)"),
+    Setting("SPARKLYTICS_SCHEDULER_MAX_SUBSCRIPTIONS_PER_TICK", "10", "report subscriptions delivered per tick at most (1-100)"),
+    Setting("SPARKLYTICS_SCHEDULER_MAX_ALERTS_PER_TICK", "25", "alerts checked per tick at most (1-200)"),
+    Setting("SPARKLYTICS_SMTP_HOST", None, "mail server for e-mailed reports and alerts (unset: e-mail deliveries fail)"),
+    Setting("SPARKLYTICS_SMTP_PORT", "587", "mail server port"),
+    Setting("SPARKLYTICS_SMTP_FROM", "sparklytics@localhost", "sender address of notification e-mails"),
+    Setting("SPARKLYTICS_SMTP_USERNAME", None, "SMTP login (used only with SPARKLYTICS_SMTP_PASSWORD)"),
+    Setting("SPARKLYTICS_SMTP_PASSWORD", None, "SMTP password (used only with SPARKLYTICS_SMTP_USERNAME)"),
+    Setting("SPARKLYTICS_SMTP_TLS", "starttls", "`starttls` (required, never downgraded), `tls` (from the first byte) or `none`"),
+    Setting("SPARKLYTICS_SMTP_CA_FILE", None, "CA bundle (PEM) to verify the mail server with, instead of the system's"),
+    Setting("SPARKLYTICS_SMTP_NOOP", "false", "`true`: e-mails are marked sent without being sent (tests)"),
+    Setting("SPARKLYTICS_WEBHOOK_ALLOW_PRIVATE", "false", "UNSAFE, test rigs only: `true` lets webhooks reach private and loopback addresses"),
 )
 
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -127,6 +139,18 @@ class Config:
     body_timeout_seconds: int = 30
     retention_statement_timeout_ms: int = 5_000
     log_level: str = "info"
+    scheduler_tick_seconds: int = 60
+    scheduler_max_subscriptions_per_tick: int = 10
+    scheduler_max_alerts_per_tick: int = 25
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str = "sparklytics@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = "starttls"
+    smtp_ca_file: Path | None = None
+    smtp_noop: bool = False
+    webhook_allow_private: bool = False
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -196,8 +220,31 @@ def load_config(environ: Mapping[str, str]) -> Config:
         body_timeout_seconds=env.integer("SPARKLYTICS_BODY_TIMEOUT_SECONDS", 1, 3600),
         retention_statement_timeout_ms=env.integer("SPARKLYTICS_RETENTION_STATEMENT_TIMEOUT_MS", 100, 120_000),
         log_level=env.choice("SPARKLYTICS_LOG_LEVEL", ("debug", "info", "warning", "error")),
+        scheduler_tick_seconds=env.integer("SPARKLYTICS_SCHEDULER_TICK_SECONDS", 10, 3600),
+        scheduler_max_subscriptions_per_tick=env.integer("SPARKLYTICS_SCHEDULER_MAX_SUBSCRIPTIONS_PER_TICK", 1, 100),
+        scheduler_max_alerts_per_tick=env.integer("SPARKLYTICS_SCHEDULER_MAX_ALERTS_PER_TICK", 1, 200),
+        smtp_host=env.text("SPARKLYTICS_SMTP_HOST"),
+        smtp_port=env.integer("SPARKLYTICS_SMTP_PORT", 1, 65535),
+        smtp_from=env.text("SPARKLYTICS_SMTP_FROM") or "sparklytics@localhost",
+        smtp_username=env.text("SPARKLYTICS_SMTP_USERNAME"),
+        smtp_password=env.text("SPARKLYTICS_SMTP_PASSWORD"),
+        smtp_tls=env.choice("SPARKLYTICS_SMTP_TLS", ("starttls", "tls", "none")),
+        smtp_ca_file=Path(ca) if (ca := env.text("SPARKLYTICS_SMTP_CA_FILE")) else None,
+        smtp_noop=env.boolean("SPARKLYTICS_SMTP_NOOP"),
+        webhook_allow_private=_webhook_allow_private(env, warnings),
         warnings=tuple(warnings),
     )
+
+
+def _webhook_allow_private(env: _Env, warnings: list[str]) -> bool:
+    """The test rigs' allowance to post webhooks to private addresses, loudly."""
+    allow = env.boolean("SPARKLYTICS_WEBHOOK_ALLOW_PRIVATE")
+    if allow:
+        warnings.append(
+            "SPARKLYTICS_WEBHOOK_ALLOW_PRIVATE=true: webhooks may reach private and loopback "
+            "addresses (unsafe outside test rigs)"
+        )
+    return allow
 
 
 def _decide_https(env: _Env, public_url: str, warnings: list[str]) -> bool:

@@ -28,6 +28,8 @@ from sparklytics.clock import utc_now
 from sparklytics.config import Config
 from sparklytics.enrich import GeoLookup, TrustedProxies
 from sparklytics.enrich.geo import GeoDatabase
+from sparklytics.notifications.notifier import Notifier, NotifierSettings
+from sparklytics.notifications.smtp import SmtpSettings
 from sparklytics.report_slots import ReportSlots
 from sparklytics.startup import check_data_folder
 from sparklytics.stores.analytics import AnalyticsStore
@@ -54,6 +56,8 @@ class Services:
     ratelimiter: RateLimiter
     scheduler: Scheduler
     trusted_proxies: TrustedProxies
+    # Runs the notifications: the Scheduler's tick and the API's "send test".
+    notifier: Notifier
     # Which geo database the Enricher looks IPs up in, for /health (None: no geo).
     geo_database: GeoDatabase | None = None
     # Expensive reports (property sampling, session timelines) share two slots; CSV
@@ -113,17 +117,20 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
                 disabled_limits=RATE_LIMITS_OFF_FOR_BENCHMARKS if config.rate_limit_disable else frozenset(),
             )
             await supervisor.start(nursery, ratelimiter)
+            notifier = Notifier(metadata=metadata, analytics=backend.analytics, settings=notifier_settings(config))
             scheduler = Scheduler(
                 metadata=metadata,
                 writer=writer.inbox,
                 buffer=buffer.inbox,
                 enricher=enricher.inbox,
                 retention_days=config.retention_days,
+                notifier=notifier,
+                notify_every=config.scheduler_tick_seconds,
             )
             await supervisor.start(nursery, scheduler)
             services = Services(
                 config, backend.db, backend.analytics, metadata, supervisor, writer, buffer, enricher, ratelimiter, scheduler,
-                TrustedProxies(config.trusted_proxies), geo.database,
+                TrustedProxies(config.trusted_proxies), notifier, geo.database,
             )
             try:
                 yield services
@@ -133,6 +140,25 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
     finally:
         geo.close()
         backend.close()
+
+
+def notifier_settings(config: Config) -> NotifierSettings:
+    smtp = SmtpSettings(
+        host=config.smtp_host,
+        port=config.smtp_port,
+        from_address=config.smtp_from,
+        username=config.smtp_username,
+        password=config.smtp_password,
+        tls=config.smtp_tls,
+        ca_file=config.smtp_ca_file,
+        noop=config.smtp_noop,
+    )
+    return NotifierSettings(
+        smtp=smtp,
+        allow_private_webhooks=config.webhook_allow_private,
+        max_subscriptions=config.scheduler_max_subscriptions_per_tick,
+        max_alerts=config.scheduler_max_alerts_per_tick,
+    )
 
 
 async def _stop_in_order(actors: list[Actor]) -> None:

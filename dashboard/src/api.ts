@@ -413,3 +413,86 @@ export interface RecomputeJob {
   created_at: string;
   completed_at: string | null;
 }
+
+// ---- saved reports and notifications (API.md §1.13, §1.14) -----------------------------
+
+export type ReportType = "stats" | "pageviews" | "metrics" | "events";
+
+export interface ReportConfig {
+  version: number;
+  report_type: ReportType;
+  date_range_type: "relative" | "absolute";
+  relative_days?: number;
+  start_date?: string | null;
+  end_date?: string | null;
+  compare_mode?: string | null;
+  compare_start_date?: string | null;
+  compare_end_date?: string | null;
+  timezone?: string | null;
+  metric_type?: string | null;
+  [filter: `filter_${string}`]: string | null | undefined;
+}
+
+export interface SavedReport {
+  id: string;
+  website_id: string;
+  name: string;
+  description: string | null;
+  config: ReportConfig;
+  last_run_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ReportSummary {
+  id: string;
+  name: string;
+  description: string | null;
+  report_type: ReportType;
+  last_run_at: string | null;
+}
+
+export interface ReportRun {
+  report_id: string | null;
+  config: ReportConfig;
+  ran_at: string;
+  data: unknown;
+}
+
+export type Channel = "email" | "webhook";
+
+export interface Subscription {
+  id: string;
+  report_id: string;
+  schedule: "daily" | "weekly" | "monthly";
+  timezone: string;
+  channel: Channel;
+  target: string;
+  is_active: boolean;
+  last_run_at: string | null;
+  next_run_at: string;
+  webhook_secret?: string;
+}
+
+export interface AlertRule {
+  id: string;
+  name: string;
+  metric: "pageviews" | "visitors" | "conversions" | "conversion_rate";
+  condition_type: "spike" | "drop" | "threshold_above" | "threshold_below";
+  threshold_value: number;
+  lookback_days: number;
+  channel: Channel;
+  target: string;
+  is_active: boolean;
+  webhook_secret?: string;
+}
+
+export interface Delivery {
+  id: string;
+  source_type: "subscription" | "alert";
+  source_id: string;
+  idempotency_key: string;
+  status: "sent" | "failed";
+  error_message: string | null;
+  delivered_at: string;
+}

@@ -8,7 +8,7 @@ transaction as the write, so two requests cannot both pass it.
 
 Rows the API shows as they are stored (websites, API keys, funnels) are dicts with the
 contract's keys and timestamps as API text (§0.3); goals are
-:class:`sparklytics.goals.Goal`. Value types the callers use are declared here, so no
+:class:`sparklytics.goals.Goal`, saved reports :class:`sparklytics.saved_reports.SavedReport`. Value types the callers use are declared here, so no
 caller imports a backend.
 """
 
@@ -23,6 +23,8 @@ from sparklytics.bot_controls import NewEntry, PageCursor
 from sparklytics.enrich.bots import BotRule
 from sparklytics.funnels import NewStep
 from sparklytics.goals import Goal
+from sparklytics.notifications.rules import Alert, Delivery, Subscription
+from sparklytics.saved_reports import SavedReport
 
 SALT_GRACE = timedelta(minutes=30)
 
@@ -215,3 +217,84 @@ class MetadataStore(Protocol):
         ``DuplicateGoalName``); None if there is no such goal."""
 
     async def delete_goal(self, website_id: str, goal_id: str) -> bool: ...
+
+    # --- saved reports ------------------------------------------------------------------
+
+    async def list_reports(self, website_id: str) -> list[SavedReport]:
+        """Ordered by lower(name)."""
+
+    async def get_report(self, website_id: str, report_id: str) -> SavedReport | None: ...
+
+    async def create_report(
+        self, website_id: str, name: str, description: str | None, config: Mapping[str, Any]
+    ) -> SavedReport | None:
+        """Store a checked report. Raises ``ReportLimitReached`` or ``DuplicateReportName``;
+        None without website."""
+
+    async def update_report(self, website_id: str, report_id: str, changes: Mapping[str, Any]) -> SavedReport | None:
+        """Apply checked ``changes`` (name, description, config). Raises
+        ``DuplicateReportName``; None if there is no such report."""
+
+    async def mark_report_run(self, website_id: str, report_id: str, at: datetime) -> None:
+        """Set ``last_run_at`` (naive UTC)."""
+
+    async def delete_report(self, website_id: str, report_id: str) -> bool:
+        """Delete the report with its subscriptions and their deliveries."""
+
+    # --- notifications (subscriptions, alerts, deliveries) ------------------------------
+
+    async def list_subscriptions(self, website_id: str) -> list[Subscription]:
+        """Newest first."""
+
+    async def get_subscription(self, website_id: str, subscription_id: str) -> Subscription | None: ...
+
+    async def create_subscription(
+        self, website_id: str, body: Mapping[str, Any], now: datetime
+    ) -> tuple[Subscription, str | None] | None:
+        """Check and store; ``next_run_at`` one schedule step after ``now``. With the
+        website's webhook secret when this create made it (shown once). Raises
+        ``InvalidNotification``, ``MissingReport`` or ``NotificationLimitReached``; None
+        without website."""
+
+    async def update_subscription(
+        self, website_id: str, subscription_id: str, changes: Mapping[str, Any], now: datetime
+    ) -> tuple[Subscription, str | None] | None:
+        """Merge, check, recompute ``next_run_at`` from ``now``; None if absent."""
+
+    async def delete_subscription(self, website_id: str, subscription_id: str) -> bool: ...
+
+    async def due_subscriptions(self, now: datetime, limit: int) -> list[Subscription]:
+        """Active subscriptions of every website due at ``now``, longest overdue first."""
+
+    async def list_alerts(self, website_id: str) -> list[Alert]:
+        """Newest first."""
+
+    async def get_alert(self, website_id: str, alert_id: str) -> Alert | None: ...
+
+    async def create_alert(self, website_id: str, body: Mapping[str, Any], now: datetime) -> tuple[Alert, str | None] | None:
+        """As :meth:`create_subscription`, for an alert rule."""
+
+    async def update_alert(
+        self, website_id: str, alert_id: str, changes: Mapping[str, Any]
+    ) -> tuple[Alert, str | None] | None: ...
+
+    async def delete_alert(self, website_id: str, alert_id: str) -> bool: ...
+
+    async def active_alerts(self, limit: int, after: tuple[str, str] | None) -> list[Alert]:
+        """Active alerts of every website, oldest first, after (created_at, id)."""
+
+    async def claim_delivery(
+        self, source_type: str, source_id: str, key: str, now: datetime, advance: tuple[datetime, datetime] | None = None
+    ) -> str | None:
+        """Claim idempotency ``key`` before sending (and move a subscription on to
+        ``advance`` = (last_run_at, next_run_at)); the delivery id, None if claimed before."""
+
+    async def finish_delivery(self, delivery_id: str, status: str, error: str | None, at: datetime) -> Delivery: ...
+
+    async def delivery_claimed(self, key: str) -> bool:
+        """Whether idempotency ``key`` was claimed (an alert that already fired today)."""
+
+    async def delivery_history(self, website_id: str, limit: int) -> list[Delivery]:
+        """The website's deliveries, newest first."""
+
+    async def webhook_secret(self, website_id: str) -> str | None: ...

@@ -1,4 +1,4 @@
-"""The Scheduler's jobs: retention purge, salt rotation, WAL compaction."""
+"""The Scheduler's jobs: retention purge, salt rotation, WAL compaction, the notifications tick."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from actors.buffer import Flush
 from actors.enricher import ClientInfo, Import
 from actors.runtime import ask
 from actors.scheduler import INTERRUPTED, RunJob, Scheduler
+from sparklytics.notifications.notifier import TickResult
 from sparklytics.services import open_services
 from tests.api.helpers import create_website, pageview, send, stored_events
 from tests.harness import test_config
@@ -113,3 +114,30 @@ async def test_a_recompute_the_server_stopped_in_the_middle_of_is_failed_at_the_
         job = await services.metadata.get_recompute("site_r", job_id)
     assert (job["status"], job["error_message"]) == ("failed", INTERRUPTED)
     assert job["completed_at"] is not None
+
+
+async def test_the_notifications_tick_runs_every_tick_seconds_and_survives_a_failing_tick(autojump_clock) -> None:
+    ticks: list[float] = []
+
+    class Notifier:
+        async def tick(self):
+            ticks.append(trio.current_time())
+            if len(ticks) == 2:
+                raise RuntimeError("mail server on fire")
+            return TickResult((), (), 0)
+
+    scheduler = Scheduler(
+        metadata=None, writer=None, buffer=None, enricher=None, retention_days=30, notifier=Notifier(), notify_every=60,
+        clock=lambda: datetime(2026, 3, 1) + timedelta(seconds=trio.current_time()),
+    )
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(scheduler._run_notifications)
+        await trio.sleep(4 * 60 + 1)
+        nursery.cancel_scope.cancel()
+    assert ticks == pytest.approx([60, 120, 180, 240])
+    assert scheduler.statistics().last_runs["notify"] == "2026-03-01T00:04:00"
+
+
+async def test_run_job_notify_ticks_now(client, services) -> None:
+    result = await ask(services.scheduler.inbox, RunJob("notify"), timeout=30)
+    assert (result.subscriptions, result.alerts, result.alerts_checked) == ((), (), 0)

@@ -140,6 +140,13 @@ async def test_delete_removes_every_child_row_in_one_go(client, services) -> Non
             " VALUES ('sub1', ?, 'r1', 'daily', 'email', 'a@b.co', now())", [site])
         con.execute("INSERT INTO bot_allowlist (id, website_id, match_type, match_value) VALUES ('a1', ?, 'ua_contains', 'x')", [site])
         con.execute("INSERT INTO bot_policies (website_id) VALUES (?)", [site])
+        con.execute(
+            "INSERT INTO alert_rules (id, website_id, name, metric, condition_type, threshold_value, channel, target)"
+            " VALUES ('alr1', ?, 'n', 'pageviews', 'spike', 3, 'email', 'a@b.co')", [site])
+        con.execute("INSERT INTO webhook_secrets (website_id, secret) VALUES (?, 'whsec_x')", [site])
+        con.execute(
+            "INSERT INTO notification_deliveries (id, source_type, source_id, idempotency_key, status)"
+            " VALUES ('ntf1', 'alert', 'alr1', 'k1', 'sent'), ('ntf2', 'subscription', 'sub1', 'k2', 'sent')")
 
     await on_duckdb_writer(services, add_children)
     response = await client.delete(f"/api/websites/{site}")
@@ -147,8 +154,11 @@ async def test_delete_removes_every_child_row_in_one_go(client, services) -> Non
     assert await response.get_data() == b""
 
     def count_rows(cur):
-        tables = ["events", "sessions", "goals", "funnels", "funnel_steps", "saved_reports", "report_subscriptions", "bot_allowlist", "bot_policies"]
-        return {t: cur.execute(f"SELECT count(*) FROM {t} WHERE {'funnel_id' if t == 'funnel_steps' else 'website_id'} IN (?, 'f1')", [site]).fetchone()[0] for t in tables}
+        tables = ["events", "sessions", "goals", "funnels", "funnel_steps", "saved_reports", "report_subscriptions", "bot_allowlist",
+                  "bot_policies", "alert_rules", "webhook_secrets"]
+        counts = {t: cur.execute(f"SELECT count(*) FROM {t} WHERE {'funnel_id' if t == 'funnel_steps' else 'website_id'} IN (?, 'f1')", [site]).fetchone()[0] for t in tables}
+        counts["notification_deliveries"] = cur.execute("SELECT count(*) FROM notification_deliveries").fetchone()[0]
+        return counts
 
     assert set((await services.db.read(count_rows)).values()) == {0}
     assert len(await stored_events(services)) == 1  # the other website keeps its event

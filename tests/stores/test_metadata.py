@@ -15,6 +15,8 @@ import pytest
 from sparklytics.bot_controls import DuplicateEntry, NewEntry
 from sparklytics.funnels import DuplicateFunnelName, FunnelLimitReached, NewStep
 from sparklytics.goals import DuplicateGoalName, GoalLimitReached, InvalidGoal
+from sparklytics.notifications.rules import InvalidNotification, MissingReport
+from sparklytics.saved_reports import DuplicateReportName, parse_config
 from sparklytics.stores.metadata import MetadataStore, Salts, WebsiteIngestInfo
 
 NOW = datetime(2026, 3, 29, 12, 0, 0)
@@ -200,3 +202,62 @@ async def test_bot_controls(metadata) -> None:
     assert await metadata.remove_bot_entry("site_a", "blocklist", first["id"]) is False
     audit, _ = await metadata.list_bot_audit("site_a", after=None, limit=10)
     assert [a["action"] for a in audit] == ["block_remove", "block_add", "block_add", "policy_update"]
+
+
+# --- saved reports and notifications (issue 18) ------------------------------------------
+
+REPORT_CONFIG = parse_config({"version": 1, "report_type": "stats", "date_range_type": "relative", "relative_days": 7})
+
+
+async def test_saved_reports(metadata) -> None:
+    await add_site(metadata)
+    assert await metadata.create_report("site_missing", "R", None, REPORT_CONFIG) is None
+    beta = await metadata.create_report("site_a", "beta", "d", REPORT_CONFIG)
+    alpha = await metadata.create_report("site_a", "Alpha", None, REPORT_CONFIG)
+    assert beta.config == REPORT_CONFIG and TIMESTAMP.match(beta.created_at) and beta.last_run_at is None
+    assert [r.name for r in await metadata.list_reports("site_a")] == ["Alpha", "beta"]
+    with pytest.raises(DuplicateReportName):
+        await metadata.create_report("site_a", "beta", None, REPORT_CONFIG)
+    with pytest.raises(DuplicateReportName):
+        await metadata.update_report("site_a", alpha.id, {"name": "beta"})
+    updated = await metadata.update_report("site_a", beta.id, {"description": None})
+    assert (updated.name, updated.description) == ("beta", None)
+    await metadata.mark_report_run("site_a", beta.id, NOW)
+    assert (await metadata.get_report("site_a", beta.id)).last_run_at == "2026-03-29 12:00:00"
+    assert await metadata.get_report("site_b", beta.id) is None
+    assert await metadata.update_report("site_a", "report_nope", {"name": "x"}) is None
+    assert await metadata.delete_report("site_a", beta.id) is True
+    assert await metadata.delete_report("site_a", beta.id) is False
+
+
+async def test_subscriptions_deliveries_and_history(metadata) -> None:
+    await add_site(metadata)
+    report = await metadata.create_report("site_a", "R", None, REPORT_CONFIG)
+    body = {"report_id": report.id, "schedule": "daily", "timezone": "Europe/Berlin", "channel": "webhook", "target": "https://h.example.com/x"}
+    subscription, secret = await metadata.create_subscription("site_a", body, datetime(2026, 3, 28, 7))
+    assert secret.startswith("whsec_") and await metadata.webhook_secret("site_a") == secret
+    assert subscription.next_run_at == "2026-03-29 06:00:00"  # 08:00 Berlin, summer time
+    _, again = await metadata.create_subscription("site_a", body, NOW)
+    assert again is None  # shown once
+    with pytest.raises(MissingReport):
+        await metadata.create_subscription("site_a", {**body, "report_id": "report_x"}, NOW)
+    with pytest.raises(InvalidNotification):
+        await metadata.update_subscription("site_a", subscription.id, {"channel": "email"}, NOW)
+    assert [s.id for s in await metadata.due_subscriptions(datetime(2026, 3, 29, 6), 10)] == [subscription.id]
+
+    claimed = await metadata.claim_delivery("subscription", subscription.id, "k1", NOW, (NOW, NOW + timedelta(days=1)))
+    assert claimed and await metadata.claim_delivery("subscription", subscription.id, "k1", NOW) is None
+    assert (await metadata.get_subscription("site_a", subscription.id)).next_run_at == "2026-03-30 12:00:00"
+    delivery = await metadata.finish_delivery(claimed, "sent", None, NOW)
+    assert (delivery.status, delivery.idempotency_key, delivery.source_id) == ("sent", "k1", subscription.id)
+
+    alert, _ = await metadata.create_alert("site_a", {"name": "A", "metric": "visitors", "condition_type": "drop", "threshold_value": 2,
+                                                      "channel": "email", "target": "a@b.co"}, NOW)
+    later = await metadata.claim_delivery("alert", alert.id, "k2", NOW + timedelta(minutes=1))
+    await metadata.finish_delivery(later, "failed", "nope", NOW + timedelta(minutes=1))
+    assert [d.idempotency_key for d in await metadata.delivery_history("site_a", 10)] == ["k2", "k1"]
+    assert [a.id for a in await metadata.active_alerts(10, None)] == [alert.id]
+    assert await metadata.active_alerts(10, (alert.created_at, alert.id)) == []
+    assert await metadata.delete_report("site_a", report.id) is True  # takes the subscriptions
+    assert await metadata.list_subscriptions("site_a") == []
+    assert [d.idempotency_key for d in await metadata.delivery_history("site_a", 10)] == ["k2"]

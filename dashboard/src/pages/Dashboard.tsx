@@ -20,6 +20,7 @@ import { GoalsPage } from "./Goals";
 import { JourneyPage } from "./Journey";
 import { Overview } from "./Overview";
 import { RealtimePage } from "./Realtime";
+import { ReportsPage } from "./Reports";
 import { RetentionPage } from "./Retention";
 import { SessionsPage } from "./Sessions";
 import { SettingsPage } from "./Settings";
@@ -38,6 +39,7 @@ const SECTIONS = [
   { id: "journey", label: "Journey" },
   { id: "retention", label: "Retention" },
   { id: "bots", label: "Bots" },
+  { id: "reports", label: "Reports" },
   { id: "settings", label: "Settings" },
 ];
 
@@ -212,6 +214,8 @@ export function DashboardPage({ siteId, section, sub }: { siteId: string; sectio
           <JourneyPage ctx={ctx} />
         ) : section === "retention" ? (
           <RetentionPage ctx={ctx} />
+        ) : section === "reports" ? (
+          <ReportsPage ctx={ctx} />
         ) : (
           <SettingsPage site={site} tab={sub} />
         )}

@@ -10,7 +10,8 @@ import { SnippetPanel } from "../components/Snippet";
 import { Card, ErrorBox, SkeletonRows } from "../components/ui";
 import { change, fmtDuration, fmtFraction, fmtInt } from "../format";
 import { POLL_REPORTS, useApi, type Resource } from "../hooks";
-import { apiParams, rangeLabel, type View } from "../view";
+import { Link, withQuery } from "../router";
+import { apiParams, rangeLabel, viewQuery, type View } from "../view";
 import { GoalConversionsCard } from "./Goals";
 
 export interface DashCtx {
@@ -35,6 +36,16 @@ export function Overview({ ctx }: { ctx: DashCtx }) {
   return (
     <div class="page overview" data-testid="overview">
       {empty && <NeverReceived site={site} />}
+      <div class="page-actions">
+        <Link
+          href={`/dashboard/${site.id}/reports${withQuery(new URLSearchParams(viewQuery(query)), { save: "1" })}`}
+          class="btn small"
+          data-testid="save-view"
+          title="Save this range, comparison and these filters as a report you can run again or receive by e-mail"
+        >
+          Save this view
+        </Link>
+      </div>
       <StatCards res={stats} />
       <TrafficChart ctx={ctx} />
       <div class="grid-2">

@@ -5,7 +5,7 @@ Writes go to the Writer actor (``RunWrite``), the one place that writes the file
 run in its thread, one at a time, between event commits, on the write connection taken
 when the write runs (so a write after a reopen gets the new one). The SQL lives in one
 module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``,
-``goals.py``.
+``goals.py``, ``bots.py``, ``saved_reports.py``, ``notifications.py``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from actors.runtime import ActorError, Mailbox, ask, tell_nowait
 from actors.writer import RunWrite
 from sparklytics.funnels import NewStep
 from sparklytics.goals import Goal
+from sparklytics.notifications.rules import Alert, Delivery, Subscription
+from sparklytics.saved_reports import SavedReport
 from sparklytics.bot_controls import NewEntry, PageCursor
-from sparklytics.stores.duckdb import auth, bots, funnels, goals, settings, websites
+from sparklytics.stores.duckdb import auth, bots, funnels, goals, notifications, saved_reports, settings, websites
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.sql import Cursor
 from sparklytics.stores.errors import StorageFault
@@ -223,3 +225,88 @@ class DuckDBMetadataStore:
 
     async def delete_goal(self, website_id: str, goal_id: str) -> bool:
         return await self._write(lambda con: goals.delete_goal(con, website_id, goal_id))
+
+    # --- saved reports ------------------------------------------------------------------
+
+    async def list_reports(self, website_id: str) -> list[SavedReport]:
+        return await self._read(lambda cur: saved_reports.list_reports(cur, website_id))
+
+    async def get_report(self, website_id: str, report_id: str) -> SavedReport | None:
+        return await self._read(lambda cur: saved_reports.get_report(cur, website_id, report_id))
+
+    async def create_report(
+        self, website_id: str, name: str, description: str | None, config: Mapping[str, Any]
+    ) -> SavedReport | None:
+        return await self._write(lambda con: saved_reports.create_report(con, website_id, name, description, config))
+
+    async def update_report(self, website_id: str, report_id: str, changes: Mapping[str, Any]) -> SavedReport | None:
+        return await self._write(lambda con: saved_reports.update_report(con, website_id, report_id, changes))
+
+    async def mark_report_run(self, website_id: str, report_id: str, at: datetime) -> None:
+        await self._write(lambda con: saved_reports.mark_run(con, website_id, report_id, at))
+
+    async def delete_report(self, website_id: str, report_id: str) -> bool:
+        return await self._write(lambda con: saved_reports.delete_report(con, website_id, report_id))
+
+    # --- notifications ------------------------------------------------------------------
+
+    async def list_subscriptions(self, website_id: str) -> list[Subscription]:
+        return await self._read(lambda cur: notifications.list_subscriptions(cur, website_id))
+
+    async def get_subscription(self, website_id: str, subscription_id: str) -> Subscription | None:
+        return await self._read(lambda cur: notifications.get_subscription(cur, website_id, subscription_id))
+
+    async def create_subscription(
+        self, website_id: str, body: Mapping[str, Any], now: datetime
+    ) -> tuple[Subscription, str | None] | None:
+        return await self._write(lambda con: notifications.create_subscription(con, website_id, body, now))
+
+    async def update_subscription(
+        self, website_id: str, subscription_id: str, changes: Mapping[str, Any], now: datetime
+    ) -> tuple[Subscription, str | None] | None:
+        return await self._write(
+            lambda con: notifications.update_subscription(con, website_id, subscription_id, changes, now)
+        )
+
+    async def delete_subscription(self, website_id: str, subscription_id: str) -> bool:
+        return await self._write(lambda con: notifications.delete_subscription(con, website_id, subscription_id))
+
+    async def due_subscriptions(self, now: datetime, limit: int) -> list[Subscription]:
+        return await self._read(lambda cur: notifications.due_subscriptions(cur, now, limit))
+
+    async def list_alerts(self, website_id: str) -> list[Alert]:
+        return await self._read(lambda cur: notifications.list_alerts(cur, website_id))
+
+    async def get_alert(self, website_id: str, alert_id: str) -> Alert | None:
+        return await self._read(lambda cur: notifications.get_alert(cur, website_id, alert_id))
+
+    async def create_alert(self, website_id: str, body: Mapping[str, Any], now: datetime) -> tuple[Alert, str | None] | None:
+        return await self._write(lambda con: notifications.create_alert(con, website_id, body, now))
+
+    async def update_alert(
+        self, website_id: str, alert_id: str, changes: Mapping[str, Any]
+    ) -> tuple[Alert, str | None] | None:
+        return await self._write(lambda con: notifications.update_alert(con, website_id, alert_id, changes))
+
+    async def delete_alert(self, website_id: str, alert_id: str) -> bool:
+        return await self._write(lambda con: notifications.delete_alert(con, website_id, alert_id))
+
+    async def active_alerts(self, limit: int, after: tuple[str, str] | None) -> list[Alert]:
+        return await self._read(lambda cur: notifications.active_alerts(cur, limit, after))
+
+    async def claim_delivery(
+        self, source_type: str, source_id: str, key: str, now: datetime, advance: tuple[datetime, datetime] | None = None
+    ) -> str | None:
+        return await self._write(lambda con: notifications.claim_delivery(con, source_type, source_id, key, now, advance))
+
+    async def finish_delivery(self, delivery_id: str, status: str, error: str | None, at: datetime) -> Delivery:
+        return await self._write(lambda con: notifications.finish_delivery(con, delivery_id, status, error, at))
+
+    async def delivery_claimed(self, key: str) -> bool:
+        return await self._read(lambda cur: notifications.delivery_claimed(cur, key))
+
+    async def delivery_history(self, website_id: str, limit: int) -> list[Delivery]:
+        return await self._read(lambda cur: notifications.delivery_history(cur, website_id, limit))
+
+    async def webhook_secret(self, website_id: str) -> str | None:
+        return await self._read(lambda cur: notifications.webhook_secret(cur, website_id))

@@ -547,6 +547,18 @@ ALTER TABLE bot_recompute_runs ADD COLUMN events_total BIGINT NOT NULL DEFAULT 0
 ALTER TABLE bot_recompute_runs ADD COLUMN events_done BIGINT NOT NULL DEFAULT 0;
 """
 
+# 0008 (issue 18): the secret each website's webhooks are signed with
+# (``X-Sparklytics-Signature``), made with its first webhook target and shown once; and
+# the index the notification history and the idempotency check read.
+_REPORTS = """
+CREATE TABLE webhook_secrets (
+    website_id VARCHAR PRIMARY KEY REFERENCES websites(id),
+    secret VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE INDEX idx_notification_deliveries_source ON notification_deliveries(source_type, source_id, delivered_at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
@@ -554,6 +566,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0004_browser_names", _BROWSER_NAMES_0004),
     Migration("0005_sessions_revocable_and_no_login_ips", _SESSIONS_REVOCABLE_AND_NO_LOGIN_IPS),
     Migration("0006_recompute_progress", _RECOMPUTE_PROGRESS),
+    Migration("0008_reports", _REPORTS),
 )
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

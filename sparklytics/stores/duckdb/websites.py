@@ -144,6 +144,7 @@ _WEBSITE_DELETE_DEPTHS: tuple[tuple[str, ...], ...] = (
         "DELETE FROM bot_blocklist WHERE website_id = $id",
         "DELETE FROM bot_policy_audit WHERE website_id = $id",
         "DELETE FROM bot_recompute_runs WHERE website_id = $id",
+        "DELETE FROM webhook_secrets WHERE website_id = $id",
     ),
     ("DELETE FROM websites WHERE id = $id AND deleted_at IS NOT NULL",),
 )

@@ -181,7 +181,11 @@ class Enricher(Actor):
         await self._append(msg.events, msg.client, msg.received_at, msg.reply)
 
     async def _campaign_hit(self, msg: CampaignHit) -> None:
-        target = await self._campaign(msg.kind, msg.hit.token)
+        try:
+            target = await self._campaign(msg.kind, msg.hit.token)
+        except Exception as error:  # a failed lookup answers this hit; the caches and windows stay
+            msg.reply.fail(error)
+            return
         if target is None or not target.is_active:
             msg.reply.fail(CampaignNotFound("Campaign link not found" if msg.kind == "link" else "Tracking pixel not found"))
             return

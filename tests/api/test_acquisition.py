@@ -202,3 +202,25 @@ async def test_cross_origin_requests_get_the_ingest_cors_headers(client, link) -
     response = await hit(client, f"/l/{link['slug']}", headers={**BROWSER_HEADERS, "Origin": "https://example.com"})
     assert response.headers["Access-Control-Allow-Origin"] == "https://example.com"
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
+
+
+async def test_garbage_hits_never_answer_5xx(client, link, pixel) -> None:
+    """A bounded fuzz of paths, queries and headers: every answer is < 500, errors are the envelope."""
+    import random
+    from urllib.parse import quote
+
+    rng = random.Random(17)
+    tokens = [link["slug"], pixel["pixel_key"], pixel["pixel_key"] + ".gif", "", "x", "é", "%00", "..", "a" * 300]
+    texts = ["", "=", "&&&", "%", "%zz", "%ff%fe", "a=" + "b" * 3000, "url=" + "c" * 2100, "url=javascript:x",
+             "\x00", "é=ü", "k=" + "%C3%A9" * 200]
+    for _ in range(300):
+        prefix = rng.choice(["/l/", "/p/"])
+        path = prefix + quote(rng.choice(tokens), safe=".%")
+        query = quote("&".join(rng.choice(texts) for _ in range(rng.randint(0, 40))), safe="=&%:")
+        headers = {"User-Agent": rng.choice(["", "curl/8", "Mozilla/5.0", "\xe9"]), "Referer": rng.choice(["", "x" * 5000, "ü"]),
+                   "Accept-Language": rng.choice(["", "*", "de-DE,de;q=0.9", ";;;", "x" * 300])}
+        response = await client.get(path + ("?" + query if query else ""), headers=headers, scope_base=from_ip(f"10.0.{rng.randint(0, 255)}.1"))
+        assert response.status_code < 500, (path, query, await response.get_data(as_text=True))
+        if response.status_code >= 400:
+            body = await response.get_json()
+            assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "field"}

@@ -32,6 +32,7 @@ import trio
 from actors.buffer import Append, IngestOverloaded
 from actors.runtime import Actor, ActorStatistics, MailboxFull, Mailbox, Reply
 from sparklytics.acquisition import CampaignNotFound, Hit, HitRefused, link_click, pixel_view
+from sparklytics.campaigns import CampaignLink, TrackingPixel
 from sparklytics.enrich import (
     BotPolicy,
     BotScorer,
@@ -187,7 +188,7 @@ class Enricher(Actor):
             msg.reply.fail(error)
             return
         if target is None or not target.is_active:
-            msg.reply.fail(CampaignNotFound("Campaign link not found" if msg.kind == "link" else "Tracking pixel not found"))
+            msg.reply.fail(CampaignNotFound(msg.kind))
             return
         try:
             payload = link_click(target, msg.hit) if msg.kind == "link" else pixel_view(target, msg.hit)
@@ -197,7 +198,7 @@ class Enricher(Actor):
         receipt = payload["url"] if msg.kind == "link" else None
         await self._append([payload], msg.client, msg.received_at, msg.reply, receipt)
 
-    async def _campaign(self, kind: str, token: str) -> Any:
+    async def _campaign(self, kind: str, token: str) -> CampaignLink | TrackingPixel | None:
         """The link (pixel) of a slug (key), from the cache or the store; None if none."""
         key = f"{kind}:{token}"
         found, target = self._campaigns.get(key)

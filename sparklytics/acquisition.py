@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sparklytics.campaigns import MAX_URL_BYTES, CampaignLink, TrackingPixel
+from sparklytics.campaigns import LINK_NOT_FOUND, MAX_URL_BYTES, PIXEL_NOT_FOUND, CampaignLink, TrackingPixel
 
 MAX_QUERY_PARAMS = 32
 MAX_QUERY_KEY_BYTES = 64
@@ -75,6 +75,9 @@ class HitRefused(Exception):
 
 class CampaignNotFound(Exception):
     """No active link (pixel) has this slug (key): 404, and nothing is recorded."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(LINK_NOT_FOUND if kind == "link" else PIXEL_NOT_FOUND)
 
 
 def read_query(raw: str) -> tuple[tuple[str, str], ...]:

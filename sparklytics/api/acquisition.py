@@ -107,7 +107,7 @@ class AcquisitionEndpoint:
         if kind == "pixel":
             token = token.removesuffix(".gif")
         if not (is_slug(token) if kind == "link" else is_pixel_key(token)):
-            raise CampaignNotFound("Campaign link not found" if kind == "link" else "Tracking pixel not found")
+            raise CampaignNotFound(kind)
         referer, accept_language = headers.get(b"referer"), headers.get(b"accept-language")
         hit = Hit(
             token,

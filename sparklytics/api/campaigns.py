@@ -28,14 +28,12 @@ from sparklytics.api.errors import bad_request, not_found
 from sparklytics.api.reports import build_query, website_context
 from sparklytics.api.requests import parse_json_body
 from sparklytics.api.validation import parse_model
-from sparklytics.campaigns import CampaignLink, InvalidCampaign, TrackingPixel
+from sparklytics.campaigns import LINK_NOT_FOUND, PIXEL_NOT_FOUND, CampaignLink, InvalidCampaign, TrackingPixel
 from sparklytics.queries.campaigns import NO_LINK_HITS, NO_PIXEL_HITS, link_stat_fields, pixel_stat_fields
 
 campaigns_bp = Blueprint("campaigns", __name__, url_prefix="/api/websites/<website_id>")
 
 MAX_BODY_BYTES = 16 * 1024
-LINK_NOT_FOUND = "Campaign link not found"
-PIXEL_NOT_FOUND = "Tracking pixel not found"
 _TEXT = Field(default=None, max_length=4096)
 
 

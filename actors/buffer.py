@@ -55,13 +55,19 @@ WAL_PROBE_BYTES = 4096
 
 @dataclass(frozen=True, slots=True)
 class Append:
-    """Make these enriched events durable; ``queue_caps`` = per-website queue bound."""
+    """Make these enriched events durable; ``queue_caps`` = per-website queue bound.
+
+    ``receipt`` is handed back untouched in :class:`Accepted`: what an earlier actor
+    worked out for the request's answer (a campaign link's redirect target), so the
+    request still costs one round trip.
+    """
 
     events: list[EventRow]
     queue_caps: dict[str, int]
     dropped: int = 0
     drop_reasons: tuple[str, ...] = ()
     reply: Reply = field(default_factory=Reply)
+    receipt: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,7 @@ class Accepted:
     drop_reasons: tuple[str, ...]
     queued: int
     capacity: int
+    receipt: Any = None
 
 
 class IngestOverloaded(Exception):
@@ -244,7 +251,10 @@ class Buffer(Actor):
                     self._queue(record)
                     self._accepted_total += len(msg.events)
                     msg.reply.send(
-                        Accepted(len(msg.events), msg.dropped, msg.drop_reasons, self._unpersisted, self._limits.queue_max_events)
+                        Accepted(
+                            len(msg.events), msg.dropped, msg.drop_reasons, self._unpersisted,
+                            self._limits.queue_max_events, msg.receipt,
+                        )
                     )
                 self._wake()
         for msg in flushes:

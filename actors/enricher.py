@@ -1,8 +1,13 @@
 """Enricher: turns a validated collect request into stored-event rows.
 
-It owns the caches of the ingest path — website lookups (TTL), the user-agent parser,
-the GeoIP reader, the bot scorer's sliding windows, the per-website peak windows — and
-the current visitor-id salts. For each ``Collect`` it checks the websites, applies the
+It owns the caches of the ingest path — website lookups (TTL), campaign link and
+tracking pixel lookups (TTL, forgotten on every change), the user-agent parser, the
+GeoIP reader, the bot scorer's sliding windows, the per-website peak windows — and the
+current visitor-id salts. A ``CampaignHit`` (``/l/<slug>``, ``/p/<key>``) is first
+turned into the collect payload of its ``link_click`` or ``pixel_view`` event
+(``sparklytics.acquisition``), then goes the way of a collect request; a link's
+redirect target travels with the events as the Buffer's receipt, so the route still
+awaits one reply. For each ``Collect`` it checks the websites, applies the
 per-website peak admission (excess events are soft-dropped with reason ``peak_rate``),
 derives every column (Decision 3 path/hostname, Decision 6 visitor id, §2 bot score,
 referrer, channel, UTM, geo, device), and forwards the rows to the Buffer in the same
@@ -26,6 +31,8 @@ import trio
 
 from actors.buffer import Append, IngestOverloaded
 from actors.runtime import Actor, ActorStatistics, MailboxFull, Mailbox, Reply
+from sparklytics.acquisition import CampaignNotFound, Hit, HitRefused, link_click, pixel_view
+from sparklytics.campaigns import CampaignLink, TrackingPixel
 from sparklytics.enrich import (
     BotPolicy,
     BotScorer,
@@ -73,6 +80,24 @@ class Import:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignHit:
+    """A hit on a campaign link (``kind`` ``link``, ``hit.token`` its slug) or a tracking
+    pixel (``pixel``, its key). Replies ``Accepted`` with the redirect target of a link
+    as ``receipt``, or fails with ``CampaignNotFound`` / ``HitRefused``."""
+
+    kind: str  # link | pixel
+    hit: Hit
+    client: ClientInfo
+    received_at: datetime
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidateCampaigns:
+    """Forget every cached link and pixel lookup (one was created, changed or deleted)."""
+
+
+@dataclass(frozen=True, slots=True)
 class SetSalts:
     salts: Salts
 
@@ -111,6 +136,8 @@ class Enricher(Actor):
         website_peak_eps_default: int,
         cache_max_entries: int,
         cache_ttl_seconds: int,
+        campaign_cache_max_entries: int = 10_000,
+        campaign_cache_ttl_seconds: int = 60,
     ) -> None:
         super().__init__("enricher", capacity=1024)
         self._metadata = metadata
@@ -120,6 +147,7 @@ class Enricher(Actor):
         self._queue_default = website_queue_default
         self._peak_default = website_peak_eps_default
         self._websites = _TtlCache(cache_max_entries, cache_ttl_seconds)
+        self._campaigns = _TtlCache(campaign_cache_max_entries, campaign_cache_ttl_seconds)
         self._bots = BotScorer()
         self._peaks: dict[str, _PeakWindow] = {}
         self._past_salts: dict[date, Salts] = {}
@@ -132,12 +160,18 @@ class Enricher(Actor):
             match msg:
                 case Collect():
                     await self._collect(msg)
+                case CampaignHit():
+                    await self._campaign_hit(msg)
                 case Import():
                     await self._import(msg)
                 case SetSalts(salts):
                     self._salts = salts
                 case InvalidateWebsite(website_id):
                     self._websites.pop(website_id)
+                    # A deleted website takes its links and pixels with it.
+                    self._campaigns.clear()
+                case InvalidateCampaigns():
+                    self._campaigns.clear()
                 case _:
                     raise TypeError(f"enricher got an unknown message: {msg!r}")
 
@@ -145,22 +179,55 @@ class Enricher(Actor):
         return EnricherStatistics(*self._actor_statistics(), self._events, len(self._websites), self._peak_dropped)
 
     async def _collect(self, msg: Collect) -> None:
-        websites = await self._known_websites([payload["website_id"] for payload in msg.events], msg.reply)
+        await self._append(msg.events, msg.client, msg.received_at, msg.reply)
+
+    async def _campaign_hit(self, msg: CampaignHit) -> None:
+        try:
+            target = await self._campaign(msg.kind, msg.hit.token)
+        except Exception as error:  # a failed lookup answers this hit; the caches and windows stay
+            msg.reply.fail(error)
+            return
+        if target is None or not target.is_active:
+            msg.reply.fail(CampaignNotFound(msg.kind))
+            return
+        try:
+            payload = link_click(target, msg.hit) if msg.kind == "link" else pixel_view(target, msg.hit)
+        except HitRefused as refused:
+            msg.reply.fail(refused)
+            return
+        receipt = payload["url"] if msg.kind == "link" else None
+        await self._append([payload], msg.client, msg.received_at, msg.reply, receipt)
+
+    async def _campaign(self, kind: str, token: str) -> CampaignLink | TrackingPixel | None:
+        """The link (pixel) of a slug (key), from the cache or the store; None if none."""
+        key = f"{kind}:{token}"
+        found, target = self._campaigns.get(key)
+        if not found:
+            lookup = self._metadata.link_by_slug if kind == "link" else self._metadata.pixel_by_key
+            target = await lookup(token)
+            self._campaigns.put(key, target)
+        return target
+
+    async def _append(
+        self, payloads: list[dict[str, Any]], client: ClientInfo, received_at: datetime, reply: Reply, receipt: Any = None
+    ) -> None:
+        """Enrich one request's payloads and hand them to the Buffer, which answers ``reply``."""
+        websites = await self._known_websites([payload["website_id"] for payload in payloads], reply)
         if websites is None:
             return
-        admitted = self._admit_peak(msg.events, websites)
-        dropped = len(msg.events) - len(admitted)
+        admitted = self._admit_peak(payloads, websites)
+        dropped = len(payloads) - len(admitted)
         rows = self._rows(
-            [(payload, msg.client, msg.received_at + timedelta(microseconds=i)) for i, payload in enumerate(admitted)],
+            [(payload, client, received_at + timedelta(microseconds=i)) for i, payload in enumerate(admitted)],
             websites,
         )
         self._events += len(rows)
         caps = {w: info.queue_max_events or self._queue_default for w, info in websites.items()}
-        append = Append(rows, caps, dropped, ("peak_rate",) if dropped else (), reply=msg.reply)
+        append = Append(rows, caps, dropped, ("peak_rate",) if dropped else (), reply=reply, receipt=receipt)
         try:
             self._buffer.send_nowait(append)
         except MailboxFull:
-            msg.reply.fail(IngestOverloaded("ingest buffer is busy"))
+            reply.fail(IngestOverloaded("ingest buffer is busy"))
 
     async def _import(self, msg: Import) -> None:
         websites = await self._known_websites([payload["website_id"] for payload, _, _ in msg.items], msg.reply)
@@ -299,8 +366,8 @@ class Enricher(Actor):
                     utm_campaign=utm.campaign,
                     utm_term=utm.term,
                     utm_content=utm.content,
-                    link_id=None,
-                    pixel_id=None,
+                    link_id=payload.get("link_id"),
+                    pixel_id=payload.get("pixel_id"),
                     user_agent=client.user_agent or None,
                     is_bot=verdict.is_bot,
                     bot_score=verdict.score,
@@ -396,6 +463,9 @@ class _TtlCache:
 
     def pop(self, key: str) -> None:
         self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

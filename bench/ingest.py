@@ -1,4 +1,5 @@
-"""Ingest: POST /api/collect against a real server process on 127.0.0.1.
+"""Ingest: POST /api/collect, GET /l/{slug} and GET /p/{key} against a real server
+process on 127.0.0.1.
 
     python bench/ingest.py                       # every scenario, 30 s each
     python bench/ingest.py --only single-16 --duration 10 --max-load 0
@@ -12,12 +13,16 @@ single-1/16/64  one event per request, 1 / 16 / 64 keep-alive connections (wrk, 
 batch10-16      10 events per request, 16 connections (wrk)
 batch50-16      50 events per request, 16 connections (wrk)
 paced-500       one event per request at a steady 500 req/s, open loop (Python, below)
+link-16         GET /l/<slug> of a campaign link with UTM tags, 16 connections (wrk): 302s
+pixel-16        GET /p/<key>.gif of a tracking pixel, 16 connections (wrk): 200 GIFs
 ==============  =====================================================================
 
 Requests vary: 5 000 visitors (IP from the generator's GeoIP blocks, real User-Agent,
 screen, language), paths drawn Zipf-like from the generator's 200, landing referrers,
 internal referrers after the first event of a batch, ~10 % custom events with
-properties (``bench/wrk/collect.lua``).
+properties (``bench/wrk/collect.lua``). Link and pixel hits come from the same visitors,
+half of them with a small query string (``bench/wrk/acquisition.lua``); each 302 or 200
+is one accepted event.
 
 Per scenario: accepted req/s and events/s (202 responses and their
 ``x-sparklytics-ingest-accepted-events``), **persisted** events/s, drops (non-2xx,
@@ -60,6 +65,7 @@ from _common import (  # noqa: E402
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 PY_SPY = Path(sys.executable).parent / "py-spy"
 LUA = BENCH_DIR / "wrk" / "collect.lua"
+ACQUISITION_LUA = BENCH_DIR / "wrk" / "acquisition.lua"
 SCENARIOS = {
     "single-1": ("wrk", 1, 1),
     "single-16": ("wrk", 1, 16),
@@ -67,6 +73,8 @@ SCENARIOS = {
     "batch10-16": ("wrk", 10, 16),
     "batch50-16": ("wrk", 50, 16),
     "paced-500": ("paced", 1, 64),
+    "link-16": ("link", 1, 16),
+    "pixel-16": ("pixel", 1, 16),
 }
 VISITORS = 5_000
 
@@ -151,10 +159,14 @@ def paced_requests(data: dict[str, Any], port: int, count: int = 5_000, seed: in
 # load generators ----------------------------------------------------------------------
 
 
-def run_wrk(url: str, data_file: Path, *, batch: int, connections: int, seconds: float) -> dict[str, Any]:
+def run_wrk(url: str, data_file: Path, *, batch: int, connections: int, seconds: float,
+            target: str | None = None) -> dict[str, Any]:
+    """wrk with collect.lua (``batch`` events a request), or with acquisition.lua
+    GETting ``target`` (a ``/l/…`` or ``/p/…`` path)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    script, script_args = (LUA, [str(data_file), str(batch)]) if target is None else (ACQUISITION_LUA, [str(data_file), target])
     command = [WRK, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-               "-s", str(LUA), url, "--", str(data_file), str(batch)]
+               "-s", str(script), url, "--", *script_args]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     match = re.search(r"^RESULT (\{.*\})$", completed.stdout, re.MULTILINE)
@@ -290,6 +302,23 @@ def run_paced(port: int, requests: list[bytes], *, rate: float, seconds: float, 
     return trio.run(_paced, port, requests, rate, seconds, connections)
 
 
+def acquisition_target(base: str, kind: str) -> str:
+    """Create the campaign link (with its UTM tags) or the pixel on the bench website;
+    return the path a visitor GETs."""
+    import urllib.request
+
+    if kind == "link":
+        path, body = "links", {"name": "Bench link", "destination_url": f"https://{WEBSITE_DOMAIN}/landing?x=1",
+                               "utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "bench run"}
+    else:
+        path, body = "pixels", {"name": "Bench pixel", "default_url": f"https://{WEBSITE_DOMAIN}/newsletter"}
+    request = urllib.request.Request(f"{base}/api/websites/{WEBSITE_ID}/{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        created = json.load(response)["data"]
+    return f"/l/{created['slug']}" if kind == "link" else f"/p/{created['pixel_key']}.gif"
+
+
 # one scenario -------------------------------------------------------------------------
 
 
@@ -318,8 +347,9 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
     try:
         time.sleep(2.0)
         idle = server.memory()
-        if kind == "wrk":
-            warm = run_wrk(server.url, lua_data, batch=batch, connections=connections, seconds=warmup)
+        target = acquisition_target(server.url, kind) if kind in ("link", "pixel") else None
+        if kind != "paced":
+            warm = run_wrk(server.url, lua_data, batch=batch, connections=connections, seconds=warmup, target=target)
         else:
             requests = paced_requests(data, server.port)
             warm = run_paced(server.port, requests, rate=rate, seconds=warmup, connections=connections)
@@ -333,8 +363,8 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cpu_before = cpu_seconds(server.pid)
         machine_before = machine_cpu()
-        if kind == "wrk":
-            result = run_wrk(server.url, lua_data, batch=batch, connections=connections, seconds=seconds)
+        if kind != "paced":
+            result = run_wrk(server.url, lua_data, batch=batch, connections=connections, seconds=seconds, target=target)
         else:
             result = run_paced(server.port, requests, rate=rate, seconds=seconds, connections=connections)
         cpu_after = cpu_seconds(server.pid)

@@ -14,9 +14,11 @@ from __future__ import annotations
 from quart import Quart, Response, current_app, request
 from quart_trio import QuartTrio
 
+from sparklytics.api.acquisition import AcquisitionEndpoint
 from sparklytics.api.analytics import analytics_bp
 from sparklytics.api.auth import auth_bp
 from sparklytics.api.bots import bot_summary_bp, bots_bp
+from sparklytics.api.campaigns import campaigns_bp
 from sparklytics.api.collect import CollectEndpoint
 from sparklytics.api.dashboard import content_security_policy, dashboard_bp
 from sparklytics.api.errors import register_error_handlers
@@ -56,6 +58,7 @@ def create_app(services: Services) -> Quart:
     app.register_blueprint(tracker_bp)
     app.register_blueprint(funnels_bp)
     app.register_blueprint(goals_bp)
+    app.register_blueprint(campaigns_bp)
     app.register_blueprint(bots_bp)
     app.register_blueprint(bot_summary_bp)
     app.register_blueprint(saved_reports_bp)
@@ -65,7 +68,7 @@ def create_app(services: Services) -> Quart:
     app.after_request(_security_headers)
     app.config["BODY_TIMEOUT"] = services.config.body_timeout_seconds
     app.asgi_app = close_connections_when(  # type: ignore[method-assign]
-        services.stopping, CollectEndpoint(shield_response_end(app.asgi_app), services)
+        services.stopping, CollectEndpoint(AcquisitionEndpoint(shield_response_end(app.asgi_app), services), services)
     )
     return app
 

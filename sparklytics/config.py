@@ -57,7 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPARKLYTICS_ARGON2_MEMORY_KB", "65536", "Argon2id memory cost in KiB (8192-4194304)"),
     Setting("SPARKLYTICS_PUBLIC_URL", "http://localhost:3000", "public base URL of this server (share links)"),
     Setting("SPARKLYTICS_TRACKING_PUBLIC_BASE", None, "base URL of s.js in tracking snippets (default: SPARKLYTICS_PUBLIC_URL)"),
-    Setting("SPARKLYTICS_RATE_LIMIT_DISABLE", "false", "`true` disables the per-IP collect limit (benchmarks only)"),
+    Setting("SPARKLYTICS_RATE_LIMIT_DISABLE", "false", "`true` disables the per-IP collect, link and pixel limits (benchmarks only)"),
     Setting("SPARKLYTICS_DUCKDB_MEMORY", "1GB", "DuckDB memory_limit, e.g. 512MB, 1GB"),
     Setting("SPARKLYTICS_DUCKDB_THREADS", "2", "DuckDB worker threads (1-64)"),
     Setting("SPARKLYTICS_TRUSTED_PROXIES", "", "CIDRs whose X-Forwarded-For is trusted, comma separated"),
@@ -73,6 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPARKLYTICS_RATE_LIMIT_MAX_KEYS", "100000", "client IPs the rate limiter tracks (full = refuse new ones)"),
     Setting("SPARKLYTICS_COLLECT_CACHE_MAX_ENTRIES", "100000", "website lookups cached for collect"),
     Setting("SPARKLYTICS_COLLECT_CACHE_TTL_SECONDS", "120", "how long a cached website lookup lives"),
+    Setting("SPARKLYTICS_ACQUISITION_CACHE_MAX_ENTRIES", "10000", "campaign link and pixel lookups cached for /l/ and /p/"),
+    Setting("SPARKLYTICS_ACQUISITION_CACHE_TTL_SECONDS", "60", "how long a cached link or pixel lookup lives (any change forgets them at once)"),
     Setting("SPARKLYTICS_QUERY_TIMEOUT_MS", "10000", "analytics queries running longer answer 503 query_timeout"),
     Setting(
         "SPARKLYTICS_RETENTION_STATEMENT_TIMEOUT_MS",
@@ -134,6 +136,8 @@ class Config:
     rate_limit_max_keys: int = 100_000
     collect_cache_max_entries: int = 100_000
     collect_cache_ttl_seconds: int = 120
+    acquisition_cache_max_entries: int = 10_000
+    acquisition_cache_ttl_seconds: int = 60
     query_timeout_ms: int = 10_000
     keep_alive_timeout_seconds: int = 5
     body_timeout_seconds: int = 30
@@ -215,6 +219,8 @@ def load_config(environ: Mapping[str, str]) -> Config:
         rate_limit_max_keys=env.integer("SPARKLYTICS_RATE_LIMIT_MAX_KEYS", 100, 10_000_000),
         collect_cache_max_entries=env.integer("SPARKLYTICS_COLLECT_CACHE_MAX_ENTRIES", 1, 10_000_000),
         collect_cache_ttl_seconds=env.integer("SPARKLYTICS_COLLECT_CACHE_TTL_SECONDS", 1, 86_400),
+        acquisition_cache_max_entries=env.integer("SPARKLYTICS_ACQUISITION_CACHE_MAX_ENTRIES", 1, 10_000_000),
+        acquisition_cache_ttl_seconds=env.integer("SPARKLYTICS_ACQUISITION_CACHE_TTL_SECONDS", 1, 86_400),
         query_timeout_ms=env.integer("SPARKLYTICS_QUERY_TIMEOUT_MS", 100, 600_000),
         keep_alive_timeout_seconds=env.integer("SPARKLYTICS_KEEP_ALIVE_TIMEOUT_SECONDS", 1, 3600),
         body_timeout_seconds=env.integer("SPARKLYTICS_BODY_TIMEOUT_SECONDS", 1, 3600),

@@ -38,9 +38,10 @@ from sparklytics.stores.metadata import MetadataStore
 
 log = logging.getLogger("sparklytics")
 
-# ``SPARKLYTICS_RATE_LIMIT_DISABLE=true`` lifts these limits (API.md §4): collect's
-# per-IP limit and every funnels limit (by ``Limit.family``).
-RATE_LIMITS_OFF_FOR_BENCHMARKS = frozenset({"collect", "funnels"})
+# ``SPARKLYTICS_RATE_LIMIT_DISABLE=true`` lifts these limits (API.md §4): the per-IP
+# limits of collect, campaign links and pixels, and every funnels limit (by
+# ``Limit.family``).
+RATE_LIMITS_OFF_FOR_BENCHMARKS = frozenset({"collect", "link", "pixel", "funnels"})
 
 
 @dataclass
@@ -110,6 +111,8 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
                 website_peak_eps_default=config.ingest_website_peak_eps_default,
                 cache_max_entries=config.collect_cache_max_entries,
                 cache_ttl_seconds=config.collect_cache_ttl_seconds,
+                campaign_cache_max_entries=config.acquisition_cache_max_entries,
+                campaign_cache_ttl_seconds=config.acquisition_cache_ttl_seconds,
             )
             await supervisor.start(nursery, enricher)
             ratelimiter = RateLimiter(

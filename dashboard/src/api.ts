@@ -496,3 +496,37 @@ export interface Delivery {
   error_message: string | null;
   delivered_at: string;
 }
+
+export interface CampaignLink {
+  id: string;
+  website_id: string;
+  name: string;
+  slug: string;
+  destination_url: string;
+  utm_source: string | null;
+  utm_medium: string | null;
+  utm_campaign: string | null;
+  utm_term: string | null;
+  utm_content: string | null;
+  is_active: boolean;
+  created_at: string;
+  clicks: number;
+  unique_visitors: number;
+  conversions: number;
+  revenue: number;
+  tracking_url: string;
+}
+
+export interface TrackingPixel {
+  id: string;
+  website_id: string;
+  name: string;
+  pixel_key: string;
+  default_url: string | null;
+  is_active: boolean;
+  created_at: string;
+  views: number;
+  unique_visitors: number;
+  pixel_url: string;
+  snippet: string;
+}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,15 +27,15 @@ import trio
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from actors.buffer import Accepted
-from actors.enricher import ClientInfo, Collect
+from actors.enricher import Collect
 from actors.ratelimiter import Admit, Limit
 from actors.runtime import ask_nowait
 from sparklytics.api.collect_fields import FieldRepairs, repair_optional_fields
 from sparklytics.api.errors import DOMAIN_ERRORS, ApiError, bad_request, domain_error, unprocessable
+from sparklytics.api.ingest_asgi import COMMON_HEADERS, Receive, Scope, Send, client_of, respond, respond_error, send_all
 from sparklytics.api.ingest_cors import ingest_cors_headers, ingest_preflight_headers
 from sparklytics.api.json_body import decode_json
 from sparklytics.api.validation import validation_failure
-from sparklytics.enrich import client_ip
 
 log = logging.getLogger("sparklytics.api")
 
@@ -48,19 +48,10 @@ EVENT_TYPES = ("pageview", "event")
 PIPELINE_TIMEOUT = 30.0
 ACCEPTED_TYPES = (b"application/json", b"text/plain")
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
-_COMMON_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-    (b"cache-control", b"no-store"),
-]
-# The 202's body and the headers after its ingest ones, as _respond would add them,
+# The 202's body and the headers after its ingest ones, as respond() would add them,
 # built once instead of per request.
 _ACCEPTED_BODY = b'{"ok":true}'
-_ACCEPTED_TAIL = (*_COMMON_HEADERS, (b"content-length", str(len(_ACCEPTED_BODY)).encode()))
+_ACCEPTED_TAIL = (*COMMON_HEADERS, (b"content-length", str(len(_ACCEPTED_BODY)).encode()))
 
 
 class CollectEvent(BaseModel):
@@ -104,7 +95,7 @@ class CollectEndpoint:
             return
         headers = dict(scope["headers"])
         if scope["method"] == "OPTIONS":
-            await _respond(send, 204, b"", ingest_preflight_headers(headers))
+            await respond(send, 204, b"", ingest_preflight_headers(headers))
             return
         cors = ingest_cors_headers(headers)
         repairs = FieldRepairs()
@@ -118,27 +109,20 @@ class CollectEndpoint:
                 raise ApiError(503, "shutting_down", "Server is shutting down, retry shortly", headers={"Retry-After": "5"})
             accepted = await self._collect(scope, headers, receive, repairs)
         except ApiError as error:
-            await _respond_error(send, error, cors)
+            await respond_error(send, error, cors)
         except DOMAIN_ERRORS as error:
-            await _respond_error(send, domain_error(error), cors)
+            await respond_error(send, domain_error(error), cors)
         except Exception:
             log.exception("collect failed")
-            await _respond_error(send, ApiError(500, "internal_error", "Internal server error"), cors)
+            await respond_error(send, ApiError(500, "internal_error", "Internal server error"), cors)
         else:
-            await _send(send, 202, _ACCEPTED_BODY, _ingest_headers(accepted, [*repairs.headers(), *cors]))
+            await send_all(send, 202, _ACCEPTED_BODY, _ingest_headers(accepted, [*repairs.headers(), *cors]))
 
     async def _collect(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, repairs: FieldRepairs) -> Accepted:
         body = await _read_json(headers, receive, self._services.config.body_timeout_seconds)
         payloads = validate_events(body, repairs)
         services = self._services
-        peer = scope.get("client")
-        forwarded = headers.get(b"x-forwarded-for")
-        client = ClientInfo(
-            ip=client_ip(peer[0] if peer else None, forwarded.decode("latin-1") if forwarded else None, services.trusted_proxies),
-            user_agent=headers.get(b"user-agent", b"").decode("latin-1"),
-            has_accept=b"accept" in headers,
-            has_accept_language=b"accept-language" in headers,
-        )
+        client = client_of(scope, headers, services.trusted_proxies)
         received_at = datetime.now(timezone.utc).replace(tzinfo=None)
         message = Admit(COLLECT_LIMIT, client.ip, services.enricher.inbox, Collect(payloads, client, received_at))
         return await ask_nowait(services.ratelimiter.inbox, message, timeout=PIPELINE_TIMEOUT)
@@ -225,18 +209,3 @@ def _ingest_headers(accepted: Accepted, extra: list[tuple[bytes, bytes]]) -> lis
     headers += extra
     headers += _ACCEPTED_TAIL
     return headers
-
-
-async def _respond_error(send: Send, error: ApiError, cors: list[tuple[bytes, bytes]]) -> None:
-    body = json.dumps({"error": {"code": error.code, "message": error.message, "field": error.field}}).encode()
-    extra = [(name.lower().encode(), value.encode()) for name, value in error.headers.items()]
-    await _respond(send, error.status, body, [(b"content-type", b"application/json"), *extra, *cors])
-
-
-async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    await _send(send, status, body, [*headers, *_COMMON_HEADERS, (b"content-length", str(len(body)).encode())])
-
-
-async def _send(send: Send, status: int, body: bytes, all_headers: list[tuple[bytes, bytes]]) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": all_headers})
-    await send({"type": "http.response.body", "body": body})

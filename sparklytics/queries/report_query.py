@@ -30,6 +30,7 @@ goal_stats          default    –         yes      –        (goal: queries.go
 goal_conversions    default    –         yes      yes      (every goal of the website)
 attribution         default    –         yes      –        (options: queries.goals)
 revenue_summary     default    –         yes      –        (options: queries.goals)
+campaigns           default    –         yes      –        (links and pixels, their stats)
 funnel_results      default    90        strict   –        default 30 days
 journey             required   –         strict   –        (options: queries.journey)
 retention           required   –         strict   –        (options: queries.retention)
@@ -278,6 +279,7 @@ ROUTES: dict[str, _Policy] = {
     "goal_conversions": _Policy(compare=True),
     "attribution": _Policy(),
     "revenue_summary": _Policy(),
+    "campaigns": _Policy(),
     "funnel_results": _Policy(default_days=30, max_days=90, **_EXPLORE),
     "journey": _Policy(dates="required", **_EXPLORE),
     "retention": _Policy(dates="required", **_EXPLORE),

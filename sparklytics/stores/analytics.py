@@ -92,6 +92,15 @@ class AnalyticsStore(Protocol):
     async def revenue_summary(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
         """``GET …/revenue/summary``: the goal's conversions and revenue."""
 
+    async def link_stats(self, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
+        """``GET …/links[/{id}[/stats]]``: per link with a click in the range, its clicks,
+        unique visitors, and the conversions and revenue of ``goals`` in the sessions
+        holding a click (Decision 16)."""
+
+    async def pixel_stats(self, q: ReportQuery) -> ReportResult:
+        """``GET …/pixels[/{id}[/stats]]``: per pixel with a view in the range, its views
+        and unique visitors."""
+
     async def bot_summary(self, q: ReportQuery) -> ReportResult:
         """``GET …/bot-summary``: bot and human events, the rate, the top reasons."""
 

@@ -1,4 +1,5 @@
-"""``MetadataStore``: websites, settings, auth, funnels and goals — everything but events.
+"""``MetadataStore``: websites, settings, auth, funnels, goals, bot controls, saved
+reports, notifications, campaign links and tracking pixels — everything but events.
 
 The API, the auth layer and the actors ask this store and never see a cursor. Reads may
 run concurrently; writes are serialised by the backend (DuckDB: on the Writer, the one
@@ -8,7 +9,9 @@ transaction as the write, so two requests cannot both pass it.
 
 Rows the API shows as they are stored (websites, API keys, funnels) are dicts with the
 contract's keys and timestamps as API text (§0.3); goals are
-:class:`sparklytics.goals.Goal`, saved reports :class:`sparklytics.saved_reports.SavedReport`. Value types the callers use are declared here, so no
+:class:`sparklytics.goals.Goal`, saved reports :class:`sparklytics.saved_reports.SavedReport`,
+links and pixels :class:`sparklytics.campaigns.CampaignLink` and
+:class:`~sparklytics.campaigns.TrackingPixel`. Value types the callers use are declared here, so no
 caller imports a backend.
 """
 
@@ -20,6 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sparklytics.bot_controls import NewEntry, PageCursor
+from sparklytics.campaigns import CampaignLink, TrackingPixel
 from sparklytics.enrich.bots import BotRule
 from sparklytics.funnels import NewStep
 from sparklytics.goals import Goal
@@ -298,3 +302,38 @@ class MetadataStore(Protocol):
         """The website's deliveries, newest first."""
 
     async def webhook_secret(self, website_id: str) -> str | None: ...
+
+    # --- campaign links and tracking pixels (API.md §1.15) -------------------------------
+
+    async def list_links(self, website_id: str) -> list[CampaignLink]:
+        """Newest first."""
+
+    async def get_link(self, website_id: str, link_id: str) -> CampaignLink | None: ...
+
+    async def link_by_slug(self, slug: str) -> CampaignLink | None:
+        """The link of ``slug``, active or not, of a website that exists (``/l/``)."""
+
+    async def create_link(self, website_id: str, fields: Mapping[str, Any]) -> CampaignLink | None:
+        """Raises ``InvalidCampaign`` (checked against the website's domain); None
+        without website."""
+
+    async def update_link(self, website_id: str, link_id: str, changes: Mapping[str, Any]) -> CampaignLink | None:
+        """``changes`` applied to the stored link and checked as a whole
+        (``InvalidCampaign``); None if there is no such link."""
+
+    async def delete_link(self, website_id: str, link_id: str) -> bool: ...
+
+    async def list_pixels(self, website_id: str) -> list[TrackingPixel]:
+        """Newest first."""
+
+    async def get_pixel(self, website_id: str, pixel_id: str) -> TrackingPixel | None: ...
+
+    async def pixel_by_key(self, pixel_key: str) -> TrackingPixel | None:
+        """The pixel of ``pixel_key``, active or not, of a website that exists (``/p/``)."""
+
+    async def create_pixel(self, website_id: str, fields: Mapping[str, Any]) -> TrackingPixel | None:
+        """Raises ``InvalidCampaign``; None without website."""
+
+    async def update_pixel(self, website_id: str, pixel_id: str, changes: Mapping[str, Any]) -> TrackingPixel | None: ...
+
+    async def delete_pixel(self, website_id: str, pixel_id: str) -> bool: ...

@@ -100,6 +100,8 @@ class Seed:
         utm_source: str | None = None,
         utm_medium: str | None = None,
         utm_campaign: str | None = None,
+        link_id: str | None = None,
+        pixel_id: str | None = None,
         bot: bool = False,
     ) -> None:
         when = ts(at) if isinstance(at, str) else at
@@ -130,6 +132,8 @@ class Seed:
                 "utm_source": utm_source,
                 "utm_medium": utm_medium,
                 "utm_campaign": utm_campaign,
+                "link_id": link_id,
+                "pixel_id": pixel_id,
                 "is_bot": bot,
                 "bot_score": 95 if bot else 0,
                 "created_at": when,

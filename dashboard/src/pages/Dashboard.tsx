@@ -14,6 +14,7 @@ import { readView, viewQuery } from "../view";
 import { invalidateWebsites, refreshing, useWebsites } from "../websites";
 import { Logo } from "./Auth";
 import { BotsPage } from "./Bots";
+import { CampaignsPage } from "./Campaigns";
 import { EventsPage } from "./Events";
 import { FunnelsPage } from "./Funnels";
 import { GoalsPage } from "./Goals";
@@ -27,7 +28,7 @@ import { SettingsPage } from "./Settings";
 
 const refreshedFor = new Set<string>();
 /** Sections that show the date range and filter toolbar (compare and export: overview only). */
-const REPORT_SECTIONS = ["", "sessions", "events", "goals", "funnels", "journey", "retention", "bots"];
+const REPORT_SECTIONS = ["", "sessions", "events", "goals", "campaigns", "funnels", "journey", "retention", "bots"];
 
 const SECTIONS = [
   { id: "", label: "Overview" },
@@ -35,6 +36,7 @@ const SECTIONS = [
   { id: "sessions", label: "Sessions" },
   { id: "events", label: "Events" },
   { id: "goals", label: "Goals" },
+  { id: "campaigns", label: "Campaigns" },
   { id: "funnels", label: "Funnels" },
   { id: "journey", label: "Journey" },
   { id: "retention", label: "Retention" },
@@ -208,6 +210,8 @@ export function DashboardPage({ siteId, section, sub }: { siteId: string; sectio
           <BotsPage ctx={ctx} />
         ) : section === "goals" ? (
           <GoalsPage ctx={ctx} />
+        ) : section === "campaigns" ? (
+          <CampaignsPage ctx={ctx} />
         ) : section === "funnels" ? (
           <FunnelsPage ctx={ctx} />
         ) : section === "journey" ? (

@@ -24,7 +24,7 @@ from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.sql import Cursor
 
-from .reports import bots, events, export, funnels
+from .reports import bots, campaigns, events, export, funnels
 from .reports import goals as goal_reports
 from .reports import journey, realtime, retention, sessions
 from .reports.rows import DuckDBRows
@@ -76,6 +76,12 @@ class DuckDBAnalyticsStore:
 
     async def revenue_summary(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
         return await self._run(lambda cur: goal_reports.revenue_summary(cur, q, goal, options))
+
+    async def link_stats(self, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
+        return await self._run(lambda cur: campaigns.link_stats(cur, q, goals))
+
+    async def pixel_stats(self, q: ReportQuery) -> ReportResult:
+        return await self._run(lambda cur: campaigns.pixel_stats(cur, q))
 
     async def bot_summary(self, q: ReportQuery) -> ReportResult:
         return await self._run(lambda cur: bots.bot_summary(cur, q))

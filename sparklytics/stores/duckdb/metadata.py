@@ -93,6 +93,9 @@ class DuckDBMetadataStore:
     async def update_website(self, website_id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
         return await self._write(lambda con: websites.update_website(con, website_id, dict(changes)))
 
+    async def retire_website(self, website_id: str) -> bool:
+        return await self._write(lambda con: websites.retire_website(con, website_id))
+
     async def delete_website(self, website_id: str) -> bool:
         return await self._write(lambda con: websites.delete_website(con, website_id), timeout=DELETE_WEBSITE_TIMEOUT)
 

@@ -111,6 +111,9 @@ class MetadataStore(Protocol):
     async def delete_website(self, website_id: str) -> bool:
         """Delete the website with everything it owns (events, sessions, goals, …)."""
 
+    async def website_by_domain(self, domain: str) -> dict[str, Any] | None:
+        """The live website with this domain (any case), for APIs that name sites by domain."""
+
     async def report_context(self, website_id: str) -> ReportContext | None: ...
 
     async def shared_website(self, share_id: str) -> tuple[ReportContext, str] | None:

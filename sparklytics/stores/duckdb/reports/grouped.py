@@ -74,8 +74,8 @@ joined AS (
 SELECT [{all_names}] AS group_key,
        count(DISTINCT visitor_id),
        count(DISTINCT known_session),
-       sum(pageviews),
-       sum(events),
+       coalesce(sum(pageviews), 0),
+       coalesce(sum(events), 0),
        count(DISTINCT known_session) FILTER (WHERE pageview_count = 1),
        avg(duration) FILTER (WHERE known_session IS NOT NULL),
        coalesce(sum(revenue), 0.0)

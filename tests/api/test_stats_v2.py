@@ -413,6 +413,7 @@ ERRORS = [
     ({"metrics": ["visitors"], "date_range": "7d", "filters": [["is", "visit:nope", ["x"]]]}, '#/filters/0: Invalid filter ["is", "visit:nope", ["x"]]'),
     ({"metrics": ["visitors"], "date_range": "7d", "filters": [["equals", "event:page", ["/"]]]}, '#/filters/0: Invalid filter ["equals", "event:page", ["/"]]'),
     ({"metrics": ["visitors"], "date_range": "7d", "filters": [["matches", "event:page", ["("]]]}, '#/filters/0: Invalid filter ["matches", "event:page", ["("]]'),
+    ({"metrics": ["visitors"], "date_range": "7d", "filters": [["matches", "event:page", ["(?=a)"]]]}, "Invalid filters. A `matches` pattern is not valid RE2 syntax: Invalid Input Error: invalid perl operator: (?="),
     ({"metrics": ["visitors"], "date_range": "7d", "filters": [["is", "visit:country", ["USA"]]]}, "Invalid visit:country filter, visit:country needs to be a valid 2-letter country code."),
     ({"metrics": ["conversion_rate"], "date_range": "7d"}, "Metric `conversion_rate` can only be queried with event:goal filters or dimensions."),
     ({"metrics": ["group_conversion_rate"], "date_range": "7d", "dimensions": ["visit:country"]}, "Metric `group_conversion_rate` can only be queried with event:goal filters or dimensions."),

@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
+import pytest
+
 from sparklytics.goals import Goal
 from sparklytics.queries.conditions import Match
+from sparklytics.queries.errors import QueryError
 from sparklytics.queries.grouping import GroupRow, Grouping
 from tests.queries.conftest import make_query
 
@@ -89,3 +92,9 @@ async def test_goals_and_revenue_are_the_conversions_panel(store):
 async def test_first_event_at(store):
     assert await store.first_event_at("site_utc") == datetime(2025, 3, 3, 9, 0)
     assert await store.first_event_at("site_none") is None
+
+
+async def test_a_pattern_re2_refuses_is_a_query_error_even_over_no_rows(store):
+    empty = make_query("stats", start_date="2020-01-01", end_date="2020-01-01")
+    with pytest.raises(QueryError, match=r"^Invalid filters\. A `matches` pattern is not valid RE2 syntax: "):
+        await store.grouped(replace(empty, condition=Match("page", "matches", ("(?=a)",))), Grouping())

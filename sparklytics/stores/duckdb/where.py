@@ -37,6 +37,7 @@ __all__ = [
     "local_offset_sql",
     "match_condition",
     "match_test",
+    "props_pointer",
     "props_value_sql",
     "session_where",
 ]
@@ -184,7 +185,8 @@ def props_value_sql(alias: str, param: str) -> str:
 
 
 def props_pointer(key: str) -> str:
-    """The JSON pointer of top-level key ``key``, whatever characters it holds."""
+    """The JSON pointer of top-level key ``key``, whatever characters it holds (a
+    ``$.key`` path would misread dots and brackets in the key)."""
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
 

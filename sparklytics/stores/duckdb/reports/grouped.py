@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sparklytics.queries.conditions import PROPS_PREFIX
+import duckdb
+
+from sparklytics.queries.conditions import PROPS_PREFIX, Match, leaves
+from sparklytics.queries.errors import QueryError
 from sparklytics.queries.grouping import GroupRow, Grouping
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all
@@ -111,7 +114,20 @@ def grouped(cur: Cursor, q: ReportQuery, grouping: Grouping) -> list[GroupRow]:
         all_names=", ".join(f"CAST(k{n} AS VARCHAR)" for n in range(len(grouping.dimensions))),
         session_not_null=_all_not_null(session_keys),
     )
+    _check_patterns(cur, q)
     return [_group_row(grouping, row) for row in fetch_all(cur, sql, params)]
+
+
+def _check_patterns(cur: Cursor, q: ReportQuery) -> None:
+    """Refuse a ``matches`` pattern RE2 cannot compile before any row is scanned (DuckDB
+    only compiles it against a row, so an empty range would let it pass)."""
+    for leaf in leaves(q.condition):
+        if isinstance(leaf, Match) and leaf.operator.startswith("matches"):
+            for pattern in leaf.values:
+                try:
+                    cur.execute("SELECT regexp_matches('', $pattern)", {"pattern": pattern}).fetchall()
+                except duckdb.InvalidInputException as error:
+                    raise QueryError(f"Invalid filters. A `matches` pattern is not valid RE2 syntax: {error}", "filters") from None
 
 
 def _key_sql(dimension: str, name: str, grouping: Grouping, params: dict) -> str | None:

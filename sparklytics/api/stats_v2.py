@@ -24,8 +24,8 @@ from sparklytics.api.requests import parse_json_body
 from sparklytics.auth.errors import AuthError, NotAuthenticated
 from sparklytics.auth.keys import bearer_token
 from sparklytics.queries.errors import QueryError
-from sparklytics.queries.stats_v2 import V2Context, denominator_queries, parse_v2_query, shape_response
-from sparklytics.queries.stats_v2.parse import check_shape
+from sparklytics.queries.stats_v2 import V2Context, check_shape, denominator_queries, parse_v2_query, shape_response
+from sparklytics.queries.stats_v2.dates import json_type
 
 stats_v2_bp = Blueprint("stats_v2", __name__)
 
@@ -55,7 +55,7 @@ async def query() -> Response:
 async def _context(site_id: object) -> V2Context:
     """The website ``site_id`` names (our id, else its domain) and what the parser needs."""
     if not isinstance(site_id, str):
-        raise QueryError('#/site_id: Type mismatch. Expected String but got ' + type(site_id).__name__.capitalize() + ".", "site_id")
+        raise QueryError(f"#/site_id: Type mismatch. Expected String but got {json_type(site_id)}.", "site_id")
     services = current_app.config["SERVICES"]
     website = await services.metadata.get_website(site_id) or await services.metadata.website_by_domain(site_id)
     context = await services.metadata.report_context(website["id"]) if website else None

@@ -427,6 +427,9 @@ ERRORS = [
     ({"metrics": ["visitors"], "date_range": "7d", "filters": [["has_done", ["has_done", ["is", "event:page", ["/"]]]]]}, "Invalid filters. Behavioral filters (has_done, has_not_done) cannot be nested."),
     ({"metrics": ["visitors"], "date_range": "7d", "filters": [["has_done", ["is", "visit:country", ["US"]]]]}, "Invalid filters. Behavioral filters (has_done, has_not_done) can only be used with event dimension filters."),
     ({"metrics": ["conversion_rate"], "date_range": "7d", "dimensions": ["event:goal"], "filters": [["or", [["is", "event:props:plan", ["pro"]]]]]}, "Invalid filters. When `conversion_rate` or `group_conversion_rate` metrics are used, custom property filters can only be used on top level."),
+    ({"metrics": "visitors", "date_range": "7d"}, "#/metrics: Type mismatch. Expected Array but got String."),
+    ({"metrics": ["visitors"], "date_range": "7d", "dimensions": {}}, "#/dimensions: Type mismatch. Expected Array but got Object."),
+    ({"metrics": ["visitors"], "date_range": "7d", "pagination": {"limit": "9"}}, "#/pagination/limit: Type mismatch. Expected Integer but got String."),
     ({"metrics": ["visitors"], "date_range": "7d", "pagination": {"limit": 0}}, "#/pagination/limit: Expected the value to be >= 1"),
     ({"metrics": ["visitors"], "date_range": "7d", "pagination": {"limit": 10001}}, "#/pagination/limit: Expected the value to be <= 10000"),
 ]
@@ -449,5 +452,9 @@ async def test_site_errors_and_malformed_bodies(client):
     assert error["message"].startswith("Invalid API key or site ID.")
     await assert_error(await client.post("/api/v2/query", data=b"{", headers={"Content-Type": "application/json"}), 400, "invalid_json")
     await assert_error(await client.post("/api/v2/query", data=b"x", headers={"Content-Type": "text/plain"}), 415, "unsupported_media_type")
-    await assert_error(await client.post("/api/v2/query", json=[1]), 400, "validation_error")
+    await assert_error(await client.post("/api/v2/query", json=[1]), 400, "validation_error", "#: Type mismatch. Expected Object but got Array.")
+    await assert_error(
+        await client.post("/api/v2/query", json={"site_id": 7, "metrics": ["visitors"], "date_range": "7d"}),
+        400, "validation_error", "#/site_id: Type mismatch. Expected String but got Integer.",
+    )
     await assert_error(await client.get("/api/v2/query"), 405, "method_not_allowed")

@@ -11,7 +11,7 @@ Modules: :mod:`.catalogue` (names: metrics, dimensions, their rules),
 :mod:`.parse` (the whole body), :mod:`.shape` (metrics and the response).
 """
 
-from .parse import V2Context, V2Query, parse_v2_query
+from .parse import V2Context, V2Query, check_shape, parse_v2_query
 from .shape import denominator_queries, shape_response
 
-__all__ = ["V2Context", "V2Query", "denominator_queries", "parse_v2_query", "shape_response"]
+__all__ = ["V2Context", "V2Query", "check_shape", "denominator_queries", "parse_v2_query", "shape_response"]

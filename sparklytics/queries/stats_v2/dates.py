@@ -42,6 +42,16 @@ def inspect(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def json_type(value: object) -> str:
+    """The JSON schema name of ``value``'s type, as schema errors print it."""
+    if isinstance(value, bool):
+        return "Boolean"
+    for kind, name in ((dict, "Object"), (list, "Array"), (str, "String"), (int, "Integer"), (float, "Number")):
+        if isinstance(value, kind):
+            return name
+    return "Null"
+
+
 def parse_date_range(value: object, tz_name: str, now: datetime, first_event: datetime | None) -> DateRange:
     """The range ``value`` names; ``first_event`` (naive UTC) anchors ``all``."""
     tz = ZoneInfo(tz_name if is_valid_timezone(tz_name) else "UTC")
@@ -126,4 +136,4 @@ def _add_months(first_of_month: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-__all__ = ["DateRange", "echo", "inspect", "invalid", "parse_date_range"]
+__all__ = ["DateRange", "echo", "inspect", "invalid", "json_type", "parse_date_range"]

@@ -28,7 +28,7 @@ from .catalogue import (
     is_event_dimension,
     our_dimension,
 )
-from .dates import DateRange, echo, inspect, parse_date_range
+from .dates import DateRange, echo, inspect, json_type, parse_date_range
 from .filters import ParsedFilters, parse_filters
 
 KEYS = ("site_id", "metrics", "date_range", "dimensions", "filters", "order_by", "include", "pagination")
@@ -52,6 +52,9 @@ class V2Context:
 
 @dataclass(frozen=True, slots=True)
 class V2Query:
+    """A validated v2 query: what to ask the store (``report``, ``grouping``) and how to
+    shape the answer (the rest); ``echo`` is Plausible's ``query`` object."""
+
     report: ReportQuery
     grouping: Grouping
     metrics: tuple[str, ...]
@@ -65,15 +68,11 @@ class V2Query:
     echo: dict  # Plausible's ``query`` object
 
 
-def missing_keys(body: Mapping) -> list[str]:
-    return [key for key in REQUIRED if key not in body]
-
-
 def check_shape(body: object) -> Mapping:
     """The JSON schema's first checks: an object, the required keys, no unknown ones."""
     if not isinstance(body, dict):
-        raise QueryError(f"#: Type mismatch. Expected Object but got {type(body).__name__.capitalize()}.", None)
-    missing = missing_keys(body)
+        raise QueryError(f"#: Type mismatch. Expected Object but got {json_type(body)}.", None)
+    missing = [key for key in REQUIRED if key not in body]
     if len(missing) == 1:
         raise QueryError(f"#: Required property {missing[0]} was not present.", missing[0])
     if missing:
@@ -134,7 +133,7 @@ def parse_v2_query(body: Mapping, context: V2Context) -> V2Query:
 
 def _metrics(raw: object) -> tuple[str, ...]:
     if not isinstance(raw, list):
-        raise QueryError(f"#/metrics: Type mismatch. Expected Array but got {inspect(raw)}.", "metrics")
+        raise QueryError(f"#/metrics: Type mismatch. Expected Array but got {json_type(raw)}.", "metrics")
     if not raw:
         raise QueryError("#/metrics: Expected a minimum of 1 items but got 0.", "metrics")
     for index, metric in enumerate(raw):
@@ -147,7 +146,7 @@ def _metrics(raw: object) -> tuple[str, ...]:
 
 def _dimensions(raw: object, found: DateRange) -> tuple[str, ...]:
     if not isinstance(raw, list):
-        raise QueryError(f"#/dimensions: Type mismatch. Expected Array but got {inspect(raw)}.", "dimensions")
+        raise QueryError(f"#/dimensions: Type mismatch. Expected Array but got {json_type(raw)}.", "dimensions")
     for index, dimension in enumerate(raw):
         if not is_dimension(dimension):
             raise QueryError(f"#/dimensions/{index}: Invalid dimension {inspect(dimension)}", "dimensions")
@@ -204,7 +203,7 @@ def _pagination(raw: object) -> tuple[int, int]:
     limit, offset = raw.get("limit", MAX_LIMIT), raw.get("offset", 0)
     for name, value, low in (("limit", limit, 1), ("offset", offset, 0)):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise QueryError(f"#/pagination/{name}: Type mismatch. Expected Integer but got {inspect(value)}.", "pagination")
+            raise QueryError(f"#/pagination/{name}: Type mismatch. Expected Integer but got {json_type(value)}.", "pagination")
         if value < low:
             raise QueryError(f"#/pagination/{name}: Expected the value to be >= {low}", "pagination")
     if limit > MAX_LIMIT:

@@ -389,6 +389,8 @@ async def test_order_by_total_rows_and_pagination(client):
     )
     assert page["results"] == everything["results"][1:3]
     assert page["meta"] == {"total_rows": 5}
+    imports = await v2(client, metrics=["pageviews"], include={"imports": True})
+    assert imports["meta"] == {"imports_included": False} and imports["results"][0]["metrics"] == [60]
     assert page["query"]["pagination"] == {"limit": 2, "offset": 1} and page["query"]["include"] == {"total_rows": True}
     by_pageviews = await v2(client, metrics=["pageviews", "visitors"], dimensions=["event:page"], order_by=[["pageviews", "desc"], ["visitors", "asc"]])
     assert [r["metrics"] for r in by_pageviews["results"]][:3] == [[20, 2], [15, 2], [15, 3]]

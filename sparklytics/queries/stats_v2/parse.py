@@ -62,6 +62,7 @@ class V2Query:
     order_by: tuple[tuple[str, str], ...]
     time_labels: bool
     total_rows: bool
+    imports: bool  # asked for imported data (not included: ``meta.imports_included`` says so)
     limit: int
     offset: int
     goal_filtered: bool
@@ -115,6 +116,7 @@ def parse_v2_query(body: Mapping, context: V2Context) -> V2Query:
         order_by=order_by,
         time_labels=include.get("time_labels", False),
         total_rows=include.get("total_rows", False),
+        imports=include.get("imports", False),
         limit=limit,
         offset=offset,
         goal_filtered=filters.goal_at_top,

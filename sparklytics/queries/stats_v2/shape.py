@@ -79,6 +79,8 @@ def shape_response(v2: V2Query, rows: Sequence[GroupRow], denominators: Mapping[
         meta["metric_warnings"] = {
             m: {"code": warning, "warning": _WARNINGS[warning]} for m in v2.metrics if m in ("total_revenue", "average_revenue")
         }
+    if v2.imports:
+        meta["imports_included"] = False
     if v2.time_labels:
         meta["time_labels"] = time_labels(v2)
     if v2.total_rows:

@@ -11,7 +11,9 @@ our own reports:
 * ``visits`` — distinct sessions of the group's rows that have a ``sessions`` row
   passing the bot filter (as stats' ``sessions``), ``bounces`` — those of them with
   exactly one pageview (Decision 2), ``duration`` — the mean of their ``last_seen −
-  first_seen`` in seconds (``None`` without visits);
+  first_seen`` in seconds (``None`` without visits). They cost a grouping per
+  (group, session); ``Grouping(visits=False)`` skips it (0, 0 and ``None``). A session
+  belongs to one visitor (its id is derived from the visitor's);
 * ``pageviews`` — the group's pageview rows (Decision 1), ``events`` — all its rows;
 * ``revenue`` — the sum of the values of the group's conversions of ``goals``
   (``queries.goals``: a row counts the value of the first goal it converts on), 0.0
@@ -75,6 +77,9 @@ class Grouping:
     dimensions: tuple[str, ...] = ()
     goals: tuple[Goal, ...] = ()
     revenue: bool = False
+    # Count visits, bounces and durations (a second, per-session grouping); without
+    # them ``visits`` and ``bounces`` are 0 and ``duration`` is None.
+    visits: bool = True
 
     def __post_init__(self) -> None:
         for dimension in self.dimensions:

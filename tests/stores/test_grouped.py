@@ -98,3 +98,14 @@ async def test_a_pattern_re2_refuses_is_a_query_error_even_over_no_rows(store):
     empty = make_query("stats", start_date="2020-01-01", end_date="2020-01-01")
     with pytest.raises(QueryError, match=r"^Invalid filters\. A `matches` pattern is not valid RE2 syntax: "):
         await store.grouped(replace(empty, condition=Match("page", "matches", ("(?=a)",))), Grouping())
+
+
+async def test_without_visits_the_event_totals_are_the_same(store):
+    q = make_query("stats", **WEEK)
+    for dimensions in ((), ("country",), ("page", "time:day"), ("props:plan",)):
+        full = by_key(await store.grouped(q, Grouping(dimensions)))
+        lean = by_key(await store.grouped(q, Grouping(dimensions, visits=False)))
+        assert {k: (r.visitors, r.pageviews, r.events) for k, r in lean.items()} == {
+            k: (r.visitors, r.pageviews, r.events) for k, r in full.items()
+        }
+        assert all((r.visits, r.bounces, r.duration) == (0, 0, None) for r in lean.values())

@@ -26,6 +26,8 @@ METRICS = (
 )
 # Metrics that exist only per visit: Plausible refuses them with event dimensions.
 SESSION_METRICS = ("bounce_rate", "views_per_visit", "visit_duration")
+# Metrics that need the visits grouped (``Grouping.visits``).
+VISIT_METRICS = ("visits", *SESSION_METRICS)
 REVENUE_METRICS = ("total_revenue", "average_revenue")
 GOAL_METRICS = ("conversion_rate", "group_conversion_rate")
 

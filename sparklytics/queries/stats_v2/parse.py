@@ -24,6 +24,7 @@ from .catalogue import (
     REVENUE_METRICS,
     SESSION_METRICS,
     TIME_DIMENSIONS,
+    VISIT_METRICS,
     is_dimension,
     is_event_dimension,
     our_dimension,
@@ -107,6 +108,7 @@ def parse_v2_query(body: Mapping, context: V2Context) -> V2Query:
         tuple(d if d.startswith("time:") else our_dimension(d) for d in dimensions),
         goals=_revenue_goals(dimensions, filters, context.goals),
         revenue=any(m in REVENUE_METRICS for m in metrics),
+        visits=any(m in VISIT_METRICS for m in metrics),
     )
     return V2Query(
         report=report,

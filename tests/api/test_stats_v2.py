@@ -460,3 +460,28 @@ async def test_site_errors_and_malformed_bodies(client):
         400, "validation_error", "#/site_id: Type mismatch. Expected String but got Integer.",
     )
     await assert_error(await client.get("/api/v2/query"), 405, "method_not_allowed")
+
+
+async def test_malformed_values_are_4xx_never_5xx(client):
+    bad_values = {
+        "metrics": [None, 7, [["visitors"]], [{}], ["visitors", None]],
+        "date_range": [None, 7, [], ["2026-01-01"], ["2026-02-30", "2026-03-01"], ["0001-01-01T00:00:00+05:00", "2026-01-01T00:00:00Z"],
+                       ["2026-01-01T00:00:00", "2026-01-02T00:00:00"], "0d", "9999mo", "-7d", {"a": 1}],
+        "dimensions": [None, "time", [None], [["x"]], ["time", "time:day"], ["event:props:"]],
+        "filters": [7, [7], [[]], [["and"]], [["and", []]], [["not"]], [["or", [7]]], [["is", "event:page"]],
+                    [["is", "event:page", "x"]], [["is", "event:page", [1]]], [["is", "event:page", ["/"], 7]],
+                    [["is", "event:page", ["/"], {"other": True}]], [["has_done"]], [["has_done", 7]], [["is", "time", ["x"]]],
+                    [["is", "event:goal", ["x"], {"case_sensitive": "no"}]], [["matches", "event:page", ["a{99999}"]]]],
+        "order_by": [7, [7], [["visitors"]], [["visitors", "up"]], [[["visitors"], "asc"]]],
+        "include": [7, {"nope": True}, {"time_labels": 1}],
+        "pagination": [7, {"limit": None}, {"offset": -1}, {"limit": True}, {"page": 1}],
+    }
+    for key, values in bad_values.items():
+        for value in values:
+            body = {"site_id": SITE, "metrics": ["visitors"], "date_range": WEEK, key: value}
+            response = await client.post("/api/v2/query", json=body)
+            assert 400 <= response.status_code < 500, (body, await response.get_data(as_text=True))
+    long_hours = {"site_id": SITE, "metrics": ["visitors"], "date_range": "all", "dimensions": ["time:hour"], "include": {"time_labels": True}}
+    # "all" starts 2025-03-03: more hours than the 416 days a series may label.
+    error = await assert_error(await client.post("/api/v2/query", json=long_hours), 400, "validation_error")
+    assert error["message"].startswith("Invalid include.time_labels: time:hour covers at most 416 days (got ")

@@ -27,6 +27,7 @@ SQL_CASES = [
     ("matches (RE2)", Match("page", "matches", ("^/d",)), "regexp_matches(e.path, $c0_0)", {"c0_0": "^/d"}),
     ("matches_not", Match("page", "matches_not", ("^/d",)), "(e.path IS NULL OR NOT regexp_matches(e.path, $c0_0))", {"c0_0": "^/d"}),
     ("any case", Match("hostname", "is", ("Example.COM",), case_sensitive=False), "lower(e.hostname) = lower($c0_0)", {"c0_0": "Example.COM"}),
+    ("a pattern ignores case with RE2's flag", Match("page", "matches", (r"^/\D",), case_sensitive=False), "regexp_matches(e.path, $c0_0)", {"c0_0": r"(?i)^/\D"}),
     ("source dimension: sessions semi-join", Match("referrer", "is", ("google.com",)), SOURCE.format("coalesce(src.referrer_domain, '(direct)') = $c0_0"), {"c0_0": "google.com"}),
     ("custom property", Match("props:plan", "is", ("pro",)), "json_extract_string(e.event_data, $c0_key) = $c0_0", {"c0_key": "/plan", "c0_0": "pro"}),
     (
@@ -92,6 +93,7 @@ ROW_CASES = [
     ("contains_not /blog", Match("page", "contains_not", ("/blog",)), (45, 61)),
     ("matches ^/(docs|pricing)$", Match("page", "matches", ("^/(docs|pricing)$",)), (35, 50)),
     ("matches_not ^/(docs|pricing)$", Match("page", "matches_not", ("^/(docs|pricing)$",)), (25, 26)),
+    ("matches ^/DOCS$ in any case", Match("page", "matches", ("^/DOCS$",), case_sensitive=False), (20, 25)),
     ("Chrome or Paris", AnyOf((Match("browser", "is", ("Chrome",)), Match("city", "is", ("Paris",)))), (40, 50)),
     ("not (Chrome or Paris)", Not(AnyOf((Match("browser", "is", ("Chrome",)), Match("city", "is", ("Paris",))))), (20, 25)),
     ("visit source google.com: all of i=0's events", Match("referrer", "is", ("google.com",)), (15, 20)),

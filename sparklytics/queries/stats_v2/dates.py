@@ -99,15 +99,15 @@ def _pair(value: list[str], tz: ZoneInfo) -> DateRange | None:
         return DateRange(start, end) if start <= end else None
     try:
         first, last = (datetime.fromisoformat(v.replace("Z", "+00:00")) for v in value)
-    except ValueError:
+        if first.tzinfo is None or last.tzinfo is None or first > last:
+            return None
+        start = first.astimezone(timezone.utc).replace(tzinfo=None)
+        # The end second is included (Plausible's ranges end at ``…:59``).
+        end = last.astimezone(timezone.utc).replace(tzinfo=None) + timedelta(seconds=1)
+        start_day = first.astimezone(tz).date()
+        end_day = (end - timedelta(microseconds=1)).replace(tzinfo=timezone.utc).astimezone(tz).date()
+    except (ValueError, OverflowError):  # not a date-time, or beyond year 1 … 9999 once shifted
         return None
-    if first.tzinfo is None or last.tzinfo is None or first > last:
-        return None
-    start = first.astimezone(timezone.utc).replace(tzinfo=None)
-    # The end second is included (Plausible's ranges end at ``…:59``).
-    end = last.astimezone(timezone.utc).replace(tzinfo=None) + timedelta(seconds=1)
-    start_day = first.astimezone(tz).date()
-    end_day = (end - timedelta(microseconds=1)).replace(tzinfo=timezone.utc).astimezone(tz).date()
     return DateRange(start_day, end_day, (start, end))
 
 

@@ -16,7 +16,7 @@ from sparklytics.goals import Goal
 from sparklytics.queries.conditions import GoalMatch, leaves
 from sparklytics.queries.errors import QueryError
 from sparklytics.queries.grouping import Grouping
-from sparklytics.queries.report_query import ReportQuery
+from sparklytics.queries.report_query import MAX_BUCKET_DAYS, ReportQuery
 
 from .catalogue import (
     GOAL_METRICS,
@@ -93,7 +93,7 @@ def parse_v2_query(body: Mapping, context: V2Context) -> V2Query:
     order_by = _order_by(body.get("order_by"), metrics, dimensions, body.get("dimensions") or [])
     include = _include(body.get("include"))
     limit, offset = _pagination(body.get("pagination"))
-    _check_rules(metrics, dimensions, filters, include)
+    _check_rules(metrics, dimensions, filters, include, (found.end - found.start).days + 1)
     report = ReportQuery(
         website_id=context.website_id,
         timezone=context.timezone,
@@ -215,7 +215,9 @@ def _pagination(raw: object) -> tuple[int, int]:
     return limit, offset
 
 
-def _check_rules(metrics: Sequence[str], dimensions: Sequence[str], filters: ParsedFilters, include: dict) -> None:
+def _check_rules(
+    metrics: Sequence[str], dimensions: Sequence[str], filters: ParsedFilters, include: dict, days: int
+) -> None:
     """Plausible's rules on which metrics go with which dimensions and filters."""
     if any(m in GOAL_METRICS for m in metrics) and filters.props_nested:
         raise QueryError(
@@ -238,6 +240,12 @@ def _check_rules(metrics: Sequence[str], dimensions: Sequence[str], filters: Par
         )
     if include.get("time_labels") and not any(d.startswith("time") for d in dimensions):
         raise QueryError("Invalid include.time_labels: requires a time dimension.", "include")
+    for dimension in dimensions:
+        longest = MAX_BUCKET_DAYS.get(dimension.removeprefix("time:"))
+        if include.get("time_labels") and longest is not None and days > longest:
+            raise QueryError(
+                f"Invalid include.time_labels: {dimension} covers at most {longest} days (got {days}).", "include"
+            )
 
 
 def _revenue_goals(dimensions: Sequence[str], filters: ParsedFilters, goals: Sequence[Goal]) -> tuple[Goal, ...]:

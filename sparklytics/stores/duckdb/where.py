@@ -208,14 +208,17 @@ def condition_sql(condition: Condition, alias: str = "e", *, prefix: str = "") -
             column = props_value_sql(a, pointer)
         else:
             column = CONDITION_COLUMNS[match.dimension].format(a=f"{a}.")
-        if not match.case_sensitive:
+        kind = match.operator.removesuffix("_not")
+        # Patterns ignore case with RE2's own flag (lower-casing one would turn \D into \d).
+        fold = not match.case_sensitive and kind != "matches"
+        if fold:
             column = f"lower({column})"
         tests = []
         for i, value in enumerate(match.values):
             name = f"{prefix}c{n}_{i}"
-            params[name] = value
-            param = f"${name}" if match.case_sensitive else f"lower(${name})"
-            tests.append(_TESTS[match.operator.removesuffix("_not")].format(col=column, param=param))
+            params[name] = value if match.case_sensitive or fold else f"(?i){value}"
+            param = f"lower(${name})" if fold else f"${name}"
+            tests.append(_TESTS[kind].format(col=column, param=param))
         test = tests[0] if len(tests) == 1 else f"({' OR '.join(tests)})"
         if match.negated:
             test = f"({column} IS NULL OR NOT {test})"

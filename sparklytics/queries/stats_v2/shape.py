@@ -29,7 +29,7 @@ from sparklytics.queries.report_query import ReportQuery, utc_offset_seconds
 from sparklytics.queries.result import round_half_up
 from sparklytics.queries.timeseries import bucket_keys
 
-from .catalogue import DIRECT
+from .catalogue import DIRECT, REVENUE_METRICS
 from .parse import V2Query
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
@@ -75,9 +75,9 @@ def shape_response(v2: V2Query, rows: Sequence[GroupRow], denominators: Mapping[
     ]
     results = _sorted(results, v2)
     meta: dict = {}
-    if warning is not None and any(m in v2.metrics for m in ("total_revenue", "average_revenue")):
+    if warning is not None and any(m in v2.metrics for m in REVENUE_METRICS):
         meta["metric_warnings"] = {
-            m: {"code": warning, "warning": _WARNINGS[warning]} for m in v2.metrics if m in ("total_revenue", "average_revenue")
+            m: {"code": warning, "warning": _WARNINGS[warning]} for m in v2.metrics if m in REVENUE_METRICS
         }
     if v2.imports:
         meta["imports_included"] = False

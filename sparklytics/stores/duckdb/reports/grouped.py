@@ -32,6 +32,7 @@ from sparklytics.queries.grouping import GroupRow, Grouping
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all
 from sparklytics.stores.duckdb.where import (
+    CONDITION_COLUMNS,
     compile_where,
     local_offset_sql,
     match_condition,
@@ -44,15 +45,13 @@ from .breakdowns import DIMENSIONS as BREAKDOWN_DIMENSIONS
 from .goals import goal_value
 from .timeseries import BUCKET_SQL, normalize_bucket
 
-# Event-level keys beyond the breakdown's page and event name.
+# Event-level keys: the breakdown's page, and the event columns the conditions test.
 _EVENT_KEYS = {
     "page": BREAKDOWN_DIMENSIONS["page"],
-    "name": "CASE WHEN e.event_type = 'pageview' THEN 'pageview' ELSE e.event_name END",
-    "hostname": "e.hostname",
-    "browser_version": "e.browser_version",
-    "os_version": "e.os_version",
-    "utm_term": "e.utm_term",
-    "utm_content": "e.utm_content",
+    **{
+        dimension: CONDITION_COLUMNS[dimension].format(a="e.")
+        for dimension in ("name", "hostname", "browser_version", "os_version", "utm_term", "utm_content")
+    },
 }
 _BUCKETS = {
     "time:hour": BUCKET_SQL["hour"].replace("created_at", "e.created_at"),

@@ -10,6 +10,8 @@ referring domain (``Direct / None`` without one), ``visit:device`` is ``Desktop`
 
 from __future__ import annotations
 
+import pycountry
+
 METRICS = (
     "visitors",
     "visits",
@@ -83,3 +85,27 @@ def our_dimension(name: str) -> str:
     if name.startswith(PROPS):
         return "props:" + name[len(PROPS):]
     return DIMENSIONS[name]
+
+
+def plausible_value(dimension: str, ours: str) -> str:
+    """Our value of a (non-time, non-goal) dimension as Plausible names it."""
+    if dimension in ("visit:source", "visit:referrer") and ours == "(direct)":
+        return DIRECT
+    if dimension == "visit:device":
+        return ours.capitalize()
+    if dimension == "visit:country_name":
+        country = pycountry.countries.get(alpha_2=ours)
+        return country.name if country is not None else ours
+    return ours
+
+
+def our_value(dimension: str, plausible: str) -> str:
+    """The inverse of :func:`plausible_value`, for filter values."""
+    if dimension in ("visit:source", "visit:referrer") and plausible == DIRECT:
+        return "(direct)"
+    if dimension == "visit:device":
+        return plausible.lower()
+    if dimension == "visit:country_name":
+        country = pycountry.countries.get(name=plausible)
+        return country.alpha_2 if country is not None else plausible
+    return plausible

@@ -14,13 +14,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pycountry
-
 from sparklytics.goals import Goal
 from sparklytics.queries.conditions import OPERATORS, AllOf, AnyOf, Condition, GoalMatch, HasDone, Match, Not
 from sparklytics.queries.errors import QueryError
 
-from .catalogue import DIRECT, GOAL_OPERATORS, TIME_DIMENSIONS, is_dimension, our_dimension
+from .catalogue import GOAL_OPERATORS, TIME_DIMENSIONS, is_dimension, our_dimension, our_value
 from .dates import inspect
 
 _BEHAVIOURAL = ("has_done", "has_not_done")
@@ -114,7 +112,7 @@ class _State:
             raise QueryError(
                 "Invalid visit:country filter, visit:country needs to be a valid 2-letter country code.", "filters"
             )
-        values = tuple(_our_value(dimension, clause) for clause in clauses)
+        values = tuple(our_value(dimension, clause) for clause in clauses)
         return Match(our_dimension(dimension), operator, values, case_sensitive=case_sensitive)
 
     def modifiers(self, item: list) -> bool:
@@ -150,14 +148,3 @@ class _State:
             chosen = [g for g in self.goals if any(fold(c) in fold(g.name) for c in clauses)]
         return GoalMatch(tuple(chosen))
 
-
-def _our_value(dimension: str, value: str) -> str:
-    """A filter value in our terms (the dimension's values differ in name only)."""
-    if dimension in ("visit:source", "visit:referrer") and value == DIRECT:
-        return "(direct)"
-    if dimension == "visit:device":
-        return value.lower()
-    if dimension == "visit:country_name":
-        country = pycountry.countries.get(name=value)
-        return country.alpha_2 if country is not None else value
-    return value

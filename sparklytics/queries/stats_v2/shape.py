@@ -20,8 +20,6 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-import pycountry
-
 from sparklytics.goals import Goal
 from sparklytics.queries.conditions import AllOf, Condition, GoalMatch
 from sparklytics.queries.grouping import GroupRow, Grouping
@@ -29,7 +27,7 @@ from sparklytics.queries.report_query import ReportQuery, utc_offset_seconds
 from sparklytics.queries.result import round_half_up
 from sparklytics.queries.timeseries import bucket_keys
 
-from .catalogue import DIRECT, REVENUE_METRICS
+from .catalogue import REVENUE_METRICS, plausible_value
 from .parse import V2Query
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
@@ -162,14 +160,7 @@ def _label(dimension: str, key, v2: V2Query) -> str:
         return _time_label(dimension, key, v2.report)
     if dimension == "event:goal":
         return v2.grouping.goals[key].name
-    if dimension in ("visit:source", "visit:referrer") and key == "(direct)":
-        return DIRECT
-    if dimension == "visit:device":
-        return key.capitalize()
-    if dimension == "visit:country_name":
-        country = pycountry.countries.get(alpha_2=key)
-        return country.name if country is not None else key
-    return key
+    return plausible_value(dimension, key)
 
 
 def _time_label(dimension: str, key, q: ReportQuery) -> str:

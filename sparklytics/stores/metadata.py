@@ -116,6 +116,9 @@ class MetadataStore(Protocol):
         """Delete the website, live or retired, with everything it owns (events,
         sessions, goals, …); False if there is none."""
 
+    async def website_by_domain(self, domain: str) -> dict[str, Any] | None:
+        """The live website with this domain (any case), for APIs that name sites by domain."""
+
     async def report_context(self, website_id: str) -> ReportContext | None: ...
 
     async def shared_website(self, share_id: str) -> tuple[ReportContext, str] | None:

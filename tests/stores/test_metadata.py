@@ -90,6 +90,16 @@ async def test_websites(metadata) -> None:
     assert await metadata.report_context("site_a") is None
 
 
+async def test_website_by_domain(metadata) -> None:
+    # Both sites have the domain a.example: the older one (then the lower id) answers.
+    created = await add_site(metadata)
+    await add_site(metadata, "site_b")
+    assert await metadata.website_by_domain("A.Example") == created
+    assert await metadata.website_by_domain("b.example") is None
+    await metadata.delete_website("site_a")
+    assert (await metadata.website_by_domain("a.example"))["id"] == "site_b"
+
+
 async def test_sharing(metadata) -> None:
     await add_site(metadata)
     assert await metadata.enable_sharing("site_a", "share-1") == "share-1"

@@ -32,6 +32,16 @@ def get_website(con: duckdb.DuckDBPyConnection, website_id: str) -> dict[str, An
     return rows[0] if rows else None
 
 
+def website_by_domain(con: duckdb.DuckDBPyConnection, domain: str) -> dict[str, Any] | None:
+    """The live website whose ``domain`` is ``domain`` (any case; the oldest if several)."""
+    cur = con.execute(
+        f"SELECT {_COLUMNS} FROM websites WHERE lower(domain) = lower(?) AND {_LIVE} ORDER BY created_at, id LIMIT 1",
+        [domain],
+    )
+    rows = dict_rows(cur)
+    return rows[0] if rows else None
+
+
 def list_websites(con: duckdb.DuckDBPyConnection, *, after: str | None, limit: int) -> tuple[list[dict[str, Any]], int]:
     """One page ordered by id, starting after ``after``; plus the total count."""
     total = con.execute(f"SELECT count(*) FROM websites WHERE {_LIVE}").fetchone()[0]

@@ -25,6 +25,7 @@ import functools
 import json
 import time
 from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -238,13 +239,8 @@ class Enricher(Actor):
         """The id of the website ``site`` names, from the cache or the store; None if none."""
         if site.kind == "id":
             return site.value  # _known_websites checks it like collect's
-        key = f"{site.kind}:{site.value}"
-        found, website_id = self._site_names.get(key)
-        if not found:
-            lookup = self._metadata.website_for_domain if site.kind == "domain" else self._metadata.website_for_umami_id
-            website_id = await lookup(site.value)
-            self._site_names.put(key, website_id)
-        return website_id
+        lookup = self._metadata.website_for_domain if site.kind == "domain" else self._metadata.website_for_umami_id
+        return await _cached(self._site_names, f"{site.kind}:{site.value}", lookup, site.value)
 
     async def _campaign_hit(self, msg: CampaignHit) -> None:
         try:
@@ -265,13 +261,8 @@ class Enricher(Actor):
 
     async def _campaign(self, kind: str, token: str) -> CampaignLink | TrackingPixel | None:
         """The link (pixel) of a slug (key), from the cache or the store; None if none."""
-        key = f"{kind}:{token}"
-        found, target = self._campaigns.get(key)
-        if not found:
-            lookup = self._metadata.link_by_slug if kind == "link" else self._metadata.pixel_by_key
-            target = await lookup(token)
-            self._campaigns.put(key, target)
-        return target
+        lookup = self._metadata.link_by_slug if kind == "link" else self._metadata.pixel_by_key
+        return await _cached(self._campaigns, f"{kind}:{token}", lookup, token)
 
     async def _append(
         self, payloads: list[dict[str, Any]], client: ClientInfo, received_at: datetime, reply: Reply, receipt: Any = None
@@ -511,6 +502,15 @@ def _screen(payload: dict[str, Any]) -> str | None:
     if width is not None and height is not None:
         return f"{width}x{height}"
     return None
+
+
+async def _cached(cache: _TtlCache, key: str, lookup: Callable[[str], Awaitable[Any]], argument: str) -> Any:
+    """``cache``'s value for ``key``, else ``await lookup(argument)``, cached (a None too)."""
+    found, value = cache.get(key)
+    if not found:
+        value = await lookup(argument)
+        cache.put(key, value)
+    return value
 
 
 class _TtlCache:

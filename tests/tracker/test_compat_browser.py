@@ -186,7 +186,13 @@ def test_plausible_exclusions_and_localhost_are_not_counted(page, make_site, ser
     # Opened as 127.0.0.1, not counted without the `local` extension; with it, counted.
     page.goto(f"{site.test_site.origin}/public")
     page.goto(site.test_site.add("/local", plausible_page(site, server_url, "script.local.js")))
-    site.wait_for(lambda: _expect(site.rows("page"), {"/public": 1, "/local": 1}))
+    # data-api sends elsewhere than next to the script: here the same server under another name.
+    api = server_url.replace("127.0.0.1", "localhost") + "/api/event"
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/api/event") else None)
+    page.goto(site.page("/via-api", plausible_page(site, server_url, "script.js", attrs=f'data-api="{api}"')))
+    site.wait_for(lambda: _expect(site.rows("page"), {"/public": 1, "/local": 1, "/via-api": 1}))
+    assert sent == [api]
 
 
 # --- the npm packages --------------------------------------------------------------------------
@@ -297,8 +303,12 @@ def test_umami_attributes_that_stop_sending(page, make_site, server_url) -> None
     page.goto(site.page("/cleaned", umami_page(server_url, site.id, 'data-exclude-search="true" data-exclude-hash="true"')) + "?secret=1#x")
     hook = "<script>window.dropSecrets = (type, payload) => payload.url.includes('/hidden') ? null : payload</script>"
     page.goto(site.page("/hidden", hook + umami_page(server_url, site.id, 'data-before-send="dropSecrets"')))
+    # Do Not Track is honoured only when the snippet asks for it.
+    page.add_init_script("Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1'})")
+    page.goto(site.page("/dnt-honoured", umami_page(server_url, site.id, 'data-do-not-track="true"')))
+    page.goto(site.page("/dnt-ignored", umami_page(server_url, site.id)))
     site.wait_for(lambda: _expect(site.event_counts(), {"manual-event": 1}))
-    site.wait_for(lambda: _expect(site.rows("page"), {"/cleaned": 1}))
+    site.wait_for(lambda: _expect(site.rows("page"), {"/cleaned": 1, "/dnt-ignored": 1}))
     [event] = site.server.query("SELECT url FROM events WHERE website_id = ? AND path = '/cleaned'", [site.id])
     assert event[0] == f"http://shop.test:{site.test_site.port}/cleaned"
 

@@ -158,6 +158,16 @@ def test_extra_domains_and_umami_id_are_edited_on_the_general_tab(signed_in, loc
     expect(page.get_by_label("Extra domains")).to_have_value("www.aliased.example.com\nstaging.aliased.example.com")
     expect(page.get_by_label("Umami website id")).to_have_value(umami_id)
 
+    # The snippet tab shows the Plausible and Umami snippets pointed at this server.
+    page.goto(f"{local_server.url}/dashboard/{website_id}/settings/snippet")
+    page.get_by_role("tab", name="From Plausible / Umami").click()
+    expect(page.get_by_test_id("snippet-plausible-code")).to_contain_text(
+        f'<script defer data-domain="aliased.example.com" src="{local_server.url}/js/script.js"></script>'
+    )
+    expect(page.get_by_test_id("snippet-umami-code")).to_contain_text(
+        f'<script defer src="{local_server.url}/script.js" data-website-id="{umami_id}"></script>'
+    )
+
     # Another website cannot take the same name: the form says why.
     page.goto(f"{local_server.url}/dashboard/{other}/settings/general")
     page.get_by_label("Umami website id").fill(umami_id)

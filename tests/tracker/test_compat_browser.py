@@ -15,6 +15,8 @@ Plausible does not count ``localhost``/``127.*`` pages, so this module's Chromiu
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import subprocess
@@ -86,6 +88,14 @@ class Site:
     def props(self, event_name: str) -> dict:
         data = self.report("events/properties", event_name=event_name)
         return {(p["property_key"], p["property_value"]): p["count"] for p in data["properties"]}
+
+    def export(self) -> list[dict]:
+        """Today's raw events through ``GET …/export`` (CSV), as dicts."""
+        self.server.flush()
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        query = urllib.parse.urlencode({"start_date": today, "end_date": today})
+        with urllib.request.urlopen(f"{self.server.url}/api/websites/{self.id}/export?{query}", timeout=10) as response:
+            return list(csv.DictReader(io.StringIO(response.read().decode())))
 
     def wait_for(self, check, timeout: float = 10.0):
         """Retry ``check()`` (which asserts) until it passes: ingest is asynchronous."""
@@ -162,6 +172,9 @@ def test_plausible_extensions_in_any_order(page, make_site, server_url) -> None:
     [row] = site.report("goals/conversions")["rows"]
     assert (row["goal_id"], row["conversions"], row["revenue"], row["currency"]) == (goal["id"], 2, 19.0, "EUR")
     assert site.rows("page") == {"/shop": 1}
+    # The pageview carries the script's event-* props too (the export shows pageviews' properties).
+    [pageview] = [row for row in site.export() if row["event_type"] == "pageview"]
+    assert json.loads(pageview["event_data"]) == {"author": "Ann Lee"}
 
 
 def test_plausible_hash_routing_and_manual_queue(page, make_site, server_url) -> None:

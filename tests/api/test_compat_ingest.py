@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from tests.api.helpers import BROWSER_HEADERS, assert_error, create_website, from_ip, stored_events
+from tests.harness import LiveServer
 
 UMAMI_ID = "2f4e6a8c-0b1d-4e3f-8a5b-7c9d1e3f5a7b"
 COLUMNS = "website_id, event_type, url, path, hostname, referrer_domain, event_name, event_data, utm_source, screen, language, visitor_id"
@@ -257,3 +259,19 @@ async def test_compat_routes_share_collects_per_ip_limit(client, services) -> No
     umami = {"type": "event", "payload": {"website": site, "url": "/"}}
     response = await post(client, "/api/send", umami, content_type="application/json", ip="203.0.113.50")
     await assert_error(response, 429, "rate_limited")
+
+
+def test_compat_routes_are_public_when_the_api_needs_a_login(tmp_path) -> None:
+    """In local mode, before setup, every other /api/ route answers 403 setup_required;
+    these answer as ingest does (here: the domain and website are unknown)."""
+    server = LiveServer(tmp_path / "data", SPARKLYTICS_AUTH="local").start()
+    try:
+        plausible = httpx.post(f"{server.url}/api/event", content=json.dumps({"n": "pageview", "u": "/", "d": "nowhere.example.com"}),
+                               headers={"Content-Type": "text/plain"})
+        assert (plausible.status_code, plausible.json()["error"]["message"]) == (404, "Unknown domain: nowhere.example.com")
+        umami = httpx.post(f"{server.url}/api/send", json={"type": "event", "payload": {"website": UMAMI_ID}})
+        assert (umami.status_code, umami.json()["error"]["message"]) == (404, f"Unknown website: {UMAMI_ID}")
+        guarded = httpx.get(f"{server.url}/api/websites")
+        assert (guarded.status_code, guarded.json()["error"]["code"]) == (403, "setup_required")
+    finally:
+        server.stop()

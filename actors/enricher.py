@@ -1,7 +1,9 @@
 """Enricher: turns a validated collect request into stored-event rows.
 
 It owns the caches of the ingest path — website lookups (TTL), campaign link and
-tracking pixel lookups (TTL, forgotten on every change), the user-agent parser, the
+tracking pixel lookups (TTL, forgotten on every change), the names foreign snippets
+use for a website (a Plausible domain, an Umami id; TTL, forgotten on every website
+change), the user-agent parser, the
 GeoIP reader, the bot scorer's sliding windows, the per-website peak windows — and the
 current visitor-id salts. A ``CampaignHit`` (``/l/<slug>``, ``/p/<key>``) is first
 turned into the collect payload of its ``link_click`` or ``pixel_view`` event
@@ -23,6 +25,7 @@ import functools
 import json
 import time
 from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -45,6 +48,7 @@ from sparklytics.enrich import (
     utm_from,
     visitor_id,
 )
+from sparklytics.enrich.urls import MAX_PATH_CHARS, UrlParts
 from sparklytics.events import EventRow
 from sparklytics.stores.metadata import MetadataStore, Salts, WebsiteIngestInfo
 
@@ -66,6 +70,29 @@ class Collect:
     """Validated collect payloads (dicts of the §1.4 fields) from one request."""
 
     events: list[dict[str, Any]]
+    client: ClientInfo
+    received_at: datetime
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteName:
+    """How a foreign snippet names its website: ``kind`` ``id`` (our ``site_…`` id),
+    ``domain`` (its domain or an extra domain) or ``umami`` (its Umami website UUID)."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class CollectFor:
+    """One event of a Plausible- or Umami-compatible request (``/api/event``,
+    ``/api/send``): a validated collect payload without ``website_id``, recorded for
+    each website the ``sites`` name (Plausible's ``domain`` may list several). Fails
+    with ``UnknownSite`` when none of them exists."""
+
+    sites: tuple[SiteName, ...]
+    event: dict[str, Any]
     client: ClientInfo
     received_at: datetime
     reply: Reply = field(default_factory=Reply)
@@ -119,6 +146,14 @@ class UnknownWebsite(Exception):
         self.website_id = website_id
 
 
+class UnknownSite(UnknownWebsite):
+    """Given to a ``CollectFor`` whose names match no website (404)."""
+
+    def __init__(self, site: SiteName) -> None:
+        Exception.__init__(self, f"Unknown {'domain' if site.kind == 'domain' else 'website'}: {site.value}")
+        self.website_id = site.value
+
+
 @dataclass(frozen=True, slots=True)
 class EnricherStatistics(ActorStatistics):
     events: int
@@ -150,6 +185,8 @@ class Enricher(Actor):
         self._peak_default = website_peak_eps_default
         self._websites = _TtlCache(cache_max_entries, cache_ttl_seconds)
         self._campaigns = _TtlCache(campaign_cache_max_entries, campaign_cache_ttl_seconds)
+        # Plausible domains and Umami ids → website id (a None too), as long as websites'.
+        self._site_names = _TtlCache(cache_max_entries, cache_ttl_seconds)
         self._bots = BotScorer()
         self._peaks: dict[str, _PeakWindow] = {}
         self._past_salts: dict[date, Salts] = {}
@@ -162,6 +199,8 @@ class Enricher(Actor):
             match msg:
                 case Collect():
                     await self._collect(msg)
+                case CollectFor():
+                    await self._collect_for(msg)
                 case CampaignHit():
                     await self._campaign_hit(msg)
                 case Import():
@@ -170,8 +209,10 @@ class Enricher(Actor):
                     self._salts = salts
                 case InvalidateWebsite(website_id, reply):
                     self._websites.pop(website_id)
-                    # A deleted website takes its links and pixels with it.
+                    # A deleted website takes its links, pixels and other names with it;
+                    # a changed one may have given a name to or taken one from another.
                     self._campaigns.clear()
+                    self._site_names.clear()
                     reply.send(None)
                 case InvalidateCampaigns():
                     self._campaigns.clear()
@@ -183,6 +224,26 @@ class Enricher(Actor):
 
     async def _collect(self, msg: Collect) -> None:
         await self._append(msg.events, msg.client, msg.received_at, msg.reply)
+
+    async def _collect_for(self, msg: CollectFor) -> None:
+        try:
+            website_ids = [await self._website_named(site) for site in msg.sites]
+        except Exception as error:  # a failed lookup answers this request; the caches stay
+            msg.reply.fail(error)
+            return
+        found = [website_id for website_id in dict.fromkeys(website_ids) if website_id is not None]
+        if not found:
+            msg.reply.fail(UnknownSite(msg.sites[0]))
+            return
+        payloads = [{**msg.event, "website_id": website_id} for website_id in found]
+        await self._append(payloads, msg.client, msg.received_at, msg.reply)
+
+    async def _website_named(self, site: SiteName) -> str | None:
+        """The id of the website ``site`` names, from the cache or the store; None if none."""
+        if site.kind == "id":
+            return site.value  # _known_websites checks it like collect's
+        lookup = self._metadata.website_for_domain if site.kind == "domain" else self._metadata.website_for_umami_id
+        return await _cached(self._site_names, f"{site.kind}:{site.value}", lookup, site.value)
 
     async def _campaign_hit(self, msg: CampaignHit) -> None:
         try:
@@ -203,13 +264,8 @@ class Enricher(Actor):
 
     async def _campaign(self, kind: str, token: str) -> CampaignLink | TrackingPixel | None:
         """The link (pixel) of a slug (key), from the cache or the store; None if none."""
-        key = f"{kind}:{token}"
-        found, target = self._campaigns.get(key)
-        if not found:
-            lookup = self._metadata.link_by_slug if kind == "link" else self._metadata.pixel_by_key
-            target = await lookup(token)
-            self._campaigns.put(key, target)
-        return target
+        lookup = self._metadata.link_by_slug if kind == "link" else self._metadata.pixel_by_key
+        return await _cached(self._campaigns, f"{kind}:{token}", lookup, token)
 
     async def _append(
         self, payloads: list[dict[str, Any]], client: ClientInfo, received_at: datetime, reply: Reply, receipt: Any = None
@@ -318,6 +374,7 @@ class Enricher(Actor):
                 payload["utm_campaign"],
                 payload["utm_term"],
                 payload["utm_content"],
+                payload.get("hash_routing", False),
             )
             source = sources.get(source_key)
             if source is None:
@@ -428,8 +485,14 @@ def _bot_policy(mode: str, threshold: int) -> BotPolicy:
 
 
 def _source(payload: dict[str, Any]) -> tuple[Any, ...]:
-    """Path/hostname, UTM tags, referrer domain and channel of one event's URL."""
+    """Path/hostname, UTM tags, referrer domain and channel of one event's URL.
+
+    A site with hash routing (Plausible's ``h: 1``) has its pages in the fragment
+    (``/#/pricing``): there the path keeps it, as Plausible's does."""
     parts = split_url(payload["url"])
+    fragment = payload["url"].partition("#")[2] if payload.get("hash_routing") else ""
+    if fragment:
+        parts = UrlParts(f"{parts.path}#{fragment}"[:MAX_PATH_CHARS], parts.hostname)
     utm = utm_from(payload["url"], payload)
     ref_domain = referrer_domain(payload["referrer"] or None, parts.hostname)
     return parts, utm, ref_domain, channel_for(ref_domain, utm.source, utm.medium, utm.campaign)
@@ -442,6 +505,15 @@ def _screen(payload: dict[str, Any]) -> str | None:
     if width is not None and height is not None:
         return f"{width}x{height}"
     return None
+
+
+async def _cached(cache: _TtlCache, key: str, lookup: Callable[[str], Awaitable[Any]], argument: str) -> Any:
+    """``cache``'s value for ``key``, else ``await lookup(argument)``, cached (a None too)."""
+    found, value = cache.get(key)
+    if not found:
+        value = await lookup(argument)
+        cache.put(key, value)
+    return value
 
 
 class _TtlCache:

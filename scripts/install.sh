@@ -32,6 +32,11 @@ $with_tests && extras="[test]"
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".${extras}"
 
 bash sparklytics/tracker/build.sh
+if $with_tests; then
+    # Test only: Plausible's npm trackers, which the browser tests bundle into a page
+    # (tests/tracker/test_compat_browser.py) to prove they work against /api/event.
+    (cd tests/tracker/npm_clients && npm ci --no-audit --no-fund --loglevel=error)
+fi
 if [[ -f dashboard/build.sh ]]; then
     bash dashboard/build.sh
 fi

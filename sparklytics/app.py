@@ -20,6 +20,7 @@ from sparklytics.api.auth import auth_bp
 from sparklytics.api.bots import bot_summary_bp, bots_bp
 from sparklytics.api.campaigns import campaigns_bp
 from sparklytics.api.collect import CollectEndpoint
+from sparklytics.api.compat_ingest import CompatIngestEndpoint
 from sparklytics.api.dashboard import content_security_policy, dashboard_bp
 from sparklytics.api.errors import register_error_handlers
 from sparklytics.api.export import export_bp
@@ -69,9 +70,9 @@ def create_app(services: Services) -> Quart:
     app.config["DASHBOARD_CSP"] = content_security_policy(services.config.auth)
     app.after_request(_security_headers)
     app.config["BODY_TIMEOUT"] = services.config.body_timeout_seconds
-    app.asgi_app = close_connections_when(  # type: ignore[method-assign]
-        services.stopping, CollectEndpoint(AcquisitionEndpoint(shield_response_end(app.asgi_app), services), services)
-    )
+    quart_app = shield_response_end(app.asgi_app)
+    ingest = CollectEndpoint(CompatIngestEndpoint(AcquisitionEndpoint(quart_app, services), services), services)
+    app.asgi_app = close_connections_when(services.stopping, ingest)  # type: ignore[method-assign]
     return app
 
 

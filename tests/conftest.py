@@ -60,8 +60,9 @@ def browser():
     """One headless Chromium for every browser test of the session.
 
     Playwright's sync API cannot run two instances at once in one thread, so the
-    tracker and dashboard suites share this one."""
+    tracker and dashboard suites share this one. Host names under ``.test`` resolve to
+    127.0.0.1: pages served there are not "localhost", which Plausible's scripts skip."""
     from tests.browser import chromium
 
-    with chromium() as running:
+    with chromium(args=["--host-resolver-rules=MAP *.test 127.0.0.1"]) as running:
         yield running

@@ -1,7 +1,7 @@
 """docs/api.md lists every route the server has, and only those; the README points to it.
 
 The routes are read from the app itself (a ``local``-mode app, so the auth routes are
-registered) plus the collect, campaign link and pixel paths, which are served before
+registered) plus the collect, Plausible/Umami ingest, campaign link and pixel paths, which are served before
 Quart (raw ASGI) and so are not in its url_map. Adding or removing a route without documenting it fails here.
 """
 
@@ -13,6 +13,7 @@ import pytest
 
 from sparklytics.api.acquisition import ROUTES as ACQUISITION_ROUTES
 from sparklytics.api.collect import PATHS as COLLECT_PATHS
+from sparklytics.api.compat_ingest import PATHS as COMPAT_PATHS
 from tests.harness import REPO_ROOT, test_config
 
 DOC = REPO_ROOT / "docs" / "api.md"
@@ -28,7 +29,7 @@ def config(data_dir):
 
 
 def app_routes(app) -> set[tuple[str, str]]:
-    found = {("POST", path) for path in COLLECT_PATHS} | ACQUISITION_ROUTES
+    found = {("POST", path) for path in COLLECT_PATHS | COMPAT_PATHS} | ACQUISITION_ROUTES
     for rule in app.url_map.iter_rules():
         if rule.endpoint in FRAMEWORK_ENDPOINTS:
             continue

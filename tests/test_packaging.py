@@ -26,7 +26,12 @@ import pytest
 
 from tests.harness import REPO_ROOT, free_port, test_env, wait_for_health
 
-BUILT_FILES = ("sparklytics/tracker/dist/s.js", "sparklytics/dashboard_dist/index.html")
+BUILT_FILES = (
+    "sparklytics/tracker/dist/s.js",
+    "sparklytics/tracker/dist/plausible.js",
+    "sparklytics/tracker/dist/umami.js",
+    "sparklytics/dashboard_dist/index.html",
+)
 
 
 @pytest.fixture(scope="module")

@@ -102,6 +102,9 @@ export interface Website {
   domain: string;
   timezone: string;
   share_id?: string | null;
+  /** Other names /api/event (Plausible) and /api/send (Umami) find the website by. */
+  extra_domains?: string[];
+  umami_website_id?: string | null;
   tracking_snippet?: string;
   created_at: string;
   updated_at?: string;

@@ -18,7 +18,6 @@ same error envelope (``errors.domain_error``) as the rest of the API.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -27,17 +26,14 @@ import trio
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from actors.buffer import Accepted
-from actors.enricher import Collect
+from actors.enricher import ClientInfo, Collect
 from actors.ratelimiter import Admit, Limit
 from actors.runtime import ask_nowait
 from sparklytics.api.collect_fields import FieldRepairs, repair_optional_fields
-from sparklytics.api.errors import DOMAIN_ERRORS, ApiError, bad_request, domain_error, unprocessable
-from sparklytics.api.ingest_asgi import COMMON_HEADERS, Receive, Scope, Send, client_of, respond, respond_error, send_all
-from sparklytics.api.ingest_cors import ingest_cors_headers, ingest_preflight_headers
+from sparklytics.api.errors import ApiError, bad_request, unprocessable
+from sparklytics.api.ingest_asgi import Headers, Receive, Scope, Send, client_of, serve_ingest_post
 from sparklytics.api.json_body import decode_json
 from sparklytics.api.validation import validation_failure
-
-log = logging.getLogger("sparklytics.api")
 
 PATHS = frozenset({"/api/collect", "/e"})
 MAX_BODY_BYTES = 102_400
@@ -48,10 +44,8 @@ EVENT_TYPES = ("pageview", "event")
 PIPELINE_TIMEOUT = 30.0
 ACCEPTED_TYPES = (b"application/json", b"text/plain")
 
-# The 202's body and the headers after its ingest ones, as respond() would add them,
-# built once instead of per request.
 _ACCEPTED_BODY = b'{"ok":true}'
-_ACCEPTED_TAIL = (*COMMON_HEADERS, (b"content-length", str(len(_ACCEPTED_BODY)).encode()))
+_JSON_TYPE = (b"content-type", b"application/json")
 
 
 class CollectEvent(BaseModel):
@@ -93,39 +87,24 @@ class CollectEndpoint:
         if scope["type"] != "http" or scope["path"] not in PATHS:
             await self._app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        if scope["method"] == "OPTIONS":
-            await respond(send, 204, b"", ingest_preflight_headers(headers))
-            return
-        cors = ingest_cors_headers(headers)
-        repairs = FieldRepairs()
-        try:
-            if scope["method"] != "POST":
-                raise ApiError(405, "method_not_allowed", "Method not allowed")
-            if self._services.stopping.is_set():
-                # A request that begins after SIGTERM may have raced Hypercorn closing its
-                # idle connection: storing it could leave a durable event whose 202 never
-                # arrives, and the client's retry would double it. Refuse it unstored.
-                raise ApiError(503, "shutting_down", "Server is shutting down, retry shortly", headers={"Retry-After": "5"})
-            accepted = await self._collect(scope, headers, receive, repairs)
-        except ApiError as error:
-            await respond_error(send, error, cors)
-        except DOMAIN_ERRORS as error:
-            await respond_error(send, domain_error(error), cors)
-        except Exception:
-            log.exception("collect failed")
-            await respond_error(send, ApiError(500, "internal_error", "Internal server error"), cors)
-        else:
-            await send_all(send, 202, _ACCEPTED_BODY, _ingest_headers(accepted, [*repairs.headers(), *cors]))
+        await serve_ingest_post(scope, receive, send, self._services.stopping, self._collect)
 
-    async def _collect(self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, repairs: FieldRepairs) -> Accepted:
-        body = await _read_json(headers, receive, self._services.config.body_timeout_seconds)
+    async def _collect(
+        self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, repairs: FieldRepairs
+    ) -> tuple[int, bytes, Headers]:
+        body = await read_json_body(headers, receive, self._services.config.body_timeout_seconds)
         payloads = validate_events(body, repairs)
-        services = self._services
-        client = client_of(scope, headers, services.trusted_proxies)
-        received_at = datetime.now(timezone.utc).replace(tzinfo=None)
-        message = Admit(COLLECT_LIMIT, client.ip, services.enricher.inbox, Collect(payloads, client, received_at))
-        return await ask_nowait(services.ratelimiter.inbox, message, timeout=PIPELINE_TIMEOUT)
+        accepted = await admit(self._services, scope, headers, lambda client, at: Collect(payloads, client, at))
+        return 202, _ACCEPTED_BODY, [_JSON_TYPE, *ingest_ack_headers(accepted)]
+
+
+async def admit(services: Any, scope: Scope, headers: dict[bytes, bytes], message: Callable[[ClientInfo, datetime], Any]) -> Accepted:
+    """Send one request's Enricher ``message`` (built for its client and arrival time)
+    down RateLimiter (collect's per-IP bucket) → Enricher → Buffer; await the ack."""
+    client = client_of(scope, headers, services.trusted_proxies)
+    received_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    admit_message = Admit(COLLECT_LIMIT, client.ip, services.enricher.inbox, message(client, received_at))
+    return await ask_nowait(services.ratelimiter.inbox, admit_message, timeout=PIPELINE_TIMEOUT)
 
 
 def validate_events(body: Any, repairs: FieldRepairs) -> list[dict[str, Any]]:
@@ -168,7 +147,9 @@ def parse_events(items: list[Any], repairs: FieldRepairs | None = None) -> list[
     return payloads
 
 
-async def _read_json(headers: dict[bytes, bytes], receive: Receive, timeout: float) -> Any:
+async def read_json_body(headers: dict[bytes, bytes], receive: Receive, timeout: float) -> Any:
+    """The decoded JSON body (``application/json`` or ``text/plain``), read within
+    ``timeout`` and at most :data:`MAX_BODY_BYTES`; else the 4xx that says why."""
     content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     if content_type not in ACCEPTED_TYPES:
         raise ApiError(415, "unsupported_media_type", "Content-Type must be application/json or text/plain")
@@ -195,9 +176,9 @@ async def _read_json(headers: dict[bytes, bytes], receive: Receive, timeout: flo
     return decode_json(b"".join(chunks))
 
 
-def _ingest_headers(accepted: Accepted, extra: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+def ingest_ack_headers(accepted: Accepted) -> Headers:
+    """The headers that tell an ingest client what the pipeline accepted (API.md §1.4)."""
     headers = [
-        (b"content-type", b"application/json"),
         (b"x-sparklytics-ingest-ack", b"durable"),
         (b"x-sparklytics-ingest-queue-events", str(accepted.queued).encode()),
         (b"x-sparklytics-ingest-queue-capacity", str(accepted.capacity).encode()),
@@ -206,6 +187,4 @@ def _ingest_headers(accepted: Accepted, extra: list[tuple[bytes, bytes]]) -> lis
     ]
     if accepted.drop_reasons:
         headers.append((b"x-sparklytics-ingest-drop-reason", ",".join(accepted.drop_reasons).encode()))
-    headers += extra
-    headers += _ACCEPTED_TAIL
     return headers

@@ -1,26 +1,38 @@
 """What the raw-ASGI ingest routes share: who the client is, and how an answer is sent.
 
-Collect (:mod:`~sparklytics.api.collect`), campaign links and tracking pixels
+Collect (:mod:`~sparklytics.api.collect`), the Plausible- and Umami-compatible routes
+(:mod:`~sparklytics.api.compat_ingest`), campaign links and tracking pixels
 (:mod:`~sparklytics.api.acquisition`) sit in front of Quart and speak ASGI directly,
 because they are the hot public routes (collect's docstring has the measurement). They
 resolve the client the same way (Decision 23: the proxy-aware IP; the headers bot
 scoring reads) and answer errors with the same envelope as the rest of the API.
+:func:`serve_ingest_post` is the frame of every POST ingest route: preflight, CORS
+(Decision 20), method and shutdown checks, and the mapping of every failure to the
+envelope.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from actors.enricher import ClientInfo
-from sparklytics.api.errors import ApiError
+from sparklytics.api.collect_fields import FieldRepairs
+from sparklytics.api.errors import DOMAIN_ERRORS, ApiError, domain_error
+from sparklytics.api.ingest_cors import ingest_cors_headers, ingest_preflight_headers
 from sparklytics.enrich import TrustedProxies, client_ip
+
+log = logging.getLogger("sparklytics.api")
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
+# Handles one POST (the checks of serve_ingest_post passed): reads the body, asks the
+# pipeline, returns the status, body and own headers of the success answer.
+IngestHandler = Callable[[Scope, dict[bytes, bytes], Receive, FieldRepairs], Awaitable[tuple[int, bytes, Headers]]]
 
 SECURITY_HEADERS: Headers = [
     (b"x-content-type-options", b"nosniff"),
@@ -57,3 +69,33 @@ async def send_all(send: Send, status: int, body: bytes, all_headers: Headers) -
     """Send a complete response whose headers are exactly ``all_headers``."""
     await send({"type": "http.response.start", "status": status, "headers": all_headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def serve_ingest_post(scope: Scope, receive: Receive, send: Send, stopping: Any, handle: IngestHandler) -> None:
+    """Answer one request to a POST ingest route: ``OPTIONS`` is the CORS preflight,
+    ``POST`` goes to ``handle``; every answer carries the ingest CORS headers and a
+    bad optional field's repair headers, every failure the JSON envelope."""
+    headers = dict(scope["headers"])
+    if scope["method"] == "OPTIONS":
+        await respond(send, 204, b"", ingest_preflight_headers(headers))
+        return
+    cors = ingest_cors_headers(headers)
+    repairs = FieldRepairs()
+    try:
+        if scope["method"] != "POST":
+            raise ApiError(405, "method_not_allowed", "Method not allowed")
+        if stopping.is_set():
+            # A request that begins after SIGTERM may have raced Hypercorn closing its
+            # idle connection: storing it could leave a durable event whose answer never
+            # arrives, and the client's retry would double it. Refuse it unstored.
+            raise ApiError(503, "shutting_down", "Server is shutting down, retry shortly", headers={"Retry-After": "5"})
+        status, body, own = await handle(scope, headers, receive, repairs)
+    except ApiError as error:
+        await respond_error(send, error, cors)
+    except DOMAIN_ERRORS as error:
+        await respond_error(send, domain_error(error), cors)
+    except Exception:
+        log.exception("ingest request to %s failed", scope["path"])
+        await respond_error(send, ApiError(500, "internal_error", "Internal server error"), cors)
+    else:
+        await respond(send, status, body, [*own, *repairs.headers(), *cors])

@@ -53,11 +53,15 @@ async def query() -> Response:
 
 
 async def _context(site_id: object) -> V2Context:
-    """The website ``site_id`` names (our id, else its domain) and what the parser needs."""
+    """The website ``site_id`` names (our id, else its domain or one of its extra
+    domains, any case) and what the parser needs."""
     if not isinstance(site_id, str):
         raise QueryError(f"#/site_id: Type mismatch. Expected String but got {json_type(site_id)}.", "site_id")
     services = current_app.config["SERVICES"]
-    website = await services.metadata.get_website(site_id) or await services.metadata.website_by_domain(site_id)
+    website = await services.metadata.get_website(site_id)
+    if website is None:
+        by_domain = await services.metadata.website_for_domain(site_id.strip().lower())
+        website = await services.metadata.get_website(by_domain) if by_domain else None
     context = await services.metadata.report_context(website["id"]) if website else None
     if context is None:
         raise ApiError(404, "not_found", INVALID_KEY_OR_SITE, field="site_id")

@@ -1,21 +1,39 @@
-"""``GET /s.js``: the tracker script (see sparklytics/tracker/README.md).
+"""The tracker scripts (see sparklytics/tracker/README.md):
 
-The built script is loaded when the blueprint is registered. A missing build does not
+* ``GET /s.js`` — our tracker;
+* ``GET /js/script.js`` and ``GET /js/script.<ext>[.<ext>…].js`` (also ``plausible.…``)
+  — the Plausible-compatible build; one file serves every documented extension, which
+  it reads from its own name, so a name with an unknown extension is a 404;
+* ``GET /script.js`` — the Umami-compatible build.
+
+The built scripts are loaded when the blueprint is registered. A missing build does not
 stop the server (the API and collect work without it): the log says how to build it, and
-``/s.js`` answers 503 with the same words until a restart finds it.
+the script answers 503 with the same words until a restart finds it.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from quart import Blueprint, Response, current_app, request
 
+from sparklytics.api.errors import not_found
+from sparklytics.tracker import asset as tracker_asset
 from sparklytics.tracker.asset import TrackerAsset, TrackerNotBuiltError, load_tracker
 
 log = logging.getLogger("sparklytics")
 
 tracker_bp = Blueprint("tracker", __name__)
+
+# Plausible's documented script extensions (any combination, any order).
+PLAUSIBLE_EXTENSIONS = frozenset(
+    {
+        "hash", "outbound-links", "file-downloads", "tagged-events", "revenue", "pageview-props",
+        "manual", "exclusions", "local", "compat",
+    }
+)  # fmt: skip
+_PLAUSIBLE_NAME = re.compile(r"^(?:script|plausible)((?:\.[a-z-]+)*)\.js$")
 
 
 class _ScriptResponse(Response):
@@ -24,22 +42,49 @@ class _ScriptResponse(Response):
 
 
 EXTENSION_KEY = "sparklytics.tracker"
+# The compatible builds, by dist file name.
+COMPAT_EXTENSION_KEY = "sparklytics.tracker.compat"
+COMPAT_BUILDS = ("plausible.js", "umami.js")
 
 
 @tracker_bp.record_once
 def _load_asset(state) -> None:
     # Tests may pre-seed app.extensions with their own TrackerAsset.
     if state.app.extensions.get(EXTENSION_KEY) is None:
-        try:
-            state.app.extensions[EXTENSION_KEY] = load_tracker()
-        except TrackerNotBuiltError as missing:
-            log.warning("%s Until then /s.js answers 503.", missing)
-            state.app.extensions[EXTENSION_KEY] = missing
+        state.app.extensions[EXTENSION_KEY] = _load(None)
+    if state.app.extensions.get(COMPAT_EXTENSION_KEY) is None:
+        state.app.extensions[COMPAT_EXTENSION_KEY] = {
+            name: _load(tracker_asset.DIST_PATH.with_name(name)) for name in COMPAT_BUILDS
+        }
+
+
+def _load(path) -> TrackerAsset | TrackerNotBuiltError:
+    try:
+        return load_tracker(path)
+    except TrackerNotBuiltError as missing:
+        log.warning("%s Until then its script answers 503.", missing)
+        return missing
 
 
 @tracker_bp.route("/s.js", methods=["GET"])
 async def tracker_script() -> Response:
-    asset: TrackerAsset | TrackerNotBuiltError = current_app.extensions[EXTENSION_KEY]
+    return _serve(current_app.extensions[EXTENSION_KEY])
+
+
+@tracker_bp.route("/js/<script_name>", methods=["GET"])
+async def plausible_script(script_name: str) -> Response:
+    found = _PLAUSIBLE_NAME.match(script_name)
+    if found is None or not set(found.group(1).split(".")[1:]) <= PLAUSIBLE_EXTENSIONS:
+        raise not_found("No such script")
+    return _serve(current_app.extensions[COMPAT_EXTENSION_KEY]["plausible.js"])
+
+
+@tracker_bp.route("/script.js", methods=["GET"])
+async def umami_script() -> Response:
+    return _serve(current_app.extensions[COMPAT_EXTENSION_KEY]["umami.js"])
+
+
+def _serve(asset: TrackerAsset | TrackerNotBuiltError) -> Response:
     if isinstance(asset, TrackerNotBuiltError):
         return Response(f"{asset}\n", status=503, content_type="text/plain; charset=utf-8", headers={"Retry-After": "3600"})
     result = asset.respond(request.headers.get("Accept-Encoding"), request.headers.get("If-None-Match"))

@@ -1,7 +1,9 @@
 """Websites CRUD (API.md §1.16; Decisions 4, 11, 12).
 
 Writes go to the Writer; the Enricher is told to forget its cached lookup so a new or
-deleted website is seen by collect at once.
+deleted website is seen by collect at once. A website's ``extra_domains`` and
+``umami_website_id`` (:mod:`sparklytics.website_aliases`) are the names ``/api/event``
+and ``/api/send`` also find it by; one held by another website is a 409 ``conflict``.
 
 A delete first retires the website (ingest refuses it from then on), waits until the
 events acknowledged before that are stored, and only then deletes its rows: an event
@@ -12,7 +14,8 @@ behind without its website.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,21 +25,30 @@ from actors.buffer import Flush
 from actors.enricher import InvalidateWebsite
 from actors.runtime import AskTimeout, ask, tell
 from actors.writer import ForgetWebsite
-from sparklytics.api.errors import bad_request, not_found
+from sparklytics.api.errors import ApiError, bad_request, not_found
 from sparklytics.api.requests import parse_json_body
 from sparklytics.api.validation import parse_model
 from sparklytics.domains import InvalidDomain, normalize_domain
 from sparklytics.enrich import random_id
+from sparklytics.website_aliases import AliasTaken, InvalidAlias, normalize_extra_domains, normalize_umami_id
 
 MAX_BODY_BYTES = 16_384
 ACTOR_TIMEOUT = 10.0
 # How long a delete waits for the events acknowledged before it to be stored: a few
 # batches normally; longer only while storage is failing.
 FLUSH_TIMEOUT = 30.0
+# The names a website answers to at /api/event and /api/send besides its own.
+_ALIAS_KEYS = ("extra_domains", "umami_website_id")
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
 websites_bp = Blueprint("websites", __name__)
+
+
+# A list longer than this is refused by the body model (the rule's own limit is
+# MAX_EXTRA_DOMAINS, after repeats are dropped).
+_EXTRA_DOMAINS_FIELD = Field(default=None, max_length=100)
 
 
 class CreateWebsite(BaseModel):
@@ -44,6 +56,8 @@ class CreateWebsite(BaseModel):
     name: str = Field(max_length=200)
     domain: str = Field(max_length=300)
     timezone: str | None = Field(default=None, max_length=64)
+    extra_domains: list[Annotated[str, Field(max_length=300)]] | None = _EXTRA_DOMAINS_FIELD
+    umami_website_id: str | None = Field(default=None, max_length=64)
 
 
 class UpdateWebsite(BaseModel):
@@ -51,6 +65,9 @@ class UpdateWebsite(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     domain: str | None = Field(default=None, max_length=300)
     timezone: str | None = Field(default=None, max_length=64)
+    extra_domains: list[Annotated[str, Field(max_length=300)]] | None = _EXTRA_DOMAINS_FIELD
+    # Sent as null, it removes the alias; left out, it keeps it.
+    umami_website_id: str | None = Field(default=None, max_length=64)
 
 
 @websites_bp.route("/api/websites", methods=["POST"])
@@ -59,9 +76,12 @@ async def create_website() -> tuple[Response, int]:
     name = _name(body.name)
     domain = _domain(body.domain)
     timezone = _timezone(body.timezone) if body.timezone is not None else "UTC"
+    aliases = _aliases(body, domain)
     services = current_app.config["SERVICES"]
     website_id = random_id("site_", 10)
-    website = await services.metadata.insert_website(website_id=website_id, name=name, domain=domain, timezone=timezone)
+    website = await _claiming_aliases(
+        services.metadata.insert_website(website_id=website_id, name=name, domain=domain, timezone=timezone, aliases=aliases)
+    )
     await tell(services.enricher.inbox, InvalidateWebsite(website_id))
     return jsonify({"data": _created_view(website)}), 201
 
@@ -102,12 +122,17 @@ async def update_website(website_id: str) -> Response:
         changes["domain"] = _domain(body.domain)
     if body.timezone is not None:
         changes["timezone"] = _timezone(body.timezone)
+    if body.extra_domains is not None or "umami_website_id" in body.model_fields_set:
+        # Dropping the website's own domain from the list needs the domain it will have.
+        domain = changes.get("domain") or (await load_website(website_id))["domain"]
+        changes.update(_aliases(body, domain))
     services = current_app.config["SERVICES"]
-    website = await services.metadata.update_website(website_id, changes)
+    website = await _claiming_aliases(services.metadata.update_website(website_id, changes))
     if website is None:
         raise not_found("Website not found")
     await tell(services.enricher.inbox, InvalidateWebsite(website_id))
-    return jsonify({"data": {key: website[key] for key in ("id", "name", "domain", "timezone", "updated_at")}})
+    keys = ("id", "name", "domain", "timezone", "extra_domains", "umami_website_id", "updated_at")
+    return jsonify({"data": {key: website[key] for key in keys}})
 
 
 @websites_bp.route("/api/websites/<website_id>", methods=["DELETE"])
@@ -138,15 +163,36 @@ def tracking_snippet(website_id: str) -> str:
     return f'<script defer src="{base}/s.js" data-website-id="{website_id}"></script>'
 
 
+def _aliases(body: CreateWebsite | UpdateWebsite, domain: str) -> dict[str, Any]:
+    """The alias changes a body asks for (``umami_website_id`` only when it was sent)."""
+    aliases: dict[str, Any] = {}
+    try:
+        if body.extra_domains is not None:
+            aliases["extra_domains"] = normalize_extra_domains(body.extra_domains, domain)
+        if "umami_website_id" in body.model_fields_set:
+            aliases["umami_website_id"] = normalize_umami_id(body.umami_website_id)
+    except InvalidAlias as invalid:
+        raise bad_request(invalid.message, field=invalid.field) from None
+    return aliases
+
+
+async def _claiming_aliases(write: Awaitable[T]) -> T:
+    """Await a website write, turning a name another website holds into 409 ``conflict``."""
+    try:
+        return await write
+    except AliasTaken as taken:
+        raise ApiError(409, "conflict", taken.message, field=taken.field) from None
+
+
 def _created_view(website: dict[str, Any]) -> dict[str, Any]:
-    view = {key: website[key] for key in ("id", "tenant_id", "name", "domain", "timezone")}
+    view = {key: website[key] for key in ("id", "tenant_id", "name", "domain", "timezone", *_ALIAS_KEYS)}
     view["tracking_snippet"] = tracking_snippet(website["id"])
     view["created_at"] = website["created_at"]
     return view
 
 
 def _detail_view(website: dict[str, Any]) -> dict[str, Any]:
-    view = {key: website[key] for key in ("id", "tenant_id", "name", "domain", "timezone", "share_id")}
+    view = {key: website[key] for key in ("id", "tenant_id", "name", "domain", "timezone", "share_id", *_ALIAS_KEYS)}
     view["tracking_snippet"] = tracking_snippet(website["id"])
     view["created_at"] = website["created_at"]
     view["updated_at"] = website["updated_at"]
@@ -155,7 +201,7 @@ def _detail_view(website: dict[str, Any]) -> dict[str, Any]:
 
 def _list_view(website: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "tenant_id", "name", "domain", "timezone", "ingest_peak_eps", "ingest_queue_max_events",
-            "share_id", "created_at", "updated_at")
+            "share_id", *_ALIAS_KEYS, "created_at", "updated_at")
     return {key: website[key] for key in keys}
 
 

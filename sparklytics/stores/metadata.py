@@ -103,10 +103,30 @@ class MetadataStore(Protocol):
     async def list_websites(self, *, after: str | None, limit: int) -> tuple[list[dict[str, Any]], int]:
         """One page ordered by id, starting after ``after``; plus the total count."""
 
-    async def insert_website(self, *, website_id: str, name: str, domain: str, timezone: str) -> dict[str, Any]: ...
+    async def insert_website(
+        self, *, website_id: str, name: str, domain: str, timezone: str, aliases: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Insert a website with its ``aliases`` (``extra_domains``, ``umami_website_id``,
+        normalized by :mod:`sparklytics.website_aliases`). The row carries both keys.
+
+        Raises:
+            AliasTaken: another website answers to one of its names (nothing written).
+        """
 
     async def update_website(self, website_id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Apply ``changes`` (name, domain, timezone, ingest limits); None if absent."""
+        """Apply ``changes`` (name, domain, timezone, ingest limits, ``extra_domains``,
+        ``umami_website_id``); None if absent.
+
+        Raises:
+            AliasTaken: a new name is another website's (nothing written).
+        """
+
+    async def website_for_domain(self, domain: str) -> str | None:
+        """The id of the live website whose domain, else one of whose extra domains, is
+        ``domain`` (``/api/event``); the oldest of websites sharing a domain."""
+
+    async def website_for_umami_id(self, umami_id: str) -> str | None:
+        """The id of the live website carrying the Umami website UUID ``umami_id`` (``/api/send``)."""
 
     async def retire_website(self, website_id: str) -> bool:
         """Mark a live website deleted: from now on it is gone for every route and for
@@ -115,9 +135,6 @@ class MetadataStore(Protocol):
     async def delete_website(self, website_id: str) -> bool:
         """Delete the website, live or retired, with everything it owns (events,
         sessions, goals, …); False if there is none."""
-
-    async def website_by_domain(self, domain: str) -> dict[str, Any] | None:
-        """The live website with this domain (any case), for APIs that name sites by domain."""
 
     async def report_context(self, website_id: str) -> ReportContext | None: ...
 

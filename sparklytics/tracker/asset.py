@@ -32,7 +32,7 @@ COMMON_HEADERS = {
 
 
 class TrackerNotBuiltError(RuntimeError):
-    """dist/s.js is missing: the tracker was never built."""
+    """A dist/ script (s.js, plausible.js, umami.js) is missing: the tracker was never built."""
 
 
 @dataclass(frozen=True)

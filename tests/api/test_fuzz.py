@@ -148,3 +148,50 @@ async def test_fuzzed_requests_never_answer_5xx_or_change_what_they_should_not(a
     # The generator reaches past the validators too: some events are taken, some reports run.
     assert collect_statuses[202] > 100 and collect_statuses[400] > 100, collect_statuses
     assert get_statuses[200] > 100 and get_statuses[400] > 100, get_statuses
+
+
+COMPAT_REQUESTS = 600
+PLAUSIBLE_FIELDS = ["n", "name", "u", "url", "d", "domain", "r", "referrer", "p", "props", "$", "revenue", "i", "h", "w", "extra"]
+UMAMI_FIELDS = ["website", "hostname", "language", "referrer", "screen", "title", "url", "name", "data", "tag", "id", "extra"]
+UMAMI_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+
+def compat_body(rng: random.Random, path: str, site: str) -> bytes:
+    """A Plausible (/api/event) or Umami (/api/send) body with a few fields made nasty."""
+    if path == "/api/event":
+        body: object = {"n": rng.choice(["pageview", "Signup"]), "u": "https://fuzz.example.com/x", "d": "fuzz.example.com",
+                        "p": {"plan": "pro"}, "$": {"amount": 5, "currency": "EUR"}}
+        fields = PLAUSIBLE_FIELDS
+    else:
+        payload = {"website": rng.choice([site, UMAMI_ID]), "hostname": "fuzz.example.com", "url": "/x", "name": "signup",
+                   "data": {"k": "v"}, "screen": "1x1", "language": "en"}
+        body = {"type": rng.choice(["event", "identify"]), "payload": payload}
+        fields = UMAMI_FIELDS
+    target = body if path == "/api/event" else body["payload"]
+    for _ in range(rng.randint(1, 4)):
+        field = rng.choice(fields)
+        if rng.random() < 0.15:
+            target.pop(field, None)
+        else:
+            target[field] = nasty(rng)
+    if rng.random() < 0.1:
+        body = nasty(rng)
+    return json.dumps(body).encode("utf-8", "surrogatepass")
+
+
+async def test_fuzzed_plausible_and_umami_bodies_never_answer_5xx(client, services) -> None:
+    rng = random.Random(SEED + 19)
+    site = await create_website(client, "Fuzzed", "fuzz.example.com", umami_website_id=UMAMI_ID)
+    other = await create_website(client, "Bystander", "bystander.example.com")
+    await stored_events(services)
+    before = await snapshot(services, other)
+    statuses: Counter = Counter()
+    for i in range(COMPAT_REQUESTS):
+        path = rng.choice(["/api/event", "/api/send"])
+        body = compat_body(rng, path, site)
+        headers = {"Content-Type": rng.choice(["application/json", "text/plain"]), "User-Agent": "Mozilla/5.0 Chrome/131.0"}
+        response = await client.post(path, data=body, headers=headers, scope_base=from_ip(f"203.0.113.{i % 250}"))
+        await assert_no_server_error(response, f"POST {path} {body[:200]!r}", statuses)
+    await stored_events(services)
+    assert await snapshot(services, other) == before
+    assert statuses[202] > 50 and statuses[200] > 50 and statuses[400] + statuses[422] > 50, statuses

@@ -16,7 +16,9 @@ async def test_create_returns_the_website_with_its_snippet(client) -> None:
     response = await client.post("/api/websites", json={"name": " Blog ", "domain": "Blog.Example.COM.", "timezone": "Europe/Berlin"})
     assert response.status_code == 201
     data = (await response.get_json())["data"]
-    assert set(data) == {"id", "tenant_id", "name", "domain", "timezone", "tracking_snippet", "created_at"}
+    assert set(data) == {
+        "id", "tenant_id", "name", "domain", "timezone", "extra_domains", "umami_website_id", "tracking_snippet", "created_at",
+    }
     assert data["id"].startswith("site_") and len(data["id"]) == 15
     assert data["name"] == "Blog"
     assert data["domain"] == "blog.example.com"
@@ -29,7 +31,10 @@ async def test_timezone_defaults_to_utc(client) -> None:
     site = await create_website(client)
     data = (await (await client.get(f"/api/websites/{site}")).get_json())["data"]
     assert data["timezone"] == "UTC"
-    assert set(data) == {"id", "tenant_id", "name", "domain", "timezone", "share_id", "tracking_snippet", "created_at", "updated_at"}
+    assert set(data) == {
+        "id", "tenant_id", "name", "domain", "timezone", "share_id", "extra_domains", "umami_website_id",
+        "tracking_snippet", "created_at", "updated_at",
+    }
 
 
 @pytest.mark.parametrize(
@@ -52,7 +57,7 @@ async def test_domain_validation(client, domain, message) -> None:
     await assert_error(response, 400, "validation_error", message, "domain")
 
 
-@pytest.mark.parametrize("domain", ["localhost", "127.0.0.1", "shop.example.co.uk", "example.org"])
+@pytest.mark.parametrize("domain", ["localhost", "127.0.0.1", "shop.example.com.co.uk", "example.org"])
 async def test_domains_that_are_allowed(client, domain) -> None:
     assert (await client.post("/api/websites", json={"name": "x", "domain": domain})).status_code == 201
 
@@ -66,7 +71,7 @@ async def test_domains_that_are_allowed(client, domain) -> None:
         ("example.com/path", "example.com"),
         ("user@example.com", "example.com"),
         ("example.com:8080", "example.com"),
-        ("HTTPS://user:pw@Shop.Example.COM.:8443/cart?x=1#top", "shop.example.com"),
+        ("HTTPS://user:pw@Shop.Example.com.COM.:8443/cart?x=1#top", "shop.example.com.com"),
         ("  www.example.org/  ", "www.example.org"),
         ("http://127.0.0.1:8000/", "127.0.0.1"),
         ("[::1]:3000", "::1"),
@@ -214,3 +219,60 @@ async def test_events_acknowledged_just_before_a_delete_go_with_the_website(clie
 
 async def _delete(client, site: str, statuses: list[int]) -> None:
     statuses.append((await client.delete(f"/api/websites/{site}")).status_code)
+
+
+UMAMI_ID = "6c2f9a0e-1b2d-4c3e-9f40-5a6b7c8d9e0f"
+
+
+async def test_extra_domains_and_umami_alias_are_kept_normalized(client) -> None:
+    response = await client.post(
+        "/api/websites",
+        json={
+            "name": "Shop", "domain": "shop.example.com",
+            "extra_domains": ["https://WWW.Shop.Example.com/", "shop.example.com", "staging.shop.example.com", "www.shop.example.com"],
+            "umami_website_id": UMAMI_ID.upper(),
+        },
+    )
+    assert response.status_code == 201
+    data = (await response.get_json())["data"]
+    assert (data["extra_domains"], data["umami_website_id"]) == (["www.shop.example.com", "staging.shop.example.com"], UMAMI_ID)
+
+    # Left out, the alias stays; sent as null, it goes; a new list replaces the old one.
+    updated = await client.put(f"/api/websites/{data['id']}", json={"name": "Shop 2"})
+    assert (await updated.get_json())["data"]["umami_website_id"] == UMAMI_ID
+    updated = await client.put(f"/api/websites/{data['id']}", json={"extra_domains": ["shop-example.org"], "umami_website_id": None})
+    body = (await updated.get_json())["data"]
+    assert (body["extra_domains"], body["umami_website_id"]) == (["shop-example.org"], None)
+    listed = (await (await client.get("/api/websites")).get_json())["data"]
+    assert [(w["extra_domains"], w["umami_website_id"]) for w in listed] == [(["shop-example.org"], None)]
+
+
+async def test_a_name_another_website_holds_is_a_conflict(client) -> None:
+    first = await create_website(client, domain="one.example.com", extra_domains=["www.one.example.com"], umami_website_id=UMAMI_ID)
+    response = await client.post("/api/websites", json={"name": "Two", "domain": "two.example.com", "extra_domains": ["www.one.example.com"]})
+    await assert_error(response, 409, "conflict", "www.one.example.com is already used by another website", "extra_domains")
+    response = await client.post("/api/websites", json={"name": "Two", "domain": "two.example.com", "extra_domains": ["one.example.com"]})
+    await assert_error(response, 409, "conflict", "one.example.com is already used by another website", "extra_domains")
+    second = await create_website(client, domain="two.example.com")
+    response = await client.put(f"/api/websites/{second}", json={"umami_website_id": UMAMI_ID})
+    await assert_error(response, 409, "conflict", f"{UMAMI_ID} is already used by another website", "umami_website_id")
+    response = await client.put(f"/api/websites/{second}", json={"domain": "www.one.example.com"})
+    await assert_error(response, 409, "conflict", "www.one.example.com is already used by another website", "domain")
+    # The first website can still re-save its own names.
+    response = await client.put(f"/api/websites/{first}", json={"extra_domains": ["www.one.example.com"], "umami_website_id": UMAMI_ID})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message", "field"),
+    [
+        ({"extra_domains": ["co.uk"]}, 400, "extra_domains: domain must be a registrable hostname (not a public suffix)", "extra_domains"),
+        ({"extra_domains": [f"s{i}.example.com" for i in range(21)]}, 400, "extra_domains may list at most 20 domains", "extra_domains"),
+        ({"extra_domains": "a.example"}, 422, None, "extra_domains"),
+        ({"umami_website_id": "not-a-uuid"}, 400, "umami_website_id must be a UUID such as 3f2b…-…", "umami_website_id"),
+        ({"umami_website_id": 42}, 422, None, "umami_website_id"),
+    ],
+)
+async def test_alias_validation(client, body, status, message, field) -> None:
+    response = await client.post("/api/websites", json={"name": "x", "domain": "x.example.com", **body})
+    await assert_error(response, status, "validation_error", message, field)

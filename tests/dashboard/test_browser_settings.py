@@ -140,3 +140,37 @@ def test_a_corrected_password_clears_the_differ_message(signed_in, local_server)
     expect(form.get_by_text("The two new passwords differ.")).to_be_visible()
     form.get_by_label("Repeat the new password").fill("a brand new password")
     expect(form.get_by_text("The two new passwords differ.")).to_have_count(0)
+
+
+def test_extra_domains_and_umami_id_are_edited_on_the_general_tab(signed_in, local_server, local_api):
+    website_id = local_api.create_website("Aliased", domain="aliased.example.com")
+    other = local_api.create_website("Other", domain="other-aliased.example.com")
+    umami_id = "7e3d1c5b-9a2f-4b6e-8d0c-1f2a3b4c5d6e"
+    page = signed_in.new_page()
+    page.goto(f"{local_server.url}/dashboard/{website_id}/settings/general")
+    page.get_by_label("Extra domains").fill("www.aliased.example.com\nhttps://staging.aliased.example.com/")
+    page.get_by_label("Umami website id").fill(umami_id.upper())
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved ✓")).to_be_visible()
+    saved = local_api.get(f"/api/websites/{website_id}")["data"]
+    assert (saved["extra_domains"], saved["umami_website_id"]) == (["www.aliased.example.com", "staging.aliased.example.com"], umami_id)
+    page.reload()
+    expect(page.get_by_label("Extra domains")).to_have_value("www.aliased.example.com\nstaging.aliased.example.com")
+    expect(page.get_by_label("Umami website id")).to_have_value(umami_id)
+
+    # The snippet tab shows the Plausible and Umami snippets pointed at this server.
+    page.goto(f"{local_server.url}/dashboard/{website_id}/settings/snippet")
+    page.get_by_role("tab", name="From Plausible / Umami").click()
+    expect(page.get_by_test_id("snippet-plausible-code")).to_contain_text(
+        f'<script defer data-domain="aliased.example.com" src="{local_server.url}/js/script.js"></script>'
+    )
+    expect(page.get_by_test_id("snippet-umami-code")).to_contain_text(
+        f'<script defer src="{local_server.url}/script.js" data-website-id="{umami_id}"></script>'
+    )
+
+    # Another website cannot take the same name: the form says why.
+    page.goto(f"{local_server.url}/dashboard/{other}/settings/general")
+    page.get_by_label("Umami website id").fill(umami_id)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"{umami_id} is already used by another website")
+    assert local_api.get(f"/api/websites/{other}")["data"]["umami_website_id"] is None

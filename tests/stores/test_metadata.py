@@ -18,6 +18,7 @@ from sparklytics.goals import DuplicateGoalName, GoalLimitReached, InvalidGoal
 from sparklytics.notifications.rules import InvalidNotification, MissingReport
 from sparklytics.saved_reports import DuplicateReportName, parse_config
 from sparklytics.stores.metadata import MetadataStore, Salts, WebsiteIngestInfo
+from sparklytics.website_aliases import AliasTaken
 
 NOW = datetime(2026, 3, 29, 12, 0, 0)
 STEPS = [NewStep("page_view", "/", "equals", "Home"), NewStep("event", "signup", "equals", "Signup")]
@@ -90,14 +91,47 @@ async def test_websites(metadata) -> None:
     assert await metadata.report_context("site_a") is None
 
 
-async def test_website_by_domain(metadata) -> None:
-    # Both sites have the domain a.example: the older one (then the lower id) answers.
-    created = await add_site(metadata)
-    await add_site(metadata, "site_b")
-    assert await metadata.website_by_domain("A.Example") == created
-    assert await metadata.website_by_domain("b.example") is None
-    await metadata.delete_website("site_a")
-    assert (await metadata.website_by_domain("a.example"))["id"] == "site_b"
+UMAMI_ID = "0b2c1b9e-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
+
+
+async def test_website_aliases_are_found_and_unique(metadata) -> None:
+    created = await metadata.insert_website(
+        website_id="site_a", name="A", domain="a.example", timezone="UTC",
+        aliases={"extra_domains": ("www.a.example", "a-staging.example"), "umami_website_id": UMAMI_ID},
+    )
+    assert (created["extra_domains"], created["umami_website_id"]) == (["www.a.example", "a-staging.example"], UMAMI_ID)
+    plain = await add_site(metadata, "site_b")  # shares a.example as its primary domain
+    assert (plain["extra_domains"], plain["umami_website_id"]) == ([], None)
+    assert await metadata.website_for_domain("a.example") == "site_a"  # the older of the two
+    assert await metadata.website_for_domain("a-staging.example") == "site_a"
+    assert await metadata.website_for_domain("nowhere.example") is None
+    assert await metadata.website_for_umami_id(UMAMI_ID) == "site_a"
+    assert await metadata.website_for_umami_id("11111111-2222-4333-8444-555555555555") is None
+
+    with pytest.raises(AliasTaken) as taken:
+        await metadata.update_website("site_b", {"name": "B", "extra_domains": ("b.example", "www.a.example")})
+    assert (taken.value.field, taken.value.value) == ("extra_domains", "www.a.example")
+    with pytest.raises(AliasTaken):
+        await metadata.update_website("site_b", {"umami_website_id": UMAMI_ID})
+    with pytest.raises(AliasTaken):
+        await metadata.update_website("site_b", {"domain": "a-staging.example"})
+    with pytest.raises(AliasTaken):
+        await metadata.insert_website(
+            website_id="site_c", name="C", domain="c.example", timezone="UTC", aliases={"extra_domains": ("a.example",)}
+        )
+    assert await metadata.get_website("site_c") is None  # the refused insert left nothing
+    assert (await metadata.get_website("site_b"))["name"] == "A"  # nor did the refused update
+
+    moved = await metadata.update_website("site_a", {"extra_domains": ("a-staging.example",), "umami_website_id": None})
+    assert (moved["extra_domains"], moved["umami_website_id"]) == (["a-staging.example"], None)
+    assert await metadata.website_for_domain("www.a.example") is None
+    updated = await metadata.update_website("site_b", {"extra_domains": ("www.a.example",), "umami_website_id": UMAMI_ID})
+    assert (updated["extra_domains"], updated["umami_website_id"]) == (["www.a.example"], UMAMI_ID)
+    assert await metadata.website_for_umami_id(UMAMI_ID) == "site_b"
+
+    assert await metadata.delete_website("site_b") is True
+    assert await metadata.website_for_umami_id(UMAMI_ID) is None
+    assert await metadata.website_for_domain("www.a.example") is None
 
 
 async def test_sharing(metadata) -> None:

@@ -73,3 +73,30 @@ def test_over_real_http(live_server, built):
         assert "content-length" not in cached.headers or cached.headers["content-length"] == "0"
         assert cached.headers["etag"] == zipped.headers["etag"]
         assert cached.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/js/script.js", "/js/script.hash.outbound-links.js", "/js/script.revenue.tagged-events.file-downloads.pageview-props.js",
+     "/js/plausible.manual.exclusions.local.compat.js"],
+)
+async def test_plausible_variants_are_the_plausible_build(client, path):
+    response = await client.get(path)
+    assert response.status_code == 200
+    assert await response.get_data() == load_tracker(asset_module.DIST_PATH.with_name("plausible.js")).body
+    assert response.headers["Content-Type"] == "application/javascript; charset=utf-8"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("path", ["/js/script.nonsense.js", "/js/other.js", "/js/script.js.map", "/js/script..js"])
+async def test_unknown_plausible_script_names_are_404(client, path):
+    response = await client.get(path)
+    assert response.status_code == 404
+    assert (await response.get_json())["error"]["code"] == "not_found"
+
+
+async def test_umami_script(client):
+    response = await client.get("/script.js", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+    body = gzip.decompress(await response.get_data())
+    assert body == load_tracker(asset_module.DIST_PATH.with_name("umami.js")).body and b"/api/send" in body

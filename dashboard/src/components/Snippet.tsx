@@ -97,8 +97,16 @@ handle /_sl/e {
 }`;
 }
 
-export function SnippetPanel({ site }: { site: Pick<Website, "id" | "tracking_snippet" | "domain"> }) {
-  const [form, setForm] = useState<"direct" | "proxy">("direct");
+/** The snippets Plausible and Umami users keep, pointed at this server (README, "Switching"). */
+export function switchingSnippets(site: Pick<Website, "id" | "domain" | "umami_website_id">, base: string): [string, string] {
+  return [
+    `<script defer data-domain="${site.domain}" src="${base}/js/script.js"></script>`,
+    `<script defer src="${base}/script.js" data-website-id="${site.umami_website_id || site.id}"></script>`,
+  ];
+}
+
+export function SnippetPanel({ site }: { site: Pick<Website, "id" | "tracking_snippet" | "domain" | "umami_website_id"> }) {
+  const [form, setForm] = useState<"direct" | "proxy" | "switching">("direct");
   const [opts, setOpts] = useState<TrackerOptions>(DEFAULT_OPTIONS);
   const direct = directSnippet(site);
   const base = analyticsBase(direct);
@@ -111,10 +119,23 @@ export function SnippetPanel({ site }: { site: Pick<Website, "id" | "tracking_sn
         tabs={[
           { id: "direct", label: "Direct" },
           { id: "proxy", label: "First-party proxy" },
+          { id: "switching", label: "From Plausible / Umami" },
         ]}
       />
-      <OptionBoxes opts={opts} onChange={setOpts} />
-      {form === "direct" ? (
+      {form !== "switching" && <OptionBoxes opts={opts} onChange={setOpts} />}
+      {form === "switching" ? (
+        <>
+          <p>
+            Coming from Plausible? Keep your snippet and change its host (any <code>script.&lt;extension&gt;.js</code> variant
+            works; other domains your snippets name go in Settings → Extra domains):
+          </p>
+          <CodeBlock code={switchingSnippets(site, base)[0]} testid="snippet-plausible-code" />
+          <p>
+            Coming from Umami? The same with its snippet (put your Umami website id in Settings → General to keep it):
+          </p>
+          <CodeBlock code={switchingSnippets(site, base)[1]} testid="snippet-umami-code" />
+        </>
+      ) : form === "direct" ? (
         <>
           <p>
             Paste this into the <code>&lt;head&gt;</code> of every page of <strong>{site.domain}</strong>:

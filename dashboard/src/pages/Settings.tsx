@@ -61,9 +61,17 @@ function GeneralSettings({ site, onSaved }: { site: Website; onSaved: () => void
   const [name, setName] = useState(site.name);
   const [domain, setDomain] = useState(site.domain);
   const [timezone, setTimezone] = useState(site.timezone);
+  const [extraDomains, setExtraDomains] = useState((site.extra_domains ?? []).join("\n"));
+  const [umamiId, setUmamiId] = useState(site.umami_website_id ?? "");
   const [saved, setSaved] = useState(false);
   const save = useAction(async () => {
-    await put(`/api/websites/${site.id}`, { name, domain, timezone });
+    await put(`/api/websites/${site.id}`, {
+      name,
+      domain,
+      timezone,
+      extra_domains: extraDomains.split(/[\s,]+/).filter(Boolean),
+      umami_website_id: umamiId.trim() || null,
+    });
     await invalidateWebsites();
     onSaved();
     setSaved(true);
@@ -86,6 +94,16 @@ function GeneralSettings({ site, onSaved }: { site: Website; onSaved: () => void
         </Field>
         <Field id="general-tz" label="Time zone" hint="Days and hours of every report are counted in this time zone.">
           <TimezoneInput id="general-tz" value={timezone} onChange={setTimezone} />
+        </Field>
+        <Field
+          id="general-extra-domains"
+          label="Extra domains"
+          hint="One per line. Plausible snippets (data-domain) naming one of these count for this website."
+        >
+          <textarea id="general-extra-domains" rows={3} value={extraDomains} onInput={(e) => setExtraDomains((e.target as HTMLTextAreaElement).value)} />
+        </Field>
+        <Field id="general-umami-id" label="Umami website id" hint="Your Umami website UUID: Umami snippets (data-website-id) using it count for this website.">
+          <input id="general-umami-id" value={umamiId} placeholder="e.g. 4fb7fa4c-5b46-438d-94b3-3a8fb9bc2e8b" onInput={(e) => setUmamiId((e.target as HTMLInputElement).value)} />
         </Field>
         <FormError error={save.error} />
         <div class="form-actions">

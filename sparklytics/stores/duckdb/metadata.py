@@ -85,9 +85,13 @@ class DuckDBMetadataStore:
     async def list_websites(self, *, after: str | None, limit: int) -> tuple[list[dict[str, Any]], int]:
         return await self._read(lambda cur: websites.list_websites(cur, after=after, limit=limit))
 
-    async def insert_website(self, *, website_id: str, name: str, domain: str, timezone: str) -> dict[str, Any]:
+    async def insert_website(
+        self, *, website_id: str, name: str, domain: str, timezone: str, aliases: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         return await self._write(
-            lambda con: websites.insert_website(con, website_id=website_id, name=name, domain=domain, timezone=timezone)
+            lambda con: websites.insert_website(
+                con, website_id=website_id, name=name, domain=domain, timezone=timezone, aliases=dict(aliases or {})
+            )
         )
 
     async def update_website(self, website_id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -96,11 +100,14 @@ class DuckDBMetadataStore:
     async def retire_website(self, website_id: str) -> bool:
         return await self._write(lambda con: websites.retire_website(con, website_id))
 
+    async def website_for_domain(self, domain: str) -> str | None:
+        return await self._read(lambda cur: websites.website_for_domain(cur, domain))
+
+    async def website_for_umami_id(self, umami_id: str) -> str | None:
+        return await self._read(lambda cur: websites.website_for_umami_id(cur, umami_id))
+
     async def delete_website(self, website_id: str) -> bool:
         return await self._write(lambda con: websites.delete_website(con, website_id), timeout=DELETE_WEBSITE_TIMEOUT)
-
-    async def website_by_domain(self, domain: str) -> dict[str, Any] | None:
-        return await self._read(lambda cur: websites.website_by_domain(cur, domain))
 
     async def report_context(self, website_id: str) -> ReportContext | None:
         return await self._read(lambda cur: websites.report_context(cur, website_id))

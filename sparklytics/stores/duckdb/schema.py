@@ -559,6 +559,21 @@ CREATE TABLE webhook_secrets (
 CREATE INDEX idx_notification_deliveries_source ON notification_deliveries(source_type, source_id, delivered_at);
 """
 
+# 0009 (issue 19): the other names a website answers to at the Plausible- and
+# Umami-compatible ingest routes (``sparklytics/website_aliases.py``): ``kind`` is
+# ``domain`` (an extra domain) or ``umami`` (an Umami website UUID). No UNIQUE index:
+# a row is replaced by delete + insert in one transaction, which DuckDB's eager unique
+# check refuses; the store checks uniqueness inside that write instead.
+_WEBSITE_ALIASES = """
+CREATE TABLE website_aliases (
+    website_id VARCHAR NOT NULL REFERENCES websites(id),
+    kind VARCHAR NOT NULL,
+    value VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE INDEX idx_website_aliases_value ON website_aliases(kind, value);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
@@ -567,6 +582,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0005_sessions_revocable_and_no_login_ips", _SESSIONS_REVOCABLE_AND_NO_LOGIN_IPS),
     Migration("0006_recompute_progress", _RECOMPUTE_PROGRESS),
     Migration("0008_reports", _REPORTS),
+    Migration("0009_website_aliases", _WEBSITE_ALIASES),
 )
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

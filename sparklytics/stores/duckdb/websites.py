@@ -17,27 +17,23 @@ import duckdb
 
 from sparklytics.stores.duckdb.database import dict_rows
 from sparklytics.stores.duckdb.schema import transaction
+from sparklytics.website_aliases import AliasTaken
 
 _COLUMNS = (
     "id, tenant_id, name, domain, timezone, ingest_peak_eps, ingest_queue_max_events, share_id,"
-    " CAST(created_at AS VARCHAR) AS created_at, CAST(updated_at AS VARCHAR) AS updated_at"
+    " CAST(created_at AS VARCHAR) AS created_at, CAST(updated_at AS VARCHAR) AS updated_at,"
+    " coalesce((SELECT list(a.value ORDER BY a.created_at, a.value) FROM website_aliases a"
+    "  WHERE a.website_id = websites.id AND a.kind = 'domain'), []) AS extra_domains,"
+    " (SELECT first(a.value) FROM website_aliases a"
+    "  WHERE a.website_id = websites.id AND a.kind = 'umami') AS umami_website_id"
 )
 _LIVE = "deleted_at IS NULL"
-
+# Changes of update_website that live in website_aliases, not in websites' columns.
+_ALIAS_CHANGES = frozenset({"extra_domains", "umami_website_id"})
 
 
 def get_website(con: duckdb.DuckDBPyConnection, website_id: str) -> dict[str, Any] | None:
     cur = con.execute(f"SELECT {_COLUMNS} FROM websites WHERE id = ? AND {_LIVE}", [website_id])
-    rows = dict_rows(cur)
-    return rows[0] if rows else None
-
-
-def website_by_domain(con: duckdb.DuckDBPyConnection, domain: str) -> dict[str, Any] | None:
-    """The live website whose ``domain`` is ``domain`` (any case; the oldest if several)."""
-    cur = con.execute(
-        f"SELECT {_COLUMNS} FROM websites WHERE lower(domain) = lower(?) AND {_LIVE} ORDER BY created_at, id LIMIT 1",
-        [domain],
-    )
     rows = dict_rows(cur)
     return rows[0] if rows else None
 
@@ -52,31 +48,112 @@ def list_websites(con: duckdb.DuckDBPyConnection, *, after: str | None, limit: i
     return dict_rows(cur), total
 
 
-def insert_website(con: duckdb.DuckDBPyConnection, *, website_id: str, name: str, domain: str, timezone: str) -> dict[str, Any]:
+def insert_website(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    website_id: str,
+    name: str,
+    domain: str,
+    timezone: str,
+    aliases: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Insert a website with its ``aliases`` (``extra_domains``, ``umami_website_id``).
+
+    Raises:
+        AliasTaken: another website answers to one of its names (nothing is written).
+    """
     with transaction(con):
         con.execute(
             "INSERT INTO websites (id, name, domain, timezone) VALUES (?, ?, ?, ?)",
             [website_id, name, domain, timezone],
         )
+        _check_primary_domain(con, website_id, domain)
+        _replace_aliases(con, website_id, aliases or {})
         website = get_website(con, website_id)
     assert website is not None
     return website
 
 
 def update_website(con: duckdb.DuckDBPyConnection, website_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
-    """Apply ``changes`` (allow-listed column names) and return the row, or None if absent."""
-    allowed = {"name", "domain", "timezone", "ingest_peak_eps", "ingest_queue_max_events", "share_id"}
+    """Apply ``changes`` (allow-listed column names, plus the alias changes) and return
+    the row, or None if absent.
+
+    Raises:
+        AliasTaken: a new name is another website's (nothing is written).
+    """
+    allowed = {"name", "domain", "timezone", "ingest_peak_eps", "ingest_queue_max_events", "share_id", *_ALIAS_CHANGES}
     assert set(changes) <= allowed, set(changes) - allowed
+    columns = {key: value for key, value in changes.items() if key not in _ALIAS_CHANGES}
     with transaction(con):
         if get_website(con, website_id) is None:
             return None
+        if "domain" in columns:
+            _check_primary_domain(con, website_id, columns["domain"])
+        _replace_aliases(con, website_id, {key: changes[key] for key in _ALIAS_CHANGES if key in changes})
         if changes:
-            assignments = ", ".join(f"{column} = ${column}" for column in changes)
-            con.execute(
-                f"UPDATE websites SET {assignments}, updated_at = now() WHERE id = $website_id",
-                {**changes, "website_id": website_id},
-            )
+            assignments = ", ".join([*(f"{column} = ${column}" for column in columns), "updated_at = now()"])
+            con.execute(f"UPDATE websites SET {assignments} WHERE id = $website_id", {**columns, "website_id": website_id})
         return get_website(con, website_id)
+
+
+def _check_primary_domain(con: duckdb.DuckDBPyConnection, website_id: str, domain: str) -> None:
+    """A website's own domain may not be another website's extra domain (which would
+    make ``/api/event`` ambiguous); two websites may still share a primary domain."""
+    if _alias_owner(con, "domain", domain, besides=website_id):
+        raise AliasTaken("domain", domain)
+
+
+def _replace_aliases(con: duckdb.DuckDBPyConnection, website_id: str, aliases: dict[str, Any]) -> None:
+    """Store the given alias lists (a key left out keeps its stored values)."""
+    if "extra_domains" in aliases:
+        for domain in aliases["extra_domains"]:
+            taken = _alias_owner(con, "domain", domain, besides=website_id) or con.execute(
+                f"SELECT 1 FROM websites WHERE {_LIVE} AND domain = ? AND id <> ?", [domain, website_id]
+            ).fetchone()
+            if taken:
+                raise AliasTaken("extra_domains", domain)
+        _replace_kind(con, website_id, "domain", aliases["extra_domains"])
+    if "umami_website_id" in aliases:
+        umami_id = aliases["umami_website_id"]
+        if umami_id is not None and _alias_owner(con, "umami", umami_id, besides=website_id):
+            raise AliasTaken("umami_website_id", umami_id)
+        _replace_kind(con, website_id, "umami", [] if umami_id is None else [umami_id])
+
+
+def _replace_kind(con: duckdb.DuckDBPyConnection, website_id: str, kind: str, values: list[str] | tuple[str, ...]) -> None:
+    con.execute("DELETE FROM website_aliases WHERE website_id = ? AND kind = ?", [website_id, kind])
+    for position, value in enumerate(values):
+        # created_at orders the list as it was given (one statement per value: at most 20).
+        con.execute(
+            "INSERT INTO website_aliases (website_id, kind, value, created_at) VALUES (?, ?, ?, now() + to_microseconds(?))",
+            [website_id, kind, value, position],
+        )
+
+
+def _alias_owner(con: duckdb.DuckDBPyConnection, kind: str, value: str, *, besides: str | None = None) -> str | None:
+    row = con.execute(
+        "SELECT a.website_id FROM website_aliases a JOIN websites w ON w.id = a.website_id"
+        f" WHERE w.{_LIVE} AND a.kind = $kind AND a.value = $value"
+        " AND ($besides IS NULL OR a.website_id <> $besides) LIMIT 1",
+        {"kind": kind, "value": value, "besides": besides},
+    ).fetchone()
+    return row[0] if row else None
+
+
+def website_for_domain(con: duckdb.DuckDBPyConnection, domain: str) -> str | None:
+    """The live website whose domain (else one of whose extra domains) is ``domain``.
+
+    Two websites may share a primary domain: the older one answers, as the dashboard
+    lists it first."""
+    row = con.execute(
+        f"SELECT id FROM websites WHERE {_LIVE} AND domain = ? ORDER BY created_at, id LIMIT 1", [domain]
+    ).fetchone()
+    return row[0] if row else _alias_owner(con, "domain", domain)
+
+
+def website_for_umami_id(con: duckdb.DuckDBPyConnection, umami_id: str) -> str | None:
+    """The live website carrying the Umami website UUID ``umami_id``."""
+    return _alias_owner(con, "umami", umami_id)
 
 
 _REPORT_CONTEXT = """
@@ -156,6 +233,7 @@ _WEBSITE_DELETE_DEPTHS: tuple[tuple[str, ...], ...] = (
         "DELETE FROM bot_policy_audit WHERE website_id = $id",
         "DELETE FROM bot_recompute_runs WHERE website_id = $id",
         "DELETE FROM webhook_secrets WHERE website_id = $id",
+        "DELETE FROM website_aliases WHERE website_id = $id",
     ),
     ("DELETE FROM websites WHERE id = $id AND deleted_at IS NOT NULL",),
 )

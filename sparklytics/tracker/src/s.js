@@ -18,7 +18,9 @@
  * (API.md §1.4): website_id, type, url, referrer, screen, language, event_name, event_data,
  * utm_*, visitor_id. Unknown fields would be rejected by the server.
  */
-((w, d, nav) => {
+import { attempt, post, watchLinks, watchPages } from './shared.js'
+
+;((w, d, nav) => {
   const script = d.currentScript
   const attr = (name) => script && script.getAttribute('data-' + name)
   const websiteId = attr('website-id')
@@ -39,12 +41,6 @@
 
   const VISITOR_KEY = 'sparklytics_visitor_id'
   const UTM_KEY = '_spl_utm'
-  // Storage access throws when the browser blocks it (sandboxed iframes, strict settings).
-  const attempt = (fn) => {
-    try {
-      return fn()
-    } catch (e) {}
-  }
 
   // utm_* values of this tab's landing page (restored on later pages of a multi-page site).
   let utm = attempt(() => JSON.parse(sessionStorage[UTM_KEY]))
@@ -68,11 +64,7 @@
       visitor_id: attempt(() => localStorage[VISITOR_KEY]),
       ...utm,
     })
-    // A string body goes out as text/plain;charset=UTF-8: a CORS "simple" request, no preflight.
-    // sendBeacon survives page unload (outbound clicks, form submits); fetch(keepalive) is the
-    // fallback when it is missing or refuses the request.
-    nav.sendBeacon?.(endpoint, body) ||
-      fetch(endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).catch(() => {})
+    post(endpoint, body)
   }
 
   const pageview = () => {
@@ -95,28 +87,13 @@
     send('pageview')
   }
 
-  // SPA navigation: history API (wrapped), back/forward, and hash routing.
-  for (const method of ['pushState', 'replaceState']) {
-    const original = history[method]
-    history[method] = function () {
-      const result = original.apply(this, arguments)
-      pageview()
-      return result
-    }
-  }
-  w.addEventListener('popstate', pageview)
-  w.addEventListener('hashchange', pageview)
-  // Back/forward to a page restored from the back-forward cache: the script does not run
-  // again, yet it is a page view like a reload would be.
-  w.addEventListener('pageshow', (event) => event.persisted && ((lastUrl = 0), pageview()))
+  // SPA navigation: history API (wrapped), back/forward, hash routing, back-forward cache.
+  watchPages(pageview, true, () => (lastUrl = 0))
 
   // data-track-links="true" (every http(s) link) or "outbound" (other hosts only).
   const links = attr('track-links')
-  if (links == 'true' || links == 'outbound') {
-    const onClick = (event) => {
-      const a = event.target.closest?.('a[href]')
-      // Ignore mailto:, tel:, javascript: and SVG links; auxclick only for the middle button.
-      if (!a || !/^http/.test(a.protocol) || event.button > 1) return
+  if (links == 'true' || links == 'outbound')
+    watchLinks((a) => {
       const external = a.host != loc.host
       if (external || links == 'true')
         send('event', 'link_click', {
@@ -125,10 +102,7 @@
           text: a.textContent.trim().slice(0, 100),
           external,
         })
-    }
-    d.addEventListener('click', onClick, true)
-    d.addEventListener('auxclick', onClick, true)
-  }
+    })
 
   // data-track-scroll-depth="true" (25,50,75,100) or a comma list of percentages.
   const depths = attr('track-scroll-depth')

@@ -37,14 +37,11 @@ from sparklytics.enrich import (
     BotPolicy,
     BotScorer,
     GeoLookup,
-    channel_for,
     new_salt,
     parse_user_agent,
-    referrer_domain,
-    split_url,
-    utm_from,
     visitor_id,
 )
+from sparklytics.enrich.source import event_source
 from sparklytics.events import EventRow
 from sparklytics.stores.metadata import MetadataStore, Salts, WebsiteIngestInfo
 
@@ -426,10 +423,7 @@ def _bot_policy(mode: str, threshold: int) -> BotPolicy:
 
 def _source(payload: dict[str, Any]) -> tuple[Any, ...]:
     """Path/hostname, UTM tags, referrer domain and channel of one event's URL."""
-    parts = split_url(payload["url"])
-    utm = utm_from(payload["url"], payload)
-    ref_domain = referrer_domain(payload["referrer"] or None, parts.hostname)
-    return parts, utm, ref_domain, channel_for(ref_domain, utm.source, utm.medium, utm.campaign)
+    return event_source(payload["url"], payload["referrer"], payload)
 
 
 def _screen(payload: dict[str, Any]) -> str | None:

@@ -337,3 +337,12 @@ class MetadataStore(Protocol):
     async def update_pixel(self, website_id: str, pixel_id: str, changes: Mapping[str, Any]) -> TrackingPixel | None: ...
 
     async def delete_pixel(self, website_id: str, pixel_id: str) -> bool: ...
+
+    # --- imported aggregates (another tool's export) -------------------------------------
+
+    async def replace_imported_stats(
+        self, website_id: str, first_day: date, last_day: date, totals: Sequence[tuple], breakdowns: Sequence[tuple]
+    ) -> None:
+        """Replace the website's imported daily aggregates of ``first_day``…``last_day``
+        with these rows, in one transaction (so re-importing an export never doubles it).
+        Row layouts: ``sparklytics.stores.duckdb.imported.replace_imported_stats``."""

@@ -18,9 +18,9 @@ Routes and what they accept (``route=`` of :func:`parse_report_query`):
 ==================  =========  ========  =======  =======  ===========================
 route               dates      max days  filters  compare  extras
 ==================  =========  ========  =======  =======  ===========================
-stats               default    –         yes (*)  yes
-pageviews           default    –         yes      yes      granularity
-metrics             default    –         yes      yes      type, limit (clamp), offset
+stats               default    –         yes (*)  yes      with_imported
+pageviews           default    –         yes      yes      granularity, with_imported
+metrics             default    –         yes      yes      type, limit (clamp), offset, with_imported
 realtime            –          –         –        –
 events              default    90        yes      –        (timezone non-blank)
 event_properties    default    90        yes      –        event_name (required)

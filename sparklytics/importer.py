@@ -35,7 +35,7 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -49,7 +49,7 @@ from sparklytics.api.errors import ApiError
 from sparklytics.config import Config
 from sparklytics.events import EventRow
 from sparklytics.imports.files import ByteCount, ExportFile, csv_rows, export_files
-from sparklytics.imports.given_rows import GivenEvent, ImportKey, RowRefused, event_row
+from sparklytics.imports.given_rows import GivenEvent, ImportKey, RowRefused, event_row, parse_time
 from sparklytics.imports.own_export import is_own_export, read_own_export
 from sparklytics.imports.plausible import ExportRefused, is_plausible_export, read_plausible
 from sparklytics.imports.progress import Progress
@@ -67,7 +67,6 @@ _JSON_LINES = (".jsonl", ".ndjson", ".json")
 
 @dataclass
 class ImportResult:
-    format: str = "events"
     imported: int = 0
     skipped: int = 0
     seconds: float = 0.0
@@ -127,7 +126,7 @@ async def import_file(
     unit = "rows" if format == "plausible" else "events"
     meter = Progress(progress, total_bytes=total_bytes, unit=unit, interval=progress_interval)
     skipped = Skipped()
-    result = ImportResult(format=format)
+    result = ImportResult()
     refusal = None
     async with open_services(config) as services:
         try:
@@ -211,7 +210,7 @@ def _csv_events(file: ExportFile, count: ByteCount) -> Iterator[tuple[int, dict[
 def _to_item(row: dict[str, Any]) -> tuple[dict[str, Any], ClientInfo, datetime]:
     if "__invalid__" in row:
         raise RowRefused(row["__invalid__"])
-    at = _timestamp(row.get("timestamp"))
+    at = parse_time(row.get("timestamp"), "timestamp")
     ip = str(row.get("ip") or "")
     user_agent = str(row.get("user_agent") or "")
     event = {key: value for key, value in row.items() if key not in _ROW_ONLY_FIELDS}
@@ -222,18 +221,6 @@ def _to_item(row: dict[str, Any]) -> tuple[dict[str, Any], ClientInfo, datetime]
     if payload["type"] not in ("pageview", "event"):
         raise RowRefused("type must be one of: pageview, event")
     return payload, ClientInfo(ip=ip, user_agent=user_agent, has_accept=True, has_accept_language=True), at
-
-
-def _timestamp(value: Any) -> datetime:
-    if not isinstance(value, str) or not value.strip():
-        raise RowRefused("timestamp is required (ISO 8601)")
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise RowRefused("timestamp is not ISO 8601", repr(value)) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed
 
 
 # -- Umami and our export (rows as exported, straight to the Buffer) ----------------------

@@ -114,16 +114,15 @@ def event_row(website_id: str, event: GivenEvent, key: ImportKey) -> EventRow:
     )
 
 
-def parse_time(value: str | None) -> datetime:
-    """An exported timestamp (ISO 8601 or PostgreSQL's ``2024-03-01 10:00:00.123+00``)
-    as naive UTC; naive input means UTC."""
-    text = (value or "").strip()
-    if not text:
-        raise RowRefused("created_at is missing")
+def parse_time(value: object, name: str = "created_at") -> datetime:
+    """An exported timestamp (ISO 8601, or PostgreSQL's ``2024-03-01 10:00:00.123+00``)
+    as naive UTC; naive input means UTC. ``name`` is the column, for the refusal."""
+    if not isinstance(value, str) or not value.strip():
+        raise RowRefused(f"{name} is required (ISO 8601)")
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise RowRefused("created_at is not a timestamp", repr(text)) from None
+        raise RowRefused(f"{name} is not ISO 8601", repr(value)) from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     return parsed

@@ -49,7 +49,7 @@ class Progress:
 
     def line(self, bytes_done: int, seconds: float, *, final: bool = False) -> str:
         rate = self.rows / seconds if seconds > 0 else 0.0
-        text = f"imported {self._rows_text()} in {seconds:.1f} s ({rate:,.0f}/s)"
+        text = f"imported {self.rows:,} {self._unit} in {seconds:.1f} s ({rate:,.0f}/s)"
         if self._total and not final:
             share = min(bytes_done / self._total, 1.0)
             text += f", {share:.0%}"
@@ -57,9 +57,6 @@ class Progress:
                 remaining = seconds * (self._total - bytes_done) / bytes_done
                 text += f", ETA {_clock_text(remaining)}"
         return text
-
-    def _rows_text(self) -> str:
-        return f"{self.rows:,} {self._unit}"
 
     def _draw(self, text: str, *, final: bool = False) -> None:
         if self._out is None:

@@ -76,7 +76,7 @@ def test_an_umami_export_keeps_times_paths_sources_geo_and_devices(tmp_path: Pat
     assert done.returncode == 1, done.stderr  # rows were skipped
     assert "imported 5 events in" in done.stderr
     assert "skipped 1 row(s): event_type is not 1 (pageview) or 2 (custom event) (line 7)" in done.stderr
-    assert "skipped 1 row(s): created_at is not a timestamp (line 8)" in done.stderr
+    assert "skipped 1 row(s): created_at is not ISO 8601 (line 8)" in done.stderr
     assert "skipped 1 row(s): session_id is missing (line 9)" in done.stderr
 
     with serving(data) as api:

@@ -17,7 +17,9 @@ Four formats (``--format``, or recognised from the file):
   in one transaction (re-importing never doubles them). Reports add them with
   ``with_imported=true``.
 
-The server must not be running: DuckDB allows one process per file. Rows should be in
+The server must not be running: DuckDB allows one process per file. The file is read
+and parsed in worker threads, a batch at a time, so the actors' Trio loop never waits
+on it. Rows should be in
 time order (exports are): sessions are resolved in arrival order, as for live traffic.
 Progress goes to stderr (:mod:`sparklytics.imports.progress`); rows that cannot be
 imported are skipped and summarised by reason with their first line numbers; the exit
@@ -31,13 +33,14 @@ it waits for that room before sending each batch instead.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import trio
 
@@ -63,6 +66,7 @@ QUEUE_WAIT_SECONDS = 600
 _REPORTED_ERRORS = 10
 _ROW_ONLY_FIELDS = ("timestamp", "ip", "user_agent")
 _JSON_LINES = (".jsonl", ".ndjson", ".json")
+T = TypeVar("T")
 
 
 @dataclass
@@ -154,25 +158,24 @@ async def import_file(
 
 async def _import_events(services: Any, path: Path, files: list[ExportFile], count: ByteCount,
                          meter: Progress, skipped: Skipped, result: ImportResult) -> None:
-    batch: list[tuple[dict[str, Any], ClientInfo, datetime]] = []
-    batch_size = min(BATCH_SIZE, services.config.ingest_queue_max_events)
     rows = _csv_events(files[0], count) if files else _json_lines(path, count)
-    for line, row in rows:
-        try:
-            batch.append(_to_item(row))
-        except RowRefused as error:
-            _skip(skipped, result, error, f"{line}")
-            continue
-        if len(batch) >= batch_size:
-            await _send(services, Import(batch), len(batch))
-            result.imported += len(batch)
-            meter.advance(len(batch), count.done)
-            batch = []
-    if batch:
-        await _send(services, Import(batch), len(batch))
-        result.imported += len(batch)
-        meter.advance(len(batch), count.done)
+    items = ((line, _item_or_refusal(row)) for line, row in rows)
+    async for chunk in _in_threads(items, _batch_size(services)):
+        batch = []
+        for line, item in chunk:
+            if isinstance(item, RowRefused):
+                _skip(skipped, result, item, str(line))
+            else:
+                batch.append(item)
+        await _send(services, Import(batch), len(batch), result, meter, count)
     await _settle(services)
+
+
+def _item_or_refusal(row: dict[str, Any]) -> tuple[dict[str, Any], ClientInfo, datetime] | RowRefused:
+    try:
+        return _to_item(row)
+    except RowRefused as refused:
+        return refused
 
 
 def _json_lines(path: Path, count: ByteCount) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -230,33 +233,22 @@ async def _import_given(services: Any, format: str, files: list[ExportFile], web
                         count: ByteCount, meter: Progress, skipped: Skipped, result: ImportResult) -> None:
     key = ImportKey()
     known: dict[str, bool] = {}
-    batch: list[EventRow] = []
-    batch_size = min(BATCH_SIZE, services.config.ingest_queue_max_events)
-    for line, target, item in _given_events(format, files, website_id, count):
-        if isinstance(item, RowRefused):
-            _skip(skipped, result, item, line)
-            continue
-        if target is None:
-            _skip(skipped, result, RowRefused("website_id is missing"), line)
-            continue
-        if target not in known:
-            known[target] = await services.metadata.website_ingest_info(target) is not None
-        try:
-            if not known[target]:
-                raise RowRefused("no such website here", target)
-            batch.append(event_row(target, item, key))
-        except RowRefused as refused:
-            _skip(skipped, result, refused, line)
-            continue
-        if len(batch) >= batch_size:
-            await _send(services, Append(batch, {}), len(batch))
-            result.imported += len(batch)
-            meter.advance(len(batch), count.done)
-            batch = []
-    if batch:
-        await _send(services, Append(batch, {}), len(batch))
-        result.imported += len(batch)
-        meter.advance(len(batch), count.done)
+    async for chunk in _in_threads(_given_events(format, files, website_id, count), _batch_size(services)):
+        batch: list[EventRow] = []
+        for line, target, item in chunk:
+            try:
+                if isinstance(item, RowRefused):
+                    raise item
+                if target is None:
+                    raise RowRefused("website_id is missing")
+                if target not in known:
+                    known[target] = await services.metadata.website_ingest_info(target) is not None
+                if not known[target]:
+                    raise RowRefused("no such website here", target)
+                batch.append(event_row(target, item, key))
+            except RowRefused as refused:
+                _skip(skipped, result, refused, line)
+        await _send(services, Append(batch, {}), len(batch), result, meter, count)
     await _settle(services)
 
 
@@ -305,15 +297,35 @@ def _skip(skipped: Skipped, result: ImportResult, refused: RowRefused, where: st
         result.errors.append(f"line {where}: {refused}")
 
 
-async def _send(services: Any, message: Import | Append, size: int) -> None:
+def _batch_size(services: Any) -> int:
+    return min(BATCH_SIZE, services.config.ingest_queue_max_events)
+
+
+async def _in_threads(rows: Iterator[T], size: int) -> AsyncIterator[list[T]]:
+    """``rows`` in lists of up to ``size``, each pulled in a worker thread: reading and
+    parsing the file never blocks the Trio loop the actors run on."""
+    while chunk := await trio.to_thread.run_sync(_take, rows, size):
+        yield chunk
+
+
+def _take(rows: Iterator[T], size: int) -> list[T]:
+    return list(itertools.islice(rows, size))
+
+
+async def _send(services: Any, message: Import | Append, size: int, result: ImportResult,
+                meter: Progress, count: ByteCount) -> None:
     """Hand one batch on once the ingest queue has room for it (see the module docstring):
     our rows to the Enricher, exported rows straight to the Buffer."""
+    if size == 0:
+        return
     room = services.config.ingest_queue_max_events - size
     with trio.fail_after(QUEUE_WAIT_SECONDS):
         while services.buffer.statistics().unpersisted_events > room:
             await trio.sleep(0.01)
     inbox = services.enricher.inbox if isinstance(message, Import) else services.buffer.inbox
     await ask(inbox, message, timeout=600)
+    result.imported += size
+    meter.advance(size, count.done)
 
 
 async def _settle(services: Any) -> None:

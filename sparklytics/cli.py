@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         "--format", choices=("events", "umami", "plausible", "export"), help="default: recognised from the file"
     )
     importer.add_argument("--website", metavar="SITE_ID", help="our website to import into (Umami, Plausible, export)")
+    importer.add_argument(
+        "--again", action="store_true", help="import an Umami or our export that was imported before (counts it twice)"
+    )
     args = parser.parse_args(argv)
     command = args.command or "serve"
     if command == "version":
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return _health(config, verbose=args.verbose)
     _configure_logging(config)
     if command == "import":
-        return _import(config, args.file, args.format, args.website)
+        return _import(config, args.file, args.format, args.website, args.again)
     for warning in config.warnings:
         log.warning(warning)
     try:
@@ -86,14 +89,14 @@ def _run(async_fn: Any, *args: Any) -> Any:
         raise failure from None
 
 
-def _import(config: Config, path: Path, format: str | None, website_id: str | None) -> int:
+def _import(config: Config, path: Path, format: str | None, website_id: str | None, again: bool) -> int:
     from sparklytics.importer import ImportRefused, import_file
 
     if not path.exists():
         print(f"sparklytics: no such file: {path}", file=sys.stderr)
         return 2
     try:
-        result = _run(functools.partial(import_file, config, path, format=format, website_id=website_id))
+        result = _run(functools.partial(import_file, config, path, format=format, website_id=website_id, again=again))
     except StartupError as error:
         print(f"sparklytics: cannot open the database (is the server running?): {error}", file=sys.stderr)
         return 2

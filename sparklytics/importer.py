@@ -51,9 +51,9 @@ from sparklytics.api.collect import parse_events
 from sparklytics.api.errors import ApiError
 from sparklytics.config import Config
 from sparklytics.events import EventRow
-from sparklytics.imports.files import ByteCount, ExportFile, csv_rows, export_files
+from sparklytics.imports.files import ByteCount, ExportFile, csv_rows, export_digest, export_files
 from sparklytics.imports.given_rows import GivenEvent, ImportKey, RowRefused, event_row, parse_time
-from sparklytics.imports.own_export import is_own_export, read_own_export
+from sparklytics.imports.own_export import first_website_id, is_own_export, read_own_export
 from sparklytics.imports.plausible import ExportRefused, is_plausible_export, read_plausible
 from sparklytics.imports.progress import Progress
 from sparklytics.imports.skipped import Skipped
@@ -110,14 +110,18 @@ async def import_file(
     progress: TextIO | None = sys.stderr,
     format: str | None = None,
     website_id: str | None = None,
+    again: bool = False,
     progress_interval: float = 1.0,
 ) -> ImportResult:
     """Import ``path`` (see the module docstring); ``website_id`` is where Umami and
     Plausible data goes (and overrides the ``website_id`` column of our export).
+    ``again``: import an Umami or our export even though this very file was imported
+    into the website before (its events are then counted twice).
 
     Raises:
         ImportRefused: an unknown website, an export missing a required column, an
-            Umami or Plausible import without ``website_id``.
+            Umami or Plausible import without ``website_id``, an event export already
+            imported into the website (without ``again``).
     """
     format = format or detect_format(path)
     if format not in FORMATS:
@@ -141,7 +145,8 @@ async def import_file(
             elif format == "events":
                 await _import_events(services, path, files, count, meter, skipped, result)
             else:
-                await _import_given(services, format, files, website_id, count, meter, skipped, result)
+                target = website_id or await trio.to_thread.run_sync(first_website_id, files)
+                await _import_given(services, format, files, target, again, count, meter, skipped, result)
         except ImportRefused as refused:  # raised outside the services' nursery, not in a group
             refusal = refused
     if refusal is not None:
@@ -229,38 +234,40 @@ def _to_item(row: dict[str, Any]) -> tuple[dict[str, Any], ClientInfo, datetime]
 # -- Umami and our export (rows as exported, straight to the Buffer) ----------------------
 
 
-async def _import_given(services: Any, format: str, files: list[ExportFile], website_id: str | None,
+async def _import_given(services: Any, format: str, files: list[ExportFile], target: str | None, again: bool,
                         count: ByteCount, meter: Progress, skipped: Skipped, result: ImportResult) -> None:
+    """Umami's or our export into ``target``, once per file unless ``again``."""
+    if target is None:
+        raise ImportRefused("the export names no website_id: give --website <our website id>")
+    if await services.metadata.website_ingest_info(target) is None:
+        raise ImportRefused(f"no website {target} here: create it first (POST /api/websites)")
+    digest = await trio.to_thread.run_sync(export_digest, files)
+    before = await services.metadata.imported_export_at(target, digest)
+    if before is not None and not again:
+        raise ImportRefused(
+            f"this export was imported into {target} on {before:%Y-%m-%d %H:%M} UTC; importing it again would "
+            "count its events twice (--again does so anyway)"
+        )
     key = ImportKey()
-    known: dict[str, bool] = {}
-    async for chunk in _in_threads(_given_events(format, files, website_id, count), _batch_size(services)):
+    async for chunk in _in_threads(_given_events(format, files, count), _batch_size(services)):
         batch: list[EventRow] = []
-        for line, target, item in chunk:
+        for line, item in chunk:
             try:
                 if isinstance(item, RowRefused):
                     raise item
-                if target is None:
-                    raise RowRefused("website_id is missing")
-                if target not in known:
-                    known[target] = await services.metadata.website_ingest_info(target) is not None
-                if not known[target]:
-                    raise RowRefused("no such website here", target)
                 batch.append(event_row(target, item, key))
             except RowRefused as refused:
                 _skip(skipped, result, refused, line)
         await _send(services, Append(batch, {}), len(batch), result, meter, count)
     await _settle(services)
+    await services.metadata.record_imported_export(target, digest, format, result.imported)
 
 
-def _given_events(format: str, files: list[ExportFile], website_id: str | None,
-                  count: ByteCount) -> Iterator[tuple[str, str | None, GivenEvent | RowRefused]]:
-    """``(where, target website, event or refusal)`` of every row of the export."""
-    if format == "umami":
-        for line, item in read_umami(files, count):
-            yield str(line), website_id, item
-    else:
-        for line, row_website, item in read_own_export(files, count):
-            yield str(line), website_id or row_website, item
+def _given_events(format: str, files: list[ExportFile], count: ByteCount) -> Iterator[tuple[str, GivenEvent | RowRefused]]:
+    """``(where, event or refusal)`` of every row of the export."""
+    rows = read_umami(files, count) if format == "umami" else read_own_export(files, count)
+    for line, item in rows:
+        yield str(line), item
 
 
 # -- Plausible (daily aggregates, replaced in one transaction) ----------------------------

@@ -8,6 +8,7 @@ so far are counted, so the progress bar can give an ETA from the export's total 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
 from collections.abc import Callable, Iterator
@@ -94,3 +95,15 @@ def header_of(file: ExportFile) -> list[str]:
     """The lower-cased column names of ``file``'s first line."""
     with io.TextIOWrapper(file.open(), encoding="utf-8-sig", newline="") as text:
         return [name.strip().lower() for name in next(csv.reader(text), [])]
+
+
+def export_digest(files: list[ExportFile]) -> str:
+    """SHA-256 over the files' names and bytes: the same export gives the same digest,
+    zipped or not."""
+    digest = hashlib.sha256()
+    for file in sorted(files, key=lambda f: f.name):
+        digest.update(file.name.encode() + b"\0")
+        with file.open() as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

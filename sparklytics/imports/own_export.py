@@ -3,7 +3,9 @@
 The export (``sparklytics.queries.export``) has one row per event with its URL,
 referrer domain, event name and properties, place, client, UTM tags, time and bot flag,
 and deliberately no visitor id, session id or IP (API.md §1.16). Everything it has is
-restored as it was; the formula guard's leading ``'`` is taken off again.
+restored as it was; the formula guard's leading ``'`` is taken off again. An export
+holds one website's events: they go to ``--website``, else to the website its first row
+names.
 
 Visitors are the one thing the file cannot say. Rows of the same UTC day with the same
 country, browser, OS, device type and language are taken as one visitor (keyed with
@@ -32,14 +34,21 @@ def is_own_export(files: list[ExportFile]) -> bool:
     return len(files) == 1 and tuple(header_of(files[0])[:5]) == EXPORT_COLUMNS[:5]
 
 
-def read_own_export(files: list[ExportFile], count: ByteCount) -> Iterator[tuple[int, str | None, GivenEvent | RowRefused]]:
-    """``(line, website id of the row, event or refusal)`` for every exported row."""
+def first_website_id(files: list[ExportFile]) -> str | None:
+    """The ``website_id`` of the export's first row: an export holds one website."""
+    for _line, row in csv_rows(files[0], ByteCount()):
+        return blank_to_none(row.get("website_id"))
+    return None
+
+
+def read_own_export(files: list[ExportFile], count: ByteCount) -> Iterator[tuple[int, GivenEvent | RowRefused]]:
+    """``(line, event or refusal)`` for every exported row."""
     for line, raw in csv_rows(files[0], count):
         row = {key: _unguard(value) for key, value in raw.items()}
         try:
-            yield line, blank_to_none(row.get("website_id")), _event(row)
+            yield line, _event(row)
         except RowRefused as refused:
-            yield line, None, refused
+            yield line, refused
 
 
 def _event(row: dict[str, str | None]) -> GivenEvent:

@@ -346,3 +346,9 @@ class MetadataStore(Protocol):
         """Replace the website's imported daily aggregates of ``first_day``…``last_day``
         with these rows, in one transaction (so re-importing an export never doubles it).
         Row layouts: ``sparklytics.stores.duckdb.imported.replace_imported_stats``."""
+
+    async def imported_export_at(self, website_id: str, digest: str) -> datetime | None:
+        """When an event export with this SHA-256 was imported into the website, or None."""
+
+    async def record_imported_export(self, website_id: str, digest: str, format: str, events: int) -> None:
+        """Remember that an event export (its SHA-256) was imported into the website."""

@@ -67,6 +67,9 @@ def test_export_then_import_into_a_fresh_data_dir_gives_the_same_numbers(tmp_pat
 
     second = tmp_path / "second"
     fresh = create_website(second)
+    unknown = sparklytics_import(second, str(csv_file))  # into the website the file names: not here
+    assert unknown.returncode == 2
+    assert f"no website {site} here: create it first" in unknown.stderr
     done = sparklytics_import(second, str(csv_file), "--website", fresh)
     assert done.returncode == 0, done.stderr
     assert "imported 7 events in" in done.stderr

@@ -114,6 +114,14 @@ def test_an_umami_export_keeps_times_paths_sources_geo_and_devices(tmp_path: Pat
         dump = " ".join(str(v) for row in api.server.query("SELECT * FROM events UNION ALL BY NAME SELECT * FROM sessions") for v in row)
         assert S1 not in dump and S1.replace("-", "")[:16] not in dump  # Umami's ids are never stored
 
+    again = sparklytics_import(data, str(export), "--website", site)
+    assert again.returncode == 2
+    assert f"import refused, nothing was imported: this export was imported into {site} on " in again.stderr
+    assert "importing it again would count its events twice (--again does so anyway)" in again.stderr
+    assert sparklytics_import(data, str(export), "--website", site, "--again").returncode == 1
+    with serving(data) as api:
+        assert api.get(f"/api/websites/{site}/stats", **RANGE)["data"]["pageviews"] == 8
+
 
 def test_a_single_website_event_csv_with_inline_session_columns_in_a_zip(tmp_path: Path) -> None:
     # Umami's ClickHouse table keeps the session's columns on each event (region as

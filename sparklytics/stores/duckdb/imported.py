@@ -5,12 +5,15 @@ the new ones appended in one transaction, so importing the same export twice lea
 one copy, and a reader sees the old rows or the new ones, never both or neither. The
 rows go in through DuckDB's appender (``executemany`` would insert ~1 000 rows/s).
 The reads are in ``reports/imported.py``.
+
+Imported event exports are remembered by digest (``imported_exports``), so the same
+file is not imported into a website twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 
@@ -48,3 +51,19 @@ def replace_imported_stats(
                 appender = con.appender(table, columns=list(columns))
                 appender.append_rows([(website_id, *row) for row in rows])
                 appender.flush()
+
+
+def imported_export_at(cur: duckdb.DuckDBPyConnection, website_id: str, digest: str) -> datetime | None:
+    """When the export of ``digest`` was imported into the website, or None."""
+    row = cur.execute(
+        "SELECT imported_at FROM imported_exports WHERE website_id = $id AND digest = $digest",
+        {"id": website_id, "digest": digest},
+    ).fetchone()
+    return row[0] if row else None
+
+
+def record_imported_export(con: duckdb.DuckDBPyConnection, website_id: str, digest: str, format: str, events: int) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO imported_exports (website_id, digest, format, events) VALUES ($id, $digest, $format, $events)",
+        {"id": website_id, "digest": digest, "format": format, "events": events},
+    )

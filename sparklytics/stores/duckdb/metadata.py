@@ -372,3 +372,9 @@ class DuckDBMetadataStore:
             lambda con: imported.replace_imported_stats(con, website_id, first_day, last_day, totals, breakdowns),
             timeout=IMPORT_WRITE_TIMEOUT,
         )
+
+    async def imported_export_at(self, website_id: str, digest: str) -> datetime | None:
+        return await self._read(lambda cur: imported.imported_export_at(cur, website_id, digest))
+
+    async def record_imported_export(self, website_id: str, digest: str, format: str, events: int) -> None:
+        await self._write(lambda con: imported.record_imported_export(con, website_id, digest, format, events))

@@ -567,7 +567,18 @@ CREATE INDEX idx_notification_deliveries_source ON notification_deliveries(sourc
 # Plausible source row gives a ``referrer``, ``utm_medium``, ``utm_campaign`` and
 # ``channel`` row, a location row a ``country``, ``region`` and ``city`` row — so one
 # statement answers every breakdown. Days are the website's local days, as exported.
+# ``imported_exports`` remembers which event exports (Umami's, our own) went into which
+# website, by the SHA-256 of their bytes, so importing the same file twice is refused
+# instead of doubling its events.
 _IMPORTED_STATS = """
+CREATE TABLE imported_exports (
+    website_id VARCHAR NOT NULL,
+    digest VARCHAR NOT NULL,
+    format VARCHAR NOT NULL,
+    events BIGINT NOT NULL,
+    imported_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (website_id, digest)
+);
 CREATE TABLE imported_totals (
     website_id VARCHAR NOT NULL,
     day DATE NOT NULL,

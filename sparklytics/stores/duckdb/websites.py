@@ -132,6 +132,7 @@ _WEBSITE_DELETE_DEPTHS: tuple[tuple[str, ...], ...] = (
         "DELETE FROM sessions WHERE website_id = $id",
         "DELETE FROM imported_totals WHERE website_id = $id",
         "DELETE FROM imported_breakdowns WHERE website_id = $id",
+        "DELETE FROM imported_exports WHERE website_id = $id",
     ),
     (
         "DELETE FROM alert_rules WHERE website_id = $id",

@@ -106,6 +106,8 @@ def _import(config: Config, path: Path, format: str | None, website_id: str | No
     if result.days is not None:
         first, last = result.days
         print(f"sparklytics: imported aggregates replace those of {first} … {last}", file=sys.stderr)
+    if result.ignored_files:
+        print(f"sparklytics: not read (no table of ours for them): {', '.join(result.ignored_files)}", file=sys.stderr)
     for line in result.summary:
         print(f"sparklytics: {line}", file=sys.stderr)
     for error in result.errors:

@@ -78,6 +78,7 @@ class ImportResult:
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
     summary: list[str] = field(default_factory=list)  # one line per reason
     days: tuple[date, date] | None = None  # plausible: the days replaced
+    ignored_files: list[str] = field(default_factory=list)  # plausible: not an imported_* table we read
 
 
 class ImportRefused(Exception):
@@ -293,6 +294,7 @@ async def _import_plausible(services: Any, files: list[ExportFile], website_id: 
     )
     result.imported = len(export.totals) + len(breakdowns)
     result.days = (export.first_day, export.last_day)
+    result.ignored_files = export.ignored_files
 
 
 # -- shared --------------------------------------------------------------------------------

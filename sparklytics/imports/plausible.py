@@ -137,12 +137,20 @@ def _counts(row: dict[str, str], *, visits: bool) -> tuple[int, int, int, int, i
     return tuple(values)  # type: ignore[return-value]
 
 
-def _one(dimension: str, column: str, *, visits: bool = True, clean: Callable[[str], str] = str) -> Callable[[dict[str, str]], list[BreakdownRow]]:
+def _one(dimension: str, column: str, *, visits: bool = True, clean: Callable[[str], str] = str,
+         unknown_ok: bool = False) -> Callable[[dict[str, str]], list[BreakdownRow]]:
+    """Rows of a one-column dimension. An empty value is a bad row for pages and event
+    names; for a browser, OS or device it means "unknown", which (like a NULL in the
+    events) gives no breakdown row."""
+
     def rows(row: dict[str, str]) -> list[BreakdownRow]:
+        counts = _counts(row, visits=visits)
         value = blank_to_none(row.get(column))
         if value is None:
+            if unknown_ok:
+                return []
             raise RowRefused(f"{column} is empty")
-        return [(dimension, clean(value), *_counts(row, visits=visits))]
+        return [(dimension, clean(value), *counts)]
 
     return rows
 
@@ -192,9 +200,11 @@ _TABLES: dict[str, tuple[tuple[str, ...], Callable[[dict[str, str]], list[Breakd
     "imported_exit_pages": (("exit_page", "visitors", "exits"), _exit_rows),
     "imported_sources": (("source", "visitors", "visits"), _source_rows),
     "imported_locations": (("country", "visitors", "visits"), _location_rows),
-    "imported_devices": (("device", "visitors", "visits"), _one("device", "device", clean=_device)),
-    "imported_browsers": (("browser", "visitors", "visits"), _one("browser", "browser")),
-    "imported_operating_systems": (("operating_system", "visitors", "visits"), _one("os", "operating_system")),
+    "imported_devices": (("device", "visitors", "visits"), _one("device", "device", clean=_device, unknown_ok=True)),
+    "imported_browsers": (("browser", "visitors", "visits"), _one("browser", "browser", unknown_ok=True)),
+    "imported_operating_systems": (
+        ("operating_system", "visitors", "visits"), _one("os", "operating_system", unknown_ok=True),
+    ),
     "imported_custom_events": (("name", "visitors", "events"), _one("event_name", "name", visits=False)),
 }
 

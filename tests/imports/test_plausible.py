@@ -179,6 +179,11 @@ def test_bad_rows_are_skipped_and_summarised_and_a_broken_file_refuses_the_impor
         ["date", "visitors", "pageviews", "bounces", "visits", "visit_duration"],
         [["2024-01-10", 10, 30, 4, 12, 600], ["10/01/2024", 1, 1, 1, 1, 1], ["2024-01-11", "many", 1, 1, 1, 1], ["2024-01-12", 1, 2, 0, 1, 9]],
     ))
+    (source / ("imported_browsers" + SUFFIX)).write_text(csv_text(
+        ["date", "browser", "visitors", "visits", "visit_duration", "bounces"],
+        [["2024-01-10", "", 3, 3, 0, 3], ["2024-01-10", "Firefox", 2, 2, 10, 1]],  # "" is an unknown browser
+    ))
+    (source / "imported_custom_events_props_20240101_20240131.csv").write_text("date,name\n2024-01-10,x\n")
     (source / ("imported_pages" + SUFFIX)).write_text(csv_text(
         ["date", "hostname", "page", "visitors", "pageviews", "exits", "time_on_page"],
         [["2024-01-10", "example.com", "", 1, 1, 0, 0]],
@@ -188,7 +193,8 @@ def test_bad_rows_are_skipped_and_summarised_and_a_broken_file_refuses_the_impor
     assert "skipped 1 row(s): date is not a day (line imported_visitors_20240101_20240131.csv:3)" in done.stderr
     assert "skipped 1 row(s): visitors is not a whole number (line imported_visitors_20240101_20240131.csv:4)" in done.stderr
     assert "skipped 1 row(s): page is empty (line imported_pages_20240101_20240131.csv:2)" in done.stderr
-    assert "imported 2 rows in" in done.stderr
+    assert "imported 4 rows in" in done.stderr
+    assert "not read (no table of ours for them): imported_custom_events_props_20240101_20240131.csv" in done.stderr
 
     (source / ("imported_devices" + SUFFIX)).write_text(csv_text(["date", "visitors"], [["2024-01-10", 1]]))
     refused = sparklytics_import(data, str(source), "--website", site)
@@ -198,6 +204,8 @@ def test_bad_rows_are_skipped_and_summarised_and_a_broken_file_refuses_the_impor
     with serving(data) as api:
         stats = api.get(f"/api/websites/{site}/stats", start_date="2024-01-10", end_date="2024-01-12", with_imported="true")
         assert (stats["data"]["pageviews"], stats["data"]["visitors"]) == (32, 11)
+        browsers = api.get(f"/api/websites/{site}/metrics", type="browser", start_date="2024-01-10", end_date="2024-01-12", with_imported="true")
+        assert [(r["value"], r["visitors"]) for r in browsers["data"]["rows"]] == [("Firefox", 2)]
         bad = api.client.get(f"/api/websites/{site}/stats", params={"with_imported": "yes"})
         assert bad.status_code == 400
         assert bad.json() == {"error": {"code": "validation_error", "message": "with_imported must be one of: true, false", "field": "with_imported"}}

@@ -90,7 +90,7 @@ def _run(async_fn: Any, *args: Any) -> Any:
 
 
 def _import(config: Config, path: Path, format: str | None, website_id: str | None, again: bool) -> int:
-    from sparklytics.importer import ImportRefused, import_file
+    from sparklytics.importer import ImportRefused, ImportStopped, import_file
 
     if not path.exists():
         print(f"sparklytics: no such file: {path}", file=sys.stderr)
@@ -102,6 +102,9 @@ def _import(config: Config, path: Path, format: str | None, website_id: str | No
         return 2
     except ImportRefused as refused:
         print(f"sparklytics: import refused, nothing was imported: {refused}", file=sys.stderr)
+        return 2
+    except ImportStopped as stopped:
+        print(f"sparklytics: import stopped, the file cannot be read further: {stopped}", file=sys.stderr)
         return 2
     if result.days is not None:
         first, last = result.days

@@ -33,6 +33,7 @@ it waits for that room before sending each batch instead.
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 import sys
@@ -86,6 +87,11 @@ class ImportRefused(Exception):
     message says why."""
 
 
+class ImportStopped(Exception):
+    """The file broke off in the middle (a CSV that cannot be parsed further): what came
+    before was imported, the message says how much."""
+
+
 def detect_format(path: Path) -> str:
     """The format of ``path`` by its content (see the module docstring)."""
     if path.is_file() and path.suffix.lower() in _JSON_LINES:
@@ -136,7 +142,7 @@ async def import_file(
     meter = Progress(progress, total_bytes=total_bytes, unit=unit, interval=progress_interval)
     skipped = Skipped()
     result = ImportResult()
-    refusal = None
+    refusal: Exception | None = None
     async with open_services(config) as services:
         try:
             if website_id is not None and await services.metadata.website_ingest_info(website_id) is None:
@@ -150,6 +156,8 @@ async def import_file(
                 await _import_given(services, format, files, target, again, count, meter, skipped, result)
         except ImportRefused as refused:  # raised outside the services' nursery, not in a group
             refusal = refused
+        except csv.Error as error:
+            refusal = ImportStopped(f"{error} after {result.imported:,} {unit} were imported")
     if refusal is not None:
         raise refusal
     result.seconds = meter.finish(count.done)
@@ -312,13 +320,25 @@ def _batch_size(services: Any) -> int:
 
 async def _in_threads(rows: Iterator[T], size: int) -> AsyncIterator[list[T]]:
     """``rows`` in lists of up to ``size``, each pulled in a worker thread: reading and
-    parsing the file never blocks the Trio loop the actors run on."""
-    while chunk := await trio.to_thread.run_sync(_take, rows, size):
-        yield chunk
+    parsing the file never blocks the Trio loop the actors run on. When the CSV breaks
+    off (``csv.Error``), the rows read before it are handed on first, then it is raised."""
+    while True:
+        chunk, failure = await trio.to_thread.run_sync(_take, rows, size)
+        if chunk:
+            yield chunk
+        if failure is not None:
+            raise failure
+        if not chunk:
+            return
 
 
-def _take(rows: Iterator[T], size: int) -> list[T]:
-    return list(itertools.islice(rows, size))
+def _take(rows: Iterator[T], size: int) -> tuple[list[T], csv.Error | None]:
+    chunk: list[T] = []
+    try:
+        chunk.extend(itertools.islice(rows, size))
+    except csv.Error as failure:
+        return chunk, failure
+    return chunk, None
 
 
 async def _send(services: Any, message: Import | Append, size: int, result: ImportResult,

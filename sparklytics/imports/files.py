@@ -78,8 +78,15 @@ class _CountingReader(io.RawIOBase):
 
 def csv_rows(file: ExportFile, count: ByteCount) -> Iterator[tuple[int, dict[str, str]]]:
     """``(line number, row)`` of each data row; header names are lower-cased and trimmed.
-    A byte order mark (spreadsheet tools write one) is ignored."""
-    with io.TextIOWrapper(io.BufferedReader(_CountingReader(file.open(), count)), encoding="utf-8-sig", newline="") as text:
+    A byte order mark (spreadsheet tools write one) is ignored; bytes that are not UTF-8
+    become U+FFFD, so a damaged file gives bad rows (skipped and reported), not a crash.
+
+    Raises:
+        csv.Error: the CSV itself is broken (a field over ``csv.field_size_limit()``).
+    """
+    with io.TextIOWrapper(
+        io.BufferedReader(_CountingReader(file.open(), count)), encoding="utf-8-sig", errors="replace", newline=""
+    ) as text:
         reader = csv.reader(text)
         header = next(reader, None)
         if header is None:
@@ -93,8 +100,11 @@ def csv_rows(file: ExportFile, count: ByteCount) -> Iterator[tuple[int, dict[str
 
 def header_of(file: ExportFile) -> list[str]:
     """The lower-cased column names of ``file``'s first line."""
-    with io.TextIOWrapper(file.open(), encoding="utf-8-sig", newline="") as text:
-        return [name.strip().lower() for name in next(csv.reader(text), [])]
+    with io.TextIOWrapper(file.open(), encoding="utf-8-sig", errors="replace", newline="") as text:
+        try:
+            return [name.strip().lower() for name in next(csv.reader(text), [])]
+        except csv.Error:
+            return []
 
 
 def export_digest(files: list[ExportFile]) -> str:

@@ -25,17 +25,25 @@ What we keep, and why:
   source), not Umami's ``visit_id``: bounce rate, duration and sources then mean the
   same for imported and collected visits, and Umami's visit ids also roll over at
   every clock hour (its visit salt is hourly), which would split one visit in two.
-* event types other than 1 and 2 (Umami's link and pixel hits), and custom event
-  properties (``event_data``, a separate table), are not imported.
+* a custom event's properties come from ``event_data.csv`` when the export has it
+  (``website_event_id``, ``data_key``, ``string_value``, ``number_value``,
+  ``date_value``, ``data_type``: 1 string, 2 number, 3 boolean, 4 date, 5 array), at
+  most 4 096 bytes of JSON as for collect.
+* event types other than 1 and 2 (Umami's link and pixel hits, performance) and its
+  ``session_data`` (properties of identified visitors) are not imported.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 
 from .files import ByteCount, ExportFile, csv_rows, header_of
 from .given_rows import GivenEvent, RowRefused, blank_to_none, parse_time
 
+MAX_EVENT_DATA_BYTES = 4096  # as collect (API.md §1.4)
 EVENT_COLUMNS = ("event_id", "session_id", "created_at", "url_path", "event_type")
 SESSION_COLUMNS = ("browser", "os", "device", "screen", "language", "country", "region", "city")
 _UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
@@ -68,20 +76,68 @@ def read_umami(files: list[ExportFile], count: ByteCount) -> Iterator[tuple[int,
     events = _event_file(files)
     if events is None:
         raise ValueError("no website_event CSV in this Umami export")
-    sessions = {}
+    sessions: dict[str, dict[str, str]] = {}
+    properties: dict[str, dict[str, object]] = {}
     for file in files:
-        if file.name.lower().startswith("session") and file is not events:
+        kind = _table_of(file)
+        if kind == "session" and file is not events:
             for _line, row in csv_rows(file, count):
                 sessions[row.get("session_id", "")] = row
+        elif kind == "event_data":
+            for _line, row in csv_rows(file, count):
+                key = blank_to_none(row.get("data_key"))
+                if key is not None:
+                    properties.setdefault(row.get("website_event_id", ""), {})[key] = _property(row)
     for line, row in csv_rows(events, count):
         try:
-            yield line, _event(row, sessions.get(row.get("session_id", ""), row))
+            event = _event(row, sessions.get(row.get("session_id", ""), row))
+            yield line, _with_properties(event, properties.get(row.get("event_id", "")))
         except RowRefused as refused:
             yield line, refused
 
 
+def _table_of(file: ExportFile) -> str:
+    """Which Umami table a file holds, by its name (``session_data`` is not ``session``)."""
+    stem = file.name.lower().rsplit(".", 1)[0]
+    for table in ("website_event", "event_data", "session_data", "session"):
+        if stem.startswith(table):
+            return table
+    return ""
+
+
+def _property(row: dict[str, str]) -> object:
+    """One ``event_data`` value by its ``data_type``."""
+    kind = (row.get("data_type") or "1").strip()
+    text = row.get("string_value") or ""
+    if kind == "2":
+        raw = (row.get("number_value") or "").strip()
+        try:
+            number = Decimal(raw)
+        except InvalidOperation:
+            return raw  # kept as exported rather than lost
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == "3":
+        return text.strip().lower() == "true"
+    if kind == "4":
+        return row.get("date_value") or text
+    if kind == "5":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _with_properties(event: GivenEvent, properties: dict[str, object] | None) -> GivenEvent:
+    if event.event_type != "event" or not properties:
+        return event
+    if len(json.dumps(properties, separators=(",", ":")).encode()) > MAX_EVENT_DATA_BYTES:
+        raise RowRefused(f"event_data is longer than {MAX_EVENT_DATA_BYTES} bytes")
+    return dataclasses.replace(event, event_data=properties)
+
+
 def _event_file(files: list[ExportFile]) -> ExportFile | None:
-    named = [f for f in files if f.name.lower().startswith("website_event")]
+    named = [f for f in files if _table_of(f) == "website_event"]
     return named[0] if named else (files[0] if len(files) == 1 else None)
 
 

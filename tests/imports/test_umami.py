@@ -70,6 +70,16 @@ def test_an_umami_export_keeps_times_paths_sources_geo_and_devices(tmp_path: Pat
     export.mkdir()
     (export / "website_event.csv").write_text(csv_text(EVENT_COLUMNS, umami_events()))
     (export / "session.csv").write_text(csv_text(SESSION_COLUMNS, umami_sessions()))
+    (export / "session_data.csv").write_text(csv_text(["session_id", "data_key", "string_value"], [[S1, "email", "x@example.com"]]))
+    (export / "event_data.csv").write_text(csv_text(
+        ["event_data_id", "website_id", "website_event_id", "data_key", "string_value", "number_value", "date_value", "data_type", "created_at"],
+        [
+            ["e1", UMAMI_SITE, umami_events()[2][0], "plan", "pro", "", "", "1", "2024-03-01 10:04:00+00"],
+            ["e2", UMAMI_SITE, umami_events()[2][0], "seats", "", "3.0000", "", "2", "2024-03-01 10:04:00+00"],
+            ["e3", UMAMI_SITE, umami_events()[2][0], "trial", "true", "", "", "3", "2024-03-01 10:04:00+00"],
+            ["e4", UMAMI_SITE, umami_events()[2][0], "price", "", "9.5000", "", "2", "2024-03-01 10:04:00+00"],
+        ],
+    ))
 
     assert sparklytics_import(data, str(export)).returncode == 2  # where to? --website is required
     done = sparklytics_import(data, str(export), "--website", site)
@@ -108,6 +118,9 @@ def test_an_umami_export_keeps_times_paths_sources_geo_and_devices(tmp_path: Pat
             ("https://example.com/signup", "2024-03-01 10:04:00"),
             ("https://example.com/", "2024-03-01 12:00:00.5"),
             ("https://example.com/blog", "2024-03-02 09:00:00"),
+        ]
+        assert api.server.query("SELECT event_data FROM events WHERE event_type = 'event'") == [
+            ('{"plan":"pro","seats":3,"trial":true,"price":9.5}',),
         ]
         visitor_ids = {row[2] for row in stored}
         assert len(visitor_ids) == 2 and all(re.fullmatch(r"[0-9a-f]{16}", v) for v in visitor_ids)

@@ -40,15 +40,11 @@ from sparklytics.enrich import (
     BotPolicy,
     BotScorer,
     GeoLookup,
-    channel_for,
     new_salt,
     parse_user_agent,
-    referrer_domain,
-    split_url,
-    utm_from,
     visitor_id,
 )
-from sparklytics.enrich.urls import MAX_PATH_CHARS, UrlParts
+from sparklytics.enrich.source import event_source
 from sparklytics.events import EventRow
 from sparklytics.stores.metadata import MetadataStore, Salts, WebsiteIngestInfo
 
@@ -485,17 +481,8 @@ def _bot_policy(mode: str, threshold: int) -> BotPolicy:
 
 
 def _source(payload: dict[str, Any]) -> tuple[Any, ...]:
-    """Path/hostname, UTM tags, referrer domain and channel of one event's URL.
-
-    A site with hash routing (Plausible's ``h: 1``) has its pages in the fragment
-    (``/#/pricing``): there the path keeps it, as Plausible's does."""
-    parts = split_url(payload["url"])
-    fragment = payload["url"].partition("#")[2] if payload.get("hash_routing") else ""
-    if fragment:
-        parts = UrlParts(f"{parts.path}#{fragment}"[:MAX_PATH_CHARS], parts.hostname)
-    utm = utm_from(payload["url"], payload)
-    ref_domain = referrer_domain(payload["referrer"] or None, parts.hostname)
-    return parts, utm, ref_domain, channel_for(ref_domain, utm.source, utm.medium, utm.campaign)
+    """Path/hostname, UTM tags, referrer domain and channel of one event's URL."""
+    return event_source(payload["url"], payload["referrer"], payload, hash_routing=bool(payload.get("hash_routing")))
 
 
 def _screen(payload: dict[str, Any]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -37,8 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     health = sub.add_parser("health", help="exit 0 if the local server answers /health with 200")
     health.add_argument("--verbose", action="store_true", help="also print the status and the geo database in use")
     sub.add_parser("version", help="print the version")
-    importer = sub.add_parser("import", help="load events from a JSON-lines or CSV file (server stopped)")
-    importer.add_argument("file", type=Path, help="events with a `timestamp` column; .csv or JSON lines")
+    importer = sub.add_parser(
+        "import", help="load events, an Umami or Plausible export, or our own CSV export (server stopped)"
+    )
+    importer.add_argument("file", type=Path, help="a file, a directory or a .zip (see README: Import historical data)")
+    importer.add_argument(
+        "--format", choices=("events", "umami", "plausible", "export"), help="default: recognised from the file"
+    )
+    importer.add_argument("--website", metavar="SITE_ID", help="our website to import into (Umami, Plausible, export)")
+    importer.add_argument(
+        "--again", action="store_true", help="import an Umami or our export that was imported before (counts it twice)"
+    )
     args = parser.parse_args(argv)
     command = args.command or "serve"
     if command == "version":
@@ -53,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return _health(config, verbose=args.verbose)
     _configure_logging(config)
     if command == "import":
-        return _import(config, args.file)
+        return _import(config, args.file, args.format, args.website, args.again)
     for warning in config.warnings:
         log.warning(warning)
     try:
@@ -79,17 +89,30 @@ def _run(async_fn: Any, *args: Any) -> Any:
         raise failure from None
 
 
-def _import(config: Config, path: Path) -> int:
-    from sparklytics.importer import import_file
+def _import(config: Config, path: Path, format: str | None, website_id: str | None, again: bool) -> int:
+    from sparklytics.importer import ImportRefused, ImportStopped, import_file
 
-    if not path.is_file():
+    if not path.exists():
         print(f"sparklytics: no such file: {path}", file=sys.stderr)
         return 2
     try:
-        result = _run(import_file, config, path)
+        result = _run(functools.partial(import_file, config, path, format=format, website_id=website_id, again=again))
     except StartupError as error:
         print(f"sparklytics: cannot open the database (is the server running?): {error}", file=sys.stderr)
         return 2
+    except ImportRefused as refused:
+        print(f"sparklytics: import refused, nothing was imported: {refused}", file=sys.stderr)
+        return 2
+    except ImportStopped as stopped:
+        print(f"sparklytics: import stopped, the file cannot be read further: {stopped}", file=sys.stderr)
+        return 2
+    if result.days is not None:
+        first, last = result.days
+        print(f"sparklytics: imported aggregates replace those of {first} … {last}", file=sys.stderr)
+    if result.ignored_files:
+        print(f"sparklytics: not read (no table of ours for them): {', '.join(result.ignored_files)}", file=sys.stderr)
+    for line in result.summary:
+        print(f"sparklytics: {line}", file=sys.stderr)
     for error in result.errors:
         print(f"sparklytics: skipped {error}", file=sys.stderr)
     return 1 if result.skipped else 0

@@ -38,7 +38,8 @@ async def test_json_lines_are_enriched_sessionised_and_stored_with_their_timesta
     source.write_text("\n".join(json.dumps(r) for r in rows) + "\n{broken\n")
     result = await import_file(config, source, progress=None)
     assert (result.imported, result.skipped) == (4, 2)
-    assert result.errors == ["line 4: timestamp 'not a time' is not ISO 8601", "line 6: not valid JSON"]
+    assert result.errors == ["line 4: timestamp is not ISO 8601: 'not a time'", "line 6: not valid JSON"]
+    assert result.skipped_by_reason == {"timestamp is not ISO 8601": 1, "not valid JSON": 1}
     stored = read(config, "SELECT path, event_type, CAST(created_at AS VARCHAR), browser, channel, session_id, visitor_id FROM events ORDER BY created_at")
     assert [row[:5] for row in stored] == [
         ("/a", "pageview", "2026-03-01 10:00:00", "Chrome", "Organic Search"),

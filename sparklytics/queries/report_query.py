@@ -18,9 +18,9 @@ Routes and what they accept (``route=`` of :func:`parse_report_query`):
 ==================  =========  ========  =======  =======  ===========================
 route               dates      max days  filters  compare  extras
 ==================  =========  ========  =======  =======  ===========================
-stats               default    –         yes (*)  yes
-pageviews           default    –         yes      yes      granularity
-metrics             default    –         yes      yes      type, limit (clamp), offset
+stats               default    –         yes (*)  yes      with_imported
+pageviews           default    –         yes      yes      granularity, with_imported
+metrics             default    –         yes      yes      type, limit (clamp), offset, with_imported
 realtime            –          –         –        –
 events              default    90        yes      –        (timezone non-blank)
 event_properties    default    90        yes      –        event_name (required)
@@ -261,6 +261,7 @@ class _Policy:
     event_name: bool = False
     blank_timezone_is_error: bool = False
     export_format: bool = False
+    imported: bool = False  # takes with_imported (sparklytics.queries.imported)
 
 
 _EVENTS = dict(max_days=90, blank_timezone_is_error=True)
@@ -268,9 +269,9 @@ _SHARE = dict(max_days=90, range_label="share date range", filters=False, includ
 _EXPLORE = dict(strict_filters=True, blank_timezone_is_error=True)
 
 ROUTES: dict[str, _Policy] = {
-    "stats": _Policy(strict_country=True, compare=True),
-    "pageviews": _Policy(compare=True, granularity=True),
-    "metrics": _Policy(compare=True, metric=True, limit=("clamp", 10, 1, 100), offset=True),
+    "stats": _Policy(strict_country=True, compare=True, imported=True),
+    "pageviews": _Policy(compare=True, granularity=True, imported=True),
+    "metrics": _Policy(compare=True, metric=True, limit=("clamp", 10, 1, 100), offset=True, imported=True),
     "realtime": _Policy(dates="none", filters=False),
     "events": _Policy(**_EVENTS),
     "event_properties": _Policy(**_EVENTS, event_name=True),
@@ -355,6 +356,7 @@ class ReportQuery:
     goal: Goal | None = None
     # Filters with operators and nesting (``queries.conditions``), as the Stats API v2 sends them.
     condition: Condition | None = None
+    with_imported: bool = False
 
     @property
     def has_filters(self) -> bool:
@@ -430,6 +432,7 @@ def parse_report_query(
     offset = _parse_offset(params.get("offset")) if policy.offset else 0
     cursor = _parse_cursor(params.get("cursor")) if policy.cursor else None
     event_name = _parse_event_name(params.get("event_name")) if policy.event_name else None
+    with_imported = _parse_with_imported(params.get("with_imported")) if policy.imported else False
     if policy.export_format:
         fmt = (params.get("format") or "csv").strip()
         if fmt != "csv":
@@ -452,6 +455,7 @@ def parse_report_query(
         website_timezone=website_timezone or "UTC",
         window=window,
         goal=goal,
+        with_imported=with_imported,
     )
 
 
@@ -566,6 +570,16 @@ def _strict_date(params: Mapping[str, str], name: str, default: date) -> date:
     if raw is None or not raw.strip():
         return default
     return _required_date(params, name)
+
+
+def _parse_with_imported(raw: str | None) -> bool:
+    """``with_imported``: add the imported aggregates (default false, as Plausible)."""
+    if raw is None or raw.strip() == "":
+        return False
+    value = raw.strip().lower()
+    if value in ("true", "false"):
+        return value == "true"
+    raise QueryError("with_imported must be one of: true, false", "with_imported")
 
 
 def _parse_include_bots(raw: str | None, policy: _Policy, default: bool) -> bool:

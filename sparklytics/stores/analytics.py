@@ -10,6 +10,10 @@ Errors: :class:`~sparklytics.queries.errors.QueryError` for a request the data r
 (an export over 500 000 rows), :class:`~sparklytics.stores.errors.QueryTimeout` when a
 report outran its budget (:class:`QueryBudgets`).
 
+``stats``, ``pageviews`` and ``metrics`` add the imported daily aggregates when
+``q.with_imported`` (and say so in ``meta``): the merge is backend-free
+(:mod:`sparklytics.queries.imported`), a backend supplies its ``ImportedRows`` fetches.
+
 A new report is a method here, a shaper in ``queries/`` and one implementation per
 backend; the contract suite (``tests/stores/test_analytics.py``) holds every backend to
 the same numbers.

@@ -362,3 +362,18 @@ class MetadataStore(Protocol):
     async def update_pixel(self, website_id: str, pixel_id: str, changes: Mapping[str, Any]) -> TrackingPixel | None: ...
 
     async def delete_pixel(self, website_id: str, pixel_id: str) -> bool: ...
+
+    # --- imported aggregates (another tool's export) -------------------------------------
+
+    async def replace_imported_stats(
+        self, website_id: str, first_day: date, last_day: date, totals: Sequence[tuple], breakdowns: Sequence[tuple]
+    ) -> None:
+        """Replace the website's imported daily aggregates of ``first_day``…``last_day``
+        with these rows, in one transaction (so re-importing an export never doubles it).
+        Row layouts: ``sparklytics.stores.duckdb.imported.replace_imported_stats``."""
+
+    async def imported_export_at(self, website_id: str, digest: str) -> datetime | None:
+        """When an event export with this SHA-256 was imported into the website, or None."""
+
+    async def record_imported_export(self, website_id: str, digest: str, format: str, events: int) -> None:
+        """Remember that an event export (its SHA-256) was imported into the website."""

@@ -17,6 +17,7 @@ from sparklytics.goals import Goal
 from sparklytics.queries import breakdowns, share, stats, timeseries
 from sparklytics.queries.goals import AttributionOptions
 from sparklytics.queries.grouping import GroupRow, Grouping
+from sparklytics.queries.imported import with_imports
 from sparklytics.queries.journey import JourneyOptions
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
@@ -28,6 +29,7 @@ from sparklytics.stores.duckdb.sql import Cursor
 from .reports import bots, campaigns, events, export, funnels, grouped
 from .reports import goals as goal_reports
 from .reports import journey, realtime, retention, sessions
+from .reports.imported import DuckDBImportedRows
 from .reports.rows import DuckDBRows
 
 
@@ -40,13 +42,13 @@ class DuckDBAnalyticsStore:
         return await self._db.read(report, timeout=(budget_ms or self._budgets.default) / 1000)
 
     async def stats(self, q: ReportQuery) -> ReportResult:
-        return await self._run(lambda cur: stats.stats(DuckDBRows(cur), q))
+        return await self._run(lambda cur: with_imports(stats.stats, DuckDBRows(cur), DuckDBImportedRows(cur), q))
 
     async def pageviews(self, q: ReportQuery) -> ReportResult:
-        return await self._run(lambda cur: timeseries.pageviews(DuckDBRows(cur), q))
+        return await self._run(lambda cur: with_imports(timeseries.pageviews, DuckDBRows(cur), DuckDBImportedRows(cur), q))
 
     async def metrics(self, q: ReportQuery) -> ReportResult:
-        return await self._run(lambda cur: breakdowns.metrics(DuckDBRows(cur), q))
+        return await self._run(lambda cur: with_imports(breakdowns.metrics, DuckDBRows(cur), DuckDBImportedRows(cur), q))
 
     async def realtime(self, q: ReportQuery, *, now: datetime | None = None) -> ReportResult:
         return await self._run(lambda cur: realtime.realtime(cur, q, now=now))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from actors.runtime import ActorError, Mailbox, ask, tell_nowait
@@ -29,6 +29,7 @@ from sparklytics.stores.duckdb import (
     campaigns,
     funnels,
     goals,
+    imported,
     notifications,
     saved_reports,
     settings,
@@ -52,6 +53,8 @@ log = logging.getLogger("sparklytics.metadata")
 WRITE_TIMEOUT = 60.0
 # Deleting a website deletes its events: minutes on a large file.
 DELETE_WEBSITE_TIMEOUT = 600.0
+# An import replaces up to millions of aggregate rows in one transaction.
+IMPORT_WRITE_TIMEOUT = 3600.0
 PING_TIMEOUT = 5.0
 
 
@@ -372,3 +375,19 @@ class DuckDBMetadataStore:
 
     async def delete_pixel(self, website_id: str, pixel_id: str) -> bool:
         return await self._write(lambda con: campaigns.delete_pixel(con, website_id, pixel_id))
+
+    # --- imported aggregates (another tool's export) -------------------------------------
+
+    async def replace_imported_stats(
+        self, website_id: str, first_day: date, last_day: date, totals: Sequence[tuple], breakdowns: Sequence[tuple]
+    ) -> None:
+        await self._write(
+            lambda con: imported.replace_imported_stats(con, website_id, first_day, last_day, totals, breakdowns),
+            timeout=IMPORT_WRITE_TIMEOUT,
+        )
+
+    async def imported_export_at(self, website_id: str, digest: str) -> datetime | None:
+        return await self._read(lambda cur: imported.imported_export_at(cur, website_id, digest))
+
+    async def record_imported_export(self, website_id: str, digest: str, format: str, events: int) -> None:
+        await self._write(lambda con: imported.record_imported_export(con, website_id, digest, format, events))

@@ -574,6 +574,49 @@ CREATE TABLE website_aliases (
 CREATE INDEX idx_website_aliases_value ON website_aliases(kind, value);
 """
 
+# 0010 (issue 19): daily aggregates imported from another tool (Plausible CE's CSV
+# export), which reports add to their numbers with ``with_imported=true``. They are not
+# events: Plausible exports per-day sums, so they can only be summed per day.
+# ``imported_totals`` is its ``imported_visitors`` (one row per day);
+# ``imported_breakdowns`` holds every other table as (dimension, value) rows — a
+# Plausible source row gives a ``referrer``, ``utm_medium``, ``utm_campaign`` and
+# ``channel`` row, a location row a ``country``, ``region`` and ``city`` row — so one
+# statement answers every breakdown. Days are the website's local days, as exported.
+# ``imported_exports`` remembers which event exports (Umami's, our own) went into which
+# website, by the SHA-256 of their bytes, so importing the same file twice is refused
+# instead of doubling its events.
+_IMPORTED_STATS = """
+CREATE TABLE imported_exports (
+    website_id VARCHAR NOT NULL,
+    digest VARCHAR NOT NULL,
+    format VARCHAR NOT NULL,
+    events BIGINT NOT NULL,
+    imported_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (website_id, digest)
+);
+CREATE TABLE imported_totals (
+    website_id VARCHAR NOT NULL,
+    day DATE NOT NULL,
+    visitors BIGINT NOT NULL,
+    pageviews BIGINT NOT NULL,
+    visits BIGINT NOT NULL,
+    bounces BIGINT NOT NULL,
+    visit_duration BIGINT NOT NULL
+);
+CREATE TABLE imported_breakdowns (
+    website_id VARCHAR NOT NULL,
+    dimension VARCHAR NOT NULL,
+    day DATE NOT NULL,
+    value VARCHAR NOT NULL,
+    visitors BIGINT NOT NULL,
+    pageviews BIGINT NOT NULL,
+    events BIGINT NOT NULL,
+    visits BIGINT NOT NULL,
+    bounces BIGINT NOT NULL,
+    visit_duration BIGINT NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
@@ -583,6 +626,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0006_recompute_progress", _RECOMPUTE_PROGRESS),
     Migration("0008_reports", _REPORTS),
     Migration("0009_website_aliases", _WEBSITE_ALIASES),
+    Migration("0010_imported_stats", _IMPORTED_STATS),
 )
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -218,6 +218,9 @@ _WEBSITE_DELETE_DEPTHS: tuple[tuple[str, ...], ...] = (
         "DELETE FROM funnel_steps WHERE funnel_id IN (SELECT id FROM funnels WHERE website_id = $id)",
         "DELETE FROM events WHERE website_id = $id",
         "DELETE FROM sessions WHERE website_id = $id",
+        "DELETE FROM imported_totals WHERE website_id = $id",
+        "DELETE FROM imported_breakdowns WHERE website_id = $id",
+        "DELETE FROM imported_exports WHERE website_id = $id",
     ),
     (
         "DELETE FROM alert_rules WHERE website_id = $id",

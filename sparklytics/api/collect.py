@@ -36,6 +36,8 @@ from sparklytics.api.ingest_asgi import COMMON_HEADERS, Receive, Scope, Send, cl
 from sparklytics.api.ingest_cors import ingest_cors_headers, ingest_preflight_headers
 from sparklytics.api.json_body import decode_json
 from sparklytics.api.validation import validation_failure
+from sparklytics.openapi import Operation
+from sparklytics.openapi.responses import Ok
 
 log = logging.getLogger("sparklytics.api")
 
@@ -82,8 +84,43 @@ _EVENTS = TypeAdapter(list[CollectEvent])
 _SIZE_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+_COLLECT_ERRORS = (
+    (400, "invalid_json"), (400, "validation_error"), (400, "batch_too_large"), (400, "payload_too_large"),
+    (400, "bad_request"), (404, "not_found"), (408, "request_timeout"), (413, "payload_too_large"),
+    (415, "unsupported_media_type"), (422, "validation_error"), (429, "rate_limited"), (503, "ingest_overloaded"),
+    (503, "storage_unavailable"), (503, "shutting_down"), (503, "service_unavailable"),
+)
+_COLLECT_HEADERS = {
+    "x-sparklytics-ingest-ack": "`durable`: the events are fsynced in the write-ahead log",
+    "x-sparklytics-ingest-accepted-events": "events accepted",
+    "x-sparklytics-ingest-dropped-events": "events dropped by the website's ingest limits",
+    "x-sparklytics-truncated-fields": "optional fields that were cut to their limit",
+    "x-sparklytics-dropped-fields": "optional fields that were invalid and left out",
+}
+
+
+def _collect_operation(summary: str) -> Operation:
+    return Operation(
+        summary,
+        "Collect",
+        ok=202,
+        response=Ok,
+        body=CollectEvent,
+        body_types=("application/json", "text/plain"),
+        body_is_batch=True,
+        errors=_COLLECT_ERRORS,
+        headers=_COLLECT_HEADERS,
+        description=f"One event or a batch of up to {MAX_BATCH}; the body at most {MAX_BODY_BYTES} bytes, `event_data` at most {MAX_EVENT_DATA_BYTES} bytes as JSON.",
+    )
+
+
 class CollectEndpoint:
     """ASGI middleware: answers collect requests itself, passes everything else on."""
+
+    OPERATIONS = {
+        ("POST", "/api/collect"): _collect_operation("Record events"),
+        ("POST", "/e"): _collect_operation("Record events (the tracker's short path)"),
+    }
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], services: Any) -> None:
         self._app = app

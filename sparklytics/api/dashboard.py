@@ -43,6 +43,7 @@ from quart import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
 from sparklytics.tracker.asset import accepts_gzip, etag_matches
+from sparklytics.openapi import operation
 
 __all__ = [
     "DIST_CONFIG_KEY",
@@ -262,6 +263,7 @@ def _not_found() -> Response:
 
 @dashboard_bp.route("/", methods=["GET"], defaults={"path": ""})
 @dashboard_bp.route("/<spa:path>", methods=["GET"])
+@operation("The dashboard (a single-page app) and its files", tag="Dashboard", media_type="text/html")
 async def serve_dashboard(path: str) -> Response:
     assets = await _assets()
     if assets is None:

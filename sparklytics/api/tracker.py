@@ -12,6 +12,7 @@ import logging
 from quart import Blueprint, Response, current_app, request
 
 from sparklytics.tracker.asset import TrackerAsset, TrackerNotBuiltError, load_tracker
+from sparklytics.openapi import operation
 
 log = logging.getLogger("sparklytics")
 
@@ -38,6 +39,7 @@ def _load_asset(state) -> None:
 
 
 @tracker_bp.route("/s.js", methods=["GET"])
+@operation("The tracker script", tag="Collect", media_type="application/javascript", other_answers={304: "not modified (`If-None-Match`)", 503: "the tracker is not built (plain text says how)"})
 async def tracker_script() -> Response:
     asset: TrackerAsset | TrackerNotBuiltError = current_app.extensions[EXTENSION_KEY]
     if isinstance(asset, TrackerNotBuiltError):

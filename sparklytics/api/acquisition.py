@@ -78,6 +78,7 @@ class AcquisitionEndpoint:
         ("GET", "/l/{slug}"): Operation(
             "Follow a campaign link",
             "Campaign links and pixels",
+            name="follow_link",
             ok=302,
             media_type="text/plain",
             errors=_HIT_ERRORS,
@@ -87,6 +88,7 @@ class AcquisitionEndpoint:
         ("GET", "/p/{pixel_key}"): Operation(
             "Load a tracking pixel",
             "Campaign links and pixels",
+            name="load_pixel",
             media_type="image/gif",
             query=(Query("url", "the page the pixel stands for (≤ 2048 bytes); default the pixel's default_url", {"type": "string", "maxLength": 2048}),),
             errors=_HIT_ERRORS,

@@ -33,6 +33,7 @@ from sparklytics.bot_controls import (
 from sparklytics.queries import parse_report_query, time_bounds
 from sparklytics.openapi import Query, operation
 from sparklytics.openapi.bodies import BotEntryBody, BotPolicyBody, RecomputeBody
+from sparklytics.openapi.responses import RecomputeStarted
 
 bots_bp = Blueprint("bots", __name__, url_prefix="/api/websites/<website_id>/bot")
 # ``/bot-summary`` sits beside ``/bot/…`` in the contract, so it has a blueprint of its own.
@@ -121,7 +122,7 @@ async def report(website_id: str) -> Response:
 
 
 @bots_bp.route("/recompute", methods=["POST"])
-@operation("Re-classify past events with the current rules", tag="Bot controls", ok=202, body=RecomputeBody, errors=[(409, "conflict")])
+@operation("Re-classify past events with the current rules", tag="Bot controls", ok=202, body=RecomputeBody, response=RecomputeStarted, errors=[(409, "conflict")])
 async def start_recompute(website_id: str) -> tuple[Response, int]:
     services = _services()
     context = await website_context(website_id)

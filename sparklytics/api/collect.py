@@ -99,10 +99,11 @@ _COLLECT_HEADERS = {
 }
 
 
-def _collect_operation(summary: str) -> Operation:
+def _collect_operation(name: str, summary: str) -> Operation:
     return Operation(
         summary,
         "Collect",
+        name=name,
         ok=202,
         response=Ok,
         body=CollectEvent,
@@ -118,8 +119,8 @@ class CollectEndpoint:
     """ASGI middleware: answers collect requests itself, passes everything else on."""
 
     OPERATIONS = {
-        ("POST", "/api/collect"): _collect_operation("Record events"),
-        ("POST", "/e"): _collect_operation("Record events (the tracker's short path)"),
+        ("POST", "/api/collect"): _collect_operation("collect", "Record events"),
+        ("POST", "/e"): _collect_operation("collect_short_path", "Record events (the tracker's short path)"),
     }
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], services: Any) -> None:

@@ -12,6 +12,7 @@ from quart import Blueprint, Response, current_app, jsonify
 
 from sparklytics.auth.guards import public
 from sparklytics.openapi import build_document, operation
+from sparklytics.openapi.responses import OpenApiDocument
 
 openapi_bp = Blueprint("openapi", __name__)
 
@@ -20,7 +21,7 @@ EXTENSION_KEY = "sparklytics.openapi"
 
 @openapi_bp.route("/api/openapi.json", methods=["GET"])
 @public
-@operation("This API as an OpenAPI 3.1 document", tag="Meta", description="The document you are reading, generated from the route table.")
+@operation("This API as an OpenAPI 3.1 document", tag="Meta", response=OpenApiDocument, description="The document you are reading, generated from the route table.")
 async def openapi_document() -> Response:
     document = current_app.extensions.get(EXTENSION_KEY)
     if document is None:

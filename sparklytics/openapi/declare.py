@@ -53,7 +53,8 @@ class Operation:
     when one path serves several), whose parameters the parser reads. ``errors`` are the
     route's own ``(status, code)`` answers beyond those derived from what it is;
     ``other_answers`` the statuses that answer something other than the error envelope
-    (``/health``'s 503 has the success body).
+    (``/health``'s 503 has the success body). ``name`` is the ``operationId`` (the
+    function name a generated client gives it); a view's defaults to the view's name.
     """
 
     summary: str
@@ -71,6 +72,7 @@ class Operation:
     path_enums: dict[str, Sequence[str]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     other_answers: dict[int, str] = field(default_factory=dict)
+    name: str | None = None
 
     @property
     def reports(self) -> tuple[str, ...]:

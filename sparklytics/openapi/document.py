@@ -150,8 +150,10 @@ def _schemas(routes: list[Route]) -> tuple[dict[str, Any], Refs]:
 
 def _operation(route: Route, secured: bool, used_ids: set[str], refs: Refs) -> dict[str, Any]:
     declared = route.operation
-    name = route.endpoint.rsplit(".", 1)[-1]
-    operation_id = name if name not in used_ids else f"{name}_{route.method.lower()}_{len(used_ids)}"
+    name = (declared and declared.name) or route.endpoint.rsplit(".", 1)[-1]
+    # One view may serve several rules (the dashboard's "/" and "/{path}"): the later
+    # ones are told apart by their path parameters.
+    operation_id = name if name not in used_ids else "_".join([name, "by", *route.path_params] if route.path_params else [name, route.method.lower()])
     used_ids.add(operation_id)
     if declared is None:
         return {

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -30,6 +30,8 @@ __all__ = [
     "Health",
     "Ok",
     "OffsetPagination",
+    "OpenApiDocument",
+    "RecomputeStarted",
     "Share",
     "Stats",
     "Website",
@@ -160,6 +162,21 @@ class OffsetPagination(BaseModel):
     limit: int
     offset: int
     has_more: bool
+
+
+class RecomputeStarted(BaseModel):
+    job_id: str
+    status: Literal["queued"]
+
+
+class OpenApiDocument(BaseModel):
+    """This document (its top level; the rest is OpenAPI 3.1 itself)."""
+
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]
 
 
 class ApiKey(BaseModel):

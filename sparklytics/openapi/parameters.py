@@ -65,7 +65,7 @@ def report_parameters(route: str) -> list[dict[str, Any]]:
         )
     if policy.filters:
         for spec in FILTERS.values():
-            params.append(_param(spec.key, {"type": "string", "maxLength": spec.max_chars}, f"only where {spec.describe('<value>')}"))
+            params.append(_param(spec.key, {"type": "string", "maxLength": spec.max_chars}, f"only where {spec.describe('…')}"))
         params.append(_param(GOAL_FILTER, {"type": "string"}, "a goal id of the website: only the visits that converted on it"))
     if policy.compare:
         params.append(_param("compare_mode", {"type": "string", "enum": list(COMPARE_MODES), "default": "none"}, "compare with another range"))

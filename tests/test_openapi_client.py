@@ -46,6 +46,18 @@ def generated_client(live_server, tmp_path_factory):
             del sys.modules[name]
 
 
+def test_the_none_mode_document_is_valid_and_open(live_server) -> None:
+    """In ``none`` mode the auth routes do not exist and nothing asks for credentials."""
+    from openapi_spec_validator import validate
+
+    with urllib.request.urlopen(f"{live_server.url}/api/openapi.json", timeout=30) as response:
+        document = json.load(response)
+    validate(document)
+    assert not [path for path in document["paths"] if path.startswith("/api/auth/")]
+    assert "securitySchemes" not in document["components"]
+    assert all(op["security"] == [] for item in document["paths"].values() for op in item.values())
+
+
 def test_a_generated_client_creates_lists_and_reads_websites(generated_client, live_server) -> None:
     from sparklytics_client import Client
     from sparklytics_client.api.websites import create_website, get_website, list_websites

@@ -25,6 +25,7 @@ from sparklytics.api.validation import parse_model
 from sparklytics.goals import MAX_GOALS_PER_WEBSITE, DuplicateGoalName, Goal, GoalLimitReached, InvalidGoal
 from sparklytics.queries.goals import parse_attribution_options
 from sparklytics.openapi import Query, operation
+from sparklytics.openapi.responses import Data, DataList
 from sparklytics.queries.goals import ATTRIBUTION_MODELS, DEFAULT_MODEL
 
 goals_bp = Blueprint("goals", __name__, url_prefix="/api/websites/<website_id>")
@@ -66,7 +67,7 @@ _ATTRIBUTION_QUERY = (
 
 
 @goals_bp.route("/goals", methods=["GET"])
-@operation("List goals", tag="Goals")
+@operation("List goals", tag="Goals", response=DataList[Goal])
 async def list_goals(website_id: str) -> Response:
     await website_context(website_id)
     goals = await _services().metadata.list_goals(website_id)
@@ -74,7 +75,7 @@ async def list_goals(website_id: str) -> Response:
 
 
 @goals_bp.route("/goals", methods=["POST"])
-@operation("Create a goal", tag="Goals", ok=201, body=CreateGoal, errors=[(422, "limit_exceeded"), (422, "duplicate_name")])
+@operation("Create a goal", tag="Goals", ok=201, body=CreateGoal, response=Data[Goal], errors=[(422, "limit_exceeded"), (422, "duplicate_name")])
 async def create_goal(website_id: str) -> tuple[Response, int]:
     await website_context(website_id)
     body = parse_model(CreateGoal, await parse_json_body(MAX_BODY_BYTES))
@@ -85,7 +86,7 @@ async def create_goal(website_id: str) -> tuple[Response, int]:
 
 
 @goals_bp.route("/goals/<goal_id>", methods=["PUT"])
-@operation("Update a goal", tag="Goals", body=UpdateGoal, errors=[(422, "duplicate_name")])
+@operation("Update a goal", tag="Goals", body=UpdateGoal, response=Data[Goal], errors=[(422, "duplicate_name")])
 async def update_goal(website_id: str, goal_id: str) -> Response:
     await website_context(website_id)
     body = parse_model(UpdateGoal, await parse_json_body(MAX_BODY_BYTES))

@@ -28,12 +28,16 @@ from sparklytics.clock import utc_now
 from sparklytics.notifications.rules import (
     MAX_ALERTS_PER_WEBSITE,
     MAX_SUBSCRIPTIONS_PER_WEBSITE,
+    Alert,
+    Delivery,
     InvalidNotification,
     MissingReport,
     NotificationLimitReached,
+    Subscription,
     history_limit,
 )
 from sparklytics.openapi import Query, operation
+from sparklytics.openapi.responses import Data, DataList
 
 notifications_bp = Blueprint("notifications", __name__, url_prefix="/api/websites/<website_id>")
 
@@ -90,7 +94,7 @@ def _services():
 
 
 @notifications_bp.route("/subscriptions", methods=["GET"])
-@operation("List report subscriptions", tag="Notifications")
+@operation("List report subscriptions", tag="Notifications", response=DataList[Subscription])
 async def list_subscriptions(website_id: str) -> Response:
     await website_context(website_id)
     subscriptions = await _services().metadata.list_subscriptions(website_id)
@@ -129,7 +133,7 @@ async def delete_subscription(website_id: str, subscription_id: str) -> Response
 
 
 @notifications_bp.route("/subscriptions/<subscription_id>/test", methods=["POST"])
-@operation("Deliver a subscription now", tag="Notifications")
+@operation("Deliver a subscription now", tag="Notifications", response=Data[Delivery])
 async def test_subscription(website_id: str, subscription_id: str) -> Response:
     services = _services()
     await website_context(website_id)
@@ -144,7 +148,7 @@ async def test_subscription(website_id: str, subscription_id: str) -> Response:
 
 
 @notifications_bp.route("/alerts", methods=["GET"])
-@operation("List alerts", tag="Notifications")
+@operation("List alerts", tag="Notifications", response=DataList[Alert])
 async def list_alerts(website_id: str) -> Response:
     await website_context(website_id)
     alerts = await _services().metadata.list_alerts(website_id)
@@ -183,7 +187,7 @@ async def delete_alert(website_id: str, alert_id: str) -> Response:
 
 
 @notifications_bp.route("/alerts/<alert_id>/test", methods=["POST"])
-@operation("Deliver a test alert now", tag="Notifications")
+@operation("Deliver a test alert now", tag="Notifications", response=Data[Delivery])
 async def test_alert(website_id: str, alert_id: str) -> Response:
     services = _services()
     await website_context(website_id)
@@ -198,7 +202,7 @@ async def test_alert(website_id: str, alert_id: str) -> Response:
 
 
 @notifications_bp.route("/notifications/history", methods=["GET"])
-@operation("Delivery history", tag="Notifications", query=(Query("limit", "deliveries to list", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),), errors=[(400, "validation_error")])
+@operation("Delivery history", tag="Notifications", response=DataList[Delivery], query=(Query("limit", "deliveries to list", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),), errors=[(400, "validation_error")])
 async def history(website_id: str) -> Response:
     await website_context(website_id)
     try:

@@ -29,12 +29,14 @@ from sparklytics.saved_reports import (
     InvalidConfig,
     InvalidReport,
     ReportLimitReached,
+    SavedReport,
     check_description,
     check_name,
     parse_config,
 )
 from sparklytics.stores.metadata import ReportContext
 from sparklytics.openapi import operation
+from sparklytics.openapi.responses import Data
 from sparklytics.openapi.bodies import SavedReportBody, SavedReportUpdate
 
 saved_reports_bp = Blueprint("saved_reports", __name__, url_prefix="/api/websites/<website_id>")
@@ -56,7 +58,7 @@ async def list_reports(website_id: str) -> Response:
 
 
 @saved_reports_bp.route("/reports", methods=["POST"])
-@operation("Save a report", tag="Saved reports", ok=201, body=SavedReportBody, errors=[(422, "limit_exceeded"), (422, "duplicate_name")])
+@operation("Save a report", tag="Saved reports", ok=201, body=SavedReportBody, response=Data[SavedReport], errors=[(422, "limit_exceeded"), (422, "duplicate_name")])
 async def create_report(website_id: str) -> tuple[Response, int]:
     await website_context(website_id)
     body = await _object_body()
@@ -83,7 +85,7 @@ async def preview_report(website_id: str) -> Response:
 
 
 @saved_reports_bp.route("/reports/<report_id>", methods=["GET"])
-@operation("Get a saved report", tag="Saved reports")
+@operation("Get a saved report", tag="Saved reports", response=Data[SavedReport])
 async def get_report(website_id: str, report_id: str) -> Response:
     await website_context(website_id)
     report = await _services().metadata.get_report(website_id, report_id)
@@ -93,7 +95,7 @@ async def get_report(website_id: str, report_id: str) -> Response:
 
 
 @saved_reports_bp.route("/reports/<report_id>", methods=["PUT"])
-@operation("Update a saved report", tag="Saved reports", body=SavedReportUpdate, errors=[(422, "duplicate_name")])
+@operation("Update a saved report", tag="Saved reports", body=SavedReportUpdate, response=Data[SavedReport], errors=[(422, "duplicate_name")])
 async def update_report(website_id: str, report_id: str) -> Response:
     await website_context(website_id)
     body = await _object_body()

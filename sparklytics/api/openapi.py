@@ -1,4 +1,5 @@
-"""``GET /api/openapi.json``: the OpenAPI 3.1 document of this server (public).
+"""``GET /api/openapi.json``: the OpenAPI 3.1 document of this server (public: listed
+in ``sparklytics.auth.guards.PUBLIC_PATHS``).
 
 Built from the app's own route table on the first request and kept (routes do not
 change while the app runs). It describes the server as it runs: in ``none`` mode there
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, current_app, jsonify
 
-from sparklytics.auth.guards import public
 from sparklytics.openapi import build_document, operation
 from sparklytics.openapi.responses import OpenApiDocument
 
@@ -20,7 +20,6 @@ EXTENSION_KEY = "sparklytics.openapi"
 
 
 @openapi_bp.route("/api/openapi.json", methods=["GET"])
-@public
 @operation("This API as an OpenAPI 3.1 document", tag="Meta", response=OpenApiDocument, description="The document you are reading, generated from the route table.")
 async def openapi_document() -> Response:
     document = current_app.extensions.get(EXTENSION_KEY)

@@ -104,9 +104,11 @@ class SetSalts:
 
 @dataclass(frozen=True, slots=True)
 class InvalidateWebsite:
-    """Forget the cached lookup of a website (created, updated or deleted)."""
+    """Forget the cached lookup of a website (created, updated or deleted). The reply
+    comes once every event enriched before it has been handed to the Buffer."""
 
     website_id: str
+    reply: Reply = field(default_factory=Reply)
 
 
 class UnknownWebsite(Exception):
@@ -166,10 +168,11 @@ class Enricher(Actor):
                     await self._import(msg)
                 case SetSalts(salts):
                     self._salts = salts
-                case InvalidateWebsite(website_id):
+                case InvalidateWebsite(website_id, reply):
                     self._websites.pop(website_id)
                     # A deleted website takes its links and pixels with it.
                     self._campaigns.clear()
+                    reply.send(None)
                 case InvalidateCampaigns():
                     self._campaigns.clear()
                 case _:

@@ -28,6 +28,7 @@ from sparklytics.api.goals import goals_bp
 from sparklytics.api.health import health_bp
 from sparklytics.api.ingest_limits import ingest_limits_bp
 from sparklytics.api.share import share_bp
+from sparklytics.api.stats_v2 import stats_v2_bp
 from sparklytics.api.tracker import tracker_bp
 from sparklytics.api.notifications import notifications_bp
 from sparklytics.api.openapi import openapi_bp
@@ -57,6 +58,7 @@ def create_app(services: Services) -> Quart:
     app.register_blueprint(health_bp)
     app.register_blueprint(websites_bp)
     app.register_blueprint(analytics_bp)
+    app.register_blueprint(stats_v2_bp)
     app.register_blueprint(export_bp)
     app.register_blueprint(share_bp)
     app.register_blueprint(ingest_limits_bp)

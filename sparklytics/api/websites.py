@@ -2,18 +2,25 @@
 
 Writes go to the Writer; the Enricher is told to forget its cached lookup so a new or
 deleted website is seen by collect at once.
+
+A delete first retires the website (ingest refuses it from then on), waits until the
+events acknowledged before that are stored, and only then deletes its rows: an event
+acknowledged a moment before the delete would otherwise be committed after it, left
+behind without its website.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field
 from quart import Blueprint, Response, current_app, jsonify, request
 
+from actors.buffer import Flush
 from actors.enricher import InvalidateWebsite
-from actors.runtime import tell
+from actors.runtime import AskTimeout, ask, tell
 from actors.writer import ForgetWebsite
 from sparklytics.api.errors import bad_request, not_found
 from sparklytics.api.requests import parse_json_body
@@ -24,6 +31,12 @@ from sparklytics.openapi import Query, operation
 from sparklytics.openapi.responses import Data, Website, WebsiteCreated, WebsitesPage, WebsiteUpdated
 
 MAX_BODY_BYTES = 16_384
+ACTOR_TIMEOUT = 10.0
+# How long a delete waits for the events acknowledged before it to be stored: a few
+# batches normally; longer only while storage is failing.
+FLUSH_TIMEOUT = 30.0
+
+logger = logging.getLogger(__name__)
 
 websites_bp = Blueprint("websites", __name__)
 
@@ -107,10 +120,14 @@ async def update_website(website_id: str) -> Response:
 @operation("Delete a website and all its data", tag="Websites", ok=204)
 async def delete_website(website_id: str) -> Response:
     services = current_app.config["SERVICES"]
-    deleted = await services.metadata.delete_website(website_id)
-    if not deleted:
+    if not await services.metadata.retire_website(website_id):
         raise not_found("Website not found")
-    await tell(services.enricher.inbox, InvalidateWebsite(website_id))
+    await ask(services.enricher.inbox, InvalidateWebsite(website_id), timeout=ACTOR_TIMEOUT)
+    try:
+        await ask(services.buffer.inbox, Flush(), timeout=FLUSH_TIMEOUT)
+    except AskTimeout:  # storage is failing: the retired website's rows go now; a straggler may stay
+        logger.warning("deleting website %s before the events acknowledged for it were stored", website_id)
+    await services.metadata.delete_website(website_id)
     await tell(services.writer.inbox, ForgetWebsite(website_id))
     return Response("", status=204)
 

@@ -115,6 +115,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from sparklytics.enrich.ids import session_key
 from sparklytics.goals import Goal
 
+from .conditions import Condition
 from .errors import QueryError
 
 __all__ = [
@@ -352,11 +353,13 @@ class ReportQuery:
     website_timezone: str = "UTC"
     window: tuple[datetime, datetime] | None = None
     goal: Goal | None = None
+    # Filters with operators and nesting (``queries.conditions``), as the Stats API v2 sends them.
+    condition: Condition | None = None
 
     @property
     def has_filters(self) -> bool:
-        """Whether anything narrows the events: a dimension filter or ``filter_goal``."""
-        return bool(self.filters) or self.goal is not None
+        """Whether anything narrows the events: a dimension filter, ``filter_goal`` or a condition."""
+        return bool(self.filters) or self.goal is not None or self.condition is not None
 
     @property
     def days(self) -> int:

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from sparklytics.goals import Goal
 from sparklytics.queries.goals import AttributionOptions
+from sparklytics.queries.grouping import GroupRow, Grouping
 from sparklytics.queries.journey import STATEMENT_TIMEOUT_MS as JOURNEY_TIMEOUT_MS
 from sparklytics.queries.journey import JourneyOptions
 from sparklytics.queries.report_query import ReportQuery
@@ -122,6 +123,14 @@ class AnalyticsStore(Protocol):
         The first chunk is produced only after the size check, so a refused export
         raises before any byte is sent.
         """
+
+    async def grouped(self, q: ReportQuery, grouping: Grouping) -> list[GroupRow]:
+        """Totals per group of ``grouping``'s dimensions, unordered (``POST /api/v2/query``;
+        definitions in :mod:`sparklytics.queries.grouping`)."""
+
+    async def first_event_at(self, website_id: str) -> datetime | None:
+        """When the website's oldest stored event happened (naive UTC), ``None`` without
+        events: where Plausible's ``date_range: "all"`` starts."""
 
     async def share_stats(self, q: ReportQuery) -> ReportResult:
         """``GET /api/share/{id}/stats``: stats without the compare object."""

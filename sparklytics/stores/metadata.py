@@ -108,8 +108,16 @@ class MetadataStore(Protocol):
     async def update_website(self, website_id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
         """Apply ``changes`` (name, domain, timezone, ingest limits); None if absent."""
 
+    async def retire_website(self, website_id: str) -> bool:
+        """Mark a live website deleted: from now on it is gone for every route and for
+        ingest, while its rows stay until :meth:`delete_website`. False if there is none."""
+
     async def delete_website(self, website_id: str) -> bool:
-        """Delete the website with everything it owns (events, sessions, goals, …)."""
+        """Delete the website, live or retired, with everything it owns (events,
+        sessions, goals, …); False if there is none."""
+
+    async def website_by_domain(self, domain: str) -> dict[str, Any] | None:
+        """The live website with this domain (any case), for APIs that name sites by domain."""
 
     async def report_context(self, website_id: str) -> ReportContext | None: ...
 

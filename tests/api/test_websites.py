@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from tests.harness import on_duckdb_writer
+import threading
 
 import pytest
+import trio
+
+from tests.harness import on_duckdb_writer
 
 from tests.api.helpers import assert_error, create_website, pageview, send, stored_events
 
@@ -169,3 +172,45 @@ async def test_delete_removes_every_child_row_in_one_go(client, services) -> Non
 async def test_unknown_api_paths_and_methods_answer_json(client) -> None:
     await assert_error(await client.get("/api/nope"), 404, "not_found")
     await assert_error(await client.patch("/api/websites"), 405, "method_not_allowed")
+
+
+async def test_events_acknowledged_just_before_a_delete_go_with_the_website(client, services) -> None:
+    """An event acknowledged while the Writer is busy waits in the Buffer; a delete that
+    arrives then must not let it be committed after the website's rows are gone. The
+    Writer is held, a first event is queued behind the hold, a second one waits in the
+    Buffer (acknowledged, durable in the WAL), the delete is queued, the hold ends."""
+    site = await create_website(client)
+    holding, release = threading.Event(), threading.Event()
+    writer = services.writer.inbox
+
+    def hold(con) -> None:
+        holding.set()
+        release.wait(30)
+
+    async def queued(depth: int) -> None:
+        while writer.statistics().depth < depth:
+            await trio.sleep(0.005)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(on_duckdb_writer, services, hold)
+        while not holding.is_set():
+            await trio.sleep(0.005)
+        assert (await send(client, pageview(site, "https://example.com/first"))).status_code == 202
+        await queued(1)
+        assert (await send(client, pageview(site, "https://example.com/second"))).status_code == 202
+        deleted = []
+        nursery.start_soon(lambda: _delete(client, site, deleted))
+        await queued(2)
+        release.set()
+    assert deleted == [204]
+    await stored_events(services)
+
+    def leftovers(cur) -> tuple[int, int]:
+        events = cur.execute("SELECT count(*) FROM events WHERE website_id = ?", [site]).fetchone()[0]
+        return events, cur.execute("SELECT count(*) FROM sessions WHERE website_id = ?", [site]).fetchone()[0]
+
+    assert await services.db.read(leftovers) == (0, 0)
+
+
+async def _delete(client, site: str, statuses: list[int]) -> None:
+    statuses.append((await client.delete(f"/api/websites/{site}")).status_code)

@@ -76,10 +76,28 @@ async def test_websites(metadata) -> None:
     assert await metadata.website_ingest_info("site_a") == WebsiteIngestInfo("site_a", "UTC", 50, None, "balanced", 70)
     assert await metadata.website_ingest_info("site_zz") is None
 
+    assert await metadata.retire_website("site_b") is True  # gone for readers and ingest at once
+    assert await metadata.retire_website("site_b") is False
+    assert await metadata.get_website("site_b") is None
+    assert await metadata.website_ingest_info("site_b") is None
+    assert await metadata.delete_website("site_b") is True  # a retired website is deleted all the same
+    assert await metadata.delete_website("site_b") is False
+
     assert await metadata.delete_website("site_a") is True
     assert await metadata.delete_website("site_a") is False
+    assert await metadata.retire_website("site_a") is False
     assert await metadata.get_website("site_a") is None
     assert await metadata.report_context("site_a") is None
+
+
+async def test_website_by_domain(metadata) -> None:
+    # Both sites have the domain a.example: the older one (then the lower id) answers.
+    created = await add_site(metadata)
+    await add_site(metadata, "site_b")
+    assert await metadata.website_by_domain("A.Example") == created
+    assert await metadata.website_by_domain("b.example") is None
+    await metadata.delete_website("site_a")
+    assert (await metadata.website_by_domain("a.example"))["id"] == "site_b"
 
 
 async def test_sharing(metadata) -> None:

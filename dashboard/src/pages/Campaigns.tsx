@@ -4,8 +4,10 @@
 // cannot run JavaScript. Create / edit / disable / delete dialogs show the API's 400s at
 // their field; copy buttons hand over the tracking URL and the pixel's <img> snippet. The
 // numbers are over the toolbar's range and filters.
+import type { ComponentChildren, JSX } from "preact";
 import { useState } from "preact/hooks";
-import { del, post, put, type ApiError, type CampaignLink, type TrackingPixel } from "../api";
+import { post, put, type ApiError, type CampaignLink, type TrackingPixel } from "../api";
+import { ActiveToggle, DeleteButton } from "../components/RowActions";
 import { Card, CopyButton, Dialog, Empty, ErrorBox, Field, FormError, SkeletonRows, Spinner } from "../components/ui";
 import { fmtInt } from "../format";
 import { POLL_REPORTS, useAction, useApi } from "../hooks";
@@ -22,97 +24,154 @@ const UTM_FIELDS = [
 type UtmKey = (typeof UTM_FIELDS)[number]["key"];
 
 type Editing<T> = { mode: "create" } | { mode: "edit"; item: T };
+type FormProps<T> = { base: string; domain: string; item?: T; onSaved: () => void; onCancel: () => void };
 
 export function CampaignsPage({ ctx }: { ctx: DashCtx }) {
   return (
     <div class="page campaigns" data-testid="campaigns">
-      <LinksCard ctx={ctx} />
-      <PixelsCard ctx={ctx} />
-    </div>
-  );
-}
-
-function LinksCard({ ctx }: { ctx: DashCtx }) {
-  const base = `/api/websites/${ctx.site.id}/links`;
-  const list = useApi<{ data: CampaignLink[] }>(`${base}?${apiParams(ctx.view)}`, POLL_REPORTS);
-  const [editing, setEditing] = useState<Editing<CampaignLink> | null>(null);
-  const links = list.data?.data;
-  return (
-    <Card
-      title="Campaign links"
-      testid="link-list"
-      actions={
-        <button type="button" class="btn small primary" data-testid="new-link" onClick={() => setEditing({ mode: "create" })}>
-          New link
-        </button>
-      }
-    >
-      {!links && list.error ? (
-        <ErrorBox error={list.error} retry={list.reload} />
-      ) : !links ? (
-        <SkeletonRows rows={2} />
-      ) : links.length === 0 ? (
-        <Empty>
+      <CampaignCard<CampaignLink>
+        ctx={ctx}
+        noun="link"
+        title="Campaign links"
+        explain={
           <p>
             A campaign link is a short URL to share in a newsletter, an ad or a post. It sends visitors to a page of <strong>{ctx.site.domain}</strong>{" "}
             with UTM tags, counts the clicks and credits the campaign with the goals those visits reach.
           </p>
-        </Empty>
+        }
+        columns={["Clicks", "Uniques", "Conversions", "Revenue"]}
+        describe={(l) => (
+          <>
+            <div class="muted small">
+              <code data-testid="tracking-url">{l.tracking_url}</code> → <span class="break">{l.destination_url}</span>
+            </div>
+            {utmSummary(l) && <div class="muted small">{utmSummary(l)}</div>}
+          </>
+        )}
+        numbers={(l) => [
+          [l.clicks, fmtInt(l.clicks)],
+          [l.unique_visitors, fmtInt(l.unique_visitors)],
+          [l.conversions, fmtInt(l.conversions)],
+          [l.revenue, l.revenue.toFixed(2)],
+        ]}
+        copy={(l) => [l.tracking_url, "Copy link"]}
+        Form={LinkForm}
+      />
+      <CampaignCard<TrackingPixel>
+        ctx={ctx}
+        noun="pixel"
+        title="Tracking pixels"
+        explain={<p>A tracking pixel is an invisible 1×1 image for e-mails and pages that cannot run the tracker: each time it loads, a view is counted.</p>}
+        columns={["Views", "Uniques"]}
+        describe={(p) => (
+          <div class="muted small">
+            <code data-testid="pixel-snippet">{p.snippet}</code>
+          </div>
+        )}
+        numbers={(p) => [
+          [p.views, fmtInt(p.views)],
+          [p.unique_visitors, fmtInt(p.unique_visitors)],
+        ]}
+        copy={(p) => [p.snippet, "Copy snippet"]}
+        Form={PixelForm}
+      />
+    </div>
+  );
+}
+
+type Campaign = { id: string; name: string; is_active: boolean };
+
+/** A card listing the website's links or pixels with their numbers over the toolbar's
+ * range, and the dialogs that create and edit one. Test ids follow ``noun``
+ * (``link-row``, ``new-pixel`` …). */
+function CampaignCard<T extends Campaign>(props: {
+  ctx: DashCtx;
+  noun: "link" | "pixel";
+  title: string;
+  explain: ComponentChildren;
+  columns: string[];
+  describe: (item: T) => ComponentChildren;
+  numbers: (item: T) => [number, string][];
+  copy: (item: T) => [string, string];
+  Form: (props: FormProps<T>) => JSX.Element;
+}) {
+  const { ctx, noun, Form } = props;
+  const base = `/api/websites/${ctx.site.id}/${noun}s`;
+  const list = useApi<{ data: T[] }>(`${base}?${apiParams(ctx.view)}`, POLL_REPORTS);
+  const [editing, setEditing] = useState<Editing<T> | null>(null);
+  const items = list.data?.data;
+  const label = noun[0].toUpperCase() + noun.slice(1);
+  return (
+    <Card
+      title={props.title}
+      testid={`${noun}-list`}
+      actions={
+        <button type="button" class="btn small primary" data-testid={`new-${noun}`} onClick={() => setEditing({ mode: "create" })}>
+          New {noun}
+        </button>
+      }
+    >
+      {!items && list.error ? (
+        <ErrorBox error={list.error} retry={list.reload} />
+      ) : !items ? (
+        <SkeletonRows rows={2} />
+      ) : items.length === 0 ? (
+        <Empty>{props.explain}</Empty>
       ) : (
-        <table class={`data-table ${list.stale ? "stale" : ""}`} data-testid="link-table">
+        <table class={`data-table ${list.stale ? "stale" : ""}`} data-testid={`${noun}-table`}>
           <thead>
             <tr>
-              <th>Link</th>
-              <th class="num">Clicks</th>
-              <th class="num">Uniques</th>
-              <th class="num">Conversions</th>
-              <th class="num">Revenue</th>
+              <th>{label}</th>
+              {props.columns.map((c) => (
+                <th key={c} class="num">
+                  {c}
+                </th>
+              ))}
               <th />
             </tr>
           </thead>
           <tbody>
-            {links.map((l) => (
-              <tr key={l.id} data-testid="link-row" data-link-id={l.id} class={l.is_active ? "" : "inactive"}>
-                <td>
-                  <div>
-                    {l.name} {!l.is_active && <span class="badge muted" data-testid="link-disabled">disabled</span>}
-                  </div>
-                  <div class="muted small">
-                    <code data-testid="tracking-url">{l.tracking_url}</code> → <span class="break">{l.destination_url}</span>
-                  </div>
-                  {utmSummary(l) && <div class="muted small">{utmSummary(l)}</div>}
-                </td>
-                <td class="num" data-value={l.clicks}>
-                  {fmtInt(l.clicks)}
-                </td>
-                <td class="num" data-value={l.unique_visitors}>
-                  {fmtInt(l.unique_visitors)}
-                </td>
-                <td class="num" data-value={l.conversions}>
-                  {fmtInt(l.conversions)}
-                </td>
-                <td class="num" data-value={l.revenue}>
-                  {l.revenue.toFixed(2)}
-                </td>
-                <td class="row-actions">
-                  <CopyButton text={l.tracking_url} label="Copy link" />
-                  <button type="button" class="btn small ghost" onClick={() => setEditing({ mode: "edit", item: l })}>
-                    Edit
-                  </button>
-                  <ToggleActive url={`${base}/${encodeURIComponent(l.id)}`} active={l.is_active} onDone={list.reload} />
-                  <DeleteButton url={`${base}/${encodeURIComponent(l.id)}`} what={`the link "${l.name}"`} onDeleted={list.reload} />
-                </td>
-              </tr>
-            ))}
+            {items.map((item) => {
+              const url = `${base}/${encodeURIComponent(item.id)}`;
+              const [copyText, copyLabel] = props.copy(item);
+              return (
+                <tr key={item.id} data-testid={`${noun}-row`} {...{ [`data-${noun}-id`]: item.id }} class={item.is_active ? "" : "inactive"}>
+                  <td>
+                    <div>
+                      {item.name}{" "}
+                      {!item.is_active && (
+                        <span class="badge muted" data-testid={`${noun}-disabled`}>
+                          disabled
+                        </span>
+                      )}
+                    </div>
+                    {props.describe(item)}
+                  </td>
+                  {props.numbers(item).map(([value, text], i) => (
+                    <td key={i} class="num" data-value={value}>
+                      {text}
+                    </td>
+                  ))}
+                  <td class="row-actions">
+                    <CopyButton text={copyText} label={copyLabel} />
+                    <button type="button" class="btn small ghost" onClick={() => setEditing({ mode: "edit", item })}>
+                      Edit
+                    </button>
+                    <ActiveToggle url={url} active={item.is_active} labels={["Disable", "Enable"]} onChanged={list.reload} />
+                    <DeleteButton url={url} what={`the ${noun} "${item.name}"`} note="Its past hits stay in your reports." onDeleted={list.reload} />
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}
       {editing && (
-        <Dialog title={editing.mode === "edit" ? "Edit link" : "New link"} onClose={() => setEditing(null)} testid="link-dialog">
-          <LinkForm
+        <Dialog title={editing.mode === "edit" ? `Edit ${noun}` : `New ${noun}`} onClose={() => setEditing(null)} testid={`${noun}-dialog`}>
+          <Form
             base={base}
             domain={ctx.site.domain}
-            link={editing.mode === "edit" ? editing.item : undefined}
+            item={editing.mode === "edit" ? editing.item : undefined}
             onSaved={() => {
               setEditing(null);
               list.reload();
@@ -131,120 +190,6 @@ function utmSummary(l: CampaignLink): string {
     .join(" · ");
 }
 
-function PixelsCard({ ctx }: { ctx: DashCtx }) {
-  const base = `/api/websites/${ctx.site.id}/pixels`;
-  const list = useApi<{ data: TrackingPixel[] }>(`${base}?${apiParams(ctx.view)}`, POLL_REPORTS);
-  const [editing, setEditing] = useState<Editing<TrackingPixel> | null>(null);
-  const pixels = list.data?.data;
-  return (
-    <Card
-      title="Tracking pixels"
-      testid="pixel-list"
-      actions={
-        <button type="button" class="btn small primary" data-testid="new-pixel" onClick={() => setEditing({ mode: "create" })}>
-          New pixel
-        </button>
-      }
-    >
-      {!pixels && list.error ? (
-        <ErrorBox error={list.error} retry={list.reload} />
-      ) : !pixels ? (
-        <SkeletonRows rows={2} />
-      ) : pixels.length === 0 ? (
-        <Empty>
-          <p>A tracking pixel is an invisible 1×1 image for e-mails and pages that cannot run the tracker: each time it loads, a view is counted.</p>
-        </Empty>
-      ) : (
-        <table class={`data-table ${list.stale ? "stale" : ""}`} data-testid="pixel-table">
-          <thead>
-            <tr>
-              <th>Pixel</th>
-              <th class="num">Views</th>
-              <th class="num">Uniques</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {pixels.map((p) => (
-              <tr key={p.id} data-testid="pixel-row" data-pixel-id={p.id} class={p.is_active ? "" : "inactive"}>
-                <td>
-                  <div>
-                    {p.name} {!p.is_active && <span class="badge muted">disabled</span>}
-                  </div>
-                  <div class="muted small">
-                    <code data-testid="pixel-snippet">{p.snippet}</code>
-                  </div>
-                </td>
-                <td class="num" data-value={p.views}>
-                  {fmtInt(p.views)}
-                </td>
-                <td class="num" data-value={p.unique_visitors}>
-                  {fmtInt(p.unique_visitors)}
-                </td>
-                <td class="row-actions">
-                  <CopyButton text={p.snippet} label="Copy snippet" />
-                  <button type="button" class="btn small ghost" onClick={() => setEditing({ mode: "edit", item: p })}>
-                    Edit
-                  </button>
-                  <ToggleActive url={`${base}/${encodeURIComponent(p.id)}`} active={p.is_active} onDone={list.reload} />
-                  <DeleteButton url={`${base}/${encodeURIComponent(p.id)}`} what={`the pixel "${p.name}"`} onDeleted={list.reload} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {editing && (
-        <Dialog title={editing.mode === "edit" ? "Edit pixel" : "New pixel"} onClose={() => setEditing(null)} testid="pixel-dialog">
-          <PixelForm
-            base={base}
-            domain={ctx.site.domain}
-            pixel={editing.mode === "edit" ? editing.item : undefined}
-            onSaved={() => {
-              setEditing(null);
-              list.reload();
-            }}
-            onCancel={() => setEditing(null)}
-          />
-        </Dialog>
-      )}
-    </Card>
-  );
-}
-
-function ToggleActive({ url, active, onDone }: { url: string; active: boolean; onDone: () => void }) {
-  const toggle = useAction(async () => {
-    await put(url, { is_active: !active });
-    onDone();
-  });
-  return (
-    <button type="button" class="btn small ghost" disabled={toggle.busy} title={toggle.error?.message} onClick={() => void toggle.run()}>
-      {active ? "Disable" : "Enable"}
-    </button>
-  );
-}
-
-function DeleteButton({ url, what, onDeleted }: { url: string; what: string; onDeleted: () => void }) {
-  const remove = useAction(async () => {
-    await del(url);
-    onDeleted();
-  });
-  return (
-    <button
-      type="button"
-      class="btn small ghost danger"
-      disabled={remove.busy}
-      title={remove.error?.message}
-      onClick={() => {
-        if (confirm(`Delete ${what}? Its past hits stay in your reports.`)) void remove.run();
-      }}
-    >
-      Delete
-    </button>
-  );
-}
-
-/** The API's error for `field`, shown under that field (the 400s name it). */
 function fieldError(error: ApiError | undefined, field: string) {
   return error && error.field === field ? (
     <p class="form-error" role="alert" data-testid={`error-${field}`}>
@@ -266,7 +211,7 @@ function FormButtons({ busy, label, onCancel }: { busy: boolean; label: string; 
   );
 }
 
-function LinkForm({ base, domain, link, onSaved, onCancel }: { base: string; domain: string; link?: CampaignLink; onSaved: () => void; onCancel: () => void }) {
+function LinkForm({ base, domain, item: link, onSaved, onCancel }: FormProps<CampaignLink>) {
   const [name, setName] = useState(link?.name ?? "");
   const [destination, setDestination] = useState(link?.destination_url ?? `https://${domain}/`);
   const [utms, setUtms] = useState<Record<UtmKey, string>>(() => {
@@ -321,7 +266,7 @@ function LinkForm({ base, domain, link, onSaved, onCancel }: { base: string; dom
   );
 }
 
-function PixelForm({ base, domain, pixel, onSaved, onCancel }: { base: string; domain: string; pixel?: TrackingPixel; onSaved: () => void; onCancel: () => void }) {
+function PixelForm({ base, domain, item: pixel, onSaved, onCancel }: FormProps<TrackingPixel>) {
   const [name, setName] = useState(pixel?.name ?? "");
   const [defaultUrl, setDefaultUrl] = useState(pixel?.default_url ?? "");
   const save = useAction(async () => {

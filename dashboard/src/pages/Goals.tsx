@@ -4,7 +4,6 @@
 // range and filters. The overview shows the conversions panel (GoalConversionsCard).
 import { useState } from "preact/hooks";
 import {
-  del,
   post,
   put,
   type Attribution,
@@ -15,6 +14,7 @@ import {
   type StepType,
   type ValueMode,
 } from "../api";
+import { DeleteButton } from "../components/RowActions";
 import { Card, CodeBlock, Dialog, Empty, ErrorBox, Field, FormError, SkeletonRows, Spinner } from "../components/ui";
 import { fmtFraction, fmtInt, fmtMoney } from "../format";
 import { POLL_REPORTS, useAction, useApi } from "../hooks";
@@ -71,7 +71,7 @@ export function GoalsPage({ ctx }: { ctx: DashCtx }) {
                     <button type="button" class="btn small ghost" onClick={() => setEditing({ mode: "edit", goal: g })}>
                       Edit
                     </button>
-                    <DeleteGoal url={`${base}/${encodeURIComponent(g.id)}`} name={g.name} onDeleted={list.reload} />
+                    <DeleteButton url={`${base}/${encodeURIComponent(g.id)}`} what={`the goal "${g.name}"`} note="Its conversions are computed from your events, which stay." onDeleted={list.reload} />
                   </td>
                 </tr>
               ))}
@@ -115,26 +115,6 @@ function GoalsExplained() {
       <p>Send an event from your site with the tracker:</p>
       <CodeBlock code={TRACK_EXAMPLE} testid="track-example" />
     </Empty>
-  );
-}
-
-function DeleteGoal({ url, name, onDeleted }: { url: string; name: string; onDeleted: () => void }) {
-  const remove = useAction(async () => {
-    await del(url);
-    onDeleted();
-  });
-  return (
-    <button
-      type="button"
-      class="btn small ghost danger"
-      disabled={remove.busy}
-      title={remove.error?.message}
-      onClick={() => {
-        if (confirm(`Delete the goal "${name}"? Its conversions are computed from your events, which stay.`)) void remove.run();
-      }}
-    >
-      Delete
-    </button>
   );
 }
 

@@ -5,7 +5,6 @@
 // range, comparison and filters (`?save=1`).
 import { useEffect, useState } from "preact/hooks";
 import {
-  del,
   get,
   post,
   put,
@@ -19,6 +18,7 @@ import {
   type SavedReport,
   type Subscription,
 } from "../api";
+import { ActiveToggle, DeleteButton } from "../components/RowActions";
 import { Card, Dialog, Empty, ErrorBox, Field, FormError, SkeletonRows, Spinner } from "../components/ui";
 import { fmtFraction, fmtInt } from "../format";
 import { useAction, useApi } from "../hooks";
@@ -155,39 +155,6 @@ function RunButton({ url, onRun }: { url: string; onRun: (result: ReportRun) => 
   return (
     <button type="button" class="btn small" data-testid="run-report" disabled={action.busy} title={action.error?.message} onClick={() => void action.run()}>
       {action.busy ? <Spinner /> : "Run"}
-    </button>
-  );
-}
-
-/** Pauses or resumes a subscription or an alert (``PUT {is_active}``). */
-function ActiveToggle({ url, active, onChanged }: { url: string; active: boolean; onChanged: () => void }) {
-  const toggle = useAction(async () => {
-    await put(url, { is_active: !active });
-    onChanged();
-  });
-  return (
-    <button type="button" class="btn small ghost" data-testid="toggle-active" disabled={toggle.busy} title={toggle.error?.message} onClick={() => void toggle.run()}>
-      {active ? "Pause" : "Resume"}
-    </button>
-  );
-}
-
-function DeleteButton({ url, what, onDeleted }: { url: string; what: string; onDeleted: () => void }) {
-  const remove = useAction(async () => {
-    await del(url);
-    onDeleted();
-  });
-  return (
-    <button
-      type="button"
-      class="btn small ghost danger"
-      disabled={remove.busy}
-      title={remove.error?.message}
-      onClick={() => {
-        if (confirm(`Delete ${what}?`)) void remove.run();
-      }}
-    >
-      Delete
     </button>
   );
 }
@@ -455,7 +422,7 @@ function SubscriptionsCard({ base, reports, timezone, onDelivered }: { base: str
                 </td>
                 <td class="row-actions">
                   <SendTest url={`${base}/subscriptions/${s.id}/test`} onDelivered={onDelivered} />
-                  <ActiveToggle url={`${base}/subscriptions/${s.id}`} active={s.is_active} onChanged={list.reload} />
+                  <ActiveToggle url={`${base}/subscriptions/${s.id}`} active={s.is_active} labels={["Pause", "Resume"]} onChanged={list.reload} />
                   <DeleteButton url={`${base}/subscriptions/${s.id}`} what="this subscription" onDeleted={list.reload} />
                 </td>
               </tr>
@@ -568,7 +535,7 @@ function AlertsCard({ base, onDelivered }: { base: string; onDelivered: () => vo
                 </td>
                 <td class="row-actions">
                   <SendTest url={`${base}/alerts/${a.id}/test`} onDelivered={onDelivered} />
-                  <ActiveToggle url={`${base}/alerts/${a.id}`} active={a.is_active} onChanged={list.reload} />
+                  <ActiveToggle url={`${base}/alerts/${a.id}`} active={a.is_active} labels={["Pause", "Resume"]} onChanged={list.reload} />
                   <DeleteButton url={`${base}/alerts/${a.id}`} what={`the alert "${a.name}"`} onDeleted={list.reload} />
                 </td>
               </tr>

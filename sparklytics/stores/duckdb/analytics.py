@@ -16,6 +16,7 @@ from typing import Any
 from sparklytics.goals import Goal
 from sparklytics.queries import breakdowns, share, stats, timeseries
 from sparklytics.queries.goals import AttributionOptions
+from sparklytics.queries.grouping import GroupRow, Grouping
 from sparklytics.queries.journey import JourneyOptions
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
@@ -24,7 +25,7 @@ from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.sql import Cursor
 
-from .reports import bots, campaigns, events, export, funnels
+from .reports import bots, campaigns, events, export, funnels, grouped
 from .reports import goals as goal_reports
 from .reports import journey, realtime, retention, sessions
 from .reports.rows import DuckDBRows
@@ -101,6 +102,12 @@ class DuckDBAnalyticsStore:
     async def export(self, q: ReportQuery) -> AsyncIterator[bytes]:
         async for chunk in self._db.stream(lambda cur: export.export_csv(cur, q)):
             yield chunk
+
+    async def grouped(self, q: ReportQuery, grouping: Grouping) -> list[GroupRow]:
+        return await self._run(lambda cur: grouped.grouped(cur, q, grouping))
+
+    async def first_event_at(self, website_id: str) -> datetime | None:
+        return await self._run(lambda cur: grouped.first_event_at(cur, website_id))
 
     async def share_stats(self, q: ReportQuery) -> ReportResult:
         return await self._run(lambda cur: share.share_stats(DuckDBRows(cur), q))

@@ -93,8 +93,14 @@ class DuckDBMetadataStore:
     async def update_website(self, website_id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
         return await self._write(lambda con: websites.update_website(con, website_id, dict(changes)))
 
+    async def retire_website(self, website_id: str) -> bool:
+        return await self._write(lambda con: websites.retire_website(con, website_id))
+
     async def delete_website(self, website_id: str) -> bool:
         return await self._write(lambda con: websites.delete_website(con, website_id), timeout=DELETE_WEBSITE_TIMEOUT)
+
+    async def website_by_domain(self, domain: str) -> dict[str, Any] | None:
+        return await self._read(lambda cur: websites.website_by_domain(cur, domain))
 
     async def report_context(self, website_id: str) -> ReportContext | None:
         return await self._read(lambda cur: websites.report_context(cur, website_id))

@@ -1,11 +1,12 @@
 """SQL for the ``websites`` table. Reads take a reader cursor; writes run on the Writer.
 
-Deleting a website: DuckDB cannot delete a parent row in the transaction that deleted
-its children (foreign keys are enforced, Decision 12), so :func:`delete_website` sets
-``websites.deleted_at`` and removes its events, sessions and grandchild rows in one
-transaction (the website is gone for every reader from that commit), then deletes the
-remaining depths of rows one transaction each; :func:`purge_tombstones` finishes any
-delete that a crash interrupted.
+Deleting a website: :func:`retire_website` sets ``websites.deleted_at`` (the website is
+gone for every reader and for ingest from that commit) so that the events acknowledged
+before it can reach storage; then :func:`delete_website` removes its rows. DuckDB cannot
+delete a parent row in the transaction that deleted its children (foreign keys are
+enforced, Decision 12), so the events, sessions and grandchild rows go in one
+transaction and the remaining depths one transaction each; :func:`purge_tombstones`
+finishes any delete that a crash interrupted.
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ _LIVE = "deleted_at IS NULL"
 
 def get_website(con: duckdb.DuckDBPyConnection, website_id: str) -> dict[str, Any] | None:
     cur = con.execute(f"SELECT {_COLUMNS} FROM websites WHERE id = ? AND {_LIVE}", [website_id])
+    rows = dict_rows(cur)
+    return rows[0] if rows else None
+
+
+def website_by_domain(con: duckdb.DuckDBPyConnection, domain: str) -> dict[str, Any] | None:
+    """The live website whose ``domain`` is ``domain`` (any case; the oldest if several)."""
+    cur = con.execute(
+        f"SELECT {_COLUMNS} FROM websites WHERE lower(domain) = lower(?) AND {_LIVE} ORDER BY created_at, id LIMIT 1",
+        [domain],
+    )
     rows = dict_rows(cur)
     return rows[0] if rows else None
 
@@ -150,19 +161,30 @@ _WEBSITE_DELETE_DEPTHS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def delete_website(con: duckdb.DuckDBPyConnection, website_id: str) -> bool:
-    """Delete a website and every row that belongs to it; False if it does not exist.
+def retire_website(con: duckdb.DuckDBPyConnection, website_id: str) -> bool:
+    """Tombstone a live website; False if there is none.
 
-    The first transaction tombstones the website and removes its events, sessions and
+    A plain UPDATE: with ``RETURNING`` DuckDB rewrites it as a delete and an insert,
+    which the foreign keys of the website's rows refuse."""
+    with transaction(con):
+        [(updated,)] = con.execute(
+            "UPDATE websites SET deleted_at = now() WHERE id = $id AND deleted_at IS NULL", {"id": website_id}
+        ).fetchall()
+    return updated > 0
+
+
+def delete_website(con: duckdb.DuckDBPyConnection, website_id: str) -> bool:
+    """Delete a website, live or retired, and every row that belongs to it; False if it
+    does not exist.
+
+    The first transaction tombstones a live website and removes its events, sessions and
     grandchild rows, so the deletion is atomic for readers (every route checks that the
     website exists); the remaining depths follow (see the module docstring for why).
     """
     with transaction(con):
-        found = con.execute(
-            "SELECT id FROM websites WHERE id = $id AND deleted_at IS NULL", {"id": website_id}
-        ).fetchall()
+        found = con.execute("SELECT id FROM websites WHERE id = $id", {"id": website_id}).fetchall()
         if found:
-            con.execute("UPDATE websites SET deleted_at = now() WHERE id = $id", {"id": website_id})
+            con.execute("UPDATE websites SET deleted_at = coalesce(deleted_at, now()) WHERE id = $id", {"id": website_id})
             for statement in _WEBSITE_DELETE_DEPTHS[0]:
                 con.execute(statement, {"id": website_id})
     if not found:

@@ -2,8 +2,9 @@
 
 * :func:`compile_where` — always ``website_id`` + time bounds (+ ``is_bot = FALSE``
   unless bots are included), then one clause per event filter (:data:`FILTER_SQL`, in
-  registry order), one semi-join on ``sessions`` for the source filters and one on the
-  converting sessions for ``filter_goal``.
+  registry order), one semi-join on ``sessions`` for the source filters, one on the
+  converting sessions for ``filter_goal``, and the query's ``condition`` tree
+  (:func:`condition_sql`; operators, and/or/not, has_done).
 * :func:`session_where` — the matching conditions on ``sessions`` rows.
 * :func:`match_test` / :func:`match_condition` — the rows a goal or a funnel step
   matches (Decision 3).
@@ -24,9 +25,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sparklytics.enrich.urls import split_url
+from sparklytics.queries.conditions import AllOf, AnyOf, Condition, GoalMatch, HasDone, Match, Not, PROPS_PREFIX
 from sparklytics.queries.report_query import FILTERS, ReportQuery, offset_segments, time_bounds
 
-__all__ = ["FILTER_SQL", "MatchTest", "compile_where", "local_offset_sql", "match_condition", "match_test", "session_where"]
+__all__ = [
+    "CONDITION_COLUMNS",
+    "FILTER_SQL",
+    "MatchTest",
+    "compile_where",
+    "condition_sql",
+    "local_offset_sql",
+    "match_condition",
+    "match_test",
+    "props_pointer",
+    "props_value_sql",
+    "session_where",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +116,11 @@ def compile_where(q: ReportQuery, table_alias: str = "e", *, prefix: str = "") -
         match, bound = match_condition(goal.goal_type, goal.match_operator, goal.match_value, f"{prefix}goal_filter", "gf")
         clauses.append(_CONVERTING_SESSIONS.format(a=a, p=prefix, match=match))
         params.update(bound)
+    if q.condition is not None:
+        assert table_alias, "conditions need a table alias"
+        sql, bound = condition_sql(q.condition, table_alias, prefix=prefix)
+        clauses.append(sql)
+        params.update(bound)
     return " AND ".join(clauses), params
 
 
@@ -121,6 +140,125 @@ _CONVERTING_SESSIONS = (
     "{a}session_id IN (SELECT gf.session_id FROM events gf"
     " WHERE gf.website_id = ${p}website_id AND gf.created_at >= ${p}utc_start"
     " AND gf.created_at < ${p}utc_end AND {match})"
+)
+
+
+# The column each condition dimension tests ({a} is the alias and a dot). Event
+# dimensions test the row (as the registry filters of the same name do); source
+# dimensions test the visit's landing values on ``sessions`` (Decision 21).
+CONDITION_COLUMNS: dict[str, str] = {
+    "page": "{a}path",
+    # Plausible names pageviews "pageview" in its event names.
+    "name": "CASE WHEN {a}event_type = 'pageview' THEN 'pageview' ELSE {a}event_name END",
+    "hostname": "{a}hostname",
+    "country": "{a}country",
+    "region": "{a}region",
+    "city": "{a}city",
+    "browser": "{a}browser",
+    "browser_version": "{a}browser_version",
+    "os": "{a}os",
+    "os_version": "{a}os_version",
+    "device": "{a}device_type",
+    "screen": "{a}screen",
+    "language": "{a}language",
+    "utm_term": "{a}utm_term",
+    "utm_content": "{a}utm_content",
+    "referrer": "coalesce({a}referrer_domain, '(direct)')",
+    "channel": "{a}channel",
+    "utm_source": "{a}utm_source",
+    "utm_medium": "{a}utm_medium",
+    "utm_campaign": "{a}utm_campaign",
+    "entry_page": "{a}entry_path",
+    "exit_page": "{a}exit_path",
+}
+
+_TESTS = {
+    "is": "{col} = {param}",
+    "contains": "contains({col}, {param})",
+    "matches": "regexp_matches({col}, {param})",
+}
+
+
+def props_value_sql(alias: str, param: str) -> str:
+    """The text of the custom property whose JSON pointer is bound as ``$<param>``."""
+    return f"json_extract_string({alias}.event_data, ${param})"
+
+
+def props_pointer(key: str) -> str:
+    """The JSON pointer of top-level key ``key``, whatever characters it holds (a
+    ``$.key`` path would misread dots and brackets in the key)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def condition_sql(condition: Condition, alias: str = "e", *, prefix: str = "") -> tuple[str, dict]:
+    """SQL for the events (alias ``alias``) that ``condition`` keeps, and its parameters.
+
+    Values are bound as ``$<prefix>c<n>_<i>``, numbered depth first; a source leaf is
+    one semi-join on ``sessions`` (as the source filters), ``HasDone`` one on the
+    events of the range.
+    """
+    params: dict = {}
+    counter = iter(range(1_000_000))
+
+    def leaf(match: Match, a: str) -> str:
+        n = next(counter)
+        if match.dimension.startswith(PROPS_PREFIX):
+            pointer = f"{prefix}c{n}_key"
+            params[pointer] = props_pointer(match.dimension[len(PROPS_PREFIX):])
+            column = props_value_sql(a, pointer)
+        else:
+            column = CONDITION_COLUMNS[match.dimension].format(a=f"{a}.")
+        kind = match.operator.removesuffix("_not")
+        # Patterns ignore case with RE2's own flag (lower-casing one would turn \D into \d).
+        fold = not match.case_sensitive and kind != "matches"
+        if fold:
+            column = f"lower({column})"
+        tests = []
+        for i, value in enumerate(match.values):
+            name = f"{prefix}c{n}_{i}"
+            params[name] = value if match.case_sensitive or fold else f"(?i){value}"
+            param = f"lower(${name})" if fold else f"${name}"
+            tests.append(_TESTS[kind].format(col=column, param=param))
+        test = tests[0] if len(tests) == 1 else f"({' OR '.join(tests)})"
+        if match.negated:
+            test = f"({column} IS NULL OR NOT {test})"
+        return test
+
+    def walk(node: Condition, a: str) -> str:
+        match node:
+            case Match(session=True):
+                test = leaf(node, "src")
+                return _SOURCE_SESSIONS.format(a=f"{a}.", p=prefix, conditions=test)
+            case Match():
+                return leaf(node, a)
+            case GoalMatch(goals=goals):
+                tests = []
+                for goal in goals:
+                    sql, bound = match_condition(
+                        goal.goal_type, goal.match_operator, goal.match_value, f"{prefix}c{next(counter)}_goal", a
+                    )
+                    tests.append(f"({sql})")
+                    params.update(bound)
+                return f"({' OR '.join(tests)})" if tests else "FALSE"
+            case AllOf(items=items):
+                return f"({' AND '.join(walk(item, a) for item in items)})" if items else "TRUE"
+            case AnyOf(items=items):
+                return f"({' OR '.join(walk(item, a) for item in items)})" if items else "FALSE"
+            case Not(item=item):
+                return f"NOT {walk(item, a)}"
+            case HasDone(item=item, negated=negated):
+                inner = walk(item, "hd")
+                return _HAS_DONE.format(a=f"{a}.", p=prefix, negate="NOT " if negated else "", conditions=inner)
+        raise TypeError(f"not a condition: {node!r}")
+
+    return walk(condition, alias), params
+
+
+# ``has_done``: the sessions with an event in the range that matches the inner condition.
+_HAS_DONE = (
+    "{a}session_id {negate}IN (SELECT hd.session_id FROM events hd"
+    " WHERE hd.website_id = ${p}website_id AND hd.created_at >= ${p}utc_start"
+    " AND hd.created_at < ${p}utc_end AND {conditions})"
 )
 
 

@@ -28,7 +28,7 @@ from sparklytics.queries.goals import (
 from sparklytics.queries.report_query import ReportQuery, comparison_query, previous_period_query
 from sparklytics.queries.result import ReportResult
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all, fetch_one
-from sparklytics.stores.duckdb.where import MatchTest, compile_where, match_condition, match_test
+from sparklytics.stores.duckdb.where import MatchTest, compile_where, match_condition, match_test, props_pointer, props_value_sql
 
 
 def goal_value(goal: Goal, param: str, alias: str = "e") -> tuple[str, dict]:
@@ -36,10 +36,8 @@ def goal_value(goal: Goal, param: str, alias: str = "e") -> tuple[str, dict]:
     if goal.value_mode == "fixed":
         return f"CAST(${param} AS DOUBLE)", {param: goal.fixed_value or 0.0}
     if goal.value_mode == "event_property":
-        # A JSON pointer names the top-level key whatever characters it holds.
-        pointer = "/" + (goal.value_property_key or "").replace("~", "~0").replace("/", "~1")
-        number = f"TRY_CAST(json_extract_string({alias}.event_data, ${param}) AS DOUBLE)"
-        return f"coalesce(CASE WHEN isfinite({number}) THEN {number} END, 0.0)", {param: pointer}
+        number = f"TRY_CAST({props_value_sql(alias, param)} AS DOUBLE)"
+        return f"coalesce(CASE WHEN isfinite({number}) THEN {number} END, 0.0)", {param: props_pointer(goal.value_property_key or "")}
     return "0.0", {}
 
 

@@ -12,8 +12,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sparklytics.queries.stats_v2.catalogue import DIMENSIONS, METRICS, PROPS, TIME_DIMENSIONS
+from sparklytics.queries.stats_v2.parse import INCLUDE_KEYS, MAX_LIMIT
 
-__all__ = ["BotEntryBody", "BotPolicyBody", "IngestLimitsBody", "RecomputeBody", "SavedReportBody", "SavedReportUpdate"]
+
+__all__ = [
+    "BotEntryBody",
+    "BotPolicyBody",
+    "IngestLimitsBody",
+    "RecomputeBody",
+    "SavedReportBody",
+    "SavedReportUpdate",
+    "StatsV2Query",
+]
 
 
 class BotPolicyBody(BaseModel):
@@ -58,3 +69,28 @@ class IngestLimitsBody(BaseModel):
     queue_max_events: int | None = Field(default=None, gt=0, le=2_000_000_000, description="null: back to the server default")
 
 
+
+
+class StatsV2Pagination(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=10_000, ge=1, le=MAX_LIMIT)
+    offset: int = Field(default=0, ge=0)
+
+
+class StatsV2Query(BaseModel):
+    """Plausible's Stats API v2 query (``sparklytics/queries/stats_v2`` checks it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    site_id: str = Field(description="the website's id or its domain")
+    metrics: list[Literal[METRICS]] = Field(min_length=1)  # type: ignore[valid-type]
+    date_range: str | list[str] = Field(
+        description='"day", "7d", "30d", "month", "6mo", "12mo", "year", "all", or [from, to] as dates or ISO date-times'
+    )
+    dimensions: list[str] = Field(
+        default_factory=list,
+        description=f"any of {', '.join(sorted(DIMENSIONS))}, {', '.join(TIME_DIMENSIONS)} or `{PROPS}<key>`",
+    )
+    filters: list[Any] = Field(default_factory=list, description='e.g. ["is", "visit:country", ["DE"]]; and/or/not nest them')
+    order_by: list[Any] = Field(default_factory=list, description='e.g. [["visitors", "desc"]]')
+    include: dict[Literal[INCLUDE_KEYS], bool] = Field(default_factory=dict)  # type: ignore[valid-type]
+    pagination: StatsV2Pagination | None = None

@@ -34,6 +34,7 @@ __all__ = [
     "RecomputeStarted",
     "Share",
     "Stats",
+    "StatsV2Result",
     "Website",
     "WebsiteCreated",
     "WebsiteSummary",
@@ -177,6 +178,19 @@ class OpenApiDocument(BaseModel):
     info: dict[str, Any]
     paths: dict[str, Any]
     components: dict[str, Any]
+
+
+class StatsV2Row(BaseModel):
+    metrics: list[float | None | dict[str, Any]] = Field(description="in the order of the query's metrics")
+    dimensions: list[str | None] = Field(description="in the order of the query's dimensions")
+
+
+class StatsV2Result(BaseModel):
+    """Plausible's Stats API v2 answer."""
+
+    results: list[StatsV2Row]
+    meta: dict[str, Any]
+    query: dict[str, Any] = Field(description="the query as understood, dates resolved")
 
 
 class ApiKey(BaseModel):

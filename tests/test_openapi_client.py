@@ -4,7 +4,8 @@
 from the live server's document into a temporary folder, offline; the test imports it
 and, with ``raise_on_unexpected_status`` on (an undocumented status raises), creates a
 website, lists and reads it, sends a pageview and reads the stats and a breakdown back,
-each parsed into the generated models.
+each parsed into the generated models, and asks the same through the Plausible Stats API
+v2 route.
 """
 
 from __future__ import annotations
@@ -109,3 +110,30 @@ def test_a_generated_client_sends_events_and_reads_the_stats(generated_client, l
 
     refused = stats.sync_detailed(site, client=client, timezone="Mars/Olympus")
     assert refused.status_code == 400 and refused.parsed.error.field == "timezone"
+
+
+def test_a_generated_client_asks_the_plausible_stats_api_v2(generated_client, live_server) -> None:
+    from sparklytics_client import Client
+    from sparklytics_client.api.collect import collect
+    from sparklytics_client.api.stats_api_v_2 import query
+    from sparklytics_client.api.websites import create_website
+    from sparklytics_client.models import CollectEvent, CreateWebsite, StatsV2Query, StatsV2QueryMetricsItem
+
+    client = Client(base_url=live_server.url, raise_on_unexpected_status=True, headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0"})
+    site = create_website.sync(client=client, body=CreateWebsite(name="Plausible", domain="v2.example.com")).data.id
+    page = CollectEvent(website_id=site, type_="pageview", url="https://v2.example.com/")
+    assert collect.sync_detailed(client=client, body=[page, page]).status_code == 202
+    live_server.flush()
+
+    asked = StatsV2Query(
+        site_id="v2.example.com",
+        metrics=[StatsV2QueryMetricsItem.VISITORS, StatsV2QueryMetricsItem.PAGEVIEWS],
+        date_range="day",  # today; Plausible's "7d" ends yesterday
+        dimensions=["event:page"],
+    )
+    answer = query.sync(client=client, body=asked)
+    assert [(row.dimensions, row.metrics) for row in answer.results] == [(["/"], [1, 2])]
+    assert answer.query.to_dict()["site_id"] == "v2.example.com"
+
+    unknown = query.sync_detailed(client=client, body=StatsV2Query(site_id="nowhere.example", metrics=[StatsV2QueryMetricsItem.VISITORS], date_range="7d"))
+    assert unknown.status_code == 404 and unknown.parsed.error.field == "site_id"

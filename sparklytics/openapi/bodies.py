@@ -1,9 +1,12 @@
 """Bodies of the routes that check their JSON by hand rather than with a pydantic model.
 
-Those handlers (bot controls, saved reports, ingest limits) validate field by field to
-answer the contract's exact 400s; these models describe the same fields for the
-document. ``tests/test_openapi.py`` sends each route a body built from its schema and
-expects it accepted, so a field renamed in the handler fails there.
+Those handlers (bot controls, saved reports, ingest limits, the Stats API v2 query)
+validate field by field to answer their exact 400s in their own words; these models
+describe the same fields for the document, reading limits and names from the checking
+code's constants where it has them. Unlike a handler's own model they are not executed
+on requests, so a field renamed in a handler must be renamed here too: the probe of
+``tests/test_openapi.py`` sends these routes empty and malformed bodies, not bodies
+built from these schemas.
 """
 
 from __future__ import annotations

@@ -301,3 +301,38 @@ class _MethodOverrideClient:
     async def open(self, url, *, method, method_override=None, **kwargs):
         return await self._client.open(url, method=method_override or method, **kwargs)
 
+
+
+async def test_bodies_checked_by_hand_accept_what_their_schemas_describe(probe_setup) -> None:
+    """The routes whose handlers check JSON field by field (openapi/bodies.py): a body
+    that uses every field the schema names must match the schema and be accepted."""
+    client, ids = probe_setup
+    document = await fetch_document(client)
+    ops = operations(document)
+    site = "/api/websites/{website_id}"
+    report = {"version": 1, "report_type": "metrics", "date_range_type": "relative", "relative_days": 7, "metric_type": "page"}
+    bodies = {
+        ("PUT", f"{site}/bot/policy"): {"mode": "strict", "threshold_score": 80},
+        ("POST", f"{site}/bot/{{kind}}"): {"match_type": "ip_cidr", "match_value": "203.0.113.0/24", "note": "office"},
+        ("POST", f"{site}/bot/recompute"): {"start_date": "2026-01-01", "end_date": "2026-01-07"},
+        ("PUT", f"{site}/ingest-limits"): {"peak_events_per_sec": 500, "queue_max_events": None},
+        ("POST", f"{site}/reports/preview"): {**report, "timezone": "Europe/Berlin", "filter_page": "/"},
+        ("POST", f"{site}/reports"): {"name": "Pages", "description": "top pages", "config": report},
+        ("PUT", f"{site}/reports/{{report_id}}"): {"name": "Renamed", "description": None, "config": report},
+        ("POST", "/api/v2/query"): {
+            "site_id": "example.com",
+            "metrics": ["visitors", "pageviews"],
+            "date_range": "day",
+            "dimensions": ["event:page"],
+            "filters": [["contains", "event:page", ["/"]]],
+            "order_by": [["visitors", "desc"]],
+            "include": {"total_rows": True},
+            "pagination": {"limit": 5, "offset": 0},
+        },
+    }
+    for (method, path), body in bodies.items():
+        schema = ops[(method, path)]["requestBody"]["content"]["application/json"]["schema"]
+        jsonschema.validate(body, {**schema, "components": document["components"]}, cls=jsonschema.Draft202012Validator)
+        url = path.replace("{website_id}", ids["website_id"]).replace("{kind}", "blocklist").replace("{report_id}", ids["report_id"])
+        response = await client.open(url, method=method, json=body)
+        assert 200 <= response.status_code < 300, (method, path, await response.get_data(as_text=True))

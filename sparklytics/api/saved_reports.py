@@ -37,7 +37,7 @@ from sparklytics.saved_reports import (
 from sparklytics.stores.metadata import ReportContext
 from sparklytics.openapi import operation
 from sparklytics.openapi.responses import Data
-from sparklytics.openapi.bodies import SavedReportBody, SavedReportUpdate
+from sparklytics.openapi.bodies import SavedReportBody, SavedReportConfig, SavedReportUpdate
 
 saved_reports_bp = Blueprint("saved_reports", __name__, url_prefix="/api/websites/<website_id>")
 
@@ -75,7 +75,7 @@ async def create_report(website_id: str) -> tuple[Response, int]:
 
 
 @saved_reports_bp.route("/reports/preview", methods=["POST"])
-@operation("Run a report config without saving it", tag="Saved reports", body=SavedReportBody, errors=[(503, "query_timeout")])
+@operation("Run a report config without saving it", tag="Saved reports", body=SavedReportConfig, errors=[(503, "query_timeout")])
 async def preview_report(website_id: str) -> Response:
     context = await website_context(website_id)
     body = await _object_body()

@@ -4,19 +4,28 @@ Those handlers (bot controls, saved reports, ingest limits, the Stats API v2 que
 validate field by field to answer their exact 400s in their own words; these models
 describe the same fields for the document, reading limits and names from the checking
 code's constants where it has them. Unlike a handler's own model they are not executed
-on requests, so a field renamed in a handler must be renamed here too: the probe of
-``tests/test_openapi.py`` sends these routes empty and malformed bodies, not bodies
-built from these schemas.
+on requests: ``tests/test_openapi.py`` sends each route a body that uses every field
+its schema names, checks it against the schema and expects the server to accept it, so
+a field renamed on one side only fails there.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from sparklytics.queries.stats_v2.catalogue import DIMENSIONS, METRICS, PROPS, TIME_DIMENSIONS
 from sparklytics.queries.stats_v2.parse import INCLUDE_KEYS, MAX_LIMIT
+from sparklytics.saved_reports import (
+    CONFIG_FIELDS,
+    DATE_RANGE_TYPES,
+    DEFAULT_RELATIVE_DAYS,
+    MAX_DESCRIPTION_CHARS,
+    MAX_NAME_CHARS,
+    MAX_RELATIVE_DAYS,
+    REPORT_TYPES,
+)
 
 
 __all__ = [
@@ -25,6 +34,7 @@ __all__ = [
     "IngestLimitsBody",
     "RecomputeBody",
     "SavedReportBody",
+    "SavedReportConfig",
     "SavedReportUpdate",
     "StatsV2Query",
 ]
@@ -49,21 +59,35 @@ class RecomputeBody(BaseModel):
     end_date: str | None = Field(default=None, description="YYYY-MM-DD; default today; at most 30 days")
 
 
+_SHAPED_CONFIG_FIELDS = {
+    "version": (int, Field(ge=1)),
+    "report_type": (Literal[REPORT_TYPES], ...),  # type: ignore[valid-type]
+    "date_range_type": (Literal[DATE_RANGE_TYPES], ...),  # type: ignore[valid-type]
+    "relative_days": (int | None, Field(default=DEFAULT_RELATIVE_DAYS, ge=1, le=MAX_RELATIVE_DAYS)),
+}
+# A saved report's config, field for field from saved_reports.CONFIG_FIELDS: the rest are
+# texts (dates, compare, timezone, metric_type and the filters its route takes).
+SavedReportConfig = create_model(
+    "SavedReportConfig",
+    __config__=ConfigDict(extra="forbid"),
+    __doc__="The analytics query a saved report runs (`start_date`/`end_date` with `date_range_type: absolute`).",
+    **_SHAPED_CONFIG_FIELDS,
+    **{name: (str | None, None) for name in CONFIG_FIELDS if name not in _SHAPED_CONFIG_FIELDS},
+)
+
+
 class SavedReportBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
-    description: str | None = None
-    config: dict[str, Any] = Field(
-        description="`{version: 1, report_type: stats|pageviews|metrics|events, date_range_type: relative|absolute, "
-        "relative_days | start_date + end_date, timezone?, compare_mode?, metric_type?, filter_*?}`"
-    )
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
+    config: SavedReportConfig  # type: ignore[valid-type]
 
 
 class SavedReportUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = None
-    config: dict[str, Any] | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_CHARS)
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION_CHARS)
+    config: SavedReportConfig | None = None  # type: ignore[valid-type]
 
 
 class IngestLimitsBody(BaseModel):

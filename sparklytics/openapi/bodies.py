@@ -27,7 +27,6 @@ from sparklytics.saved_reports import (
     REPORT_TYPES,
 )
 
-
 __all__ = [
     "BotEntryBody",
     "BotPolicyBody",

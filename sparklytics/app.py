@@ -32,6 +32,7 @@ from sparklytics.api.share import share_bp
 from sparklytics.api.stats_v2 import stats_v2_bp
 from sparklytics.api.tracker import tracker_bp
 from sparklytics.api.notifications import notifications_bp
+from sparklytics.api.openapi import openapi_bp
 from sparklytics.api.saved_reports import saved_reports_bp
 from sparklytics.api.response_end import close_connections_when, shield_response_end
 from sparklytics.api.websites import websites_bp
@@ -40,6 +41,10 @@ from sparklytics.services import Services
 
 # Bodies bigger than this are refused while being read; routes set tighter limits.
 MAX_REQUEST_BYTES = 1024 * 1024
+
+# The raw-ASGI endpoints in front of Quart, outermost first. Each answers its own paths
+# and declares them in ``OPERATIONS`` for /api/openapi.json (sparklytics/openapi).
+RAW_ENDPOINTS = (CollectEndpoint, CompatIngestEndpoint, AcquisitionEndpoint)
 
 
 def create_app(services: Services) -> Quart:
@@ -66,13 +71,16 @@ def create_app(services: Services) -> Quart:
     app.register_blueprint(bot_summary_bp)
     app.register_blueprint(saved_reports_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(openapi_bp)
     app.register_blueprint(dashboard_bp)  # last: the SPA fallback for every non-API path
     app.config["DASHBOARD_CSP"] = content_security_policy(services.config.auth)
     app.after_request(_security_headers)
     app.config["BODY_TIMEOUT"] = services.config.body_timeout_seconds
-    quart_app = shield_response_end(app.asgi_app)
-    ingest = CollectEndpoint(CompatIngestEndpoint(AcquisitionEndpoint(quart_app, services), services), services)
-    app.asgi_app = close_connections_when(services.stopping, ingest)  # type: ignore[method-assign]
+    app.config["RAW_ENDPOINTS"] = RAW_ENDPOINTS
+    inner = shield_response_end(app.asgi_app)
+    for endpoint in reversed(RAW_ENDPOINTS):
+        inner = endpoint(inner, services)
+    app.asgi_app = close_connections_when(services.stopping, inner)  # type: ignore[method-assign]
     return app
 
 

@@ -6,6 +6,7 @@ import { ApiError, loginUrl } from "./api";
 import { fetchStatus, guardTarget, isSessionReady, resolveMode, setSessionReady } from "./auth";
 import { Card, ErrorBox } from "./components/ui";
 import { ForcePasswordPage, LoginPage, SetupPage } from "./pages/Auth";
+import { ApiDocsPage } from "./pages/ApiDocs";
 import { DashboardIndex, DashboardPage, TopBar } from "./pages/Dashboard";
 import { OnboardingPage } from "./pages/Onboarding";
 import { SharePage } from "./pages/Share";
@@ -95,6 +96,14 @@ function Routes({ path }: { path: string }) {
       <>
         <TopBar />
         <OnboardingPage />
+      </>
+    );
+  }
+  if (path === "/docs") {
+    return (
+      <>
+        <TopBar />
+        <ApiDocsPage />
       </>
     );
   }

@@ -42,6 +42,7 @@ from sparklytics.api.errors import DOMAIN_ERRORS, ApiError, domain_error, not_fo
 from sparklytics.api.ingest_asgi import SECURITY_HEADERS, Receive, Scope, Send, client_of, respond, respond_error, send_all
 from sparklytics.api.ingest_cors import ingest_cors_headers
 from sparklytics.campaigns import is_pixel_key, is_slug
+from sparklytics.openapi import Operation, Query
 
 log = logging.getLogger("sparklytics.api")
 
@@ -64,8 +65,36 @@ _GIF_HEADERS = [
 ]
 
 
+_HIT_ERRORS = (
+    (400, "validation_error"), (400, "payload_too_large"), (404, "not_found"), (429, "rate_limited"),
+    (503, "ingest_overloaded"), (503, "storage_unavailable"), (503, "shutting_down"), (503, "service_unavailable"),
+)
+
+
 class AcquisitionEndpoint:
     """ASGI middleware: answers ``/l/…`` and ``/p/…`` itself, passes everything else on."""
+
+    OPERATIONS = {
+        ("GET", "/l/{slug}"): Operation(
+            "Follow a campaign link",
+            "Campaign links and pixels",
+            name="follow_link",
+            ok=302,
+            media_type="text/plain",
+            errors=_HIT_ERRORS,
+            headers={"Location": "the link's destination with its UTM tags"},
+            description=f"Records a `link_click` (durably), then redirects. {LINK_LIMIT.max_requests} hits a minute per client IP.",
+        ),
+        ("GET", "/p/{pixel_key}"): Operation(
+            "Load a tracking pixel",
+            "Campaign links and pixels",
+            name="load_pixel",
+            media_type="image/gif",
+            query=(Query("url", "the page the pixel stands for (≤ 2048 bytes); default the pixel's default_url", {"type": "string", "maxLength": 2048}),),
+            errors=_HIT_ERRORS,
+            description=f"Records a `pixel_view` (durably) and answers a 1×1 GIF; `.gif` after the key is optional. {PIXEL_LIMIT.max_requests} hits a minute per client IP.",
+        ),
+    }
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], services: Any) -> None:
         self._app = app

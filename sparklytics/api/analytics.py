@@ -18,6 +18,10 @@ from sparklytics.api.reports import build_query, report_query, website_context
 from sparklytics.queries.journey import parse_journey_options
 from sparklytics.queries.retention import parse_retention_options
 from sparklytics.report_slots import ReportSlots
+from sparklytics.openapi import Query, operation
+from sparklytics.openapi.responses import Data, Stats
+from sparklytics.queries.journey import ANCHOR_TYPES, ANCHOR_VALUE_MAX_CHARS, DIRECTIONS, MAX_DEPTH_RANGE
+from sparklytics.queries.retention import DEFAULT_GRANULARITY, GRANULARITIES as COHORT_GRANULARITIES
 
 analytics_bp = Blueprint("analytics", __name__, url_prefix="/api/websites/<website_id>")
 
@@ -27,36 +31,42 @@ def _services():
 
 
 @analytics_bp.route("/stats")
+@operation("Headline numbers", tag="Reports", report="stats", response=Data[Stats], description="`bounce_rate` is a fraction 0–1; a bounce is a session with exactly one pageview.")
 async def stats(website_id: str) -> Response:
     result = await _services().analytics.stats(await report_query("stats", website_id))
     return jsonify(result.body())
 
 
 @analytics_bp.route("/pageviews")
+@operation("Pageviews and visitors over time", tag="Reports", report="pageviews")
 async def pageviews(website_id: str) -> Response:
     result = await _services().analytics.pageviews(await report_query("pageviews", website_id))
     return jsonify(result.body())
 
 
 @analytics_bp.route("/metrics")
+@operation("Breakdown by a dimension", tag="Reports", report="metrics", description="Rows' `bounce_rate` is a percentage 0–100.")
 async def metrics(website_id: str) -> Response:
     result = await _services().analytics.metrics(await report_query("metrics", website_id))
     return jsonify(result.body())
 
 
 @analytics_bp.route("/realtime")
+@operation("The last 30 minutes", tag="Reports", report="realtime")
 async def realtime(website_id: str) -> Response:
     result = await _services().analytics.realtime(await report_query("realtime", website_id))
     return jsonify(result.body())
 
 
 @analytics_bp.route("/events")
+@operation("Custom events", tag="Reports", report="events")
 async def events(website_id: str) -> Response:
     result = await _services().analytics.events(await report_query("events", website_id))
     return jsonify(result.body())
 
 
 @analytics_bp.route("/events/properties")
+@operation("Properties of a custom event", tag="Reports", report="event_properties", errors=[(429, "rate_limited")])
 async def event_properties(website_id: str) -> Response:
     services = _services()
     query = await report_query("event_properties", website_id)
@@ -66,18 +76,21 @@ async def event_properties(website_id: str) -> Response:
 
 
 @analytics_bp.route("/events/timeseries")
+@operation("A custom event over time", tag="Reports", report="event_timeseries")
 async def event_timeseries(website_id: str) -> Response:
     result = await _services().analytics.event_timeseries(await report_query("event_timeseries", website_id))
     return jsonify(result.body())
 
 
 @analytics_bp.route("/sessions")
+@operation("Sessions, newest first", tag="Reports", report="sessions")
 async def sessions(website_id: str) -> Response:
     result = await _services().analytics.sessions(await report_query("sessions", website_id))
     return jsonify(result.body())
 
 
 @analytics_bp.route("/sessions/<session_id>")
+@operation("One session's events", tag="Reports", errors=[(429, "rate_limited"), (503, "query_timeout")])
 async def session_detail(website_id: str, session_id: str) -> Response:
     services = _services()
     await website_context(website_id)
@@ -89,12 +102,14 @@ async def session_detail(website_id: str, session_id: str) -> Response:
 
 
 @analytics_bp.route("/journey")
+@operation("Journeys from or to a page or event", tag="Reports", report="journey", errors=[(429, "rate_limited")], query=(Query("anchor_type", "what the journey starts or ends at", {"type": "string", "enum": list(ANCHOR_TYPES)}, required=True), Query("anchor_value", "the page path or event name", {"type": "string", "minLength": 1, "maxLength": ANCHOR_VALUE_MAX_CHARS}, required=True), Query("direction", "follow the steps after or before the anchor", {"type": "string", "enum": list(DIRECTIONS)}, required=True), Query("max_depth", "steps to follow", {"type": "integer", "minimum": MAX_DEPTH_RANGE[0], "maximum": MAX_DEPTH_RANGE[1]})))
 async def journey(website_id: str) -> Response:
     services = _services()
     return jsonify(await _options_report("journey", website_id, parse_journey_options, services.journeys))
 
 
 @analytics_bp.route("/retention")
+@operation("Cohort retention", tag="Reports", report="retention", errors=[(429, "rate_limited")], query=(Query("cohort_granularity", "cohort size", {"type": "string", "enum": list(COHORT_GRANULARITIES), "default": DEFAULT_GRANULARITY}), Query("max_periods", "periods to follow (day ≤ 30, week ≤ 12, month ≤ 12)", {"type": "integer", "minimum": 1, "maximum": 30})))
 async def retention(website_id: str) -> Response:
     services = _services()
     return jsonify(await _options_report("retention", website_id, parse_retention_options, services.retention))

@@ -21,6 +21,8 @@ from sparklytics.api.validation import parse_model
 from sparklytics.auth.guards import auth_state, cookie_only, cookie_only_during_rotation, current_principal
 from sparklytics.auth.state import rfc3339
 from sparklytics.auth.tokens import COOKIE_NAME
+from sparklytics.openapi import Query, operation
+from sparklytics.openapi.responses import ApiKeyCreated, ApiKeysPage, AuthSession, AuthStatus, Data, Ok
 
 MAX_BODY_BYTES = 4_096
 MAX_PASSWORD_CHARS = 1_024
@@ -52,6 +54,7 @@ class CreateKeyBody(BaseModel):
 
 
 @auth_bp.route("/api/auth/status", methods=["GET"])
+@operation("Auth mode and whether this browser is signed in", tag="Auth", response=AuthStatus)
 async def status() -> Response:
     """Flat, never 401 (Decision 13); ``authenticated`` looks at the cookie only."""
     auth = auth_state(current_app)
@@ -67,6 +70,7 @@ async def status() -> Response:
 
 
 @auth_bp.route("/api/auth/setup", methods=["POST"])
+@operation("Set the admin password (first run, local mode)", tag="Auth", ok=201, body=SetupBody, response=Data[Ok], errors=[(401, "unauthorized"), (410, "gone"), (429, "rate_limited")])
 async def setup() -> tuple[Response, int]:
     auth = auth_state(current_app)
     if auth.mode != "local":
@@ -77,6 +81,7 @@ async def setup() -> tuple[Response, int]:
 
 
 @auth_bp.route("/api/auth/login", methods=["POST"])
+@operation("Sign in (sets the session cookie)", tag="Auth", body=LoginBody, errors=[(401, "unauthorized"), (429, "rate_limited")], headers={"Set-Cookie": "`spk_session`, HttpOnly, SameSite=Strict"})
 async def login() -> Response:
     body = parse_model(LoginBody, await parse_json_body(MAX_BODY_BYTES))
     session = await auth_state(current_app).login(body.password, client=_client())
@@ -88,6 +93,7 @@ async def login() -> Response:
 
 @auth_bp.route("/api/auth/logout", methods=["POST"])
 @cookie_only_during_rotation
+@operation("Sign out", tag="Auth", response=Data[Ok])
 async def logout() -> Response:
     current = current_principal().session
     if current is not None:  # a cookie session: revoke it, so copies of it die too
@@ -99,6 +105,7 @@ async def logout() -> Response:
 
 @auth_bp.route("/api/auth/session", methods=["GET"])
 @cookie_only_during_rotation
+@operation("The current session", tag="Auth", response=Data[AuthSession])
 async def session() -> Response:
     current = current_principal().session
     assert current is not None  # the guard let a cookie session through
@@ -109,6 +116,7 @@ async def session() -> Response:
 
 @auth_bp.route("/api/auth/password", methods=["PUT"])
 @cookie_only_during_rotation
+@operation("Change the admin password (local mode)", tag="Auth", body=ChangePasswordBody, response=Data[Ok], errors=[(401, "unauthorized"), (405, "method_not_allowed")])
 async def change_password() -> Response:
     auth = auth_state(current_app)
     if auth.mode != "local":
@@ -123,6 +131,7 @@ async def change_password() -> Response:
 
 @auth_bp.route("/api/auth/keys", methods=["GET"])
 @cookie_only
+@operation("List API keys", tag="Auth", response=ApiKeysPage, query=(Query("limit", "keys per page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}), Query("offset", "keys to skip", {"type": "integer", "minimum": 0, "default": 0})), errors=[(400, "validation_error")])
 async def list_keys() -> Response:
     limit = max(1, min(100, _int_arg("limit", 20)))
     offset = max(0, _int_arg("offset", 0))
@@ -137,6 +146,7 @@ async def list_keys() -> Response:
 
 @auth_bp.route("/api/auth/keys", methods=["POST"])
 @cookie_only
+@operation("Create an API key", tag="Auth", ok=201, body=CreateKeyBody, response=Data[ApiKeyCreated])
 async def create_key() -> tuple[Response, int]:
     body = parse_model(CreateKeyBody, await parse_json_body(MAX_BODY_BYTES))
     name = body.name.strip()
@@ -158,6 +168,7 @@ async def create_key() -> tuple[Response, int]:
 
 @auth_bp.route("/api/auth/keys/<key_id>", methods=["DELETE"])
 @cookie_only
+@operation("Revoke an API key", tag="Auth", ok=204)
 async def revoke_key(key_id: str) -> Response:
     if not await auth_state(current_app).revoke_key(key_id):
         raise not_found("API key not found")

@@ -31,6 +31,9 @@ from sparklytics.bot_controls import (
     check_policy,
 )
 from sparklytics.queries import parse_report_query, time_bounds
+from sparklytics.openapi import Query, operation
+from sparklytics.openapi.bodies import BotEntryBody, BotPolicyBody, RecomputeBody
+from sparklytics.openapi.responses import RecomputeStarted
 
 bots_bp = Blueprint("bots", __name__, url_prefix="/api/websites/<website_id>/bot")
 # ``/bot-summary`` sits beside ``/bot/…`` in the contract, so it has a blueprint of its own.
@@ -40,17 +43,25 @@ MAX_BODY_BYTES = 8 * 1024
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
 
+_PAGE_QUERY = (
+    Query("limit", "entries per page (clamped into range)", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
+    Query("cursor", "the `next_cursor` of the previous page"),
+)
+
+
 def _services():
     return current_app.config["SERVICES"]
 
 
 @bots_bp.route("/policy", methods=["GET"])
+@operation("The bot policy", tag="Bot controls")
 async def get_policy(website_id: str) -> Response:
     await website_context(website_id)
     return jsonify({"data": await _services().metadata.get_bot_policy(website_id)})
 
 
 @bots_bp.route("/policy", methods=["PUT"])
+@operation("Set the bot policy", tag="Bot controls", body=BotPolicyBody)
 async def put_policy(website_id: str) -> Response:
     await website_context(website_id)
     body = await _object_body()
@@ -66,6 +77,7 @@ async def put_policy(website_id: str) -> Response:
 
 
 @bots_bp.route("/<kind>", methods=["GET"])
+@operation("List the allow- or blocklist", tag="Bot controls", query=_PAGE_QUERY, path_enums={"kind": LISTS}, errors=[(400, "validation_error")])
 async def list_entries(website_id: str, kind: str) -> Response:
     _check_list(kind)
     await website_context(website_id)
@@ -75,6 +87,7 @@ async def list_entries(website_id: str, kind: str) -> Response:
 
 
 @bots_bp.route("/<kind>", methods=["POST"])
+@operation("Add an allow- or blocklist entry", tag="Bot controls", ok=201, body=BotEntryBody, path_enums={"kind": LISTS})
 async def add_entry(website_id: str, kind: str) -> tuple[Response, int]:
     _check_list(kind)
     await website_context(website_id)
@@ -91,6 +104,7 @@ async def add_entry(website_id: str, kind: str) -> tuple[Response, int]:
 
 
 @bots_bp.route("/<kind>/<entry_id>", methods=["DELETE"])
+@operation("Remove an allow- or blocklist entry", tag="Bot controls", ok=204, path_enums={"kind": LISTS})
 async def remove_entry(website_id: str, kind: str, entry_id: str) -> Response:
     _check_list(kind)
     await website_context(website_id)
@@ -101,12 +115,14 @@ async def remove_entry(website_id: str, kind: str, entry_id: str) -> Response:
 
 
 @bots_bp.route("/report", methods=["GET"])
+@operation("Bots and humans over time", tag="Bot controls", report="bot_report")
 async def report(website_id: str) -> Response:
     result = await _services().analytics.bot_report(await report_query("bot_report", website_id))
     return jsonify(result.body())
 
 
 @bots_bp.route("/recompute", methods=["POST"])
+@operation("Re-classify past events with the current rules", tag="Bot controls", ok=202, body=RecomputeBody, response=RecomputeStarted, errors=[(409, "conflict")])
 async def start_recompute(website_id: str) -> tuple[Response, int]:
     services = _services()
     context = await website_context(website_id)
@@ -131,6 +147,7 @@ async def start_recompute(website_id: str) -> tuple[Response, int]:
 
 
 @bots_bp.route("/recompute/<job_id>", methods=["GET"])
+@operation("A recompute job", tag="Bot controls")
 async def recompute_job(website_id: str, job_id: str) -> Response:
     await website_context(website_id)
     job = await _services().metadata.get_recompute(website_id, job_id)
@@ -140,6 +157,7 @@ async def recompute_job(website_id: str, job_id: str) -> Response:
 
 
 @bots_bp.route("/audit", methods=["GET"])
+@operation("The audit trail of bot controls", tag="Bot controls", query=_PAGE_QUERY, errors=[(400, "validation_error")])
 async def audit(website_id: str) -> Response:
     await website_context(website_id)
     after, limit = _page_params()
@@ -148,6 +166,7 @@ async def audit(website_id: str) -> Response:
 
 
 @bot_summary_bp.route("/api/websites/<website_id>/bot-summary", methods=["GET"])
+@operation("Bot and human event counts", tag="Bot controls", report="bot_summary")
 async def summary(website_id: str) -> Response:
     result = await _services().analytics.bot_summary(await report_query("bot_summary", website_id))
     return jsonify(result.body())

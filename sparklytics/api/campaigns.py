@@ -30,6 +30,7 @@ from sparklytics.api.requests import parse_json_body
 from sparklytics.api.validation import parse_model
 from sparklytics.campaigns import LINK_NOT_FOUND, PIXEL_NOT_FOUND, CampaignLink, InvalidCampaign, TrackingPixel
 from sparklytics.queries.campaigns import NO_LINK_HITS, NO_PIXEL_HITS, link_stat_fields, pixel_stat_fields
+from sparklytics.openapi import operation
 
 campaigns_bp = Blueprint("campaigns", __name__, url_prefix="/api/websites/<website_id>")
 
@@ -82,6 +83,7 @@ def _services():
 
 
 @campaigns_bp.route("/links", methods=["GET"])
+@operation("List campaign links with their stats", tag="Campaign links and pixels", report="campaigns")
 async def list_links(website_id: str) -> Response:
     query = await build_query("campaigns", await website_context(website_id))
     services = _services()
@@ -91,6 +93,7 @@ async def list_links(website_id: str) -> Response:
 
 
 @campaigns_bp.route("/links", methods=["POST"])
+@operation("Create a campaign link", tag="Campaign links and pixels", ok=201, body=CreateLink)
 async def create_link(website_id: str) -> tuple[Response, int]:
     await website_context(website_id)
     body = parse_model(CreateLink, await parse_json_body(MAX_BODY_BYTES))
@@ -101,6 +104,7 @@ async def create_link(website_id: str) -> tuple[Response, int]:
 
 
 @campaigns_bp.route("/links/<link_id>", methods=["GET"])
+@operation("Get a campaign link with its stats", tag="Campaign links and pixels", report="campaigns")
 async def get_link(website_id: str, link_id: str) -> Response:
     query = await build_query("campaigns", await website_context(website_id))
     link = await _link(website_id, link_id)
@@ -108,6 +112,7 @@ async def get_link(website_id: str, link_id: str) -> Response:
 
 
 @campaigns_bp.route("/links/<link_id>", methods=["PUT"])
+@operation("Update a campaign link", tag="Campaign links and pixels", body=UpdateLink)
 async def update_link(website_id: str, link_id: str) -> Response:
     await website_context(website_id)
     body = parse_model(UpdateLink, await parse_json_body(MAX_BODY_BYTES))
@@ -119,6 +124,7 @@ async def update_link(website_id: str, link_id: str) -> Response:
 
 
 @campaigns_bp.route("/links/<link_id>", methods=["DELETE"])
+@operation("Delete a campaign link", tag="Campaign links and pixels", ok=204)
 async def delete_link(website_id: str, link_id: str) -> Response:
     await website_context(website_id)
     if not await _changed(_services().metadata.delete_link(website_id, link_id)):
@@ -127,6 +133,7 @@ async def delete_link(website_id: str, link_id: str) -> Response:
 
 
 @campaigns_bp.route("/links/<link_id>/stats", methods=["GET"])
+@operation("A campaign link's stats", tag="Campaign links and pixels", report="campaigns")
 async def link_stats(website_id: str, link_id: str) -> Response:
     query = await build_query("campaigns", await website_context(website_id))
     link = await _link(website_id, link_id)
@@ -156,6 +163,7 @@ def _link_view(link: CampaignLink, stats: dict[str, Any]) -> dict[str, Any]:
 
 
 @campaigns_bp.route("/pixels", methods=["GET"])
+@operation("List tracking pixels with their stats", tag="Campaign links and pixels", report="campaigns")
 async def list_pixels(website_id: str) -> Response:
     query = await build_query("campaigns", await website_context(website_id))
     services = _services()
@@ -165,6 +173,7 @@ async def list_pixels(website_id: str) -> Response:
 
 
 @campaigns_bp.route("/pixels", methods=["POST"])
+@operation("Create a tracking pixel", tag="Campaign links and pixels", ok=201, body=CreatePixel)
 async def create_pixel(website_id: str) -> tuple[Response, int]:
     await website_context(website_id)
     body = parse_model(CreatePixel, await parse_json_body(MAX_BODY_BYTES))
@@ -175,6 +184,7 @@ async def create_pixel(website_id: str) -> tuple[Response, int]:
 
 
 @campaigns_bp.route("/pixels/<pixel_id>", methods=["GET"])
+@operation("Get a tracking pixel with its stats", tag="Campaign links and pixels", report="campaigns")
 async def get_pixel(website_id: str, pixel_id: str) -> Response:
     query = await build_query("campaigns", await website_context(website_id))
     pixel = await _pixel(website_id, pixel_id)
@@ -182,6 +192,7 @@ async def get_pixel(website_id: str, pixel_id: str) -> Response:
 
 
 @campaigns_bp.route("/pixels/<pixel_id>", methods=["PUT"])
+@operation("Update a tracking pixel", tag="Campaign links and pixels", body=UpdatePixel)
 async def update_pixel(website_id: str, pixel_id: str) -> Response:
     await website_context(website_id)
     body = parse_model(UpdatePixel, await parse_json_body(MAX_BODY_BYTES))
@@ -193,6 +204,7 @@ async def update_pixel(website_id: str, pixel_id: str) -> Response:
 
 
 @campaigns_bp.route("/pixels/<pixel_id>", methods=["DELETE"])
+@operation("Delete a tracking pixel", tag="Campaign links and pixels", ok=204)
 async def delete_pixel(website_id: str, pixel_id: str) -> Response:
     await website_context(website_id)
     if not await _changed(_services().metadata.delete_pixel(website_id, pixel_id)):
@@ -201,6 +213,7 @@ async def delete_pixel(website_id: str, pixel_id: str) -> Response:
 
 
 @campaigns_bp.route("/pixels/<pixel_id>/stats", methods=["GET"])
+@operation("A tracking pixel's stats", tag="Campaign links and pixels", report="campaigns")
 async def pixel_stats(website_id: str, pixel_id: str) -> Response:
     query = await build_query("campaigns", await website_context(website_id))
     pixel = await _pixel(website_id, pixel_id)

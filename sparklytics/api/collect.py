@@ -34,6 +34,8 @@ from sparklytics.api.errors import ApiError, bad_request, unprocessable
 from sparklytics.api.ingest_asgi import Headers, Receive, Scope, Send, client_of, serve_ingest_post
 from sparklytics.api.json_body import decode_json
 from sparklytics.api.validation import validation_failure
+from sparklytics.openapi import Operation
+from sparklytics.openapi.responses import Ok
 
 PATHS = frozenset({"/api/collect", "/e"})
 MAX_BODY_BYTES = 102_400
@@ -76,8 +78,44 @@ _EVENTS = TypeAdapter(list[CollectEvent])
 _SIZE_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+COLLECT_ERRORS = (
+    (400, "invalid_json"), (400, "validation_error"), (400, "batch_too_large"), (400, "payload_too_large"),
+    (400, "bad_request"), (404, "not_found"), (408, "request_timeout"), (413, "payload_too_large"),
+    (415, "unsupported_media_type"), (422, "validation_error"), (429, "rate_limited"), (503, "ingest_overloaded"),
+    (503, "storage_unavailable"), (503, "shutting_down"), (503, "service_unavailable"),
+)
+COLLECT_HEADERS = {
+    "x-sparklytics-ingest-ack": "`durable`: the events are fsynced in the write-ahead log",
+    "x-sparklytics-ingest-accepted-events": "events accepted",
+    "x-sparklytics-ingest-dropped-events": "events dropped by the website's ingest limits",
+    "x-sparklytics-truncated-fields": "optional fields that were cut to their limit",
+    "x-sparklytics-dropped-fields": "optional fields that were invalid and left out",
+}
+
+
+def _collect_operation(name: str, summary: str) -> Operation:
+    return Operation(
+        summary,
+        "Collect",
+        name=name,
+        ok=202,
+        response=Ok,
+        body=CollectEvent,
+        body_types=("application/json", "text/plain"),
+        body_is_batch=True,
+        errors=COLLECT_ERRORS,
+        headers=COLLECT_HEADERS,
+        description=f"One event or a batch of up to {MAX_BATCH}; the body at most {MAX_BODY_BYTES} bytes, `event_data` at most {MAX_EVENT_DATA_BYTES} bytes as JSON.",
+    )
+
+
 class CollectEndpoint:
     """ASGI middleware: answers collect requests itself, passes everything else on."""
+
+    OPERATIONS = {
+        ("POST", "/api/collect"): _collect_operation("collect", "Record events"),
+        ("POST", "/e"): _collect_operation("collect_short_path", "Record events (the tracker's short path)"),
+    }
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], services: Any) -> None:
         self._app = app

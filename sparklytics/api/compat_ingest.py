@@ -20,11 +20,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from actors.enricher import CollectFor
-from sparklytics.api.collect import admit, ingest_ack_headers, parse_events, read_json_body
+from sparklytics.api.collect import COLLECT_ERRORS, COLLECT_HEADERS, admit, ingest_ack_headers, parse_events, read_json_body
 from sparklytics.api.collect_fields import FieldRepairs
 from sparklytics.api.ingest_asgi import Headers, Receive, Scope, Send, serve_ingest_post
 from sparklytics.api.plausible_event import plausible_event
 from sparklytics.api.umami_send import umami_event
+from sparklytics.openapi import Operation
+from sparklytics.openapi.bodies import PlausibleEventBody, UmamiSendBody
+from sparklytics.openapi.responses import UmamiAnswer
 
 PLAUSIBLE_PATH = "/api/event"
 UMAMI_PATH = "/api/send"
@@ -39,6 +42,19 @@ _UMAMI_ANSWER = (200, b'{"cache":null,"sessionId":null,"visitId":null}', [(b"con
 
 class CompatIngestEndpoint:
     """ASGI middleware: answers ``/api/event`` and ``/api/send``, passes everything else on."""
+
+    OPERATIONS = {
+        ("POST", PLAUSIBLE_PATH): Operation(
+            "Record a Plausible event", "Collect", name="plausible_event", ok=202, media_type="text/plain",
+            body=PlausibleEventBody, body_types=("application/json", "text/plain"), errors=COLLECT_ERRORS,
+            headers=COLLECT_HEADERS, description="Plausible's Events API body; answers `ok` as Plausible does.",
+        ),
+        ("POST", UMAMI_PATH): Operation(
+            "Record an Umami event", "Collect", name="umami_send", response=UmamiAnswer,
+            body=UmamiSendBody, body_types=("application/json", "text/plain"), errors=COLLECT_ERRORS,
+            headers=COLLECT_HEADERS, description="Umami's `/api/send` body (`event` or `identify`); answers as Umami does.",
+        ),
+    }
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], services: Any) -> None:
         self._app = app

@@ -43,6 +43,7 @@ from quart import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
 from sparklytics.tracker.asset import accepts_gzip, etag_matches
+from sparklytics.openapi import operation
 
 __all__ = [
     "DIST_CONFIG_KEY",
@@ -150,8 +151,13 @@ def inject_auth_mode(html: bytes, mode: str) -> bytes:
     return tag + html
 
 
-def content_security_policy(mode: str, *, frameable: bool = False) -> str:
-    """CSP for the dashboard's HTML: own files only, plus the auth-mode script by hash."""
+def content_security_policy(mode: str, *, frameable: bool = False, inline_styles: bool = False) -> str:
+    """CSP for the dashboard's HTML: own files only, plus the auth-mode script by hash.
+
+    ``inline_styles`` allows inline CSS (never scripts, never foreign sheets or fonts):
+    the API reference page (``/docs``) needs it, as its viewer (RapiDoc) writes style
+    attributes and a theme ``<style>`` built from its settings into its templates.
+    """
     digest = base64.b64encode(hashlib.sha256(auth_mode_script(mode).encode()).digest()).decode()
     # Public share pages may be embedded in other sites; the dashboard may not.
     frame_ancestors = "*" if frameable else "'none'"
@@ -160,7 +166,7 @@ def content_security_policy(mode: str, *, frameable: bool = False) -> str:
             "default-src 'self'",
             f"script-src 'self' 'sha256-{digest}'",
             # Styles set from script go through the CSSOM, which style-src does not restrict.
-            "style-src 'self'",
+            "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'",
             "img-src 'self' data:",
             "connect-src 'self'",
             "font-src 'self'",
@@ -256,12 +262,18 @@ def _send(file: StaticFile, *, extra_headers: dict[str, str] | None = None) -> R
     return response
 
 
+# The dashboard's API reference; its top-bar link loads it as a page of its own, so
+# that its CSP (inline styles allowed) is never shared with the other pages.
+API_REFERENCE_PAGE = "docs"
+
+
 def _not_found() -> Response:
     return Response(b"Not found\n", status=404, content_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-store"})
 
 
 @dashboard_bp.route("/", methods=["GET"], defaults={"path": ""})
 @dashboard_bp.route("/<spa:path>", methods=["GET"])
+@operation("The dashboard (a single-page app) and its files", tag="Dashboard", media_type="text/html")
 async def serve_dashboard(path: str) -> Response:
     assets = await _assets()
     if assets is None:
@@ -273,7 +285,7 @@ async def serve_dashboard(path: str) -> Response:
     if path.startswith("assets/") or "." in last:
         return _not_found()
     mode = _auth_mode()
-    csp = content_security_policy(mode, frameable=path.startswith("share/"))
+    csp = content_security_policy(mode, frameable=path.startswith("share/"), inline_styles=path == API_REFERENCE_PAGE)
     headers = {"Content-Security-Policy": csp}
     if not path.startswith("share/"):
         headers["X-Frame-Options"] = "DENY"

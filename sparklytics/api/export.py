@@ -15,11 +15,13 @@ from quart import Blueprint, Response, current_app
 
 from sparklytics.api.reports import report_query
 from sparklytics.queries import export_filename
+from sparklytics.openapi import operation
 
 export_bp = Blueprint("export", __name__)
 
 
 @export_bp.route("/api/websites/<website_id>/export")
+@operation("Raw events as CSV", tag="Reports", report="export", media_type="text/csv", errors=[(429, "rate_limited")])
 async def export(website_id: str) -> Response:
     services = current_app.config["SERVICES"]
     query = await report_query("export", website_id)

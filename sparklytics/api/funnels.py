@@ -42,6 +42,7 @@ from sparklytics.api.reports import build_query, website_context
 from sparklytics.api.requests import client_ip, parse_json_body
 from sparklytics.api.validation import parse_model
 from sparklytics.funnels import MAX_FUNNELS_PER_WEBSITE, DuplicateFunnelName, FunnelLimitReached, NewStep
+from sparklytics.openapi import operation
 
 MAX_BODY_BYTES = 65_536
 MAX_NAME_CHARS = 100
@@ -98,6 +99,7 @@ async def check_limits(limits: tuple[Limit, Limit], website_id: str, funnel_id: 
 
 
 @funnels_bp.route("", methods=["GET"])
+@operation("List funnels", tag="Funnels", errors=[(429, "rate_limited")])
 async def list_funnels(website_id: str) -> Response:
     await check_limits(READS, website_id)
     await website_context(website_id)
@@ -107,6 +109,7 @@ async def list_funnels(website_id: str) -> Response:
 
 
 @funnels_bp.route("", methods=["POST"])
+@operation("Create a funnel", tag="Funnels", ok=201, body=CreateFunnel, errors=[(422, "limit_exceeded"), (422, "duplicate_name"), (429, "rate_limited")])
 async def create_funnel(website_id: str) -> tuple[Response, int]:
     await check_limits(MUTATIONS, website_id)
     await website_context(website_id)
@@ -120,6 +123,7 @@ async def create_funnel(website_id: str) -> tuple[Response, int]:
 
 
 @funnels_bp.route("/<funnel_id>", methods=["GET"])
+@operation("Get a funnel", tag="Funnels", errors=[(429, "rate_limited")])
 async def get_funnel(website_id: str, funnel_id: str) -> Response:
     await check_limits(READS, website_id, funnel_id)
     await website_context(website_id)
@@ -131,6 +135,7 @@ async def get_funnel(website_id: str, funnel_id: str) -> Response:
 
 
 @funnels_bp.route("/<funnel_id>", methods=["PUT"])
+@operation("Update a funnel", tag="Funnels", body=UpdateFunnel, errors=[(422, "duplicate_name"), (429, "rate_limited")])
 async def update_funnel(website_id: str, funnel_id: str) -> Response:
     await check_limits(MUTATIONS, website_id, funnel_id)
     await website_context(website_id)
@@ -146,6 +151,7 @@ async def update_funnel(website_id: str, funnel_id: str) -> Response:
 
 
 @funnels_bp.route("/<funnel_id>", methods=["DELETE"])
+@operation("Delete a funnel", tag="Funnels", ok=204, errors=[(429, "rate_limited")])
 async def delete_funnel(website_id: str, funnel_id: str) -> Response:
     await check_limits(MUTATIONS, website_id, funnel_id)
     await website_context(website_id)
@@ -156,6 +162,7 @@ async def delete_funnel(website_id: str, funnel_id: str) -> Response:
 
 
 @funnels_bp.route("/<funnel_id>/results", methods=["GET"])
+@operation("How many sessions reached each step", tag="Funnels", report="funnel_results", errors=[(429, "rate_limited")])
 async def results(website_id: str, funnel_id: str) -> Response:
     await check_limits(RESULTS, website_id, funnel_id)
     query = await build_query("funnel_results", await website_context(website_id))

@@ -24,6 +24,9 @@ from sparklytics.api.requests import parse_json_body
 from sparklytics.api.validation import parse_model
 from sparklytics.goals import MAX_GOALS_PER_WEBSITE, DuplicateGoalName, Goal, GoalLimitReached, InvalidGoal
 from sparklytics.queries.goals import parse_attribution_options
+from sparklytics.openapi import Query, operation
+from sparklytics.openapi.responses import Data, DataList
+from sparklytics.queries.goals import ATTRIBUTION_MODELS, DEFAULT_MODEL
 
 goals_bp = Blueprint("goals", __name__, url_prefix="/api/websites/<website_id>")
 
@@ -57,7 +60,14 @@ def _services():
     return current_app.config["SERVICES"]
 
 
+_ATTRIBUTION_QUERY = (
+    Query("goal_id", "the goal whose conversions are attributed", required=True),
+    Query("model", "which touch of the visit gets the credit", {"type": "string", "enum": list(ATTRIBUTION_MODELS), "default": DEFAULT_MODEL}),
+)
+
+
 @goals_bp.route("/goals", methods=["GET"])
+@operation("List goals", tag="Goals", response=DataList[Goal])
 async def list_goals(website_id: str) -> Response:
     await website_context(website_id)
     goals = await _services().metadata.list_goals(website_id)
@@ -65,6 +75,7 @@ async def list_goals(website_id: str) -> Response:
 
 
 @goals_bp.route("/goals", methods=["POST"])
+@operation("Create a goal", tag="Goals", ok=201, body=CreateGoal, response=Data[Goal], errors=[(422, "limit_exceeded"), (422, "duplicate_name")])
 async def create_goal(website_id: str) -> tuple[Response, int]:
     await website_context(website_id)
     body = parse_model(CreateGoal, await parse_json_body(MAX_BODY_BYTES))
@@ -75,6 +86,7 @@ async def create_goal(website_id: str) -> tuple[Response, int]:
 
 
 @goals_bp.route("/goals/<goal_id>", methods=["PUT"])
+@operation("Update a goal", tag="Goals", body=UpdateGoal, response=Data[Goal], errors=[(422, "duplicate_name")])
 async def update_goal(website_id: str, goal_id: str) -> Response:
     await website_context(website_id)
     body = parse_model(UpdateGoal, await parse_json_body(MAX_BODY_BYTES))
@@ -91,6 +103,7 @@ async def update_goal(website_id: str, goal_id: str) -> Response:
 
 
 @goals_bp.route("/goals/<goal_id>", methods=["DELETE"])
+@operation("Delete a goal", tag="Goals", ok=204)
 async def delete_goal(website_id: str, goal_id: str) -> Response:
     await website_context(website_id)
     if not await _services().metadata.delete_goal(website_id, goal_id):
@@ -99,6 +112,7 @@ async def delete_goal(website_id: str, goal_id: str) -> Response:
 
 
 @goals_bp.route("/goals/<goal_id>/stats", methods=["GET"])
+@operation("A goal's conversions", tag="Goals", report="goal_stats")
 async def goal_stats(website_id: str, goal_id: str) -> Response:
     services = _services()
     query = await build_query("goal_stats", await website_context(website_id))
@@ -108,6 +122,7 @@ async def goal_stats(website_id: str, goal_id: str) -> Response:
 
 
 @goals_bp.route("/goals/conversions", methods=["GET"])
+@operation("Conversions of every goal", tag="Goals", report="goal_conversions")
 async def goal_conversions(website_id: str) -> Response:
     services = _services()
     query = await build_query("goal_conversions", await website_context(website_id))
@@ -117,11 +132,13 @@ async def goal_conversions(website_id: str) -> Response:
 
 
 @goals_bp.route("/attribution", methods=["GET"])
+@operation("Channels that earn a goal's conversions", tag="Goals", report="attribution", query=_ATTRIBUTION_QUERY)
 async def attribution(website_id: str) -> Response:
     return jsonify(await _attribution_report("attribution", website_id))
 
 
 @goals_bp.route("/revenue/summary", methods=["GET"])
+@operation("A goal's revenue", tag="Goals", report="revenue_summary", query=_ATTRIBUTION_QUERY)
 async def revenue_summary(website_id: str) -> Response:
     return jsonify(await _attribution_report("revenue_summary", website_id))
 

@@ -14,10 +14,13 @@ from __future__ import annotations
 from quart import Blueprint, Response, current_app, jsonify
 
 from sparklytics import __version__
+from sparklytics.openapi import operation
+from sparklytics.openapi.responses import Health
 
 health_bp = Blueprint("health", __name__)
 
 @health_bp.route("/health", methods=["GET"])
+@operation("Whether the server is healthy", tag="Meta", response=Health, other_answers={503: "degraded: `status: degraded` and the `reasons`"})
 async def health() -> Response:
     services = current_app.config["SERVICES"]
     reasons = []

@@ -14,6 +14,8 @@ from actors.runtime import tell
 from sparklytics.api.errors import bad_request, not_found, unprocessable
 from sparklytics.api.requests import parse_json_body
 from sparklytics.api.websites import load_website
+from sparklytics.openapi import operation
+from sparklytics.openapi.bodies import IngestLimitsBody
 
 FIELDS = {"peak_events_per_sec": "ingest_peak_eps", "queue_max_events": "ingest_queue_max_events"}
 MAX_VALUE = 2_000_000_000
@@ -22,11 +24,13 @@ ingest_limits_bp = Blueprint("ingest_limits", __name__)
 
 
 @ingest_limits_bp.route("/api/websites/<website_id>/ingest-limits", methods=["GET"])
+@operation("The website's ingest limits", tag="Websites")
 async def get_limits(website_id: str) -> Response:
     return jsonify({"data": _view(await load_website(website_id))})
 
 
 @ingest_limits_bp.route("/api/websites/<website_id>/ingest-limits", methods=["PUT"])
+@operation("Set the website's ingest limits", tag="Websites", body=IngestLimitsBody)
 async def put_limits(website_id: str) -> Response:
     body = await parse_json_body(4096)
     if not isinstance(body, dict):

@@ -28,11 +28,16 @@ from sparklytics.clock import utc_now
 from sparklytics.notifications.rules import (
     MAX_ALERTS_PER_WEBSITE,
     MAX_SUBSCRIPTIONS_PER_WEBSITE,
+    Alert,
+    Delivery,
     InvalidNotification,
     MissingReport,
     NotificationLimitReached,
+    Subscription,
     history_limit,
 )
+from sparklytics.openapi import Query, operation
+from sparklytics.openapi.responses import Data, DataList
 
 notifications_bp = Blueprint("notifications", __name__, url_prefix="/api/websites/<website_id>")
 
@@ -89,6 +94,7 @@ def _services():
 
 
 @notifications_bp.route("/subscriptions", methods=["GET"])
+@operation("List report subscriptions", tag="Notifications", response=DataList[Subscription])
 async def list_subscriptions(website_id: str) -> Response:
     await website_context(website_id)
     subscriptions = await _services().metadata.list_subscriptions(website_id)
@@ -96,6 +102,7 @@ async def list_subscriptions(website_id: str) -> Response:
 
 
 @notifications_bp.route("/subscriptions", methods=["POST"])
+@operation("Subscribe to a saved report", tag="Notifications", ok=201, body=CreateSubscription, errors=[(422, "limit_exceeded")])
 async def create_subscription(website_id: str) -> tuple[Response, int]:
     await website_context(website_id)
     body = parse_model(CreateSubscription, await parse_json_body(MAX_BODY_BYTES)).model_dump()
@@ -106,6 +113,7 @@ async def create_subscription(website_id: str) -> tuple[Response, int]:
 
 
 @notifications_bp.route("/subscriptions/<subscription_id>", methods=["PUT"])
+@operation("Update a subscription", tag="Notifications", body=UpdateSubscription)
 async def update_subscription(website_id: str, subscription_id: str) -> Response:
     await website_context(website_id)
     changes = _changes(parse_model(UpdateSubscription, await parse_json_body(MAX_BODY_BYTES)), nullable={"timezone", "target"})
@@ -116,6 +124,7 @@ async def update_subscription(website_id: str, subscription_id: str) -> Response
 
 
 @notifications_bp.route("/subscriptions/<subscription_id>", methods=["DELETE"])
+@operation("Delete a subscription", tag="Notifications", ok=204)
 async def delete_subscription(website_id: str, subscription_id: str) -> Response:
     await website_context(website_id)
     if not await _services().metadata.delete_subscription(website_id, subscription_id):
@@ -124,6 +133,7 @@ async def delete_subscription(website_id: str, subscription_id: str) -> Response
 
 
 @notifications_bp.route("/subscriptions/<subscription_id>/test", methods=["POST"])
+@operation("Deliver a subscription now", tag="Notifications", response=Data[Delivery])
 async def test_subscription(website_id: str, subscription_id: str) -> Response:
     services = _services()
     await website_context(website_id)
@@ -138,6 +148,7 @@ async def test_subscription(website_id: str, subscription_id: str) -> Response:
 
 
 @notifications_bp.route("/alerts", methods=["GET"])
+@operation("List alerts", tag="Notifications", response=DataList[Alert])
 async def list_alerts(website_id: str) -> Response:
     await website_context(website_id)
     alerts = await _services().metadata.list_alerts(website_id)
@@ -145,6 +156,7 @@ async def list_alerts(website_id: str) -> Response:
 
 
 @notifications_bp.route("/alerts", methods=["POST"])
+@operation("Create an alert", tag="Notifications", ok=201, body=CreateAlert, errors=[(422, "limit_exceeded")])
 async def create_alert(website_id: str) -> tuple[Response, int]:
     await website_context(website_id)
     body = parse_model(CreateAlert, await parse_json_body(MAX_BODY_BYTES)).model_dump()
@@ -155,6 +167,7 @@ async def create_alert(website_id: str) -> tuple[Response, int]:
 
 
 @notifications_bp.route("/alerts/<alert_id>", methods=["PUT"])
+@operation("Update an alert", tag="Notifications", body=UpdateAlert)
 async def update_alert(website_id: str, alert_id: str) -> Response:
     await website_context(website_id)
     changes = _changes(parse_model(UpdateAlert, await parse_json_body(MAX_BODY_BYTES)), nullable={"lookback_days"})
@@ -165,6 +178,7 @@ async def update_alert(website_id: str, alert_id: str) -> Response:
 
 
 @notifications_bp.route("/alerts/<alert_id>", methods=["DELETE"])
+@operation("Delete an alert", tag="Notifications", ok=204)
 async def delete_alert(website_id: str, alert_id: str) -> Response:
     await website_context(website_id)
     if not await _services().metadata.delete_alert(website_id, alert_id):
@@ -173,6 +187,7 @@ async def delete_alert(website_id: str, alert_id: str) -> Response:
 
 
 @notifications_bp.route("/alerts/<alert_id>/test", methods=["POST"])
+@operation("Deliver a test alert now", tag="Notifications", response=Data[Delivery])
 async def test_alert(website_id: str, alert_id: str) -> Response:
     services = _services()
     await website_context(website_id)
@@ -187,6 +202,7 @@ async def test_alert(website_id: str, alert_id: str) -> Response:
 
 
 @notifications_bp.route("/notifications/history", methods=["GET"])
+@operation("Delivery history", tag="Notifications", response=DataList[Delivery], query=(Query("limit", "deliveries to list", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),), errors=[(400, "validation_error")])
 async def history(website_id: str) -> Response:
     await website_context(website_id)
     try:

@@ -29,11 +29,15 @@ from sparklytics.saved_reports import (
     InvalidConfig,
     InvalidReport,
     ReportLimitReached,
+    SavedReport,
     check_description,
     check_name,
     parse_config,
 )
 from sparklytics.stores.metadata import ReportContext
+from sparklytics.openapi import operation
+from sparklytics.openapi.responses import Data
+from sparklytics.openapi.bodies import SavedReportBody, SavedReportConfig, SavedReportUpdate
 
 saved_reports_bp = Blueprint("saved_reports", __name__, url_prefix="/api/websites/<website_id>")
 
@@ -46,6 +50,7 @@ def _services():
 
 
 @saved_reports_bp.route("/reports", methods=["GET"])
+@operation("List saved reports", tag="Saved reports")
 async def list_reports(website_id: str) -> Response:
     await website_context(website_id)
     reports = await _services().metadata.list_reports(website_id)
@@ -53,6 +58,7 @@ async def list_reports(website_id: str) -> Response:
 
 
 @saved_reports_bp.route("/reports", methods=["POST"])
+@operation("Save a report", tag="Saved reports", ok=201, body=SavedReportBody, response=Data[SavedReport], errors=[(422, "limit_exceeded"), (422, "duplicate_name")])
 async def create_report(website_id: str) -> tuple[Response, int]:
     await website_context(website_id)
     body = await _object_body()
@@ -69,6 +75,7 @@ async def create_report(website_id: str) -> tuple[Response, int]:
 
 
 @saved_reports_bp.route("/reports/preview", methods=["POST"])
+@operation("Run a report config without saving it", tag="Saved reports", body=SavedReportConfig, errors=[(503, "query_timeout")])
 async def preview_report(website_id: str) -> Response:
     context = await website_context(website_id)
     body = await _object_body()
@@ -78,6 +85,7 @@ async def preview_report(website_id: str) -> Response:
 
 
 @saved_reports_bp.route("/reports/<report_id>", methods=["GET"])
+@operation("Get a saved report", tag="Saved reports", response=Data[SavedReport])
 async def get_report(website_id: str, report_id: str) -> Response:
     await website_context(website_id)
     report = await _services().metadata.get_report(website_id, report_id)
@@ -87,6 +95,7 @@ async def get_report(website_id: str, report_id: str) -> Response:
 
 
 @saved_reports_bp.route("/reports/<report_id>", methods=["PUT"])
+@operation("Update a saved report", tag="Saved reports", body=SavedReportUpdate, response=Data[SavedReport], errors=[(422, "duplicate_name")])
 async def update_report(website_id: str, report_id: str) -> Response:
     await website_context(website_id)
     body = await _object_body()
@@ -108,6 +117,7 @@ async def update_report(website_id: str, report_id: str) -> Response:
 
 
 @saved_reports_bp.route("/reports/<report_id>", methods=["DELETE"])
+@operation("Delete a saved report", tag="Saved reports", ok=204)
 async def delete_report(website_id: str, report_id: str) -> Response:
     await website_context(website_id)
     if not await _services().metadata.delete_report(website_id, report_id):
@@ -116,6 +126,7 @@ async def delete_report(website_id: str, report_id: str) -> Response:
 
 
 @saved_reports_bp.route("/reports/<report_id>/run", methods=["POST"])
+@operation("Run a saved report", tag="Saved reports", errors=[(400, "validation_error"), (503, "query_timeout")])
 async def run_saved_report(website_id: str, report_id: str) -> Response:
     services = _services()
     context = await website_context(website_id)

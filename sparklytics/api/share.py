@@ -15,6 +15,8 @@ from actors.runtime import ask
 from sparklytics.api.errors import not_found
 from sparklytics.api.reports import build_query
 from sparklytics.api.requests import client_ip
+from sparklytics.openapi import operation
+from sparklytics.openapi.responses import Data, Share
 
 SHARE_LIMIT = Limit("share", 30)
 
@@ -22,6 +24,7 @@ share_bp = Blueprint("share", __name__)
 
 
 @share_bp.route("/api/websites/<website_id>/share", methods=["POST"])
+@operation("Turn the public share link on", tag="Sharing", ok=201, response=Data[Share])
 async def enable(website_id: str) -> tuple[Response, int]:
     services = current_app.config["SERVICES"]
     fresh = str(uuid.uuid4())
@@ -33,6 +36,7 @@ async def enable(website_id: str) -> tuple[Response, int]:
 
 
 @share_bp.route("/api/websites/<website_id>/share", methods=["DELETE"])
+@operation("Turn the public share link off", tag="Sharing", ok=204)
 async def disable(website_id: str) -> Response:
     services = current_app.config["SERVICES"]
     disabled = await services.metadata.disable_sharing(website_id)
@@ -48,6 +52,7 @@ _SHARED_REPORTS = ("stats", "pageviews", "metrics", "overview")
 
 
 @share_bp.route("/api/share/<share_id>/<report>")
+@operation("A public shared report", tag="Sharing", report=tuple(f"share_{name}" for name in _SHARED_REPORTS), path_enums={"report": _SHARED_REPORTS}, errors=[(429, "rate_limited")])
 async def shared(share_id: str, report: str) -> Response:
     if report not in _SHARED_REPORTS:
         raise not_found("Not found")

@@ -23,6 +23,9 @@ from sparklytics.api.errors import ApiError, domain_error, error_response
 from sparklytics.api.requests import parse_json_body
 from sparklytics.auth.errors import AuthError, NotAuthenticated
 from sparklytics.auth.keys import bearer_token
+from sparklytics.openapi import operation
+from sparklytics.openapi.bodies import StatsV2Query
+from sparklytics.openapi.responses import StatsV2Result
 from sparklytics.queries.errors import QueryError
 from sparklytics.queries.stats_v2 import V2Context, check_shape, denominator_queries, parse_v2_query, shape_response
 from sparklytics.queries.stats_v2.dates import json_type
@@ -38,6 +41,14 @@ MISSING_SITE = "Missing site ID. Please provide the required site_id parameter w
 
 
 @stats_v2_bp.post("/api/v2/query")
+@operation(
+    "Plausible Stats API v2 query",
+    tag="Stats API v2",
+    body=StatsV2Query,
+    response=StatsV2Result,
+    errors=[(404, "not_found"), (503, "query_timeout")],
+    description="Plausible's POST /api/v2/query over our reports; errors carry Plausible's sentences as `error.message`.",
+)
 async def query() -> Response:
     body = await parse_json_body(MAX_BODY_BYTES)
     if isinstance(body, dict) and "site_id" not in body:

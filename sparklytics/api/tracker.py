@@ -21,6 +21,7 @@ from quart import Blueprint, Response, current_app, request
 from sparklytics.api.errors import not_found
 from sparklytics.tracker import asset as tracker_asset
 from sparklytics.tracker.asset import TrackerAsset, TrackerNotBuiltError, load_tracker
+from sparklytics.openapi import operation
 
 log = logging.getLogger("sparklytics")
 
@@ -66,12 +67,21 @@ def _load(path) -> TrackerAsset | TrackerNotBuiltError:
         return missing
 
 
+_SCRIPT_ANSWERS = {304: "not modified (`If-None-Match`)", 503: "the tracker is not built (plain text says how)"}
+
+
 @tracker_bp.route("/s.js", methods=["GET"])
+@operation("The tracker script", tag="Collect", media_type="application/javascript", other_answers=_SCRIPT_ANSWERS)
 async def tracker_script() -> Response:
     return _serve(current_app.extensions[EXTENSION_KEY])
 
 
 @tracker_bp.route("/js/<script_name>", methods=["GET"])
+@operation(
+    "The Plausible-compatible tracker", tag="Collect", media_type="application/javascript",
+    other_answers=_SCRIPT_ANSWERS, errors=[(404, "not_found")],
+    description="`script.js` or `script.<extension>[.<extension>…].js` with Plausible's extensions in any order.",
+)
 async def plausible_script(script_name: str) -> Response:
     found = _PLAUSIBLE_NAME.match(script_name)
     if found is None or not set(found.group(1).split(".")[1:]) <= PLAUSIBLE_EXTENSIONS:
@@ -80,6 +90,7 @@ async def plausible_script(script_name: str) -> Response:
 
 
 @tracker_bp.route("/script.js", methods=["GET"])
+@operation("The Umami-compatible tracker", tag="Collect", media_type="application/javascript", other_answers=_SCRIPT_ANSWERS)
 async def umami_script() -> Response:
     return _serve(current_app.extensions[COMPAT_EXTENSION_KEY]["umami.js"])
 

@@ -30,6 +30,8 @@ from sparklytics.api.requests import parse_json_body
 from sparklytics.api.validation import parse_model
 from sparklytics.domains import InvalidDomain, normalize_domain
 from sparklytics.enrich import random_id
+from sparklytics.openapi import Query, operation
+from sparklytics.openapi.responses import Data, Website, WebsiteCreated, WebsitesPage, WebsiteUpdated
 from sparklytics.website_aliases import AliasTaken, InvalidAlias, normalize_extra_domains, normalize_umami_id
 
 MAX_BODY_BYTES = 16_384
@@ -71,6 +73,7 @@ class UpdateWebsite(BaseModel):
 
 
 @websites_bp.route("/api/websites", methods=["POST"])
+@operation("Create a website", tag="Websites", ok=201, body=CreateWebsite, response=Data[WebsiteCreated])
 async def create_website() -> tuple[Response, int]:
     body = parse_model(CreateWebsite, await parse_json_body(MAX_BODY_BYTES))
     name = _name(body.name)
@@ -87,6 +90,7 @@ async def create_website() -> tuple[Response, int]:
 
 
 @websites_bp.route("/api/websites", methods=["GET"])
+@operation("List websites", tag="Websites", response=WebsitesPage, query=(Query("limit", "websites per page (clamped into range)", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}), Query("cursor", "the `pagination.cursor` of the previous page")), errors=[(400, "validation_error")])
 async def list_websites() -> Response:
     limit = _clamped_int(request.args.get("limit"), default=20, low=1, high=100)
     cursor = request.args.get("cursor") or None
@@ -108,11 +112,13 @@ async def list_websites() -> Response:
 
 
 @websites_bp.route("/api/websites/<website_id>", methods=["GET"])
+@operation("Get a website", tag="Websites", response=Data[Website])
 async def get_website(website_id: str) -> Response:
     return jsonify({"data": _detail_view(await load_website(website_id))})
 
 
 @websites_bp.route("/api/websites/<website_id>", methods=["PUT"])
+@operation("Update a website", tag="Websites", body=UpdateWebsite, response=Data[WebsiteUpdated])
 async def update_website(website_id: str) -> Response:
     body = parse_model(UpdateWebsite, await parse_json_body(MAX_BODY_BYTES))
     changes: dict[str, Any] = {}
@@ -136,6 +142,7 @@ async def update_website(website_id: str) -> Response:
 
 
 @websites_bp.route("/api/websites/<website_id>", methods=["DELETE"])
+@operation("Delete a website and all its data", tag="Websites", ok=204)
 async def delete_website(website_id: str) -> Response:
     services = current_app.config["SERVICES"]
     if not await services.metadata.retire_website(website_id):

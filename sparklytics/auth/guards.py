@@ -66,6 +66,8 @@ PUBLIC_PATHS = frozenset(
         "/api/auth/status",
         "/api/auth/setup",
         "/api/auth/login",
+        # The OpenAPI document: what the API is, never what is in it (issue 19).
+        "/api/openapi.json",
     }
 )
 PUBLIC_PREFIXES = ("/api/share/",)

@@ -52,6 +52,10 @@ export function TopBar({ children }: { children?: ComponentChildren }) {
         <Logo /> <span class="brand-name">Sparklytics</span>
       </Link>
       <div class="topbar-main">{children}</div>
+      {/* A full page load: /docs is served with a CSP of its own (see ApiDocs.tsx). */}
+      <a href="/docs" class="btn small ghost" data-testid="api-docs-link">
+        API
+      </a>
       <Link href="/settings" class="btn small ghost" data-testid="global-settings-link">
         Settings
       </Link>

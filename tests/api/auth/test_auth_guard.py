@@ -78,7 +78,7 @@ async def test_unknown_paths_and_methods_are_left_to_the_router(client) -> None:
 
 # Every /api/ route that may answer without credentials. Adding one is a security
 # decision: extend this set (and guards.PUBLIC_PATHS) on purpose, never by accident.
-EXPECTED_PUBLIC_API = {"/api/collect", "/api/auth/status", "/api/auth/setup", "/api/auth/login"}
+EXPECTED_PUBLIC_API = {"/api/collect", "/api/auth/status", "/api/auth/setup", "/api/auth/login", "/api/openapi.json"}
 EXPECTED_PUBLIC_API_PREFIXES = ("/api/share/",)
 
 

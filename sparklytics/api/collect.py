@@ -18,7 +18,7 @@ same error envelope (``errors.domain_error``) as the rest of the API.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,7 +31,7 @@ from actors.ratelimiter import Admit, Limit
 from actors.runtime import ask_nowait
 from sparklytics.api.collect_fields import FieldRepairs, repair_optional_fields
 from sparklytics.api.errors import ApiError, bad_request, unprocessable
-from sparklytics.api.ingest_asgi import Headers, Receive, Scope, Send, client_of, serve_ingest_post
+from sparklytics.api.ingest_asgi import Headers, IngestPostEndpoint, Receive, Scope, client_of
 from sparklytics.api.json_body import decode_json
 from sparklytics.api.validation import validation_failure
 from sparklytics.openapi import Operation
@@ -109,7 +109,7 @@ def _collect_operation(name: str, summary: str) -> Operation:
     )
 
 
-class CollectEndpoint:
+class CollectEndpoint(IngestPostEndpoint):
     """ASGI middleware: answers collect requests itself, passes everything else on."""
 
     OPERATIONS = {
@@ -117,17 +117,9 @@ class CollectEndpoint:
         ("POST", "/e"): _collect_operation("collect_short_path", "Record events (the tracker's short path)"),
     }
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], services: Any) -> None:
-        self._app = app
-        self._services = services
+    PATHS = PATHS
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in PATHS:
-            await self._app(scope, receive, send)
-            return
-        await serve_ingest_post(scope, receive, send, self._services.stopping, self._collect)
-
-    async def _collect(
+    async def handle(
         self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, repairs: FieldRepairs
     ) -> tuple[int, bytes, Headers]:
         body = await read_json_body(headers, receive, self._services.config.body_timeout_seconds)

@@ -16,13 +16,10 @@ Raw ASGI in front of Quart, like collect and for the same reason: these are hot 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from actors.enricher import CollectFor
 from sparklytics.api.collect import COLLECT_ERRORS, COLLECT_HEADERS, admit, ingest_ack_headers, parse_events, read_json_body
 from sparklytics.api.collect_fields import FieldRepairs
-from sparklytics.api.ingest_asgi import Headers, Receive, Scope, Send, serve_ingest_post
+from sparklytics.api.ingest_asgi import Headers, IngestPostEndpoint, Receive, Scope
 from sparklytics.api.plausible_event import plausible_event
 from sparklytics.api.umami_send import umami_event
 from sparklytics.openapi import Operation
@@ -40,7 +37,7 @@ _PLAUSIBLE_ANSWER = (202, b"ok", [(b"content-type", b"text/plain; charset=utf-8"
 _UMAMI_ANSWER = (200, b'{"cache":null,"sessionId":null,"visitId":null}', [(b"content-type", b"application/json")])
 
 
-class CompatIngestEndpoint:
+class CompatIngestEndpoint(IngestPostEndpoint):
     """ASGI middleware: answers ``/api/event`` and ``/api/send``, passes everything else on."""
 
     OPERATIONS = {
@@ -56,17 +53,9 @@ class CompatIngestEndpoint:
         ),
     }
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], services: Any) -> None:
-        self._app = app
-        self._services = services
+    PATHS = PATHS
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in PATHS:
-            await self._app(scope, receive, send)
-            return
-        await serve_ingest_post(scope, receive, send, self._services.stopping, self._ingest)
-
-    async def _ingest(
+    async def handle(
         self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, repairs: FieldRepairs
     ) -> tuple[int, bytes, Headers]:
         body = await read_json_body(headers, receive, self._services.config.body_timeout_seconds)

@@ -99,3 +99,26 @@ async def serve_ingest_post(scope: Scope, receive: Receive, send: Send, stopping
         await respond_error(send, ApiError(500, "internal_error", "Internal server error"), cors)
     else:
         await respond(send, status, body, [*own, *repairs.headers(), *cors])
+
+
+class IngestPostEndpoint:
+    """ASGI middleware of POST ingest routes: answers its ``PATHS`` through
+    :func:`serve_ingest_post` with :meth:`handle`, passes every other request on."""
+
+    PATHS: frozenset[str] = frozenset()
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], services: Any) -> None:
+        self._app = app
+        self._services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.PATHS:
+            await self._app(scope, receive, send)
+            return
+        await serve_ingest_post(scope, receive, send, self._services.stopping, self.handle)
+
+    async def handle(
+        self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, repairs: FieldRepairs
+    ) -> tuple[int, bytes, Headers]:
+        """The answer to one POST: (status, body, own headers)."""
+        raise NotImplementedError

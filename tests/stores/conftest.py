@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
+from sparklytics.events import EVENT_COLUMNS
 from sparklytics.stores.analytics import AnalyticsStore, QueryBudgets
 from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.database import Database
-from tests.clickhouse import ShardCluster
+from sparklytics.stores.clickhouse import schema
+from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
+from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
+from sparklytics.stores.clickhouse.loader import load_events
+from tests.clickhouse import CLUSTER, ShardCluster
 from tests.queries.fixtures import Seed, open_db, seed_main_dataset
 
 BUDGETS = QueryBudgets(default=10_000, retention=10_000)
@@ -24,6 +30,27 @@ CLICKHOUSE_DIFFERS = {
 # Not built yet on ClickHouse (the method raises NotImplementedError):
 CLICKHOUSE_NOT_BUILT = {
     "test_events.py::test_reclassify_bots_sees_the_window_once_in_time_order_and_writes_what_changed",
+    "test_analytics.py::test_realtime",
+    "test_analytics.py::test_events",
+    "test_analytics.py::test_event_properties",
+    "test_analytics.py::test_sessions_and_one_session",
+    "test_analytics.py::test_funnel",
+    "test_analytics.py::test_journey",
+    "test_analytics.py::test_retention",
+    "test_analytics.py::test_export",
+    "test_analytics.py::test_bot_summary",
+    "test_analytics.py::test_bot_report",
+    "test_goals.py::test_goal_stats_against_the_period_before",
+    "test_goals.py::test_each_match_mode",
+    "test_goals.py::test_filter_goal_keeps_the_converting_sessions",
+    "test_grouped.py::test_no_dimension_is_the_stats_totals",
+    "test_grouped.py::test_a_session_dimension_is_the_breakdown",
+    "test_grouped.py::test_days_and_weeks_are_the_series",
+    "test_grouped.py::test_local_hours_on_the_dst_day",
+    "test_grouped.py::test_several_dimensions_props_and_a_condition",
+    "test_grouped.py::test_goals_and_revenue_are_the_conversions_panel",
+    "test_grouped.py::test_a_pattern_re2_refuses_is_a_query_error_even_over_no_rows",
+    "test_grouped.py::test_without_visits_the_event_totals_are_the_same",
 }
 
 
@@ -69,9 +96,27 @@ def main_dataset(tmp_path_factory):
     return seeded_file(tmp_path_factory.mktemp("contract"), seed_main_dataset)
 
 
-@pytest.fixture(params=["duckdb"])
-def store(request, main_dataset) -> AnalyticsStore:
-    """An AnalyticsStore over ``tests.queries.fixtures.seed_main_dataset``."""
+@pytest.fixture(scope="session")
+def clickhouse_main_dataset(main_dataset, clickhouse_cluster) -> ClickHouseSettings:
+    """``main_dataset``'s events copied into a database on the ClickHouse shards."""
+    settings = ClickHouseSettings(clickhouse_cluster.urls, CLUSTER, database=clickhouse_cluster.new_database())
+    client = ClickHouseClient(settings)
+    schema.apply(client)
+    con = duckdb.connect(str(main_dataset), read_only=True)
+    load_events(client, con.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id").fetchall())
+    con.close()
+    client.close()
+    return settings
+
+
+@pytest.fixture(params=["duckdb", "clickhouse"])
+async def store(request, main_dataset) -> AnalyticsStore:
+    """An AnalyticsStore over ``tests.queries.fixtures.seed_main_dataset``, per backend."""
+    if request.param == "clickhouse":
+        analytics = ClickHouseAnalyticsStore(request.getfixturevalue("clickhouse_main_dataset"), BUDGETS)
+        yield analytics
+        await analytics.aclose()
+        return
     analytics, db = duckdb_analytics(main_dataset)
     yield analytics
     db.close()

@@ -30,16 +30,11 @@ CLICKHOUSE_DIFFERS = {
 # Not built yet on ClickHouse (the method raises NotImplementedError):
 CLICKHOUSE_NOT_BUILT = {
     "test_events.py::test_reclassify_bots_sees_the_window_once_in_time_order_and_writes_what_changed",
-    "test_analytics.py::test_realtime",
-    "test_analytics.py::test_events",
-    "test_analytics.py::test_event_properties",
     "test_analytics.py::test_sessions_and_one_session",
     "test_analytics.py::test_funnel",
     "test_analytics.py::test_journey",
     "test_analytics.py::test_retention",
     "test_analytics.py::test_export",
-    "test_analytics.py::test_bot_summary",
-    "test_analytics.py::test_bot_report",
     "test_goals.py::test_goal_stats_against_the_period_before",
     "test_goals.py::test_each_match_mode",
     "test_goals.py::test_filter_goal_keeps_the_converting_sessions",

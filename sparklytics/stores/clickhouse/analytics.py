@@ -39,6 +39,8 @@ from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouse
 from sparklytics.stores.clickhouse.rows import ClickHouseRows
 from sparklytics.stores.errors import QueryTimeout
 
+from .reports import bots, events, realtime
+
 _TIMEOUT_EXCEEDED = "(TIMEOUT_EXCEEDED)"
 _COMPOSITION_THREADS = 4
 
@@ -95,13 +97,13 @@ class ClickHouseAnalyticsStore:
         return await self._compose(breakdowns.metrics, q)
 
     async def realtime(self, q: ReportQuery, *, now: datetime | None = None) -> ReportResult:
-        raise _not_built("realtime")
+        return await realtime.realtime(self._rows, q, now=now)
 
     async def events(self, q: ReportQuery) -> ReportResult:
-        raise _not_built("events")
+        return await events.events_list(self._rows, q)
 
     async def event_properties(self, q: ReportQuery) -> ReportResult:
-        raise _not_built("event properties")
+        return await events.event_properties(self._rows, q)
 
     async def event_timeseries(self, q: ReportQuery) -> ReportResult:
         return await self._compose(timeseries.event_timeseries, q)
@@ -131,10 +133,10 @@ class ClickHouseAnalyticsStore:
         raise _not_built("pixel stats")
 
     async def bot_summary(self, q: ReportQuery) -> ReportResult:
-        raise _not_built("bot summary")
+        return await bots.bot_summary(self._rows, q)
 
     async def bot_report(self, q: ReportQuery) -> ReportResult:
-        raise _not_built("bot report")
+        return await bots.bot_report(self._rows, q)
 
     async def funnel(self, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
         raise _not_built("funnel")

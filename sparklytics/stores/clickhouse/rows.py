@@ -34,7 +34,7 @@ FROM sess AS s
 WHERE s.session_id IN (SELECT session_id FROM m) AND {sessions}
 """
 
-_BUCKETS = {
+BUCKETS = {
     "hour": "toStartOfHour(created_at + toIntervalSecond(tz_off)) - toIntervalSecond(tz_off)",
     "day": "toDate(created_at + toIntervalSecond(tz_off))",
     "month": "toStartOfMonth(created_at + toIntervalSecond(tz_off))",
@@ -128,9 +128,9 @@ class ClickHouseRows:
         else:
             count, rows = "count()", "event_type = 'event' AND event_name = {event_name:String}"
             params["event_name"] = custom_event
-        sql = scope + _SERIES.format(bucket=_BUCKETS[granularity], count=count, offset=offset, rows=rows)
+        sql = scope + _SERIES.format(bucket=BUCKETS[granularity], count=count, offset=offset, rows=rows)
         return {
-            _bucket(value, granularity): (int(n), int(visitors))
+            bucket_key(value, granularity): (int(n), int(visitors))
             for value, n, visitors in self._fetch(sql, {**params, **offset_params})
         }
 
@@ -175,7 +175,7 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) or math.isinf(number) else number
 
 
-def _bucket(value: str, granularity: str) -> date | datetime:
+def bucket_key(value: str, granularity: str) -> date | datetime:
     if granularity == "hour":
         return datetime.fromisoformat(value).replace(tzinfo=None)
     return date.fromisoformat(value[:10])

@@ -30,7 +30,6 @@ CLICKHOUSE_DIFFERS = {
 # Not built yet on ClickHouse (the method raises NotImplementedError):
 CLICKHOUSE_NOT_BUILT = {
     "test_events.py::test_reclassify_bots_sees_the_window_once_in_time_order_and_writes_what_changed",
-    "test_analytics.py::test_sessions_and_one_session",
     "test_analytics.py::test_funnel",
     "test_analytics.py::test_journey",
     "test_analytics.py::test_retention",
@@ -92,23 +91,26 @@ def main_dataset(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def clickhouse_main_dataset(main_dataset, clickhouse_cluster) -> ClickHouseSettings:
-    """``main_dataset``'s events copied into a database on the ClickHouse shards."""
+def clickhouse_main_dataset(main_dataset, clickhouse_cluster) -> tuple[ClickHouseSettings, str]:
+    """``main_dataset``'s events copied into a database on the ClickHouse shards, and the
+    DuckDB file's event id key (so both backends show the same event ids)."""
     settings = ClickHouseSettings(clickhouse_cluster.urls, CLUSTER, database=clickhouse_cluster.new_database())
     client = ClickHouseClient(settings)
     schema.apply(client)
     con = duckdb.connect(str(main_dataset), read_only=True)
     load_events(client, con.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id").fetchall())
+    [(event_id_key,)] = con.execute("SELECT value FROM settings WHERE key = 'event_id_key'").fetchall()
     con.close()
     client.close()
-    return settings
+    return settings, event_id_key
 
 
 @pytest.fixture(params=["duckdb", "clickhouse"])
 async def store(request, main_dataset) -> AnalyticsStore:
     """An AnalyticsStore over ``tests.queries.fixtures.seed_main_dataset``, per backend."""
     if request.param == "clickhouse":
-        analytics = ClickHouseAnalyticsStore(request.getfixturevalue("clickhouse_main_dataset"), BUDGETS)
+        settings, event_id_key = request.getfixturevalue("clickhouse_main_dataset")
+        analytics = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=event_id_key)
         yield analytics
         await analytics.aclose()
         return

@@ -39,7 +39,7 @@ from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouse
 from sparklytics.stores.clickhouse.rows import ClickHouseRows
 from sparklytics.stores.errors import QueryTimeout
 
-from .reports import bots, events, realtime, sessions
+from .reports import Fetch, bots, events, funnels, realtime, sessions
 
 _TIMEOUT_EXCEEDED = "(TIMEOUT_EXCEEDED)"
 _COMPOSITION_THREADS = 4
@@ -80,6 +80,10 @@ class ClickHouseAnalyticsStore:
             if _TIMEOUT_EXCEEDED in str(error):
                 raise QueryTimeout(seconds) from None
             raise
+
+    def _budgeted(self, budget_ms: int) -> Fetch:
+        """A fetch under ``budget_ms`` instead of the default budget."""
+        return lambda sql, params: self._rows(sql, params, budget_ms)
 
     async def _compose(self, report: Callable[[ReportRows, ReportQuery], ReportResult], q: ReportQuery) -> ReportResult:
         def fetch(sql: str, params: dict) -> list[list[Any]]:
@@ -140,7 +144,7 @@ class ClickHouseAnalyticsStore:
         return await bots.bot_report(self._rows, q)
 
     async def funnel(self, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
-        raise _not_built("funnel")
+        return await funnels.funnel_results(self._budgeted(self._budgets.funnel), q, funnel)
 
     async def journey(self, q: ReportQuery, options: JourneyOptions) -> ReportResult:
         raise _not_built("journey")

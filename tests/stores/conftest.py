@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import duckdb
 import pytest
 
@@ -33,9 +36,6 @@ CLICKHOUSE_NOT_BUILT = {
     "test_analytics.py::test_journey",
     "test_analytics.py::test_retention",
     "test_analytics.py::test_export",
-    "test_goals.py::test_goal_stats_against_the_period_before",
-    "test_goals.py::test_each_match_mode",
-    "test_goals.py::test_filter_goal_keeps_the_converting_sessions",
     "test_grouped.py::test_no_dimension_is_the_stats_totals",
     "test_grouped.py::test_a_session_dimension_is_the_breakdown",
     "test_grouped.py::test_days_and_weeks_are_the_series",
@@ -89,14 +89,13 @@ def main_dataset(tmp_path_factory):
     return seeded_file(tmp_path_factory.mktemp("contract"), seed_main_dataset)
 
 
-@pytest.fixture(scope="session")
-def clickhouse_main_dataset(main_dataset, clickhouse_cluster) -> tuple[ClickHouseSettings, str]:
-    """``main_dataset``'s events copied into a database on the ClickHouse shards, and the
-    DuckDB file's event id key (so both backends show the same event ids)."""
-    settings = ClickHouseSettings(clickhouse_cluster.urls, CLUSTER, database=clickhouse_cluster.new_database())
+def clickhouse_copy(cluster: ShardCluster, path) -> tuple[ClickHouseSettings, str]:
+    """The events of the DuckDB file ``path`` copied into a new database on the shards,
+    and the file's event id key (so both backends show the same event ids)."""
+    settings = ClickHouseSettings(cluster.urls, CLUSTER, database=cluster.new_database())
     client = ClickHouseClient(settings)
     schema.apply(client)
-    con = duckdb.connect(str(main_dataset), read_only=True)
+    con = duckdb.connect(str(path), read_only=True)
     load_events(client, con.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id").fetchall())
     [(event_id_key,)] = con.execute("SELECT value FROM settings WHERE key = 'event_id_key'").fetchall()
     con.close()
@@ -104,15 +103,32 @@ def clickhouse_main_dataset(main_dataset, clickhouse_cluster) -> tuple[ClickHous
     return settings, event_id_key
 
 
-@pytest.fixture(params=["duckdb", "clickhouse"])
-async def store(request, main_dataset) -> AnalyticsStore:
-    """An AnalyticsStore over ``tests.queries.fixtures.seed_main_dataset``, per backend."""
-    if request.param == "clickhouse":
-        settings, event_id_key = request.getfixturevalue("clickhouse_main_dataset")
-        analytics = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=event_id_key)
+@asynccontextmanager
+async def analytics_on(backend: str, path, request) -> AsyncIterator[AnalyticsStore]:
+    """An AnalyticsStore of ``backend`` over the DuckDB file ``path``'s data (ClickHouse:
+    a copy, made once per file and session)."""
+    if backend == "duckdb":
+        analytics, db = duckdb_analytics(path)
         yield analytics
-        await analytics.aclose()
+        db.close()
         return
-    analytics, db = duckdb_analytics(main_dataset)
+    copies = request.getfixturevalue("clickhouse_copies")
+    if path not in copies:
+        copies[path] = clickhouse_copy(request.getfixturevalue("clickhouse_cluster"), path)
+    settings, event_id_key = copies[path]
+    analytics = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=event_id_key)
     yield analytics
-    db.close()
+    await analytics.aclose()
+
+
+@pytest.fixture(scope="session")
+def clickhouse_copies() -> dict:
+    """The ClickHouse copies made this session, by DuckDB file."""
+    return {}
+
+
+@pytest.fixture(params=["duckdb", "clickhouse"])
+async def store(request, main_dataset) -> AsyncIterator[AnalyticsStore]:
+    """An AnalyticsStore over ``tests.queries.fixtures.seed_main_dataset``, per backend."""
+    async with analytics_on(request.param, main_dataset, request) as analytics:
+        yield analytics

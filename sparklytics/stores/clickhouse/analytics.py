@@ -40,6 +40,7 @@ from sparklytics.stores.clickhouse.rows import ClickHouseRows
 from sparklytics.stores.errors import QueryTimeout
 
 from .reports import Fetch, bots, events, funnels, realtime, sessions
+from .reports import goals as goal_reports
 
 _TIMEOUT_EXCEEDED = "(TIMEOUT_EXCEEDED)"
 _COMPOSITION_THREADS = 4
@@ -120,16 +121,16 @@ class ClickHouseAnalyticsStore:
         return await sessions.session_detail(self._rows, website_id, session_id, self._event_id_key)
 
     async def goal_stats(self, q: ReportQuery, goal: Goal) -> ReportResult:
-        raise _not_built("goal stats")
+        return await goal_reports.goal_stats(self._rows, q, goal)
 
     async def goal_conversions(self, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
-        raise _not_built("goal conversions")
+        return await goal_reports.goal_conversions(self._rows, q, goals)
 
     async def attribution(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
-        raise _not_built("attribution")
+        return await goal_reports.attribution(self._rows, q, goal, options)
 
     async def revenue_summary(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
-        raise _not_built("revenue summary")
+        return await goal_reports.revenue_summary(self._rows, q, goal, options)
 
     async def link_stats(self, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
         raise _not_built("link stats")

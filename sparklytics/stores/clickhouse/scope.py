@@ -12,8 +12,8 @@ their sessions, and the events of the range that match the query.
   only unless bots are included), each with its session's columns prefixed ``s_``; the
   source filters (Decision 21) test those session columns, the others the event.
 
-Values are query parameters (``{name:Type}``), never SQL text. Conditions trees and
-``filter_goal`` are not compiled here yet: such a query raises NotImplementedError.
+Values are query parameters (``{name:Type}``), never SQL text. Condition trees are not
+compiled here yet: such a query raises NotImplementedError.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from datetime import timedelta
 from sparklytics.queries.report_query import FILTERS, ReportQuery, offset_segments, time_bounds
 from sparklytics.sessions import CLIENT_COLUMNS, SOURCE_COLUMNS
 from sparklytics.stores.clickhouse.sessionize import session_rows, sessionized_events
+from sparklytics.stores.duckdb.where import match_test
 
 MARGIN = timedelta(days=1)
 
@@ -57,10 +58,29 @@ _EVENTS_AROUND = (
 )
 
 
+def match_sql(kind: str, operator: str, value: str, param: str) -> tuple[str, dict[str, str]]:
+    """SQL (over unqualified event columns) for the rows a goal or funnel step matches,
+    its value bound as ``param``; ``match_test`` decides type and column (Decision 3)."""
+    test, bound = match_test(kind, operator, value, param)
+    bound_value = f"{{{param}:String}}"
+    if test.operator == "equals":
+        compare = f"{test.column} = {bound_value}"
+    else:
+        compare = f"position({test.column}, {bound_value}) > 0"
+    return f"event_type = '{test.event_type}' AND ifNull({compare}, 0)", bound
+
+
+# ``filter_goal``: the sessions with an event in the range that matches the goal.
+_CONVERTING_SESSIONS = (
+    "e.session_id IN (SELECT session_id FROM ev WHERE created_at >= {{utc_start:DateTime64(3)}}"
+    " AND created_at < {{utc_end:DateTime64(3)}} AND {match})"
+)
+
+
 def report_scope(q: ReportQuery) -> tuple[str, dict]:
     """``WITH ev AS (…), sess AS (…), m AS (…)`` for ``q`` and its parameters."""
-    if q.goal is not None or q.condition is not None:
-        raise NotImplementedError("filter_goal and condition trees on ClickHouse: not built yet (issue 21)")
+    if q.condition is not None:
+        raise NotImplementedError("condition trees on ClickHouse: not built yet (issue 21)")
     utc_start, utc_end = time_bounds(q)
     params: dict = {
         "website_id": q.website_id, "utc_start": utc_start, "utc_end": utc_end,
@@ -74,6 +94,11 @@ def report_scope(q: ReportQuery) -> tuple[str, dict]:
         col = f"s.{column}" if FILTERS[key].session else f"e.{column}"
         clauses.append(test.format(col=col, param=f"{{{key}:String}}"))
         params[key] = value
+    if q.goal is not None:
+        goal = q.goal
+        match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_filter")
+        clauses.append(_CONVERTING_SESSIONS.format(match=match))
+        params.update(bound)
     session_columns = ", ".join(f"s.{name} AS s_{name}" for name in _SESSION_COLUMNS)
     events = sessionized_events(_EVENTS_AROUND)
     sql = f"""

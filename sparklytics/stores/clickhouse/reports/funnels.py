@@ -17,21 +17,11 @@ from typing import Any
 from sparklytics.queries.funnels import shape_results
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
-from sparklytics.stores.clickhouse.scope import report_scope
-from sparklytics.stores.duckdb.where import match_test
+from sparklytics.stores.clickhouse.scope import match_sql, report_scope
 
 from . import Fetch
 
 _WINDOW_MS = 2**62  # longer than any session
-
-
-def step_condition(step: Mapping[str, Any], param: str) -> tuple[str, dict[str, str]]:
-    """SQL (on ``m``'s columns) for the rows a goal or funnel step matches (Decision 3:
-    ``match_test`` decides the event type and column), its value bound as ``param``."""
-    test, bound = match_test(step["step_type"], step["match_operator"], step["match_value"], param)
-    value = f"{{{param}:String}}"
-    compare = f"{test.column} = {value}" if test.operator == "equals" else f"position({test.column}, {value}) > 0"
-    return f"event_type = '{test.event_type}' AND ifNull({compare}, 0)", bound
 
 
 async def funnel_results(fetch: Fetch, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
@@ -40,7 +30,7 @@ async def funnel_results(fetch: Fetch, q: ReportQuery, funnel: Mapping[str, Any]
     scope, params = report_scope(q)
     conditions = []
     for n, step in enumerate(steps, start=1):
-        condition, bound = step_condition(step, f"step_{n}")
+        condition, bound = match_sql(step["step_type"], step["match_operator"], step["match_value"], f"step_{n}")
         conditions.append(f"({condition})")
         params.update(bound)
     counts = ", ".join(f"countIf(level >= {n})" for n in range(1, len(steps) + 1))

@@ -39,7 +39,7 @@ from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouse
 from sparklytics.stores.clickhouse.rows import ClickHouseRows
 from sparklytics.stores.errors import QueryTimeout
 
-from .reports import Fetch, bots, events, funnels, realtime, sessions
+from .reports import Fetch, bots, events, funnels, journey, realtime, sessions
 from .reports import goals as goal_reports
 
 _TIMEOUT_EXCEEDED = "(TIMEOUT_EXCEEDED)"
@@ -148,7 +148,7 @@ class ClickHouseAnalyticsStore:
         return await funnels.funnel_results(self._budgeted(self._budgets.funnel), q, funnel)
 
     async def journey(self, q: ReportQuery, options: JourneyOptions) -> ReportResult:
-        raise _not_built("journey")
+        return await journey.journey(self._budgeted(self._budgets.journey), q, options)
 
     async def retention(self, q: ReportQuery, options: RetentionOptions) -> ReportResult:
         raise _not_built("retention")

@@ -39,7 +39,7 @@ from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouse
 from sparklytics.stores.clickhouse.rows import ClickHouseRows
 from sparklytics.stores.errors import QueryTimeout
 
-from .reports import Fetch, bots, events, funnels, journey, realtime, sessions
+from .reports import Fetch, bots, events, funnels, journey, realtime, retention, sessions
 from .reports import goals as goal_reports
 
 _TIMEOUT_EXCEEDED = "(TIMEOUT_EXCEEDED)"
@@ -151,7 +151,7 @@ class ClickHouseAnalyticsStore:
         return await journey.journey(self._budgeted(self._budgets.journey), q, options)
 
     async def retention(self, q: ReportQuery, options: RetentionOptions) -> ReportResult:
-        raise _not_built("retention")
+        return await retention.retention(self._budgeted(self._budgets.retention), q, options)
 
     def export(self, q: ReportQuery) -> AsyncIterator[bytes]:
         raise _not_built("export")

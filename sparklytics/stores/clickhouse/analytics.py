@@ -39,7 +39,7 @@ from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouse
 from sparklytics.stores.clickhouse.rows import ClickHouseRows
 from sparklytics.stores.errors import QueryTimeout
 
-from .reports import Fetch, bots, events, funnels, journey, realtime, retention, sessions
+from .reports import Fetch, bots, events, export, funnels, journey, realtime, retention, sessions
 from .reports import goals as goal_reports
 
 _TIMEOUT_EXCEEDED = "(TIMEOUT_EXCEEDED)"
@@ -153,8 +153,10 @@ class ClickHouseAnalyticsStore:
     async def retention(self, q: ReportQuery, options: RetentionOptions) -> ReportResult:
         return await retention.retention(self._budgeted(self._budgets.retention), q, options)
 
-    def export(self, q: ReportQuery) -> AsyncIterator[bytes]:
-        raise _not_built("export")
+    async def export(self, q: ReportQuery) -> AsyncIterator[bytes]:
+        chunks = await export.export_csv(self._rows, self._client.stream, q, self._event_id_key)
+        async for chunk in chunks:
+            yield chunk
 
     async def grouped(self, q: ReportQuery, grouping: Grouping) -> list[GroupRow]:
         raise _not_built("grouped")

@@ -15,7 +15,7 @@ tables reach the others).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -143,6 +143,19 @@ class AsyncClickHouse:
             raise ClickHouseError(f"ClickHouse at {target} unreachable: {error}") from error
         _raise_for(response)
         return _rows(response.text)
+
+    async def stream(self, sql: str, params: Mapping[str, Any]) -> AsyncIterator[bytes]:
+        """The body of ``sql`` (which names its own ``FORMAT``) as it arrives."""
+        query = _request_params(self.settings.database, params, None)
+        target = self.settings.shard_urls[0]
+        try:
+            async with self._http.stream("POST", target, params=query, content=sql.encode()) as response:
+                if response.status_code != 200:
+                    raise ClickHouseError((await response.aread()).decode(errors="replace").strip())
+                async for chunk in response.aiter_bytes():
+                    yield chunk
+        except httpx.HTTPError as error:
+            raise ClickHouseError(f"ClickHouse at {target} unreachable: {error}") from error
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -32,7 +32,6 @@ CLICKHOUSE_DIFFERS = {
 }
 # Not built yet on ClickHouse (the method raises NotImplementedError):
 CLICKHOUSE_NOT_BUILT = {
-    "test_events.py::test_reclassify_bots_sees_the_window_once_in_time_order_and_writes_what_changed",
     "test_grouped.py::test_no_dimension_is_the_stats_totals",
     "test_grouped.py::test_a_session_dimension_is_the_breakdown",
     "test_grouped.py::test_days_and_weeks_are_the_series",

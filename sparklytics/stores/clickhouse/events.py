@@ -12,7 +12,8 @@ Event ids count per node (``node_id`` is stored beside them) from the cursor's
 Sessions are not resolved here: several app nodes take one visitor's events, and no
 node's memory is the truth, so the reports derive sessions at read time from the
 events (:mod:`.sessionize`, ``docs/clickhouse-sessions.md``). The store therefore keeps
-nothing in memory and a recompute's ``roll_up_bot_sessions`` has nothing to write.
+nothing in memory and a recompute's ``roll_up_bot_sessions`` has nothing to write (a
+session's verdict is its events').
 
 DDL and deletions run on each shard (no Keeper). Every :class:`ClickHouseError` leaves
 as a :class:`~sparklytics.stores.errors.StorageFault` (``prepare``: a ``StartupError``).
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from actors.runtime import StartupError
@@ -31,6 +32,7 @@ from sparklytics.enrich.bots import BotVerdict
 from sparklytics.events import EventRow
 from sparklytics.stores.clickhouse import schema
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseError, ClickHouseSettings, encode_rows
+from sparklytics.stores.clickhouse.sessionize import sessionized_events
 from sparklytics.stores.errors import StorageFault
 from sparklytics.stores.events import EventStoreStatistics, PageAfter
 from sparklytics.wal import WalPosition
@@ -40,6 +42,39 @@ T = TypeVar("T")
 _SESSION_ID = EventRow._fields.index("session_id")
 _INSERT_EVENTS = f"INSERT INTO events ({', '.join(schema.EVENT_TABLE_NAMES)}) FORMAT JSONCompactEachRow"
 _INSERT_CURSOR = "INSERT INTO ingest_cursor (node_id, segment, offset, next_event_id) FORMAT JSONCompactEachRow"
+# A recompute reads at most this much time after its cursor per call (as DuckDB's).
+RECOMPUTE_SLICE = timedelta(hours=6)
+_EPOCH = datetime(1970, 1, 1)
+_KEY = "sipHash64(node_id, id)"
+_RECOMPUTE_PAGE = f"""
+SELECT toUnixTimestamp64Micro(created_at), {_KEY} AS key, visitor_id, user_agent, path, is_bot, bot_score, bot_reason
+FROM events
+WHERE website_id = {{website_id:String}} AND created_at >= {{after_at:DateTime64(3)}}
+  AND created_at < {{slice_end:DateTime64(3)}}
+  AND (created_at > {{after_at:DateTime64(3)}} OR {{first_page:UInt8}} = 1 OR {_KEY} > {{after_key:UInt64}})
+ORDER BY created_at, key
+LIMIT {{limit:UInt64}}
+"""
+_RECOMPUTE_UPDATE = f"""
+ALTER TABLE events_local UPDATE
+    is_bot = toBool(transform({_KEY}, {{keys:Array(UInt64)}}, {{bots:Array(UInt8)}}, toUInt8(is_bot))),
+    bot_score = transform({_KEY}, {{keys:Array(UInt64)}}, {{scores:Array(UInt8)}}, bot_score),
+    bot_reason = nullIf(transform({_KEY}, {{keys:Array(UInt64)}}, {{reasons:Array(String)}}, ifNull(bot_reason, '')), '')
+WHERE website_id = {{website_id:String}}
+  AND created_at >= {{first:DateTime64(3)}} AND created_at <= {{last:DateTime64(3)}}
+  AND has({{keys:Array(UInt64)}}, {_KEY})
+"""
+# Sessions with an event in the window, derived from the events around it.
+SESSION_MARGIN = timedelta(days=1)
+_SESSIONS_IN_WINDOW = (
+    "SELECT uniqExact(session_id) FROM ("
+    + sessionized_events(
+        "SELECT * FROM events WHERE website_id = {website_id:String}"
+        " AND created_at >= {scan_start:DateTime64(3)} AND created_at < {scan_end:DateTime64(3)}"
+    )
+    + ") WHERE created_at >= {start:DateTime64(3)} AND created_at < {end:DateTime64(3)}"
+)
+
 _READ_CURSOR = """
 SELECT segment, offset, next_event_id FROM ingest_cursor
 WHERE node_id = {node_id:String}
@@ -120,10 +155,48 @@ class ClickHouseEventStore:
         limit: int,
         classify: Callable[[BotSample], BotVerdict],
     ) -> tuple[int, PageAfter | None]:
-        raise NotImplementedError("bot recompute on ClickHouse: not built yet (issue 21)")
+        """Like DuckDB's (``bot_recompute``), one page per call in ``(created_at, key)``
+        order, where the key is ``sipHash64(node_id, id)`` (ids count per node, so the id
+        alone could tie across nodes). The changed verdicts are one ``ALTER … UPDATE``
+        per shard, synchronous: a mutation rewrites the parts it touches, so callers
+        should ask for large pages."""
+        after_at, after_key = after if after is not None else (start, -1)
+        slice_end = min(end, after_at + RECOMPUTE_SLICE)
+        with _storage_faults():
+            rows = self._client.rows(_RECOMPUTE_PAGE, {
+                "website_id": website_id, "after_at": after_at, "after_key": max(after_key, 0),
+                "first_page": int(after_key < 0), "slice_end": slice_end, "limit": limit,
+            })
+            if not rows:
+                return 0, ((slice_end, -1) if slice_end < end else None)
+            changed = []
+            for at_us, key, visitor, agent, path, is_bot, score, reason in rows:
+                verdict = classify(BotSample(visitor, agent, path, at_us / 1e6))
+                if (verdict.is_bot, verdict.score, verdict.reason) != (bool(is_bot), score, reason):
+                    changed.append((at_us, key, verdict))
+            if changed:
+                self._client.on_every_shard(_RECOMPUTE_UPDATE, {
+                    "website_id": website_id,
+                    "first": _from_epoch_us(changed[0][0]),
+                    "last": _from_epoch_us(changed[-1][0]),
+                    "keys": [key for _, key, _ in changed],
+                    "bots": [int(v.is_bot) for _, _, v in changed],
+                    "scores": [v.score for _, _, v in changed],
+                    "reasons": [v.reason or "" for _, _, v in changed],
+                }, settings={"mutations_sync": 1})
+        if len(rows) == limit:
+            return len(rows), (_from_epoch_us(rows[-1][0]), rows[-1][1])
+        return len(rows), ((slice_end, -1) if slice_end < end else None)
 
     def roll_up_bot_sessions(self, website_id: str, start: datetime, end: datetime) -> int:
-        raise NotImplementedError("bot recompute on ClickHouse: not built yet (issue 21)")
+        """Sessions take their events' verdicts at read time (``sessionize``), so nothing
+        is written; the count is the sessions with an event in the window, as DuckDB's."""
+        with _storage_faults():
+            [[count]] = self._client.rows(_SESSIONS_IN_WINDOW, {
+                "website_id": website_id, "start": start, "end": end,
+                "scan_start": start - SESSION_MARGIN, "scan_end": end + SESSION_MARGIN,
+            })
+        return int(count)
 
     def reopen(self) -> WalPosition:
         with _storage_faults():
@@ -148,6 +221,10 @@ class ClickHouseEventStore:
         found = self._client.rows(_READ_CURSOR, {"node_id": self._node_id})
         self._cursor = (WalPosition(found[0][0], found[0][1]), found[0][2]) if found else (WalPosition(0, 0), 1)
         return self._cursor
+
+
+def _from_epoch_us(epoch_us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=epoch_us)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ compiled here yet: such a query raises NotImplementedError.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sparklytics.queries.report_query import FILTERS, ReportQuery, offset_segments, time_bounds
@@ -73,8 +74,10 @@ _CONVERTING_SESSIONS = (
 )
 
 
-def report_scope(q: ReportQuery) -> tuple[str, dict]:
-    """``WITH ev AS (…), sess AS (…), m AS (…)`` for ``q`` and its parameters."""
+def report_scope(q: ReportQuery, facts: Iterable[str] = ()) -> tuple[str, dict]:
+    """``WITH ev AS (…), sess AS (…), m AS (…)`` for ``q`` and its parameters; ``m``
+    carries the session ``facts`` named (``sessionize.SESSION_FACTS``) as ``s_`` columns,
+    and those the source filters test."""
     if q.condition is not None:
         raise NotImplementedError("condition trees on ClickHouse: not built yet (issue 21)")
     utc_start, utc_end = time_bounds(q)
@@ -82,11 +85,14 @@ def report_scope(q: ReportQuery) -> tuple[str, dict]:
         "website_id": q.website_id, "utc_start": utc_start, "utc_end": utc_end,
         "scan_start": utc_start - MARGIN, "scan_end": utc_end + MARGIN,
     }
+    needed = set(facts)
     clauses = ["e.created_at >= {utc_start:DateTime64(3)}", "e.created_at < {utc_end:DateTime64(3)}"]
     if not q.include_bots:
         clauses.append("NOT e.is_bot")
     for key, value in q.filters:
         column, test = _FILTERS[key]
+        if FILTERS[key].session:
+            needed.add(column)
         col = f"e.s_{column}" if FILTERS[key].session else f"e.{column}"
         clauses.append(test.format(col=col, param=f"{{{key}:String}}"))
         params[key] = value
@@ -99,7 +105,7 @@ def report_scope(q: ReportQuery) -> tuple[str, dict]:
 WITH ev AS ({sessionized_events(_EVENTS_AROUND)}),
 sess AS ({session_rows("SELECT * FROM ev")}),
 m AS (
-    SELECT * FROM ({with_session_facts("SELECT * FROM ev")}) AS e
+    SELECT * FROM ({with_session_facts("SELECT * FROM ev", needed)}) AS e
     WHERE {" AND ".join(clauses)}
 )
 """

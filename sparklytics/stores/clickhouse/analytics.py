@@ -10,10 +10,10 @@ in a worker thread (bounded by a limiter), each fetch hopping back to the loop f
 request (``trio.from_thread.run``): the compositions are shared with DuckDB unchanged
 and only the SQL is ClickHouse's (:mod:`.rows`).
 
-Not built yet (they raise NotImplementedError, and their contract tests are deselected
-by name in ``tests/stores/conftest.py``): every report but stats, pageviews, metrics,
-event timeseries and the share reports; imported aggregates; condition trees and
-``filter_goal``.
+Not built yet (they raise NotImplementedError): ``link_stats`` and ``pixel_stats``
+(their contract tests, ``tests/stores/test_campaign_stats.py``, have a DuckDB-only
+fixture), and the imported aggregates of ``with_imported=true`` (which live beside the
+metadata; ``tests/stores/test_imported.py`` is DuckDB-only too).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouse
 from sparklytics.stores.clickhouse.rows import ClickHouseRows
 from sparklytics.stores.errors import QueryTimeout
 
-from .reports import Fetch, bots, events, export, funnels, journey, realtime, retention, sessions
+from .reports import Fetch, bots, events, export, funnels, grouped, journey, realtime, retention, sessions
 from .reports import goals as goal_reports
 
 _TIMEOUT_EXCEEDED = "(TIMEOUT_EXCEEDED)"
@@ -159,7 +159,7 @@ class ClickHouseAnalyticsStore:
             yield chunk
 
     async def grouped(self, q: ReportQuery, grouping: Grouping) -> list[GroupRow]:
-        raise _not_built("grouped")
+        return await grouped.grouped(self._rows, q, grouping)
 
     async def first_event_at(self, website_id: str) -> datetime | None:
         rows = await self._rows(

@@ -1,8 +1,9 @@
 """The MetadataStore contract: every method, on a real store, with exact values.
 
-The ``metadata`` fixture yields a MetadataStore of a running server (DuckDB: writes go
-through the real Writer actor); the tests call only Protocol methods, so a second
-backend joins by adding its name to the fixture's parameters.
+The ``metadata`` fixture (``tests/conftest.py``) yields a MetadataStore on each backend:
+DuckDB's of a running server (writes go through the real Writer actor) and PostgreSQL's
+on a fresh database; the tests call only Protocol methods and expect the same values
+from both.
 """
 
 from __future__ import annotations
@@ -23,11 +24,6 @@ from sparklytics.website_aliases import AliasTaken
 NOW = datetime(2026, 3, 29, 12, 0, 0)
 STEPS = [NewStep("page_view", "/", "equals", "Home"), NewStep("event", "signup", "equals", "Signup")]
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
-
-
-@pytest.fixture(params=["duckdb"])
-async def metadata(services) -> MetadataStore:
-    return services.metadata
 
 
 async def add_site(metadata: MetadataStore, website_id: str = "site_a", timezone: str = "UTC") -> dict:

@@ -9,16 +9,22 @@ that guard a write stay safe with several nodes writing at once.
 
 from __future__ import annotations
 
-from .database import PostgresDatabase
+from .database import OPEN_TIMEOUT, PostgresDatabase
 from .metadata import PostgresMetadataStore
 from .migrations import apply_migrations
 
 
-async def open_metadata_store(dsn: str, *, max_connections: int = 8) -> PostgresMetadataStore:
+async def open_metadata_store(
+    dsn: str, *, max_connections: int = 8, timeout: float = OPEN_TIMEOUT
+) -> PostgresMetadataStore:
     """Connect to ``dsn``, bring its schema up to date and return the store.
 
-    Several nodes may call this at once: the migrations take an advisory lock."""
-    db = await PostgresDatabase.open(dsn, max_connections=max_connections)
+    Several nodes may call this at once: the migrations take an advisory lock.
+
+    Raises:
+        StorageFault: the server cannot be reached within ``timeout`` seconds.
+    """
+    db = await PostgresDatabase.open(dsn, max_connections=max_connections, timeout=timeout)
     try:
         await db.run(apply_migrations)
     except BaseException:

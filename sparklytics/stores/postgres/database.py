@@ -37,11 +37,11 @@ class PostgresDatabase:
         self._limiter = limiter
 
     @classmethod
-    async def open(cls, dsn: str, *, max_connections: int = 8) -> PostgresDatabase:
+    async def open(cls, dsn: str, *, max_connections: int = 8, timeout: float = OPEN_TIMEOUT) -> PostgresDatabase:
         """Open a pool on ``dsn`` and wait until one connection works.
 
         Raises:
-            StorageFault: the server cannot be reached within :data:`OPEN_TIMEOUT`.
+            StorageFault: the server cannot be reached within ``timeout`` seconds.
         """
         pool = ConnectionPool(
             dsn,
@@ -52,7 +52,7 @@ class PostgresDatabase:
             name="sparklytics-metadata",
         )
         try:
-            await trio.to_thread.run_sync(lambda: pool.open(wait=True, timeout=OPEN_TIMEOUT))
+            await trio.to_thread.run_sync(lambda: pool.open(wait=True, timeout=timeout))
         except Exception as error:
             await trio.to_thread.run_sync(pool.close)
             raise StorageFault(f"cannot connect to PostgreSQL: {error}") from None

@@ -22,6 +22,7 @@ from sparklytics.goals import MAX_GOALS_PER_WEBSITE, DuplicateGoalName, GoalLimi
 from sparklytics.saved_reports import parse_config
 from sparklytics.stores.errors import StorageFault
 from sparklytics.stores.postgres import goals, open_metadata_store
+from sparklytics.stores.postgres.metadata import MAX_QUEUED_USAGE
 from sparklytics.stores.postgres.migrations import migration_files
 
 SIGNUP = {"goal_type": "event", "name": "Signup", "match_value": "signup"}
@@ -210,3 +211,19 @@ async def test_an_import_replaces_its_days(store, dsn) -> None:
 async def test_an_unreachable_server_is_a_storage_fault() -> None:
     with pytest.raises(StorageFault, match="cannot connect to PostgreSQL"):
         await open_metadata_store("postgresql://postgres@127.0.0.1:1/none", timeout=1.0)
+
+
+async def test_key_usage_queued_without_waiting_is_bounded(store) -> None:
+    """No Writer to queue on: ``record_key_usage_soon`` queues in the store. Called
+    more often than the bound before the loop runs the write, it refuses (the caller
+    keeps its times); what was queued is written by the next write."""
+    at = datetime(2026, 3, 29, 12)
+    await store.insert_api_key(key_id="key_a", name="a", key_hash="ha", key_prefix="spk_x", created_at=at)
+    for n in range(MAX_QUEUED_USAGE):
+        store.record_key_usage_soon(lambda n=n: {"key_a": at.replace(minute=n % 60)})
+    with pytest.raises(StorageFault, match="queued already"):
+        store.record_key_usage_soon(lambda: {"key_a": at})
+    await store.record_key_usage(lambda: {})
+    rows, _ = await store.list_api_keys(limit=1, offset=0)
+    assert rows[0]["last_used_at"] == "2026-03-29 12:59:00"
+    store.record_key_usage_soon(lambda: {"key_a": at.replace(hour=13)})  # room again

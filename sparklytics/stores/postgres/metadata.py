@@ -45,6 +45,8 @@ class PostgresMetadataStore:
         self._db = db
         self._queued_usage: deque[PendingKeyUsage] = deque()
         self._usage_lock = trio.Lock()
+        # A system task is on its way to write the queue (one at a time is enough).
+        self._usage_write_scheduled = False
 
     async def _run(self, fn: Callable[[psycopg.Connection], T]) -> T:
         return await self._db.run(fn)
@@ -158,7 +160,9 @@ class PostgresMetadataStore:
         if len(self._queued_usage) >= MAX_QUEUED_USAGE:
             raise StorageFault(f"{MAX_QUEUED_USAGE} writes of key usage are queued already: PostgreSQL is not keeping up")
         self._queued_usage.append(pending)
-        trio.lowlevel.spawn_system_task(self._write_queued_usage)
+        if not self._usage_write_scheduled:
+            self._usage_write_scheduled = True
+            trio.lowlevel.spawn_system_task(self._write_queued_usage)
 
     async def _write_queued_usage(self) -> None:
         try:
@@ -170,6 +174,7 @@ class PostgresMetadataStore:
         async with self._usage_lock:
             batches = [*self._queued_usage, pending]
             self._queued_usage.clear()
+            self._usage_write_scheduled = False
             latest: dict[str, datetime] = {}
             for batch in batches:
                 for key_id, at in batch().items():

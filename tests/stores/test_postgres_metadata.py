@@ -21,7 +21,7 @@ from sparklytics.funnels import NewStep
 from sparklytics.goals import MAX_GOALS_PER_WEBSITE, DuplicateGoalName, GoalLimitReached
 from sparklytics.saved_reports import parse_config
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.postgres import goals, open_metadata_store
+from sparklytics.stores.postgres import auth, goals, notifications, open_metadata_store, settings, websites
 from sparklytics.stores.postgres.metadata import MAX_QUEUED_USAGE
 from sparklytics.stores.postgres.migrations import migration_files
 
@@ -101,6 +101,60 @@ async def test_the_same_goal_name_from_two_nodes_one_wins(store, dsn) -> None:
     )
     assert isinstance(outcome.get("error"), DuplicateGoalName), outcome
     assert [goal.name for goal in await store.list_goals("site_a")] == ["Signup"]
+
+
+NOW = datetime(2026, 3, 29, 12)
+WEBHOOK = {"schedule": "daily", "channel": "webhook", "target": "https://h.example.com/x"}
+
+
+def add_site(conn, website_id: str, extra_domain: str):
+    return websites.insert_website(conn, website_id=website_id, name="X", domain=f"{website_id}.example",
+                                   timezone="UTC", aliases={"extra_domains": (extra_domain,)})
+
+
+# Guards other than the goal limit, each raced the same way: (first write, second write,
+# what the second must see once the first committed).
+RACES = {
+    "one salt for every node": (
+        lambda conn: settings.rotate_salts(conn, NOW),
+        lambda conn: settings.rotate_salts(conn, NOW),
+        lambda outcome, first_salts: outcome["value"] == first_salts,
+    ),
+    "an extra domain belongs to one website": (
+        lambda conn: add_site(conn, "site_b", "shop.example"),
+        lambda conn: add_site(conn, "site_c", "shop.example"),
+        lambda outcome, _: type(outcome.get("error")).__name__ == "AliasTaken",
+    ),
+    "the first admin password is set once": (
+        lambda conn: auth.complete_setup(conn, password_hash="$argon2id$one", change_required=False),
+        lambda conn: auth.complete_setup(conn, password_hash="$argon2id$two", change_required=False),
+        lambda outcome, _: outcome["value"] is False,
+    ),
+    "the webhook secret is made and shown once": (
+        lambda conn: notifications.create_alert(conn, "site_a", {"name": "A", "metric": "visitors", "condition_type": "drop",
+                                                                 "threshold_value": 1, **WEBHOOK}, NOW),
+        lambda conn: notifications.create_alert(conn, "site_a", {"name": "B", "metric": "visitors", "condition_type": "drop",
+                                                                 "threshold_value": 1, **WEBHOOK}, NOW),
+        lambda outcome, first: outcome["value"][1] is None and first[1] is not None,
+    ),
+    "a delivery is claimed once": (
+        lambda conn: notifications.claim_delivery(conn, "alert", "alr_x", "key-1", NOW),
+        lambda conn: notifications.claim_delivery(conn, "alert", "alr_x", "key-1", NOW),
+        lambda outcome, first: outcome["value"] is None and first is not None,
+    ),
+}
+
+
+@pytest.mark.parametrize("race", RACES, ids=list(RACES))
+async def test_a_guard_holds_against_a_second_node(store, dsn, race) -> None:
+    first_write, second_write, second_sees = RACES[race]
+    first_result = {}
+
+    def first(conn):
+        first_result["value"] = first_write(conn)
+
+    outcome = await trio.to_thread.run_sync(race_second_writer, dsn, first, second_write)
+    assert second_sees(outcome, first_result["value"]), outcome
 
 
 async def test_two_nodes_creating_goals_at_once_stop_at_the_limit(store, dsn) -> None:

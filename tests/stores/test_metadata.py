@@ -56,6 +56,8 @@ async def test_websites(metadata) -> None:
         "id": "site_a", "name": "A", "domain": "a.example", "timezone": "UTC", "share_id": None,
     }
     assert TIMESTAMP.match(created["created_at"])
+    assert set(created) == {"id", "tenant_id", "name", "domain", "timezone", "ingest_peak_eps", "ingest_queue_max_events",
+                            "share_id", "created_at", "updated_at", "extra_domains", "umami_website_id"}
     await add_site(metadata, "site_b", "Europe/Berlin")
     assert await metadata.get_website("site_a") == created
     assert await metadata.get_website("site_zz") is None
@@ -186,6 +188,11 @@ async def test_funnels(metadata) -> None:
     await add_site(metadata)
     funnel = await metadata.create_funnel("site_a", "Signup", STEPS)
     assert [s["label"] for s in funnel["steps"]] == ["Home", "Signup"]
+    assert set(funnel) == {"id", "website_id", "name", "created_at", "updated_at", "steps"}
+    assert set(funnel["steps"][0]) == {"id", "funnel_id", "step_order", "step_type", "match_value", "match_operator",
+                                       "label", "created_at"}
+    assert set((await metadata.list_funnels("site_a"))[0]) == {"id", "website_id", "name", "step_count", "created_at",
+                                                               "updated_at"}
     assert await metadata.get_funnel("site_a", funnel["id"]) == funnel
     assert [(f["name"], f["step_count"]) for f in await metadata.list_funnels("site_a")] == [("Signup", 2)]
     with pytest.raises(DuplicateFunnelName):
@@ -236,6 +243,9 @@ async def test_bot_controls(metadata) -> None:
     assert (policy["mode"], policy["threshold_score"]) == ("strict", 60)
     first = await metadata.add_bot_entry("site_a", "blocklist", NewEntry("ua_contains", "spider", None))
     second = await metadata.add_bot_entry("site_a", "blocklist", NewEntry("ip_cidr", "10.0.0.0/8", "lab"))
+    assert {k: v for k, v in second.items() if k not in ("id", "created_at")} == {
+        "match_type": "ip_cidr", "match_value": "10.0.0.0/8", "note": "lab",
+    } and TIMESTAMP.match(second["created_at"])
     with pytest.raises(DuplicateEntry):
         await metadata.add_bot_entry("site_a", "blocklist", NewEntry("ua_contains", "spider", None))
     page, following = await metadata.list_bot_entries("site_a", "blocklist", after=None, limit=1)
@@ -270,7 +280,7 @@ async def test_bot_recompute_jobs(metadata) -> None:
         "end_date": "2026-03-08 00:00:00", "completed_at": None, "error_message": None, "events_total": 10,
         "events_done": 4,
     }
-    assert TIMESTAMP.match(job["started_at"]) and TIMESTAMP.match(job["created_at"])
+    assert TIMESTAMP.match(job["started_at"]) and TIMESTAMP.match(job["created_at"]) and len(job) == 11
     assert await metadata.get_recompute("site_b", job_id) is None
     assert await metadata.fail_unfinished_recomputes("stopped") == 1
     failed = await metadata.get_recompute("site_a", job_id)

@@ -24,6 +24,7 @@ from sparklytics.stores.errors import StorageFault
 from sparklytics.stores.postgres import auth, goals, notifications, open_metadata_store, settings, websites
 from sparklytics.stores.postgres.metadata import MAX_QUEUED_USAGE
 from sparklytics.stores.postgres.migrations import migration_files
+from tests import postgres as pg_harness
 
 SIGNUP = {"goal_type": "event", "name": "Signup", "match_value": "signup"}
 LOCK_WAIT_DEADLINE = 10.0
@@ -281,3 +282,9 @@ async def test_key_usage_queued_without_waiting_is_bounded(store) -> None:
     rows, _ = await store.list_api_keys(limit=1, offset=0)
     assert rows[0]["last_used_at"] == "2026-03-29 12:59:00"
     store.record_key_usage_soon(lambda: {"key_a": at.replace(hour=13)})  # room again
+
+
+def test_without_postgresql_binaries_the_tests_fail_and_say_how_to_install_them(monkeypatch) -> None:
+    monkeypatch.setattr(pg_harness, "_BIN_GLOB", "/nonexistent/postgresql/*/bin")
+    with pytest.raises(pytest.fail.Exception, match=r"bash scripts/install\.sh --test"):
+        pg_harness.server_binaries()

@@ -200,6 +200,10 @@ async def test_funnels(metadata) -> None:
     renamed = await metadata.update_funnel("site_a", funnel["id"], name="Renamed", steps=None)
     assert renamed["name"] == "Renamed" and len(renamed["steps"]) == 2
     assert await metadata.create_funnel("site_zz", "x", STEPS) is None
+    await add_site(metadata, "site_b")
+    assert await metadata.get_funnel("site_b", funnel["id"]) is None
+    assert await metadata.delete_funnel("site_b", funnel["id"]) is False
+    assert (await metadata.create_funnel("site_b", "Renamed", STEPS))["website_id"] == "site_b"  # names are per website
     assert await metadata.delete_funnel("site_a", funnel["id"]) is True
     assert await metadata.delete_funnel("site_a", funnel["id"]) is False
     for n in range(20):

@@ -16,10 +16,12 @@ from sparklytics.stores.clickhouse.events import ClickHouseEventStore
 from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.events import DuckDBEventStore
 from sparklytics.stores.duckdb.metadata import DuckDBMetadataStore
+from sparklytics.stores.postgres.metadata import PostgresMetadataStore
 
 IMPLEMENTATIONS = [
     (AnalyticsStore, DuckDBAnalyticsStore),
     (MetadataStore, DuckDBMetadataStore),
+    (MetadataStore, PostgresMetadataStore),
     (EventStore, DuckDBEventStore),
     (AnalyticsStore, ClickHouseAnalyticsStore),
     (EventStore, ClickHouseEventStore),

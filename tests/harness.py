@@ -138,10 +138,8 @@ class LiveServer:
             self._ready.set()
 
     async def _serve(self) -> None:
-        from hypercorn.trio import serve
-
         from sparklytics.app import create_app
-        from sparklytics.http_server import hypercorn_config
+        from sparklytics.http_server import hypercorn_config, serve
         from sparklytics.services import open_services
 
         self._token = trio.lowlevel.current_trio_token()
@@ -150,7 +148,7 @@ class LiveServer:
             self.services = services
             hconfig = hypercorn_config(self.config, f"127.0.0.1:{self.port}", graceful_timeout=1)
             self._ready.set()
-            await serve(create_app(services), hconfig, shutdown_trigger=self._stop.wait)
+            await serve(create_app(services), self.config, hconfig, self._stop.wait)
 
 
 class ServerProcess:

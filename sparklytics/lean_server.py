@@ -49,6 +49,9 @@ from hypercorn.utils import suppress_body, wrap_app
 log = logging.getLogger("sparklytics.http")
 
 MAX_RECV = 2**16
+# An answered request's unread body is read and dropped up to this size (Quart's
+# request limit), so the connection can serve the next request; a bigger one closes it.
+MAX_DRAINED_BODY = 1024 * 1024
 
 Message = MutableMapping[str, Any]
 Asgi = Callable[[Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
@@ -171,7 +174,7 @@ class LeanServer:
                 if not self._is_ingest(scope["path"]):
                     raise HandOver(raw)
                 await self._answer(stream, connection, scope, requests)
-                if not _recycle(connection):
+                if not await self._recycle(stream, connection):
                     break
         await _close(stream)
 
@@ -191,6 +194,18 @@ class LeanServer:
             data = await stream.receive_some(MAX_RECV)
             raw += data
             connection.receive_data(data)
+
+    async def _recycle(self, stream: trio.SocketStream, connection: h11.Connection) -> bool:
+        """Ready the connection for its next request, if both sides finished this one."""
+        if connection.their_state is h11.SEND_BODY:
+            await _drain_body(stream, connection, self._hconfig.keep_alive_timeout)
+        if connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
+            return False
+        try:
+            connection.start_next_cycle()
+        except h11.LocalProtocolError:
+            return False
+        return True
 
     async def _answer(self, stream: trio.SocketStream, connection: h11.Connection, scope: Message, requests: int) -> None:
         """Run the ASGI app for one ingest request in this task and send its answer."""
@@ -253,26 +268,25 @@ async def _send(stream: trio.SocketStream, connection: h11.Connection, *events: 
         await stream.send_all(data)
 
 
-def _recycle(connection: h11.Connection) -> bool:
-    """Ready the connection for its next request, if both sides finished this one.
+async def _drain_body(stream: trio.SocketStream, connection: h11.Connection, budget: float) -> None:
+    """Read and drop the rest of a request body the app answered without reading
+    (a 413 or 415, say), within ``budget`` seconds and :data:`MAX_DRAINED_BODY` bytes.
 
-    A body the app did not read keeps the connection only when all of it has arrived
-    already (Hypercorn read it into its channel); otherwise the connection is closed.
+    Hypercorn's reader task goes on reading a body while the app answers; answered
+    inline, the client may still be sending it. Closing the socket then would make
+    the kernel reset the connection, and the client could lose the answer.
     """
-    while connection.their_state is h11.SEND_BODY:
-        try:
-            event = connection.next_event()
-        except h11.RemoteProtocolError:
-            return False
-        if event is h11.NEED_DATA:
-            return False
-    if connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
-        return False
-    try:
-        connection.start_next_cycle()
-    except h11.LocalProtocolError:
-        return False
-    return True
+    drained = 0
+    with trio.move_on_after(budget):
+        while connection.their_state is h11.SEND_BODY and drained <= MAX_DRAINED_BODY:
+            try:
+                event = connection.next_event()
+            except h11.RemoteProtocolError:
+                return
+            if event is h11.NEED_DATA:
+                data = await stream.receive_some(MAX_RECV)
+                drained += len(data)
+                connection.receive_data(data)
 
 
 def _scope(request: h11.Request, client: tuple[str, int] | None, server: tuple[str, int] | None, root_path: str) -> Message:

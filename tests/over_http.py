@@ -56,12 +56,14 @@ class HttpAnswer:
 
 
 class HttpClient:
-    """HTTP/1.1 over one keep-alive connection (a new one when the server closed it)."""
+    """HTTP/1.1 over one keep-alive connection (a new one when the server closed it);
+    fixtures that run at once take turns."""
 
     def __init__(self, port: int) -> None:
         self._port = port
         self._stream: trio.SocketStream | None = None
         self._connection: h11.Connection | None = None
+        self._turn = trio.Lock()
 
     async def open(self, path: str, *, method: str = "GET", json: Any = None, data: bytes | str | None = None,
                    headers: dict[str, str] | None = None, scope_base: dict[str, Any] | None = None) -> HttpAnswer:
@@ -80,7 +82,8 @@ class HttpClient:
             request_headers["Content-Length"] = str(len(body))
         target, _, query = path.partition("?")
         target = quote(target, safe=_PATH_SAFE) + ("?" + quote(query, safe=_QUERY_SAFE) if query else "")
-        return await self._exchange(method, target, list(request_headers.items()), body)
+        async with self._turn:
+            return await self._exchange(method, target, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request_headers.items()], body)
 
     async def get(self, path: str, **kwargs: Any) -> HttpAnswer:
         return await self.open(path, method="GET", **kwargs)
@@ -102,7 +105,7 @@ class HttpClient:
             await self._stream.aclose()
             self._stream = None
 
-    async def _exchange(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> HttpAnswer:
+    async def _exchange(self, method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes) -> HttpAnswer:
         if self._stream is None or self._connection is None:
             self._stream = await trio.open_tcp_stream("127.0.0.1", self._port)
             self._connection = h11.Connection(h11.CLIENT)

@@ -52,6 +52,8 @@ MAX_RECV = 2**16
 # An answered request's unread body is read and dropped up to this size (Quart's
 # request limit), so the connection can serve the next request; a bigger one closes it.
 MAX_DRAINED_BODY = 1024 * 1024
+# How long a closing connection waits for the client to close its side (see _close).
+LINGER_SECONDS = 1.0
 
 Message = MutableMapping[str, Any]
 Asgi = Callable[[Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
@@ -319,8 +321,18 @@ def _address(address: Any) -> tuple[str, int] | None:
 
 
 async def _close(stream: trio.SocketStream) -> None:
+    """Close gracefully: end our side, then read and drop what the client still sends
+    for up to :data:`LINGER_SECONDS` before closing the socket.
+
+    Closing a socket with unread bytes makes the kernel reset the connection: a client
+    whose next request crossed our close (on a stop, or after a timeout) would get a
+    reset instead of a clean end of stream — and might lose the answer it was reading.
+    """
     try:
         await stream.send_eof()
+        with trio.move_on_after(LINGER_SECONDS):
+            while await stream.receive_some(MAX_RECV):
+                pass
     except (trio.BrokenResourceError, trio.ClosedResourceError, trio.BusyResourceError, OSError):
         pass
     await stream.aclose()

@@ -12,16 +12,19 @@ from collections.abc import Iterator
 import pytest
 
 from tests.harness import LiveServer
+from tests.over_http import INGEST_PATHS
 
 KEEP_ALIVE = 2
 BODY_TIMEOUT = 2
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[LiveServer]:
+@pytest.fixture(scope="module", params=INGEST_PATHS)
+def server(tmp_path_factory, request) -> Iterator[LiveServer]:
+    """The server on each ingest path in turn."""
     live = LiveServer(
         tmp_path_factory.mktemp("connections") / "data",
         SPARKLYTICS_AUTH="none",
+        SPARKLYTICS_INGEST_PATH=request.param,
         SPARKLYTICS_KEEP_ALIVE_TIMEOUT_SECONDS=str(KEEP_ALIVE),
         SPARKLYTICS_BODY_TIMEOUT_SECONDS=str(BODY_TIMEOUT),
     ).start()

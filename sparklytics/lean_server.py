@@ -14,7 +14,8 @@ channel or cancel scope per request (``bench/RESULTS.md``, section "Lean intake"
 the measurement).
 
 Only ingest paths (``handles(path)`` of the endpoints in ``RAW_ENDPOINTS``) are
-answered here. On the first request for anything else — or a request h11 refuses —
+answered here. On the first request for anything else — an upgrade, or a request h11
+refuses —
 the connection is handed to Hypercorn's own ``TCPServer`` with the bytes read so far
 replayed, so the dashboard, the API, HTTP errors and upgrades behave exactly as before.
 The answers of ingest routes come from the same endpoint code on both paths;
@@ -173,7 +174,7 @@ class LeanServer:
                 keep_alive.deadline = math.inf
                 requests += 1
                 scope = _scope(request, client, server, self._hconfig.root_path)
-                if not self._is_ingest(scope["path"]):
+                if not self._is_ingest(scope["path"]) or _asks_upgrade(request):
                     raise HandOver(raw)
                 await self._answer(stream, connection, scope, requests)
                 if not await self._recycle(stream, connection):
@@ -289,6 +290,11 @@ async def _drain_body(stream: trio.SocketStream, connection: h11.Connection, bud
                 data = await stream.receive_some(MAX_RECV)
                 drained += len(data)
                 connection.receive_data(data)
+
+
+def _asks_upgrade(request: h11.Request) -> bool:
+    """A WebSocket or h2c upgrade: Hypercorn decides what to do with it."""
+    return any(name == b"upgrade" for name, _ in request.headers)
 
 
 def _scope(request: h11.Request, client: tuple[str, int] | None, server: tuple[str, int] | None, root_path: str) -> Message:

@@ -8,25 +8,28 @@ the ASGI app fed by a memory channel, and wraps every socket read in
 ``trio.fail_after``. HTTP/1.1 is sequential on a connection, so none of that is needed
 to answer a request whose handler never streams: here the connection's task parses
 it with h11 (the same parser, the same strictness and size limit as Hypercorn), calls
-the app's own raw-ASGI ingest endpoint inline, and writes the answer. The keep-alive
-timer is one cancel scope per connection whose deadline is moved; there is no task,
-channel or cancel scope per request (``bench/RESULTS.md``, section "Lean intake", has
-the measurement).
+the app's own raw-ASGI ingest endpoint inline, and writes the answer in one send — the
+bytes h11 would write (:func:`_response_bytes`). The keep-alive timer is one cancel
+scope per connection whose deadline is moved; no task or channel is made per request,
+and of Hypercorn's cancel scopes only the shielded write is left (``bench/RESULTS.md``,
+section "Lean intake", has the measurement).
 
 Only ingest paths (``handles(path)`` of the endpoints in ``RAW_ENDPOINTS``) are
 answered here. On the first request for anything else — an upgrade, or a request h11
-refuses —
-the connection is handed to Hypercorn's own ``TCPServer`` with the bytes read so far
-replayed, so the dashboard, the API, HTTP errors and upgrades behave exactly as before.
-The answers of ingest routes come from the same endpoint code on both paths;
+refuses — the connection is handed to Hypercorn's own ``TCPServer`` with the bytes read
+so far replayed, so the dashboard, the API, HTTP errors and upgrades behave exactly as
+before. The answers of ingest routes come from the same endpoint code on both paths;
 ``SPARKLYTICS_INGEST_PATH=classic`` serves everything through Hypercorn as before.
 
 Kept as Hypercorn does it: the idle keep-alive timeout (also while a request head is
-incomplete), ``100 Continue``, the ``date``/``server`` headers and
-``keep_alive_max_requests``, closing after a response when the client's body was not
-read, and graceful shutdown — on the shutdown trigger the listeners stop, idle
-connections close at once, a connection finishing a request closes after its answer,
-and whatever is still running after ``graceful_timeout`` is cancelled.
+incomplete), ``100 Continue``, the ``date``/``server`` headers,
+``keep_alive_max_requests``, and graceful shutdown — on the shutdown trigger the
+listeners stop, idle connections close at once, a connection finishing a request
+closes after its answer, and whatever is still running after ``graceful_timeout`` is
+cancelled. Done a little differently: a body the endpoint did not read is read and
+dropped (up to :data:`MAX_DRAINED_BODY`) so the connection can go on, and a closing
+connection lingers briefly (:func:`_close`) so that the client sees an end of stream
+rather than a reset.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import partial
 from typing import Any
@@ -113,6 +114,8 @@ class LeanServer:
         self._lifespan_state: dict[str, Any] = {}
         self._stopping = False
         self._idle: set[trio.CancelScope] = set()
+        self._server_headers_at = 0
+        self._server_headers_cache: list[tuple[bytes, bytes]] = []
 
     async def serve(self, shutdown_trigger: Callable[[], Awaitable[None]]) -> None:
         """Serve until ``shutdown_trigger`` returns, then stop as Hypercorn's worker does."""
@@ -135,6 +138,14 @@ class LeanServer:
                     connections.cancel_scope.deadline = trio.current_time() + self._hconfig.graceful_timeout
             await lifespan.wait_for_shutdown()
             lifespan_nursery.cancel_scope.cancel()
+
+    def _server_headers(self) -> list[tuple[bytes, bytes]]:
+        """Hypercorn's ``date``/``server`` headers, made once a second (the date has
+        whole seconds) instead of for every answer."""
+        now = int(time.time())
+        if now != self._server_headers_at:
+            self._server_headers_at, self._server_headers_cache = now, self._hconfig.response_headers("h11")
+        return self._server_headers_cache
 
     async def _stop_connections(self) -> None:
         self._stopping = True
@@ -227,7 +238,7 @@ class LeanServer:
         async def receive() -> Message:
             while True:
                 if connection.they_are_waiting_for_100_continue:
-                    data = connection.send(h11.InformationalResponse(status_code=100, headers=self._hconfig.response_headers("h11")))
+                    data = connection.send(h11.InformationalResponse(status_code=100, headers=self._server_headers()))
                     await _send_all(stream, data or b"")
                 try:
                     event = connection.next_event()
@@ -253,7 +264,7 @@ class LeanServer:
             if message.get("more_body", False):
                 return
             status = int(response["status"])
-            headers = [*response.get("headers", []), *self._hconfig.response_headers("h11")]
+            headers = [*response.get("headers", []), *self._server_headers()]
             if requests >= self._hconfig.keep_alive_max_requests:
                 headers.append((b"connection", b"close"))
             body = b"".join(response["body"])
@@ -268,34 +279,37 @@ class LeanServer:
             if "sent" in response:
                 raise
             # What Hypercorn answers when the app fails before its response.
-            headers = [(b"content-length", b"0"), *self._hconfig.response_headers("h11")]
+            headers = [(b"content-length", b"0"), *self._server_headers()]
             await _send_all(stream, _response_bytes(500, headers, b"", 0, kept_alive=False))
             raise
         return bool(response.get("kept_alive"))
 
 
 def _keeps_alive(headers: Any, http_version: bytes = b"1.1") -> bool:
-    """h11's rule (``h11._connection._keep_alive``) for a request's or a response's headers."""
+    """h11's rule (``h11._connection._keep_alive``) for a request's or a response's
+    headers (lower-case names: h11 gives them so, ASGI requires them)."""
     if http_version < b"1.1":
         return False
-    return not any(name.lower() == b"connection" and b"close" in value.lower() for name, value in headers)
+    for name, value in headers:
+        if name == b"connection" and b"close" in value.lower():
+            return False
+    return True
 
 
 def _response_bytes(status: int, headers: list[tuple[bytes, bytes]], body: bytes, length: int, kept_alive: bool) -> bytes:
     """A whole HTTP/1.1 response, byte for byte what h11 writes for it (status line
     without a reason, headers as given, ``Connection: close`` last when the connection
     ends) — built here because h11's generic validation and state machine cost ~9 % of
-    the loop per ingest request. Our handlers always know the length of their body."""
+    the loop per ingest request. Our handlers always know the length of their body.
+    A header holding CR or LF (which could start a header of its own) is refused."""
     if not kept_alive:
-        headers = [(name, value) for name, value in headers if name.lower() != b"connection"] + [(b"Connection", b"close")]
-    if not any(name.lower() == b"content-length" for name, _ in headers):
+        headers = [(name, value) for name, value in headers if name != b"connection"] + [(b"Connection", b"close")]
+    if not any(name == b"content-length" for name, _ in headers):
         headers = [*headers, (b"content-length", str(length).encode())]
-    lines = []
-    for name, value in headers:
-        if b"\r" in value or b"\n" in value or b"\r" in name or b"\n" in name or b":" in name:
-            raise ValueError(f"header {name!r} cannot be sent")
-        lines.append(b"%s: %s\r\n" % (name, value))
-    return b"HTTP/1.1 %d \r\n%s\r\n%s" % (status, b"".join(lines), body)
+    block = b"".join([b"%s: %s\r\n" % header for header in headers])
+    if block.count(b"\n") != len(headers) or block.count(b"\r") != len(headers):
+        raise ValueError("a response header holds CR or LF")
+    return b"HTTP/1.1 %d \r\n%s\r\n%s" % (status, block, body)
 
 
 async def _send_all(stream: trio.SocketStream, data: bytes) -> None:

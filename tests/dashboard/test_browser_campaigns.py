@@ -12,10 +12,13 @@ none-mode server.
 from __future__ import annotations
 
 import http.client
+import io
 import time
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.dashboard.conftest import VIEWPORT
@@ -99,6 +102,33 @@ def test_campaigns_page_creates_copies_counts_edits_disables_and_deletes_a_link(
     page.get_by_test_id("link-row").get_by_role("button", name="Delete").click()
     expect(page.get_by_test_id("link-row")).to_have_count(0)
     assert none_api.get(f"/api/websites/{website_id}/links")["data"] == []
+
+
+def scanned(png: bytes) -> list[str]:
+    """What a QR reader finds in a screenshot."""
+    return [found.text for found in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))]
+
+
+def test_a_links_qr_code_scans_to_its_tracking_url_and_downloads_as_svg(clipboard_page, live_server, none_api) -> None:
+    page = clipboard_page
+    website_id = none_api.create_website("QR page", domain="example.com")
+    status, body, _ = none_api.call("POST", f"/api/websites/{website_id}/links", {"name": "Poster", "destination_url": "https://example.com/"})
+    assert status == 201, body
+    link = body["data"]
+    page.goto(f"{live_server.url}/dashboard/{website_id}/campaigns")
+    page.get_by_test_id("link-row").get_by_role("button", name="QR code").click()
+    dialog = page.get_by_role("dialog", name="QR code")
+    code = dialog.get_by_role("img", name=f"QR code of {link['tracking_url']}")
+    expect(code).to_be_visible()
+    assert scanned(code.screenshot()) == [link["tracking_url"]]
+
+    download = dialog.get_by_test_id("qr-download")
+    assert download.get_attribute("download") == f"qr-{link['slug']}.svg"
+    svg = unquote(download.get_attribute("href").split(",", 1)[1])
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert code.locator("path").get_attribute("d") in svg
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0)
 
 
 def test_campaigns_page_creates_a_pixel_and_copies_its_snippet(clipboard_page, live_server, none_api) -> None:

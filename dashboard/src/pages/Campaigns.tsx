@@ -2,11 +2,13 @@
 // a page of the website with UTM tags, counted as clicks and credited with the goal
 // conversions of the visits they start — and tracking pixels for e-mails and pages that
 // cannot run JavaScript. Create / edit / disable / delete dialogs show the API's 400s at
-// their field; copy buttons hand over the tracking URL and the pixel's <img> snippet. The
-// numbers are over the toolbar's range and filters.
+// their field; copy buttons hand over the tracking URL and the pixel's <img> snippet, and a
+// link's QR code (for print) opens in a dialog. The numbers are over the toolbar's range
+// and filters.
 import type { ComponentChildren, JSX } from "preact";
 import { useState } from "preact/hooks";
 import { post, put, type ApiError, type CampaignLink, type TrackingPixel } from "../api";
+import { QrButton } from "../components/QrCode";
 import { ActiveToggle, DeleteButton } from "../components/RowActions";
 import { Card, CopyButton, Dialog, Empty, ErrorBox, Field, FormError, SkeletonRows, Spinner } from "../components/ui";
 import { fmtInt } from "../format";
@@ -55,6 +57,7 @@ export function CampaignsPage({ ctx }: { ctx: DashCtx }) {
           [l.revenue, l.revenue.toFixed(2)],
         ]}
         copy={(l) => [l.tracking_url, "Copy link"]}
+        more={(l) => <QrButton url={l.tracking_url} filename={`qr-${l.slug}`} />}
         Form={LinkForm}
       />
       <CampaignCard<TrackingPixel>
@@ -93,6 +96,7 @@ function CampaignCard<T extends Campaign>(props: {
   describe: (item: T) => ComponentChildren;
   numbers: (item: T) => [number, string][];
   copy: (item: T) => [string, string];
+  more?: (item: T) => ComponentChildren;
   Form: (props: FormProps<T>) => JSX.Element;
 }) {
   const { ctx, noun, Form } = props;
@@ -154,6 +158,7 @@ function CampaignCard<T extends Campaign>(props: {
                   ))}
                   <td class="row-actions">
                     <CopyButton text={copyText} label={copyLabel} />
+                    {props.more?.(item)}
                     <button type="button" class="btn small ghost" onClick={() => setEditing({ mode: "edit", item })}>
                       Edit
                     </button>

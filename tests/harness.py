@@ -2,7 +2,8 @@
 
 * :func:`test_config` — a :class:`Config` for a temp data dir (auth none, no GeoIP at all:
   neither a MaxMind file nor the installed DB-IP files).
-* :class:`LiveServer` — Hypercorn on ``127.0.0.1:<free port>`` with the actors, running
+* :class:`LiveServer` — the HTTP server (``sparklytics.http_server.serve``, on the ingest
+  path its config names) on ``127.0.0.1:<free port>`` with the actors, running
   ``trio.run`` in a background thread, for tests that drive it from outside (browsers,
   plain HTTP clients). ``query()`` reads the real DuckDB file through a cursor of the
   server's own database (DuckDB allows one process per file); ``flush()`` asks the

@@ -54,10 +54,8 @@ def statistics(services: Any) -> dict[str, Any]:
 
 
 async def serve(stats_path: Path) -> None:
-    from hypercorn.config import Config as HypercornConfig
-    from hypercorn.trio import serve as hypercorn_serve
-
     from sparklytics.app import create_app
+    from sparklytics.http_server import hypercorn_config, serve as serve_http
     from sparklytics.services import open_services
 
     config = load_config(os.environ)
@@ -73,11 +71,8 @@ async def serve(stats_path: Path) -> None:
     async with trio.open_nursery() as nursery:
         nursery.start_soon(wait_for_signal)
         async with open_services(config) as services:
-            hconfig = HypercornConfig()
-            hconfig.bind = [f"{config.host}:{config.port}"]
-            hconfig.accesslog = None
-            hconfig.graceful_timeout = 5
-            await hypercorn_serve(create_app(services), hconfig, shutdown_trigger=stop.wait)
+            hconfig = hypercorn_config(config, f"{config.host}:{config.port}", graceful_timeout=5)
+            await serve_http(create_app(services), config, hconfig, stop.wait)
             record["at_signal"] = statistics(services)
         record["final"] = statistics(services)
         nursery.cancel_scope.cancel()

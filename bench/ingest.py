@@ -3,6 +3,7 @@ process on 127.0.0.1.
 
     python bench/ingest.py                       # every scenario, 30 s each
     python bench/ingest.py --only single-16 --duration 10 --max-load 0
+    python bench/ingest.py --only single-16 --only single-64 --repeat 3 --compare-paths
 
 Scenarios (each on a fresh data dir and a fresh server, auth none, rate limit off,
 ``SPARKLYTICS_TRUSTED_PROXIES=127.0.0.1/32`` so that X-Forwarded-For gives every
@@ -32,6 +33,10 @@ the measured run the server gets SIGTERM (it flushes every acknowledged event an
 exits), the DuckDB file is opened read-only and counted; persisted events/s = events
 of the run in DuckDB ÷ (load duration + the time the server took to flush and stop).
 A short warm-up runs first on the same server; its accepted events are subtracted.
+
+``--compare-paths`` runs every scenario on both ingest paths (``SPARKLYTICS_INGEST_PATH``
+classic, then lean, then classic, … — interleaved, so both see the same disturbances
+on a shared box) and prints the median of each and the ratio lean ÷ classic.
 
 The open-loop generator (``paced``): requests are due at fixed times t0 + i/rate, and
 latency is measured from the *due* time, so a slow server cannot slow the generator
@@ -336,13 +341,17 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any], lua_data: Path,
-                 seconds: float, warmup: float, rate: float, profile: bool = False) -> dict[str, Any]:
+                 seconds: float, warmup: float, rate: float, profile: bool = False,
+                 ingest_path: str | None = None) -> dict[str, Any]:
     kind, batch, connections = SCENARIOS[name]
     data_dir = work / name
     if data_dir.exists():
         shutil.rmtree(data_dir)
     shutil.copytree(template, data_dir)
-    server = Server(data_dir, {"SPARKLYTICS_GEOIP_PATH": data["geoip"], "SPARKLYTICS_TRUSTED_PROXIES": "127.0.0.1/32"})
+    env = {"SPARKLYTICS_GEOIP_PATH": data["geoip"], "SPARKLYTICS_TRUSTED_PROXIES": "127.0.0.1/32"}
+    if ingest_path is not None:
+        env["SPARKLYTICS_INGEST_PATH"] = ingest_path
+    server = Server(data_dir, env)
     server.start()
     try:
         time.sleep(2.0)
@@ -387,6 +396,7 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
     steal = machine_after[1] - machine_before[1]
     return {
         "scenario": name,
+        "ingest_path": ingest_path or "default",
         "kind": kind,
         "batch": batch,
         "connections": connections,
@@ -423,6 +433,29 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
     }
 
 
+def path_ratios(names: list[str], runs: list[dict[str, Any]]) -> str:
+    """A table of each scenario's median req/s and persisted events/s on both ingest
+    paths, and lean ÷ classic."""
+    def median(values: list[float]) -> float:
+        ordered = sorted(values)
+        middle = len(ordered) // 2
+        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+    rows = []
+    for name in names:
+        of = {path: [r for r in runs if r["scenario"] == name and r["ingest_path"] == path] for path in ("classic", "lean")}
+        req = {path: median([r["req_per_s"] for r in mine]) for path, mine in of.items()}
+        persisted = {path: median([r["persisted_events_per_s"] for r in mine]) for path, mine in of.items()}
+        rows.append([
+            name, len(of["classic"]), f"{req['classic']:,.0f}", f"{req['lean']:,.0f}", f"{req['lean'] / req['classic']:.2f}",
+            f"{persisted['classic']:,.0f}", f"{persisted['lean']:,.0f}", f"{persisted['lean'] / persisted['classic']:.2f}",
+            sum(r["drops"] for mine in of.values() for r in mine),
+            " / ".join(str(r["load_average_1m_at_start"]) for mine in of.values() for r in mine),
+        ])
+    return md_table(["scenario", "runs each", "classic req/s", "lean req/s", "ratio", "classic persisted ev/s",
+                     "lean persisted ev/s", "ratio", "drops (all runs)", "load 1m at start (classic… / lean…)"], rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", action="append", choices=sorted(SCENARIOS), help="run only these (repeatable)")
@@ -435,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait", type=float, default=3600)
     parser.add_argument("--profile", action="store_true", help="py-spy the server during the measured runs (skews them)")
     parser.add_argument("--out", default=None, help="JSON file name in bench/out (default ingest.json)")
+    parser.add_argument("--compare-paths", action="store_true",
+                        help="run each scenario on both ingest paths, interleaved; print both medians and their ratio")
     parser.add_argument("--max-other-cpu", type=float, default=15.0,
                         help="a run during which other processes used more than this %% of a core is repeated (twice at most)")
     args = parser.parse_args(argv)
@@ -448,14 +483,17 @@ def main(argv: list[str] | None = None) -> int:
     create_website(server_env(template, 3999, SPARKLYTICS_GEOIP_PATH=data["geoip"]))
     shutil.rmtree(template / "ingest-wal", ignore_errors=True)
 
+    paths: tuple[str | None, ...] = ("classic", "lean") if args.compare_paths else (None,)
     runs: list[dict[str, Any]] = []
     for name in names:
-        for attempt in range(args.repeat):
+        for attempt, ingest_path in ((a, p) for a in range(args.repeat) for p in paths):
             load = wait_for_quiet(args.max_load, timeout=args.wait)
-            print(f"- {name} (run {attempt + 1}/{args.repeat}, load {load})", file=sys.stderr)
+            on_path = f", {ingest_path} path" if ingest_path else ""
+            print(f"- {name} (run {attempt + 1}/{args.repeat}{on_path}, load {load})", file=sys.stderr)
             for retry in range(3):
                 run = run_scenario(name, template=template, work=args.work, data=data, lua_data=lua_data,
-                                   seconds=args.duration, warmup=args.warmup, rate=args.rate, profile=args.profile)
+                                   seconds=args.duration, warmup=args.warmup, rate=args.rate, profile=args.profile,
+                                   ingest_path=ingest_path)
                 if run["other_cpu_pct"] <= args.max_other_cpu or retry == 2:
                     break
                 print(f"  disturbed: other processes used {run['other_cpu_pct']} % CPU; again", file=sys.stderr)
@@ -469,10 +507,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"other CPU {run['other_cpu_pct']} %, steal {run['steal_cpu_pct']} %", file=sys.stderr)
     medians = []
     for name in names:
-        mine = sorted((r for r in runs if r["scenario"] == name), key=lambda r: r["persisted_events_per_s"])
-        medians.append(mine[len(mine) // 2])
+        for ingest_path in paths:
+            mine = sorted((r for r in runs if r["scenario"] == name and r["ingest_path"] == (ingest_path or "default")),
+                          key=lambda r: r["persisted_events_per_s"])
+            medians.append(mine[len(mine) // 2])
     rows = [[
-        r["scenario"], r["batch"], r["connections"], f"{r['req_per_s']:,}", f"{r['accepted_events_per_s']:,}",
+        r["scenario"] + ("" if r["ingest_path"] == "default" else f" ({r['ingest_path']})"), r["batch"], r["connections"], f"{r['req_per_s']:,}", f"{r['accepted_events_per_s']:,}",
         f"{r['persisted_events_per_s']:,}", r["drops"], r["latency_ms"]["p50"], r["latency_ms"]["p99"],
         r["server_cpu_pct"], r["generator_cpu_pct"], r["other_cpu_pct"], r["server_rss_idle_mb"], r["server_rss_peak_mb"],
         r["stop_seconds"], r["load_average_1m_at_start"],
@@ -483,6 +523,9 @@ def main(argv: list[str] | None = None) -> int:
         rows,
     )
     print(table)
+    if args.compare_paths:
+        print("\nlean ÷ classic, medians of the runs above:")
+        print(path_ratios(names, runs))
     print("\nactors at stop (events per WAL fsync, rows per DuckDB commit, session cache hits/misses):")
     for r in medians:
         stats = (r.get("actor_statistics") or {}).get("final")

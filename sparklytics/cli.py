@@ -120,10 +120,8 @@ def _import(config: Config, path: Path, format: str | None, website_id: str | No
 
 async def serve(config: Config, accept_wal_without_database: bool = False) -> None:
     """Run the actors and Hypercorn in one nursery until SIGINT/SIGTERM."""
-    from hypercorn.trio import serve as hypercorn_serve
-
     from sparklytics.app import create_app
-    from sparklytics.http_server import hypercorn_config
+    from sparklytics.http_server import hypercorn_config, serve as serve_http
     from sparklytics.services import open_services
 
     async with trio.open_nursery() as nursery:
@@ -132,7 +130,7 @@ async def serve(config: Config, accept_wal_without_database: bool = False) -> No
             app = create_app(services)
             hconfig = hypercorn_config(config, f"{config.host}:{config.port}", graceful_timeout=5)
             log.info("sparklytics %s listening on http://%s:%d (data in %s)", __version__, config.host, config.port, config.data_dir)
-            await hypercorn_serve(app, hconfig, shutdown_trigger=services.stopping.wait)
+            await serve_http(app, config, hconfig, services.stopping.wait)
             log.info("shutting down: flushing buffered events")
         nursery.cancel_scope.cancel()
     log.info("stopped cleanly")

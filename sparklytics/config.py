@@ -82,6 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
         "the retention report's own budget (100–120000); longer → 503 query_timeout",
     ),
     Setting("SPARKLYTICS_KEEP_ALIVE_TIMEOUT_SECONDS", "5", "an idle keep-alive connection is closed after this long (1-3600)"),
+    Setting("SPARKLYTICS_INGEST_PATH", "lean", "`lean`: ingest requests are answered in the connection's own task; `classic`: through Hypercorn's per-request tasks (the old path, for comparison)"),
     Setting("SPARKLYTICS_BODY_TIMEOUT_SECONDS", "30", "a request body must arrive within this long, else 408 and close (1-3600)"),
     Setting("SPARKLYTICS_LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`"),
     Setting("SPARKLYTICS_SCHEDULER_TICK_SECONDS", "60", "how often due report subscriptions and alerts are checked (10-3600)"),
@@ -140,6 +141,7 @@ class Config:
     acquisition_cache_ttl_seconds: int = 60
     query_timeout_ms: int = 10_000
     keep_alive_timeout_seconds: int = 5
+    ingest_path: str = "lean"
     body_timeout_seconds: int = 30
     retention_statement_timeout_ms: int = 5_000
     log_level: str = "info"
@@ -223,6 +225,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         acquisition_cache_ttl_seconds=env.integer("SPARKLYTICS_ACQUISITION_CACHE_TTL_SECONDS", 1, 86_400),
         query_timeout_ms=env.integer("SPARKLYTICS_QUERY_TIMEOUT_MS", 100, 600_000),
         keep_alive_timeout_seconds=env.integer("SPARKLYTICS_KEEP_ALIVE_TIMEOUT_SECONDS", 1, 3600),
+        ingest_path=env.choice("SPARKLYTICS_INGEST_PATH", ("lean", "classic")),
         body_timeout_seconds=env.integer("SPARKLYTICS_BODY_TIMEOUT_SECONDS", 1, 3600),
         retention_statement_timeout_ms=env.integer("SPARKLYTICS_RETENTION_STATEMENT_TIMEOUT_MS", 100, 120_000),
         log_level=env.choice("SPARKLYTICS_LOG_LEVEL", ("debug", "info", "warning", "error")),

@@ -2,7 +2,8 @@
 
 * :func:`test_config` — a :class:`Config` for a temp data dir (auth none, no GeoIP at all:
   neither a MaxMind file nor the installed DB-IP files).
-* :class:`LiveServer` — Hypercorn on ``127.0.0.1:<free port>`` with the actors, running
+* :class:`LiveServer` — the HTTP server (``sparklytics.http_server.serve``, on the ingest
+  path its config names) on ``127.0.0.1:<free port>`` with the actors, running
   ``trio.run`` in a background thread, for tests that drive it from outside (browsers,
   plain HTTP clients). ``query()`` reads the real DuckDB file through a cursor of the
   server's own database (DuckDB allows one process per file); ``flush()`` asks the
@@ -138,10 +139,8 @@ class LiveServer:
             self._ready.set()
 
     async def _serve(self) -> None:
-        from hypercorn.trio import serve
-
         from sparklytics.app import create_app
-        from sparklytics.http_server import hypercorn_config
+        from sparklytics.http_server import hypercorn_config, serve
         from sparklytics.services import open_services
 
         self._token = trio.lowlevel.current_trio_token()
@@ -150,7 +149,7 @@ class LiveServer:
             self.services = services
             hconfig = hypercorn_config(self.config, f"127.0.0.1:{self.port}", graceful_timeout=1)
             self._ready.set()
-            await serve(create_app(services), hconfig, shutdown_trigger=self._stop.wait)
+            await serve(create_app(services), self.config, hconfig, self._stop.wait)
 
 
 class ServerProcess:

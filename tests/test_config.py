@@ -24,6 +24,11 @@ def test_https_defaults_to_true_for_a_public_url() -> None:
     assert config.public_url == "https://analytics.example.com"
 
 
+def test_the_ingest_path_is_lean_unless_classic_is_asked_for() -> None:
+    assert load_config({}).ingest_path == "lean"
+    assert load_config({"SPARKLYTICS_INGEST_PATH": "Classic"}).ingest_path == "classic"
+
+
 def test_lists_and_cidrs_are_parsed() -> None:
     config = load_config(
         {
@@ -56,6 +61,7 @@ def test_lists_and_cidrs_are_parsed() -> None:
         ({"SPARKLYTICS_CORS_ORIGINS": "example.com"}, "SPARKLYTICS_CORS_ORIGINS", None),
         ({"SPARKLYTICS_INGEST_QUEUE_MAX_EVENTS": "1e5"}, "SPARKLYTICS_INGEST_QUEUE_MAX_EVENTS", None),
         ({"SPARKLYTICS_LOG_LEVEL": "loud"}, "SPARKLYTICS_LOG_LEVEL", None),
+        ({"SPARKLYTICS_INGEST_PATH": "fast"}, "SPARKLYTICS_INGEST_PATH", "got 'fast'; allowed: lean, classic"),
     ],
 )
 def test_invalid_values_name_the_variable(env, variable, message) -> None:

@@ -12,16 +12,19 @@ from collections.abc import Iterator
 import pytest
 
 from tests.harness import LiveServer
+from tests.over_http import INGEST_PATHS
 
 KEEP_ALIVE = 2
 BODY_TIMEOUT = 2
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[LiveServer]:
+@pytest.fixture(scope="module", params=INGEST_PATHS)
+def server(tmp_path_factory, request) -> Iterator[LiveServer]:
+    """The server on each ingest path in turn."""
     live = LiveServer(
         tmp_path_factory.mktemp("connections") / "data",
         SPARKLYTICS_AUTH="none",
+        SPARKLYTICS_INGEST_PATH=request.param,
         SPARKLYTICS_KEEP_ALIVE_TIMEOUT_SECONDS=str(KEEP_ALIVE),
         SPARKLYTICS_BODY_TIMEOUT_SECONDS=str(BODY_TIMEOUT),
     ).start()
@@ -59,7 +62,23 @@ def read_response(sock: socket.socket) -> bytes:
     return data
 
 
-PATHS = ["/health", "/api/websites", "/s.js", "/", "/api/nothing-here"]
+# The last two are ingest routes: the lean path answers them in the connection's task.
+def read_responses(sock: socket.socket, count: int) -> list[bytes]:
+    """``count`` whole responses (each with a content-length) off one socket."""
+    sock.settimeout(5)
+    data, answers = b"", []
+    while len(answers) < count:
+        head, separator, rest = data.partition(b"\r\n\r\n")
+        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), None)
+        if separator and length is not None and len(rest) >= length:
+            answers.append(head + separator + rest[:length])
+            data = rest[length:]
+        else:
+            data += sock.recv(65536)
+    return answers
+
+
+PATHS = ["/health", "/api/websites", "/s.js", "/", "/api/nothing-here", "/api/collect", "/p/nothing.gif"]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -78,13 +97,34 @@ def test_connection_close_is_honoured(server, path) -> None:
     assert data.startswith(b"HTTP/1.1 ") and elapsed < KEEP_ALIVE
 
 
-def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(server) -> None:
+@pytest.mark.parametrize(("path", "status"), [("/health", b"200"), ("/api/collect", b"405")])
+def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(server, path, status) -> None:
     with connect(server) as sock:
         for _ in range(2):  # two requests on one connection: it is kept alive between them
-            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert read_response(sock).startswith(b"HTTP/1.1 200")
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert read_response(sock).startswith(b"HTTP/1.1 " + status)
         _, idle = read_until_closed(sock, KEEP_ALIVE + 5)
     assert idle >= KEEP_ALIVE - 0.5
+
+
+def test_pipelined_ingest_and_other_requests_on_one_connection_are_answered_in_order(server) -> None:
+    """The lean path answers ingest requests itself and hands the connection to
+    Hypercorn at the first other one; the client sees one ordinary connection."""
+    body = b'{"website_id": "nope", "type": "pageview", "url": "https://example.com/"}'
+    collect = b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    with connect(server) as sock:
+        sock.sendall(collect + collect + b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" + collect)
+        answers = read_responses(sock, 4)
+    assert [answer[:12] for answer in answers] == [b"HTTP/1.1 404", b"HTTP/1.1 404", b"HTTP/1.1 200", b"HTTP/1.1 404"]
+    assert all(b"Unknown website_id: nope" in answers[i] for i in (0, 1, 3))
+
+
+@pytest.mark.parametrize("path", ["/api/collect", "/health"])
+def test_a_malformed_request_head_is_400_and_closed(server, path) -> None:
+    with connect(server) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n".encode())
+        data, _ = read_until_closed(sock, 5)
+    assert data.startswith(b"HTTP/1.1 400")
 
 
 @pytest.mark.parametrize(("path", "content_type"), [("/api/websites", "application/json"), ("/api/collect", "text/plain")])

@@ -16,8 +16,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.harness import ServerProcess, run_cli
+from tests.over_http import INGEST_PATHS
+
+
+@pytest.fixture(autouse=True, params=INGEST_PATHS)
+def ingest_path(request, monkeypatch) -> None:
+    """Every test on both ingest paths: the server process inherits the setting."""
+    monkeypatch.setenv("SPARKLYTICS_INGEST_PATH", request.param)
+
 
 HEADERS = {"Content-Type": "application/json", "User-Agent": "Mozilla/5.0 Firefox/128.0", "Accept": "*/*", "Accept-Language": "en"}
 

@@ -100,9 +100,14 @@ class AcquisitionEndpoint:
         self._app = app
         self._services = services
 
+    @staticmethod
+    def handles(path: str) -> bool:
+        """Whether this endpoint answers ``path`` (the lean server asks it too)."""
+        return path.startswith((LINK_PREFIX, PIXEL_PREFIX))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith((LINK_PREFIX, PIXEL_PREFIX)):
+        if scope["type"] != "http" or not self.handles(path):
             await self._app(scope, receive, send)
             return
         headers = dict(scope["headers"])

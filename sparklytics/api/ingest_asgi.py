@@ -111,8 +111,13 @@ class IngestPostEndpoint:
         self._app = app
         self._services = services
 
+    @classmethod
+    def handles(cls, path: str) -> bool:
+        """Whether this endpoint answers ``path`` (the lean server asks it too)."""
+        return path in cls.PATHS
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in self.PATHS:
+        if scope["type"] != "http" or not self.handles(scope["path"]):
             await self._app(scope, receive, send)
             return
         await serve_ingest_post(scope, receive, send, self._services.stopping, self.handle)

@@ -13,6 +13,11 @@ import pytest
 from actors.enricher import InvalidateCampaigns
 from actors.runtime import tell
 from tests.api.helpers import BROWSER_HEADERS, assert_error, create_website, from_ip, pageview, send, stored_events
+from tests.over_http import client_over_http, ingest_path_config
+
+# Every test runs over real HTTP on both ingest paths (tests/over_http.py).
+config = ingest_path_config
+client = client_over_http
 
 SPRING = {"name": "Spring", "destination_url": "https://example.com/sale?ref=x#top", "utm_source": "newsletter",
           "utm_medium": "email", "utm_campaign": "spring sale"}

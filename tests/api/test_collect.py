@@ -20,6 +20,11 @@ from tests.api.helpers import (
     send,
     stored_events,
 )
+from tests.over_http import client_over_http, ingest_path_config
+
+# Every test runs over real HTTP on both ingest paths (tests/over_http.py).
+config = ingest_path_config
+client = client_over_http
 
 
 async def test_single_pageview_is_acknowledged_durably_and_stored(client, services) -> None:

@@ -13,6 +13,11 @@ import pytest
 
 from tests.api.helpers import BROWSER_HEADERS, assert_error, create_website, from_ip, stored_events
 from tests.harness import LiveServer
+from tests.over_http import client_over_http, ingest_path_config
+
+# Every test runs over real HTTP on both ingest paths (tests/over_http.py).
+config = ingest_path_config
+client = client_over_http
 
 UMAMI_ID = "2f4e6a8c-0b1d-4e3f-8a5b-7c9d1e3f5a7b"
 COLUMNS = "website_id, event_type, url, path, hostname, referrer_domain, event_name, event_data, utm_source, screen, language, visitor_id"

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.api.helpers import create_website, from_ip, pageview, stored_events
-from tests.harness import test_config
+from tests.over_http import INGEST_PATHS, client_over_http, ingest_test_config
 
 SEED = 20261205
 COLLECT_REQUESTS = 1500
@@ -43,9 +43,13 @@ EVENT_FIELDS = [
 ]
 
 
-@pytest.fixture
-def config(data_dir):
-    return test_config(data_dir, SPARKLYTICS_RATE_LIMIT_DISABLE="true")
+@pytest.fixture(params=INGEST_PATHS)
+def config(data_dir, request):
+    """Over real HTTP on both ingest paths (tests/over_http.py), without rate limits."""
+    return ingest_test_config(data_dir, request.param, SPARKLYTICS_RATE_LIMIT_DISABLE="true")
+
+
+client = client_over_http
 
 
 def nasty(rng: random.Random) -> object:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Sparklytics needs into this checkout, idempotently:
-# system packages (Debian: python3-venv, nodejs/npm; with --test also chromium),
+# system packages (Debian: python3-venv, nodejs/npm; with --test also chromium and
+# PostgreSQL, whose server the PostgreSQL store's tests start in a temp dir),
 # the Python virtualenv in .venv, the built tracker and dashboard, and DB-IP's free
 # city database in ./geoip (scripts/install-geo.sh; the server's default geo source).
 # Usage: bash scripts/install.sh [--test]
@@ -16,6 +17,7 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 if $with_tests && [[ ! -x /usr/bin/chromium ]]; then apt_packages+=(chromium fonts-dejavu-core); fi
+if $with_tests && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then apt_packages+=(postgresql); fi
 if ((${#apt_packages[@]})); then
     sudo_cmd=()
     [[ "$(id -u)" != 0 ]] && sudo_cmd=(sudo)

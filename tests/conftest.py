@@ -31,6 +31,36 @@ async def services(config) -> AsyncIterator:
         yield running
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """The session's throwaway PostgreSQL server, started when a test first asks for a
+    database (``tests/postgres.py``)."""
+    from tests.postgres import LazyPostgresServer
+
+    server = LazyPostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+async def metadata(request, postgres, tmp_path: Path) -> AsyncIterator:
+    """A MetadataStore on each backend, for the contract tests: DuckDB's of running
+    services (writes go through the real Writer), or PostgreSQL's on a fresh database."""
+    if request.param == "duckdb":
+        from sparklytics.services import open_services
+
+        async with open_services(test_config(tmp_path / "data")) as running:
+            yield running.metadata
+    else:
+        from sparklytics.stores.postgres import open_metadata_store
+
+        store = await open_metadata_store(postgres.fresh_database(), max_connections=4)
+        try:
+            yield store
+        finally:
+            await store.close()
+
+
 @pytest.fixture
 async def app(services):
     """The Quart-Trio app wired to ``services``."""

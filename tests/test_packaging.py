@@ -107,6 +107,8 @@ def stop(process: subprocess.Popen[bytes]) -> str:
 def test_the_sdist_and_the_wheel_carry_the_built_tracker_and_dashboard(built, wheel) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert set(BUILT_FILES) <= names
+    # The PostgreSQL store reads its migrations from the installed package.
+    assert "sparklytics/stores/postgres/migrations/0001_initial.sql" in names
     assert any(name.startswith("sparklytics/dashboard_dist/assets/") and name.endswith(".js") for name in names)
     [sdist] = built.glob("sparklytics-*.tar.gz")
     with tarfile.open(sdist) as archive:

@@ -1,28 +1,38 @@
-"""Goal rows: the limit and the unique name are checked inside the write."""
+"""Goal rows: the limit and the unique name are checked inside the write, by the SQL
+module of each backend (DuckDB's on a file, PostgreSQL's on a fresh database)."""
 
 from __future__ import annotations
 
 import duckdb
+import psycopg
 import pytest
 
 from sparklytics.goals import DuplicateGoalName, GoalLimitReached, InvalidGoal
-from sparklytics.stores.duckdb import goals as store
+from sparklytics.stores.duckdb import goals as duckdb_goals
 from sparklytics.stores.duckdb.schema import apply_migrations
+from sparklytics.stores.postgres import goals as postgres_goals
 
 SIGNUP = {"goal_type": "event", "name": "Signup", "match_value": "signup"}
 
 
-@pytest.fixture
-def con(tmp_path):
-    """A migrated DuckDB file with one website, ``site_a``."""
-    connection = duckdb.connect(str(tmp_path / "goals.db"))
-    apply_migrations(connection)
+@pytest.fixture(params=["duckdb", "postgres"])
+def backend(request, tmp_path):
+    """The goals SQL module of a backend and a migrated database with one website,
+    ``site_a`` (PostgreSQL: autocommit, each call's statements commit as they run)."""
+    if request.param == "duckdb":
+        connection = duckdb.connect(str(tmp_path / "goals.db"))
+        apply_migrations(connection)
+        module = duckdb_goals
+    else:
+        connection = psycopg.connect(request.getfixturevalue("postgres").fresh_database(), autocommit=True)
+        module = postgres_goals
     connection.execute("INSERT INTO websites (id, name, domain) VALUES ('site_a', 'A', 'a.example')")
-    yield connection
+    yield module, connection
     connection.close()
 
 
-def test_create_read_update_delete(con):
+def test_create_read_update_delete(backend):
+    store, con = backend
     goal = store.create_goal(con, "site_a", {**SIGNUP, "value_mode": "fixed", "fixed_value": 9.5})
     assert goal.id.startswith("goal_") and len(goal.id) == 26
     assert (goal.name, goal.fixed_value, goal.currency) == ("Signup", 9.5, "USD")
@@ -36,7 +46,8 @@ def test_create_read_update_delete(con):
     assert store.get_goal(con, "site_a", goal.id) is None
 
 
-def test_unknown_website_and_goal(con):
+def test_unknown_website_and_goal(backend):
+    store, con = backend
     assert store.create_goal(con, "site_zz", SIGNUP) is None
     assert store.update_goal(con, "site_a", "goal_nope", {"name": "x"}) is None
     goal = store.create_goal(con, "site_a", SIGNUP)
@@ -45,7 +56,8 @@ def test_unknown_website_and_goal(con):
     assert store.delete_goal(con, "site_b", goal.id) is False
 
 
-def test_names_are_unique_per_website_exactly(con):
+def test_names_are_unique_per_website_exactly(backend):
+    store, con = backend
     goal = store.create_goal(con, "site_a", SIGNUP)
     with pytest.raises(DuplicateGoalName):
         store.create_goal(con, "site_a", SIGNUP)
@@ -56,7 +68,8 @@ def test_names_are_unique_per_website_exactly(con):
     assert store.update_goal(con, "site_a", goal.id, {"name": "Signup"}).name == "Signup"
 
 
-def test_fifty_goals_per_website(con):
+def test_fifty_goals_per_website(backend):
+    store, con = backend
     for n in range(50):
         store.create_goal(con, "site_a", {**SIGNUP, "name": f"Goal {n}"})
     with pytest.raises(GoalLimitReached):
@@ -64,7 +77,8 @@ def test_fifty_goals_per_website(con):
     assert len(store.list_goals(con, "site_a")) == 50
 
 
-def test_an_invalid_update_changes_nothing(con):
+def test_an_invalid_update_changes_nothing(backend):
+    store, con = backend
     goal = store.create_goal(con, "site_a", SIGNUP)
     with pytest.raises(InvalidGoal):
         store.update_goal(con, "site_a", goal.id, {"value_mode": "fixed"})

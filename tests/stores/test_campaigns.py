@@ -16,10 +16,11 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
 SPRING = {"name": "Spring", "destination_url": "https://shop.a.example/sale", "utm_source": "news", "utm_campaign": "spring"}
 
 
-@pytest.fixture(params=["duckdb"])
-async def metadata(services) -> MetadataStore:
-    await services.metadata.insert_website(website_id="site_a", name="A", domain="a.example", timezone="UTC")
-    return services.metadata
+@pytest.fixture
+async def metadata(metadata) -> MetadataStore:
+    """The store of each backend (``tests/conftest.py``) with website ``site_a``."""
+    await metadata.insert_website(website_id="site_a", name="A", domain="a.example", timezone="UTC")
+    return metadata
 
 
 async def test_links(metadata) -> None:

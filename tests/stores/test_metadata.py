@@ -1,8 +1,9 @@
 """The MetadataStore contract: every method, on a real store, with exact values.
 
-The ``metadata`` fixture yields a MetadataStore of a running server (DuckDB: writes go
-through the real Writer actor); the tests call only Protocol methods, so a second
-backend joins by adding its name to the fixture's parameters.
+The ``metadata`` fixture (``tests/conftest.py``) yields a MetadataStore on each backend:
+DuckDB's of a running server (writes go through the real Writer actor) and PostgreSQL's
+on a fresh database; the tests call only Protocol methods and expect the same values
+from both.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from sparklytics.bot_controls import DuplicateEntry, NewEntry
+from sparklytics.bot_controls import DuplicateEntry, NewEntry, RecomputeRunning
 from sparklytics.funnels import DuplicateFunnelName, FunnelLimitReached, NewStep
 from sparklytics.goals import DuplicateGoalName, GoalLimitReached, InvalidGoal
 from sparklytics.notifications.rules import InvalidNotification, MissingReport
@@ -23,11 +24,6 @@ from sparklytics.website_aliases import AliasTaken
 NOW = datetime(2026, 3, 29, 12, 0, 0)
 STEPS = [NewStep("page_view", "/", "equals", "Home"), NewStep("event", "signup", "equals", "Signup")]
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
-
-
-@pytest.fixture(params=["duckdb"])
-async def metadata(services) -> MetadataStore:
-    return services.metadata
 
 
 async def add_site(metadata: MetadataStore, website_id: str = "site_a", timezone: str = "UTC") -> dict:
@@ -60,6 +56,8 @@ async def test_websites(metadata) -> None:
         "id": "site_a", "name": "A", "domain": "a.example", "timezone": "UTC", "share_id": None,
     }
     assert TIMESTAMP.match(created["created_at"])
+    assert set(created) == {"id", "tenant_id", "name", "domain", "timezone", "ingest_peak_eps", "ingest_queue_max_events",
+                            "share_id", "created_at", "updated_at", "extra_domains", "umami_website_id"}
     await add_site(metadata, "site_b", "Europe/Berlin")
     assert await metadata.get_website("site_a") == created
     assert await metadata.get_website("site_zz") is None
@@ -190,6 +188,11 @@ async def test_funnels(metadata) -> None:
     await add_site(metadata)
     funnel = await metadata.create_funnel("site_a", "Signup", STEPS)
     assert [s["label"] for s in funnel["steps"]] == ["Home", "Signup"]
+    assert set(funnel) == {"id", "website_id", "name", "created_at", "updated_at", "steps"}
+    assert set(funnel["steps"][0]) == {"id", "funnel_id", "step_order", "step_type", "match_value", "match_operator",
+                                       "label", "created_at"}
+    assert set((await metadata.list_funnels("site_a"))[0]) == {"id", "website_id", "name", "step_count", "created_at",
+                                                               "updated_at"}
     assert await metadata.get_funnel("site_a", funnel["id"]) == funnel
     assert [(f["name"], f["step_count"]) for f in await metadata.list_funnels("site_a")] == [("Signup", 2)]
     with pytest.raises(DuplicateFunnelName):
@@ -197,6 +200,10 @@ async def test_funnels(metadata) -> None:
     renamed = await metadata.update_funnel("site_a", funnel["id"], name="Renamed", steps=None)
     assert renamed["name"] == "Renamed" and len(renamed["steps"]) == 2
     assert await metadata.create_funnel("site_zz", "x", STEPS) is None
+    await add_site(metadata, "site_b")
+    assert await metadata.get_funnel("site_b", funnel["id"]) is None
+    assert await metadata.delete_funnel("site_b", funnel["id"]) is False
+    assert (await metadata.create_funnel("site_b", "Renamed", STEPS))["website_id"] == "site_b"  # names are per website
     assert await metadata.delete_funnel("site_a", funnel["id"]) is True
     assert await metadata.delete_funnel("site_a", funnel["id"]) is False
     for n in range(20):
@@ -240,6 +247,9 @@ async def test_bot_controls(metadata) -> None:
     assert (policy["mode"], policy["threshold_score"]) == ("strict", 60)
     first = await metadata.add_bot_entry("site_a", "blocklist", NewEntry("ua_contains", "spider", None))
     second = await metadata.add_bot_entry("site_a", "blocklist", NewEntry("ip_cidr", "10.0.0.0/8", "lab"))
+    assert {k: v for k, v in second.items() if k not in ("id", "created_at")} == {
+        "match_type": "ip_cidr", "match_value": "10.0.0.0/8", "note": "lab",
+    } and TIMESTAMP.match(second["created_at"])
     with pytest.raises(DuplicateEntry):
         await metadata.add_bot_entry("site_a", "blocklist", NewEntry("ua_contains", "spider", None))
     page, following = await metadata.list_bot_entries("site_a", "blocklist", after=None, limit=1)
@@ -254,6 +264,64 @@ async def test_bot_controls(metadata) -> None:
     assert await metadata.remove_bot_entry("site_a", "blocklist", first["id"]) is False
     audit, _ = await metadata.list_bot_audit("site_a", after=None, limit=10)
     assert [a["action"] for a in audit] == ["block_remove", "block_add", "block_add", "policy_update"]
+
+
+async def test_bot_recompute_jobs(metadata) -> None:
+    await add_site(metadata)
+    await metadata.add_bot_entry("site_a", "allowlist", NewEntry("ua_contains", "friendly", None))
+    assert [r.match_value for r in (await metadata.website_ingest_info("site_a")).allow] == ["friendly"]
+    start, end = datetime(2026, 3, 1), datetime(2026, 3, 8)
+    assert await metadata.start_recompute("site_zz", start, end, 10) is None
+    job_id = await metadata.start_recompute("site_a", start, end, 10)
+    with pytest.raises(RecomputeRunning):
+        await metadata.start_recompute("site_a", start, end, 10)
+    await metadata.set_recompute_status(job_id, "running")
+    await metadata.note_recompute_progress(job_id, 4)
+    job = await metadata.get_recompute("site_a", job_id)
+    assert {k: job[k] for k in ("job_id", "website_id", "status", "start_date", "end_date", "completed_at",
+                                "error_message", "events_total", "events_done")} == {
+        "job_id": job_id, "website_id": "site_a", "status": "running", "start_date": "2026-03-01 00:00:00",
+        "end_date": "2026-03-08 00:00:00", "completed_at": None, "error_message": None, "events_total": 10,
+        "events_done": 4,
+    }
+    assert TIMESTAMP.match(job["started_at"]) and TIMESTAMP.match(job["created_at"]) and len(job) == 11
+    assert await metadata.get_recompute("site_b", job_id) is None
+    assert await metadata.fail_unfinished_recomputes("stopped") == 1
+    failed = await metadata.get_recompute("site_a", job_id)
+    assert (failed["status"], failed["error_message"]) == ("failed", "stopped") and TIMESTAMP.match(failed["completed_at"])
+    assert await metadata.fail_unfinished_recomputes("stopped") == 0
+    second = await metadata.start_recompute("site_a", start, end, 0)
+    await metadata.set_recompute_status(second, "success")
+    assert (await metadata.get_recompute("site_a", second))["status"] == "success"
+    audit, _ = await metadata.list_bot_audit("site_a", after=None, limit=10)
+    assert [a["action"] for a in audit] == ["recompute_start", "recompute_start", "allow_add"]
+    assert audit[-1]["payload"] == {"id": audit[-1]["payload"]["id"], "match_type": "ua_contains",
+                                    "match_value": "friendly", "note": None}
+
+
+async def test_funnel_steps_are_replaced_whole(metadata) -> None:
+    await add_site(metadata)
+    funnel = await metadata.create_funnel("site_a", "Signup", STEPS)
+    three = [*STEPS, NewStep("page_view", "/done", "contains", "Done")]
+    updated = await metadata.update_funnel("site_a", funnel["id"], name=None, steps=three)
+    assert updated["name"] == "Signup" and [(s["step_order"], s["label"]) for s in updated["steps"]] == [
+        (1, "Home"), (2, "Signup"), (3, "Done"),
+    ]
+    assert {s["id"] for s in updated["steps"]}.isdisjoint(s["id"] for s in funnel["steps"])
+    assert [f["step_count"] for f in await metadata.list_funnels("site_a")] == [3]
+    assert await metadata.update_funnel("site_a", "fun_nope", name="x", steps=None) is None
+
+
+async def test_imported_exports_are_remembered(metadata) -> None:
+    await add_site(metadata)
+    assert await metadata.imported_export_at("site_a", "abc") is None
+    await metadata.record_imported_export("site_a", "abc", "umami", 12)
+    assert isinstance(await metadata.imported_export_at("site_a", "abc"), datetime)
+    await metadata.record_imported_export("site_a", "abc", "umami", 12)  # again: replaced, not refused
+    assert await metadata.imported_export_at("site_b", "abc") is None
+    day = datetime(2026, 3, 3).date()
+    for _ in range(2):  # a second import of the same days replaces the first
+        await metadata.replace_imported_stats("site_a", day, day, [(day, 1, 2, 1, 0, 10)], [("browser", day, "Chrome", 1, 2, 0, 1, 0, 10)])
 
 
 # --- saved reports and notifications (issue 18) ------------------------------------------
@@ -313,3 +381,35 @@ async def test_subscriptions_deliveries_and_history(metadata) -> None:
     assert await metadata.delete_report("site_a", report.id) is True  # takes the subscriptions
     assert await metadata.list_subscriptions("site_a") == []
     assert [d.idempotency_key for d in await metadata.delivery_history("site_a", 10)] == ["k2"]
+
+
+async def test_alerts_and_deleting_a_subscription(metadata) -> None:
+    await add_site(metadata)
+    body = {"name": "Drop", "metric": "visitors", "condition_type": "drop", "threshold_value": 2, "channel": "webhook",
+            "target": "https://h.example.com/a"}
+    alert, secret = await metadata.create_alert("site_a", body, NOW)
+    assert secret.startswith("whsec_") and (alert.name, alert.threshold_value, alert.lookback_days) == ("Drop", 2.0, 7)
+    assert await metadata.create_alert("site_zz", body, NOW) is None
+    assert await metadata.list_alerts("site_a") == [alert] and await metadata.get_alert("site_a", alert.id) == alert
+    updated, again = await metadata.update_alert("site_a", alert.id, {"is_active": False, "lookback_days": 14})
+    assert (updated.is_active, updated.lookback_days, again) == (False, 14, None)
+    assert await metadata.update_alert("site_a", "alr_nope", {"name": "x"}) is None
+    assert await metadata.active_alerts(10, None) == []
+    claimed = await metadata.claim_delivery("alert", alert.id, "alert-key", NOW)
+    assert await metadata.delivery_claimed("alert-key") and not await metadata.delivery_claimed("other-key")
+    await metadata.finish_delivery(claimed, "sent", None, NOW)
+    assert await metadata.delete_alert("site_a", alert.id) is True
+    assert await metadata.delete_alert("site_a", alert.id) is False
+    assert await metadata.delivery_history("site_a", 10) == [] and not await metadata.delivery_claimed("alert-key")
+
+    report = await metadata.create_report("site_a", "R", None, REPORT_CONFIG)
+    sub_body = {"report_id": report.id, "schedule": "weekly", "channel": "email", "target": "a@b.co"}
+    subscription, no_secret = await metadata.create_subscription("site_a", sub_body, NOW)
+    assert no_secret is None and await metadata.list_subscriptions("site_a") == [subscription]
+    moved, _ = await metadata.update_subscription("site_a", subscription.id, {"is_active": False}, NOW)
+    assert moved.is_active is False and await metadata.due_subscriptions(NOW + timedelta(days=30), 10) == []
+    assert await metadata.update_subscription("site_a", "sub_nope", {}, NOW) is None
+    await metadata.claim_delivery("subscription", subscription.id, "sub-key", NOW)
+    assert await metadata.delete_subscription("site_a", subscription.id) is True
+    assert await metadata.delete_subscription("site_a", subscription.id) is False
+    assert await metadata.get_subscription("site_a", subscription.id) is None and await metadata.delivery_history("site_a", 10) == []

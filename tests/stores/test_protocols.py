@@ -14,10 +14,12 @@ from sparklytics.stores import AnalyticsStore, EventStore, MetadataStore
 from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.events import DuckDBEventStore
 from sparklytics.stores.duckdb.metadata import DuckDBMetadataStore
+from sparklytics.stores.postgres.metadata import PostgresMetadataStore
 
 IMPLEMENTATIONS = [
     (AnalyticsStore, DuckDBAnalyticsStore),
     (MetadataStore, DuckDBMetadataStore),
+    (MetadataStore, PostgresMetadataStore),
     (EventStore, DuckDBEventStore),
 ]
 

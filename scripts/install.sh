@@ -2,6 +2,7 @@
 # Installs everything Sparklytics needs into this checkout, idempotently:
 # system packages (Debian: python3-venv, nodejs/npm; with --test also chromium and
 # PostgreSQL, whose server the PostgreSQL store's tests start in a temp dir),
+# with --test ClickHouse (chdb-core) in its own .venv-clickhouse,
 # the Python virtualenv in .venv, the built tracker and dashboard, and DB-IP's free
 # city database in ./geoip (scripts/install-geo.sh; the server's default geo source).
 # Usage: bash scripts/install.sh [--test]
@@ -38,6 +39,13 @@ if $with_tests; then
     # Test only: Plausible's npm trackers, which the browser tests bundle into a page
     # (tests/tracker/test_compat_browser.py) to prove they work against /api/event.
     (cd tests/tracker/npm_clients && npm ci --no-audit --no-fund --loglevel=error)
+fi
+if $with_tests; then
+    # Test only: a real ClickHouse for the scale-out stores (tests/clickhouse.py starts
+    # shards with scripts/clickhouse_shard.py). chdb-core is ~0.9 GB with numpy/pandas/
+    # pyarrow, so it gets its own venv instead of weighing on the app's.
+    [[ -x .venv-clickhouse/bin/python ]] || python3 -m venv .venv-clickhouse
+    .venv-clickhouse/bin/pip install --quiet --disable-pip-version-check "chdb-core==26.9.0"
 fi
 if [[ -f dashboard/build.sh ]]; then
     bash dashboard/build.sh

@@ -2,14 +2,59 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import duckdb
 import pytest
 
+from sparklytics.events import EVENT_COLUMNS
 from sparklytics.stores.analytics import AnalyticsStore, QueryBudgets
 from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.database import Database
+from sparklytics.stores.clickhouse import schema
+from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
+from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
+from sparklytics.stores.clickhouse.loader import load_events
+from tests.clickhouse import CLUSTER, ShardCluster
 from tests.queries.fixtures import Seed, open_db, seed_main_dataset
 
 BUDGETS = QueryBudgets(default=10_000, retention=10_000)
+
+# Contract tests the ClickHouse backend does not run, by name, so the gaps show (pytest
+# reports them as deselected). Kept differently by design (docs/clickhouse-sessions.md):
+CLICKHOUSE_DIFFERS = {
+    # Sessions are derived at read time: nothing is cached, so nothing to count or forget.
+    "test_events.py::test_statistics_count_the_cached_sessions_and_forget_website_drops_its_own",
+    # No sessions table to purge, and a delete per shard cannot stop inside an instant;
+    # test_clickhouse_events.py holds the ClickHouse purge to its own promise.
+    "test_events.py::test_purge_deletes_what_is_older_than_the_cutoff_in_bounded_pieces",
+}
+# Not built yet on ClickHouse (the method raises NotImplementedError):
+CLICKHOUSE_NOT_BUILT = {
+    "test_grouped.py::test_no_dimension_is_the_stats_totals",
+    "test_grouped.py::test_a_session_dimension_is_the_breakdown",
+    "test_grouped.py::test_days_and_weeks_are_the_series",
+    "test_grouped.py::test_local_hours_on_the_dst_day",
+    "test_grouped.py::test_several_dimensions_props_and_a_condition",
+    "test_grouped.py::test_goals_and_revenue_are_the_conversions_panel",
+    "test_grouped.py::test_a_pattern_re2_refuses_is_a_query_error_even_over_no_rows",
+    "test_grouped.py::test_without_visits_the_event_totals_are_the_same",
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Deselect the ClickHouse runs of the tests listed above."""
+    skipped = CLICKHOUSE_DIFFERS | CLICKHOUSE_NOT_BUILT
+    dropped = [item for item in items if _on_clickhouse(item) and f"{item.path.name}::{item.originalname}" in skipped]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
+def _on_clickhouse(item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "clickhouse" in callspec.params.values()
 
 
 def seeded_file(directory, seed) -> object:
@@ -27,13 +72,59 @@ def duckdb_analytics(path) -> tuple[AnalyticsStore, Database]:
 
 
 @pytest.fixture(scope="session")
+def clickhouse_cluster(tmp_path_factory) -> ShardCluster:
+    """Two real ClickHouse shards for the session (``tests/clickhouse.py``); a test
+    takes a fresh database of its own with ``new_database()``."""
+    cluster = ShardCluster(tmp_path_factory.mktemp("clickhouse")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
 def main_dataset(tmp_path_factory):
     return seeded_file(tmp_path_factory.mktemp("contract"), seed_main_dataset)
 
 
-@pytest.fixture(params=["duckdb"])
-def store(request, main_dataset) -> AnalyticsStore:
-    """An AnalyticsStore over ``tests.queries.fixtures.seed_main_dataset``."""
-    analytics, db = duckdb_analytics(main_dataset)
+def clickhouse_copy(cluster: ShardCluster, path) -> tuple[ClickHouseSettings, str]:
+    """The events of the DuckDB file ``path`` copied into a new database on the shards,
+    and the file's event id key (so both backends show the same event ids)."""
+    settings = ClickHouseSettings(cluster.urls, CLUSTER, database=cluster.new_database())
+    client = ClickHouseClient(settings)
+    schema.apply(client)
+    con = duckdb.connect(str(path), read_only=True)
+    load_events(client, con.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id").fetchall())
+    [(event_id_key,)] = con.execute("SELECT value FROM settings WHERE key = 'event_id_key'").fetchall()
+    con.close()
+    client.close()
+    return settings, event_id_key
+
+
+@asynccontextmanager
+async def analytics_on(backend: str, path, request) -> AsyncIterator[AnalyticsStore]:
+    """An AnalyticsStore of ``backend`` over the DuckDB file ``path``'s data (ClickHouse:
+    a copy, made once per file and session)."""
+    if backend == "duckdb":
+        analytics, db = duckdb_analytics(path)
+        yield analytics
+        db.close()
+        return
+    copies = request.getfixturevalue("clickhouse_copies")
+    if path not in copies:
+        copies[path] = clickhouse_copy(request.getfixturevalue("clickhouse_cluster"), path)
+    settings, event_id_key = copies[path]
+    analytics = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=event_id_key)
     yield analytics
-    db.close()
+    await analytics.aclose()
+
+
+@pytest.fixture(scope="session")
+def clickhouse_copies() -> dict:
+    """The ClickHouse copies made this session, by DuckDB file."""
+    return {}
+
+
+@pytest.fixture(params=["duckdb", "clickhouse"])
+async def store(request, main_dataset) -> AsyncIterator[AnalyticsStore]:
+    """An AnalyticsStore over ``tests.queries.fixtures.seed_main_dataset``, per backend."""
+    async with analytics_on(request.param, main_dataset, request) as analytics:
+        yield analytics

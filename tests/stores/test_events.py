@@ -1,7 +1,8 @@
 """The EventStore contract: every method, on a real store over a real file.
 
 Each backend is one entry of ``BACKENDS``: a function that opens the store in a temp
-folder and yields it with a small read helper. Tests use only the Protocol's methods and
+folder (ClickHouse: a fresh database on the session's two shards) and yields it with a
+small read helper. Tests use only the Protocol's methods and
 that helper, so a second backend (ClickHouse) runs the same tests for the same values.
 """
 
@@ -20,7 +21,11 @@ from sparklytics.enrich.ids import session_id, session_key
 from sparklytics.events import EventRow
 from sparklytics.stores import EventStore, EventStoreStatistics
 from sparklytics.stores.duckdb.database import Database
+from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
+from sparklytics.stores.clickhouse.events import ClickHouseEventStore
+from sparklytics.stores.clickhouse.sessionize import session_rows, sessionized_events
 from sparklytics.stores.duckdb.events import DuckDBEventStore
+from tests.clickhouse import CLUSTER
 from sparklytics.wal import WalPosition
 
 
@@ -55,13 +60,47 @@ def duckdb_backend(folder: Path) -> Iterator[Backend]:
         db.close()
 
 
-BACKENDS = {"duckdb": duckdb_backend}
+def clickhouse_backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    cluster = request.getfixturevalue("clickhouse_cluster")
+    settings = ClickHouseSettings(cluster.urls, CLUSTER, database=cluster.new_database(), node_id="node-a")
+    reader = ClickHouseClient(settings)
+    events = sessionized_events("SELECT * FROM events")
 
+    def rows(sql: str) -> list[tuple]:
+        return [tuple(_typed(value) for value in row) for row in reader.rows(sql)]
+
+    store = ClickHouseEventStore(settings)
+    try:
+        yield Backend(
+            store,
+            lambda: rows(f"SELECT id, session_id, session_visitor, path, created_at FROM ({events}) ORDER BY id"),
+            lambda: rows(
+                "SELECT session_id, visitor_id, pageview_count, event_count, entry_path, exit_path"
+                f" FROM ({session_rows(events)}) ORDER BY first_seen, visitor_id"
+            ),
+            lambda: rows(f"SELECT id, is_bot, bot_score, bot_reason FROM ({events}) ORDER BY id")
+            + rows(f"SELECT session_id, is_bot, bot_score, bot_reason FROM ({session_rows(events)})"
+                   " ORDER BY first_seen, visitor_id"),
+        )
+    finally:
+        store.close()
+        reader.close()
+
+
+def _typed(value):
+    """ClickHouse's JSON text of a DateTime64 as the datetime DuckDB returns."""
+    if isinstance(value, str) and len(value) == 23 and value[10] == " " and value[19] == ".":
+        return datetime.fromisoformat(value)
+    return value
+
+
+BACKENDS = {"duckdb": lambda request, folder: duckdb_backend(folder),
+            "clickhouse": lambda request, folder: clickhouse_backend(request)}
 
 @pytest.fixture(params=sorted(BACKENDS))
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """A prepared store of each backend over a fresh folder."""
-    opened = BACKENDS[request.param](tmp_path)
+    opened = BACKENDS[request.param](request, tmp_path)
     found = next(opened)
     found.store.prepare()
     yield found

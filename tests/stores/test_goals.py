@@ -13,7 +13,7 @@ from sparklytics.goals import Goal
 from sparklytics.queries.goals import AttributionOptions
 from tests.queries.conftest import make_query
 
-from .conftest import duckdb_analytics, seeded_file
+from .conftest import analytics_on, seeded_file
 
 WEEK = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
 SHOP_DAY = {"start_date": "2026-03-04", "end_date": "2026-03-04"}
@@ -73,11 +73,10 @@ def shop_dataset(tmp_path_factory):
     return seeded_file(tmp_path_factory.mktemp("shop"), seed_shop)
 
 
-@pytest.fixture(params=["duckdb"])
-def shop(request, shop_dataset):
-    analytics, db = duckdb_analytics(shop_dataset)
-    yield analytics
-    db.close()
+@pytest.fixture(params=["duckdb", "clickhouse"])
+async def shop(request, shop_dataset):
+    async with analytics_on(request.param, shop_dataset, request) as analytics:
+        yield analytics
 
 
 def shop_query(route: str, **params: str):

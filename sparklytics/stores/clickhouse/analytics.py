@@ -1,0 +1,182 @@
+"""The ClickHouse :class:`~sparklytics.stores.analytics.AnalyticsStore` (cloud mode).
+
+Every statement goes out on one ``httpx.AsyncClient`` (Trio-native, the loop never
+waits on ClickHouse), with the report's time budget as ``max_execution_time``: a
+report that outruns it is stopped by the server and raises ``QueryTimeout``.
+
+Stats, series, breakdowns and share are the query side's compositions over the four
+:class:`~sparklytics.queries.rows.ReportRows` fetches, which are synchronous. They run
+in a worker thread (bounded by a limiter), each fetch hopping back to the loop for its
+request (``trio.from_thread.run``): the compositions are shared with DuckDB unchanged
+and only the SQL is ClickHouse's (:mod:`.rows`).
+
+Not built yet (they raise NotImplementedError, and their contract tests are deselected
+by name in ``tests/stores/conftest.py``): every report but stats, pageviews, metrics,
+event timeseries and the share reports; imported aggregates; condition trees and
+``filter_goal``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import trio
+
+from sparklytics.goals import Goal
+from sparklytics.queries import breakdowns, share, stats, timeseries
+from sparklytics.queries.goals import AttributionOptions
+from sparklytics.queries.grouping import GroupRow, Grouping
+from sparklytics.queries.imported import ImportedTotals, ImportedValues, with_imports
+from sparklytics.queries.journey import JourneyOptions
+from sparklytics.queries.report_query import ReportQuery
+from sparklytics.queries.result import ReportResult
+from sparklytics.queries.retention import RetentionOptions
+from sparklytics.queries.rows import ReportRows, SeriesCounts
+from sparklytics.stores.analytics import QueryBudgets
+from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouseError, ClickHouseSettings
+from sparklytics.stores.clickhouse.rows import ClickHouseRows
+from sparklytics.stores.errors import QueryTimeout
+
+from .reports import Fetch, bots, events, export, funnels, journey, realtime, retention, sessions
+from .reports import goals as goal_reports
+
+_TIMEOUT_EXCEEDED = "(TIMEOUT_EXCEEDED)"
+_COMPOSITION_THREADS = 4
+
+
+def _not_built(report: str) -> NotImplementedError:
+    return NotImplementedError(f"{report} on ClickHouse: not built yet (issue 21)")
+
+
+class _NoImports:
+    """Imported aggregates live beside the metadata, not yet reachable in cloud mode."""
+
+    def imported_totals(self, q: ReportQuery) -> ImportedTotals:
+        raise _not_built("imported aggregates")
+
+    def imported_series(self, q: ReportQuery, granularity: str) -> SeriesCounts:
+        raise _not_built("imported aggregates")
+
+    def imported_values(self, q: ReportQuery, dimension: str, values: list[str] | None = None) -> ImportedValues:
+        raise _not_built("imported aggregates")
+
+
+class ClickHouseAnalyticsStore:
+    def __init__(self, settings: ClickHouseSettings, budgets: QueryBudgets, *, event_id_key: str) -> None:
+        self._client = AsyncClickHouse(settings)
+        self._event_id_key = event_id_key  # the install's secret behind public event ids
+        self._budgets = budgets
+        self._threads = trio.CapacityLimiter(_COMPOSITION_THREADS)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _rows(self, sql: str, params: dict, budget_ms: int | None = None) -> list[list[Any]]:
+        seconds = (budget_ms or self._budgets.default) / 1000
+        try:
+            return await self._client.rows(sql, params, settings={"max_execution_time": seconds})
+        except ClickHouseError as error:
+            if _TIMEOUT_EXCEEDED in str(error):
+                raise QueryTimeout(seconds) from None
+            raise
+
+    def _budgeted(self, budget_ms: int) -> Fetch:
+        """A fetch under ``budget_ms`` instead of the default budget."""
+        return lambda sql, params: self._rows(sql, params, budget_ms)
+
+    async def _compose(self, report: Callable[[ReportRows, ReportQuery], ReportResult], q: ReportQuery) -> ReportResult:
+        def fetch(sql: str, params: dict) -> list[list[Any]]:
+            return trio.from_thread.run(self._rows, sql, params)
+
+        rows = ClickHouseRows(fetch)
+        return await trio.to_thread.run_sync(lambda: with_imports(report, rows, _NoImports(), q), limiter=self._threads)
+
+    async def stats(self, q: ReportQuery) -> ReportResult:
+        return await self._compose(stats.stats, q)
+
+    async def pageviews(self, q: ReportQuery) -> ReportResult:
+        return await self._compose(timeseries.pageviews, q)
+
+    async def metrics(self, q: ReportQuery) -> ReportResult:
+        return await self._compose(breakdowns.metrics, q)
+
+    async def realtime(self, q: ReportQuery, *, now: datetime | None = None) -> ReportResult:
+        return await realtime.realtime(self._rows, q, now=now)
+
+    async def events(self, q: ReportQuery) -> ReportResult:
+        return await events.events_list(self._rows, q)
+
+    async def event_properties(self, q: ReportQuery) -> ReportResult:
+        return await events.event_properties(self._rows, q)
+
+    async def event_timeseries(self, q: ReportQuery) -> ReportResult:
+        return await self._compose(timeseries.event_timeseries, q)
+
+    async def sessions(self, q: ReportQuery) -> ReportResult:
+        return await sessions.sessions_list(self._rows, q)
+
+    async def session(self, website_id: str, session_id: str) -> ReportResult | None:
+        return await sessions.session_detail(self._rows, website_id, session_id, self._event_id_key)
+
+    async def goal_stats(self, q: ReportQuery, goal: Goal) -> ReportResult:
+        return await goal_reports.goal_stats(self._rows, q, goal)
+
+    async def goal_conversions(self, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
+        return await goal_reports.goal_conversions(self._rows, q, goals)
+
+    async def attribution(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
+        return await goal_reports.attribution(self._rows, q, goal, options)
+
+    async def revenue_summary(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
+        return await goal_reports.revenue_summary(self._rows, q, goal, options)
+
+    async def link_stats(self, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
+        raise _not_built("link stats")
+
+    async def pixel_stats(self, q: ReportQuery) -> ReportResult:
+        raise _not_built("pixel stats")
+
+    async def bot_summary(self, q: ReportQuery) -> ReportResult:
+        return await bots.bot_summary(self._rows, q)
+
+    async def bot_report(self, q: ReportQuery) -> ReportResult:
+        return await bots.bot_report(self._rows, q)
+
+    async def funnel(self, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
+        return await funnels.funnel_results(self._budgeted(self._budgets.funnel), q, funnel)
+
+    async def journey(self, q: ReportQuery, options: JourneyOptions) -> ReportResult:
+        return await journey.journey(self._budgeted(self._budgets.journey), q, options)
+
+    async def retention(self, q: ReportQuery, options: RetentionOptions) -> ReportResult:
+        return await retention.retention(self._budgeted(self._budgets.retention), q, options)
+
+    async def export(self, q: ReportQuery) -> AsyncIterator[bytes]:
+        chunks = await export.export_csv(self._rows, self._client.stream, q, self._event_id_key)
+        async for chunk in chunks:
+            yield chunk
+
+    async def grouped(self, q: ReportQuery, grouping: Grouping) -> list[GroupRow]:
+        raise _not_built("grouped")
+
+    async def first_event_at(self, website_id: str) -> datetime | None:
+        rows = await self._rows(
+            "SELECT min(created_at), count() FROM events WHERE website_id = {website_id:String}",
+            {"website_id": website_id},
+        )
+        [(first, count)] = rows
+        return datetime.fromisoformat(first) if count else None
+
+    async def share_stats(self, q: ReportQuery) -> ReportResult:
+        return await self._compose(share.share_stats, q)
+
+    async def share_pageviews(self, q: ReportQuery) -> ReportResult:
+        return await self._compose(share.share_pageviews, q)
+
+    async def share_metrics(self, q: ReportQuery) -> ReportResult:
+        return await self._compose(share.share_metrics, q)
+
+    async def share_overview(self, q: ReportQuery) -> ReportResult:
+        return await self._compose(share.overview, q)

@@ -1,0 +1,83 @@
+"""Custom events (``/events``, ``/events/properties``) in ClickHouse SQL.
+
+What the reports count and how they are shaped: :mod:`sparklytics.queries.events`.
+Visitors are ``uniqExact`` (the list shows few rows; exactness is promised). The
+properties expansion reads only the newest ``SAMPLE_LIMIT`` occurrences, as DuckDB's.
+"""
+
+from __future__ import annotations
+
+from sparklytics.queries.events import EVENTS_LIMIT, PROPERTIES_LIMIT, SAMPLE_LIMIT, shape_event_rows
+from sparklytics.queries.report_query import ReportQuery, previous_period_query
+from sparklytics.queries.result import ReportResult
+from sparklytics.stores.clickhouse.scope import report_scope
+
+from . import Fetch
+
+_CUSTOM = "event_type = 'event' AND event_name IS NOT NULL"
+
+_LIST = f"""
+SELECT event_name, count() AS n, uniqExact(session_visitor) AS visitors, count() OVER () AS total
+FROM m
+WHERE {_CUSTOM}
+GROUP BY event_name
+ORDER BY n DESC, event_name ASC
+LIMIT {EVENTS_LIMIT}
+"""
+
+_PREVIOUS = f"""
+SELECT event_name, count()
+FROM m
+WHERE {_CUSTOM} AND has({{names:Array(String)}}, assumeNotNull(event_name))
+GROUP BY event_name
+"""
+
+_OCCURRENCES = "FROM m WHERE event_type = 'event' AND event_name = {event_name:String}"
+
+# A property value as DuckDB's json_extract_string gives it: a string unquoted, null
+# absent, a number, boolean, array or object as its JSON text.
+_PROPERTIES = f"""
+SELECT pair.1 AS property_key,
+       if(startsWith(pair.2, '"'), JSONExtractString(concat('[', pair.2, ']'), 1), pair.2) AS property_value,
+       count() AS n
+FROM (
+    SELECT event_data {_OCCURRENCES}
+    ORDER BY created_at DESC, id DESC
+    LIMIT {SAMPLE_LIMIT}
+)
+ARRAY JOIN JSONExtractKeysAndValuesRaw(assumeNotNull(event_data)) AS pair
+WHERE isValidJSON(assumeNotNull(event_data)) AND JSONType(assumeNotNull(event_data)) = 'Object'
+  AND pair.2 != 'null'
+GROUP BY property_key, property_value
+ORDER BY property_key ASC, n DESC, property_value ASC
+LIMIT {PROPERTIES_LIMIT}
+"""
+
+
+async def events_list(fetch: Fetch, q: ReportQuery) -> ReportResult:
+    """Custom event names with counts and the previous period's count."""
+    scope, params = report_scope(q)
+    rows = [tuple(row) for row in await fetch(scope + _LIST, params)]
+    previous: dict[str, int] = {}
+    if rows:
+        p_scope, p_params = report_scope(previous_period_query(q))
+        found = await fetch(p_scope + _PREVIOUS, {**p_params, "names": [row[0] for row in rows]})
+        previous = {name: int(count) for name, count in found}
+    return ReportResult({"rows": shape_event_rows(rows, previous), "total": int(rows[0][3]) if rows else 0})
+
+
+async def event_properties(fetch: Fetch, q: ReportQuery) -> ReportResult:
+    """Top-level ``event_data`` keys and values of ``q.event_name``."""
+    assert q.event_name is not None, "parse with route='event_properties'"
+    scope, params = report_scope(q)
+    params["event_name"] = q.event_name
+    [[total]] = await fetch(scope + "SELECT count() " + _OCCURRENCES, params)
+    rows = await fetch(scope + _PROPERTIES, params) if int(total) else []
+    return ReportResult(
+        {
+            "event_name": q.event_name,
+            "total_occurrences": int(total),
+            "sample_size": min(int(total), SAMPLE_LIMIT),
+            "properties": [{"property_key": k, "property_value": v, "count": int(n)} for k, v, n in rows],
+        }
+    )

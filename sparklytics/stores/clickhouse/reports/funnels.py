@@ -1,0 +1,48 @@
+"""Funnel results (``/funnels/{id}/results``) in ClickHouse SQL.
+
+What the report counts and how it is shaped: :mod:`sparklytics.queries.funnels`. A
+session reaches step n when an event matching step n comes strictly after the moment it
+reached step n − 1 (the earliest, so the greedy chain is the longest). That is
+``windowFunnel`` in ``strict_increase`` mode with a window no session can outlast, over
+the matched rows ``m`` per read-time session. The timestamp is the epoch in
+milliseconds (``windowFunnel`` refuses DateTime64; a ``toDateTime`` would round to
+seconds and make two steps in one second simultaneous).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sparklytics.queries.funnels import shape_results
+from sparklytics.queries.report_query import ReportQuery
+from sparklytics.queries.result import ReportResult
+from sparklytics.stores.clickhouse.scope import match_sql, report_scope
+
+from . import Fetch
+
+_WINDOW_MS = 2**62  # longer than any session
+
+
+async def funnel_results(fetch: Fetch, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
+    steps: Sequence[Mapping[str, Any]] = funnel["steps"]
+    assert steps, "a stored funnel always has steps"
+    scope, params = report_scope(q)
+    conditions = []
+    for n, step in enumerate(steps, start=1):
+        condition, bound = match_sql(step["step_type"], step["match_operator"], step["match_value"], f"step_{n}")
+        conditions.append(f"({condition})")
+        params.update(bound)
+    counts = ", ".join(f"countIf(level >= {n})" for n in range(1, len(steps) + 1))
+    sql = scope + f"""
+SELECT {counts}
+FROM (
+    SELECT session_id,
+           windowFunnel({_WINDOW_MS}, 'strict_increase')(toUInt64(toUnixTimestamp64Milli(created_at)), {", ".join(conditions)})
+               AS level
+    FROM m
+    GROUP BY session_id
+)
+"""
+    [row] = await fetch(sql, params)
+    return ReportResult(shape_results(funnel, [int(n) for n in row]))

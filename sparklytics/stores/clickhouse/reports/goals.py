@@ -1,0 +1,132 @@
+"""Goals (``/goals/{id}/stats``, ``/goals/conversions``, ``/attribution``,
+``/revenue/summary``) in ClickHouse SQL.
+
+What the reports count and how they are shaped: :mod:`sparklytics.queries.goals`. Every
+statement reads the matched rows ``m`` of one period. The conversions panel evaluates
+every goal in one pass with ``-If`` combinators (one column triple per goal): exact
+visitors (``uniqExactIf``), since the panel's rates divide by the period's visitors.
+Attribution's windows run over the converting read-time sessions only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sparklytics.goals import Goal
+from sparklytics.queries.goals import (
+    AttributionOptions,
+    GoalCounts,
+    GoalTotals,
+    shape_attribution,
+    shape_goal_conversions,
+    shape_goal_stats,
+    shape_revenue_summary,
+)
+from sparklytics.queries.report_query import ReportQuery, comparison_query, previous_period_query
+from sparklytics.queries.result import ReportResult
+from sparklytics.stores.clickhouse.scope import match_sql, report_scope
+
+from . import Fetch
+
+
+def goal_value(goal: Goal, param: str) -> tuple[str, dict]:
+    """SQL for the value of one conversion of ``goal`` (a Float64, 0 when it has none).
+
+    A property value counts when its text is a finite number, as DuckDB's ``TRY_CAST``
+    of the extracted string: ``12.5`` and ``"7.25"`` do, ``"abc"`` and ``true`` do not."""
+    if goal.value_mode == "fixed":
+        return f"toFloat64({{{param}:Float64}})", {param: goal.fixed_value or 0.0}
+    if goal.value_mode == "event_property":
+        raw = f"JSONExtractRaw(ifNull(event_data, ''), {{{param}:String}})"
+        text = f"if(startsWith({raw}, '\"'), JSONExtractString(ifNull(event_data, ''), {{{param}:String}}), {raw})"
+        number = f"toFloat64OrNull({text})"
+        return f"if(isFinite(ifNull({number}, nan)), assumeNotNull({number}), 0.0)", {param: goal.value_property_key or ""}
+    return "0.0", {}
+
+
+_TOTALS = """
+SELECT countIf({match}), uniqExactIf(session_id, {match}), uniqExact(session_id), count()
+FROM m
+"""
+
+
+async def _goal_totals(fetch: Fetch, q: ReportQuery, goal: Goal) -> GoalTotals:
+    scope, params = report_scope(q)
+    match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
+    [row] = await fetch(scope + _TOTALS.format(match=f"({match})"), {**params, **bound})
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
+async def goal_stats(fetch: Fetch, q: ReportQuery, goal: Goal) -> ReportResult:
+    current = await _goal_totals(fetch, q, goal)
+    previous = await _goal_totals(fetch, previous_period_query(q), goal)
+    return ReportResult(shape_goal_stats(goal.id, current, previous))
+
+
+async def _goal_counts(fetch: Fetch, q: ReportQuery, goals: Sequence[Goal]) -> tuple[list[GoalCounts], int]:
+    """Every goal's (visitors, conversions, revenue) in ``q``'s range, and its visitors."""
+    scope, params = report_scope(q)
+    columns = ["uniqExact(session_visitor)"]
+    for n, goal in enumerate(goals):
+        match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, f"g{n}_match")
+        value, value_params = goal_value(goal, f"g{n}_value")
+        params.update(bound)
+        params.update(value_params)
+        columns += [f"uniqExactIf(session_visitor, {match})", f"countIf({match})", f"sumIf({value}, {match})"]
+    [row] = await fetch(scope + f"SELECT {', '.join(columns)} FROM m", params)
+    counts = [(int(row[i]), int(row[i + 1]), float(row[i + 2])) for i in range(1, len(row), 3)]
+    return counts, int(row[0])
+
+
+async def goal_conversions(fetch: Fetch, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
+    current, visitors = await _goal_counts(fetch, q, goals)
+    previous, previous_visitors = await _goal_counts(fetch, comparison_query(q) or previous_period_query(q), goals)
+    return shape_goal_conversions(goals, current, visitors, previous, previous_visitors)
+
+
+# A touch is an event carrying a source (UTM or an external referrer); its channel
+# follows §1.8. first_value/last_value skip NULLs in ClickHouse (IGNORE NULLS).
+_TOUCH = (
+    "if(utm_source IS NOT NULL OR referrer_domain IS NOT NULL,"
+    " concat(coalesce(utm_source, referrer_domain), ' / ',"
+    " coalesce(utm_medium, if(utm_source IS NOT NULL, 'utm', 'referral'))), NULL)"
+)
+_MODELS = {"first_touch": "first_touch", "last_touch": "last_touch"}
+
+_ATTRIBUTION = f"""
+SELECT ifNull({{model}}, '(direct) / direct') AS channel, count(), sum(value)
+FROM (
+    SELECT converts, value,
+           first_value(touch) OVER (PARTITION BY session_id ORDER BY created_at, node_id, id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS first_touch,
+           last_value(touch) OVER (PARTITION BY session_id ORDER BY created_at, node_id, id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS last_touch
+    FROM (
+        SELECT session_id, created_at, node_id, id, ({{match}}) AS converts, {{value}} AS value, {_TOUCH} AS touch
+        FROM m
+    )
+    WHERE session_id IN (SELECT session_id FROM m WHERE {{match}})
+)
+WHERE converts
+GROUP BY channel
+"""
+
+
+async def attribution(fetch: Fetch, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
+    scope, params = report_scope(q)
+    match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
+    value, value_params = goal_value(goal, "goal_value")
+    sql = scope + _ATTRIBUTION.format(model=_MODELS[options.model], match=match, value=value)
+    rows = await fetch(sql, {**params, **bound, **value_params})
+    credited = [(channel, int(conversions), float(revenue)) for channel, conversions, revenue in rows]
+    return ReportResult(shape_attribution(goal.id, options.model, credited))
+
+
+async def revenue_summary(fetch: Fetch, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
+    scope, params = report_scope(q)
+    match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
+    value, value_params = goal_value(goal, "goal_value")
+    [(conversions, revenue)] = await fetch(
+        scope + f"SELECT countIf({match}), sumIf({value}, {match}) FROM m", {**params, **bound, **value_params}
+    )
+    return ReportResult(shape_revenue_summary(goal.id, options.model, int(conversions), float(revenue)))

@@ -1,0 +1,81 @@
+"""Retention cohorts (``/retention``) in ClickHouse SQL.
+
+What the report counts and how it is shaped: :mod:`sparklytics.queries.retention`. A
+visitor (the id its read-time sessions are kept under) joins the cohort of the local
+period of its first event when that falls in the range, it has a matching event in the
+range, and it has no event before the range (looked up in the raw events, all of the
+website's history); it is retained in period k when it has a matching event in the k-th
+period after its cohort's. One statement over the scope of the whole activity range
+(the range plus ``max_periods`` periods), as DuckDB's filtered form.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sparklytics.queries.report_query import ReportQuery, time_bounds
+from sparklytics.queries.result import ReportResult
+from sparklytics.queries.retention import RetentionOptions, add_periods, period_start, shape_retention
+from sparklytics.stores.clickhouse.scope import local_offset, report_scope
+
+from . import Fetch
+
+_PERIOD = {
+    "day": "toDate({local})",
+    "week": "toMonday({local})",
+    "month": "toStartOfMonth({local})",
+}
+_DISTANCE = {
+    "day": "dateDiff('day', {a}, {b})",
+    "week": "intDiv(dateDiff('day', {a}, {b}), 7)",
+    "month": "dateDiff('month', {a}, {b})",
+}
+
+_COHORTS = """
+, cohort AS (
+    SELECT visitor, {cohort_period} AS cohort_start
+    FROM (
+        SELECT session_visitor AS visitor, min(created_at) AS first_at
+        FROM ev
+        WHERE created_at < {{range_end:DateTime64(3)}}
+        GROUP BY visitor
+        HAVING first_at >= {{range_start:DateTime64(3)}}
+    )
+    WHERE visitor IN (SELECT session_visitor FROM m WHERE created_at < {{range_end:DateTime64(3)}})
+      AND visitor NOT IN (SELECT visitor_id FROM events
+                          WHERE website_id = {{website_id:String}} AND created_at < {{range_start:DateTime64(3)}})
+),
+returns AS (
+    SELECT DISTINCT c.visitor AS visitor, c.cohort_start AS cohort_start, {distance} AS period
+    FROM m INNER JOIN cohort AS c ON c.visitor = m.session_visitor
+    WHERE period BETWEEN 1 AND {{max_periods:UInt32}} - 1
+)
+SELECT cohort_start, 0 AS period, count() FROM cohort GROUP BY cohort_start
+UNION ALL
+SELECT cohort_start, period, count() FROM returns GROUP BY cohort_start, period
+"""
+
+
+def _local_period(q: ReportQuery, column: str, unit: str) -> tuple[str, dict]:
+    offset, params = local_offset(q, column)
+    return _PERIOD[unit].format(local=f"({column} + toIntervalSecond({offset}))"), params
+
+
+async def retention(fetch: Fetch, q: ReportQuery, options: RetentionOptions) -> ReportResult:
+    unit, periods = options.granularity, options.max_periods
+    last_period_end = add_periods(period_start(q.end, unit), periods, unit)
+    activity = q.with_range(q.start, last_period_end - timedelta(days=1))
+    scope, params = report_scope(activity)
+    range_start, range_end = time_bounds(q)
+    params.update({"range_start": range_start, "range_end": range_end, "max_periods": periods})
+    # Offsets over the activity range: it holds every instant used here.
+    cohort_period, p = _local_period(activity, "first_at", unit)
+    params.update(p)
+    event_period, p = _local_period(activity, "m.created_at", unit)
+    params.update(p)
+    sql = scope.rstrip() + _COHORTS.format(
+        cohort_period=cohort_period, distance=_DISTANCE[unit].format(a="c.cohort_start", b=event_period)
+    )
+    rows = await fetch(sql, params)
+    counts = [(date.fromisoformat(cohort_start), int(period), int(visitors)) for cohort_start, period, visitors in rows]
+    return ReportResult(shape_retention(counts, options, q.end))

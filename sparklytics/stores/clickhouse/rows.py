@@ -1,0 +1,181 @@
+"""The four fetches of :class:`~sparklytics.queries.rows.ReportRows` in ClickHouse SQL.
+
+The compositions over them (stats, series, breakdowns, share) are the query side's,
+shared with DuckDB. Each fetch is one statement over :func:`.scope.report_scope`.
+
+Distinct counts: visitors are ``uniqExact`` everywhere here — these reports promise
+exact visitor numbers (the contract tests compare them with DuckDB's
+``count(DISTINCT …)``). At 10M events per range ``uniqExact`` dominates (STACK-NOTES):
+the daily rollups (``docs/clickhouse-sessions.md``) are the answer for long ranges, not
+``uniq``'s ≈ 1 % error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from sparklytics.queries.report_query import ReportQuery
+from sparklytics.queries.rows import BreakdownRow, PeriodTotals, SeriesCounts
+from sparklytics.stores.clickhouse.scope import local_offset, report_scope, session_filter
+
+Fetch = Callable[[str, dict], list[list[Any]]]
+
+_DURATION = "dateDiff('millisecond', s.first_seen, s.last_seen) / 1000"
+
+_TOTALS = """
+SELECT
+    (SELECT countIf(event_type = 'pageview') FROM m),
+    (SELECT uniqExact(session_visitor) FROM m),
+    count(), countIf(s.pageview_count = 1), avgOrNull({duration})
+FROM sess AS s
+WHERE s.session_id IN (SELECT session_id FROM m) AND {sessions}
+"""
+
+BUCKETS = {
+    "hour": "toStartOfHour(created_at + toIntervalSecond(tz_off)) - toIntervalSecond(tz_off)",
+    "day": "toDate(created_at + toIntervalSecond(tz_off))",
+    "month": "toStartOfMonth(created_at + toIntervalSecond(tz_off))",
+}
+
+_SERIES = """
+SELECT {bucket} AS bucket, {count} AS n, uniqExact(session_visitor) AS visitors
+FROM (SELECT *, {offset} AS tz_off FROM m WHERE {rows})
+GROUP BY bucket
+"""
+
+# type → value over the session (s_…) for session-level breakdowns, over the event for
+# page and event_name.
+_SESSION_DIMENSIONS = {
+    "referrer": "ifNull(s_referrer_domain, '(direct)')",
+    "channel": "s_channel",
+    "utm_source": "s_utm_source",
+    "utm_medium": "s_utm_medium",
+    "utm_campaign": "s_utm_campaign",
+    "country": "s_country",
+    "region": "s_region",
+    "city": "s_city",
+    "browser": "s_browser",
+    "os": "s_os",
+    "device": "s_device_type",
+    "screen": "s_screen",
+    "language": "s_language",
+    "entry_page": "s_entry_path",
+    "exit_page": "s_exit_path",
+}
+_EVENT_DIMENSIONS = {"page": "path", "event_name": "event_name"}
+_ROWS = {"page": "event_type = 'pageview'"}
+_ORDER = {
+    "page": "pageviews DESC, visitors DESC, value ASC",
+    "event_name": "events DESC, visitors DESC, value ASC",
+}
+_DEFAULT_ORDER = "visitors DESC, pageviews DESC, value ASC"
+
+# Per (value, session): the matching events and pageviews of the range. A session-level
+# value is the session's own, so each session is one row; an event-level value may
+# occur in several sessions and a session under several values.
+_PER_SESSION = """
+per AS (
+    SELECT {dim} AS value, session_id, count() AS n_events, countIf(event_type = 'pageview') AS n_pageviews
+    FROM m
+    WHERE {dim} IS NOT NULL AND {rows}
+    GROUP BY value, session_id
+)
+"""
+
+_SESSION_TOP = """
+SELECT p.value AS value, uniqExact(s.visitor_id) AS visitors, sum(p.n_pageviews) AS pageviews,
+       {events} AS events, count() OVER () AS total, count() AS sessions,
+       countIf(s.pageview_count = 1) AS bounces, avg({duration}) AS avg_duration
+FROM per AS p INNER JOIN sess AS s ON s.session_id = p.session_id
+WHERE {sessions}
+GROUP BY p.value
+ORDER BY {order}
+LIMIT {{limit:UInt64}} OFFSET {{offset:UInt64}}
+"""
+
+_TOTAL = """
+SELECT uniqExact(p.value) FROM per AS p INNER JOIN sess AS s ON s.session_id = p.session_id WHERE {sessions}
+"""
+
+_PREVIOUS = """
+SELECT p.value, uniqExact(s.visitor_id), sum(p.n_pageviews)
+FROM per AS p INNER JOIN sess AS s ON s.session_id = p.session_id
+WHERE {sessions} AND has({{values:Array(String)}}, p.value)
+GROUP BY p.value
+"""
+
+
+class ClickHouseRows:
+    """:class:`~sparklytics.queries.rows.ReportRows` over a blocking ``fetch``."""
+
+    def __init__(self, fetch: Fetch) -> None:
+        self._fetch = fetch
+
+    def period_totals(self, q: ReportQuery) -> PeriodTotals:
+        scope, params = report_scope(q)
+        sql = scope + _TOTALS.format(duration=_DURATION, sessions=session_filter(q))
+        [(pageviews, visitors, sessions, bounces, avg)] = self._fetch(sql, params)
+        return int(pageviews), int(visitors), int(sessions), int(bounces), _number(avg)
+
+    def series_counts(self, q: ReportQuery, granularity: str, *, custom_event: str | None = None) -> SeriesCounts:
+        scope, params = report_scope(q)
+        offset, offset_params = local_offset(q, "created_at")
+        if custom_event is None:
+            count, rows = "countIf(event_type = 'pageview')", "1"
+        else:
+            count, rows = "count()", "event_type = 'event' AND event_name = {event_name:String}"
+            params["event_name"] = custom_event
+        sql = scope + _SERIES.format(bucket=BUCKETS[granularity], count=count, offset=offset, rows=rows)
+        return {
+            bucket_key(value, granularity): (int(n), int(visitors))
+            for value, n, visitors in self._fetch(sql, {**params, **offset_params})
+        }
+
+    def top_rows(self, q: ReportQuery, metric: str, limit: int, offset: int) -> tuple[list[BreakdownRow], int]:
+        scope, params = self._per_value(q, metric)
+        events = "count()" if metric in _SESSION_DIMENSIONS else "sum(p.n_events)"
+        sql = scope + _SESSION_TOP.format(
+            events=events, duration=_DURATION, sessions=session_filter(q), order=_ORDER.get(metric, _DEFAULT_ORDER)
+        )
+        params = {**params, "limit": limit, "offset": offset}
+        rows = [
+            (value, int(visitors), int(pageviews), int(events), int(total), int(sessions), int(bounces), _number(avg))
+            for value, visitors, pageviews, events, total, sessions, bounces, avg in self._fetch(sql, params)
+        ]
+        if rows:
+            return rows, rows[0][4]
+        if offset == 0:
+            return [], 0
+        [[total]] = self._fetch(scope + _TOTAL.format(sessions=session_filter(q)), params)
+        return [], int(total)
+
+    def previous_values(self, q: ReportQuery, metric: str, values: list[str]) -> dict[str, tuple[int, int]]:
+        if not values:
+            return {}
+        scope, params = self._per_value(q, metric)
+        sql = scope + _PREVIOUS.format(sessions=session_filter(q))
+        rows = self._fetch(sql, {**params, "values": values})
+        return {value: (int(visitors), int(pageviews)) for value, visitors, pageviews in rows}
+
+    def _per_value(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
+        scope, params = report_scope(q)
+        dim = _SESSION_DIMENSIONS.get(metric) or _EVENT_DIMENSIONS[metric]
+        per = _PER_SESSION.format(dim=dim, rows=_ROWS.get(metric, "1"))
+        return f"{scope.rstrip()},\n{per}", params
+
+
+def _number(value: Any) -> float | None:
+    """An average as JSON gives it: a number, or null/nan/inf for no rows."""
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) or math.isinf(number) else number
+
+
+def bucket_key(value: str, granularity: str) -> date | datetime:
+    if granularity == "hour":
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    return date.fromisoformat(value[:10])

@@ -1,0 +1,132 @@
+"""What a report reads on ClickHouse: the website's sessionized events around the range,
+their sessions, and the events of the range that match the query.
+
+:func:`report_scope` gives a ``WITH`` clause of three names every report builds on:
+
+* ``ev`` — the website's events from ``MARGIN`` before the range to ``MARGIN`` after it,
+  with ``session_visitor`` and ``session_id`` (:mod:`.sessionize`). The margins let a
+  session straddling an edge be derived whole, as the DuckDB ``sessions`` row is (a
+  session with 24 h of activity without a 30-minute pause would be cut: only bots).
+* ``sess`` — one row per session of ``ev`` (landing source, counts, bot verdict).
+* ``m`` — the events in ``[utc_start, utc_end)`` that pass the query's filters (humans
+  only unless bots are included), each with its session's columns prefixed ``s_``; the
+  source filters (Decision 21) test those session columns, the others the event.
+
+Values are query parameters (``{name:Type}``), never SQL text. Condition trees are not
+compiled here yet: such a query raises NotImplementedError.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sparklytics.queries.report_query import FILTERS, ReportQuery, offset_segments, time_bounds
+from sparklytics.sessions import CLIENT_COLUMNS, SOURCE_COLUMNS
+from sparklytics.stores.clickhouse.sessionize import session_rows, sessionized_events
+from sparklytics.stores.duckdb.where import match_test
+
+MARGIN = timedelta(days=1)
+
+# The session columns ``m`` carries, as s_<name>.
+_SESSION_COLUMNS = (
+    "visitor_id", "first_seen", "last_seen", "pageview_count", "event_count", "entry_page",
+    "entry_path", "exit_path", "is_bot", *SOURCE_COLUMNS, *CLIENT_COLUMNS,
+)
+
+_EQ = "{col} = {param}"
+# filter key → (column, test); the column is the session's (s_…) for source filters.
+_FILTERS: dict[str, tuple[str, str]] = {
+    "filter_country": ("country", _EQ),
+    "filter_page": ("path", "position({col}, {param}) > 0"),
+    "filter_referrer": ("referrer_domain", "ifNull({col}, '(direct)') = {param}"),
+    "filter_browser": ("browser", _EQ),
+    "filter_os": ("os", _EQ),
+    "filter_device": ("device_type", _EQ),
+    "filter_language": ("language", _EQ),
+    "filter_utm_source": ("utm_source", _EQ),
+    "filter_utm_medium": ("utm_medium", _EQ),
+    "filter_utm_campaign": ("utm_campaign", _EQ),
+    "filter_region": ("region", _EQ),
+    "filter_city": ("city", _EQ),
+    "filter_hostname": ("hostname", "lower({col}) = lower({param})"),
+    "filter_channel": ("channel", _EQ),
+}
+
+_EVENTS_AROUND = (
+    "SELECT * FROM events WHERE website_id = {website_id:String}"
+    " AND created_at >= {scan_start:DateTime64(3)} AND created_at < {scan_end:DateTime64(3)}"
+)
+
+
+def match_sql(kind: str, operator: str, value: str, param: str) -> tuple[str, dict[str, str]]:
+    """SQL (over unqualified event columns) for the rows a goal or funnel step matches,
+    its value bound as ``param``; ``match_test`` decides type and column (Decision 3)."""
+    test, bound = match_test(kind, operator, value, param)
+    bound_value = f"{{{param}:String}}"
+    if test.operator == "equals":
+        compare = f"{test.column} = {bound_value}"
+    else:
+        compare = f"position({test.column}, {bound_value}) > 0"
+    return f"event_type = '{test.event_type}' AND ifNull({compare}, 0)", bound
+
+
+# ``filter_goal``: the sessions with an event in the range that matches the goal.
+_CONVERTING_SESSIONS = (
+    "e.session_id IN (SELECT session_id FROM ev WHERE created_at >= {{utc_start:DateTime64(3)}}"
+    " AND created_at < {{utc_end:DateTime64(3)}} AND {match})"
+)
+
+
+def report_scope(q: ReportQuery) -> tuple[str, dict]:
+    """``WITH ev AS (…), sess AS (…), m AS (…)`` for ``q`` and its parameters."""
+    if q.condition is not None:
+        raise NotImplementedError("condition trees on ClickHouse: not built yet (issue 21)")
+    utc_start, utc_end = time_bounds(q)
+    params: dict = {
+        "website_id": q.website_id, "utc_start": utc_start, "utc_end": utc_end,
+        "scan_start": utc_start - MARGIN, "scan_end": utc_end + MARGIN,
+    }
+    clauses = ["e.created_at >= {utc_start:DateTime64(3)}", "e.created_at < {utc_end:DateTime64(3)}"]
+    if not q.include_bots:
+        clauses.append("NOT e.is_bot")
+    for key, value in q.filters:
+        column, test = _FILTERS[key]
+        col = f"s.{column}" if FILTERS[key].session else f"e.{column}"
+        clauses.append(test.format(col=col, param=f"{{{key}:String}}"))
+        params[key] = value
+    if q.goal is not None:
+        goal = q.goal
+        match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_filter")
+        clauses.append(_CONVERTING_SESSIONS.format(match=match))
+        params.update(bound)
+    session_columns = ", ".join(f"s.{name} AS s_{name}" for name in _SESSION_COLUMNS)
+    events = sessionized_events(_EVENTS_AROUND)
+    sql = f"""
+WITH ev AS ({events}),
+sess AS ({session_rows("SELECT * FROM ev")}),
+m AS (
+    SELECT e.*, {session_columns}
+    FROM ev AS e INNER JOIN sess AS s ON s.session_id = e.session_id
+    WHERE {" AND ".join(clauses)}
+)
+"""
+    return sql, params
+
+
+def session_filter(q: ReportQuery, alias: str = "s") -> str:
+    """The sessions a report counts: humans only unless bots are included."""
+    return "1" if q.include_bots else f"NOT {alias}.is_bot"
+
+
+def local_offset(q: ReportQuery, column: str) -> tuple[str, dict]:
+    """SQL for the UTC offset in seconds of ``column`` in ``q``'s zone: a constant, or a
+    ``multiIf`` over the DST transitions inside the range (as the DuckDB reports do)."""
+    segments = offset_segments(q.timezone, *time_bounds(q))
+    params: dict = {f"tz_o{i}": seconds for i, (_, seconds) in enumerate(segments)}
+    if len(segments) == 1:
+        return "{tz_o0:Int32}", params
+    branches = []
+    for i in range(len(segments) - 1):
+        params[f"tz_t{i + 1}"] = segments[i + 1][0]
+        branches.append(f"{column} < {{tz_t{i + 1}:DateTime64(3)}}, {{tz_o{i}:Int32}}")
+    return f"multiIf({', '.join(branches)}, {{tz_o{len(segments) - 1}:Int32}})", params

@@ -1,0 +1,125 @@
+"""Sessions derived at read time from the events, by the rules of ``sparklytics.sessions``.
+
+Why at read time (``docs/clickhouse-sessions.md``): any app node may take any of a
+visitor's events, so no node can keep the open sessions; the events themselves, sharded
+by ``(website_id, visitor_id)``, are the only state every node agrees on. Window
+functions then give the same sessions whichever node wrote which event.
+
+:func:`sessionized_events` turns a SELECT of event rows (all ``EVENT_TABLE_NAMES``) into
+the same rows plus ``session_visitor`` (the visitor id the session is kept under) and
+``session_id``:
+
+1. Per raw visitor id, an event more than 30 minutes after the previous one starts a
+   run (``SESSION_TIMEOUT``).
+2. Midnight (Decision 6): a run whose first event carries ``previous_visitor_id`` (the
+   id under yesterday's salt) continues that visitor's session when the previous id has
+   an event at most 30 minutes before the run's start; the run is then kept under the
+   previous id, as the Writer's rule keeps it.
+3. Per kept visitor id the 30-minute rule again gives the sessions; the id is the
+   contract's (SHA-256 of visitor, website, first URL and first time in ms; the same
+   bytes as ``sparklytics.enrich.ids.session_id``, read as a big-endian UInt64).
+
+:func:`session_rows` aggregates those into one row per session with the columns of
+``SESSION_COLUMNS`` that reports read: counts, entry and exit paths, the landing event's
+source and ``entry_page`` (Decision 21: first pageview, else first event with a referrer
+or UTM tag, else first event), the first known client and place values, the bot verdict.
+"""
+
+from __future__ import annotations
+
+from sparklytics.sessions import CLIENT_COLUMNS, SESSION_TIMEOUT, SOURCE_COLUMNS
+from sparklytics.stores.clickhouse.schema import EVENT_TABLE_NAMES
+
+TIMEOUT_MS = int(SESSION_TIMEOUT.total_seconds() * 1000)
+_COLUMNS = ", ".join(EVENT_TABLE_NAMES)
+_ORDER = "created_at, node_id, id"
+
+
+def _gap(partition: str) -> str:
+    return (
+        f"if(dateDiff('millisecond', lagInFrame(created_at, 1, toDateTime64(0, 3, 'UTC')) OVER"
+        f" (PARTITION BY website_id, {partition} ORDER BY {_ORDER} ROWS BETWEEN 1 PRECEDING AND CURRENT ROW),"
+        f" created_at) > {TIMEOUT_MS}, 1, 0)"
+    )
+
+
+def _running(flag: str, partition: str) -> str:
+    return f"sum({flag}) OVER (PARTITION BY website_id, {partition} ORDER BY {_ORDER} ROWS UNBOUNDED PRECEDING)"
+
+
+def sessionized_events(source: str) -> str:
+    """A SELECT of ``source``'s rows with ``session_visitor`` and ``session_id``."""
+    return f"""
+SELECT {_COLUMNS}, session_visitor,
+       reinterpretAsUInt64(reverse(substring(SHA256(concat(
+           session_visitor, website_id, first_url, toString(toUnixTimestamp64Milli(first_at)))), 1, 8))) AS session_id
+FROM (
+    SELECT *,
+           first_value(url) OVER w AS first_url,
+           first_value(created_at) OVER w AS first_at
+    FROM (
+        SELECT *, {_running("session_start", "session_visitor")} AS session_n
+        FROM (
+            SELECT *, {_gap("session_visitor")} AS session_start
+            FROM (
+                SELECT {", ".join(f"r.{name} AS {name}" for name in EVENT_TABLE_NAMES)},
+                       if(a.adopted_by != '', a.adopted_by, r.visitor_id) AS session_visitor
+                FROM (
+                    SELECT *, {_running("run_start", "visitor_id")} AS run_n
+                    FROM (SELECT *, {_gap("visitor_id")} AS run_start FROM ({source}))
+                ) AS r
+                LEFT JOIN (
+                    SELECT DISTINCT h.website_id AS website_id, h.visitor_id AS visitor_id, h.run_n AS run_n,
+                           h.previous AS adopted_by
+                    FROM (
+                        SELECT website_id, visitor_id, run_n, min(created_at) AS start_at,
+                               ifNull(argMin(previous_visitor_id, ({_ORDER})), '') AS previous
+                        FROM (
+                            SELECT website_id, visitor_id, created_at, node_id, id, previous_visitor_id,
+                                   {_running("run_start", "visitor_id")} AS run_n
+                            FROM (SELECT *, {_gap("visitor_id")} AS run_start FROM ({source}))
+                        )
+                        GROUP BY website_id, visitor_id, run_n
+                        HAVING previous != ''
+                    ) AS h
+                    INNER JOIN ({source}) AS p ON p.website_id = h.website_id AND p.visitor_id = h.previous
+                    WHERE p.created_at <= h.start_at
+                      AND dateDiff('millisecond', p.created_at, h.start_at) <= {TIMEOUT_MS}
+                ) AS a ON a.website_id = r.website_id AND a.visitor_id = r.visitor_id AND a.run_n = r.run_n
+            )
+        )
+    )
+    WINDOW w AS (PARTITION BY website_id, session_visitor, session_n ORDER BY {_ORDER}
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+)
+"""
+
+
+_LANDING_RANK = (
+    "multiIf(event_type = 'pageview', 0, "
+    + " OR ".join(f"{name} IS NOT NULL" for name in SOURCE_COLUMNS if name != "channel")
+    + ", 1, 2)"
+)
+
+
+def session_rows(sessionized: str) -> str:
+    """One row per session of the SELECT ``sessionized`` (from :func:`sessionized_events`)."""
+    landing_key = f"({_LANDING_RANK}, {_ORDER})"
+    sources = ",\n       ".join(f"argMin({name}, {landing_key}) AS {name}" for name in SOURCE_COLUMNS)
+    clients = ",\n       ".join(
+        f"argMinIf({name}, ({_ORDER}), {name} IS NOT NULL) AS {name}" for name in CLIENT_COLUMNS
+    )
+    return f"""
+SELECT session_id, website_id, any(session_visitor) AS visitor_id,
+       min(created_at) AS first_seen, max(created_at) AS last_seen,
+       countIf(event_type = 'pageview') AS pageview_count, count() AS event_count,
+       argMin(url, {landing_key}) AS entry_page,
+       if(pageview_count > 0, argMinIf(path, ({_ORDER}), event_type = 'pageview'), NULL) AS entry_path,
+       if(pageview_count > 0, argMaxIf(path, ({_ORDER}), event_type = 'pageview'), NULL) AS exit_path,
+       max(is_bot) AS is_bot, max(bot_score) AS bot_score,
+       argMaxIf(bot_reason, (bot_score, {_ORDER}), bot_reason IS NOT NULL) AS bot_reason,
+       {sources},
+       {clients}
+FROM ({sessionized})
+GROUP BY website_id, session_id
+"""

@@ -73,6 +73,10 @@ class ClickHouseAnalyticsStore:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    async def ping(self) -> None:
+        """One query through the Distributed table, so every shard must answer (/health)."""
+        await self._rows("SELECT count() FROM events WHERE created_at < toDateTime64('1970-01-02', 3, 'UTC')", {}, 2000)
+
     async def _rows(self, sql: str, params: dict, budget_ms: int | None = None) -> list[list[Any]]:
         seconds = (budget_ms or self._budgets.default) / 1000
         try:

@@ -9,6 +9,7 @@ with the command that makes it: the ClickHouse contract is never skipped.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -19,7 +20,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-CHDB_PYTHON = ROOT / ".venv-clickhouse" / "bin" / "python"
+# A benchmark run from an export of HEAD (bench/run-from-export.sh) names the checkout's venv.
+CHDB_PYTHON = Path(os.environ.get("SPARKLYTICS_CHDB_PYTHON", ROOT / ".venv-clickhouse" / "bin" / "python"))
 LAUNCHER = ROOT / "scripts" / "clickhouse_shard.py"
 CLUSTER = "sparklytics_test"
 START_TIMEOUT_S = 60.0  # ≈ 1 s on an idle machine; the shared test machine can be slow

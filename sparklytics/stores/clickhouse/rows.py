@@ -19,19 +19,26 @@ from typing import Any
 
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.rows import BreakdownRow, PeriodTotals, SeriesCounts
-from sparklytics.stores.clickhouse.scope import local_offset, report_scope, session_filter
+from sparklytics.stores.clickhouse.scope import local_offset, report_scope
 
 Fetch = Callable[[str, dict], list[list[Any]]]
 
-_DURATION = "dateDiff('millisecond', s.first_seen, s.last_seen) / 1000"
+# A session's facts as ``m`` carries them on each of its rows (``s_`` columns).
+_SESSION_FACTS = (
+    "any(s_visitor_id) AS visitor, any(s_pageview_count) AS pageview_count, any(s_is_bot) AS is_bot,"
+    " any(dateDiff('millisecond', s_first_seen, s_last_seen)) / 1000 AS duration"
+)
 
-_TOTALS = """
-SELECT
-    (SELECT countIf(event_type = 'pageview') FROM m),
-    (SELECT uniqExact(session_visitor) FROM m),
-    count(), countIf(s.pageview_count = 1), avgOrNull({duration})
-FROM sess AS s
-WHERE s.session_id IN (SELECT session_id FROM m) AND {sessions}
+# One pass over ``m`` (each reference to it derives the sessions again): per session
+# first, then the totals. The sessions counted are those with a matching event.
+_TOTALS = f"""
+SELECT sum(pageviews), uniqExact(visitor), countIf({{sessions}}), countIf({{sessions}} AND pageview_count = 1),
+       avgOrNullIf(duration, {{sessions}})
+FROM (
+    SELECT session_id, countIf(event_type = 'pageview') AS pageviews, {_SESSION_FACTS}
+    FROM m
+    GROUP BY session_id
+)
 """
 
 BUCKETS = {
@@ -73,38 +80,38 @@ _ORDER = {
 }
 _DEFAULT_ORDER = "visitors DESC, pageviews DESC, value ASC"
 
-# Per (value, session): the matching events and pageviews of the range. A session-level
-# value is the session's own, so each session is one row; an event-level value may
-# occur in several sessions and a session under several values.
-_PER_SESSION = """
+# Per (value, session): the matching events and pageviews of the range, and the
+# session's facts. A session-level value is the session's own, so each session is one
+# row; an event-level value may occur in several sessions and a session under several
+# values.
+_PER_SESSION = f"""
 per AS (
-    SELECT {dim} AS value, session_id, count() AS n_events, countIf(event_type = 'pageview') AS n_pageviews
+    SELECT {{dim}} AS value, session_id, count() AS n_events, countIf(event_type = 'pageview') AS n_pageviews,
+           {_SESSION_FACTS}
     FROM m
-    WHERE {dim} IS NOT NULL AND {rows}
+    WHERE {{dim}} IS NOT NULL AND {{rows}}
     GROUP BY value, session_id
 )
 """
 
 _SESSION_TOP = """
-SELECT p.value AS value, uniqExact(s.visitor_id) AS visitors, sum(p.n_pageviews) AS pageviews,
+SELECT value, uniqExact(visitor) AS visitors, sum(n_pageviews) AS pageviews,
        {events} AS events, count() OVER () AS total, count() AS sessions,
-       countIf(s.pageview_count = 1) AS bounces, avg({duration}) AS avg_duration
-FROM per AS p INNER JOIN sess AS s ON s.session_id = p.session_id
+       countIf(pageview_count = 1) AS bounces, avg(duration) AS avg_duration
+FROM per
 WHERE {sessions}
-GROUP BY p.value
+GROUP BY value
 ORDER BY {order}
 LIMIT {{limit:UInt64}} OFFSET {{offset:UInt64}}
 """
 
-_TOTAL = """
-SELECT uniqExact(p.value) FROM per AS p INNER JOIN sess AS s ON s.session_id = p.session_id WHERE {sessions}
-"""
+_TOTAL = "SELECT uniqExact(value) FROM per WHERE {sessions}"
 
 _PREVIOUS = """
-SELECT p.value, uniqExact(s.visitor_id), sum(p.n_pageviews)
-FROM per AS p INNER JOIN sess AS s ON s.session_id = p.session_id
-WHERE {sessions} AND has({{values:Array(String)}}, p.value)
-GROUP BY p.value
+SELECT value, uniqExact(visitor), sum(n_pageviews)
+FROM per
+WHERE {sessions} AND has({{values:Array(String)}}, value)
+GROUP BY value
 """
 
 
@@ -116,7 +123,7 @@ class ClickHouseRows:
 
     def period_totals(self, q: ReportQuery) -> PeriodTotals:
         scope, params = report_scope(q)
-        sql = scope + _TOTALS.format(duration=_DURATION, sessions=session_filter(q))
+        sql = scope + _TOTALS.format(sessions=_counted(q))
         [(pageviews, visitors, sessions, bounces, avg)] = self._fetch(sql, params)
         return int(pageviews), int(visitors), int(sessions), int(bounces), _number(avg)
 
@@ -136,10 +143,8 @@ class ClickHouseRows:
 
     def top_rows(self, q: ReportQuery, metric: str, limit: int, offset: int) -> tuple[list[BreakdownRow], int]:
         scope, params = self._per_value(q, metric)
-        events = "count()" if metric in _SESSION_DIMENSIONS else "sum(p.n_events)"
-        sql = scope + _SESSION_TOP.format(
-            events=events, duration=_DURATION, sessions=session_filter(q), order=_ORDER.get(metric, _DEFAULT_ORDER)
-        )
+        events = "count()" if metric in _SESSION_DIMENSIONS else "sum(n_events)"
+        sql = scope + _SESSION_TOP.format(events=events, sessions=_counted(q), order=_ORDER.get(metric, _DEFAULT_ORDER))
         params = {**params, "limit": limit, "offset": offset}
         rows = [
             (value, int(visitors), int(pageviews), int(events), int(total), int(sessions), int(bounces), _number(avg))
@@ -149,14 +154,14 @@ class ClickHouseRows:
             return rows, rows[0][4]
         if offset == 0:
             return [], 0
-        [[total]] = self._fetch(scope + _TOTAL.format(sessions=session_filter(q)), params)
+        [[total]] = self._fetch(scope + _TOTAL.format(sessions=_counted(q)), params)
         return [], int(total)
 
     def previous_values(self, q: ReportQuery, metric: str, values: list[str]) -> dict[str, tuple[int, int]]:
         if not values:
             return {}
         scope, params = self._per_value(q, metric)
-        sql = scope + _PREVIOUS.format(sessions=session_filter(q))
+        sql = scope + _PREVIOUS.format(sessions=_counted(q))
         rows = self._fetch(sql, {**params, "values": values})
         return {value: (int(visitors), int(pageviews)) for value, visitors, pageviews in rows}
 
@@ -165,6 +170,11 @@ class ClickHouseRows:
         dim = _SESSION_DIMENSIONS.get(metric) or _EVENT_DIMENSIONS[metric]
         per = _PER_SESSION.format(dim=dim, rows=_ROWS.get(metric, "1"))
         return f"{scope.rstrip()},\n{per}", params
+
+
+def _counted(q: ReportQuery) -> str:
+    """The sessions a report counts (over the per-session ``is_bot``)."""
+    return "1" if q.include_bots else "NOT is_bot"
 
 
 def _number(value: Any) -> float | None:

@@ -9,8 +9,11 @@ their sessions, and the events of the range that match the query.
   session with 24 h of activity without a 30-minute pause would be cut: only bots).
 * ``sess`` — one row per session of ``ev`` (landing source, counts, bot verdict).
 * ``m`` — the events in ``[utc_start, utc_end)`` that pass the query's filters (humans
-  only unless bots are included), each with its session's columns prefixed ``s_``; the
-  source filters (Decision 21) test those session columns, the others the event.
+  only unless bots are included), each with its session's facts as ``s_`` columns
+  (windows over the session, computed before the filters); the source filters
+  (Decision 21) test those session columns, the others the event. Each reference to
+  ``m`` or ``sess`` derives the sessions again (ClickHouse inlines CTEs; ``AS
+  MATERIALIZED`` measured slower), so a report reads ``m`` once where it can.
 
 Values are query parameters (``{name:Type}``), never SQL text. Condition trees are not
 compiled here yet: such a query raises NotImplementedError.
@@ -21,17 +24,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sparklytics.queries.report_query import FILTERS, ReportQuery, offset_segments, time_bounds
-from sparklytics.sessions import CLIENT_COLUMNS, SOURCE_COLUMNS
-from sparklytics.stores.clickhouse.sessionize import session_rows, sessionized_events
+from sparklytics.stores.clickhouse.sessionize import session_rows, sessionized_events, with_session_facts
 from sparklytics.stores.duckdb.where import match_test
 
 MARGIN = timedelta(days=1)
-
-# The session columns ``m`` carries, as s_<name>.
-_SESSION_COLUMNS = (
-    "visitor_id", "first_seen", "last_seen", "pageview_count", "event_count", "entry_page",
-    "entry_path", "exit_path", "is_bot", *SOURCE_COLUMNS, *CLIENT_COLUMNS,
-)
 
 _EQ = "{col} = {param}"
 # filter key → (column, test); the column is the session's (s_…) for source filters.
@@ -91,7 +87,7 @@ def report_scope(q: ReportQuery) -> tuple[str, dict]:
         clauses.append("NOT e.is_bot")
     for key, value in q.filters:
         column, test = _FILTERS[key]
-        col = f"s.{column}" if FILTERS[key].session else f"e.{column}"
+        col = f"e.s_{column}" if FILTERS[key].session else f"e.{column}"
         clauses.append(test.format(col=col, param=f"{{{key}:String}}"))
         params[key] = value
     if q.goal is not None:
@@ -99,14 +95,11 @@ def report_scope(q: ReportQuery) -> tuple[str, dict]:
         match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_filter")
         clauses.append(_CONVERTING_SESSIONS.format(match=match))
         params.update(bound)
-    session_columns = ", ".join(f"s.{name} AS s_{name}" for name in _SESSION_COLUMNS)
-    events = sessionized_events(_EVENTS_AROUND)
     sql = f"""
-WITH ev AS ({events}),
+WITH ev AS ({sessionized_events(_EVENTS_AROUND)}),
 sess AS ({session_rows("SELECT * FROM ev")}),
 m AS (
-    SELECT e.*, {session_columns}
-    FROM ev AS e INNER JOIN sess AS s ON s.session_id = e.session_id
+    SELECT * FROM ({with_session_facts("SELECT * FROM ev")}) AS e
     WHERE {" AND ".join(clauses)}
 )
 """

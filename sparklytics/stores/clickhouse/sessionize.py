@@ -102,24 +102,47 @@ _LANDING_RANK = (
 )
 
 
+_LANDING_KEY = f"({_LANDING_RANK}, {_ORDER})"
+_PAGEVIEW_PATH = "toNullable(if(event_type = 'pageview', path, NULL))"
+
+# A session's facts as aggregates over its events: (name, expression). Each works as a
+# GROUP BY aggregate (:func:`session_rows`) and as a window over the session's rows
+# (:func:`with_session_facts`). No alias refers to another, so both forms hold.
+SESSION_FACTS: tuple[tuple[str, str], ...] = (
+    ("visitor_id", "any(session_visitor)"),
+    ("first_seen", "min(created_at)"),
+    ("last_seen", "max(created_at)"),
+    ("pageview_count", "countIf(event_type = 'pageview')"),
+    ("event_count", "count()"),
+    ("entry_page", f"argMin(url, {_LANDING_KEY})"),
+    ("entry_path", f"argMinIf({_PAGEVIEW_PATH}, ({_ORDER}), event_type = 'pageview')"),
+    ("exit_path", f"argMaxIf({_PAGEVIEW_PATH}, ({_ORDER}), event_type = 'pageview')"),
+    ("is_bot", "max(is_bot)"),
+    ("bot_score", "max(bot_score)"),
+    ("bot_reason", f"argMaxIf(bot_reason, (bot_score, {_ORDER}), bot_reason IS NOT NULL)"),
+    *((name, f"argMin({name}, {_LANDING_KEY})") for name in SOURCE_COLUMNS),
+    *((name, f"argMinIf({name}, ({_ORDER}), {name} IS NOT NULL)") for name in CLIENT_COLUMNS),
+)
+
+
 def session_rows(sessionized: str) -> str:
     """One row per session of the SELECT ``sessionized`` (from :func:`sessionized_events`)."""
-    landing_key = f"({_LANDING_RANK}, {_ORDER})"
-    sources = ",\n       ".join(f"argMin({name}, {landing_key}) AS {name}" for name in SOURCE_COLUMNS)
-    clients = ",\n       ".join(
-        f"argMinIf({name}, ({_ORDER}), {name} IS NOT NULL) AS {name}" for name in CLIENT_COLUMNS
-    )
+    facts = ",\n       ".join(f"{expression} AS {name}" for name, expression in SESSION_FACTS)
     return f"""
-SELECT session_id, website_id, any(session_visitor) AS visitor_id,
-       min(created_at) AS first_seen, max(created_at) AS last_seen,
-       countIf(event_type = 'pageview') AS pageview_count, count() AS event_count,
-       argMin(url, {landing_key}) AS entry_page,
-       if(pageview_count > 0, argMinIf(path, ({_ORDER}), event_type = 'pageview'), NULL) AS entry_path,
-       if(pageview_count > 0, argMaxIf(path, ({_ORDER}), event_type = 'pageview'), NULL) AS exit_path,
-       max(is_bot) AS is_bot, max(bot_score) AS bot_score,
-       argMaxIf(bot_reason, (bot_score, {_ORDER}), bot_reason IS NOT NULL) AS bot_reason,
-       {sources},
-       {clients}
+SELECT session_id, website_id,
+       {facts}
 FROM ({sessionized})
 GROUP BY website_id, session_id
+"""
+
+
+def with_session_facts(sessionized: str) -> str:
+    """The rows of ``sessionized`` each with its session's facts as ``s_<name>`` columns
+    (windows over the session: one pass, no join back to :func:`session_rows`)."""
+    facts = ",\n       ".join(f"{expression} OVER session AS s_{name}" for name, expression in SESSION_FACTS)
+    return f"""
+SELECT *,
+       {facts}
+FROM ({sessionized})
+WINDOW session AS (PARTITION BY website_id, session_id)
 """

@@ -4,7 +4,10 @@ Two ClickHouse shards (``scripts/clickhouse_shard.py`` in ``.venv-clickhouse``),
 PostgreSQL (Debian's server binaries, a cluster under the data folder, run as the
 ``postgres`` user when we are root: it refuses to run as root), two app nodes in
 ``SPARKLYTICS_MODE=cloud`` on internal loopback ports and HAProxy in front of them on
-``SPARKLYTICS_PORT``: round-robin, no stickiness, health checks on ``/health``.
+``SPARKLYTICS_PORT``: round-robin, no stickiness, health checks on ``/health``. A node
+counts as up when it answers there at all, 503 ``degraded`` included: a store outage
+hits every node alike, and a degraded node still acknowledges events into its WAL,
+so taking it out would only turn those acknowledgements into errors.
 
 Same environment contract as ``sparklytics serve``: every ``SPARKLYTICS_*`` setting is
 passed on to the nodes (the cluster's own — mode, stores, port, data folder, node id —
@@ -166,7 +169,7 @@ frontend sparklytics
 backend nodes
     balance roundrobin
     option httpchk GET /health
-    http-check expect status 200
+    http-check expect rstatus ^(200|503)$
 {servers}
 """
 

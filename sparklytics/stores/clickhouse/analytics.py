@@ -37,7 +37,7 @@ from sparklytics.queries.rows import ReportRows, SeriesCounts
 from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouseError, ClickHouseSettings
 from sparklytics.stores.clickhouse.rows import ClickHouseRows
-from sparklytics.stores.errors import QueryTimeout
+from sparklytics.stores.errors import QueryTimeout, StorageFault
 
 from .reports import Fetch, bots, events, export, funnels, journey, realtime, retention, sessions
 from .reports import goals as goal_reports
@@ -84,6 +84,8 @@ class ClickHouseAnalyticsStore:
         except ClickHouseError as error:
             if _TIMEOUT_EXCEEDED in str(error):
                 raise QueryTimeout(seconds) from None
+            if error.unavailable:
+                raise StorageFault(str(error)) from error
             raise
 
     def _budgeted(self, budget_ms: int) -> Fetch:

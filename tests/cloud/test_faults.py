@@ -1,0 +1,100 @@
+"""Failures during ingest: an acknowledged event is never lost or doubled.
+
+Every 202 is counted as it arrives; after the failure heals, the API must count exactly
+that many pageviews — not fewer (lost) and, still after a pause, not more (doubled by a
+replay that ClickHouse's deduplication tokens should drop)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import httpx
+
+from tests.cloud.conftest import TODAY, new_website, wait_for_pageviews
+
+
+class Sender(threading.Thread):
+    """Posts pageviews to ``url`` until stopped; counts the 202s."""
+
+    def __init__(self, url: str, website_id: str, batch: int = 5) -> None:
+        super().__init__(daemon=True)
+        self.url, self.website_id, self.batch = url, website_id, batch
+        self.acknowledged = 0
+        self.refused: dict[int, int] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=10) as client:
+            n = 0
+            while not self.stop.is_set():
+                events = [
+                    {"website_id": self.website_id, "type": "pageview", "url": f"https://example.com/{n}/{i}",
+                     "visitor_id": f"v{n % 7}"}
+                    for i in range(self.batch)
+                ]
+                n += 1
+                try:
+                    response = client.post(f"{self.url}/api/collect", json=events)
+                except httpx.TransportError:
+                    self.refused[0] = self.refused.get(0, 0) + 1
+                    time.sleep(0.05)
+                    continue
+                if response.status_code == 202:
+                    self.acknowledged += len(events)
+                else:
+                    self.refused[response.status_code] = self.refused.get(response.status_code, 0) + 1
+                time.sleep(0.01)
+
+
+def _settled_count(api: httpx.Client, website_id: str, expected: int) -> int:
+    wait_for_pageviews(api, website_id, expected, timeout=90)
+    time.sleep(3)  # a replay that doubled anything would show by now
+    return api.get(f"/api/websites/{website_id}/stats", params={**TODAY, "include_bots": "true"}).json()["data"]["pageviews"]
+
+
+def test_kill_9_of_a_node_during_ingest_loses_and_doubles_nothing(cluster, api) -> None:
+    site = new_website(api, "kill-9")
+    sender = Sender(cluster.node(1), site)
+    sender.start()
+    time.sleep(2)
+    victim = cluster.pid("node1")
+    os.kill(victim, signal.SIGKILL)
+    acknowledged_before_kill = sender.acknowledged
+    cluster.wait_until_running_again("node1", victim)
+    time.sleep(1)
+    sender.stop.set()
+    sender.join()
+    assert acknowledged_before_kill > 0 and sender.acknowledged > acknowledged_before_kill
+    assert _settled_count(api, site, sender.acknowledged) == sender.acknowledged
+
+
+def test_a_shard_down_during_ingest_keeps_acknowledging_then_drains(cluster, api) -> None:
+    site = new_website(api, "shard-down")
+    sender = Sender(cluster.url, site)
+    sender.start()
+    time.sleep(1)
+    cluster.hold("shard2")
+    victim = cluster.pid("shard2")
+    os.kill(victim, signal.SIGTERM)
+    time.sleep(1)
+    during_outage = sender.acknowledged
+    time.sleep(4)
+    assert sender.acknowledged > during_outage, sender.refused  # acks continue into the WALs
+    health = httpx.get(f"{cluster.node(1)}/health", timeout=10)
+    assert health.status_code == 503 and health.json()["stores"]["clickhouse"] != "ok"
+    cluster.release("shard2")
+    cluster.wait_until_running_again("shard2", victim)
+    time.sleep(1)
+    sender.stop.set()
+    sender.join()
+    assert _settled_count(api, site, sender.acknowledged) == sender.acknowledged, _per_shard(cluster, site)
+    assert httpx.get(f"{cluster.url}/health", timeout=10).status_code == 200
+
+
+def _per_shard(cluster, website_id: str) -> list[str]:
+    """Each shard's own rows of the website, by node (for the failure message)."""
+    sql = f"SELECT node_id, count(), uniqExact(path) FROM sparklytics.events_local WHERE website_id = '{website_id}' GROUP BY node_id"
+    return [httpx.post(url, content=sql, timeout=10).text for url in cluster.state["clickhouse"]]

@@ -30,23 +30,14 @@ CLICKHOUSE_DIFFERS = {
     # test_clickhouse_events.py holds the ClickHouse purge to its own promise.
     "test_events.py::test_purge_deletes_what_is_older_than_the_cutoff_in_bounded_pieces",
 }
-# Not built yet on ClickHouse (the method raises NotImplementedError):
-CLICKHOUSE_NOT_BUILT = {
-    "test_grouped.py::test_no_dimension_is_the_stats_totals",
-    "test_grouped.py::test_a_session_dimension_is_the_breakdown",
-    "test_grouped.py::test_days_and_weeks_are_the_series",
-    "test_grouped.py::test_local_hours_on_the_dst_day",
-    "test_grouped.py::test_several_dimensions_props_and_a_condition",
-    "test_grouped.py::test_goals_and_revenue_are_the_conversions_panel",
-    "test_grouped.py::test_a_pattern_re2_refuses_is_a_query_error_even_over_no_rows",
-    "test_grouped.py::test_without_visits_the_event_totals_are_the_same",
-}
 
 
 def pytest_collection_modifyitems(config, items) -> None:
     """Deselect the ClickHouse runs of the tests listed above."""
-    skipped = CLICKHOUSE_DIFFERS | CLICKHOUSE_NOT_BUILT
-    dropped = [item for item in items if _on_clickhouse(item) and f"{item.path.name}::{item.originalname}" in skipped]
+    dropped = [
+        item for item in items
+        if _on_clickhouse(item) and f"{item.path.name}::{item.originalname}" in CLICKHOUSE_DIFFERS
+    ]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]

@@ -30,7 +30,7 @@ import pytest
 from sparklytics.goals import Goal
 from tests.queries.conftest import make_query
 
-from .conftest import duckdb_analytics, seeded_file
+from .conftest import analytics_on, seeded_file
 
 DAY = {"start_date": "2026-03-04", "end_date": "2026-03-04"}
 WEEK = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
@@ -68,11 +68,10 @@ def campaign_dataset(tmp_path_factory):
     return seeded_file(tmp_path_factory.mktemp("campaigns"), seed_campaigns)
 
 
-@pytest.fixture(params=["duckdb"])
-def store(request, campaign_dataset):
-    analytics, db = duckdb_analytics(campaign_dataset)
-    yield analytics
-    db.close()
+@pytest.fixture(params=["duckdb", "clickhouse"])
+async def store(request, campaign_dataset):
+    async with analytics_on(request.param, campaign_dataset, request) as analytics:
+        yield analytics
 
 
 def stats(link_id: str, clicks: int, visitors: int, conversions: int, revenue: float) -> tuple[str, dict]:

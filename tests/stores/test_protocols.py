@@ -11,6 +11,8 @@ import inspect
 import pytest
 
 from sparklytics.stores import AnalyticsStore, EventStore, MetadataStore
+from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
+from sparklytics.stores.clickhouse.events import ClickHouseEventStore
 from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.events import DuckDBEventStore
 from sparklytics.stores.duckdb.metadata import DuckDBMetadataStore
@@ -21,6 +23,8 @@ IMPLEMENTATIONS = [
     (MetadataStore, DuckDBMetadataStore),
     (MetadataStore, PostgresMetadataStore),
     (EventStore, DuckDBEventStore),
+    (AnalyticsStore, ClickHouseAnalyticsStore),
+    (EventStore, ClickHouseEventStore),
 ]
 
 

@@ -10,10 +10,8 @@ in a worker thread (bounded by a limiter), each fetch hopping back to the loop f
 request (``trio.from_thread.run``): the compositions are shared with DuckDB unchanged
 and only the SQL is ClickHouse's (:mod:`.rows`).
 
-Not built yet (they raise NotImplementedError, and their contract tests are deselected
-by name in ``tests/stores/conftest.py``): every report but stats, pageviews, metrics,
-event timeseries and the share reports; imported aggregates; condition trees and
-``filter_goal``.
+Not built yet (NotImplementedError): the imported aggregates of ``with_imported=true``,
+which live beside the metadata (``tests/stores/test_imported.py`` stays DuckDB-only).
 """
 
 from __future__ import annotations
@@ -39,7 +37,7 @@ from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouse
 from sparklytics.stores.clickhouse.rows import ClickHouseRows
 from sparklytics.stores.errors import QueryTimeout, StorageFault
 
-from .reports import Fetch, bots, events, export, funnels, journey, realtime, retention, sessions
+from .reports import Fetch, bots, campaigns, events, export, funnels, grouped, journey, realtime, retention, sessions
 from .reports import goals as goal_reports
 
 _TIMEOUT_EXCEEDED = "(TIMEOUT_EXCEEDED)"
@@ -139,10 +137,10 @@ class ClickHouseAnalyticsStore:
         return await goal_reports.revenue_summary(self._rows, q, goal, options)
 
     async def link_stats(self, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
-        raise _not_built("link stats")
+        return await campaigns.link_stats(self._rows, q, goals)
 
     async def pixel_stats(self, q: ReportQuery) -> ReportResult:
-        raise _not_built("pixel stats")
+        return await campaigns.pixel_stats(self._rows, q)
 
     async def bot_summary(self, q: ReportQuery) -> ReportResult:
         return await bots.bot_summary(self._rows, q)
@@ -165,7 +163,7 @@ class ClickHouseAnalyticsStore:
             yield chunk
 
     async def grouped(self, q: ReportQuery, grouping: Grouping) -> list[GroupRow]:
-        raise _not_built("grouped")
+        return await grouped.grouped(self._rows, q, grouping)
 
     async def first_event_at(self, website_id: str) -> datetime | None:
         rows = await self._rows(

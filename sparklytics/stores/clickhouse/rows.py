@@ -24,6 +24,7 @@ from sparklytics.stores.clickhouse.scope import local_offset, report_scope
 Fetch = Callable[[str, dict], list[list[Any]]]
 
 # A session's facts as ``m`` carries them on each of its rows (``s_`` columns).
+_FACTS = ("visitor_id", "pageview_count", "is_bot", "first_seen", "last_seen")
 _SESSION_FACTS = (
     "any(s_visitor_id) AS visitor, any(s_pageview_count) AS pageview_count, any(s_is_bot) AS is_bot,"
     " any(dateDiff('millisecond', s_first_seen, s_last_seen)) / 1000 AS duration"
@@ -53,25 +54,15 @@ FROM (SELECT *, {offset} AS tz_off FROM m WHERE {rows})
 GROUP BY bucket
 """
 
-# type → value over the session (s_…) for session-level breakdowns, over the event for
-# page and event_name.
+# Session-level type → the session fact it reads; its value is ``s_<fact>`` (the referrer
+# names a visit without one "(direct)").
 _SESSION_DIMENSIONS = {
-    "referrer": "ifNull(s_referrer_domain, '(direct)')",
-    "channel": "s_channel",
-    "utm_source": "s_utm_source",
-    "utm_medium": "s_utm_medium",
-    "utm_campaign": "s_utm_campaign",
-    "country": "s_country",
-    "region": "s_region",
-    "city": "s_city",
-    "browser": "s_browser",
-    "os": "s_os",
-    "device": "s_device_type",
-    "screen": "s_screen",
-    "language": "s_language",
-    "entry_page": "s_entry_path",
-    "exit_page": "s_exit_path",
+    "referrer": "referrer_domain", "channel": "channel", "utm_source": "utm_source",
+    "utm_medium": "utm_medium", "utm_campaign": "utm_campaign", "country": "country", "region": "region",
+    "city": "city", "browser": "browser", "os": "os", "device": "device_type", "screen": "screen",
+    "language": "language", "entry_page": "entry_path", "exit_page": "exit_path",
 }
+_SESSION_VALUE = {"referrer": "ifNull(s_referrer_domain, '(direct)')"}
 _EVENT_DIMENSIONS = {"page": "path", "event_name": "event_name"}
 _ROWS = {"page": "event_type = 'pageview'"}
 _ORDER = {
@@ -122,7 +113,7 @@ class ClickHouseRows:
         self._fetch = fetch
 
     def period_totals(self, q: ReportQuery) -> PeriodTotals:
-        scope, params = report_scope(q)
+        scope, params = report_scope(q, _FACTS)
         sql = scope + _TOTALS.format(sessions=_counted(q))
         [(pageviews, visitors, sessions, bounces, avg)] = self._fetch(sql, params)
         return int(pageviews), int(visitors), int(sessions), int(bounces), _number(avg)
@@ -166,8 +157,13 @@ class ClickHouseRows:
         return {value: (int(visitors), int(pageviews)) for value, visitors, pageviews in rows}
 
     def _per_value(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
-        scope, params = report_scope(q)
-        dim = _SESSION_DIMENSIONS.get(metric) or _EVENT_DIMENSIONS[metric]
+        if metric in _SESSION_DIMENSIONS:
+            fact = _SESSION_DIMENSIONS[metric]
+            dim = _SESSION_VALUE.get(metric, f"s_{fact}")
+            scope, params = report_scope(q, (*_FACTS, fact))
+        else:
+            dim = _EVENT_DIMENSIONS[metric]
+            scope, params = report_scope(q, _FACTS)
         per = _PER_SESSION.format(dim=dim, rows=_ROWS.get(metric, "1"))
         return f"{scope.rstrip()},\n{per}", params
 

@@ -15,15 +15,17 @@ their sessions, and the events of the range that match the query.
   ``m`` or ``sess`` derives the sessions again (ClickHouse inlines CTEs; ``AS
   MATERIALIZED`` measured slower), so a report reads ``m`` once where it can.
 
-Values are query parameters (``{name:Type}``), never SQL text. Condition trees are not
-compiled here yet: such a query raises NotImplementedError.
+Values are query parameters (``{name:Type}``), never SQL text; condition trees compile
+in :mod:`.conditions`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sparklytics.queries.report_query import FILTERS, ReportQuery, offset_segments, time_bounds
+from sparklytics.stores.clickhouse.conditions import condition_sql, facts_of
 from sparklytics.stores.clickhouse.sessionize import session_rows, sessionized_events, with_session_facts
 from sparklytics.stores.duckdb.where import match_test
 
@@ -54,16 +56,17 @@ _EVENTS_AROUND = (
 )
 
 
-def match_sql(kind: str, operator: str, value: str, param: str) -> tuple[str, dict[str, str]]:
-    """SQL (over unqualified event columns) for the rows a goal or funnel step matches,
-    its value bound as ``param``; ``match_test`` decides type and column (Decision 3)."""
+def match_sql(kind: str, operator: str, value: str, param: str, a: str = "") -> tuple[str, dict[str, str]]:
+    """SQL (over event columns, prefixed ``a``: an alias and a dot, or nothing) for the
+    rows a goal or funnel step matches, its value bound as ``param``; ``match_test``
+    decides type and column (Decision 3)."""
     test, bound = match_test(kind, operator, value, param)
     bound_value = f"{{{param}:String}}"
     if test.operator == "equals":
-        compare = f"{test.column} = {bound_value}"
+        compare = f"{a}{test.column} = {bound_value}"
     else:
-        compare = f"position({test.column}, {bound_value}) > 0"
-    return f"event_type = '{test.event_type}' AND ifNull({compare}, 0)", bound
+        compare = f"position({a}{test.column}, {bound_value}) > 0"
+    return f"{a}event_type = '{test.event_type}' AND ifNull({compare}, 0)", bound
 
 
 # ``filter_goal``: the sessions with an event in the range that matches the goal.
@@ -73,20 +76,23 @@ _CONVERTING_SESSIONS = (
 )
 
 
-def report_scope(q: ReportQuery) -> tuple[str, dict]:
-    """``WITH ev AS (…), sess AS (…), m AS (…)`` for ``q`` and its parameters."""
-    if q.condition is not None:
-        raise NotImplementedError("condition trees on ClickHouse: not built yet (issue 21)")
+def report_scope(q: ReportQuery, facts: Iterable[str] = ()) -> tuple[str, dict]:
+    """``WITH ev AS (…), sess AS (…), m AS (…)`` for ``q`` and its parameters; ``m``
+    carries the session ``facts`` named (``sessionize.SESSION_FACTS``) as ``s_`` columns,
+    and those the source filters test."""
     utc_start, utc_end = time_bounds(q)
     params: dict = {
         "website_id": q.website_id, "utc_start": utc_start, "utc_end": utc_end,
         "scan_start": utc_start - MARGIN, "scan_end": utc_end + MARGIN,
     }
+    needed = set(facts)
     clauses = ["e.created_at >= {utc_start:DateTime64(3)}", "e.created_at < {utc_end:DateTime64(3)}"]
     if not q.include_bots:
         clauses.append("NOT e.is_bot")
     for key, value in q.filters:
         column, test = _FILTERS[key]
+        if FILTERS[key].session:
+            needed.add(column)
         col = f"e.s_{column}" if FILTERS[key].session else f"e.{column}"
         clauses.append(test.format(col=col, param=f"{{{key}:String}}"))
         params[key] = value
@@ -95,11 +101,20 @@ def report_scope(q: ReportQuery) -> tuple[str, dict]:
         match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_filter")
         clauses.append(_CONVERTING_SESSIONS.format(match=match))
         params.update(bound)
+    if q.condition is not None:
+        needed |= facts_of(q.condition)
+        in_range = (
+            f"SELECT * FROM ({with_session_facts('SELECT * FROM ev', needed)})"
+            " WHERE created_at >= {utc_start:DateTime64(3)} AND created_at < {utc_end:DateTime64(3)}"
+        )
+        condition, bound = condition_sql(q.condition, in_range, match_sql)
+        clauses.append(condition)
+        params.update(bound)
     sql = f"""
 WITH ev AS ({sessionized_events(_EVENTS_AROUND)}),
 sess AS ({session_rows("SELECT * FROM ev")}),
 m AS (
-    SELECT * FROM ({with_session_facts("SELECT * FROM ev")}) AS e
+    SELECT * FROM ({with_session_facts("SELECT * FROM ev", needed)}) AS e
     WHERE {" AND ".join(clauses)}
 )
 """

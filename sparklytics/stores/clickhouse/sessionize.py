@@ -136,13 +136,15 @@ GROUP BY website_id, session_id
 """
 
 
-def with_session_facts(sessionized: str) -> str:
-    """The rows of ``sessionized`` each with its session's facts as ``s_<name>`` columns
-    (windows over the session: one pass, no join back to :func:`session_rows`)."""
-    facts = ",\n       ".join(f"{expression} OVER session AS s_{name}" for name, expression in SESSION_FACTS)
+def with_session_facts(sessionized: str, names: set[str]) -> str:
+    """The rows of ``sessionized`` each with its session's facts ``names`` as ``s_<name>``
+    columns (windows over the session: one pass, no join back to :func:`session_rows`).
+    Only the facts asked for: each is an aggregate over every row of the range."""
+    facts = "".join(
+        f",\n       {expression} OVER session AS s_{name}" for name, expression in SESSION_FACTS if name in names
+    )
     return f"""
-SELECT *,
-       {facts}
+SELECT *{facts}
 FROM ({sessionized})
 WINDOW session AS (PARTITION BY website_id, session_id)
 """

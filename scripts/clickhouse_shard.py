@@ -13,8 +13,9 @@ the listeners of its config after ``SYSTEM START LISTEN QUERIES ALL`` (STACK-NOT
 writes it into DATA_DIR and ``chdir``s there. The query then blocks (an endless
 ``sleepEachRow``) while the server serves. SIGTERM ends it at once (measured: tens of
 ms; a Python handler would never run while the query blocks in C): every acknowledged
-insert is in its parts already, and the data stays in DATA_DIR for the next start. No ``<logger>`` section: it would log at trace level.
-One server per process (chdb keeps one global server).
+insert is written to its part files already (not fsynced: a test server, not a power
+cut's), and the data stays in DATA_DIR for the next start. No ``<logger>`` section: it
+would log at trace level. One server per process (chdb keeps one global server).
 """
 
 from __future__ import annotations

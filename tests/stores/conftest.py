@@ -91,19 +91,19 @@ def clickhouse_copy(cluster: ShardCluster, path) -> tuple[ClickHouseSettings, st
 
 
 @asynccontextmanager
-async def analytics_on(backend: str, path, request) -> AsyncIterator[AnalyticsStore]:
+async def analytics_on(backend: str, path, request, budgets: QueryBudgets = BUDGETS) -> AsyncIterator[AnalyticsStore]:
     """An AnalyticsStore of ``backend`` over the DuckDB file ``path``'s data (ClickHouse:
     a copy, made once per file and session)."""
     if backend == "duckdb":
-        analytics, db = duckdb_analytics(path)
-        yield analytics
+        db = Database(path, memory_limit="1GB")
+        yield DuckDBAnalyticsStore(db, budgets)
         db.close()
         return
     copies = request.getfixturevalue("clickhouse_copies")
     if path not in copies:
         copies[path] = clickhouse_copy(request.getfixturevalue("clickhouse_cluster"), path)
     settings, event_id_key = copies[path]
-    analytics = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=event_id_key)
+    analytics = ClickHouseAnalyticsStore(settings, budgets, event_id_key=event_id_key)
     yield analytics
     await analytics.aclose()
 

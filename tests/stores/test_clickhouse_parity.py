@@ -9,6 +9,8 @@ import pytest
 
 from sparklytics.queries.journey import parse_journey_options
 from sparklytics.queries.retention import parse_retention_options
+from sparklytics.stores.analytics import QueryBudgets
+from sparklytics.stores.errors import QueryTimeout
 from tests.queries.conftest import make_query
 
 from .conftest import analytics_on
@@ -100,3 +102,10 @@ async def test_monthly_and_filtered_retention(both):
     weekly = parse_retention_options({"cohort_granularity": "week", "max_periods": "3"})
     await same(both, "retention", make_query("retention", start_date="2026-03-02", end_date="2026-03-15",
                                              filter_country="US"), weekly)
+
+
+async def test_a_report_over_its_budget_is_a_query_timeout(request, main_dataset):
+    # 1 ms: the server stops the statement (max_execution_time) and says why.
+    async with analytics_on("clickhouse", main_dataset, request, QueryBudgets(default=1, retention=1)) as click:
+        with pytest.raises(QueryTimeout):
+            await click.stats(make_query("stats", **WEEK))

@@ -26,6 +26,9 @@ import pytest
 from tests.harness import REPO_ROOT, free_port, test_env
 
 PASSWORD = "cloud-test-password-1"
+# Each node's bound on events acknowledged but not yet in ClickHouse: small enough that a
+# test reaches it during an outage in seconds, far above what the other tests queue.
+QUEUE_BOUND = 3000
 START_TIMEOUT_S = 60.0
 
 
@@ -79,7 +82,8 @@ def _answers(url: str) -> bool:
 
 def cluster_env(data: Path, port: int) -> dict[str, str]:
     env = test_env(data, SPARKLYTICS_PORT=str(port), SPARKLYTICS_AUTH="password", SPARKLYTICS_PASSWORD=PASSWORD,
-                   SPARKLYTICS_RATE_LIMIT_DISABLE="true", SPARKLYTICS_INGEST_RETRY_MAX_MS="1000")
+                   SPARKLYTICS_RATE_LIMIT_DISABLE="true", SPARKLYTICS_INGEST_RETRY_MAX_MS="1000",
+                   SPARKLYTICS_INGEST_QUEUE_MAX_EVENTS=str(QUEUE_BOUND))
     return {**os.environ, **env}
 
 

@@ -14,7 +14,9 @@ import time
 
 import httpx
 
-from tests.cloud.conftest import TODAY, new_website, wait_for_pageviews
+from sparklytics.api.collect import MAX_BATCH
+
+from tests.cloud.conftest import QUEUE_BOUND, TODAY, new_website, wait_for_pageviews
 
 
 class Sender(threading.Thread):
@@ -114,3 +116,28 @@ def test_a_shard_down_during_ingest_keeps_acknowledging_then_drains(cluster, api
     _assert_each_acknowledged_event_stored_once(cluster, api, site, sender)
     assert httpx.get(f"{cluster.url}/health", timeout=10).status_code == 200
 
+
+
+def test_a_long_outage_fills_the_wal_bound_then_answers_503_and_drains_after(cluster, api) -> None:
+    site = new_website(api, "outage")
+    cluster.hold("shard1")
+    victim = cluster.pid("shard1")
+    os.kill(victim, signal.SIGTERM)
+    acknowledged, refusal = 0, None
+    with httpx.Client(base_url=cluster.node(2), timeout=30) as node:
+        for n in range(2 * QUEUE_BOUND // MAX_BATCH):
+            batch = [{"website_id": site, "type": "pageview", "url": f"https://example.com/{n}/{i}", "visitor_id": f"v{i}"}
+                     for i in range(MAX_BATCH)]
+            response = node.post("/api/collect", json=batch)
+            if response.status_code != 202:
+                refusal = response
+                break
+            acknowledged += len(batch)
+    try:
+        assert refusal is not None and refusal.status_code == 503, "the bound was never reached"
+        assert refusal.json()["error"]["code"] == "ingest_overloaded" and int(refusal.headers["Retry-After"]) > 0
+        assert QUEUE_BOUND - MAX_BATCH <= acknowledged <= QUEUE_BOUND
+    finally:
+        cluster.release("shard1")
+    cluster.wait_until_running_again("shard1", victim)
+    assert _settled_count(api, site, acknowledged) == acknowledged

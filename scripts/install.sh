@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Sparklytics needs into this checkout, idempotently:
 # system packages (Debian: python3-venv, nodejs/npm; with --test also chromium and
-# PostgreSQL, whose server the PostgreSQL store's tests start in a temp dir),
+# PostgreSQL, whose server the PostgreSQL store's tests start in a temp dir, and HAProxy,
+# the load balancer of scripts/cluster.sh),
 # with --test ClickHouse (chdb-core) in its own .venv-clickhouse,
 # the Python virtualenv in .venv, the built tracker and dashboard, and DB-IP's free
 # city database in ./geoip (scripts/install-geo.sh; the server's default geo source).
@@ -19,6 +20,8 @@ command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 if $with_tests && [[ ! -x /usr/bin/chromium ]]; then apt_packages+=(chromium fonts-dejavu-core); fi
 if $with_tests && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then apt_packages+=(postgresql); fi
+# scripts/cluster.sh (and tests/cloud over it) puts HAProxy in front of its app nodes.
+if $with_tests && ! command -v haproxy >/dev/null 2>&1 && [[ ! -x /usr/sbin/haproxy ]]; then apt_packages+=(haproxy); fi
 if ((${#apt_packages[@]})); then
     sudo_cmd=()
     [[ "$(id -u)" != 0 ]] && sudo_cmd=(sudo)

@@ -1,4 +1,5 @@
-"""The ``sparklytics`` command: ``serve`` (default), ``health``, ``version``."""
+"""The ``sparklytics`` command: ``serve`` (default), ``health``, ``version``, ``import``,
+``migrate --to cloud``."""
 
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument(
         "--again", action="store_true", help="import an Umami or our export that was imported before (counts it twice)"
     )
+    migrate = sub.add_parser(
+        "migrate", help="copy this install's metadata and events into cloud mode's stores (server stopped; resumable)"
+    )
+    migrate.add_argument("--to", choices=("cloud",), required=True, help="the mode to move to")
     args = parser.parse_args(argv)
     command = args.command or "serve"
     if command == "version":
@@ -64,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(config)
     if command == "import":
         return _import(config, args.file, args.format, args.website, args.again)
+    if command == "migrate":
+        return _migrate(config)
     for warning in config.warnings:
         log.warning(warning)
     try:
@@ -116,6 +123,19 @@ def _import(config: Config, path: Path, format: str | None, website_id: str | No
     for error in result.errors:
         print(f"sparklytics: skipped {error}", file=sys.stderr)
     return 1 if result.skipped else 0
+
+
+def _migrate(config: Config) -> int:
+    from sparklytics.migrate import MigrationRefused, migrate_to_cloud
+
+    try:
+        copied, sent = migrate_to_cloud(config)
+    except (MigrationRefused, StartupError) as refused:
+        print(f"sparklytics: migration stopped: {refused}", file=sys.stderr)
+        return 2
+    print(f"sparklytics: migrated {copied} metadata rows and {sent} events; run it again to check nothing is missing",
+          file=sys.stderr)
+    return 0
 
 
 async def serve(config: Config, accept_wal_without_database: bool = False) -> None:

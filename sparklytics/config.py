@@ -53,7 +53,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPARKLYTICS_RETENTION_DAYS", "365", "events and sessions older than this are purged daily (1-36500)"),
     Setting("SPARKLYTICS_CORS_ORIGINS", "", "origins allowed to call the query API, comma/space separated"),
     Setting("SPARKLYTICS_SESSION_DAYS", "7", "login session lifetime in days (1-365)"),
-    Setting("SPARKLYTICS_MODE", "selfhosted", "`selfhosted` (cloud mode is not part of this build)"),
+    Setting("SPARKLYTICS_MODE", "selfhosted", "`selfhosted` (one DuckDB file) or `cloud` (ClickHouse + PostgreSQL, many app nodes)"),
+    Setting("SPARKLYTICS_CLICKHOUSE_URL", None, "cloud: HTTP URL of every ClickHouse shard, comma separated; the first takes queries and inserts"),
+    Setting("SPARKLYTICS_CLICKHOUSE_USER", "default", "cloud: ClickHouse user"),
+    Setting("SPARKLYTICS_CLICKHOUSE_PASSWORD", None, "cloud: ClickHouse password"),
+    Setting("SPARKLYTICS_CLICKHOUSE_CLUSTER", None, "cloud: the `remote_servers` cluster (≥ 2 shards) of the Distributed events table"),
+    Setting("SPARKLYTICS_CLICKHOUSE_DATABASE", "sparklytics", "cloud: ClickHouse database of the events (created if missing)"),
+    Setting("SPARKLYTICS_DATABASE_URL", None, "cloud: PostgreSQL DSN for metadata, e.g. postgresql://user:pw@host:5432/sparklytics"),
+    Setting("SPARKLYTICS_NODE_ID", None, "cloud: this app node's unique id (unset: made once and kept in SPARKLYTICS_DATA_DIR/node-id)"),
     Setting("SPARKLYTICS_ARGON2_MEMORY_KB", "65536", "Argon2id memory cost in KiB (8192-4194304)"),
     Setting("SPARKLYTICS_PUBLIC_URL", "http://localhost:3000", "public base URL of this server (share links)"),
     Setting("SPARKLYTICS_TRACKING_PUBLIC_BASE", None, "base URL of s.js in tracking snippets (default: SPARKLYTICS_PUBLIC_URL)"),
@@ -100,6 +107,19 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+@dataclass(frozen=True, slots=True)
+class CloudSettings:
+    """Where cloud mode keeps its data: the ClickHouse shards and PostgreSQL."""
+
+    clickhouse_urls: tuple[str, ...]
+    clickhouse_user: str
+    clickhouse_password: str
+    clickhouse_cluster: str
+    clickhouse_database: str
+    database_url: str
+    node_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +177,8 @@ class Config:
     smtp_ca_file: Path | None = None
     smtp_noop: bool = False
     webhook_allow_private: bool = False
+    mode: str = "selfhosted"
+    cloud: CloudSettings | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -177,7 +199,8 @@ def load_config(environ: Mapping[str, str]) -> Config:
     password = env.text("SPARKLYTICS_PASSWORD")
     if auth == "password" and not password:
         raise ConfigError("SPARKLYTICS_PASSWORD", "required when SPARKLYTICS_AUTH=password")
-    env.choice("SPARKLYTICS_MODE", ("selfhosted",))
+    mode = env.choice("SPARKLYTICS_MODE", ("selfhosted", "cloud"))
+    cloud = _cloud_settings(env) if mode == "cloud" else None
 
     public_url = env.url("SPARKLYTICS_PUBLIC_URL")
     tracking_base = env.url("SPARKLYTICS_TRACKING_PUBLIC_BASE") if env.present("SPARKLYTICS_TRACKING_PUBLIC_BASE") else public_url
@@ -241,7 +264,44 @@ def load_config(environ: Mapping[str, str]) -> Config:
         smtp_ca_file=Path(ca) if (ca := env.text("SPARKLYTICS_SMTP_CA_FILE")) else None,
         smtp_noop=env.boolean("SPARKLYTICS_SMTP_NOOP"),
         webhook_allow_private=_webhook_allow_private(env, warnings),
+        mode=mode,
+        cloud=cloud,
         warnings=tuple(warnings),
+    )
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def _cloud_settings(env: _Env) -> CloudSettings:
+    """Cloud mode's stores; both URLs are required, so a node never starts half-configured."""
+    missing = [name for name in ("SPARKLYTICS_CLICKHOUSE_URL", "SPARKLYTICS_CLICKHOUSE_CLUSTER", "SPARKLYTICS_DATABASE_URL")
+               if not env.present(name)]
+    if missing:
+        raise ConfigError(missing[0], f"required when SPARKLYTICS_MODE=cloud (missing: {', '.join(missing)})")
+    urls = []
+    for item in (part.strip().rstrip("/") for part in env.raw("SPARKLYTICS_CLICKHOUSE_URL").split(",")):
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+            raise ConfigError("SPARKLYTICS_CLICKHOUSE_URL", f"{item!r} is not a ClickHouse HTTP URL like http://ch1:8123")
+        urls.append(item)
+    for name in ("SPARKLYTICS_CLICKHOUSE_CLUSTER", "SPARKLYTICS_CLICKHOUSE_DATABASE"):
+        if not _IDENTIFIER.fullmatch(env.raw(name).strip()):
+            raise ConfigError(name, f"got {env.raw(name).strip()!r}; allowed: letters, digits and _")
+    database_url = env.raw("SPARKLYTICS_DATABASE_URL").strip()
+    if urlsplit(database_url).scheme not in ("postgres", "postgresql"):
+        raise ConfigError("SPARKLYTICS_DATABASE_URL", "allowed: a postgresql:// URL")
+    node_id = env.text("SPARKLYTICS_NODE_ID")
+    if node_id is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", node_id):
+        raise ConfigError("SPARKLYTICS_NODE_ID", f"got {node_id!r}; allowed: 1-64 letters, digits, '.', '_', '-'")
+    return CloudSettings(
+        clickhouse_urls=tuple(urls),
+        clickhouse_user=env.raw("SPARKLYTICS_CLICKHOUSE_USER").strip(),
+        clickhouse_password=env.raw("SPARKLYTICS_CLICKHOUSE_PASSWORD"),
+        clickhouse_cluster=env.raw("SPARKLYTICS_CLICKHOUSE_CLUSTER").strip(),
+        clickhouse_database=env.raw("SPARKLYTICS_CLICKHOUSE_DATABASE").strip(),
+        database_url=database_url,
+        node_id=node_id,
     )
 
 

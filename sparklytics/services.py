@@ -1,6 +1,7 @@
 """The running parts of one server process, started and stopped in one nursery.
 
-:func:`open_services` opens the DuckDB file, brings the salts up to date and starts the
+:func:`open_services` opens the stores — the DuckDB file, or in cloud mode ClickHouse
+and PostgreSQL (``stores/cloud.py``) —, brings the salts up to date and starts the
 actors under one :class:`~actors.runtime.Supervisor` — Writer first (it applies the
 migrations), then Buffer (it replays the WAL), Enricher, RateLimiter and Scheduler —
 each ready before the next starts. On exit it closes the mailboxes in pipeline order,
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -33,7 +34,8 @@ from sparklytics.notifications.smtp import SmtpSettings
 from sparklytics.report_slots import ReportSlots
 from sparklytics.startup import check_data_folder
 from sparklytics.stores.analytics import AnalyticsStore
-from sparklytics.stores.duckdb import Database, open_backend
+from sparklytics.stores.cloud import CloudBackend, open_cloud_backend
+from sparklytics.stores.duckdb import Database, DuckDBBackend, open_backend
 from sparklytics.stores.metadata import MetadataStore
 
 log = logging.getLogger("sparklytics")
@@ -47,7 +49,7 @@ RATE_LIMITS_OFF_FOR_BENCHMARKS = frozenset({"collect", "link", "pixel", "funnels
 @dataclass
 class Services:
     config: Config
-    db: Database
+    db: Database | None  # None in cloud mode
     analytics: AnalyticsStore
     metadata: MetadataStore
     supervisor: Supervisor
@@ -74,13 +76,24 @@ class Services:
     # ``Connection: close`` (sparklytics.api.response_end).
     stopping: trio.Event = field(default_factory=trio.Event)
 
+    def store_pings(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+        """Each store /health checks, by engine: one DuckDB file, or PostgreSQL and ClickHouse."""
+        if self.config.mode == "cloud":
+            return [("postgresql", self.metadata.ping), ("clickhouse", self.analytics.ping)]
+        return [("duckdb", self.metadata.ping)]
+
 
 @asynccontextmanager
 async def open_services(config: Config, *, accept_wal_without_database: bool = False) -> AsyncIterator[Services]:
     """Start everything; a failure that retrying cannot fix raises ``StartupError``."""
     check_data_folder(config, accept_wal_without_database=accept_wal_without_database)
-    backend = open_backend(config)
-    geo = GeoLookup(config.geoip_path, config.geoip_dbip_dir)
+    backend = await _open_backend(config)
+    try:
+        geo = GeoLookup(config.geoip_path, config.geoip_dbip_dir)
+    except BaseException:
+        with trio.CancelScope(shield=True):
+            await backend.aclose()
+        raise
     try:
         async with trio.open_nursery() as nursery:
             supervisor = Supervisor()
@@ -142,7 +155,14 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
                     await _stop_in_order([scheduler, ratelimiter, enricher, buffer, writer])
     finally:
         geo.close()
-        backend.close()
+        with trio.CancelScope(shield=True):
+            await backend.aclose()
+
+
+async def _open_backend(config: Config) -> DuckDBBackend | CloudBackend:
+    if config.mode == "cloud":
+        return await open_cloud_backend(config)
+    return open_backend(config)
 
 
 def notifier_settings(config: Config) -> NotifierSettings:

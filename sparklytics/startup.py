@@ -34,7 +34,8 @@ def check_data_folder(config: Config, *, accept_wal_without_database: bool) -> N
             f"cannot write the data folder {folder} ({error.strerror or error}): "
             "fix its permissions or point SPARKLYTICS_DATA_DIR at a writable folder"
         ) from None
-    if config.db_path.exists() or not _holds_events(config.wal_dir):
+    # In cloud mode the WAL's events belong to ClickHouse, which a data folder never holds.
+    if config.mode == "cloud" or config.db_path.exists() or not _holds_events(config.wal_dir):
         return
     if not accept_wal_without_database:
         raise StartupError(

@@ -40,6 +40,28 @@ def test_lists_and_cidrs_are_parsed() -> None:
     assert [str(n) for n in config.trusted_proxies] == ["10.0.0.0/8", "::1/128"]
 
 
+CLOUD = {
+    "SPARKLYTICS_MODE": "cloud",
+    "SPARKLYTICS_CLICKHOUSE_URL": "http://ch1:8123",
+    "SPARKLYTICS_CLICKHOUSE_CLUSTER": "c",
+    "SPARKLYTICS_DATABASE_URL": "postgresql://pg/s",
+}
+
+
+def test_cloud_mode_reads_its_stores() -> None:
+    config = load_config({
+        "SPARKLYTICS_MODE": "cloud",
+        "SPARKLYTICS_CLICKHOUSE_URL": "http://ch1:8123, http://ch2:8123/",
+        "SPARKLYTICS_CLICKHOUSE_CLUSTER": "events_cluster",
+        "SPARKLYTICS_DATABASE_URL": "postgresql://app:pw@pg:5432/sparklytics",
+    })
+    assert config.mode == "cloud"
+    assert config.cloud.clickhouse_urls == ("http://ch1:8123", "http://ch2:8123")
+    assert (config.cloud.clickhouse_cluster, config.cloud.clickhouse_database) == ("events_cluster", "sparklytics")
+    assert config.cloud.clickhouse_user == "default" and config.cloud.node_id is None
+    assert load_config({}).cloud is None
+
+
 @pytest.mark.parametrize(
     ("env", "variable", "message"),
     [
@@ -51,7 +73,22 @@ def test_lists_and_cidrs_are_parsed() -> None:
         ({"SPARKLYTICS_HTTPS": "true"}, "SPARKLYTICS_HTTPS", None),
         ({"SPARKLYTICS_RETENTION_DAYS": "0"}, "SPARKLYTICS_RETENTION_DAYS", None),
         ({"SPARKLYTICS_SESSION_DAYS": "-1"}, "SPARKLYTICS_SESSION_DAYS", None),
-        ({"SPARKLYTICS_MODE": "cloud"}, "SPARKLYTICS_MODE", "got 'cloud'; allowed: selfhosted"),
+        ({"SPARKLYTICS_MODE": "edge"}, "SPARKLYTICS_MODE", "got 'edge'; allowed: selfhosted, cloud"),
+        (
+            {"SPARKLYTICS_MODE": "cloud"},
+            "SPARKLYTICS_CLICKHOUSE_URL",
+            "required when SPARKLYTICS_MODE=cloud (missing: SPARKLYTICS_CLICKHOUSE_URL, "
+            "SPARKLYTICS_CLICKHOUSE_CLUSTER, SPARKLYTICS_DATABASE_URL)",
+        ),
+        (
+            {"SPARKLYTICS_MODE": "cloud", "SPARKLYTICS_CLICKHOUSE_URL": "http://ch1:8123", "SPARKLYTICS_CLICKHOUSE_CLUSTER": "c"},
+            "SPARKLYTICS_DATABASE_URL",
+            "required when SPARKLYTICS_MODE=cloud (missing: SPARKLYTICS_DATABASE_URL)",
+        ),
+        ({**CLOUD, "SPARKLYTICS_CLICKHOUSE_URL": "ch1:8123"}, "SPARKLYTICS_CLICKHOUSE_URL", None),
+        ({**CLOUD, "SPARKLYTICS_CLICKHOUSE_CLUSTER": "a;b"}, "SPARKLYTICS_CLICKHOUSE_CLUSTER", None),
+        ({**CLOUD, "SPARKLYTICS_DATABASE_URL": "mysql://db/s"}, "SPARKLYTICS_DATABASE_URL", None),
+        ({**CLOUD, "SPARKLYTICS_NODE_ID": "a b"}, "SPARKLYTICS_NODE_ID", None),
         ({"SPARKLYTICS_ARGON2_MEMORY_KB": "12"}, "SPARKLYTICS_ARGON2_MEMORY_KB", None),
         ({"SPARKLYTICS_PUBLIC_URL": "analytics.example.com"}, "SPARKLYTICS_PUBLIC_URL", None),
         ({"SPARKLYTICS_TRACKING_PUBLIC_BASE": "ftp://x"}, "SPARKLYTICS_TRACKING_PUBLIC_BASE", None),

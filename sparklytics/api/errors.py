@@ -30,7 +30,7 @@ from sparklytics.auth.errors import (
 )
 from sparklytics.queries.errors import QueryError
 from sparklytics.report_slots import SlotsBusy
-from sparklytics.stores.errors import QueryTimeout
+from sparklytics.stores.errors import QueryTimeout, StorageFault
 
 log = logging.getLogger("sparklytics.api")
 
@@ -124,13 +124,19 @@ def domain_error(error: Exception) -> ApiError:
             return ApiError(429, "rate_limited", "Too many concurrent reports, retry later", headers={"Retry-After": "2"})
         case QueryTimeout():
             return ApiError(503, "query_timeout", "Query timed out, retry later", headers={"Retry-After": "2"})
+        case StorageFault():  # cloud mode: a store server (or one ClickHouse shard) cannot be reached
+            log.warning("storage unavailable: %s", error)
+            return ApiError(503, "storage_unavailable", "Storage is unavailable, retry later", headers={"Retry-After": "2"})
         case ActorError():
             log.warning("service unavailable: %s", error)
             return ApiError(503, "service_unavailable", "Service temporarily unavailable, retry later", headers={"Retry-After": "1"})
     raise TypeError(f"not a domain error: {error!r}")
 
 
-DOMAIN_ERRORS = (AuthError, UnknownWebsite, RateLimited, IngestOverloaded, StorageUnavailable, QueryError, SlotsBusy, QueryTimeout, ActorError)
+DOMAIN_ERRORS = (
+    AuthError, UnknownWebsite, RateLimited, IngestOverloaded, StorageUnavailable, QueryError, SlotsBusy, QueryTimeout,
+    StorageFault, ActorError,
+)
 
 
 def register_error_handlers(app: Quart) -> None:
@@ -152,6 +158,7 @@ def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(QueryError)
     @app.errorhandler(SlotsBusy)
     @app.errorhandler(QueryTimeout)
+    @app.errorhandler(StorageFault)
     @app.errorhandler(ActorError)
     async def _domain_error(error: Exception) -> Response:
         return error_response(domain_error(error))

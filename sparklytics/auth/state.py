@@ -11,6 +11,11 @@ else writes these rows):
   :class:`~sparklytics.auth.keys.KeyUsage` batch of ``last_used_at`` times.
 
 So a guarded request costs a dict lookup or an HMAC, never a database round trip.
+
+In cloud mode other app nodes write these rows too (a login, logout, key or password
+change on one node), so the state is read again when it is older than
+:data:`CLOUD_RELOAD_SECONDS`: a change made on one node holds on every node within
+that time, at one PostgreSQL round trip per node per interval.
 Every change is written through the Writer first and mirrored here only once it has
 committed.
 
@@ -55,6 +60,8 @@ log = logging.getLogger("sparklytics.auth")
 DEFAULT_BOOTSTRAP_PASSWORD = "sparklytics"
 MAX_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
+# Cloud mode: how old the auth state may get before a node reads it again (other nodes write it).
+CLOUD_RELOAD_SECONDS = 1.0
 LOCKOUT_SECONDS = 900
 
 
@@ -89,6 +96,8 @@ class AuthState:
         self._hasher = hasher or PasswordHasher(memory_kb=services.config.argon2_memory_kb)
         self._load_lock = trio.Lock()
         self._loaded = False
+        self._loaded_at = 0.0
+        self._reload_after = CLOUD_RELOAD_SECONDS if services.config.mode == "cloud" else None
         self._password_hash: str | None = None
         self._change_required = False
         self._jwt_secret = ""
@@ -100,11 +109,12 @@ class AuthState:
     # --- loading and the synchronous checks the guard makes ----------------------------
 
     async def ensure_loaded(self) -> None:
-        """Read the auth settings once (creating the secrets on a fresh install)."""
-        if self._loaded:
+        """Read the auth settings once (creating the secrets on a fresh install); in
+        cloud mode again once they are older than :data:`CLOUD_RELOAD_SECONDS`."""
+        if self._loaded and not self._stale():
             return
         async with self._load_lock:
-            if self._loaded:
+            if self._loaded and not self._stale():
                 return
             settings = await self._services.metadata.load_auth_settings(
                 new_jwt_secret=tokens.new_secret(), now=self.clock()
@@ -115,6 +125,10 @@ class AuthState:
             self._revoked = settings.revoked_sessions
             self.keys = KeyRing(settings.active_keys)
             self._loaded = True
+            self._loaded_at = trio.current_time()
+
+    def _stale(self) -> bool:
+        return self._reload_after is not None and trio.current_time() - self._loaded_at >= self._reload_after
 
     @property
     def setup_required(self) -> bool:

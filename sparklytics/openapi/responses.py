@@ -82,6 +82,9 @@ class Health(BaseModel):
     version: str
     geo: dict[str, Any] | None = Field(description="the IP geolocation database in use and its build date; null: none")
     reasons: list[str] | None = Field(default=None, description="present when degraded")
+    stores: dict[str, str] = Field(
+        description="each store by its engine (`duckdb`; in cloud mode `postgresql` and `clickhouse`): `ok` or its error"
+    )
 
 
 class AuthStatus(BaseModel):

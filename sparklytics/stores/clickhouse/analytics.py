@@ -35,7 +35,7 @@ from sparklytics.queries.rows import ReportRows, SeriesCounts
 from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouseError, ClickHouseSettings
 from sparklytics.stores.clickhouse.rows import ClickHouseRows
-from sparklytics.stores.errors import QueryTimeout
+from sparklytics.stores.errors import QueryTimeout, StorageFault
 
 from .reports import Fetch, bots, campaigns, events, export, funnels, grouped, journey, realtime, retention, sessions
 from .reports import goals as goal_reports
@@ -71,6 +71,10 @@ class ClickHouseAnalyticsStore:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    async def ping(self) -> None:
+        """One query through the Distributed table, so every shard must answer (/health)."""
+        await self._rows("SELECT count() FROM events WHERE created_at < toDateTime64('1970-01-02', 3, 'UTC')", {}, 2000)
+
     async def _rows(self, sql: str, params: dict, budget_ms: int | None = None) -> list[list[Any]]:
         seconds = (budget_ms or self._budgets.default) / 1000
         try:
@@ -78,6 +82,8 @@ class ClickHouseAnalyticsStore:
         except ClickHouseError as error:
             if _TIMEOUT_EXCEEDED in str(error):
                 raise QueryTimeout(seconds) from None
+            if error.unavailable:
+                raise StorageFault(str(error)) from error
             raise
 
     def _budgeted(self, budget_ms: int) -> Fetch:

@@ -42,6 +42,17 @@ class ClickHouseSettings:
 class ClickHouseError(Exception):
     """ClickHouse refused a statement or could not be reached; the message says which."""
 
+    @property
+    def unavailable(self) -> bool:
+        """The server, or a shard behind a ``Distributed`` table, could not be reached:
+        retry later (503), unlike a statement ClickHouse refused (our bug)."""
+        return any(mark in str(self) for mark in _UNAVAILABLE)
+
+
+# How an unreachable server or shard shows: our transport errors and ClickHouse's codes.
+_UNAVAILABLE = (" unreachable: ", "(ALL_CONNECTION_TRIES_FAILED)", "(NETWORK_ERROR)", "(SOCKET_TIMEOUT)",
+                "(ALL_REPLICAS_ARE_STALE)", "(NO_REMOTE_SHARD_AVAILABLE)")
+
 
 def param_text(value: Any) -> str:
     """A parameter value in ClickHouse's text form (what ``param_*`` carries)."""

@@ -3,11 +3,16 @@
 ClickHouse has no multi-statement transaction, so a commit is two inserts that are each
 idempotent: the events (through the ``Distributed`` table, in the foreground, so the
 answer means every shard has its part) and then the node's cursor row, both carrying
-``<node>:<segment>:<offset>`` as ``insert_deduplication_token``. A node killed between
-the two replays the batch from its old cursor: the same rows under the same token, which
-every shard drops (``non_replicated_deduplication_window``), and then the cursor lands.
-Event ids count per node (``node_id`` is stored beside them) from the cursor's
-``next_event_id``, so a replay gets the ids it had.
+``<node>:<segment>:<offset>`` as ``insert_deduplication_token``. Event ids count per
+node (``node_id`` is stored beside them) from the cursor's ``next_event_id``, so the rows
+a commit may have left without its cursor — a node killed between the two inserts, or
+an insert that failed on one shard after landing on another — are exactly this node's
+rows with ids from ``next_event_id`` on. A replay does not regroup the WAL into the
+batches it had (the Buffer drains what is there), so the same token cannot be relied
+on to drop them: after a start or a failed commit, the next commit first deletes those
+rows on every shard, then inserts under a token that also names the attempt (a token
+seen before would make the shards drop the new rows as duplicates). Found by
+``tests/cloud/test_faults.py`` (kill -9 during ingest doubled a three-request batch).
 
 Sessions are not resolved here: several app nodes take one visitor's events, and no
 node's memory is the truth, so the reports derive sessions at read time from the
@@ -21,6 +26,7 @@ as a :class:`~sparklytics.stores.errors.StorageFault` (``prepare``: a ``StartupE
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -75,6 +81,8 @@ _SESSIONS_IN_WINDOW = (
     + ") WHERE created_at >= {start:DateTime64(3)} AND created_at < {end:DateTime64(3)}"
 )
 
+_DELETE_ABOVE_CURSOR = "DELETE FROM events_local WHERE node_id = {node_id:String} AND id >= {next_id:UInt64}"
+
 _READ_CURSOR = """
 SELECT segment, offset, next_event_id FROM ingest_cursor
 WHERE node_id = {node_id:String}
@@ -90,6 +98,10 @@ class ClickHouseEventStore:
         self._client = ClickHouseClient(settings)
         self._node_id = settings.node_id
         self._cursor: tuple[WalPosition, int] | None = None  # (recovery point, next event id)
+        # Rows of an earlier attempt may lie above the cursor (a start, a failed commit):
+        # deleted before the next insert. The attempt names the insert's token.
+        self._unsure_above_cursor = True
+        self._attempt = secrets.token_hex(4)
 
     def prepare(self) -> WalPosition:
         try:
@@ -103,7 +115,10 @@ class ClickHouseEventStore:
             position, next_id = self._cursor or self._load_cursor_pair()
             if not events or wal_position <= position:
                 return 0
-            token = f"{self._node_id}:{wal_position.segment}:{wal_position.offset}"
+            if self._unsure_above_cursor:
+                self._client.on_every_shard(_DELETE_ABOVE_CURSOR, {"node_id": self._node_id, "next_id": next_id})
+                self._unsure_above_cursor = False
+            token = f"{self._node_id}:{wal_position.segment}:{wal_position.offset}:{self._attempt}"
             rows = []
             for event_id, event in enumerate(events, start=next_id):
                 row = list(event)
@@ -112,9 +127,14 @@ class ClickHouseEventStore:
                 row.append(self._node_id)
                 rows.append(row)
             insert = {"insert_deduplication_token": token, "distributed_foreground_insert": 1}
-            self._client.execute(_INSERT_EVENTS, data=encode_rows(rows), settings=insert)
-            cursor = [self._node_id, wal_position.segment, wal_position.offset, next_id + len(events)]
-            self._client.execute(_INSERT_CURSOR, data=encode_rows([cursor]), settings=insert)
+            try:
+                self._client.execute(_INSERT_EVENTS, data=encode_rows(rows), settings=insert)
+                cursor = [self._node_id, wal_position.segment, wal_position.offset, next_id + len(events)]
+                self._client.execute(_INSERT_CURSOR, data=encode_rows([cursor]), settings=insert)
+            except ClickHouseError:
+                self._unsure_above_cursor = True
+                self._attempt = secrets.token_hex(4)
+                raise
             self._cursor = (wal_position, next_id + len(events))
             return len(events)
 
@@ -199,6 +219,7 @@ class ClickHouseEventStore:
         return int(count)
 
     def reopen(self) -> WalPosition:
+        self._unsure_above_cursor = True
         with _storage_faults():
             return self._load_cursor()
 

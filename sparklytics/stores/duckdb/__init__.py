@@ -30,7 +30,7 @@ class DuckDBBackend:
         """The MetadataStore, writing through the running Writer's mailbox."""
         return DuckDBMetadataStore(self.db, writer)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         self.db.close()
 
 

@@ -32,10 +32,9 @@ function svgMarkup(path: string, side: number): string {
   );
 }
 
-export function QrCode({ text, size = 256, label }: { text: string; size?: number; label: string }) {
-  const { path, side } = useMemo(() => qrPath(text), [text]);
+function QrCode({ path, side, label }: { path: string; side: number; label: string }) {
   return (
-    <svg class="qr-code" role="img" aria-label={label} viewBox={`0 0 ${side} ${side}`} width={size} height={size} shape-rendering="crispEdges" data-testid="qr-code">
+    <svg class="qr-code" role="img" aria-label={label} viewBox={`0 0 ${side} ${side}`} width={256} height={256} shape-rendering="crispEdges" data-testid="qr-code">
       <rect width={side} height={side} fill="#fff" />
       <path d={path} fill="#000" />
     </svg>
@@ -43,25 +42,26 @@ export function QrCode({ text, size = 256, label }: { text: string; size?: numbe
 }
 
 /** A "QR code" button for a row: opens a dialog with the code of ``url`` and a link
- * that downloads it as ``<filename>.svg``. */
+ * that downloads the same code as ``<filename>.svg``. */
 export function QrButton({ url, filename }: { url: string; filename: string }) {
   const [open, setOpen] = useState(false);
-  const download = useMemo(() => {
-    if (!open) return null;
-    const { path, side } = qrPath(url);
-    return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svgMarkup(path, side))}`;
-  }, [open, url]);
+  const code = useMemo(() => (open ? qrPath(url) : null), [open, url]);
   return (
     <>
       <button type="button" class="btn small ghost" onClick={() => setOpen(true)}>
         QR code
       </button>
-      {open && (
+      {code && (
         <Dialog title="QR code" onClose={() => setOpen(false)} testid="qr-dialog">
           <div class="qr-dialog">
-            <QrCode text={url} label={`QR code of ${url}`} />
+            <QrCode path={code.path} side={code.side} label={`QR code of ${url}`} />
             <code class="break">{url}</code>
-            <a class="btn small" href={download ?? undefined} download={`${filename}.svg`} data-testid="qr-download">
+            <a
+              class="btn small"
+              href={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svgMarkup(code.path, code.side))}`}
+              download={`${filename}.svg`}
+              data-testid="qr-download"
+            >
               Download SVG
             </a>
           </div>

@@ -134,7 +134,7 @@ def wait_for_pageviews(client: httpx.Client, website_id: str, expected: int, tim
     deadline = time.monotonic() + timeout
     count = -1
     while time.monotonic() < deadline:
-        response = client.get(f"/api/websites/{website_id}/stats", params={**TODAY, "include_bots": "true"})
+        response = client.get(f"/api/websites/{website_id}/stats", params={**recent_days(), "include_bots": "true"})
         assert response.status_code in (200, 503), response.text  # 503: a store is still coming back
         if response.status_code == 200:
             count = response.json()["data"]["pageviews"]
@@ -144,5 +144,9 @@ def wait_for_pageviews(client: httpx.Client, website_id: str, expected: int, tim
     return count
 
 
-_today = time.strftime("%Y-%m-%d", time.gmtime())
-TODAY = {"start_date": _today, "end_date": _today}
+def recent_days() -> dict[str, str]:
+    """Yesterday and today (UTC) as of the call, not of the import: a run that crosses midnight
+    still reads what it sent a moment before."""
+    now = time.time()
+    return {"start_date": time.strftime("%Y-%m-%d", time.gmtime(now - 86_400)),
+            "end_date": time.strftime("%Y-%m-%d", time.gmtime(now))}

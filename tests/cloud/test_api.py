@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cloud.conftest import PASSWORD, TODAY, new_website, wait_for_pageviews
+from tests.cloud.conftest import PASSWORD, new_website, recent_days, wait_for_pageviews
 from tests.harness import ServerProcess
 
 BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15"
@@ -112,8 +112,8 @@ REPORTS = [
 @pytest.mark.parametrize(("report", "params"), REPORTS, ids=[f"{r}-{p}" for r, p in REPORTS])
 def test_a_report_gives_the_selfhosted_numbers(twins, report, params) -> None:
     cloud, cloud_site, selfhosted, self_site = twins
-    ours = cloud.get(f"/api/websites/{cloud_site}/{report}", params={**TODAY, **params})
-    theirs = selfhosted.get(f"/api/websites/{self_site}/{report}", params={**TODAY, **params})
+    ours = cloud.get(f"/api/websites/{cloud_site}/{report}", params={**recent_days(), **params})
+    theirs = selfhosted.get(f"/api/websites/{self_site}/{report}", params={**recent_days(), **params})
     assert (ours.status_code, theirs.status_code) == (200, 200), (ours.text, theirs.text)
     assert _without_ids(ours.json(), cloud_site) == _without_ids(theirs.json(), self_site)
 
@@ -122,7 +122,7 @@ def test_sessions_goals_and_export_give_the_selfhosted_numbers(twins) -> None:
     cloud, cloud_site, selfhosted, self_site = twins
     answers = []
     for client, site in ((cloud, cloud_site), (selfhosted, self_site)):
-        sessions = client.get(f"/api/websites/{site}/sessions", params=TODAY).json()
+        sessions = client.get(f"/api/websites/{site}/sessions", params=recent_days()).json()
         summary = sorted((s["visitor_id"], s["pageview_count"], s["event_count"], s["entry_page"], s["exit_page"])
                          for s in sessions["data"])
         goal = client.post(f"/api/websites/{site}/goals", json={
@@ -130,10 +130,10 @@ def test_sessions_goals_and_export_give_the_selfhosted_numbers(twins) -> None:
             "value_property_key": "revenue"})
         assert goal.status_code == 201, goal.text
         goal_id = goal.json()["data"]["id"]
-        goal_stats = client.get(f"/api/websites/{site}/goals/{goal_id}/stats", params=TODAY).json()["data"]
-        attribution = client.get(f"/api/websites/{site}/attribution", params={**TODAY, "goal_id": goal_id})
-        revenue = client.get(f"/api/websites/{site}/revenue/summary", params={**TODAY, "goal_id": goal_id})
-        export = client.get(f"/api/websites/{site}/export", params=TODAY)
+        goal_stats = client.get(f"/api/websites/{site}/goals/{goal_id}/stats", params=recent_days()).json()["data"]
+        attribution = client.get(f"/api/websites/{site}/attribution", params={**recent_days(), "goal_id": goal_id})
+        revenue = client.get(f"/api/websites/{site}/revenue/summary", params={**recent_days(), "goal_id": goal_id})
+        export = client.get(f"/api/websites/{site}/export", params=recent_days())
         assert (attribution.status_code, revenue.status_code, export.status_code) == (200,) * 3
         answers.append((
             summary,
@@ -155,7 +155,7 @@ def test_funnel_results_give_the_selfhosted_numbers(stepwise_twins) -> None:
             {"step_type": "page_view", "match_value": "https://example.com/"},
             {"step_type": "page_view", "match_value": "https://example.com/pricing"}]})
         assert funnel.status_code == 201, funnel.text
-        results = client.get(f"/api/websites/{site}/funnels/{funnel.json()['data']['id']}/results", params=TODAY)
+        results = client.get(f"/api/websites/{site}/funnels/{funnel.json()['data']['id']}/results", params=recent_days())
         assert results.status_code == 200, results.text
         answers.append(_without_ids(results.json(), site))
     assert answers[0] == answers[1]
@@ -174,7 +174,7 @@ def test_every_route_family_answers_through_the_balancer(cluster, api) -> None:
     # Bot controls, saved reports, notifications, acquisition, ingest limits, sharing.
     assert api.get(f"{base}/bot/policy").status_code == 200
     assert api.post(f"{base}/bot/allowlist", json={"match_type": "ua_contains", "match_value": "friendly"}).status_code == 201
-    assert api.get(f"{base}/bot/report", params=TODAY).status_code == 200
+    assert api.get(f"{base}/bot/report", params=recent_days()).status_code == 200
     report = api.post(f"{base}/reports", json={"name": "Overview", "config": {
         "version": 1, "report_type": "stats", "date_range_type": "relative", "relative_days": 7}})
     assert report.status_code == 201, report.text
@@ -193,10 +193,10 @@ def test_every_route_family_answers_through_the_balancer(cluster, api) -> None:
     assert api.get(f"{base}/ingest-limits").status_code == 200
     share = api.post(f"{base}/share")
     assert share.status_code == 201, share.text
-    overview = httpx.get(f"{cluster.url}/api/share/{share.json()['data']['share_id']}/overview", params=TODAY, timeout=60)
+    overview = httpx.get(f"{cluster.url}/api/share/{share.json()['data']['share_id']}/overview", params=recent_days(), timeout=60)
     assert overview.status_code == 200
     # Malformed input is a 4xx envelope on a cloud node too.
-    bad = api.get(f"{base}/metrics", params={**TODAY, "type": "nope"})
+    bad = api.get(f"{base}/metrics", params={**recent_days(), "type": "nope"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "validation_error"
 
 
@@ -211,7 +211,7 @@ def test_deleting_a_website_deletes_its_events_on_every_shard(cluster, api) -> N
     assert all(count > 0 for count in rows_on), rows_on  # 20 visitors spread over both shards
     assert api.delete(f"/api/websites/{site}").status_code == 204
     assert _rows_per_shard(cluster, site) == [0, 0]
-    assert api.get(f"/api/websites/{site}/stats", params=TODAY).status_code == 404
+    assert api.get(f"/api/websites/{site}/stats", params=recent_days()).status_code == 404
 
 
 def _rows_per_shard(cluster, website_id: str) -> list[int]:

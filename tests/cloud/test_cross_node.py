@@ -9,7 +9,7 @@ from contextlib import closing
 
 import httpx
 
-from tests.cloud.conftest import TODAY, new_website, wait_for_pageviews
+from tests.cloud.conftest import new_website, recent_days, wait_for_pageviews
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 
@@ -29,16 +29,16 @@ def test_a_visitor_alternating_between_nodes_makes_one_session(cluster, api) -> 
         time.sleep(0.6)  # a measurable duration, well inside the 30-minute rule
     assert wait_for_pageviews(api, site, 4) == 4
 
-    stats = api.get(f"/api/websites/{site}/stats", params=TODAY).json()["data"]
+    stats = api.get(f"/api/websites/{site}/stats", params=recent_days()).json()["data"]
     assert (stats["sessions"], stats["visitors"], stats["bounce_rate"]) == (1, 1, 0.0)
-    sessions = api.get(f"/api/websites/{site}/sessions", params=TODAY).json()["data"]
+    sessions = api.get(f"/api/websites/{site}/sessions", params=recent_days()).json()["data"]
     [session] = sessions
     assert session["pageview_count"] == 4
     assert session["entry_page"].endswith("/landing") and session["exit_page"].endswith("/signup")
     detail = api.get(f"/api/websites/{site}/sessions/{session['session_id']}").json()["data"]
     assert [event["url"].removeprefix("https://example.com") for event in detail["events"]] == pages
     assert 1 <= session["duration_seconds"] <= 60
-    sources = api.get(f"/api/websites/{site}/metrics", params={**TODAY, "type": "referrer"}).json()["data"]
+    sources = api.get(f"/api/websites/{site}/metrics", params={**recent_days(), "type": "referrer"}).json()["data"]
     assert [(row["value"], row["visitors"]) for row in sources["rows"]] == [("news.ycombinator.com", 1)]
 
 

@@ -16,7 +16,7 @@ import httpx
 
 from sparklytics.api.collect import MAX_BATCH
 
-from tests.cloud.conftest import QUEUE_BOUND, TODAY, new_website, wait_for_pageviews
+from tests.cloud.conftest import QUEUE_BOUND, new_website, recent_days, wait_for_pageviews
 
 
 class Sender(threading.Thread):
@@ -59,7 +59,7 @@ class Sender(threading.Thread):
 def _settled_count(api: httpx.Client, website_id: str, expected: int) -> int:
     wait_for_pageviews(api, website_id, expected, timeout=90)
     time.sleep(3)  # a replay that doubled anything would show by now
-    return api.get(f"/api/websites/{website_id}/stats", params={**TODAY, "include_bots": "true"}).json()["data"]["pageviews"]
+    return api.get(f"/api/websites/{website_id}/stats", params={**recent_days(), "include_bots": "true"}).json()["data"]["pageviews"]
 
 
 def _assert_each_acknowledged_event_stored_once(cluster, api: httpx.Client, website_id: str, sender: Sender) -> None:

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import psycopg
 
-from tests.cloud.conftest import TODAY
+from tests.cloud.conftest import recent_days
 from tests.harness import ServerProcess, run_cli
 
 AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
@@ -19,7 +19,7 @@ REPORTS = [("stats", {}), ("pageviews", {"unit": "day"}), ("metrics", {"type": "
 def _answers(base: str, site: str) -> list[dict]:
     answers = []
     for report, params in REPORTS:
-        response = httpx.get(f"{base}/api/websites/{site}/{report}", params={**TODAY, **params}, timeout=30)
+        response = httpx.get(f"{base}/api/websites/{site}/{report}", params={**recent_days(), **params}, timeout=30)
         assert response.status_code == 200, response.text
         answers.append(response.json())
     return answers

@@ -27,15 +27,18 @@ from sparklytics.stores.clickhouse.scope import MARGIN, bucket_sql, local_offset
 from sparklytics.stores.clickhouse.sessionize import sessionized_events
 
 _IN_RANGE = "{column} >= {{utc_start:DateTime64(3)}} AND {column} < {{utc_end:DateTime64(3)}}"
+# The visitors whose sessions may be kept under another id, and those ids: computed
+# once per statement (a scalar), where an IN subquery would run at each of the
+# sessionizing SQL's three reads of the events.
 _CONTINUING = (
-    "SELECT arrayJoin([visitor_id, assumeNotNull(previous_visitor_id)]) FROM events"
+    "(SELECT groupUniqArray(arrayJoin([visitor_id, assumeNotNull(previous_visitor_id)])) FROM events"
     " WHERE website_id = {website_id:String} AND created_at >= {scan_start:DateTime64(3)}"
-    " AND created_at < {scan_end:DateTime64(3)} AND previous_visitor_id IS NOT NULL"
+    " AND created_at < {scan_end:DateTime64(3)} AND previous_visitor_id IS NOT NULL) AS continuing"
 )
 _THEIR_EVENTS = (
     "SELECT * FROM events WHERE website_id = {website_id:String}"
     " AND created_at >= {scan_start:DateTime64(3)} AND created_at < {scan_end:DateTime64(3)}"
-    f" AND visitor_id GLOBAL IN ({_CONTINUING})"
+    " AND has(continuing, visitor_id)"
 )
 
 
@@ -54,6 +57,7 @@ GROUP BY bucket
 def _correction_sql(q: ReportQuery, granularity: str, rows: str) -> tuple[str, dict]:
     offset, params = local_offset(q, "created_at")
     return f"""
+WITH {_CONTINUING}
 SELECT {bucket_sql(granularity, "created_at")} AS bucket,
        toInt64(uniqExact(session_visitor)) - toInt64(uniqExact(visitor_id)) AS delta
 FROM (

@@ -11,7 +11,10 @@ set ``SPARKLYTICS_CHDB_PYTHON`` to the checkout's ``.venv-clickhouse/bin/python`
   --to cloud`` does (10k-row chunks through the ``Distributed`` table, the rollup's view
   fed on the way), and the overview reports run over the dataset's last ``--days``
   days. Also printed: the load's events/s and ClickHouse's bytes on disk per 1M events
-  (events and rollup, both shards).
+  (events and rollup, both shards). ``--scale K`` first makes the copy K times as big:
+  each copy of the events and sessions gets visitor ids, event ids and session ids of
+  its own (same times, pages, sources), so K × the events and visitors in the same
+  range — a stand-in while a larger dataset is not built.
 
 Each report runs ``--repeat`` times per backend, the backends alternating; the series
 also on ClickHouse's read-time path (rollups off), so old and new are measured in the
@@ -167,6 +170,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--days", type=int, help="range in days (default 7 synthetic, 30 with --source)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--budget-s", type=float, default=60.0, help="a report's time budget")
+    parser.add_argument("--scale", type=int, default=1, help="with --source: copies of its events")
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="bench-clickhouse-"))
     cluster = ShardCluster(folder / "shards").start()
@@ -217,12 +221,32 @@ def synthetic(folder: Path, settings: ClickHouseSettings, args, result: dict) ->
     return db, end - timedelta(days=(args.days or 7) - 1), end
 
 
+def scale_up(path: Path, copies: int) -> None:
+    """Add ``copies - 1`` copies of the events and sessions, each under its own visitor,
+    event and session ids (a session id is rehashed with the copy's number, the same in
+    both tables, so events still join their sessions)."""
+    con = duckdb.connect(str(path))
+    [(last_id,)] = con.execute("SELECT max(id) FROM events").fetchall()
+    con.execute("CREATE TEMP TABLE first_sessions AS SELECT * FROM sessions")
+    for k in range(1, copies):
+        con.execute(f"""INSERT INTO events SELECT * REPLACE (
+            id + {k} * {last_id} AS id, visitor_id || '~{k}' AS visitor_id, hash(session_id, {k}) AS session_id)
+            FROM events WHERE id <= {last_id}""")
+        con.execute(f"""INSERT INTO sessions SELECT * REPLACE (
+            visitor_id || '~{k}' AS visitor_id, hash(session_id, {k}) AS session_id)
+            FROM first_sessions""")
+    con.execute("CHECKPOINT")
+    con.close()
+
+
 def from_source(folder: Path, settings: ClickHouseSettings, args, result: dict) -> tuple[Database, date, date]:
     """Copy the data dir's DuckDB file, load its events into ClickHouse (as the
     migration does), measure the load and the bytes; the dataset's last 30 days."""
     meta = json.loads((args.source / "dataset.json").read_text())
     copy = folder / "duck.db"
     shutil.copyfile(args.source / "sparklytics.db", copy)
+    if args.scale > 1:
+        scale_up(copy, args.scale)
     client = ClickHouseClient(settings)
     schema.apply(client)
     started = time.perf_counter()

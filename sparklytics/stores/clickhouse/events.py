@@ -162,7 +162,7 @@ class ClickHouseEventStore:
                 "DELETE FROM events_local WHERE created_at <= {last:DateTime64(6)}", {"last": last}
             )
             self._client.on_every_shard(
-                "DELETE FROM hourly_overview_local WHERE hour < toStartOfHour({last:DateTime64(3)})", {"last": last}
+                "DELETE FROM hourly_overview_local WHERE hour < toStartOfHour({last:DateTime64(6)})", {"last": last}
             )
             rollup.rebuild_hours(self._client, datetime.fromisoformat(last), datetime.fromisoformat(last))
             return int(count)

@@ -68,8 +68,8 @@ _VIEW = "CREATE MATERIALIZED VIEW hourly_overview_mv TO hourly_overview_local AS
     where=""
 )
 
-_HOURS = "hour >= {first_hour:DateTime64(3)} AND hour < {end_hour:DateTime64(3)}"
-_EVENT_HOURS = "created_at >= {first_hour:DateTime64(3)} AND created_at < {end_hour:DateTime64(3)}"
+_HOURS = "hour >= {first_hour:DateTime64(6)} AND hour < {end_hour:DateTime64(6)}"
+_EVENT_HOURS = "created_at >= {first_hour:DateTime64(6)} AND created_at < {end_hour:DateTime64(6)}"
 _OF_WEBSITE = " AND website_id = {website_id:String}"
 
 

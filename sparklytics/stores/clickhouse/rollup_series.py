@@ -26,18 +26,18 @@ from sparklytics.queries.report_query import ReportQuery, offset_segments, time_
 from sparklytics.stores.clickhouse.scope import MARGIN, bucket_sql, local_offset
 from sparklytics.stores.clickhouse.sessionize import sessionized_events
 
-_IN_RANGE = "{column} >= {{utc_start:DateTime64(3)}} AND {column} < {{utc_end:DateTime64(3)}}"
+_IN_RANGE = "{column} >= {{utc_start:DateTime64(6)}} AND {column} < {{utc_end:DateTime64(6)}}"
 # The visitors whose sessions may be kept under another id, and those ids: computed
 # once per statement (a scalar), where an IN subquery would run at each of the
 # sessionizing SQL's three reads of the events.
 _CONTINUING = (
     "(SELECT groupUniqArray(arrayJoin([visitor_id, assumeNotNull(previous_visitor_id)])) FROM events"
-    " WHERE website_id = {website_id:String} AND created_at >= {scan_start:DateTime64(3)}"
-    " AND created_at < {scan_end:DateTime64(3)} AND previous_visitor_id IS NOT NULL) AS continuing"
+    " WHERE website_id = {website_id:String} AND created_at >= {scan_start:DateTime64(6)}"
+    " AND created_at < {scan_end:DateTime64(6)} AND previous_visitor_id IS NOT NULL) AS continuing"
 )
 _THEIR_EVENTS = (
     "SELECT * FROM events WHERE website_id = {website_id:String}"
-    " AND created_at >= {scan_start:DateTime64(3)} AND created_at < {scan_end:DateTime64(3)}"
+    " AND created_at >= {scan_start:DateTime64(6)} AND created_at < {scan_end:DateTime64(6)}"
     " AND has(continuing, visitor_id)"
 )
 

@@ -49,7 +49,7 @@ from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
 from sparklytics.stores.clickhouse.events import ClickHouseEventStore
 from sparklytics.stores.clickhouse.loader import load_events
-from sparklytics.stores.errors import QueryTimeout
+from sparklytics.stores.errors import QueryTimeout, StorageFault
 from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.events import DuckDBEventStore
@@ -108,11 +108,16 @@ def commit_all(store, events: list[EventRow]) -> float:
 
 
 async def timed(store, method: str, query, budget_s: float) -> float | None:
-    """Milliseconds for one report, or None past the budget."""
+    """Milliseconds for one report, or None past the budget (the server stops it, or
+    the HTTP client's own timeout does when the server overruns its budget)."""
     started = time.perf_counter()
     try:
         await getattr(store, method)(query)
     except QueryTimeout:
+        return None
+    except StorageFault:
+        if time.perf_counter() - started < budget_s:
+            raise
         return None
     seconds = time.perf_counter() - started
     return None if seconds > budget_s else seconds * 1000

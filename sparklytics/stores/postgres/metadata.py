@@ -60,7 +60,7 @@ class PostgresMetadataStore:
         await self._db.close()
 
     async def ping(self) -> None:
-        await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+        await self._db.ping()
 
     # --- settings -----------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ Writes go to the Writer actor (``RunWrite``), the one place that writes the file
 run in its thread, one at a time, between event commits, on the write connection taken
 when the write runs (so a write after a reopen gets the new one). The SQL lives in one
 module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``,
-``goals.py``, ``bots.py``, ``saved_reports.py``, ``notifications.py``, ``campaigns.py``.
+``goals.py``, ``bots.py``, ``saved_reports.py``, ``notifications.py``; the SQL both metadata
+backends share is in :mod:`sparklytics.stores.metadata_sql` (``campaigns.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from sparklytics.bot_controls import NewEntry, PageCursor
 from sparklytics.stores.duckdb import (
     auth,
     bots,
-    campaigns,
     funnels,
     goals,
     imported,
@@ -36,8 +36,10 @@ from sparklytics.stores.duckdb import (
     websites,
 )
 from sparklytics.stores.duckdb.database import Database
+from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
 from sparklytics.stores.duckdb.sql import Cursor
 from sparklytics.stores.errors import StorageFault
+from sparklytics.stores.metadata_sql import campaigns
 from sparklytics.stores.metadata import (
     AuthSettings,
     PendingKeyUsage,
@@ -341,40 +343,40 @@ class DuckDBMetadataStore:
     # --- campaign links and tracking pixels ---------------------------------------------
 
     async def list_links(self, website_id: str) -> list[CampaignLink]:
-        return await self._read(lambda cur: campaigns.list_links(cur, website_id))
+        return await self._read(lambda cur: campaigns.list_links(DuckDBMetadataDb(cur), website_id))
 
     async def get_link(self, website_id: str, link_id: str) -> CampaignLink | None:
-        return await self._read(lambda cur: campaigns.get_link(cur, website_id, link_id))
+        return await self._read(lambda cur: campaigns.get_link(DuckDBMetadataDb(cur), website_id, link_id))
 
     async def link_by_slug(self, slug: str) -> CampaignLink | None:
-        return await self._read(lambda cur: campaigns.link_by_slug(cur, slug))
+        return await self._read(lambda cur: campaigns.link_by_slug(DuckDBMetadataDb(cur), slug))
 
     async def create_link(self, website_id: str, fields: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._write(lambda con: campaigns.create_link(con, website_id, fields))
+        return await self._write(lambda con: campaigns.create_link(DuckDBMetadataDb(con), website_id, fields))
 
     async def update_link(self, website_id: str, link_id: str, changes: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._write(lambda con: campaigns.update_link(con, website_id, link_id, changes))
+        return await self._write(lambda con: campaigns.update_link(DuckDBMetadataDb(con), website_id, link_id, changes))
 
     async def delete_link(self, website_id: str, link_id: str) -> bool:
-        return await self._write(lambda con: campaigns.delete_link(con, website_id, link_id))
+        return await self._write(lambda con: campaigns.delete_link(DuckDBMetadataDb(con), website_id, link_id))
 
     async def list_pixels(self, website_id: str) -> list[TrackingPixel]:
-        return await self._read(lambda cur: campaigns.list_pixels(cur, website_id))
+        return await self._read(lambda cur: campaigns.list_pixels(DuckDBMetadataDb(cur), website_id))
 
     async def get_pixel(self, website_id: str, pixel_id: str) -> TrackingPixel | None:
-        return await self._read(lambda cur: campaigns.get_pixel(cur, website_id, pixel_id))
+        return await self._read(lambda cur: campaigns.get_pixel(DuckDBMetadataDb(cur), website_id, pixel_id))
 
     async def pixel_by_key(self, pixel_key: str) -> TrackingPixel | None:
-        return await self._read(lambda cur: campaigns.pixel_by_key(cur, pixel_key))
+        return await self._read(lambda cur: campaigns.pixel_by_key(DuckDBMetadataDb(cur), pixel_key))
 
     async def create_pixel(self, website_id: str, fields: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._write(lambda con: campaigns.create_pixel(con, website_id, fields))
+        return await self._write(lambda con: campaigns.create_pixel(DuckDBMetadataDb(con), website_id, fields))
 
     async def update_pixel(self, website_id: str, pixel_id: str, changes: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._write(lambda con: campaigns.update_pixel(con, website_id, pixel_id, changes))
+        return await self._write(lambda con: campaigns.update_pixel(DuckDBMetadataDb(con), website_id, pixel_id, changes))
 
     async def delete_pixel(self, website_id: str, pixel_id: str) -> bool:
-        return await self._write(lambda con: campaigns.delete_pixel(con, website_id, pixel_id))
+        return await self._write(lambda con: campaigns.delete_pixel(DuckDBMetadataDb(con), website_id, pixel_id))
 
     # --- imported aggregates (another tool's export) -------------------------------------
 

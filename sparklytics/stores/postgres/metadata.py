@@ -5,7 +5,8 @@ Every method runs one transaction on a pooled connection in a worker thread
 conflicting writes itself and the checks that guard a write lock what they check
 (``sql.py`` says how). The SQL lives in one module per table group, as in the DuckDB
 store: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``, ``goals.py``,
-``bots.py``, ``saved_reports.py``, ``notifications.py``, ``campaigns.py``, ``imported.py``.
+``bots.py``, ``saved_reports.py``, ``notifications.py``, ``imported.py``; the SQL both
+metadata backends share is in :mod:`sparklytics.stores.metadata_sql` (``campaigns.py``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.stores.errors import StorageFault
+from sparklytics.stores.metadata_sql import campaigns
 from sparklytics.stores.metadata import AuthSettings, PendingKeyUsage, ReportContext, Salts, WebsiteIngestInfo
 
-from . import auth, bots, campaigns, funnels, goals, imported, notifications, saved_reports, settings, websites
+from . import auth, bots, funnels, goals, imported, notifications, saved_reports, settings, websites
 from .database import PostgresDatabase
+from .sql import PostgresMetadataDb
 
 T = TypeVar("T")
 
@@ -348,40 +351,40 @@ class PostgresMetadataStore:
     # --- campaign links and tracking pixels ---------------------------------------------
 
     async def list_links(self, website_id: str) -> list[CampaignLink]:
-        return await self._run(lambda conn: campaigns.list_links(conn, website_id))
+        return await self._run(lambda conn: campaigns.list_links(PostgresMetadataDb(conn), website_id))
 
     async def get_link(self, website_id: str, link_id: str) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.get_link(conn, website_id, link_id))
+        return await self._run(lambda conn: campaigns.get_link(PostgresMetadataDb(conn), website_id, link_id))
 
     async def link_by_slug(self, slug: str) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.link_by_slug(conn, slug))
+        return await self._run(lambda conn: campaigns.link_by_slug(PostgresMetadataDb(conn), slug))
 
     async def create_link(self, website_id: str, fields: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.create_link(conn, website_id, fields))
+        return await self._run(lambda conn: campaigns.create_link(PostgresMetadataDb(conn), website_id, fields))
 
     async def update_link(self, website_id: str, link_id: str, changes: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.update_link(conn, website_id, link_id, changes))
+        return await self._run(lambda conn: campaigns.update_link(PostgresMetadataDb(conn), website_id, link_id, changes))
 
     async def delete_link(self, website_id: str, link_id: str) -> bool:
-        return await self._run(lambda conn: campaigns.delete_link(conn, website_id, link_id))
+        return await self._run(lambda conn: campaigns.delete_link(PostgresMetadataDb(conn), website_id, link_id))
 
     async def list_pixels(self, website_id: str) -> list[TrackingPixel]:
-        return await self._run(lambda conn: campaigns.list_pixels(conn, website_id))
+        return await self._run(lambda conn: campaigns.list_pixels(PostgresMetadataDb(conn), website_id))
 
     async def get_pixel(self, website_id: str, pixel_id: str) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.get_pixel(conn, website_id, pixel_id))
+        return await self._run(lambda conn: campaigns.get_pixel(PostgresMetadataDb(conn), website_id, pixel_id))
 
     async def pixel_by_key(self, pixel_key: str) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.pixel_by_key(conn, pixel_key))
+        return await self._run(lambda conn: campaigns.pixel_by_key(PostgresMetadataDb(conn), pixel_key))
 
     async def create_pixel(self, website_id: str, fields: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.create_pixel(conn, website_id, fields))
+        return await self._run(lambda conn: campaigns.create_pixel(PostgresMetadataDb(conn), website_id, fields))
 
     async def update_pixel(self, website_id: str, pixel_id: str, changes: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.update_pixel(conn, website_id, pixel_id, changes))
+        return await self._run(lambda conn: campaigns.update_pixel(PostgresMetadataDb(conn), website_id, pixel_id, changes))
 
     async def delete_pixel(self, website_id: str, pixel_id: str) -> bool:
-        return await self._run(lambda conn: campaigns.delete_pixel(conn, website_id, pixel_id))
+        return await self._run(lambda conn: campaigns.delete_pixel(PostgresMetadataDb(conn), website_id, pixel_id))
 
     # --- imported aggregates (another tool's export) -------------------------------------
 

@@ -5,8 +5,8 @@ Writes go to the Writer actor (``RunWrite``), the one place that writes the file
 run in its thread, one at a time, between event commits, on the write connection taken
 when the write runs (so a write after a reopen gets the new one). The SQL lives in one
 module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``,
-``goals.py``, ``bots.py``, ``saved_reports.py``, ``notifications.py``; the SQL both metadata
-backends share is in :mod:`sparklytics.stores.metadata_sql` (``campaigns.py``).
+``goals.py``, ``bots.py``, ``notifications.py``; the SQL both metadata backends share
+is in :mod:`sparklytics.stores.metadata_sql` (``campaigns.py``, ``saved_reports.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from sparklytics.stores.duckdb import (
     goals,
     imported,
     notifications,
-    saved_reports,
     settings,
     websites,
 )
@@ -39,7 +38,7 @@ from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
 from sparklytics.stores.duckdb.sql import Cursor
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import campaigns
+from sparklytics.stores.metadata_sql import MetadataDb, campaigns, saved_reports
 from sparklytics.stores.metadata import (
     AuthSettings,
     PendingKeyUsage,
@@ -70,6 +69,14 @@ class DuckDBMetadataStore:
 
     async def _write(self, fn: Callable[[Cursor], T], *, timeout: float = WRITE_TIMEOUT) -> T:
         return await ask(self._writer, RunWrite(lambda: fn(self._db.writer)), timeout=timeout)
+
+    async def _read_shared(self, fn: Callable[[MetadataDb], T]) -> T:
+        """A read of the SQL both metadata backends share (``stores/metadata_sql``)."""
+        return await self._read(lambda cur: fn(DuckDBMetadataDb(cur)))
+
+    async def _write_shared(self, fn: Callable[[MetadataDb], T]) -> T:
+        """A write of the SQL both metadata backends share, on the Writer."""
+        return await self._write(lambda con: fn(DuckDBMetadataDb(con)))
 
     async def ping(self) -> None:
         await self._read(lambda cur: cur.execute("SELECT 1").fetchone(), timeout=PING_TIMEOUT)
@@ -258,24 +265,24 @@ class DuckDBMetadataStore:
     # --- saved reports ------------------------------------------------------------------
 
     async def list_reports(self, website_id: str) -> list[SavedReport]:
-        return await self._read(lambda cur: saved_reports.list_reports(cur, website_id))
+        return await self._read_shared(lambda db: saved_reports.list_reports(db, website_id))
 
     async def get_report(self, website_id: str, report_id: str) -> SavedReport | None:
-        return await self._read(lambda cur: saved_reports.get_report(cur, website_id, report_id))
+        return await self._read_shared(lambda db: saved_reports.get_report(db, website_id, report_id))
 
     async def create_report(
         self, website_id: str, name: str, description: str | None, config: Mapping[str, Any]
     ) -> SavedReport | None:
-        return await self._write(lambda con: saved_reports.create_report(con, website_id, name, description, config))
+        return await self._write_shared(lambda db: saved_reports.create_report(db, website_id, name, description, config))
 
     async def update_report(self, website_id: str, report_id: str, changes: Mapping[str, Any]) -> SavedReport | None:
-        return await self._write(lambda con: saved_reports.update_report(con, website_id, report_id, changes))
+        return await self._write_shared(lambda db: saved_reports.update_report(db, website_id, report_id, changes))
 
     async def mark_report_run(self, website_id: str, report_id: str, at: datetime) -> None:
-        await self._write(lambda con: saved_reports.mark_run(con, website_id, report_id, at))
+        await self._write_shared(lambda db: saved_reports.mark_run(db, website_id, report_id, at))
 
     async def delete_report(self, website_id: str, report_id: str) -> bool:
-        return await self._write(lambda con: saved_reports.delete_report(con, website_id, report_id))
+        return await self._write_shared(lambda db: saved_reports.delete_report(db, website_id, report_id))
 
     # --- notifications ------------------------------------------------------------------
 
@@ -343,40 +350,40 @@ class DuckDBMetadataStore:
     # --- campaign links and tracking pixels ---------------------------------------------
 
     async def list_links(self, website_id: str) -> list[CampaignLink]:
-        return await self._read(lambda cur: campaigns.list_links(DuckDBMetadataDb(cur), website_id))
+        return await self._read_shared(lambda db: campaigns.list_links(db, website_id))
 
     async def get_link(self, website_id: str, link_id: str) -> CampaignLink | None:
-        return await self._read(lambda cur: campaigns.get_link(DuckDBMetadataDb(cur), website_id, link_id))
+        return await self._read_shared(lambda db: campaigns.get_link(db, website_id, link_id))
 
     async def link_by_slug(self, slug: str) -> CampaignLink | None:
-        return await self._read(lambda cur: campaigns.link_by_slug(DuckDBMetadataDb(cur), slug))
+        return await self._read_shared(lambda db: campaigns.link_by_slug(db, slug))
 
     async def create_link(self, website_id: str, fields: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._write(lambda con: campaigns.create_link(DuckDBMetadataDb(con), website_id, fields))
+        return await self._write_shared(lambda db: campaigns.create_link(db, website_id, fields))
 
     async def update_link(self, website_id: str, link_id: str, changes: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._write(lambda con: campaigns.update_link(DuckDBMetadataDb(con), website_id, link_id, changes))
+        return await self._write_shared(lambda db: campaigns.update_link(db, website_id, link_id, changes))
 
     async def delete_link(self, website_id: str, link_id: str) -> bool:
-        return await self._write(lambda con: campaigns.delete_link(DuckDBMetadataDb(con), website_id, link_id))
+        return await self._write_shared(lambda db: campaigns.delete_link(db, website_id, link_id))
 
     async def list_pixels(self, website_id: str) -> list[TrackingPixel]:
-        return await self._read(lambda cur: campaigns.list_pixels(DuckDBMetadataDb(cur), website_id))
+        return await self._read_shared(lambda db: campaigns.list_pixels(db, website_id))
 
     async def get_pixel(self, website_id: str, pixel_id: str) -> TrackingPixel | None:
-        return await self._read(lambda cur: campaigns.get_pixel(DuckDBMetadataDb(cur), website_id, pixel_id))
+        return await self._read_shared(lambda db: campaigns.get_pixel(db, website_id, pixel_id))
 
     async def pixel_by_key(self, pixel_key: str) -> TrackingPixel | None:
-        return await self._read(lambda cur: campaigns.pixel_by_key(DuckDBMetadataDb(cur), pixel_key))
+        return await self._read_shared(lambda db: campaigns.pixel_by_key(db, pixel_key))
 
     async def create_pixel(self, website_id: str, fields: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._write(lambda con: campaigns.create_pixel(DuckDBMetadataDb(con), website_id, fields))
+        return await self._write_shared(lambda db: campaigns.create_pixel(db, website_id, fields))
 
     async def update_pixel(self, website_id: str, pixel_id: str, changes: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._write(lambda con: campaigns.update_pixel(DuckDBMetadataDb(con), website_id, pixel_id, changes))
+        return await self._write_shared(lambda db: campaigns.update_pixel(db, website_id, pixel_id, changes))
 
     async def delete_pixel(self, website_id: str, pixel_id: str) -> bool:
-        return await self._write(lambda con: campaigns.delete_pixel(DuckDBMetadataDb(con), website_id, pixel_id))
+        return await self._write_shared(lambda db: campaigns.delete_pixel(db, website_id, pixel_id))
 
     # --- imported aggregates (another tool's export) -------------------------------------
 

@@ -5,8 +5,8 @@ Every method runs one transaction on a pooled connection in a worker thread
 conflicting writes itself and the checks that guard a write lock what they check
 (``sql.py`` says how). The SQL lives in one module per table group, as in the DuckDB
 store: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``, ``goals.py``,
-``bots.py``, ``saved_reports.py``, ``notifications.py``, ``imported.py``; the SQL both
-metadata backends share is in :mod:`sparklytics.stores.metadata_sql` (``campaigns.py``).
+``bots.py``, ``notifications.py``, ``imported.py``; the SQL both metadata backends share
+is in :mod:`sparklytics.stores.metadata_sql` (``campaigns.py``, ``saved_reports.py``).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import campaigns
+from sparklytics.stores.metadata_sql import MetadataDb, campaigns, saved_reports
 from sparklytics.stores.metadata import AuthSettings, PendingKeyUsage, ReportContext, Salts, WebsiteIngestInfo
 
-from . import auth, bots, funnels, goals, imported, notifications, saved_reports, settings, websites
+from . import auth, bots, funnels, goals, imported, notifications, settings, websites
 from .database import PostgresDatabase
 from .sql import PostgresMetadataDb
 
@@ -56,6 +56,10 @@ class PostgresMetadataStore:
 
     async def _run(self, fn: Callable[[psycopg.Connection], T]) -> T:
         return await self._db.run(fn)
+
+    async def _run_shared(self, fn: Callable[[MetadataDb], T]) -> T:
+        """A call of the SQL both metadata backends share (``stores/metadata_sql``)."""
+        return await self._run(lambda conn: fn(PostgresMetadataDb(conn)))
 
     async def close(self) -> None:
         """Write the queued key usage, then close the pool."""
@@ -266,24 +270,24 @@ class PostgresMetadataStore:
     # --- saved reports ------------------------------------------------------------------
 
     async def list_reports(self, website_id: str) -> list[SavedReport]:
-        return await self._run(lambda conn: saved_reports.list_reports(conn, website_id))
+        return await self._run_shared(lambda db: saved_reports.list_reports(db, website_id))
 
     async def get_report(self, website_id: str, report_id: str) -> SavedReport | None:
-        return await self._run(lambda conn: saved_reports.get_report(conn, website_id, report_id))
+        return await self._run_shared(lambda db: saved_reports.get_report(db, website_id, report_id))
 
     async def create_report(
         self, website_id: str, name: str, description: str | None, config: Mapping[str, Any]
     ) -> SavedReport | None:
-        return await self._run(lambda conn: saved_reports.create_report(conn, website_id, name, description, config))
+        return await self._run_shared(lambda db: saved_reports.create_report(db, website_id, name, description, config))
 
     async def update_report(self, website_id: str, report_id: str, changes: Mapping[str, Any]) -> SavedReport | None:
-        return await self._run(lambda conn: saved_reports.update_report(conn, website_id, report_id, changes))
+        return await self._run_shared(lambda db: saved_reports.update_report(db, website_id, report_id, changes))
 
     async def mark_report_run(self, website_id: str, report_id: str, at: datetime) -> None:
-        await self._run(lambda conn: saved_reports.mark_run(conn, website_id, report_id, at))
+        await self._run_shared(lambda db: saved_reports.mark_run(db, website_id, report_id, at))
 
     async def delete_report(self, website_id: str, report_id: str) -> bool:
-        return await self._run(lambda conn: saved_reports.delete_report(conn, website_id, report_id))
+        return await self._run_shared(lambda db: saved_reports.delete_report(db, website_id, report_id))
 
     # --- notifications ------------------------------------------------------------------
 
@@ -351,40 +355,40 @@ class PostgresMetadataStore:
     # --- campaign links and tracking pixels ---------------------------------------------
 
     async def list_links(self, website_id: str) -> list[CampaignLink]:
-        return await self._run(lambda conn: campaigns.list_links(PostgresMetadataDb(conn), website_id))
+        return await self._run_shared(lambda db: campaigns.list_links(db, website_id))
 
     async def get_link(self, website_id: str, link_id: str) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.get_link(PostgresMetadataDb(conn), website_id, link_id))
+        return await self._run_shared(lambda db: campaigns.get_link(db, website_id, link_id))
 
     async def link_by_slug(self, slug: str) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.link_by_slug(PostgresMetadataDb(conn), slug))
+        return await self._run_shared(lambda db: campaigns.link_by_slug(db, slug))
 
     async def create_link(self, website_id: str, fields: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.create_link(PostgresMetadataDb(conn), website_id, fields))
+        return await self._run_shared(lambda db: campaigns.create_link(db, website_id, fields))
 
     async def update_link(self, website_id: str, link_id: str, changes: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.update_link(PostgresMetadataDb(conn), website_id, link_id, changes))
+        return await self._run_shared(lambda db: campaigns.update_link(db, website_id, link_id, changes))
 
     async def delete_link(self, website_id: str, link_id: str) -> bool:
-        return await self._run(lambda conn: campaigns.delete_link(PostgresMetadataDb(conn), website_id, link_id))
+        return await self._run_shared(lambda db: campaigns.delete_link(db, website_id, link_id))
 
     async def list_pixels(self, website_id: str) -> list[TrackingPixel]:
-        return await self._run(lambda conn: campaigns.list_pixels(PostgresMetadataDb(conn), website_id))
+        return await self._run_shared(lambda db: campaigns.list_pixels(db, website_id))
 
     async def get_pixel(self, website_id: str, pixel_id: str) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.get_pixel(PostgresMetadataDb(conn), website_id, pixel_id))
+        return await self._run_shared(lambda db: campaigns.get_pixel(db, website_id, pixel_id))
 
     async def pixel_by_key(self, pixel_key: str) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.pixel_by_key(PostgresMetadataDb(conn), pixel_key))
+        return await self._run_shared(lambda db: campaigns.pixel_by_key(db, pixel_key))
 
     async def create_pixel(self, website_id: str, fields: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.create_pixel(PostgresMetadataDb(conn), website_id, fields))
+        return await self._run_shared(lambda db: campaigns.create_pixel(db, website_id, fields))
 
     async def update_pixel(self, website_id: str, pixel_id: str, changes: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.update_pixel(PostgresMetadataDb(conn), website_id, pixel_id, changes))
+        return await self._run_shared(lambda db: campaigns.update_pixel(db, website_id, pixel_id, changes))
 
     async def delete_pixel(self, website_id: str, pixel_id: str) -> bool:
-        return await self._run(lambda conn: campaigns.delete_pixel(PostgresMetadataDb(conn), website_id, pixel_id))
+        return await self._run_shared(lambda db: campaigns.delete_pixel(db, website_id, pixel_id))
 
     # --- imported aggregates (another tool's export) -------------------------------------
 

@@ -77,6 +77,9 @@ class PostgresMetadataDb:
     def live_website_domain(self, website_id: str) -> str | None:
         return lock_live_website(self._conn, website_id)
 
+    def bytewise(self, expression: str) -> str:
+        return f'{expression} COLLATE "C"'
+
 
 @functools.lru_cache(maxsize=512)
 def _placeholders(sql: str) -> str:

@@ -22,9 +22,11 @@ from sparklytics.funnels import NewStep
 from sparklytics.goals import MAX_GOALS_PER_WEBSITE, DuplicateGoalName, GoalLimitReached
 from sparklytics.saved_reports import parse_config
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.postgres import auth, goals, notifications, open_metadata_store, settings, websites
+from sparklytics.stores.metadata_sql import notifications
+from sparklytics.stores.postgres import auth, goals, open_metadata_store, settings, websites
 from sparklytics.stores.postgres.database import PING_TIMEOUT
 from sparklytics.stores.postgres.metadata import MAX_QUEUED_USAGE
+from sparklytics.stores.postgres.sql import PostgresMetadataDb
 from sparklytics.stores.postgres.migrations import migration_files
 from tests import postgres as pg_harness
 
@@ -134,15 +136,15 @@ RACES = {
         lambda outcome, _: outcome["value"] is False,
     ),
     "the webhook secret is made and shown once": (
-        lambda conn: notifications.create_alert(conn, "site_a", {"name": "A", "metric": "visitors", "condition_type": "drop",
+        lambda conn: notifications.create_alert(PostgresMetadataDb(conn), "site_a", {"name": "A", "metric": "visitors", "condition_type": "drop",
                                                                  "threshold_value": 1, **WEBHOOK}, NOW),
-        lambda conn: notifications.create_alert(conn, "site_a", {"name": "B", "metric": "visitors", "condition_type": "drop",
+        lambda conn: notifications.create_alert(PostgresMetadataDb(conn), "site_a", {"name": "B", "metric": "visitors", "condition_type": "drop",
                                                                  "threshold_value": 1, **WEBHOOK}, NOW),
         lambda outcome, first: outcome["value"][1] is None and first[1] is not None,
     ),
     "a delivery is claimed once": (
-        lambda conn: notifications.claim_delivery(conn, "alert", "alr_x", "key-1", NOW),
-        lambda conn: notifications.claim_delivery(conn, "alert", "alr_x", "key-1", NOW),
+        lambda conn: notifications.claim_delivery(PostgresMetadataDb(conn), "alert", "alr_x", "key-1", NOW),
+        lambda conn: notifications.claim_delivery(PostgresMetadataDb(conn), "alert", "alr_x", "key-1", NOW),
         lambda outcome, first: outcome["value"] is None and first is not None,
     ),
 }

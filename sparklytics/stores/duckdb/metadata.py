@@ -5,8 +5,8 @@ Writes go to the Writer actor (``RunWrite``), the one place that writes the file
 run in its thread, one at a time, between event commits, on the write connection taken
 when the write runs (so a write after a reopen gets the new one). The SQL lives in one
 module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``,
-``goals.py``, ``bots.py``, ``notifications.py``; the SQL both metadata backends share
-is in :mod:`sparklytics.stores.metadata_sql` (``campaigns.py``, ``saved_reports.py``).
+``goals.py``, ``bots.py``; the SQL both metadata backends share is in
+:mod:`sparklytics.stores.metadata_sql` (``campaigns.py``, ``saved_reports.py``, ``notifications.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from sparklytics.stores.duckdb import (
     funnels,
     goals,
     imported,
-    notifications,
     settings,
     websites,
 )
@@ -38,7 +37,7 @@ from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
 from sparklytics.stores.duckdb.sql import Cursor
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, campaigns, saved_reports
+from sparklytics.stores.metadata_sql import MetadataDb, campaigns, notifications, saved_reports
 from sparklytics.stores.metadata import (
     AuthSettings,
     PendingKeyUsage,
@@ -287,65 +286,65 @@ class DuckDBMetadataStore:
     # --- notifications ------------------------------------------------------------------
 
     async def list_subscriptions(self, website_id: str) -> list[Subscription]:
-        return await self._read(lambda cur: notifications.list_subscriptions(cur, website_id))
+        return await self._read_shared(lambda db: notifications.list_subscriptions(db, website_id))
 
     async def get_subscription(self, website_id: str, subscription_id: str) -> Subscription | None:
-        return await self._read(lambda cur: notifications.get_subscription(cur, website_id, subscription_id))
+        return await self._read_shared(lambda db: notifications.get_subscription(db, website_id, subscription_id))
 
     async def create_subscription(
         self, website_id: str, body: Mapping[str, Any], now: datetime
     ) -> tuple[Subscription, str | None] | None:
-        return await self._write(lambda con: notifications.create_subscription(con, website_id, body, now))
+        return await self._write_shared(lambda db: notifications.create_subscription(db, website_id, body, now))
 
     async def update_subscription(
         self, website_id: str, subscription_id: str, changes: Mapping[str, Any], now: datetime
     ) -> tuple[Subscription, str | None] | None:
-        return await self._write(
-            lambda con: notifications.update_subscription(con, website_id, subscription_id, changes, now)
+        return await self._write_shared(
+            lambda db: notifications.update_subscription(db, website_id, subscription_id, changes, now)
         )
 
     async def delete_subscription(self, website_id: str, subscription_id: str) -> bool:
-        return await self._write(lambda con: notifications.delete_subscription(con, website_id, subscription_id))
+        return await self._write_shared(lambda db: notifications.delete_subscription(db, website_id, subscription_id))
 
     async def due_subscriptions(self, now: datetime, limit: int) -> list[Subscription]:
-        return await self._read(lambda cur: notifications.due_subscriptions(cur, now, limit))
+        return await self._read_shared(lambda db: notifications.due_subscriptions(db, now, limit))
 
     async def list_alerts(self, website_id: str) -> list[Alert]:
-        return await self._read(lambda cur: notifications.list_alerts(cur, website_id))
+        return await self._read_shared(lambda db: notifications.list_alerts(db, website_id))
 
     async def get_alert(self, website_id: str, alert_id: str) -> Alert | None:
-        return await self._read(lambda cur: notifications.get_alert(cur, website_id, alert_id))
+        return await self._read_shared(lambda db: notifications.get_alert(db, website_id, alert_id))
 
     async def create_alert(self, website_id: str, body: Mapping[str, Any], now: datetime) -> tuple[Alert, str | None] | None:
-        return await self._write(lambda con: notifications.create_alert(con, website_id, body, now))
+        return await self._write_shared(lambda db: notifications.create_alert(db, website_id, body, now))
 
     async def update_alert(
         self, website_id: str, alert_id: str, changes: Mapping[str, Any]
     ) -> tuple[Alert, str | None] | None:
-        return await self._write(lambda con: notifications.update_alert(con, website_id, alert_id, changes))
+        return await self._write_shared(lambda db: notifications.update_alert(db, website_id, alert_id, changes))
 
     async def delete_alert(self, website_id: str, alert_id: str) -> bool:
-        return await self._write(lambda con: notifications.delete_alert(con, website_id, alert_id))
+        return await self._write_shared(lambda db: notifications.delete_alert(db, website_id, alert_id))
 
     async def active_alerts(self, limit: int, after: tuple[str, str] | None) -> list[Alert]:
-        return await self._read(lambda cur: notifications.active_alerts(cur, limit, after))
+        return await self._read_shared(lambda db: notifications.active_alerts(db, limit, after))
 
     async def claim_delivery(
         self, source_type: str, source_id: str, key: str, now: datetime, advance: tuple[datetime, datetime] | None = None
     ) -> str | None:
-        return await self._write(lambda con: notifications.claim_delivery(con, source_type, source_id, key, now, advance))
+        return await self._write_shared(lambda db: notifications.claim_delivery(db, source_type, source_id, key, now, advance))
 
     async def finish_delivery(self, delivery_id: str, status: str, error: str | None, at: datetime) -> Delivery:
-        return await self._write(lambda con: notifications.finish_delivery(con, delivery_id, status, error, at))
+        return await self._write_shared(lambda db: notifications.finish_delivery(db, delivery_id, status, error, at))
 
     async def delivery_claimed(self, key: str) -> bool:
-        return await self._read(lambda cur: notifications.delivery_claimed(cur, key))
+        return await self._read_shared(lambda db: notifications.delivery_claimed(db, key))
 
     async def delivery_history(self, website_id: str, limit: int) -> list[Delivery]:
-        return await self._read(lambda cur: notifications.delivery_history(cur, website_id, limit))
+        return await self._read_shared(lambda db: notifications.delivery_history(db, website_id, limit))
 
     async def webhook_secret(self, website_id: str) -> str | None:
-        return await self._read(lambda cur: notifications.webhook_secret(cur, website_id))
+        return await self._read_shared(lambda db: notifications.webhook_secret(db, website_id))
 
     # --- campaign links and tracking pixels ---------------------------------------------
 

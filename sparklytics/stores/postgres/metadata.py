@@ -5,8 +5,8 @@ Every method runs one transaction on a pooled connection in a worker thread
 conflicting writes itself and the checks that guard a write lock what they check
 (``sql.py`` says how). The SQL lives in one module per table group, as in the DuckDB
 store: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``, ``goals.py``,
-``bots.py``, ``notifications.py``, ``imported.py``; the SQL both metadata backends share
-is in :mod:`sparklytics.stores.metadata_sql` (``campaigns.py``, ``saved_reports.py``).
+``bots.py``, ``imported.py``; the SQL both metadata backends share is in
+:mod:`sparklytics.stores.metadata_sql` (``campaigns.py``, ``saved_reports.py``, ``notifications.py``).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, campaigns, saved_reports
+from sparklytics.stores.metadata_sql import MetadataDb, campaigns, notifications, saved_reports
 from sparklytics.stores.metadata import AuthSettings, PendingKeyUsage, ReportContext, Salts, WebsiteIngestInfo
 
-from . import auth, bots, funnels, goals, imported, notifications, settings, websites
+from . import auth, bots, funnels, goals, imported, settings, websites
 from .database import PostgresDatabase
 from .sql import PostgresMetadataDb
 
@@ -292,65 +292,65 @@ class PostgresMetadataStore:
     # --- notifications ------------------------------------------------------------------
 
     async def list_subscriptions(self, website_id: str) -> list[Subscription]:
-        return await self._run(lambda conn: notifications.list_subscriptions(conn, website_id))
+        return await self._run_shared(lambda db: notifications.list_subscriptions(db, website_id))
 
     async def get_subscription(self, website_id: str, subscription_id: str) -> Subscription | None:
-        return await self._run(lambda conn: notifications.get_subscription(conn, website_id, subscription_id))
+        return await self._run_shared(lambda db: notifications.get_subscription(db, website_id, subscription_id))
 
     async def create_subscription(
         self, website_id: str, body: Mapping[str, Any], now: datetime
     ) -> tuple[Subscription, str | None] | None:
-        return await self._run(lambda conn: notifications.create_subscription(conn, website_id, body, now))
+        return await self._run_shared(lambda db: notifications.create_subscription(db, website_id, body, now))
 
     async def update_subscription(
         self, website_id: str, subscription_id: str, changes: Mapping[str, Any], now: datetime
     ) -> tuple[Subscription, str | None] | None:
-        return await self._run(
-            lambda conn: notifications.update_subscription(conn, website_id, subscription_id, changes, now)
+        return await self._run_shared(
+            lambda db: notifications.update_subscription(db, website_id, subscription_id, changes, now)
         )
 
     async def delete_subscription(self, website_id: str, subscription_id: str) -> bool:
-        return await self._run(lambda conn: notifications.delete_subscription(conn, website_id, subscription_id))
+        return await self._run_shared(lambda db: notifications.delete_subscription(db, website_id, subscription_id))
 
     async def due_subscriptions(self, now: datetime, limit: int) -> list[Subscription]:
-        return await self._run(lambda conn: notifications.due_subscriptions(conn, now, limit))
+        return await self._run_shared(lambda db: notifications.due_subscriptions(db, now, limit))
 
     async def list_alerts(self, website_id: str) -> list[Alert]:
-        return await self._run(lambda conn: notifications.list_alerts(conn, website_id))
+        return await self._run_shared(lambda db: notifications.list_alerts(db, website_id))
 
     async def get_alert(self, website_id: str, alert_id: str) -> Alert | None:
-        return await self._run(lambda conn: notifications.get_alert(conn, website_id, alert_id))
+        return await self._run_shared(lambda db: notifications.get_alert(db, website_id, alert_id))
 
     async def create_alert(self, website_id: str, body: Mapping[str, Any], now: datetime) -> tuple[Alert, str | None] | None:
-        return await self._run(lambda conn: notifications.create_alert(conn, website_id, body, now))
+        return await self._run_shared(lambda db: notifications.create_alert(db, website_id, body, now))
 
     async def update_alert(
         self, website_id: str, alert_id: str, changes: Mapping[str, Any]
     ) -> tuple[Alert, str | None] | None:
-        return await self._run(lambda conn: notifications.update_alert(conn, website_id, alert_id, changes))
+        return await self._run_shared(lambda db: notifications.update_alert(db, website_id, alert_id, changes))
 
     async def delete_alert(self, website_id: str, alert_id: str) -> bool:
-        return await self._run(lambda conn: notifications.delete_alert(conn, website_id, alert_id))
+        return await self._run_shared(lambda db: notifications.delete_alert(db, website_id, alert_id))
 
     async def active_alerts(self, limit: int, after: tuple[str, str] | None) -> list[Alert]:
-        return await self._run(lambda conn: notifications.active_alerts(conn, limit, after))
+        return await self._run_shared(lambda db: notifications.active_alerts(db, limit, after))
 
     async def claim_delivery(
         self, source_type: str, source_id: str, key: str, now: datetime, advance: tuple[datetime, datetime] | None = None
     ) -> str | None:
-        return await self._run(lambda conn: notifications.claim_delivery(conn, source_type, source_id, key, now, advance))
+        return await self._run_shared(lambda db: notifications.claim_delivery(db, source_type, source_id, key, now, advance))
 
     async def finish_delivery(self, delivery_id: str, status: str, error: str | None, at: datetime) -> Delivery:
-        return await self._run(lambda conn: notifications.finish_delivery(conn, delivery_id, status, error, at))
+        return await self._run_shared(lambda db: notifications.finish_delivery(db, delivery_id, status, error, at))
 
     async def delivery_claimed(self, key: str) -> bool:
-        return await self._run(lambda conn: notifications.delivery_claimed(conn, key))
+        return await self._run_shared(lambda db: notifications.delivery_claimed(db, key))
 
     async def delivery_history(self, website_id: str, limit: int) -> list[Delivery]:
-        return await self._run(lambda conn: notifications.delivery_history(conn, website_id, limit))
+        return await self._run_shared(lambda db: notifications.delivery_history(db, website_id, limit))
 
     async def webhook_secret(self, website_id: str) -> str | None:
-        return await self._run(lambda conn: notifications.webhook_secret(conn, website_id))
+        return await self._run_shared(lambda db: notifications.webhook_secret(db, website_id))
 
     # --- campaign links and tracking pixels ---------------------------------------------
 

@@ -22,8 +22,8 @@ from sparklytics.funnels import NewStep
 from sparklytics.goals import MAX_GOALS_PER_WEBSITE, DuplicateGoalName, GoalLimitReached
 from sparklytics.saved_reports import parse_config
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import notifications
-from sparklytics.stores.postgres import auth, goals, open_metadata_store, settings, websites
+from sparklytics.stores.metadata_sql import goals, notifications
+from sparklytics.stores.postgres import auth, open_metadata_store, settings, websites
 from sparklytics.stores.postgres.database import PING_TIMEOUT
 from sparklytics.stores.postgres.metadata import MAX_QUEUED_USAGE
 from sparklytics.stores.postgres.sql import PostgresMetadataDb
@@ -89,8 +89,8 @@ async def test_the_51st_goal_from_two_nodes_one_wins(store, dsn) -> None:
     outcome = await trio.to_thread.run_sync(
         race_second_writer,
         dsn,
-        lambda conn: goals.create_goal(conn, "site_a", {**SIGNUP, "name": "first"}),
-        lambda conn: goals.create_goal(conn, "site_a", {**SIGNUP, "name": "second"}),
+        lambda conn: goals.create_goal(PostgresMetadataDb(conn), "site_a", {**SIGNUP, "name": "first"}),
+        lambda conn: goals.create_goal(PostgresMetadataDb(conn), "site_a", {**SIGNUP, "name": "second"}),
     )
     assert isinstance(outcome.get("error"), GoalLimitReached), outcome
     names = {goal.name for goal in await store.list_goals("site_a")}
@@ -101,8 +101,8 @@ async def test_the_same_goal_name_from_two_nodes_one_wins(store, dsn) -> None:
     outcome = await trio.to_thread.run_sync(
         race_second_writer,
         dsn,
-        lambda conn: goals.create_goal(conn, "site_a", SIGNUP),
-        lambda conn: goals.create_goal(conn, "site_a", SIGNUP),
+        lambda conn: goals.create_goal(PostgresMetadataDb(conn), "site_a", SIGNUP),
+        lambda conn: goals.create_goal(PostgresMetadataDb(conn), "site_a", SIGNUP),
     )
     assert isinstance(outcome.get("error"), DuplicateGoalName), outcome
     assert [goal.name for goal in await store.list_goals("site_a")] == ["Signup"]

@@ -5,8 +5,8 @@ Writes go to the Writer actor (``RunWrite``), the one place that writes the file
 run in its thread, one at a time, between event commits, on the write connection taken
 when the write runs (so a write after a reopen gets the new one). The SQL lives in one
 module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``,
-``goals.py``, ``bots.py``; the SQL both metadata backends share is in
-:mod:`sparklytics.stores.metadata_sql` (``campaigns.py``, ``saved_reports.py``, ``notifications.py``).
+``bots.py``; the SQL both metadata backends share is in :mod:`sparklytics.stores.metadata_sql`
+(``campaigns.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from sparklytics.stores.duckdb import (
     auth,
     bots,
     funnels,
-    goals,
     imported,
     settings,
     websites,
@@ -37,7 +36,7 @@ from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
 from sparklytics.stores.duckdb.sql import Cursor
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, campaigns, notifications, saved_reports
+from sparklytics.stores.metadata_sql import MetadataDb, campaigns, goals, notifications, saved_reports
 from sparklytics.stores.metadata import (
     AuthSettings,
     PendingKeyUsage,
@@ -247,19 +246,19 @@ class DuckDBMetadataStore:
     # --- goals --------------------------------------------------------------------------
 
     async def list_goals(self, website_id: str) -> list[Goal]:
-        return await self._read(lambda cur: goals.list_goals(cur, website_id))
+        return await self._read_shared(lambda db: goals.list_goals(db, website_id))
 
     async def get_goal(self, website_id: str, goal_id: str) -> Goal | None:
-        return await self._read(lambda cur: goals.get_goal(cur, website_id, goal_id))
+        return await self._read_shared(lambda db: goals.get_goal(db, website_id, goal_id))
 
     async def create_goal(self, website_id: str, fields: Mapping[str, Any]) -> Goal | None:
-        return await self._write(lambda con: goals.create_goal(con, website_id, fields))
+        return await self._write_shared(lambda db: goals.create_goal(db, website_id, fields))
 
     async def update_goal(self, website_id: str, goal_id: str, changes: Mapping[str, Any]) -> Goal | None:
-        return await self._write(lambda con: goals.update_goal(con, website_id, goal_id, changes))
+        return await self._write_shared(lambda db: goals.update_goal(db, website_id, goal_id, changes))
 
     async def delete_goal(self, website_id: str, goal_id: str) -> bool:
-        return await self._write(lambda con: goals.delete_goal(con, website_id, goal_id))
+        return await self._write_shared(lambda db: goals.delete_goal(db, website_id, goal_id))
 
     # --- saved reports ------------------------------------------------------------------
 

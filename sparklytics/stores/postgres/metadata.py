@@ -27,10 +27,10 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, campaigns, notifications, saved_reports
+from sparklytics.stores.metadata_sql import MetadataDb, campaigns, goals, notifications, saved_reports
 from sparklytics.stores.metadata import AuthSettings, PendingKeyUsage, ReportContext, Salts, WebsiteIngestInfo
 
-from . import auth, bots, funnels, goals, imported, settings, websites
+from . import auth, bots, funnels, imported, settings, websites
 from .database import PostgresDatabase
 from .sql import PostgresMetadataDb
 
@@ -253,19 +253,19 @@ class PostgresMetadataStore:
     # --- goals --------------------------------------------------------------------------
 
     async def list_goals(self, website_id: str) -> list[Goal]:
-        return await self._run(lambda conn: goals.list_goals(conn, website_id))
+        return await self._run_shared(lambda db: goals.list_goals(db, website_id))
 
     async def get_goal(self, website_id: str, goal_id: str) -> Goal | None:
-        return await self._run(lambda conn: goals.get_goal(conn, website_id, goal_id))
+        return await self._run_shared(lambda db: goals.get_goal(db, website_id, goal_id))
 
     async def create_goal(self, website_id: str, fields: Mapping[str, Any]) -> Goal | None:
-        return await self._run(lambda conn: goals.create_goal(conn, website_id, fields))
+        return await self._run_shared(lambda db: goals.create_goal(db, website_id, fields))
 
     async def update_goal(self, website_id: str, goal_id: str, changes: Mapping[str, Any]) -> Goal | None:
-        return await self._run(lambda conn: goals.update_goal(conn, website_id, goal_id, changes))
+        return await self._run_shared(lambda db: goals.update_goal(db, website_id, goal_id, changes))
 
     async def delete_goal(self, website_id: str, goal_id: str) -> bool:
-        return await self._run(lambda conn: goals.delete_goal(conn, website_id, goal_id))
+        return await self._run_shared(lambda db: goals.delete_goal(db, website_id, goal_id))
 
     # --- saved reports ------------------------------------------------------------------
 

@@ -4,9 +4,9 @@ Reads run on a read cursor of their own in a worker thread (:meth:`Database.read
 Writes go to the Writer actor (``RunWrite``), the one place that writes the file: they
 run in its thread, one at a time, between event commits, on the write connection taken
 when the write runs (so a write after a reopen gets the new one). The SQL lives in one
-module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``,
-``bots.py``; the SQL both metadata backends share is in :mod:`sparklytics.stores.metadata_sql`
-(``campaigns.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
+module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``bots.py``; the SQL
+both metadata backends share is in :mod:`sparklytics.stores.metadata_sql` (``campaigns.py``,
+``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from sparklytics.bot_controls import NewEntry, PageCursor
 from sparklytics.stores.duckdb import (
     auth,
     bots,
-    funnels,
     imported,
     settings,
     websites,
@@ -36,7 +35,7 @@ from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
 from sparklytics.stores.duckdb.sql import Cursor
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, campaigns, goals, notifications, saved_reports
+from sparklytics.stores.metadata_sql import MetadataDb, campaigns, funnels, goals, notifications, saved_reports
 from sparklytics.stores.metadata import (
     AuthSettings,
     PendingKeyUsage,
@@ -188,21 +187,21 @@ class DuckDBMetadataStore:
     # --- funnels ------------------------------------------------------------------------
 
     async def list_funnels(self, website_id: str) -> list[dict[str, Any]]:
-        return await self._read(lambda cur: funnels.list_funnels(cur, website_id))
+        return await self._read_shared(lambda db: funnels.list_funnels(db, website_id))
 
     async def get_funnel(self, website_id: str, funnel_id: str) -> dict[str, Any] | None:
-        return await self._read(lambda cur: funnels.get_funnel(cur, website_id, funnel_id))
+        return await self._read_shared(lambda db: funnels.get_funnel(db, website_id, funnel_id))
 
     async def create_funnel(self, website_id: str, name: str, steps: Sequence[NewStep]) -> dict[str, Any] | None:
-        return await self._write(lambda con: funnels.create_funnel(con, website_id, name, steps))
+        return await self._write_shared(lambda db: funnels.create_funnel(db, website_id, name, steps))
 
     async def update_funnel(
         self, website_id: str, funnel_id: str, *, name: str | None, steps: Sequence[NewStep] | None
     ) -> dict[str, Any] | None:
-        return await self._write(lambda con: funnels.update_funnel(con, website_id, funnel_id, name=name, steps=steps))
+        return await self._write_shared(lambda db: funnels.update_funnel(db, website_id, funnel_id, name=name, steps=steps))
 
     async def delete_funnel(self, website_id: str, funnel_id: str) -> bool:
-        return await self._write(lambda con: funnels.delete_funnel(con, website_id, funnel_id))
+        return await self._write_shared(lambda db: funnels.delete_funnel(db, website_id, funnel_id))
 
     # --- bot controls -------------------------------------------------------------------
 

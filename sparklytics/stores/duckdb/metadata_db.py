@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sparklytics.stores.duckdb.database import dict_rows
 from sparklytics.stores.duckdb.schema import transaction
 from sparklytics.stores.duckdb.sql import Cursor
 
@@ -22,6 +23,9 @@ class DuckDBMetadataDb:
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         return self._con.execute(sql, params).fetchone()
+
+    def dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return dict_rows(self._con.execute(sql, params))
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._con.execute(sql, params)

@@ -4,9 +4,9 @@ Every method runs one transaction on a pooled connection in a worker thread
 (:meth:`PostgresDatabase.run`); reads and writes alike, since PostgreSQL serialises
 conflicting writes itself and the checks that guard a write lock what they check
 (``sql.py`` says how). The SQL lives in one module per table group, as in the DuckDB
-store: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``, ``goals.py``,
-``bots.py``, ``imported.py``; the SQL both metadata backends share is in
-:mod:`sparklytics.stores.metadata_sql` (``campaigns.py``, ``saved_reports.py``, ``notifications.py``).
+store: ``websites.py``, ``settings.py``, ``auth.py``, ``bots.py``, ``imported.py``; the
+SQL both metadata backends share is in :mod:`sparklytics.stores.metadata_sql`
+(``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, campaigns, goals, notifications, saved_reports
+from sparklytics.stores.metadata_sql import MetadataDb, campaigns, funnels, goals, notifications, saved_reports
 from sparklytics.stores.metadata import AuthSettings, PendingKeyUsage, ReportContext, Salts, WebsiteIngestInfo
 
-from . import auth, bots, funnels, imported, settings, websites
+from . import auth, bots, imported, settings, websites
 from .database import PostgresDatabase
 from .sql import PostgresMetadataDb
 
@@ -195,21 +195,21 @@ class PostgresMetadataStore:
     # --- funnels ------------------------------------------------------------------------
 
     async def list_funnels(self, website_id: str) -> list[dict[str, Any]]:
-        return await self._run(lambda conn: funnels.list_funnels(conn, website_id))
+        return await self._run_shared(lambda db: funnels.list_funnels(db, website_id))
 
     async def get_funnel(self, website_id: str, funnel_id: str) -> dict[str, Any] | None:
-        return await self._run(lambda conn: funnels.get_funnel(conn, website_id, funnel_id))
+        return await self._run_shared(lambda db: funnels.get_funnel(db, website_id, funnel_id))
 
     async def create_funnel(self, website_id: str, name: str, steps: Sequence[NewStep]) -> dict[str, Any] | None:
-        return await self._run(lambda conn: funnels.create_funnel(conn, website_id, name, steps))
+        return await self._run_shared(lambda db: funnels.create_funnel(db, website_id, name, steps))
 
     async def update_funnel(
         self, website_id: str, funnel_id: str, *, name: str | None, steps: Sequence[NewStep] | None
     ) -> dict[str, Any] | None:
-        return await self._run(lambda conn: funnels.update_funnel(conn, website_id, funnel_id, name=name, steps=steps))
+        return await self._run_shared(lambda db: funnels.update_funnel(db, website_id, funnel_id, name=name, steps=steps))
 
     async def delete_funnel(self, website_id: str, funnel_id: str) -> bool:
-        return await self._run(lambda conn: funnels.delete_funnel(conn, website_id, funnel_id))
+        return await self._run_shared(lambda db: funnels.delete_funnel(db, website_id, funnel_id))
 
     # --- bot controls -------------------------------------------------------------------
 

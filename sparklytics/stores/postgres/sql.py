@@ -68,6 +68,9 @@ class PostgresMetadataDb:
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         return self._conn.execute(_placeholders(sql), params).fetchone()
 
+    def dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return dict_rows(self._conn.execute(_placeholders(sql), params))
+
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(_placeholders(sql), params)
 

@@ -1,31 +1,41 @@
 """Funnel rows: a funnel exists while it has steps, so a delete is atomic for readers
-and a crash between its two transactions leaves nothing anyone can see."""
+and a crash between its two transactions leaves nothing anyone can see — the funnels
+SQL both backends share, on a DuckDB file and on a fresh PostgreSQL database."""
 
 from __future__ import annotations
 
 import duckdb
+import psycopg
 import pytest
 
 from sparklytics.funnels import MAX_FUNNELS_PER_WEBSITE, FunnelLimitReached, NewStep
-from sparklytics.stores.duckdb import funnels as store
+from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
 from sparklytics.stores.duckdb.schema import apply_migrations
+from sparklytics.stores.metadata_sql import funnels as store
+from sparklytics.stores.postgres.sql import PostgresMetadataDb
 
 STEPS = [NewStep("page_view", "/", "equals", "Home"), NewStep("event", "signup", "equals", "Signup")]
 
 
-@pytest.fixture
-def con(tmp_path):
-    """A migrated DuckDB file with one website, ``site_a``."""
-    connection = duckdb.connect(str(tmp_path / "funnels.db"))
-    apply_migrations(connection)
-    connection.execute("INSERT INTO websites (id, name, domain) VALUES ('site_a', 'A', 'a.example')")
-    yield connection
+@pytest.fixture(params=["duckdb", "postgres"])
+def con(request, tmp_path):
+    """A migrated database of a backend with one website, ``site_a`` (PostgreSQL:
+    autocommit, each call's statements commit as they run)."""
+    if request.param == "duckdb":
+        connection = duckdb.connect(str(tmp_path / "funnels.db"))
+        apply_migrations(connection)
+        db = DuckDBMetadataDb(connection)
+    else:
+        connection = psycopg.connect(request.getfixturevalue("postgres").fresh_database(), autocommit=True)
+        db = PostgresMetadataDb(connection)
+    db.run("INSERT INTO websites (id, name, domain) VALUES ('site_a', 'A', 'a.example')")
+    yield db
     connection.close()
 
 
 def crash_half_way_through_delete(con, funnel_id: str) -> None:
     """What a crash between the two transactions of ``delete_funnel`` leaves."""
-    con.execute("DELETE FROM funnel_steps WHERE funnel_id = ?", [funnel_id])
+    con.run("DELETE FROM funnel_steps WHERE funnel_id = ?", [funnel_id])
 
 
 def test_a_funnel_without_steps_is_invisible(con):
@@ -52,11 +62,11 @@ def test_the_next_delete_removes_left_over_rows(con):
     crash_half_way_through_delete(con, leftover["id"])
     other = store.create_funnel(con, "site_a", "New", STEPS)
     assert store.delete_funnel(con, "site_a", other["id"]) is True
-    assert con.execute("SELECT count(*) FROM funnels").fetchone()[0] == 0
+    assert con.one("SELECT count(*) FROM funnels") == (0,)
 
 
 def test_a_funnel_belongs_to_its_website(con):
-    con.execute("INSERT INTO websites (id, name, domain) VALUES ('site_b', 'B', 'b.example')")
+    con.run("INSERT INTO websites (id, name, domain) VALUES ('site_b', 'B', 'b.example')")
     funnel = store.create_funnel(con, "site_a", "Signup", STEPS)
     assert store.get_funnel(con, "site_b", funnel["id"]) is None
     assert store.delete_funnel(con, "site_b", funnel["id"]) is False

@@ -4,8 +4,9 @@ Every method runs one transaction on a pooled connection in a worker thread
 (:meth:`PostgresDatabase.run`); reads and writes alike, since PostgreSQL serialises
 conflicting writes itself and the checks that guard a write lock what they check
 (``sql.py`` says how). The SQL lives in one module per table group, as in the DuckDB
-store: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``, ``goals.py``,
-``bots.py``, ``saved_reports.py``, ``notifications.py``, ``campaigns.py``, ``imported.py``.
+store: ``websites.py``, ``settings.py``, ``auth.py``, ``bots.py``, ``imported.py``; the
+SQL both metadata backends share is in :mod:`sparklytics.stores.metadata_sql`
+(``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.stores.errors import StorageFault
+from sparklytics.stores.metadata_sql import MetadataDb, campaigns, funnels, goals, notifications, saved_reports
 from sparklytics.stores.metadata import AuthSettings, PendingKeyUsage, ReportContext, Salts, WebsiteIngestInfo
 
-from . import auth, bots, campaigns, funnels, goals, imported, notifications, saved_reports, settings, websites
+from . import auth, bots, imported, settings, websites
 from .database import PostgresDatabase
+from .sql import PostgresMetadataDb
 
 T = TypeVar("T")
 
@@ -54,13 +57,17 @@ class PostgresMetadataStore:
     async def _run(self, fn: Callable[[psycopg.Connection], T]) -> T:
         return await self._db.run(fn)
 
+    async def _run_shared(self, fn: Callable[[MetadataDb], T]) -> T:
+        """A call of the SQL both metadata backends share (``stores/metadata_sql``)."""
+        return await self._run(lambda conn: fn(PostgresMetadataDb(conn)))
+
     async def close(self) -> None:
         """Write the queued key usage, then close the pool."""
         await self._write_key_usage(lambda: {})
         await self._db.close()
 
     async def ping(self) -> None:
-        await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+        await self._db.ping()
 
     # --- settings -----------------------------------------------------------------------
 
@@ -188,21 +195,21 @@ class PostgresMetadataStore:
     # --- funnels ------------------------------------------------------------------------
 
     async def list_funnels(self, website_id: str) -> list[dict[str, Any]]:
-        return await self._run(lambda conn: funnels.list_funnels(conn, website_id))
+        return await self._run_shared(lambda db: funnels.list_funnels(db, website_id))
 
     async def get_funnel(self, website_id: str, funnel_id: str) -> dict[str, Any] | None:
-        return await self._run(lambda conn: funnels.get_funnel(conn, website_id, funnel_id))
+        return await self._run_shared(lambda db: funnels.get_funnel(db, website_id, funnel_id))
 
     async def create_funnel(self, website_id: str, name: str, steps: Sequence[NewStep]) -> dict[str, Any] | None:
-        return await self._run(lambda conn: funnels.create_funnel(conn, website_id, name, steps))
+        return await self._run_shared(lambda db: funnels.create_funnel(db, website_id, name, steps))
 
     async def update_funnel(
         self, website_id: str, funnel_id: str, *, name: str | None, steps: Sequence[NewStep] | None
     ) -> dict[str, Any] | None:
-        return await self._run(lambda conn: funnels.update_funnel(conn, website_id, funnel_id, name=name, steps=steps))
+        return await self._run_shared(lambda db: funnels.update_funnel(db, website_id, funnel_id, name=name, steps=steps))
 
     async def delete_funnel(self, website_id: str, funnel_id: str) -> bool:
-        return await self._run(lambda conn: funnels.delete_funnel(conn, website_id, funnel_id))
+        return await self._run_shared(lambda db: funnels.delete_funnel(db, website_id, funnel_id))
 
     # --- bot controls -------------------------------------------------------------------
 
@@ -246,142 +253,142 @@ class PostgresMetadataStore:
     # --- goals --------------------------------------------------------------------------
 
     async def list_goals(self, website_id: str) -> list[Goal]:
-        return await self._run(lambda conn: goals.list_goals(conn, website_id))
+        return await self._run_shared(lambda db: goals.list_goals(db, website_id))
 
     async def get_goal(self, website_id: str, goal_id: str) -> Goal | None:
-        return await self._run(lambda conn: goals.get_goal(conn, website_id, goal_id))
+        return await self._run_shared(lambda db: goals.get_goal(db, website_id, goal_id))
 
     async def create_goal(self, website_id: str, fields: Mapping[str, Any]) -> Goal | None:
-        return await self._run(lambda conn: goals.create_goal(conn, website_id, fields))
+        return await self._run_shared(lambda db: goals.create_goal(db, website_id, fields))
 
     async def update_goal(self, website_id: str, goal_id: str, changes: Mapping[str, Any]) -> Goal | None:
-        return await self._run(lambda conn: goals.update_goal(conn, website_id, goal_id, changes))
+        return await self._run_shared(lambda db: goals.update_goal(db, website_id, goal_id, changes))
 
     async def delete_goal(self, website_id: str, goal_id: str) -> bool:
-        return await self._run(lambda conn: goals.delete_goal(conn, website_id, goal_id))
+        return await self._run_shared(lambda db: goals.delete_goal(db, website_id, goal_id))
 
     # --- saved reports ------------------------------------------------------------------
 
     async def list_reports(self, website_id: str) -> list[SavedReport]:
-        return await self._run(lambda conn: saved_reports.list_reports(conn, website_id))
+        return await self._run_shared(lambda db: saved_reports.list_reports(db, website_id))
 
     async def get_report(self, website_id: str, report_id: str) -> SavedReport | None:
-        return await self._run(lambda conn: saved_reports.get_report(conn, website_id, report_id))
+        return await self._run_shared(lambda db: saved_reports.get_report(db, website_id, report_id))
 
     async def create_report(
         self, website_id: str, name: str, description: str | None, config: Mapping[str, Any]
     ) -> SavedReport | None:
-        return await self._run(lambda conn: saved_reports.create_report(conn, website_id, name, description, config))
+        return await self._run_shared(lambda db: saved_reports.create_report(db, website_id, name, description, config))
 
     async def update_report(self, website_id: str, report_id: str, changes: Mapping[str, Any]) -> SavedReport | None:
-        return await self._run(lambda conn: saved_reports.update_report(conn, website_id, report_id, changes))
+        return await self._run_shared(lambda db: saved_reports.update_report(db, website_id, report_id, changes))
 
     async def mark_report_run(self, website_id: str, report_id: str, at: datetime) -> None:
-        await self._run(lambda conn: saved_reports.mark_run(conn, website_id, report_id, at))
+        await self._run_shared(lambda db: saved_reports.mark_run(db, website_id, report_id, at))
 
     async def delete_report(self, website_id: str, report_id: str) -> bool:
-        return await self._run(lambda conn: saved_reports.delete_report(conn, website_id, report_id))
+        return await self._run_shared(lambda db: saved_reports.delete_report(db, website_id, report_id))
 
     # --- notifications ------------------------------------------------------------------
 
     async def list_subscriptions(self, website_id: str) -> list[Subscription]:
-        return await self._run(lambda conn: notifications.list_subscriptions(conn, website_id))
+        return await self._run_shared(lambda db: notifications.list_subscriptions(db, website_id))
 
     async def get_subscription(self, website_id: str, subscription_id: str) -> Subscription | None:
-        return await self._run(lambda conn: notifications.get_subscription(conn, website_id, subscription_id))
+        return await self._run_shared(lambda db: notifications.get_subscription(db, website_id, subscription_id))
 
     async def create_subscription(
         self, website_id: str, body: Mapping[str, Any], now: datetime
     ) -> tuple[Subscription, str | None] | None:
-        return await self._run(lambda conn: notifications.create_subscription(conn, website_id, body, now))
+        return await self._run_shared(lambda db: notifications.create_subscription(db, website_id, body, now))
 
     async def update_subscription(
         self, website_id: str, subscription_id: str, changes: Mapping[str, Any], now: datetime
     ) -> tuple[Subscription, str | None] | None:
-        return await self._run(
-            lambda conn: notifications.update_subscription(conn, website_id, subscription_id, changes, now)
+        return await self._run_shared(
+            lambda db: notifications.update_subscription(db, website_id, subscription_id, changes, now)
         )
 
     async def delete_subscription(self, website_id: str, subscription_id: str) -> bool:
-        return await self._run(lambda conn: notifications.delete_subscription(conn, website_id, subscription_id))
+        return await self._run_shared(lambda db: notifications.delete_subscription(db, website_id, subscription_id))
 
     async def due_subscriptions(self, now: datetime, limit: int) -> list[Subscription]:
-        return await self._run(lambda conn: notifications.due_subscriptions(conn, now, limit))
+        return await self._run_shared(lambda db: notifications.due_subscriptions(db, now, limit))
 
     async def list_alerts(self, website_id: str) -> list[Alert]:
-        return await self._run(lambda conn: notifications.list_alerts(conn, website_id))
+        return await self._run_shared(lambda db: notifications.list_alerts(db, website_id))
 
     async def get_alert(self, website_id: str, alert_id: str) -> Alert | None:
-        return await self._run(lambda conn: notifications.get_alert(conn, website_id, alert_id))
+        return await self._run_shared(lambda db: notifications.get_alert(db, website_id, alert_id))
 
     async def create_alert(self, website_id: str, body: Mapping[str, Any], now: datetime) -> tuple[Alert, str | None] | None:
-        return await self._run(lambda conn: notifications.create_alert(conn, website_id, body, now))
+        return await self._run_shared(lambda db: notifications.create_alert(db, website_id, body, now))
 
     async def update_alert(
         self, website_id: str, alert_id: str, changes: Mapping[str, Any]
     ) -> tuple[Alert, str | None] | None:
-        return await self._run(lambda conn: notifications.update_alert(conn, website_id, alert_id, changes))
+        return await self._run_shared(lambda db: notifications.update_alert(db, website_id, alert_id, changes))
 
     async def delete_alert(self, website_id: str, alert_id: str) -> bool:
-        return await self._run(lambda conn: notifications.delete_alert(conn, website_id, alert_id))
+        return await self._run_shared(lambda db: notifications.delete_alert(db, website_id, alert_id))
 
     async def active_alerts(self, limit: int, after: tuple[str, str] | None) -> list[Alert]:
-        return await self._run(lambda conn: notifications.active_alerts(conn, limit, after))
+        return await self._run_shared(lambda db: notifications.active_alerts(db, limit, after))
 
     async def claim_delivery(
         self, source_type: str, source_id: str, key: str, now: datetime, advance: tuple[datetime, datetime] | None = None
     ) -> str | None:
-        return await self._run(lambda conn: notifications.claim_delivery(conn, source_type, source_id, key, now, advance))
+        return await self._run_shared(lambda db: notifications.claim_delivery(db, source_type, source_id, key, now, advance))
 
     async def finish_delivery(self, delivery_id: str, status: str, error: str | None, at: datetime) -> Delivery:
-        return await self._run(lambda conn: notifications.finish_delivery(conn, delivery_id, status, error, at))
+        return await self._run_shared(lambda db: notifications.finish_delivery(db, delivery_id, status, error, at))
 
     async def delivery_claimed(self, key: str) -> bool:
-        return await self._run(lambda conn: notifications.delivery_claimed(conn, key))
+        return await self._run_shared(lambda db: notifications.delivery_claimed(db, key))
 
     async def delivery_history(self, website_id: str, limit: int) -> list[Delivery]:
-        return await self._run(lambda conn: notifications.delivery_history(conn, website_id, limit))
+        return await self._run_shared(lambda db: notifications.delivery_history(db, website_id, limit))
 
     async def webhook_secret(self, website_id: str) -> str | None:
-        return await self._run(lambda conn: notifications.webhook_secret(conn, website_id))
+        return await self._run_shared(lambda db: notifications.webhook_secret(db, website_id))
 
     # --- campaign links and tracking pixels ---------------------------------------------
 
     async def list_links(self, website_id: str) -> list[CampaignLink]:
-        return await self._run(lambda conn: campaigns.list_links(conn, website_id))
+        return await self._run_shared(lambda db: campaigns.list_links(db, website_id))
 
     async def get_link(self, website_id: str, link_id: str) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.get_link(conn, website_id, link_id))
+        return await self._run_shared(lambda db: campaigns.get_link(db, website_id, link_id))
 
     async def link_by_slug(self, slug: str) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.link_by_slug(conn, slug))
+        return await self._run_shared(lambda db: campaigns.link_by_slug(db, slug))
 
     async def create_link(self, website_id: str, fields: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.create_link(conn, website_id, fields))
+        return await self._run_shared(lambda db: campaigns.create_link(db, website_id, fields))
 
     async def update_link(self, website_id: str, link_id: str, changes: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.update_link(conn, website_id, link_id, changes))
+        return await self._run_shared(lambda db: campaigns.update_link(db, website_id, link_id, changes))
 
     async def delete_link(self, website_id: str, link_id: str) -> bool:
-        return await self._run(lambda conn: campaigns.delete_link(conn, website_id, link_id))
+        return await self._run_shared(lambda db: campaigns.delete_link(db, website_id, link_id))
 
     async def list_pixels(self, website_id: str) -> list[TrackingPixel]:
-        return await self._run(lambda conn: campaigns.list_pixels(conn, website_id))
+        return await self._run_shared(lambda db: campaigns.list_pixels(db, website_id))
 
     async def get_pixel(self, website_id: str, pixel_id: str) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.get_pixel(conn, website_id, pixel_id))
+        return await self._run_shared(lambda db: campaigns.get_pixel(db, website_id, pixel_id))
 
     async def pixel_by_key(self, pixel_key: str) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.pixel_by_key(conn, pixel_key))
+        return await self._run_shared(lambda db: campaigns.pixel_by_key(db, pixel_key))
 
     async def create_pixel(self, website_id: str, fields: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.create_pixel(conn, website_id, fields))
+        return await self._run_shared(lambda db: campaigns.create_pixel(db, website_id, fields))
 
     async def update_pixel(self, website_id: str, pixel_id: str, changes: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.update_pixel(conn, website_id, pixel_id, changes))
+        return await self._run_shared(lambda db: campaigns.update_pixel(db, website_id, pixel_id, changes))
 
     async def delete_pixel(self, website_id: str, pixel_id: str) -> bool:
-        return await self._run(lambda conn: campaigns.delete_pixel(conn, website_id, pixel_id))
+        return await self._run_shared(lambda db: campaigns.delete_pixel(db, website_id, pixel_id))
 
     # --- imported aggregates (another tool's export) -------------------------------------
 

@@ -88,8 +88,12 @@ class Scheduler(Actor):
         notifier: Notifier | None = None,
         notify_every: float = 60.0,
         clock: Callable[[], datetime] = utc_now,
+        fail_interrupted_recomputes: bool = True,
     ) -> None:
         super().__init__("scheduler", capacity=16)
+        # False for ``sparklytics import``: it runs no recompute, and in cloud mode the
+        # ones it would find unfinished are other nodes' at work.
+        self._fail_interrupted_recomputes = fail_interrupted_recomputes
         self._metadata = metadata
         self._writer = writer
         self._buffer = buffer
@@ -113,7 +117,8 @@ class Scheduler(Actor):
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         # A job that was queued or running when the process (or this actor) stopped has
         # nobody to run it: say so instead of showing it running forever.
-        await self._metadata.fail_unfinished_recomputes(INTERRUPTED)
+        if self._fail_interrupted_recomputes:
+            await self._metadata.fail_unfinished_recomputes(INTERRUPTED)
         task_status.started()
         recomputes_in, recomputes_out = trio.open_memory_channel[StartRecompute](RECOMPUTE_QUEUE)
         async with trio.open_nursery() as nursery:

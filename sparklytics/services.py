@@ -88,8 +88,12 @@ class Services:
 
 
 @asynccontextmanager
-async def open_services(config: Config, *, accept_wal_without_database: bool = False) -> AsyncIterator[Services]:
-    """Start everything; a failure that retrying cannot fix raises ``StartupError``."""
+async def open_services(
+    config: Config, *, accept_wal_without_database: bool = False, importing: bool = False
+) -> AsyncIterator[Services]:
+    """Start everything; a failure that retrying cannot fix raises ``StartupError``.
+    ``importing``: for ``sparklytics import``, which must not fail the bot recomputes
+    that are unfinished (in cloud mode, running nodes are running them)."""
     check_data_folder(config, accept_wal_without_database=accept_wal_without_database)
     backend = await _open_backend(config)
     try:
@@ -146,6 +150,7 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
                 retention_days=config.retention_days,
                 notifier=notifier,
                 notify_every=config.scheduler_tick_seconds,
+                fail_interrupted_recomputes=not importing,
             )
             await supervisor.start(nursery, scheduler)
             services = Services(

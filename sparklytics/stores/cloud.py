@@ -31,6 +31,7 @@ from sparklytics.stores.clickhouse.connection import ClickHouseSettings
 from sparklytics.stores.clickhouse.events import ClickHouseEventStore
 from sparklytics.stores.errors import StorageFault
 from sparklytics.stores.postgres import PostgresDatabase, PostgresMetadataStore
+from sparklytics.stores.postgres.imported_reports import PostgresImportedRows
 from sparklytics.stores.postgres.login_attempts import PostgresLoginAttempts, lockout_key
 from sparklytics.stores.postgres.migrations import apply_migrations
 
@@ -126,6 +127,7 @@ async def open_cloud_backend(config: Config) -> CloudBackend:
             settings,
             QueryBudgets(default=config.query_timeout_ms, retention=config.retention_statement_timeout_ms),
             event_id_key=event_id_key,
+            imported=PostgresImportedRows(db),
         ),
         metadata_store=CloudMetadataStore(db, deletes.delete_website_events),
         node_id=node_id,

@@ -141,6 +141,7 @@ async def open_services(
                 disabled_limits=RATE_LIMITS_OFF_FOR_BENCHMARKS if config.rate_limit_disable else frozenset(),
             )
             await supervisor.start(nursery, ratelimiter)
+            login_attempts = _login_attempts(backend)
             notifier = Notifier(metadata=metadata, analytics=backend.analytics, settings=notifier_settings(config))
             scheduler = Scheduler(
                 metadata=metadata,
@@ -151,11 +152,12 @@ async def open_services(
                 notifier=notifier,
                 notify_every=config.scheduler_tick_seconds,
                 fail_interrupted_recomputes=not importing,
+                login_attempts=login_attempts,
             )
             await supervisor.start(nursery, scheduler)
             services = Services(
                 config, backend.db, backend.analytics, metadata, supervisor, writer, buffer, enricher, ratelimiter, scheduler,
-                TrustedProxies(config.trusted_proxies), notifier, _login_attempts(backend), geo.database,
+                TrustedProxies(config.trusted_proxies), notifier, login_attempts, geo.database,
             )
             try:
                 yield services

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 MAX_FAILURES = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
@@ -32,7 +32,7 @@ LOCKOUT_WINDOW = timedelta(minutes=15)
 AttemptT = TypeVar("AttemptT")
 
 
-class AttemptLog(Protocol, Generic[AttemptT]):
+class AttemptLog(Protocol[AttemptT]):
     """Recent password attempts per client IP (see the module docstring)."""
 
     async def begin(self, client: str, now: datetime) -> AttemptT | None:
@@ -40,6 +40,10 @@ class AttemptLog(Protocol, Generic[AttemptT]):
 
     async def succeeded(self, attempt: AttemptT) -> None:
         """The password matched: this attempt no longer counts as a failure."""
+
+    async def forget(self, now: datetime) -> int:
+        """Drop the attempts that left the window (the Scheduler's ``forget_login_attempts``,
+        every :data:`LOCKOUT_WINDOW`); how many."""
 
 
 @dataclass(slots=True)
@@ -83,3 +87,15 @@ class LoginAttempts:
 
     async def succeeded(self, attempt: Attempt) -> None:
         attempt.succeeded = True
+
+    async def forget(self, now: datetime) -> int:
+        cutoff = now - self.window
+        dropped = 0
+        for client, attempts in list(self._by_client.items()):
+            recent = [a for a in attempts if a.at >= cutoff and not a.succeeded]
+            dropped += len(attempts) - len(recent)
+            if recent:
+                self._by_client[client] = recent
+            else:
+                del self._by_client[client]
+        return dropped

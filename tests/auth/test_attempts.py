@@ -98,14 +98,24 @@ async def test_two_nodes_checking_one_client_at_once_allow_exactly_the_limit(dsn
     assert len(allowed) == 5
 
 
-async def test_rows_leave_the_table_with_their_window(database, dsn) -> None:
+async def test_forget_drops_the_attempts_that_left_the_window(attempts_of) -> None:
+    attempts: AttemptLog = attempts_of(2)
+    await attempts.begin("192.0.2.1", NOW)
+    await attempts.begin("192.0.2.2", NOW + timedelta(minutes=10))
+    await attempts.begin("192.0.2.2", NOW + timedelta(minutes=11))
+    assert await attempts.forget(NOW + WINDOW + timedelta(seconds=1)) == 1
+    assert await attempts.forget(NOW + WINDOW + timedelta(seconds=1)) == 0
+    assert await attempts.begin("192.0.2.2", NOW + WINDOW + timedelta(seconds=2)) is None  # still counted
+
+
+async def test_rows_leave_the_table_when_they_match_or_are_forgotten(database, dsn) -> None:
     attempts = PostgresLoginAttempts(database, lockout_key(SECRET), window=WINDOW)
     for client in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
         await attempts.begin(client, NOW)
     await attempts.succeeded(await attempts.begin("192.0.2.4", NOW))  # a match leaves no row
     assert _stored_rows(dsn) == 3
-    await attempts.begin("192.0.2.5", NOW + WINDOW + timedelta(seconds=1))  # anyone's attempt sweeps
-    assert _stored_rows(dsn) == 1
+    await attempts.forget(NOW + WINDOW + timedelta(seconds=1))
+    assert _stored_rows(dsn) == 0
 
 
 async def test_postgresql_holds_nothing_that_recovers_the_client_ip(database, dsn) -> None:

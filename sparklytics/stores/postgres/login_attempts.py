@@ -10,13 +10,12 @@ through its environment (at least 32 characters, e.g. ``openssl rand -hex 32``):
 exists only in the nodes' memory, never in PostgreSQL, ClickHouse or a data folder. With
 the database alone (a dump, a backup, a stolen disk) one must guess a 128-bit-plus
 secret before hashing any address, so the rows say only "some client failed n times".
-And they say it briefly: a row is deleted once it leaves the window — every attempt
-first deletes the window's leftovers (of any client, a bounded batch, skipping rows
-another node is deleting), and a matched password deletes its own row at once — so the
-table holds little more than the last :data:`~sparklytics.auth.attempts.LOCKOUT_WINDOW`
-of failures (older rows until the next attempt, of anyone, sweeps them). A per-window key would add nothing: it would have to be derivable from ``S``
-by every node, so whoever has ``S`` has every window's key, and the rows it could
-reveal are deleted with their window anyway.
+And they say it briefly: a matched password deletes its own row at once, and every
+node's Scheduler deletes the rows that left the window every
+:data:`~sparklytics.auth.attempts.LOCKOUT_WINDOW` (``forget``), so the table holds at
+most two windows of failures. A per-window key would add nothing: it would have to be
+derivable from ``S`` by every node, so whoever has ``S`` has every window's key, and
+the rows it could reveal are deleted with their window anyway.
 
 Who holds ``S`` and the database together can test an address (as the nodes do); that
 is the operator, who sees client addresses in the balancer's logs anyway.
@@ -25,9 +24,8 @@ Two nodes checking the same client at once must not both get past the limit: an 
 takes a transaction-level advisory lock on the client's hash (the two-key form, its own
 key space beside the store's other locks) before it counts, so the second waits for the
 first to commit and counts its row. Distinct clients whose hashes share the lock's 32
-bits merely wait for each other for a millisecond. The sweep never waits (``SKIP
-LOCKED``) and the locked part takes no row lock another attempt could hold, so two
-attempts cannot deadlock.
+bits merely wait for each other for a millisecond. An attempt takes no row lock, and
+``forget`` skips rows another node is deleting (``SKIP LOCKED``), so nothing deadlocks.
 """
 
 from __future__ import annotations
@@ -45,8 +43,6 @@ from .database import PostgresDatabase
 _KEY_LABEL = b"sparklytics login lockout v1"
 # First key of the two-key advisory locks taken per client ("spk" + 3).
 _LOCK_CLASS = 0x73706B03
-# Old rows of other clients deleted by one attempt; logins are rare, so a batch keeps up.
-_SWEEP_BATCH = 1000
 
 
 def lockout_key(secret: str) -> bytes:
@@ -77,13 +73,15 @@ class PostgresLoginAttempts:
     async def succeeded(self, attempt: int) -> None:
         await self._db.run(lambda conn: conn.execute("DELETE FROM login_attempts WHERE id = %s", [attempt]))
 
+    async def forget(self, now: datetime) -> int:
+        cutoff = now - self.window
+        return await self._db.run(lambda conn: conn.execute(
+            "DELETE FROM login_attempts WHERE id IN"
+            " (SELECT id FROM login_attempts WHERE at < %s FOR UPDATE SKIP LOCKED)", [cutoff]
+        ).rowcount)
+
     def _begin(self, conn: psycopg.Connection, hashed: bytes, now: datetime) -> int | None:
         cutoff = now - self.window
-        conn.execute(
-            "DELETE FROM login_attempts WHERE id IN (SELECT id FROM login_attempts WHERE at < %s"
-            " LIMIT %s FOR UPDATE SKIP LOCKED)",
-            [cutoff, _SWEEP_BATCH],
-        )
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, int.from_bytes(hashed[:4], "big", signed=True)])
         (failures,) = conn.execute(
             "SELECT count(*) FROM login_attempts WHERE client = %s AND at >= %s", [hashed, cutoff]

@@ -5,8 +5,8 @@ deletion of yesterday's salt 30 minutes later, Decision 6), the daily retention 
 of events and sessions older than ``SPARKLYTICS_RETENTION_DAYS`` (Decision 5, in
 bounded batches through the Writer), the pruning of revoked sessions that have expired
 (at start, then daily), the login lockout's attempts that left their window (every
-15 minutes, when given the app's ``login_attempts``), and WAL compaction (asks the Buffer to start a new
-segment once everything is committed), and the bot recomputes the API queues
+15 minutes, when given the app's ``login_attempts``), and WAL compaction (asks the
+Buffer to start a new segment once everything is committed), and the bot recomputes the API queues
 (``StartRecompute``: pages of 500 events re-classified through the Writer, then the
 sessions rolled up; a job the process stopped in the middle of is marked failed at
 the next start), and the notifications tick (every ``SPARKLYTICS_SCHEDULER_TICK_SECONDS``:
@@ -90,13 +90,9 @@ class Scheduler(Actor):
         notifier: Notifier | None = None,
         notify_every: float = 60.0,
         clock: Callable[[], datetime] = utc_now,
-        fail_interrupted_recomputes: bool = True,
         login_attempts: AttemptLog | None = None,
     ) -> None:
         super().__init__("scheduler", capacity=16)
-        # False for ``sparklytics import``: it runs no recompute, and in cloud mode the
-        # ones it would find unfinished are other nodes' at work.
-        self._fail_interrupted_recomputes = fail_interrupted_recomputes
         self._metadata = metadata
         self._writer = writer
         self._buffer = buffer
@@ -123,8 +119,7 @@ class Scheduler(Actor):
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         # A job that was queued or running when the process (or this actor) stopped has
         # nobody to run it: say so instead of showing it running forever.
-        if self._fail_interrupted_recomputes:
-            await self._metadata.fail_unfinished_recomputes(INTERRUPTED)
+        await self._metadata.fail_unfinished_recomputes(INTERRUPTED)
         task_status.started()
         recomputes_in, recomputes_out = trio.open_memory_channel[StartRecompute](RECOMPUTE_QUEUE)
         async with trio.open_nursery() as nursery:

@@ -151,7 +151,7 @@ async def import_file(
     with contextlib.ExitStack() as held:
         if config.mode == "cloud":
             config = _hold_import_node(held, config)
-        async with open_services(config, importing=True) as services:
+        async with open_services(config) as services:
             try:
                 if website_id is not None and await services.metadata.website_ingest_info(website_id) is None:
                     raise ImportRefused(f"no website {website_id} here: create it first (POST /api/websites)")

@@ -88,12 +88,8 @@ class Services:
 
 
 @asynccontextmanager
-async def open_services(
-    config: Config, *, accept_wal_without_database: bool = False, importing: bool = False
-) -> AsyncIterator[Services]:
-    """Start everything; a failure that retrying cannot fix raises ``StartupError``.
-    ``importing``: for ``sparklytics import``, which must not fail the bot recomputes
-    that are unfinished (in cloud mode, running nodes are running them)."""
+async def open_services(config: Config, *, accept_wal_without_database: bool = False) -> AsyncIterator[Services]:
+    """Start everything; a failure that retrying cannot fix raises ``StartupError``."""
     check_data_folder(config, accept_wal_without_database=accept_wal_without_database)
     backend = await _open_backend(config)
     try:
@@ -151,7 +147,6 @@ async def open_services(
                 retention_days=config.retention_days,
                 notifier=notifier,
                 notify_every=config.scheduler_tick_seconds,
-                fail_interrupted_recomputes=not importing,
                 login_attempts=login_attempts,
             )
             await supervisor.start(nursery, scheduler)

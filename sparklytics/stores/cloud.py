@@ -45,8 +45,8 @@ class CloudMetadataStore(PostgresMetadataStore):
     every ClickHouse shard (DuckDB does both in one transaction; here the events go
     first, so a failed delete leaves the website retired and the delete can be retried)."""
 
-    def __init__(self, db: PostgresDatabase, delete_events: Callable[[str], None]) -> None:
-        super().__init__(db)
+    def __init__(self, db: PostgresDatabase, delete_events: Callable[[str], None], *, node_id: str) -> None:
+        super().__init__(db, node_id=node_id)
         self._delete_events = delete_events
 
     async def delete_website(self, website_id: str) -> bool:
@@ -129,7 +129,7 @@ async def open_cloud_backend(config: Config) -> CloudBackend:
             event_id_key=event_id_key,
             imported=PostgresImportedRows(db),
         ),
-        metadata_store=CloudMetadataStore(db, deletes.delete_website_events),
+        metadata_store=CloudMetadataStore(db, deletes.delete_website_events, node_id=node_id),
         node_id=node_id,
         deletes=deletes,
         login_attempts=PostgresLoginAttempts(db, lockout_key(config.cloud.lockout_secret)),

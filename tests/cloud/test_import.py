@@ -36,13 +36,14 @@ def _import_env(cluster) -> dict[str, str]:
 
 def test_a_plausible_import_is_added_by_the_reports_of_every_node(cluster, api, tmp_path: Path) -> None:
     site = new_website(api, "plausible")
-    with psycopg.connect(cluster.state["postgres"], autocommit=True) as conn:  # a node's recompute at work
-        conn.execute("INSERT INTO bot_recompute_runs (id, website_id, start_date, end_date, status, created_at)"
-                     " VALUES (%s, %s, now(), now(), 'running', now())", [f"job_{site}", site])
+    with psycopg.connect(cluster.state["postgres"], autocommit=True) as conn:  # node 1's recompute at work
+        conn.execute("INSERT INTO bot_recompute_runs (id, website_id, start_date, end_date, status, created_at,"
+                     " owner_node) VALUES (%s, %s, now(), now(), 'running', now(), 'node1')", [f"job_{site}", site])
     imported = run_cli(["import", str(plausible_export(tmp_path / "export.zip")), "--website", site],
                        _import_env(cluster), timeout=120)
     assert imported.returncode == 0, imported.stderr
-    with psycopg.connect(cluster.state["postgres"], autocommit=True) as conn:  # the import left it alone
+    # The import is a node of its own ("node1-import"): its start leaves node 1's job running.
+    with psycopg.connect(cluster.state["postgres"], autocommit=True) as conn:
         assert conn.execute("DELETE FROM bot_recompute_runs WHERE id = %s RETURNING status",
                             [f"job_{site}"]).fetchone() == ("running",)
     for node in (cluster.node(1), cluster.node(2)):

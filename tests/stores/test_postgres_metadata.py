@@ -37,7 +37,7 @@ def dsn(postgres) -> str:
 
 @pytest.fixture
 async def store(dsn):
-    metadata = await open_metadata_store(dsn, max_connections=4)
+    metadata = await open_metadata_store(dsn, node_id="node-a", max_connections=4)
     await metadata.insert_website(website_id="site_a", name="A", domain="a.example", timezone="UTC")
     yield metadata
     await metadata.close()
@@ -159,7 +159,7 @@ async def test_a_guard_holds_against_a_second_node(store, dsn, race) -> None:
 
 
 async def test_two_nodes_creating_goals_at_once_stop_at_the_limit(store, dsn) -> None:
-    other_node = await open_metadata_store(dsn, max_connections=4)
+    other_node = await open_metadata_store(dsn, node_id="node-b", max_connections=4)
     created, refused = [], []
 
     async def create_many(node, prefix: str) -> None:
@@ -179,12 +179,31 @@ async def test_two_nodes_creating_goals_at_once_stop_at_the_limit(store, dsn) ->
     assert len(await store.list_goals("site_a")) == MAX_GOALS_PER_WEBSITE
 
 
+async def test_a_restarting_node_fails_its_own_recomputes_not_another_nodes(store, dsn) -> None:
+    """Each node's scheduler calls its unfinished jobs interrupted when it starts; a job
+    another node queued (and is running) must go on."""
+    other_node = await open_metadata_store(dsn, node_id="node-b", max_connections=2)
+    try:
+        await other_node.insert_website(website_id="site_b", name="B", domain="b.example", timezone="UTC")
+        start, end = datetime(2026, 3, 1), datetime(2026, 3, 2)
+        ours = await store.start_recompute("site_a", start, end, 10)
+        theirs = await other_node.start_recompute("site_b", start, end, 10)
+        await other_node.set_recompute_status(theirs, "running")
+
+        assert await store.fail_unfinished_recomputes("stopped") == 1
+
+        assert (await store.get_recompute("site_a", ours))["status"] == "failed"
+        assert (await store.get_recompute("site_b", theirs))["status"] == "running"
+    finally:
+        await other_node.close()
+
+
 async def test_migrations_run_once_when_nodes_start_together(postgres) -> None:
     dsn = postgres.empty_database()
     nodes = []
 
     async def start_node() -> None:
-        nodes.append(await open_metadata_store(dsn, max_connections=2))
+        nodes.append(await open_metadata_store(dsn, node_id="node", max_connections=2))
 
     async with trio.open_nursery() as nursery:
         for _ in range(3):
@@ -265,7 +284,7 @@ async def test_an_import_replaces_its_days(store, dsn) -> None:
 
 async def test_an_unreachable_server_is_a_storage_fault() -> None:
     with pytest.raises(StorageFault, match="cannot connect to PostgreSQL"):
-        await open_metadata_store("postgresql://postgres@127.0.0.1:1/none", timeout=1.0)
+        await open_metadata_store("postgresql://postgres@127.0.0.1:1/none", node_id="node-a", timeout=1.0)
 
 
 async def test_key_usage_queued_without_waiting_is_bounded(store) -> None:

@@ -137,8 +137,11 @@ _JOB_COLUMNS = (
 _UNFINISHED = "status IN ('queued', 'running')"
 
 
-def start_recompute(conn: psycopg.Connection, website_id: str, start: datetime, end: datetime, events_total: int) -> str | None:
-    """Queue a recompute of ``[start, end)`` (naive UTC); its id, None without website.
+def start_recompute(
+    conn: psycopg.Connection, website_id: str, start: datetime, end: datetime, events_total: int, owner_node: str
+) -> str | None:
+    """Queue a recompute of ``[start, end)`` (naive UTC) that ``owner_node`` will run; its
+    id, None without website.
 
     Raises:
         RecomputeRunning: the website has one queued or running.
@@ -149,9 +152,9 @@ def start_recompute(conn: psycopg.Connection, website_id: str, start: datetime, 
     if conn.execute(f"SELECT 1 FROM bot_recompute_runs WHERE website_id = %s AND {_UNFINISHED}", [website_id]).fetchone():
         raise RecomputeRunning(website_id)
     conn.execute(
-        "INSERT INTO bot_recompute_runs (id, website_id, start_date, end_date, status, created_at, events_total)"
-        " VALUES (%s, %s, %s, %s, 'queued', %s, %s)",
-        [job_id, website_id, start, end, utc_now(), events_total],
+        "INSERT INTO bot_recompute_runs (id, website_id, start_date, end_date, status, created_at, events_total,"
+        " owner_node) VALUES (%s, %s, %s, %s, 'queued', %s, %s, %s)",
+        [job_id, website_id, start, end, utc_now(), events_total, owner_node],
     )
     _audit(conn, website_id, "recompute_start", {"job_id": job_id, "start": start.isoformat(), "end": end.isoformat()})
     return job_id
@@ -177,14 +180,15 @@ def note_recompute_progress(conn: psycopg.Connection, job_id: str, events_done: 
     conn.execute("UPDATE bot_recompute_runs SET events_done = %s WHERE id = %s", [events_done, job_id])
 
 
-def fail_unfinished_recomputes(conn: psycopg.Connection, error: str) -> int:
-    """Mark every queued or running job failed (after a restart nothing runs them).
-
-    In cloud mode each node would call this at its start and fail the jobs other nodes
-    are running; the cloud wiring must run it once per cluster (or per owning node)."""
+def fail_unfinished_recomputes(conn: psycopg.Connection, error: str, owner_node: str) -> int:
+    """Mark the queued or running jobs of ``owner_node`` failed: it calls this when it
+    starts, and nobody runs them any more. Other nodes' jobs are left running (a node runs
+    the jobs it queued); jobs without an owner (queued before owners were recorded) too
+    are failed."""
     return conn.execute(
-        f"UPDATE bot_recompute_runs SET status = 'failed', completed_at = %s, error_message = %s WHERE {_UNFINISHED}",
-        [utc_now(), error],
+        "UPDATE bot_recompute_runs SET status = 'failed', completed_at = %s, error_message = %s"
+        f" WHERE {_UNFINISHED} AND (owner_node = %s OR owner_node IS NULL)",
+        [utc_now(), error, owner_node],
     ).rowcount
 
 

@@ -41,8 +41,11 @@ MAX_QUEUED_USAGE = 1000
 
 
 class PostgresMetadataStore:
-    def __init__(self, db: PostgresDatabase) -> None:
+    def __init__(self, db: PostgresDatabase, *, node_id: str) -> None:
+        """``node_id`` names this app node among those sharing the database: the bot
+        recomputes it queues are its own to run (and to call interrupted on a restart)."""
         self._db = db
+        self._node_id = node_id
         self._queued_usage: deque[PendingKeyUsage] = deque()
         self._usage_lock = trio.Lock()
         # A system task is on its way to write the queue (one at a time is enough).
@@ -226,7 +229,7 @@ class PostgresMetadataStore:
         return await self._run(lambda conn: bots.list_audit(conn, website_id, after=after, limit=limit))
 
     async def start_recompute(self, website_id: str, start: datetime, end: datetime, events_total: int) -> str | None:
-        return await self._run(lambda conn: bots.start_recompute(conn, website_id, start, end, events_total))
+        return await self._run(lambda conn: bots.start_recompute(conn, website_id, start, end, events_total, self._node_id))
 
     async def note_recompute_progress(self, job_id: str, events_done: int) -> None:
         await self._run(lambda conn: bots.note_recompute_progress(conn, job_id, events_done))
@@ -238,7 +241,7 @@ class PostgresMetadataStore:
         await self._run(lambda conn: bots.set_recompute_status(conn, job_id, status, error))
 
     async def fail_unfinished_recomputes(self, error: str) -> int:
-        return await self._run(lambda conn: bots.fail_unfinished_recomputes(conn, error))
+        return await self._run(lambda conn: bots.fail_unfinished_recomputes(conn, error, self._node_id))
 
     # --- goals --------------------------------------------------------------------------
 

@@ -4,9 +4,9 @@ Reads run on a read cursor of their own in a worker thread (:meth:`Database.read
 Writes go to the Writer actor (``RunWrite``), the one place that writes the file: they
 run in its thread, one at a time, between event commits, on the write connection taken
 when the write runs (so a write after a reopen gets the new one). The SQL lives in one
-module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``bots.py``; the SQL
-both metadata backends share is in :mod:`sparklytics.stores.metadata_sql` (``campaigns.py``,
-``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
+module per table group: ``websites.py``, ``settings.py``, ``auth.py``; the SQL both
+metadata backends share is in :mod:`sparklytics.stores.metadata_sql` (``bots.py``,
+``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from sparklytics.saved_reports import SavedReport
 from sparklytics.bot_controls import NewEntry, PageCursor
 from sparklytics.stores.duckdb import (
     auth,
-    bots,
     imported,
     settings,
     websites,
@@ -35,7 +34,7 @@ from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
 from sparklytics.stores.duckdb.sql import Cursor
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, campaigns, funnels, goals, notifications, saved_reports
+from sparklytics.stores.metadata_sql import MetadataDb, bots, campaigns, funnels, goals, notifications, saved_reports
 from sparklytics.stores.metadata import (
     AuthSettings,
     PendingKeyUsage,
@@ -54,6 +53,10 @@ DELETE_WEBSITE_TIMEOUT = 600.0
 # An import replaces up to millions of aggregate rows in one transaction.
 IMPORT_WRITE_TIMEOUT = 3600.0
 PING_TIMEOUT = 5.0
+
+
+# The one app node of a self-hosted install, as the bot recompute jobs name their owner.
+SELF_HOSTED_NODE = "self-hosted"
 
 
 class DuckDBMetadataStore:
@@ -206,41 +209,41 @@ class DuckDBMetadataStore:
     # --- bot controls -------------------------------------------------------------------
 
     async def get_bot_policy(self, website_id: str) -> dict[str, Any] | None:
-        return await self._read(lambda cur: bots.get_policy(cur, website_id))
+        return await self._read_shared(lambda db: bots.get_policy(db, website_id))
 
     async def set_bot_policy(self, website_id: str, mode: str, threshold_score: int) -> dict[str, Any] | None:
-        return await self._write(lambda con: bots.set_policy(con, website_id, mode, threshold_score))
+        return await self._write_shared(lambda db: bots.set_policy(db, website_id, mode, threshold_score))
 
     async def list_bot_entries(
         self, website_id: str, kind: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._read(lambda cur: bots.list_entries(cur, website_id, kind, after=after, limit=limit))
+        return await self._read_shared(lambda db: bots.list_entries(db, website_id, kind, after=after, limit=limit))
 
     async def add_bot_entry(self, website_id: str, kind: str, entry: NewEntry) -> dict[str, Any] | None:
-        return await self._write(lambda con: bots.add_entry(con, website_id, kind, entry))
+        return await self._write_shared(lambda db: bots.add_entry(db, website_id, kind, entry))
 
     async def remove_bot_entry(self, website_id: str, kind: str, entry_id: str) -> bool:
-        return await self._write(lambda con: bots.remove_entry(con, website_id, kind, entry_id))
+        return await self._write_shared(lambda db: bots.remove_entry(db, website_id, kind, entry_id))
 
     async def list_bot_audit(
         self, website_id: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._read(lambda cur: bots.list_audit(cur, website_id, after=after, limit=limit))
+        return await self._read_shared(lambda db: bots.list_audit(db, website_id, after=after, limit=limit))
 
     async def start_recompute(self, website_id: str, start: datetime, end: datetime, events_total: int) -> str | None:
-        return await self._write(lambda con: bots.start_recompute(con, website_id, start, end, events_total))
+        return await self._write_shared(lambda db: bots.start_recompute(db, website_id, start, end, events_total, SELF_HOSTED_NODE))
 
     async def note_recompute_progress(self, job_id: str, events_done: int) -> None:
-        await self._write(lambda con: bots.note_recompute_progress(con, job_id, events_done))
+        await self._write_shared(lambda db: bots.note_recompute_progress(db, job_id, events_done))
 
     async def get_recompute(self, website_id: str, job_id: str) -> dict[str, Any] | None:
-        return await self._read(lambda cur: bots.get_recompute(cur, website_id, job_id))
+        return await self._read_shared(lambda db: bots.get_recompute(db, website_id, job_id))
 
     async def set_recompute_status(self, job_id: str, status: str, error: str | None = None) -> None:
-        await self._write(lambda con: bots.set_recompute_status(con, job_id, status, error))
+        await self._write_shared(lambda db: bots.set_recompute_status(db, job_id, status, error))
 
     async def fail_unfinished_recomputes(self, error: str) -> int:
-        return await self._write(lambda con: bots.fail_unfinished_recomputes(con, error))
+        return await self._write_shared(lambda db: bots.fail_unfinished_recomputes(db, error, SELF_HOSTED_NODE))
 
     # --- goals --------------------------------------------------------------------------
 

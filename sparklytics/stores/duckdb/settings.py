@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 import duckdb
 
 from sparklytics.enrich.ids import new_salt
-from sparklytics.stores.duckdb import bots
+from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
+from sparklytics.stores.metadata_sql import bots
 from sparklytics.stores.duckdb.schema import transaction
 from sparklytics.stores.metadata import SALT_GRACE, Salts, WebsiteIngestInfo
 
@@ -84,5 +85,5 @@ def website_ingest_info(con: duckdb.DuckDBPyConnection, website_id: str) -> Webs
     row = con.execute(_WEBSITE_INGEST_INFO, [website_id]).fetchone()
     if row is None:
         return None
-    allow, block = bots.rules(con, website_id)
+    allow, block = bots.rules(DuckDBMetadataDb(con), website_id)
     return WebsiteIngestInfo(*row, allow=allow, block=block)

@@ -4,9 +4,9 @@ Every method runs one transaction on a pooled connection in a worker thread
 (:meth:`PostgresDatabase.run`); reads and writes alike, since PostgreSQL serialises
 conflicting writes itself and the checks that guard a write lock what they check
 (``sql.py`` says how). The SQL lives in one module per table group, as in the DuckDB
-store: ``websites.py``, ``settings.py``, ``auth.py``, ``bots.py``, ``imported.py``; the
-SQL both metadata backends share is in :mod:`sparklytics.stores.metadata_sql`
-(``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
+store: ``websites.py``, ``settings.py``, ``auth.py``, ``imported.py``; the SQL both
+metadata backends share is in :mod:`sparklytics.stores.metadata_sql` (``bots.py``,
+``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, campaigns, funnels, goals, notifications, saved_reports
+from sparklytics.stores.metadata_sql import MetadataDb, bots, campaigns, funnels, goals, notifications, saved_reports
 from sparklytics.stores.metadata import AuthSettings, PendingKeyUsage, ReportContext, Salts, WebsiteIngestInfo
 
-from . import auth, bots, imported, settings, websites
+from . import auth, imported, settings, websites
 from .database import PostgresDatabase
 from .sql import PostgresMetadataDb
 
@@ -214,41 +214,41 @@ class PostgresMetadataStore:
     # --- bot controls -------------------------------------------------------------------
 
     async def get_bot_policy(self, website_id: str) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.get_policy(conn, website_id))
+        return await self._run_shared(lambda db: bots.get_policy(db, website_id))
 
     async def set_bot_policy(self, website_id: str, mode: str, threshold_score: int) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.set_policy(conn, website_id, mode, threshold_score))
+        return await self._run_shared(lambda db: bots.set_policy(db, website_id, mode, threshold_score))
 
     async def list_bot_entries(
         self, website_id: str, kind: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._run(lambda conn: bots.list_entries(conn, website_id, kind, after=after, limit=limit))
+        return await self._run_shared(lambda db: bots.list_entries(db, website_id, kind, after=after, limit=limit))
 
     async def add_bot_entry(self, website_id: str, kind: str, entry: NewEntry) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.add_entry(conn, website_id, kind, entry))
+        return await self._run_shared(lambda db: bots.add_entry(db, website_id, kind, entry))
 
     async def remove_bot_entry(self, website_id: str, kind: str, entry_id: str) -> bool:
-        return await self._run(lambda conn: bots.remove_entry(conn, website_id, kind, entry_id))
+        return await self._run_shared(lambda db: bots.remove_entry(db, website_id, kind, entry_id))
 
     async def list_bot_audit(
         self, website_id: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._run(lambda conn: bots.list_audit(conn, website_id, after=after, limit=limit))
+        return await self._run_shared(lambda db: bots.list_audit(db, website_id, after=after, limit=limit))
 
     async def start_recompute(self, website_id: str, start: datetime, end: datetime, events_total: int) -> str | None:
-        return await self._run(lambda conn: bots.start_recompute(conn, website_id, start, end, events_total, self._node_id))
+        return await self._run_shared(lambda db: bots.start_recompute(db, website_id, start, end, events_total, self._node_id))
 
     async def note_recompute_progress(self, job_id: str, events_done: int) -> None:
-        await self._run(lambda conn: bots.note_recompute_progress(conn, job_id, events_done))
+        await self._run_shared(lambda db: bots.note_recompute_progress(db, job_id, events_done))
 
     async def get_recompute(self, website_id: str, job_id: str) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.get_recompute(conn, website_id, job_id))
+        return await self._run_shared(lambda db: bots.get_recompute(db, website_id, job_id))
 
     async def set_recompute_status(self, job_id: str, status: str, error: str | None = None) -> None:
-        await self._run(lambda conn: bots.set_recompute_status(conn, job_id, status, error))
+        await self._run_shared(lambda db: bots.set_recompute_status(db, job_id, status, error))
 
     async def fail_unfinished_recomputes(self, error: str) -> int:
-        return await self._run(lambda conn: bots.fail_unfinished_recomputes(conn, error, self._node_id))
+        return await self._run_shared(lambda db: bots.fail_unfinished_recomputes(db, error, self._node_id))
 
     # --- goals --------------------------------------------------------------------------
 

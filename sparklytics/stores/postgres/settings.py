@@ -9,8 +9,9 @@ import psycopg
 from sparklytics.enrich.ids import new_salt
 from sparklytics.stores.metadata import SALT_GRACE, Salts, WebsiteIngestInfo
 
-from . import bots
-from .sql import SALTS_LOCK, lock
+from sparklytics.stores.metadata_sql import bots
+
+from .sql import SALTS_LOCK, PostgresMetadataDb, lock
 
 
 def get_setting(conn: psycopg.Connection, key: str) -> str | None:
@@ -80,5 +81,5 @@ def website_ingest_info(conn: psycopg.Connection, website_id: str) -> WebsiteIng
     row = conn.execute(_WEBSITE_INGEST_INFO, [website_id]).fetchone()
     if row is None:
         return None
-    allow, block = bots.rules(conn, website_id)
+    allow, block = bots.rules(PostgresMetadataDb(conn), website_id)
     return WebsiteIngestInfo(*row, allow=allow, block=block)

@@ -4,9 +4,10 @@ Reads run on a read cursor of their own in a worker thread (:meth:`Database.read
 Writes go to the Writer actor (``RunWrite``), the one place that writes the file: they
 run in its thread, one at a time, between event commits, on the write connection taken
 when the write runs (so a write after a reopen gets the new one). The SQL lives in one
-module per table group: ``websites.py``, ``settings.py``, ``auth.py``; the SQL both
-metadata backends share is in :mod:`sparklytics.stores.metadata_sql` (``bots.py``,
-``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
+module per table group: ``websites.py``, ``imported.py``; the SQL both metadata backends
+share is in :mod:`sparklytics.stores.metadata_sql` (``auth.py``, ``bots.py``,
+``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``,
+``settings.py``).
 """
 
 from __future__ import annotations
@@ -24,17 +25,22 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.bot_controls import NewEntry, PageCursor
-from sparklytics.stores.duckdb import (
-    auth,
-    imported,
-    settings,
-    websites,
-)
+from sparklytics.stores.duckdb import imported, websites
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
 from sparklytics.stores.duckdb.sql import Cursor
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, bots, campaigns, funnels, goals, notifications, saved_reports
+from sparklytics.stores.metadata_sql import (
+    MetadataDb,
+    auth,
+    bots,
+    campaigns,
+    funnels,
+    goals,
+    notifications,
+    saved_reports,
+    settings,
+)
 from sparklytics.stores.metadata import (
     AuthSettings,
     PendingKeyUsage,
@@ -84,10 +90,10 @@ class DuckDBMetadataStore:
     # --- settings -----------------------------------------------------------------------
 
     async def seed_settings(self, *, install_id: str, version: str) -> None:
-        await self._write(lambda con: settings.seed_settings(con, install_id=install_id, version=version))
+        await self._write_shared(lambda db: settings.seed_settings(db, install_id=install_id, version=version))
 
     async def rotate_salts(self, now: datetime) -> Salts:
-        return await self._write(lambda con: settings.rotate_salts(con, now))
+        return await self._write_shared(lambda db: settings.rotate_salts(db, now))
 
     # --- websites -----------------------------------------------------------------------
 
@@ -134,50 +140,50 @@ class DuckDBMetadataStore:
         return await self._write(lambda con: websites.disable_sharing(con, website_id))
 
     async def website_ingest_info(self, website_id: str) -> WebsiteIngestInfo | None:
-        return await self._read(lambda cur: settings.website_ingest_info(cur, website_id))
+        return await self._read_shared(lambda db: settings.website_ingest_info(db, website_id))
 
     # --- auth ---------------------------------------------------------------------------
 
     async def load_auth_settings(self, *, new_jwt_secret: str, now: datetime) -> AuthSettings:
-        return await self._write(lambda con: auth.load_auth_settings(con, new_jwt_secret=new_jwt_secret, now=now))
+        return await self._write_shared(lambda db: auth.load_auth_settings(db, new_jwt_secret=new_jwt_secret, now=now))
 
     async def complete_setup(self, *, password_hash: str, change_required: bool) -> bool:
-        return await self._write(
-            lambda con: auth.complete_setup(con, password_hash=password_hash, change_required=change_required)
+        return await self._write_shared(
+            lambda db: auth.complete_setup(db, password_hash=password_hash, change_required=change_required)
         )
 
     async def change_password(self, *, password_hash: str, jwt_secret: str) -> None:
-        await self._write(lambda con: auth.change_password(con, password_hash=password_hash, jwt_secret=jwt_secret))
+        await self._write_shared(lambda db: auth.change_password(db, password_hash=password_hash, jwt_secret=jwt_secret))
 
     async def revoke_session(self, jti: str, expires_at: datetime) -> None:
-        await self._write(lambda con: auth.revoke_session(con, jti, expires_at))
+        await self._write_shared(lambda db: auth.revoke_session(db, jti, expires_at))
 
     async def prune_revoked_sessions(self, before: datetime) -> int:
-        return await self._write(lambda con: auth.prune_revoked_sessions(con, before))
+        return await self._write_shared(lambda db: auth.prune_revoked_sessions(db, before))
 
     async def insert_api_key(
         self, *, key_id: str, name: str, key_hash: str, key_prefix: str, created_at: datetime
     ) -> None:
-        await self._write(
-            lambda con: auth.insert_api_key(
-                con, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
+        await self._write_shared(
+            lambda db: auth.insert_api_key(
+                db, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
             )
         )
 
     async def list_api_keys(self, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        return await self._read(lambda cur: auth.list_api_keys(cur, limit=limit, offset=offset))
+        return await self._read_shared(lambda db: auth.list_api_keys(db, limit=limit, offset=offset))
 
     async def revoke_api_key(self, key_id: str, now: datetime) -> str | None:
-        return await self._write(lambda con: auth.revoke_api_key(con, key_id, now))
+        return await self._write_shared(lambda db: auth.revoke_api_key(db, key_id, now))
 
     async def record_key_usage(self, pending: PendingKeyUsage) -> None:
-        await self._write(lambda con: auth.record_key_usage(con, dict(pending())))
+        await self._write_shared(lambda db: auth.record_key_usage(db, dict(pending())))
 
     def record_key_usage_soon(self, pending: PendingKeyUsage) -> None:
         def write() -> None:
             batch = dict(pending())
             try:
-                auth.record_key_usage(self._db.writer, batch)
+                auth.record_key_usage(DuckDBMetadataDb(self._db.writer), batch)
             except Exception:  # nobody awaits this write: say so in the log
                 log.exception("could not record API key usage for %d key(s)", len(batch))
                 raise

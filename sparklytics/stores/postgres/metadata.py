@@ -4,9 +4,10 @@ Every method runs one transaction on a pooled connection in a worker thread
 (:meth:`PostgresDatabase.run`); reads and writes alike, since PostgreSQL serialises
 conflicting writes itself and the checks that guard a write lock what they check
 (``sql.py`` says how). The SQL lives in one module per table group, as in the DuckDB
-store: ``websites.py``, ``settings.py``, ``auth.py``, ``imported.py``; the SQL both
-metadata backends share is in :mod:`sparklytics.stores.metadata_sql` (``bots.py``,
-``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
+store: ``websites.py``, ``imported.py``; the SQL both metadata backends share is in
+:mod:`sparklytics.stores.metadata_sql` (``auth.py``, ``bots.py``,
+``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``,
+``settings.py``).
 """
 
 from __future__ import annotations
@@ -27,10 +28,20 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, bots, campaigns, funnels, goals, notifications, saved_reports
+from sparklytics.stores.metadata_sql import (
+    MetadataDb,
+    auth,
+    bots,
+    campaigns,
+    funnels,
+    goals,
+    notifications,
+    saved_reports,
+    settings,
+)
 from sparklytics.stores.metadata import AuthSettings, PendingKeyUsage, ReportContext, Salts, WebsiteIngestInfo
 
-from . import auth, imported, settings, websites
+from . import imported, websites
 from .database import PostgresDatabase
 from .sql import PostgresMetadataDb
 
@@ -72,10 +83,10 @@ class PostgresMetadataStore:
     # --- settings -----------------------------------------------------------------------
 
     async def seed_settings(self, *, install_id: str, version: str) -> None:
-        await self._run(lambda conn: settings.seed_settings(conn, install_id=install_id, version=version))
+        await self._run_shared(lambda db: settings.seed_settings(db, install_id=install_id, version=version))
 
     async def rotate_salts(self, now: datetime) -> Salts:
-        return await self._run(lambda conn: settings.rotate_salts(conn, now))
+        return await self._run_shared(lambda db: settings.rotate_salts(db, now))
 
     # --- websites -----------------------------------------------------------------------
 
@@ -122,41 +133,41 @@ class PostgresMetadataStore:
         return await self._run(lambda conn: websites.disable_sharing(conn, website_id))
 
     async def website_ingest_info(self, website_id: str) -> WebsiteIngestInfo | None:
-        return await self._run(lambda conn: settings.website_ingest_info(conn, website_id))
+        return await self._run_shared(lambda db: settings.website_ingest_info(db, website_id))
 
     # --- auth ---------------------------------------------------------------------------
 
     async def load_auth_settings(self, *, new_jwt_secret: str, now: datetime) -> AuthSettings:
-        return await self._run(lambda conn: auth.load_auth_settings(conn, new_jwt_secret=new_jwt_secret, now=now))
+        return await self._run_shared(lambda db: auth.load_auth_settings(db, new_jwt_secret=new_jwt_secret, now=now))
 
     async def complete_setup(self, *, password_hash: str, change_required: bool) -> bool:
-        return await self._run(
-            lambda conn: auth.complete_setup(conn, password_hash=password_hash, change_required=change_required)
+        return await self._run_shared(
+            lambda db: auth.complete_setup(db, password_hash=password_hash, change_required=change_required)
         )
 
     async def change_password(self, *, password_hash: str, jwt_secret: str) -> None:
-        await self._run(lambda conn: auth.change_password(conn, password_hash=password_hash, jwt_secret=jwt_secret))
+        await self._run_shared(lambda db: auth.change_password(db, password_hash=password_hash, jwt_secret=jwt_secret))
 
     async def revoke_session(self, jti: str, expires_at: datetime) -> None:
-        await self._run(lambda conn: auth.revoke_session(conn, jti, expires_at))
+        await self._run_shared(lambda db: auth.revoke_session(db, jti, expires_at))
 
     async def prune_revoked_sessions(self, before: datetime) -> int:
-        return await self._run(lambda conn: auth.prune_revoked_sessions(conn, before))
+        return await self._run_shared(lambda db: auth.prune_revoked_sessions(db, before))
 
     async def insert_api_key(
         self, *, key_id: str, name: str, key_hash: str, key_prefix: str, created_at: datetime
     ) -> None:
-        await self._run(
-            lambda conn: auth.insert_api_key(
-                conn, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
+        await self._run_shared(
+            lambda db: auth.insert_api_key(
+                db, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
             )
         )
 
     async def list_api_keys(self, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        return await self._run(lambda conn: auth.list_api_keys(conn, limit=limit, offset=offset))
+        return await self._run_shared(lambda db: auth.list_api_keys(db, limit=limit, offset=offset))
 
     async def revoke_api_key(self, key_id: str, now: datetime) -> str | None:
-        return await self._run(lambda conn: auth.revoke_api_key(conn, key_id, now))
+        return await self._run_shared(lambda db: auth.revoke_api_key(db, key_id, now))
 
     async def record_key_usage(self, pending: PendingKeyUsage) -> None:
         await self._write_key_usage(pending)
@@ -190,7 +201,7 @@ class PostgresMetadataStore:
                 for key_id, at in batch().items():
                     latest[key_id] = max(at, latest.get(key_id, at))
             if latest:
-                await self._run(lambda conn: auth.record_key_usage(conn, latest))
+                await self._run_shared(lambda db: auth.record_key_usage(db, latest))
 
     # --- funnels ------------------------------------------------------------------------
 

@@ -3,33 +3,18 @@ SQL both backends share (on a DuckDB file, and on a fresh PostgreSQL database)."
 
 from __future__ import annotations
 
-import duckdb
-import psycopg
 import pytest
 
 from sparklytics.goals import DuplicateGoalName, GoalLimitReached, InvalidGoal
-from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
-from sparklytics.stores.duckdb.schema import apply_migrations
 from sparklytics.stores.metadata_sql import goals
-from sparklytics.stores.postgres.sql import PostgresMetadataDb
 
 SIGNUP = {"goal_type": "event", "name": "Signup", "match_value": "signup"}
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def backend(request, tmp_path):
-    """The goals SQL and a migrated database of a backend with one website, ``site_a``
-    (PostgreSQL: autocommit, each call's statements commit as they run)."""
-    if request.param == "duckdb":
-        connection = duckdb.connect(str(tmp_path / "goals.db"))
-        apply_migrations(connection)
-        db = DuckDBMetadataDb(connection)
-    else:
-        connection = psycopg.connect(request.getfixturevalue("postgres").fresh_database(), autocommit=True)
-        db = PostgresMetadataDb(connection)
-    db.run("INSERT INTO websites (id, name, domain) VALUES ('site_a', 'A', 'a.example')")
-    yield goals, db
-    connection.close()
+@pytest.fixture
+def backend(metadata_db):
+    """The goals SQL and a database of each backend (``metadata_db``)."""
+    return goals, metadata_db
 
 
 def test_create_read_update_delete(backend):

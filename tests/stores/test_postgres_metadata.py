@@ -22,8 +22,8 @@ from sparklytics.funnels import NewStep
 from sparklytics.goals import MAX_GOALS_PER_WEBSITE, DuplicateGoalName, GoalLimitReached
 from sparklytics.saved_reports import parse_config
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import goals, notifications
-from sparklytics.stores.postgres import auth, open_metadata_store, settings, websites
+from sparklytics.stores.metadata_sql import auth, goals, notifications, settings
+from sparklytics.stores.postgres import open_metadata_store, websites
 from sparklytics.stores.postgres.database import PING_TIMEOUT
 from sparklytics.stores.postgres.metadata import MAX_QUEUED_USAGE
 from sparklytics.stores.postgres.sql import PostgresMetadataDb
@@ -121,8 +121,8 @@ def add_site(conn, website_id: str, extra_domain: str):
 # what the second must see once the first committed).
 RACES = {
     "one salt for every node": (
-        lambda conn: settings.rotate_salts(conn, NOW),
-        lambda conn: settings.rotate_salts(conn, NOW),
+        lambda conn: settings.rotate_salts(PostgresMetadataDb(conn), NOW),
+        lambda conn: settings.rotate_salts(PostgresMetadataDb(conn), NOW),
         lambda outcome, first_salts: outcome["value"] == first_salts,
     ),
     "an extra domain belongs to one website": (
@@ -131,8 +131,8 @@ RACES = {
         lambda outcome, _: type(outcome.get("error")).__name__ == "AliasTaken",
     ),
     "the first admin password is set once": (
-        lambda conn: auth.complete_setup(conn, password_hash="$argon2id$one", change_required=False),
-        lambda conn: auth.complete_setup(conn, password_hash="$argon2id$two", change_required=False),
+        lambda conn: auth.complete_setup(PostgresMetadataDb(conn), password_hash="$argon2id$one", change_required=False),
+        lambda conn: auth.complete_setup(PostgresMetadataDb(conn), password_hash="$argon2id$two", change_required=False),
         lambda outcome, _: outcome["value"] is False,
     ),
     "the webhook secret is made and shown once": (

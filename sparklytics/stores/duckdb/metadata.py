@@ -4,9 +4,10 @@ Reads run on a read cursor of their own in a worker thread (:meth:`Database.read
 Writes go to the Writer actor (``RunWrite``), the one place that writes the file: they
 run in its thread, one at a time, between event commits, on the write connection taken
 when the write runs (so a write after a reopen gets the new one). The SQL lives in one
-module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``bots.py``; the SQL
-both metadata backends share is in :mod:`sparklytics.stores.metadata_sql` (``campaigns.py``,
-``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
+module per table group: ``websites.py``, ``imported.py``; the SQL both metadata backends
+share is in :mod:`sparklytics.stores.metadata_sql` (``auth.py``, ``bots.py``,
+``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``,
+``settings.py``).
 """
 
 from __future__ import annotations
@@ -24,18 +25,22 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.bot_controls import NewEntry, PageCursor
-from sparklytics.stores.duckdb import (
-    auth,
-    bots,
-    imported,
-    settings,
-    websites,
-)
+from sparklytics.stores.duckdb import imported, websites
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
 from sparklytics.stores.duckdb.sql import Cursor
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, campaigns, funnels, goals, notifications, saved_reports
+from sparklytics.stores.metadata_sql import (
+    MetadataDb,
+    auth,
+    bots,
+    campaigns,
+    funnels,
+    goals,
+    notifications,
+    saved_reports,
+    settings,
+)
 from sparklytics.stores.metadata import (
     AuthSettings,
     PendingKeyUsage,
@@ -54,6 +59,10 @@ DELETE_WEBSITE_TIMEOUT = 600.0
 # An import replaces up to millions of aggregate rows in one transaction.
 IMPORT_WRITE_TIMEOUT = 3600.0
 PING_TIMEOUT = 5.0
+
+
+# The one app node of a self-hosted install, as the bot recompute jobs name their owner.
+SELF_HOSTED_NODE = "self-hosted"
 
 
 class DuckDBMetadataStore:
@@ -81,10 +90,10 @@ class DuckDBMetadataStore:
     # --- settings -----------------------------------------------------------------------
 
     async def seed_settings(self, *, install_id: str, version: str) -> None:
-        await self._write(lambda con: settings.seed_settings(con, install_id=install_id, version=version))
+        await self._write_shared(lambda db: settings.seed_settings(db, install_id=install_id, version=version))
 
     async def rotate_salts(self, now: datetime) -> Salts:
-        return await self._write(lambda con: settings.rotate_salts(con, now))
+        return await self._write_shared(lambda db: settings.rotate_salts(db, now))
 
     # --- websites -----------------------------------------------------------------------
 
@@ -131,50 +140,50 @@ class DuckDBMetadataStore:
         return await self._write(lambda con: websites.disable_sharing(con, website_id))
 
     async def website_ingest_info(self, website_id: str) -> WebsiteIngestInfo | None:
-        return await self._read(lambda cur: settings.website_ingest_info(cur, website_id))
+        return await self._read_shared(lambda db: settings.website_ingest_info(db, website_id))
 
     # --- auth ---------------------------------------------------------------------------
 
     async def load_auth_settings(self, *, new_jwt_secret: str, now: datetime) -> AuthSettings:
-        return await self._write(lambda con: auth.load_auth_settings(con, new_jwt_secret=new_jwt_secret, now=now))
+        return await self._write_shared(lambda db: auth.load_auth_settings(db, new_jwt_secret=new_jwt_secret, now=now))
 
     async def complete_setup(self, *, password_hash: str, change_required: bool) -> bool:
-        return await self._write(
-            lambda con: auth.complete_setup(con, password_hash=password_hash, change_required=change_required)
+        return await self._write_shared(
+            lambda db: auth.complete_setup(db, password_hash=password_hash, change_required=change_required)
         )
 
     async def change_password(self, *, password_hash: str, jwt_secret: str) -> None:
-        await self._write(lambda con: auth.change_password(con, password_hash=password_hash, jwt_secret=jwt_secret))
+        await self._write_shared(lambda db: auth.change_password(db, password_hash=password_hash, jwt_secret=jwt_secret))
 
     async def revoke_session(self, jti: str, expires_at: datetime) -> None:
-        await self._write(lambda con: auth.revoke_session(con, jti, expires_at))
+        await self._write_shared(lambda db: auth.revoke_session(db, jti, expires_at))
 
     async def prune_revoked_sessions(self, before: datetime) -> int:
-        return await self._write(lambda con: auth.prune_revoked_sessions(con, before))
+        return await self._write_shared(lambda db: auth.prune_revoked_sessions(db, before))
 
     async def insert_api_key(
         self, *, key_id: str, name: str, key_hash: str, key_prefix: str, created_at: datetime
     ) -> None:
-        await self._write(
-            lambda con: auth.insert_api_key(
-                con, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
+        await self._write_shared(
+            lambda db: auth.insert_api_key(
+                db, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
             )
         )
 
     async def list_api_keys(self, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        return await self._read(lambda cur: auth.list_api_keys(cur, limit=limit, offset=offset))
+        return await self._read_shared(lambda db: auth.list_api_keys(db, limit=limit, offset=offset))
 
     async def revoke_api_key(self, key_id: str, now: datetime) -> str | None:
-        return await self._write(lambda con: auth.revoke_api_key(con, key_id, now))
+        return await self._write_shared(lambda db: auth.revoke_api_key(db, key_id, now))
 
     async def record_key_usage(self, pending: PendingKeyUsage) -> None:
-        await self._write(lambda con: auth.record_key_usage(con, dict(pending())))
+        await self._write_shared(lambda db: auth.record_key_usage(db, dict(pending())))
 
     def record_key_usage_soon(self, pending: PendingKeyUsage) -> None:
         def write() -> None:
             batch = dict(pending())
             try:
-                auth.record_key_usage(self._db.writer, batch)
+                auth.record_key_usage(DuckDBMetadataDb(self._db.writer), batch)
             except Exception:  # nobody awaits this write: say so in the log
                 log.exception("could not record API key usage for %d key(s)", len(batch))
                 raise
@@ -206,41 +215,41 @@ class DuckDBMetadataStore:
     # --- bot controls -------------------------------------------------------------------
 
     async def get_bot_policy(self, website_id: str) -> dict[str, Any] | None:
-        return await self._read(lambda cur: bots.get_policy(cur, website_id))
+        return await self._read_shared(lambda db: bots.get_policy(db, website_id))
 
     async def set_bot_policy(self, website_id: str, mode: str, threshold_score: int) -> dict[str, Any] | None:
-        return await self._write(lambda con: bots.set_policy(con, website_id, mode, threshold_score))
+        return await self._write_shared(lambda db: bots.set_policy(db, website_id, mode, threshold_score))
 
     async def list_bot_entries(
         self, website_id: str, kind: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._read(lambda cur: bots.list_entries(cur, website_id, kind, after=after, limit=limit))
+        return await self._read_shared(lambda db: bots.list_entries(db, website_id, kind, after=after, limit=limit))
 
     async def add_bot_entry(self, website_id: str, kind: str, entry: NewEntry) -> dict[str, Any] | None:
-        return await self._write(lambda con: bots.add_entry(con, website_id, kind, entry))
+        return await self._write_shared(lambda db: bots.add_entry(db, website_id, kind, entry))
 
     async def remove_bot_entry(self, website_id: str, kind: str, entry_id: str) -> bool:
-        return await self._write(lambda con: bots.remove_entry(con, website_id, kind, entry_id))
+        return await self._write_shared(lambda db: bots.remove_entry(db, website_id, kind, entry_id))
 
     async def list_bot_audit(
         self, website_id: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._read(lambda cur: bots.list_audit(cur, website_id, after=after, limit=limit))
+        return await self._read_shared(lambda db: bots.list_audit(db, website_id, after=after, limit=limit))
 
     async def start_recompute(self, website_id: str, start: datetime, end: datetime, events_total: int) -> str | None:
-        return await self._write(lambda con: bots.start_recompute(con, website_id, start, end, events_total))
+        return await self._write_shared(lambda db: bots.start_recompute(db, website_id, start, end, events_total, SELF_HOSTED_NODE))
 
     async def note_recompute_progress(self, job_id: str, events_done: int) -> None:
-        await self._write(lambda con: bots.note_recompute_progress(con, job_id, events_done))
+        await self._write_shared(lambda db: bots.note_recompute_progress(db, job_id, events_done))
 
     async def get_recompute(self, website_id: str, job_id: str) -> dict[str, Any] | None:
-        return await self._read(lambda cur: bots.get_recompute(cur, website_id, job_id))
+        return await self._read_shared(lambda db: bots.get_recompute(db, website_id, job_id))
 
     async def set_recompute_status(self, job_id: str, status: str, error: str | None = None) -> None:
-        await self._write(lambda con: bots.set_recompute_status(con, job_id, status, error))
+        await self._write_shared(lambda db: bots.set_recompute_status(db, job_id, status, error))
 
     async def fail_unfinished_recomputes(self, error: str) -> int:
-        return await self._write(lambda con: bots.fail_unfinished_recomputes(con, error))
+        return await self._write_shared(lambda db: bots.fail_unfinished_recomputes(db, error, SELF_HOSTED_NODE))
 
     # --- goals --------------------------------------------------------------------------
 

@@ -37,5 +37,8 @@ class DuckDBMetadataDb:
         row = self.one("SELECT domain FROM websites WHERE id = ? AND deleted_at IS NULL", [website_id])
         return None if row is None else row[0]
 
+    def exclusive(self, name: str) -> None:
+        """Nothing to take: the Writer is the only writer."""
+
     def bytewise(self, expression: str) -> str:
         return expression

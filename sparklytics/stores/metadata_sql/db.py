@@ -30,6 +30,11 @@ class MetadataDb(Protocol):
 
     def live_website_domain(self, website_id: str) -> str | None: ...
 
+    def exclusive(self, name: str) -> None:
+        """Hold the lock ``name`` (``salts``, ``aliases``) until the write commits: for
+        the few checks that span websites and have no row to lock."""
+        ...
+
     def bytewise(self, expression: str) -> str:
         """``expression`` compared byte by byte in ORDER BY (DuckDB's only way; PostgreSQL
         would follow its locale)."""

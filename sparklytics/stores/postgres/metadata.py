@@ -4,9 +4,10 @@ Every method runs one transaction on a pooled connection in a worker thread
 (:meth:`PostgresDatabase.run`); reads and writes alike, since PostgreSQL serialises
 conflicting writes itself and the checks that guard a write lock what they check
 (``sql.py`` says how). The SQL lives in one module per table group, as in the DuckDB
-store: ``websites.py``, ``settings.py``, ``auth.py``, ``bots.py``, ``imported.py``; the
-SQL both metadata backends share is in :mod:`sparklytics.stores.metadata_sql`
-(``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``).
+store: ``websites.py``, ``imported.py``; the SQL both metadata backends share is in
+:mod:`sparklytics.stores.metadata_sql` (``auth.py``, ``bots.py``,
+``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``,
+``settings.py``).
 """
 
 from __future__ import annotations
@@ -27,10 +28,20 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.metadata_sql import MetadataDb, campaigns, funnels, goals, notifications, saved_reports
+from sparklytics.stores.metadata_sql import (
+    MetadataDb,
+    auth,
+    bots,
+    campaigns,
+    funnels,
+    goals,
+    notifications,
+    saved_reports,
+    settings,
+)
 from sparklytics.stores.metadata import AuthSettings, PendingKeyUsage, ReportContext, Salts, WebsiteIngestInfo
 
-from . import auth, bots, imported, settings, websites
+from . import imported, websites
 from .database import PostgresDatabase
 from .sql import PostgresMetadataDb
 
@@ -72,10 +83,10 @@ class PostgresMetadataStore:
     # --- settings -----------------------------------------------------------------------
 
     async def seed_settings(self, *, install_id: str, version: str) -> None:
-        await self._run(lambda conn: settings.seed_settings(conn, install_id=install_id, version=version))
+        await self._run_shared(lambda db: settings.seed_settings(db, install_id=install_id, version=version))
 
     async def rotate_salts(self, now: datetime) -> Salts:
-        return await self._run(lambda conn: settings.rotate_salts(conn, now))
+        return await self._run_shared(lambda db: settings.rotate_salts(db, now))
 
     # --- websites -----------------------------------------------------------------------
 
@@ -122,41 +133,41 @@ class PostgresMetadataStore:
         return await self._run(lambda conn: websites.disable_sharing(conn, website_id))
 
     async def website_ingest_info(self, website_id: str) -> WebsiteIngestInfo | None:
-        return await self._run(lambda conn: settings.website_ingest_info(conn, website_id))
+        return await self._run_shared(lambda db: settings.website_ingest_info(db, website_id))
 
     # --- auth ---------------------------------------------------------------------------
 
     async def load_auth_settings(self, *, new_jwt_secret: str, now: datetime) -> AuthSettings:
-        return await self._run(lambda conn: auth.load_auth_settings(conn, new_jwt_secret=new_jwt_secret, now=now))
+        return await self._run_shared(lambda db: auth.load_auth_settings(db, new_jwt_secret=new_jwt_secret, now=now))
 
     async def complete_setup(self, *, password_hash: str, change_required: bool) -> bool:
-        return await self._run(
-            lambda conn: auth.complete_setup(conn, password_hash=password_hash, change_required=change_required)
+        return await self._run_shared(
+            lambda db: auth.complete_setup(db, password_hash=password_hash, change_required=change_required)
         )
 
     async def change_password(self, *, password_hash: str, jwt_secret: str) -> None:
-        await self._run(lambda conn: auth.change_password(conn, password_hash=password_hash, jwt_secret=jwt_secret))
+        await self._run_shared(lambda db: auth.change_password(db, password_hash=password_hash, jwt_secret=jwt_secret))
 
     async def revoke_session(self, jti: str, expires_at: datetime) -> None:
-        await self._run(lambda conn: auth.revoke_session(conn, jti, expires_at))
+        await self._run_shared(lambda db: auth.revoke_session(db, jti, expires_at))
 
     async def prune_revoked_sessions(self, before: datetime) -> int:
-        return await self._run(lambda conn: auth.prune_revoked_sessions(conn, before))
+        return await self._run_shared(lambda db: auth.prune_revoked_sessions(db, before))
 
     async def insert_api_key(
         self, *, key_id: str, name: str, key_hash: str, key_prefix: str, created_at: datetime
     ) -> None:
-        await self._run(
-            lambda conn: auth.insert_api_key(
-                conn, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
+        await self._run_shared(
+            lambda db: auth.insert_api_key(
+                db, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
             )
         )
 
     async def list_api_keys(self, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        return await self._run(lambda conn: auth.list_api_keys(conn, limit=limit, offset=offset))
+        return await self._run_shared(lambda db: auth.list_api_keys(db, limit=limit, offset=offset))
 
     async def revoke_api_key(self, key_id: str, now: datetime) -> str | None:
-        return await self._run(lambda conn: auth.revoke_api_key(conn, key_id, now))
+        return await self._run_shared(lambda db: auth.revoke_api_key(db, key_id, now))
 
     async def record_key_usage(self, pending: PendingKeyUsage) -> None:
         await self._write_key_usage(pending)
@@ -190,7 +201,7 @@ class PostgresMetadataStore:
                 for key_id, at in batch().items():
                     latest[key_id] = max(at, latest.get(key_id, at))
             if latest:
-                await self._run(lambda conn: auth.record_key_usage(conn, latest))
+                await self._run_shared(lambda db: auth.record_key_usage(db, latest))
 
     # --- funnels ------------------------------------------------------------------------
 
@@ -214,41 +225,41 @@ class PostgresMetadataStore:
     # --- bot controls -------------------------------------------------------------------
 
     async def get_bot_policy(self, website_id: str) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.get_policy(conn, website_id))
+        return await self._run_shared(lambda db: bots.get_policy(db, website_id))
 
     async def set_bot_policy(self, website_id: str, mode: str, threshold_score: int) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.set_policy(conn, website_id, mode, threshold_score))
+        return await self._run_shared(lambda db: bots.set_policy(db, website_id, mode, threshold_score))
 
     async def list_bot_entries(
         self, website_id: str, kind: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._run(lambda conn: bots.list_entries(conn, website_id, kind, after=after, limit=limit))
+        return await self._run_shared(lambda db: bots.list_entries(db, website_id, kind, after=after, limit=limit))
 
     async def add_bot_entry(self, website_id: str, kind: str, entry: NewEntry) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.add_entry(conn, website_id, kind, entry))
+        return await self._run_shared(lambda db: bots.add_entry(db, website_id, kind, entry))
 
     async def remove_bot_entry(self, website_id: str, kind: str, entry_id: str) -> bool:
-        return await self._run(lambda conn: bots.remove_entry(conn, website_id, kind, entry_id))
+        return await self._run_shared(lambda db: bots.remove_entry(db, website_id, kind, entry_id))
 
     async def list_bot_audit(
         self, website_id: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._run(lambda conn: bots.list_audit(conn, website_id, after=after, limit=limit))
+        return await self._run_shared(lambda db: bots.list_audit(db, website_id, after=after, limit=limit))
 
     async def start_recompute(self, website_id: str, start: datetime, end: datetime, events_total: int) -> str | None:
-        return await self._run(lambda conn: bots.start_recompute(conn, website_id, start, end, events_total, self._node_id))
+        return await self._run_shared(lambda db: bots.start_recompute(db, website_id, start, end, events_total, self._node_id))
 
     async def note_recompute_progress(self, job_id: str, events_done: int) -> None:
-        await self._run(lambda conn: bots.note_recompute_progress(conn, job_id, events_done))
+        await self._run_shared(lambda db: bots.note_recompute_progress(db, job_id, events_done))
 
     async def get_recompute(self, website_id: str, job_id: str) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.get_recompute(conn, website_id, job_id))
+        return await self._run_shared(lambda db: bots.get_recompute(db, website_id, job_id))
 
     async def set_recompute_status(self, job_id: str, status: str, error: str | None = None) -> None:
-        await self._run(lambda conn: bots.set_recompute_status(conn, job_id, status, error))
+        await self._run_shared(lambda db: bots.set_recompute_status(db, job_id, status, error))
 
     async def fail_unfinished_recomputes(self, error: str) -> int:
-        return await self._run(lambda conn: bots.fail_unfinished_recomputes(conn, error, self._node_id))
+        return await self._run_shared(lambda db: bots.fail_unfinished_recomputes(db, error, self._node_id))
 
     # --- goals --------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ import psycopg
 # Advisory lock keys (any constants shared by every node).
 ALIASES_LOCK = 0x73706B01
 SALTS_LOCK = 0x73706B02
+_LOCKS = {"aliases": ALIASES_LOCK, "salts": SALTS_LOCK}
 
 
 def lock(conn: psycopg.Connection, key: int) -> None:
@@ -79,6 +80,9 @@ class PostgresMetadataDb:
 
     def live_website_domain(self, website_id: str) -> str | None:
         return lock_live_website(self._conn, website_id)
+
+    def exclusive(self, name: str) -> None:
+        lock(self._conn, _LOCKS[name])
 
     def bytewise(self, expression: str) -> str:
         return f'{expression} COLLATE "C"'

@@ -54,7 +54,10 @@ from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.events import DuckDBEventStore
 from sparklytics.wal import WalPosition
+from sparklytics.stores.postgres.database import PostgresDatabase
+from sparklytics.stores.postgres.imported_reports import PostgresImportedRows
 from tests.clickhouse import CLUSTER, ShardCluster
+from tests.postgres import PostgresServer
 from tests.queries.conftest import make_query
 
 SITE = "site_bench00001"
@@ -179,6 +182,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="bench-clickhouse-"))
     cluster = ShardCluster(folder / "shards").start()
+    postgres = PostgresServer().start()  # cloud mode's metadata: the imported aggregates
     result: dict = {"machine": machine(), "load_before": load_average()}
     budgets = QueryBudgets(default=int(args.budget_s * 1000), retention=int(args.budget_s * 1000))
     try:
@@ -188,21 +192,25 @@ def main(argv: list[str]) -> int:
         else:
             db, start, end = from_source(folder, settings, args, result)
         result["range"] = [start.isoformat(), end.isoformat()]
-        click = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench")
-        raw = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench", rollups=False)
-        stores = {"duckdb": DuckDBAnalyticsStore(db, budgets), "clickhouse": click, "clickhouse read-time": raw}
 
         async def reports() -> None:
+            metadata = await PostgresDatabase.open(postgres.fresh_database())
+            imported = PostgresImportedRows(metadata)
+            click = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench", imported=imported)
+            raw = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench", imported=imported, rollups=False)
+            stores = {"duckdb": DuckDBAnalyticsStore(db, budgets), "clickhouse": click, "clickhouse read-time": raw}
             result["reports_ms"] = await time_reports(stores, overview_queries(start, end), args.repeat,
                                                       args.budget_s)
             await click.aclose()
             await raw.aclose()
+            await metadata.close()
 
         trio.run(reports)
         result["load_after"] = load_average()
         db.close()
     finally:
         cluster.stop()
+        postgres.stop()
         shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps(result))
     write_json("clickhouse.json", result)

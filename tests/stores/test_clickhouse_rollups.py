@@ -5,6 +5,7 @@ what DuckDB gives), and every change to the stored events reaches it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import duckdb
@@ -17,6 +18,8 @@ from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHous
 from sparklytics.stores.clickhouse.events import ClickHouseEventStore
 from sparklytics.stores.clickhouse.loader import load_events
 from sparklytics.stores.errors import StorageFault
+from sparklytics.stores.postgres.database import PostgresDatabase
+from sparklytics.stores.postgres.imported_reports import PostgresImportedRows
 from sparklytics.wal import WalPosition
 from tests.clickhouse import CLUSTER, ShardCluster
 from tests.queries.conftest import make_query
@@ -40,15 +43,28 @@ SERIES_QUERIES = [
 ]
 
 
+@asynccontextmanager
+async def rollup_and_read_time(settings: ClickHouseSettings, dsn: str, key: str = "k"):
+    """The ClickHouse AnalyticsStore with its rollup, and with read-time series only."""
+    metadata = await PostgresDatabase.open(dsn, max_connections=2)
+    imported = PostgresImportedRows(metadata)
+    rollup = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=key, imported=imported)
+    raw = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=key, imported=imported, rollups=False)
+    yield rollup, raw
+    await rollup.aclose()
+    await raw.aclose()
+    await metadata.close()
+
+
 @pytest.fixture
 async def three(request, main_dataset):
     """DuckDB, ClickHouse with its rollup, and ClickHouse with read-time series only."""
-    async with analytics_on("clickhouse", main_dataset, request) as click:
-        settings, key = request.getfixturevalue("clickhouse_copies")[main_dataset]
-        raw = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=key, rollups=False)
+    async with analytics_on("clickhouse", main_dataset, request):
+        pass  # makes the ClickHouse copy before the DuckDB store opens the file
+    settings, key, dsn = request.getfixturevalue("clickhouse_copies")[main_dataset]
+    async with rollup_and_read_time(settings, dsn, key) as (click, raw):
         async with analytics_on("duckdb", main_dataset, request) as duck:
             yield duck, click, raw
-        await raw.aclose()
 
 
 @pytest.mark.parametrize(("report", "query"), SERIES_QUERIES)
@@ -81,13 +97,10 @@ def reader(settings) -> Iterator[ClickHouseClient]:
 
 
 @pytest.fixture
-async def paths(settings) -> AsyncIterator[tuple[ClickHouseAnalyticsStore, ClickHouseAnalyticsStore]]:
+async def paths(settings, postgres) -> AsyncIterator[tuple[ClickHouseAnalyticsStore, ClickHouseAnalyticsStore]]:
     """(rollup, read-time) analytics over ``settings``' database."""
-    rollup = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key="k")
-    raw = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key="k", rollups=False)
-    yield rollup, raw
-    await rollup.aclose()
-    await raw.aclose()
+    async with rollup_and_read_time(settings, postgres.fresh_database()) as both:
+        yield both
 
 
 def daily(result) -> list[tuple[str, int, int]]:
@@ -189,16 +202,16 @@ async def test_a_replayed_batch_is_counted_once_in_the_rollup(paths, writer, set
 
 
 async def test_resent_chunks_never_reach_the_rollup_and_an_older_install_is_aggregated_once(
-    clickhouse_cluster, main_dataset, request
+    clickhouse_cluster, postgres, main_dataset, request
 ):
-    settings, key = clickhouse_copy(clickhouse_cluster, main_dataset)
+    settings, key, dsn = clickhouse_copy(clickhouse_cluster, postgres, main_dataset)
     con = duckdb.connect(str(main_dataset), read_only=True)
     copied = con.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id").fetchall()
     con.close()
     client = ClickHouseClient(settings)
-    rollup = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=key)
     query = make_query("pageviews", **WEEK)
-    async with analytics_on("duckdb", main_dataset, request) as duck:
+    async with (rollup_and_read_time(settings, dsn, key) as (rollup, _),
+                analytics_on("duckdb", main_dataset, request) as duck):
         expected = await duck.pageviews(query)
         load_events(client, copied)  # a resumed migration resends chunks: the shards drop them, the view too
         assert await rollup.pageviews(query) == expected
@@ -209,5 +222,4 @@ async def test_resent_chunks_never_reach_the_rollup_and_an_older_install_is_aggr
         assert await rollup.pageviews(query) == expected
         ClickHouseEventStore(settings).prepare()  # another node: nothing aggregated twice
         assert await rollup.pageviews(query) == expected
-    await rollup.aclose()
     client.close()

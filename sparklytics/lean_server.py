@@ -10,9 +10,11 @@ to answer a request whose handler never streams: here the connection's task pars
 it with h11 (the same parser, the same strictness and size limit as Hypercorn), calls
 the app's own raw-ASGI ingest endpoint inline, and writes the answer in one send — the
 bytes h11 would write (:func:`_response_bytes`). The keep-alive timer is one cancel
-scope per connection whose deadline is moved; no task or channel is made per request,
-and of Hypercorn's cancel scopes only the shielded write is left (``bench/RESULTS.md``,
-section "Lean intake", has the measurement).
+scope per connection whose deadline is moved; for a request that arrived whole the
+server itself makes no task, channel or cancel scope — the answer goes straight to the
+socket, and only a part that did not fit is sent in a shielded scope (:func:`_send_all`).
+``bench/RESULTS.md``, sections "Lean intake" and "Intake tail latency", has the
+measurements.
 
 Only ingest paths (``handles(path)`` of the endpoints in ``RAW_ENDPOINTS``) are
 answered here. On the first request for anything else — an upgrade, or a request h11

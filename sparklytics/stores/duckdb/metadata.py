@@ -3,11 +3,11 @@
 Reads run on a read cursor of their own in a worker thread (:meth:`Database.read`).
 Writes go to the Writer actor (``RunWrite``), the one place that writes the file: they
 run in its thread, one at a time, between event commits, on the write connection taken
-when the write runs (so a write after a reopen gets the new one). The SQL lives in one
-module per table group: ``websites.py``, ``imported.py``; the SQL both metadata backends
-share is in :mod:`sparklytics.stores.metadata_sql` (``auth.py``, ``bots.py``,
-``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``,
-``settings.py``).
+when the write runs (so a write after a reopen gets the new one). The SQL of websites is
+in ``websites.py``; the SQL both metadata backends share is in
+:mod:`sparklytics.stores.metadata_sql` (``auth.py``, ``bots.py``,
+``campaigns.py``, ``funnels.py``, ``goals.py``, ``imported.py``, ``saved_reports.py``,
+``notifications.py``, ``settings.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.bot_controls import NewEntry, PageCursor
-from sparklytics.stores.duckdb import imported, websites
+from sparklytics.stores.duckdb import websites
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
 from sparklytics.stores.duckdb.sql import Cursor
@@ -37,6 +37,7 @@ from sparklytics.stores.metadata_sql import (
     campaigns,
     funnels,
     goals,
+    imported,
     notifications,
     saved_reports,
     settings,
@@ -80,9 +81,9 @@ class DuckDBMetadataStore:
         """A read of the SQL both metadata backends share (``stores/metadata_sql``)."""
         return await self._read(lambda cur: fn(DuckDBMetadataDb(cur)))
 
-    async def _write_shared(self, fn: Callable[[MetadataDb], T]) -> T:
+    async def _write_shared(self, fn: Callable[[MetadataDb], T], *, timeout: float = WRITE_TIMEOUT) -> T:
         """A write of the SQL both metadata backends share, on the Writer."""
-        return await self._write(lambda con: fn(DuckDBMetadataDb(con)))
+        return await self._write(lambda con: fn(DuckDBMetadataDb(con)), timeout=timeout)
 
     async def ping(self) -> None:
         await self._read(lambda cur: cur.execute("SELECT 1").fetchone(), timeout=PING_TIMEOUT)
@@ -396,13 +397,13 @@ class DuckDBMetadataStore:
     async def replace_imported_stats(
         self, website_id: str, first_day: date, last_day: date, totals: Sequence[tuple], breakdowns: Sequence[tuple]
     ) -> None:
-        await self._write(
-            lambda con: imported.replace_imported_stats(con, website_id, first_day, last_day, totals, breakdowns),
+        await self._write_shared(
+            lambda db: imported.replace_imported_stats(db, website_id, first_day, last_day, totals, breakdowns),
             timeout=IMPORT_WRITE_TIMEOUT,
         )
 
     async def imported_export_at(self, website_id: str, digest: str) -> datetime | None:
-        return await self._read(lambda cur: imported.imported_export_at(cur, website_id, digest))
+        return await self._read_shared(lambda db: imported.imported_export_at(db, website_id, digest))
 
     async def record_imported_export(self, website_id: str, digest: str, format: str, events: int) -> None:
-        await self._write(lambda con: imported.record_imported_export(con, website_id, digest, format, events))
+        await self._write_shared(lambda db: imported.record_imported_export(db, website_id, digest, format, events))

@@ -3,11 +3,10 @@
 Every method runs one transaction on a pooled connection in a worker thread
 (:meth:`PostgresDatabase.run`); reads and writes alike, since PostgreSQL serialises
 conflicting writes itself and the checks that guard a write lock what they check
-(``sql.py`` says how). The SQL lives in one module per table group, as in the DuckDB
-store: ``websites.py``, ``imported.py``; the SQL both metadata backends share is in
-:mod:`sparklytics.stores.metadata_sql` (``auth.py``, ``bots.py``,
-``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``,
-``settings.py``).
+(``sql.py`` says how). The SQL of websites is in ``websites.py``; the SQL both metadata
+backends share is in :mod:`sparklytics.stores.metadata_sql` (``auth.py``, ``bots.py``,
+``campaigns.py``, ``funnels.py``, ``goals.py``, ``imported.py``, ``saved_reports.py``,
+``notifications.py``, ``settings.py``).
 """
 
 from __future__ import annotations
@@ -35,13 +34,14 @@ from sparklytics.stores.metadata_sql import (
     campaigns,
     funnels,
     goals,
+    imported,
     notifications,
     saved_reports,
     settings,
 )
 from sparklytics.stores.metadata import AuthSettings, PendingKeyUsage, ReportContext, Salts, WebsiteIngestInfo
 
-from . import imported, websites
+from . import websites
 from .database import PostgresDatabase
 from .sql import PostgresMetadataDb
 
@@ -406,12 +406,12 @@ class PostgresMetadataStore:
     async def replace_imported_stats(
         self, website_id: str, first_day: date, last_day: date, totals: Sequence[tuple], breakdowns: Sequence[tuple]
     ) -> None:
-        await self._run(
-            lambda conn: imported.replace_imported_stats(conn, website_id, first_day, last_day, totals, breakdowns),
+        await self._run_shared(
+            lambda db: imported.replace_imported_stats(db, website_id, first_day, last_day, totals, breakdowns),
         )
 
     async def imported_export_at(self, website_id: str, digest: str) -> datetime | None:
-        return await self._run(lambda conn: imported.imported_export_at(conn, website_id, digest))
+        return await self._run_shared(lambda db: imported.imported_export_at(db, website_id, digest))
 
     async def record_imported_export(self, website_id: str, digest: str, format: str, events: int) -> None:
-        await self._run(lambda conn: imported.record_imported_export(conn, website_id, digest, format, events))
+        await self._run_shared(lambda db: imported.record_imported_export(db, website_id, digest, format, events))

@@ -75,6 +75,11 @@ class PostgresMetadataDb:
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(_placeholders(sql), params)
 
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+        with self._conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def write(self) -> AbstractContextManager[None]:
         return nullcontext()
 

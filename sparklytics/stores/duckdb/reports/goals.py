@@ -77,8 +77,9 @@ def goal_stats(cur: Cursor, q: ReportQuery, goal: Goal) -> ReportResult:
 # aggregates then key on a UBIGINT instead of a string (most ids are 16 characters, too
 # long for DuckDB to keep inline), ≈ 10 % less CPU for the panel. Two different ids of
 # the same range count as one only if their hashes collide: for n visitors the chance
-# of any collision is about n² / 2⁶⁵ (3 × 10⁻⁹ at 300 000 visitors, 3 × 10⁻⁶ at 10M),
-# and a collision undercounts by one; the hash is computed per query, never stored.
+# of any collision is about n² / 2⁶⁵ (2 × 10⁻⁹ at 300 000 visitors, 3 × 10⁻⁶ at 10M),
+# and a collision undercounts by one (5 million random, numbered and ``user-…`` ids gave
+# none); the hash is computed per query, never stored (docs/decisions.md).
 _GOAL_COUNTS_SQL = """
 SELECT goal, count(DISTINCT visitor), count(*), coalesce(sum(value), 0.0)
 FROM ({hits})

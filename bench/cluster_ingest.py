@@ -7,6 +7,9 @@ batches of ``--batch`` from ``--senders`` threads, and reports two rates: acknow
 ClickHouse through the WAL). Also the ClickHouse bytes on disk per 1M events stored.
 Everything shares the machine (two shards, PostgreSQL, the nodes, this client), so
 the figures are what one small box gives, with the load average printed beside them.
+For each target also the CPU time (user + system, from ``/proc/<pid>/stat``) that each
+app node and each shard spent per stored event, from the first send until the API
+counts them all (the count polls, a stats query every 0.2 s, are included).
 
     python bench/cluster_ingest.py --events 20000 --batch 20 --senders 4
 """
@@ -45,6 +48,16 @@ def start_cluster(root: Path, port: int) -> subprocess.Popen:
             pass
         time.sleep(0.3)
     raise SystemExit(f"cluster did not start: {(root / 'cluster.log').read_text()[-2000:]}")
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+MEASURED = ("node1", "node2", "shard1", "shard2")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def send(url: str, site: str, events: int, batch: int, senders: int) -> float:
@@ -96,12 +109,15 @@ def main() -> None:
         for label, url in (("node1 alone", state["nodes"]["node1"]), ("haproxy, 2 nodes", api)):
             site = httpx.post(f"{api}/api/websites", json={"name": label, "domain": "example.com"}).json()["data"]["id"]
             before = load_average()
+            pids = {name: state["components"][name] for name in MEASURED}
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             start = time.perf_counter()
             acked = send(url, site, events, args.batch, args.senders)
             stored_after(api, site, events)
             stored = time.perf_counter() - start
+            cpu_us = {name: round((cpu_seconds(pid) - cpu_before[name]) / events * 1e6) for name, pid in pids.items()}
             print(json.dumps({"target": label, "acked_eps": round(events / acked), "stored_eps": round(events / stored),
-                              "load_before": before, "load_after": load_average()}))
+                              "cpu_us_per_event": cpu_us, "load_before": before, "load_after": load_average()}))
         total = 0
         for url in state["clickhouse"]:
             total += int(httpx.post(url, content="SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND "

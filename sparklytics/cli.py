@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     health.add_argument("--verbose", action="store_true", help="also print the status and the geo database in use")
     sub.add_parser("version", help="print the version")
     importer = sub.add_parser(
-        "import", help="load events, an Umami or Plausible export, or our own CSV export (server stopped)"
+        "import", help="load events, an Umami or Plausible export, or our own CSV export (self-hosted: server stopped)"
     )
     importer.add_argument("file", type=Path, help="a file, a directory or a .zip (see README: Import historical data)")
     importer.add_argument(
@@ -105,7 +105,8 @@ def _import(config: Config, path: Path, format: str | None, website_id: str | No
     try:
         result = _run(functools.partial(import_file, config, path, format=format, website_id=website_id, again=again))
     except StartupError as error:
-        print(f"sparklytics: cannot open the database (is the server running?): {error}", file=sys.stderr)
+        where = "the cloud stores" if config.mode == "cloud" else "the database (is the server running?)"
+        print(f"sparklytics: cannot open {where}: {error}", file=sys.stderr)
         return 2
     except ImportRefused as refused:
         print(f"sparklytics: import refused, nothing was imported: {refused}", file=sys.stderr)
@@ -142,6 +143,7 @@ async def serve(config: Config, accept_wal_without_database: bool = False) -> No
     """Run the actors and Hypercorn in one nursery until SIGINT/SIGTERM."""
     from sparklytics.app import create_app
     from sparklytics.http_server import hypercorn_config, serve as serve_http
+    from sparklytics.process_tuning import tune_for_serving
     from sparklytics.services import open_services
 
     async with trio.open_nursery() as nursery:
@@ -149,6 +151,7 @@ async def serve(config: Config, accept_wal_without_database: bool = False) -> No
             nursery.start_soon(_wait_for_signal, services.stopping)
             app = create_app(services)
             hconfig = hypercorn_config(config, f"{config.host}:{config.port}", graceful_timeout=5)
+            tune_for_serving()
             log.info("sparklytics %s listening on http://%s:%d (data in %s)", __version__, config.host, config.port, config.data_dir)
             await serve_http(app, config, hconfig, services.stopping.wait)
             log.info("shutting down: flushing buffered events")

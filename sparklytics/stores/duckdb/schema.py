@@ -617,6 +617,12 @@ CREATE TABLE imported_breakdowns (
 );
 """
 
+# 0012: a bot recompute names the app node that runs it (the metadata SQL is shared with
+# PostgreSQL, where several nodes do); self-hosted has one, ``SELF_HOSTED_NODE``.
+_RECOMPUTE_OWNER = """
+ALTER TABLE bot_recompute_runs ADD COLUMN owner_node VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
@@ -627,6 +633,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0008_reports", _REPORTS),
     Migration("0009_website_aliases", _WEBSITE_ALIASES),
     Migration("0010_imported_stats", _IMPORTED_STATS),
+    Migration("0012_recompute_owner", _RECOMPUTE_OWNER),
 )
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

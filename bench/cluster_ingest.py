@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from _common import REPO_ROOT, load_average, machine  # first: puts the checkout on sys.path
+from _common import REPO_ROOT, cpu_seconds, load_average, machine  # first: puts the checkout on sys.path
 
 AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 
@@ -50,14 +50,7 @@ def start_cluster(root: Path, port: int) -> subprocess.Popen:
     raise SystemExit(f"cluster did not start: {(root / 'cluster.log').read_text()[-2000:]}")
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MEASURED = ("node1", "node2", "shard1", "shard2")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (its threads included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def send(url: str, site: str, events: int, batch: int, senders: int) -> float:

@@ -66,7 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from load import summarize_profile  # noqa: E402
 from _common import (  # noqa: E402
-    BENCH_DIR, DATA_DIR, OUT_DIR, WEBSITE_DOMAIN, WEBSITE_ID, Server, count_events, create_website,
+    BENCH_DIR, DATA_DIR, OUT_DIR, WEBSITE_DOMAIN, WEBSITE_ID, Server, count_events, cpu_seconds, create_website,
     load_average, machine, mb, md_table, percentile, server_env, wait_for_quiet, write_json,
 )
 
@@ -336,11 +336,6 @@ def machine_cpu() -> tuple[float, float]:
     user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
     tick = os.sysconf("SC_CLK_TCK")
     return (user + nice + system + irq + softirq) / tick, steal / tick
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any], lua_data: Path,

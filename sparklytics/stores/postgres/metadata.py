@@ -51,15 +51,13 @@ class PostgresMetadataStore(SharedMetadataMethods):
     async def _run(self, fn: Callable[[psycopg.Connection], T]) -> T:
         return await self._db.run(fn)
 
-    async def _run_shared(self, fn: Callable[[MetadataDb], T]) -> T:
-        """A call of the SQL both metadata backends share (``stores/metadata_sql``)."""
+    async def _write_shared(self, fn: Callable[[MetadataDb], T]) -> T:
+        """A call of the SQL both metadata backends share (``stores/metadata_sql``), in
+        one transaction; reads run the same way."""
         return await self._run(lambda conn: fn(PostgresMetadataDb(conn)))
 
     async def _read_shared(self, fn: Callable[[MetadataDb], T]) -> T:
-        return await self._run_shared(fn)
-
-    async def _write_shared(self, fn: Callable[[MetadataDb], T]) -> T:
-        return await self._run_shared(fn)
+        return await self._write_shared(fn)
 
     async def close(self) -> None:
         """Write the queued key usage, then close the pool."""
@@ -147,13 +145,13 @@ class PostgresMetadataStore(SharedMetadataMethods):
                 for key_id, at in batch().items():
                     latest[key_id] = max(at, latest.get(key_id, at))
             if latest:
-                await self._run_shared(lambda db: auth.record_key_usage(db, latest))
+                await self._write_shared(lambda db: auth.record_key_usage(db, latest))
 
     # --- imported aggregates (another tool's export) -------------------------------------
 
     async def replace_imported_stats(
         self, website_id: str, first_day: date, last_day: date, totals: Sequence[tuple], breakdowns: Sequence[tuple]
     ) -> None:
-        await self._run_shared(
+        await self._write_shared(
             lambda db: imported.replace_imported_stats(db, website_id, first_day, last_day, totals, breakdowns),
         )

@@ -30,7 +30,7 @@ import psycopg
 # Advisory lock keys (any constants shared by every node).
 ALIASES_LOCK = 0x73706B01
 SALTS_LOCK = 0x73706B02
-_LOCKS = {"aliases": ALIASES_LOCK, "salts": SALTS_LOCK}
+_LOCKS = {"salts": SALTS_LOCK}  # the names the shared SQL asks for (MetadataDb.exclusive)
 
 
 def lock(conn: psycopg.Connection, key: int) -> None:

@@ -216,7 +216,7 @@ class LeanServer:
                 return event, bytes(raw)
             if isinstance(event, h11.ConnectionClosed):
                 return None, b""
-            data = await stream.receive_some(MAX_RECV)
+            data = await _receive(stream)
             raw += data
             connection.receive_data(data)
 
@@ -254,7 +254,7 @@ class LeanServer:
                 if event is not h11.NEED_DATA:
                     return {"type": "http.disconnect"}
                 try:
-                    data = await stream.receive_some(MAX_RECV)
+                    data = await _receive(stream)
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     data = b""
                 connection.receive_data(data)
@@ -335,6 +335,25 @@ async def _send_all(stream: trio.SocketStream, data: bytes) -> None:
             await stream.send_all(memoryview(data)[sent:])
 
 
+async def _receive(stream: trio.SocketStream) -> bytes:
+    """The next bytes the client sent (``b""`` once it closed its side).
+
+    Called only when everything read so far is parsed, so as a rule nothing is waiting
+    yet (on a keep-alive connection the client is reading our answer): wait until the
+    socket is readable, then read it with one system call. Trio's ``receive_some``
+    tries the read first, which fails with EAGAIN here — a system call and an
+    exception more per request.
+    """
+    while True:
+        await trio.lowlevel.wait_readable(stream.socket)
+        try:
+            return os.read(stream.socket.fileno(), MAX_RECV)
+        except BlockingIOError:
+            continue
+        except OSError as error:
+            raise trio.BrokenResourceError(str(error)) from error
+
+
 async def _drain_body(stream: trio.SocketStream, connection: h11.Connection, budget: float) -> None:
     """Read and drop the rest of a request body the app answered without reading
     (a 413 or 415, say), within ``budget`` seconds and :data:`MAX_DRAINED_BODY` bytes.
@@ -355,7 +374,7 @@ async def _drain_body(stream: trio.SocketStream, connection: h11.Connection, bud
             return
         if event is h11.NEED_DATA:
             with trio.move_on_at(deadline) as waiting:
-                data = await stream.receive_some(MAX_RECV)
+                data = await _receive(stream)
             if waiting.cancelled_caught:
                 return
             drained += len(data)

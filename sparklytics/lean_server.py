@@ -191,7 +191,7 @@ class LeanServer:
                 keep_alive.deadline = math.inf
                 requests += 1
                 scope = _scope(request, client, server, self._hconfig.root_path)
-                if not self._is_ingest(scope["path"]) or _asks_upgrade(request):
+                if not self._is_ingest(scope["path"]) or _asks_upgrade(scope["headers"]):
                     raise HandOver(raw)
                 kept_alive = await self._answer(stream, connection, request, scope, requests)
                 connection = await self._next_cycle(stream, connection) if kept_alive else None
@@ -237,6 +237,8 @@ class LeanServer:
         """Run the ASGI app for one ingest request in this task and send its answer;
         whether the connection stays open for another request."""
         response: dict[str, Any] = {"body": []}
+        # The scope's list, not h11's headers: those are a Sequence read item by item.
+        client_keeps_alive = _keeps_alive(scope["headers"], request.http_version)
 
         async def receive() -> Message:
             while True:
@@ -271,7 +273,7 @@ class LeanServer:
             if requests >= self._hconfig.keep_alive_max_requests:
                 headers.append((b"connection", b"close"))
             body = b"".join(response["body"])
-            response["kept_alive"] = _keeps_alive(request.headers, request.http_version) and _keeps_alive(headers)
+            response["kept_alive"] = client_keeps_alive and _keeps_alive(headers)
             response["sent"] = True
             await _send_all(stream, _response_bytes(status, headers, b"" if suppress_body(scope["method"], status) else body,
                                                     len(body), response["kept_alive"]))
@@ -381,9 +383,9 @@ async def _drain_body(stream: trio.SocketStream, connection: h11.Connection, bud
             connection.receive_data(data)
 
 
-def _asks_upgrade(request: h11.Request) -> bool:
+def _asks_upgrade(headers: list[tuple[bytes, bytes]]) -> bool:
     """A WebSocket or h2c upgrade: Hypercorn decides what to do with it."""
-    return any(name == b"upgrade" for name, _ in request.headers)
+    return any(name == b"upgrade" for name, _ in headers)
 
 
 def _scope(request: h11.Request, client: tuple[str, int] | None, server: tuple[str, int] | None, root_path: str) -> Message:

@@ -19,6 +19,11 @@ BEACON = (
 PIXEL = b"GET /p/abc.gif?utm_source=x HTTP/1.1\r\nHost: stats.example.com\r\nAccept: */*\r\n\r\n"
 
 
+def _pixel_with(header_line: bytes) -> bytes:
+    """The pixel request with ``header_line`` in place of its ``Accept`` header."""
+    return PIXEL.replace(b"Accept: */*", header_line)
+
+
 def _h11_read(data: bytes) -> tuple[h11.Request, bytes, bytes]:
     """What h11 reads from ``data``: the request, its body, the bytes after it."""
     connection = h11.Connection(h11.SERVER)
@@ -49,10 +54,10 @@ def _assert_read_as_h11_reads(data: bytes) -> None:
     PIXEL,
     BEACON + PIXEL,  # pipelined: the second request is what follows
     PIXEL + b"POST /e HTT",  # ... also when only part of it arrived
-    PIXEL.replace(b"Accept: */*", b"X-Padded:   spaced  value \t"),
-    PIXEL.replace(b"Accept: */*", b"X-Empty:"),
-    PIXEL.replace(b"Accept: */*", b"X-Latin: caf\xe9"),
-    PIXEL.replace(b"Accept: */*", b"Connection: close"),
+    _pixel_with(b"X-Padded:   spaced  value \t"),
+    _pixel_with(b"X-Empty:"),
+    _pixel_with(b"X-Latin: caf\xe9"),
+    _pixel_with(b"Connection: close"),
     BEACON.replace(b"Content-Length", b"CONTENT-length"),
     b"POST /e HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
 ])
@@ -70,14 +75,14 @@ def test_a_whole_plain_request_is_read_as_h11_reads_it(data: bytes) -> None:
     BEACON.replace(b"Host: stats.example.com", b"Host: stats.example.com\r\nContent-Length: %d" % len(BODY)),
     BEACON.replace(b"Content-Length: %d" % len(BODY), b"Content-Length: %d, %d" % (len(BODY), len(BODY))),
     BEACON.replace(b"Content-Length: %d" % len(BODY), b"Content-Length: +%d" % len(BODY)),
-    PIXEL.replace(b"Accept: */*", b"Content-Length: " + b"0" * 21),
+    _pixel_with(b"Content-Length: " + b"0" * 21),
     PIXEL.replace(b"Host: stats.example.com\r\n", b""),
-    PIXEL.replace(b"Accept: */*", b"Host: other.example.com"),
-    PIXEL.replace(b"Accept: */*", b"X-Folded: a\r\n  b"),
+    _pixel_with(b"Host: other.example.com"),
+    _pixel_with(b"X-Folded: a\r\n  b"),
     PIXEL.replace(b"\r\n", b"\n"),
-    PIXEL.replace(b"Accept: */*", b"Accept : */*"),
-    PIXEL.replace(b"Accept: */*", b"No colon here"),
-    PIXEL.replace(b"Accept: */*", b"X-Nul: a\x00b"),
+    _pixel_with(b"Accept : */*"),
+    _pixel_with(b"No colon here"),
+    _pixel_with(b"X-Nul: a\x00b"),
     b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
     b"GET /p/a\x00.gif HTTP/1.1\r\nHost: h\r\n\r\n",
     b"\r\n" + PIXEL,

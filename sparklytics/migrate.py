@@ -34,7 +34,7 @@ from sparklytics.stores.clickhouse import schema
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseError
 from sparklytics.stores.clickhouse.loader import CHUNK_ROWS, load_events
 from sparklytics.stores.cloud import clickhouse_settings
-from sparklytics.stores.duckdb.migration_source import DuckDBSource, SourceUnavailable
+from sparklytics.stores.duckdb import DuckDBSource, SourceUnavailable
 from sparklytics.stores.postgres.migrations import apply_migrations
 
 PROGRESS_FILE = "migrate-cloud.json"

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.harness import REPO_ROOT, test_env
 from tests.imports.conftest import create_website, csv_text, serving, sparklytics_import, write_zip
@@ -88,53 +89,56 @@ def resume(data_dir: Path, site: str, export: Path) -> subprocess.CompletedProce
                           env=import_env(data_dir), cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
 
 
-def test_an_import_killed_part_way_ends_with_the_numbers_of_one_run(tmp_path: Path) -> None:
-    export = big_export(tmp_path / "umami.zip")
-    whole = tmp_path / "whole"
-    site = create_website(whole)
-    assert sparklytics_import(whole, str(export), "--website", site).returncode == 0
-    expected = numbers(whole, site)
+@pytest.fixture(scope="module")
+def export_and_numbers(tmp_path_factory) -> tuple[Path, tuple]:
+    """The export, and the numbers one uninterrupted import of it gives."""
+    tmp = tmp_path_factory.mktemp("whole")
+    export = big_export(tmp / "umami.zip")
+    site = create_website(tmp / "data")
+    assert sparklytics_import(tmp / "data", str(export), "--website", site).returncode == 0
+    return export, numbers(tmp / "data", site)
 
-    data = tmp_path / "killed"
+
+def killed_import(data: Path, export: Path) -> str:
+    """A new website in ``data`` with the export's import killed part way into it."""
     site = create_website(data)
     kill_while_importing(data, site, export)
-    finished, _, rows_done, _ = stopped_import(data)
+    return site
+
+
+def test_an_import_killed_part_way_ends_with_the_numbers_of_one_run(tmp_path: Path, export_and_numbers) -> None:
+    export, expected = export_and_numbers
+    site = killed_import(tmp_path, export)
+    finished, _, rows_done, _ = stopped_import(tmp_path)
     assert not finished and rows_done > 0
-    again = resume(data, site, export)
+    again = resume(tmp_path, site, export)
     assert again.returncode == 0, again.stderr
     assert "resumed an import that had stopped" in again.stderr
-    assert numbers(data, site) == expected
-    assert stopped_import(data)[0] is True
+    assert numbers(tmp_path, site) == expected
+    assert stopped_import(tmp_path)[0] is True
     # Whole now: a third run is refused rather than doubling everything.
-    assert "imported into" in resume(data, site, export).stderr
+    assert "imported into" in resume(tmp_path, site, export).stderr
 
 
-def test_a_batch_that_landed_before_its_progress_was_saved_is_not_sent_again(tmp_path: Path) -> None:
+def test_a_batch_that_landed_before_its_progress_was_saved_is_not_sent_again(tmp_path: Path, export_and_numbers) -> None:
     """The kill fell after a batch was acknowledged but before the next progress record:
     the record says that batch was being sent, and the resumed run must find it stored.
     After a kill the batch in flight may or may not be in the log; the server's replay
     tells which (every row is one pageview), and where it is not, the record is moved one
     batch back (to a batch the log holds for certain: it was acknowledged)."""
-    export = big_export(tmp_path / "umami.zip")
-    whole = tmp_path / "whole"
-    site = create_website(whole)
-    assert sparklytics_import(whole, str(export), "--website", site).returncode == 0
-    expected = numbers(whole, site)
-
-    data = tmp_path / "killed"
-    site = create_website(data)
-    kill_while_importing(data, site, export)
-    _, events, rows_done, rows_sending = stopped_import(data)
-    stored = numbers(data, site)[0]  # the server replays the log first
+    export, expected = export_and_numbers
+    site = killed_import(tmp_path, export)
+    _, events, rows_done, rows_sending = stopped_import(tmp_path)
+    stored = numbers(tmp_path, site)[0]  # the server replays the log first
     assert stored in (events, events + rows_sending - rows_done)
     if stored == events:
         back = int(BATCH)
         assert rows_done >= back
-        with duckdb.connect(str(data / "sparklytics.db")) as con:
+        with duckdb.connect(str(tmp_path / "sparklytics.db")) as con:
             con.execute("UPDATE imported_exports SET events = ?, rows_done = ?, rows_sending = ?",
                         [events - back, rows_done - back, rows_done])
         rows_sending = rows_done
-    again = resume(data, site, export)
+    again = resume(tmp_path, site, export)
     assert again.returncode == 0, again.stderr
     assert f"its first {rows_sending} rows were already imported" in again.stderr
-    assert numbers(data, site) == expected
+    assert numbers(tmp_path, site) == expected

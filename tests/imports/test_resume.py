@@ -23,11 +23,11 @@ from tests.harness import REPO_ROOT, test_env
 from tests.imports.conftest import create_website, csv_text, serving, sparklytics_import, write_zip
 from tests.imports.test_umami import EVENT_COLUMNS, SESSION_COLUMNS, UMAMI_SITE, event
 
-VISITS = 4_000
+VISITS = 8_000
 PAGES = ("/", "/pricing", "/docs", "/blog", "/signup")
-# Small batches (the queue bound caps them), so the import sends many and a kill lands
-# in the middle of them.
-BATCH = "500"
+# Small batches (the queue bound caps them, and each waits for the one before to be
+# committed), so the import sends many and takes seconds, and a kill lands among them.
+BATCH = "100"
 RANGE = {"start_date": "2024-01-01", "end_date": "2024-01-31"}
 
 
@@ -62,7 +62,8 @@ def import_env(data_dir: Path) -> dict[str, str]:
 
 
 def kill_while_importing(data_dir: Path, site: str, export: Path) -> None:
-    """Start the import and SIGKILL it once it has reported progress (before it ends)."""
+    """Start the import and SIGKILL it once it reports progress part way (a line with an
+    ETA: the final line has none)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "sparklytics", "import", str(export), "--website", site],
         env=import_env(data_dir), cwd=REPO_ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -70,11 +71,11 @@ def kill_while_importing(data_dir: Path, site: str, export: Path) -> None:
     assert process.stderr is not None
     deadline = time.monotonic() + 60
     seen = b""
-    while b"imported " not in seen and time.monotonic() < deadline:
+    while b"ETA" not in seen and process.poll() is None and time.monotonic() < deadline:
         ready, _, _ = select.select([process.stderr], [], [], 0.1)
         if ready:
             seen += os.read(process.stderr.fileno(), 4096)
-    assert process.poll() is None, f"the import ended before it could be killed: {seen!r}"
+    assert process.poll() is None and b"ETA" in seen, f"the import ended before it could be killed: {seen!r}"
     process.send_signal(signal.SIGKILL)
     process.wait()
 

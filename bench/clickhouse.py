@@ -15,6 +15,10 @@ set ``SPARKLYTICS_CHDB_PYTHON`` to the checkout's ``.venv-clickhouse/bin/python`
   each copy of the events and sessions gets visitor ids, event ids and session ids of
   its own (same times, pages, sources), so K × the events and visitors in the same
   range — a stand-in while a larger dataset is not built.
+* Before the reports, the closed days' sessions are stored as the Scheduler would
+  (``settle_sessions``, a day per call; the time is printed), so the reports read them
+  for the closed days and derive only the rest; ``clickhouse read-time`` is the store
+  with ``rollups=False`` (every session derived from the events).
 * ``--keep DIR`` keeps the shards' data and the DuckDB copy in ``DIR`` (e.g.
   ``/work/bench-ch/10M``): the first run loads, later runs start the shards over the
   same data and go straight to the reports (a 10M load takes ~10 minutes here).
@@ -136,12 +140,14 @@ def median_or_timeout(runs: list[float | None]) -> float | str:
     return round(statistics.median(done), 1) if len(done) == len(runs) else "timeout"
 
 
-async def time_reports(stores: dict, queries: dict, repeat: int, budget_s: float) -> dict[str, dict]:
+async def time_reports(stores: dict, queries: dict, repeat: int, budget_s: float,
+                       read_time_all: bool) -> dict[str, dict]:
     """Medians per report and store, the stores taking turns within each repeat; the
-    read-time ClickHouse path only for the series (the only report the rollup serves)."""
+    read-time ClickHouse path for the series only unless ``read_time_all``."""
     medians: dict[str, dict] = {}
     for name, (method, query) in queries.items():
-        targets = [label for label in stores if label != "clickhouse read-time" or method == "pageviews"]
+        targets = [label for label in stores
+                   if label != "clickhouse read-time" or method == "pageviews" or read_time_all]
         runs: dict[str, list] = {label: [] for label in targets}
         for _ in range(repeat):
             for label in targets:
@@ -151,6 +157,20 @@ async def time_reports(stores: dict, queries: dict, repeat: int, budget_s: float
         medians[name] = {label: median_or_timeout(found) for label, found in runs.items()}
         print(name, medians[name], load_average(), flush=True)
     return medians
+
+
+def settle(settings: ClickHouseSettings) -> dict:
+    """Store every closed day's sessions as the Scheduler would (a day per call), timed;
+    with kept data only the days not stored yet."""
+    store = ClickHouseEventStore(settings)
+    store.prepare()
+    started = time.perf_counter()
+    days = 0
+    while store.settle_sessions():
+        days += 1
+    seconds = time.perf_counter() - started
+    store.close()
+    return {"days": days, "seconds": round(seconds, 1), "load_after": load_average()}
 
 
 def clickhouse_bytes(client: ClickHouseClient, events: int) -> dict[str, int]:
@@ -187,6 +207,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keep", type=Path, help="with --source: keep (and reuse) the loaded data here")
     parser.add_argument("--load-only", action="store_true", help="stop after loading")
     parser.add_argument("--only", action="append", default=[], help="reports whose name starts with this")
+    parser.add_argument("--read-time-all", action="store_true",
+                        help="time ClickHouse's read-time path on every report, not just the series")
     args = parser.parse_args(argv)
     if args.keep is not None and args.source is None:
         parser.error("--keep needs --source")
@@ -203,6 +225,8 @@ def main(argv: list[str]) -> int:
         else:
             db, start, end = from_source(folder, settings, args, result)
         result["range"] = [start.isoformat(), end.isoformat()]
+        result["settle"] = settle(settings)
+        print(json.dumps(result["settle"]), flush=True)
         if args.load_only:
             db.close()
             print(json.dumps(result))
@@ -216,7 +240,7 @@ def main(argv: list[str]) -> int:
             stores = {"duckdb": DuckDBAnalyticsStore(db, budgets), "clickhouse": click, "clickhouse read-time": raw}
             queries = {name: query for name, query in overview_queries(start, end).items()
                        if not args.only or any(name.startswith(prefix) for prefix in args.only)}
-            result["reports_ms"] = await time_reports(stores, queries, args.repeat, args.budget_s)
+            result["reports_ms"] = await time_reports(stores, queries, args.repeat, args.budget_s, args.read_time_all)
             await click.aclose()
             await raw.aclose()
             await metadata.close()

@@ -10,8 +10,11 @@ the daily rollups (``docs/clickhouse-sessions.md``) are the answer for long rang
 ``uniq``'s ≈ 1 % error.
 
 Series (pageviews, custom events) read the hourly rollup when the query allows it
-exactly (:mod:`.rollup_series`); stats and breakdowns need session facts (sessions,
-bounces, durations, landing values) and always sessionize.
+exactly (:mod:`.rollup_series`); stats and the session-level and page breakdowns read
+one summary row per session under the same conditions (:mod:`.session_reports`: the
+closed days' table, and the rest derived at read time); everything else derives the
+sessions of the range's events (:func:`.scope.report_scope`). ``rollups=False`` takes
+the read-time path everywhere (the tests and the benchmark compare the two).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.rows import BreakdownRow, PeriodTotals, SeriesCounts
-from sparklytics.stores.clickhouse import rollup_series
+from sparklytics.stores.clickhouse import rollup_series, session_reports
 from sparklytics.stores.clickhouse.scope import bucket_sql, local_offset, report_scope
 
 Fetch = Callable[[str, dict], list[list[Any]]]
@@ -117,8 +120,12 @@ class ClickHouseRows:
         self._rollups = rollups
 
     def period_totals(self, q: ReportQuery) -> PeriodTotals:
-        scope, params = report_scope(q, _FACTS)
-        sql = scope + _TOTALS.format(sessions=_counted(q))
+        if self._rollups and session_reports.applies(q):
+            source, params = session_reports.summaries(self._fetch, q)
+            sql = session_reports.totals_sql(session_reports.with_range_counts(source, q), _counted(q))
+        else:
+            scope, params = report_scope(q, _FACTS)
+            sql = scope + _TOTALS.format(sessions=_counted(q))
         [(pageviews, visitors, sessions, bounces, avg)] = self._fetch(sql, params)
         return int(pageviews), int(visitors), int(sessions), int(bounces), _number(avg)
 
@@ -174,6 +181,10 @@ class ClickHouseRows:
         return {value: (int(visitors), int(pageviews)) for value, visitors, pageviews in rows}
 
     def _per_value(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
+        if self._rollups and session_reports.applies(q, metric):
+            source, params = session_reports.summaries(self._fetch, q)
+            ranged = session_reports.with_range_counts(source, q)
+            return "WITH " + session_reports.per_value_sql(ranged, metric, _counted(q)), params
         if metric in _SESSION_DIMENSIONS:
             fact = _SESSION_DIMENSIONS[metric]
             dim = _SESSION_VALUE.get(metric, f"s_{fact}")

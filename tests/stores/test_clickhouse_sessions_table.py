@@ -7,9 +7,11 @@ stored again."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import date, timedelta
 
 import pytest
 
+from sparklytics.clock import utc_now
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.stores.clickhouse import closed_sessions
 from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
@@ -93,9 +95,17 @@ async def paths(settings, postgres) -> AsyncIterator[tuple[ClickHouseAnalyticsSt
         yield both
 
 
-DAY1 = {"start_date": "2026-03-01", "end_date": "2026-03-01"}
-DAY2 = {"start_date": "2026-03-02", "end_date": "2026-03-02"}
-BOTH_DAYS = {"start_date": "2026-03-01", "end_date": "2026-03-02"}
+# Days a few days back, so the Scheduler's path (every closed day from the first event
+# on) stores a handful of days rather than every day since a fixed date.
+FIRST = utc_now().date() - timedelta(days=4)
+SECOND = FIRST + timedelta(days=1)
+DAY1 = {"start_date": FIRST.isoformat(), "end_date": FIRST.isoformat()}
+DAY2 = {"start_date": SECOND.isoformat(), "end_date": SECOND.isoformat()}
+BOTH_DAYS = {"start_date": FIRST.isoformat(), "end_date": SECOND.isoformat()}
+
+
+def on(day: date, clock: str) -> str:
+    return f"{day.isoformat()}T{clock}"
 VISITORS = [f"v{n}" for n in range(12)]  # enough to land on both shards
 
 
@@ -136,14 +146,14 @@ def commit_midnight(writer) -> None:
     """Sessions on both sides of midnight, one running across it, one continued under
     yesterday's id (Decision 6), and an hour-long one on the 2nd."""
     writer.commit(
-        [event(v, "2026-03-01T10:00:00", "/a") for v in VISITORS]
-        + [event(v, "2026-03-01T10:40:00", "/b") for v in VISITORS[:4]]
-        + [event("night", "2026-03-01T23:50:00", "/late"), event("night", "2026-03-02T00:10:00", "/after")]
-        + [event("old-id", "2026-03-01T23:45:00", "/x"),
-           event("new-id", "2026-03-02T00:05:00", "/y", previous="old-id"),
-           event("new-id", "2026-03-02T00:20:00", "/z", previous="old-id")]
-        + [event("long", f"2026-03-02T09:{m:02d}:00", f"/l{m % 3}") for m in range(0, 60, 20)]
-        + [event("long", "2026-03-02T10:10:00", "/l0")],
+        [event(v, on(FIRST, "10:00:00"), "/a") for v in VISITORS]
+        + [event(v, on(FIRST, "10:40:00"), "/b") for v in VISITORS[:4]]
+        + [event("night", on(FIRST, "23:50:00"), "/late"), event("night", on(SECOND, "00:10:00"), "/after")]
+        + [event("old-id", on(FIRST, "23:45:00"), "/x"),
+           event("new-id", on(SECOND, "00:05:00"), "/y", previous="old-id"),
+           event("new-id", on(SECOND, "00:20:00"), "/z", previous="old-id")]
+        + [event("long", on(SECOND, f"09:{m:02d}:00"), f"/l{m % 3}") for m in range(0, 60, 20)]
+        + [event("long", on(SECOND, "10:10:00"), "/l0")],
         WalPosition(1, 100),
     )
 
@@ -169,7 +179,7 @@ async def test_a_stored_day_is_read_from_the_table_and_a_session_across_midnight
 async def test_the_open_part_of_a_range_is_derived_and_joined_at_the_first_day_not_stored(paths, writer, client):
     commit_midnight(writer)
     expected = await same_on_both_paths(paths, BOTH_DAYS)
-    assert closed_sessions.build_day(client, SITE, t("2026-03-01T00:00:00").date())  # the 2nd is not stored
+    assert closed_sessions.build_day(client, SITE, FIRST)  # the second day is not stored
     assert await same_on_both_paths(paths, BOTH_DAYS) == expected
 
 
@@ -177,7 +187,7 @@ async def test_a_late_event_sends_its_day_back_to_the_read_time_path_until_store
     commit_midnight(writer)
     settle_all(writer)
     # A WAL drained late: an event that joins the night session and one of a new visitor.
-    writer.commit([event("night", "2026-03-02T00:30:00", "/later"), event("newcomer", "2026-03-01T15:00:00")],
+    writer.commit([event("night", on(SECOND, "00:30:00"), "/later"), event("newcomer", on(FIRST, "15:00:00"))],
                   WalPosition(1, 200))
     found = await same_on_both_paths(paths, BOTH_DAYS)
     assert dict(found["stats"])["sessions"] == 20
@@ -187,7 +197,7 @@ async def test_a_late_event_sends_its_day_back_to_the_read_time_path_until_store
 
 async def test_deletes_purges_and_bot_recomputes_reach_the_stored_days(paths, writer, client):
     commit_midnight(writer)
-    writer.commit([event(v, "2026-03-01T11:00:00", website="site_other") for v in VISITORS], WalPosition(1, 200))
+    writer.commit([event(v, on(FIRST, "11:00:00"), website="site_other") for v in VISITORS], WalPosition(1, 200))
     settle_all(writer)
 
     def flag_b_pages(sample) -> BotVerdict:
@@ -195,8 +205,8 @@ async def test_deletes_purges_and_bot_recomputes_reach_the_stored_days(paths, wr
 
     after = None
     while True:
-        _, after = writer.reclassify_bots(SITE, t("2026-03-01T00:00:00"), t("2026-03-03T00:00:00"), after=after,
-                                          limit=1000, classify=flag_b_pages)
+        _, after = writer.reclassify_bots(SITE, t(on(FIRST, "00:00:00")), t(on(SECOND + timedelta(days=1), "00:00:00")),
+                                          after=after, limit=1000, classify=flag_b_pages)
         if after is None:
             break
     recomputed = await same_on_both_paths(paths, BOTH_DAYS)
@@ -204,7 +214,7 @@ async def test_deletes_purges_and_bot_recomputes_reach_the_stored_days(paths, wr
     settle_all(writer)
     assert await same_on_both_paths(paths, BOTH_DAYS) == recomputed
 
-    assert writer.purge(t("2026-03-01T10:30:00"), limit=1000) == 12
+    assert writer.purge(t(on(FIRST, "10:30:00")), limit=1000) == 12
     purged = await same_on_both_paths(paths, BOTH_DAYS)
     settle_all(writer)
     assert await same_on_both_paths(paths, BOTH_DAYS) == purged
@@ -217,9 +227,8 @@ async def test_deletes_purges_and_bot_recomputes_reach_the_stored_days(paths, wr
 async def test_nodes_storing_the_same_day_at_once_count_it_once(paths, writer, client):
     commit_midnight(writer)
     expected = await same_on_both_paths(paths, BOTH_DAYS)
-    day = t("2026-03-01T00:00:00").date()
-    for _ in range(3):  # three nodes' builds of the 1st, one after another
-        assert closed_sessions.build_day(client, SITE, day)
+    for _ in range(3):  # three nodes' builds of the first day, one after another
+        assert closed_sessions.build_day(client, SITE, FIRST)
     assert await same_on_both_paths(paths, BOTH_DAYS) == expected
-    builds = client.rows("SELECT uniqExact(build) FROM sessions WHERE day = '2026-03-01'")
+    builds = client.rows("SELECT uniqExact(build) FROM sessions WHERE day = {day:Date}", {"day": FIRST})
     assert builds == [[1]]  # each build dropped the ones its version superseded

@@ -120,9 +120,9 @@ class ClickHouseRows:
         self._rollups = rollups
 
     def period_totals(self, q: ReportQuery) -> PeriodTotals:
-        if self._rollups and session_reports.applies(q):
-            source, params = session_reports.summaries(self._fetch, q)
-            sql = session_reports.totals_sql(session_reports.with_range_counts(source, q), _counted(q))
+        if self._summaries_answer(q):
+            parts, params = session_reports.parts(self._fetch, q)
+            sql = session_reports.totals_sql(q, parts, _counted(q))
         else:
             scope, params = report_scope(q, _FACTS)
             sql = scope + _TOTALS.format(sessions=_counted(q))
@@ -157,9 +157,15 @@ class ClickHouseRows:
         return counts
 
     def top_rows(self, q: ReportQuery, metric: str, limit: int, offset: int) -> tuple[list[BreakdownRow], int]:
-        scope, params = self._per_value(q, metric)
-        events = "count()" if metric in _SESSION_DIMENSIONS else "sum(n_events)"
-        sql = scope + _SESSION_TOP.format(events=events, sessions=_counted(q), order=_ORDER.get(metric, _DEFAULT_ORDER))
+        order = _ORDER.get(metric, _DEFAULT_ORDER)
+        if self._summaries_answer(q, metric):
+            scope, params = self._summary_per(q, metric)
+            sql, total_sql = scope + session_reports.TOP.format(order=order), scope + session_reports.TOTAL
+        else:
+            scope, params = self._per_value(q, metric)
+            events = "count()" if metric in _SESSION_DIMENSIONS else "sum(n_events)"
+            sql = scope + _SESSION_TOP.format(events=events, sessions=_counted(q), order=order)
+            total_sql = scope + _TOTAL.format(sessions=_counted(q))
         params = {**params, "limit": limit, "offset": offset}
         rows = [
             (value, int(visitors), int(pageviews), int(events), int(total), int(sessions), int(bounces), _number(avg))
@@ -169,22 +175,29 @@ class ClickHouseRows:
             return rows, rows[0][4]
         if offset == 0:
             return [], 0
-        [[total]] = self._fetch(scope + _TOTAL.format(sessions=_counted(q)), params)
+        [[total]] = self._fetch(total_sql, params)
         return [], int(total)
 
     def previous_values(self, q: ReportQuery, metric: str, values: list[str]) -> dict[str, tuple[int, int]]:
         if not values:
             return {}
-        scope, params = self._per_value(q, metric)
-        sql = scope + _PREVIOUS.format(sessions=_counted(q))
+        if self._summaries_answer(q, metric):
+            scope, params = self._summary_per(q, metric)
+            sql = scope + session_reports.PREVIOUS
+        else:
+            scope, params = self._per_value(q, metric)
+            sql = scope + _PREVIOUS.format(sessions=_counted(q))
         rows = self._fetch(sql, {**params, "values": values})
         return {value: (int(visitors), int(pageviews)) for value, visitors, pageviews in rows}
 
+    def _summaries_answer(self, q: ReportQuery, metric: str | None = None) -> bool:
+        return self._rollups and session_reports.applies(q, metric)
+
+    def _summary_per(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
+        parts, params = session_reports.parts(self._fetch, q)
+        return session_reports.per_value_sql(q, parts, metric, _counted(q)), params
+
     def _per_value(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
-        if self._rollups and session_reports.applies(q, metric):
-            source, params = session_reports.summaries(self._fetch, q)
-            ranged = session_reports.with_range_counts(source, q)
-            return "WITH " + session_reports.per_value_sql(ranged, metric, _counted(q)), params
         if metric in _SESSION_DIMENSIONS:
             fact = _SESSION_DIMENSIONS[metric]
             dim = _SESSION_VALUE.get(metric, f"s_{fact}")

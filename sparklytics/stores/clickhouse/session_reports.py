@@ -46,29 +46,40 @@ DIMENSIONS = {
 }
 PAGE = "page"
 
-_CLOSED = """
-SELECT * EXCEPT (build, day) FROM sessions
-WHERE website_id = {website_id:String} AND day >= {first_day:Date} AND day < {open_day:Date}
-  AND has({builds:Array(UInt64)}, build) AND first_seen >= {scan_start:DateTime64(6)}
-"""
+# Each part of the range is aggregated by itself and the partial figures merged: the
+# closed part reads the ``Distributed`` table directly, so each shard aggregates its own
+# sessions and sends states, not rows (visitors are sets, merged exactly).
+_CLOSED = (
+    "sessions",
+    "website_id = {website_id:String} AND day >= {first_day:Date} AND day < {open_day:Date}"
+    " AND has({builds:Array(UInt64)}, build) AND first_seen >= {scan_start:DateTime64(6)}",
+)
 _OPEN_EVENTS = (
     "SELECT * FROM events WHERE website_id = {website_id:String}"
     " AND created_at >= {open_scan:DateTime64(6)} AND created_at < {scan_end:DateTime64(6)}"
 )
+_OPEN = (f"({session_summaries(_OPEN_EVENTS)})", "first_seen >= {open_from:DateTime64(6)}")
+Part = tuple[str, str]  # (FROM source, WHERE condition)
 _IN_RANGE = (
     "arraySum(arrayMap((h, n) -> if(h >= {{utc_start:DateTime64(6)}} AND h < {{utc_end:DateTime64(6)}}, n, 0),"
     " hours, {counts}))"
 )
-
+_HOUR_IN_RANGE = "h >= {utc_start:DateTime64(6)} AND h < {utc_end:DateTime64(6)}"
+# Per session, its pageviews in the range per path (a path may recur in several hours).
+_PAGES_IN_RANGE = (
+    f"arrayReduce('sumMap', [arrayFilter((p, h) -> {_HOUR_IN_RANGE}, page_keys.1, page_keys.2)],"
+    f" [arrayFilter((v, h) -> {_HOUR_IN_RANGE}, page_views, page_keys.2)])"
+)
 
 def applies(q: ReportQuery, metric: str | None = None) -> bool:
     """Whether ``q`` (and the breakdown ``metric``, if any) can be answered here."""
     return rollup_series.covers(q) and (metric is None or metric in DIMENSIONS or metric == PAGE)
 
 
-def summaries(fetch: Fetch, q: ReportQuery) -> tuple[str, dict]:
-    """A SELECT of the summaries of the sessions that start in the read-time path's scan
-    before the range ends, and its parameters (module docstring)."""
+def parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
+    """The source and condition of each part of the sessions that start in the read-time
+    path's scan before the range ends (closed, open or both), and the parameters
+    (module docstring)."""
     utc_start, utc_end = time_bounds(q)
     scan_start, scan_end = utc_start - MARGIN, utc_end + MARGIN
     first_day, last_day = scan_start.date(), (utc_end - timedelta(microseconds=1)).date()
@@ -80,12 +91,10 @@ def summaries(fetch: Fetch, q: ReportQuery) -> tuple[str, dict]:
         "open_from": max(split, scan_start),
         "open_scan": scan_start if split <= scan_start else split - SESSION_TIMEOUT,
     }
-    if split >= utc_end:
-        return _CLOSED, params
-    open_part = f"SELECT * FROM ({session_summaries(_OPEN_EVENTS)}) WHERE first_seen >= {{open_from:DateTime64(6)}}"
-    if not builds:
-        return open_part, params
-    return f"{_CLOSED}\nUNION ALL\n{open_part}", params
+    found = [_CLOSED] if builds else []
+    if split < utc_end:
+        found.append(_OPEN)
+    return found, params
 
 
 def _first_open_day(current: dict[date, int], first_day: date, last_day: date) -> tuple[date, list[int]]:
@@ -108,49 +117,64 @@ def _first_open_day(current: dict[date, int], first_day: date, last_day: date) -
     return day, builds
 
 
-def with_range_counts(source: str, q: ReportQuery) -> str:
-    """``source``'s summaries with the range's pageviews and events of each (the
-    humans' unless bots are included) as ``rp`` and ``re``, and ``duration``."""
+def _ranged(q: ReportQuery) -> str:
+    """The ``WITH`` of a part: each session's range pageviews and events (the humans'
+    unless bots are included) as ``rp`` and ``re``, and its ``duration``."""
     prefix = "hour_" if q.include_bots else "hour_human_"
-    return f"""
-SELECT *, {_IN_RANGE.format(counts=prefix + "pageviews")} AS rp, {_IN_RANGE.format(counts=prefix + "events")} AS re,
-       dateDiff('microsecond', first_seen, last_seen) / 1e6 AS duration
-FROM ({source})
-"""
+    return (
+        f"WITH {_IN_RANGE.format(counts=prefix + 'pageviews')} AS rp, {_IN_RANGE.format(counts=prefix + 'events')} AS re,"
+        " dateDiff('microsecond', first_seen, last_seen) / 1e6 AS duration"
+    )
 
 
-def totals_sql(ranged: str, sessions: str) -> str:
+def totals_sql(q: ReportQuery, parts_: list[Part], sessions: str) -> str:
     """Stats' pageviews, visitors, sessions, bounces and average duration: a session
     counts with an event in the range (a visitor too, bot verdict or not, as the
     read-time path counts the visitors of every matching event)."""
+    branches = "\nUNION ALL\n".join(f"""{_ranged(q)}
+SELECT sum(rp) AS p, uniqExactIfState(visitor_id, re > 0) AS v, countIf(re > 0 AND {sessions}) AS s,
+       countIf(re > 0 AND {sessions} AND pageview_count = 1) AS b, sumIf(duration, re > 0 AND {sessions}) AS d
+FROM {source} WHERE {where}""" for source, where in parts_)
     return f"""
-SELECT sum(rp), uniqExactIf(visitor_id, re > 0), countIf(re > 0 AND {sessions}),
-       countIf(re > 0 AND {sessions} AND pageview_count = 1), avgOrNullIf(duration, re > 0 AND {sessions})
-FROM ({ranged})
+SELECT sum(p), uniqExactIfMerge(v), sum(s), sum(b), if(sum(s) = 0, NULL, sum(d) / sum(s))
+FROM ({branches})
 """
 
 
-def per_value_sql(ranged: str, metric: str, sessions: str) -> str:
-    """``per`` as the read-time breakdowns read it: per (value, session) the range's
-    events and pageviews and the session's facts."""
-    facts = "visitor_id AS visitor, pageview_count, is_bot, duration"
-    if metric != PAGE:
-        value = DIMENSIONS[metric]
-        return f"""
-per AS (
-    SELECT {value} AS value, session_id, re AS n_events, rp AS n_pageviews, {facts}
-    FROM ({ranged})
-    WHERE re > 0 AND {value} IS NOT NULL
-)
-"""
+def per_value_sql(q: ReportQuery, parts_: list[Part], metric: str, sessions: str) -> str:
+    """``per`` for a breakdown: per value its visitors' set, range pageviews, events,
+    sessions, bounces and summed duration, merged over the parts. A session-level
+    value is the session's own (one per session); a path is each path the session
+    viewed in the range."""
+    if metric == PAGE:
+        value, events, pageviews = "by_path.1", "by_path.2", "by_path.2"
+        extra = f", {_PAGES_IN_RANGE} AS pages_in_range"
+        join = "ARRAY JOIN arrayZip(pages_in_range.1, pages_in_range.2) AS by_path"
+        test = "re > 0"
+    else:
+        value, events, pageviews, extra, join = DIMENSIONS[metric], "1", "rp", "", ""
+        test = f"re > 0 AND {value} IS NOT NULL"
+    branches = "\nUNION ALL\n".join(f"""{_ranged(q)}{extra}
+SELECT {value} AS value, uniqExactState(visitor_id) AS v, sum({pageviews}) AS p, sum({events}) AS e, count() AS s,
+       countIf(pageview_count = 1) AS b, sum(duration) AS d
+FROM {source} {join}
+WHERE {where} AND {test} AND {sessions}
+GROUP BY value""" for source, where in parts_)
     return f"""
-per AS (
-    SELECT path AS value, session_id, sum(views) AS n_events, sum(views) AS n_pageviews,
-           any(visitor_id) AS visitor, any(pageview_count) AS pageview_count, any(is_bot) AS is_bot,
-           any(duration) AS duration
-    FROM (SELECT * FROM ({ranged}) WHERE re > 0 AND {sessions})
-    ARRAY JOIN page_keys.1 AS path, page_keys.2 AS hour, page_views AS views
-    WHERE hour >= {{utc_start:DateTime64(6)}} AND hour < {{utc_end:DateTime64(6)}}
-    GROUP BY value, session_id
+WITH per AS (
+    SELECT value, uniqExactMerge(v) AS visitors, sum(p) AS pageviews, sum(e) AS events, sum(s) AS sessions,
+           sum(b) AS bounces, sum(d) / sum(s) AS avg_duration
+    FROM ({branches})
+    GROUP BY value
 )
 """
+
+
+TOP = """
+SELECT value, visitors, pageviews, events, count() OVER () AS total, sessions, bounces, avg_duration
+FROM per
+ORDER BY {order}
+LIMIT {{limit:UInt64}} OFFSET {{offset:UInt64}}
+"""
+TOTAL = "SELECT count() FROM per"
+PREVIOUS = "SELECT value, visitors, pageviews FROM per WHERE has({values:Array(String)}, value)"

@@ -173,7 +173,8 @@ class ClickHouseEventStore:
         with _storage_faults():
             [[now]] = self._client.rows("SELECT now64(6)")
             for website_id, first_day in self._client.rows(_WEBSITE_FIRST_DAYS):
-                current = closed_sessions.current_builds(self._client.rows, website_id, date.fromisoformat(now[:10]))
+                current = closed_sessions.current_builds(self._client.rows, website_id, _EPOCH.date(),
+                                                         date.fromisoformat(now[:10]))
                 start = min([date.fromisoformat(first_day), *current])
                 for day in closed_sessions.closable_days(start, datetime.fromisoformat(now)):
                     if current.get(day, closed_sessions.STALE) != closed_sessions.STALE:

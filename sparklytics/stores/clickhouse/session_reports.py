@@ -65,10 +65,12 @@ _IN_RANGE = (
     " hours, {counts}))"
 )
 _HOUR_IN_RANGE = "h >= {utc_start:DateTime64(6)} AND h < {utc_end:DateTime64(6)}"
-# Per session, its pageviews in the range per path (a path may recur in several hours).
+# Per session, its pageviews in the range per path: a path recurs only in a session of
+# several hours (the keys are (path, hour)), so most sessions skip the reduction.
 _PAGES_IN_RANGE = (
-    f"arrayReduce('sumMap', [arrayFilter((p, h) -> {_HOUR_IN_RANGE}, page_keys.1, page_keys.2)],"
-    f" [arrayFilter((v, h) -> {_HOUR_IN_RANGE}, page_views, page_keys.2)])"
+    "if(length(hours) = 1, (page_keys.1, page_views),"
+    f" arrayReduce('sumMap', [arrayFilter((p, h) -> {_HOUR_IN_RANGE}, page_keys.1, page_keys.2)],"
+    f" [arrayFilter((v, h) -> {_HOUR_IN_RANGE}, page_views, page_keys.2)]))"
 )
 
 def applies(q: ReportQuery, metric: str | None = None) -> bool:
@@ -83,7 +85,7 @@ def parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
     utc_start, utc_end = time_bounds(q)
     scan_start, scan_end = utc_start - MARGIN, utc_end + MARGIN
     first_day, last_day = scan_start.date(), (utc_end - timedelta(microseconds=1)).date()
-    open_day, builds = _first_open_day(current_builds(fetch, q.website_id, last_day), first_day, last_day)
+    open_day, builds = _first_open_day(current_builds(fetch, q.website_id, first_day, last_day), first_day, last_day)
     split = datetime.combine(open_day, datetime.min.time())
     params: dict = {
         "website_id": q.website_id, "utc_start": utc_start, "utc_end": utc_end, "scan_start": scan_start,
@@ -91,7 +93,7 @@ def parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
         "open_from": max(split, scan_start),
         "open_scan": scan_start if split <= scan_start else split - SESSION_TIMEOUT,
     }
-    found = [_CLOSED] if builds else []
+    found = [_CLOSED]  # without builds it reads nothing: a part always answers
     if split < utc_end:
         found.append(_OPEN)
     return found, params

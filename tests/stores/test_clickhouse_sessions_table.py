@@ -6,24 +6,17 @@ stored again."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 
-import pytest
 
 from sparklytics.clock import utc_now
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.stores.clickhouse import closed_sessions
-from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
-from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
-from sparklytics.stores.clickhouse.events import ClickHouseEventStore
+from sparklytics.stores.clickhouse.connection import ClickHouseClient
 from sparklytics.wal import WalPosition
-from tests.clickhouse import CLUSTER, ShardCluster
 from tests.queries.conftest import make_query
 from tests.stores.test_events import SITE, event, t
 
-from .conftest import analytics_on
-from .test_clickhouse_rollups import rollup_and_read_time
 
 WEEK = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
 OVERVIEW = ("page", "referrer", "channel", "country", "browser", "device", "entry_page", "exit_page")
@@ -36,19 +29,8 @@ def overview(range_: dict, site: str = SITE, **extra) -> list[tuple[str, object]
     return reports
 
 
-@pytest.fixture
-async def contract(request, main_dataset):
-    """DuckDB, and ClickHouse with and without the stored sessions, over the contract dataset."""
-    async with analytics_on("clickhouse", main_dataset, request):
-        pass  # makes the ClickHouse copy before the DuckDB store opens the file
-    settings, key, dsn = request.getfixturevalue("clickhouse_copies")[main_dataset]
-    async with rollup_and_read_time(settings, dsn, key) as (click, raw):
-        async with analytics_on("duckdb", main_dataset, request) as duck:
-            yield settings, duck, click, raw
-
-
-async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(contract):
-    settings, duck, click, raw = contract
+async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(contract_paths):
+    settings, duck, click, raw = contract_paths
     client = ClickHouseClient(settings)
     day = t("2026-02-21T00:00:00").date()  # the scans of these queries, not the dataset's year
     while day <= t("2026-03-09T00:00:00").date():
@@ -65,34 +47,6 @@ async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(
     # test_clickhouse_parity.py): there the paths agree with each other.
     for method, query in overview(WEEK, "site_la") + overview({"start_date": "2026-03-08", "end_date": "2026-03-08"}, "site_la"):
         assert await getattr(click, method)(query) == await getattr(raw, method)(query), (method, query)
-
-
-@pytest.fixture
-def settings(clickhouse_cluster: ShardCluster) -> ClickHouseSettings:
-    return ClickHouseSettings(clickhouse_cluster.urls, CLUSTER, database=clickhouse_cluster.new_database(),
-                              node_id="node-a")
-
-
-@pytest.fixture
-def writer(settings) -> Iterator[ClickHouseEventStore]:
-    store = ClickHouseEventStore(settings)
-    store.prepare()
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def client(settings) -> Iterator[ClickHouseClient]:
-    client = ClickHouseClient(settings)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-async def paths(settings, postgres) -> AsyncIterator[tuple[ClickHouseAnalyticsStore, ClickHouseAnalyticsStore]]:
-    """(stored sessions where built, read-time) analytics over ``settings``' database."""
-    async with rollup_and_read_time(settings, postgres.fresh_database()) as both:
-        yield both
 
 
 # Days a few days back, so the Scheduler's path (every closed day from the first event
@@ -158,7 +112,7 @@ def commit_midnight(writer) -> None:
     )
 
 
-async def test_a_stored_day_is_read_from_the_table_and_a_session_across_midnight_stays_whole(paths, writer, client):
+async def test_a_stored_day_is_read_from_the_table_and_a_session_across_midnight_stays_whole(paths, writer, reader):
     commit_midnight(writer)
     before = {name: await same_on_both_paths(paths, range_) for name, range_ in
               (("day1", DAY1), ("day2", DAY2), ("both", BOTH_DAYS))}
@@ -169,17 +123,17 @@ async def test_a_stored_day_is_read_from_the_table_and_a_session_across_midnight
     assert dict(before["day2"]["stats"])["sessions"] == 3
     assert dict(before["both"]["stats"])["sessions"] == 16 + 2 + 1  # day 1's, the two across midnight, long
     # Remove the events behind the store's back: the stored days still answer.
-    client.on_every_shard("DELETE FROM events_local WHERE 1")
+    reader.on_every_shard("DELETE FROM events_local WHERE 1")
     stored, raw = paths
     query = make_query("stats", SITE, **BOTH_DAYS)
     assert dict(figures(await stored.stats(query)))["sessions"] == 19
     assert dict(figures(await raw.stats(query)))["sessions"] == 0
 
 
-async def test_the_open_part_of_a_range_is_derived_and_joined_at_the_first_day_not_stored(paths, writer, client):
+async def test_the_open_part_of_a_range_is_derived_and_joined_at_the_first_day_not_stored(paths, writer, reader):
     commit_midnight(writer)
     expected = await same_on_both_paths(paths, BOTH_DAYS)
-    assert closed_sessions.build_day(client, SITE, FIRST)  # the second day is not stored
+    assert closed_sessions.build_day(reader, SITE, FIRST)  # the second day is not stored
     assert await same_on_both_paths(paths, BOTH_DAYS) == expected
 
 
@@ -195,7 +149,7 @@ async def test_a_late_event_sends_its_day_back_to_the_read_time_path_until_store
     assert await same_on_both_paths(paths, BOTH_DAYS) == found
 
 
-async def test_deletes_purges_and_bot_recomputes_reach_the_stored_days(paths, writer, client):
+async def test_deletes_purges_and_bot_recomputes_reach_the_stored_days(paths, writer, reader):
     commit_midnight(writer)
     writer.commit([event(v, on(FIRST, "11:00:00"), website="site_other") for v in VISITORS], WalPosition(1, 200))
     settle_all(writer)
@@ -220,15 +174,15 @@ async def test_deletes_purges_and_bot_recomputes_reach_the_stored_days(paths, wr
     assert await same_on_both_paths(paths, BOTH_DAYS) == purged
 
     writer.delete_website_events("site_other")
-    assert client.rows("SELECT DISTINCT website_id FROM sessions") == [[SITE]]
-    assert client.rows("SELECT DISTINCT website_id FROM session_days") == [[SITE]]
+    assert reader.rows("SELECT DISTINCT website_id FROM sessions") == [[SITE]]
+    assert reader.rows("SELECT DISTINCT website_id FROM session_days") == [[SITE]]
 
 
-async def test_nodes_storing_the_same_day_at_once_count_it_once(paths, writer, client):
+async def test_nodes_storing_the_same_day_at_once_count_it_once(paths, writer, reader):
     commit_midnight(writer)
     expected = await same_on_both_paths(paths, BOTH_DAYS)
     for _ in range(3):  # three nodes' builds of the first day, one after another
-        assert closed_sessions.build_day(client, SITE, FIRST)
+        assert closed_sessions.build_day(reader, SITE, FIRST)
     assert await same_on_both_paths(paths, BOTH_DAYS) == expected
-    builds = client.rows("SELECT uniqExact(build) FROM sessions WHERE day = {day:Date}", {"day": FIRST})
+    builds = reader.rows("SELECT uniqExact(build) FROM sessions WHERE day = {day:Date}", {"day": FIRST})
     assert builds == [[1]]  # each build dropped the ones its version superseded

@@ -23,6 +23,11 @@ the same rows plus ``session_visitor`` (the visitor id the session is kept under
 ``SESSION_COLUMNS`` that reports read: counts, entry and exit paths, the landing event's
 source and ``entry_page`` (Decision 21: first pageview, else first event with a referrer
 or UTM tag, else first event), the first known client and place values, the bot verdict.
+
+:func:`session_summaries` gives the same facts per session straight from rules 1 and 2
+(one GROUP BY, the id hashed once per session instead of per event), with the session's
+counts per UTC hour: the rows of the closed days' table (:mod:`.closed_sessions`) and of
+the open part of a range (:mod:`.session_reports`).
 """
 
 from __future__ import annotations

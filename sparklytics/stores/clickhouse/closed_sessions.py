@@ -146,7 +146,7 @@ def closable_days(first_day: date, now: datetime) -> Iterable[date]:
 def build_day(client: ClickHouseClient, website_id: str, day: date) -> bool:
     """Derive ``day``'s sessions into the table and publish them; False when the day
     is not over yet (or a session of it still is)."""
-    [[now]] = client.rows("SELECT now64(6)")
+    [[now]] = client.rows("SELECT now64(6, 'UTC')")
     version = datetime.fromisoformat(now)
     day_start = datetime.combine(day, datetime.min.time())
     if version < day_start + DAY + SESSION_TIMEOUT:

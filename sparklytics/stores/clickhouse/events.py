@@ -171,7 +171,7 @@ class ClickHouseEventStore:
         website that has one (:mod:`.closed_sessions`), from the website's first event or
         first stale mark, whichever is older; 1 if a day was stored."""
         with _storage_faults():
-            [[now]] = self._client.rows("SELECT now64(6)")
+            [[now]] = self._client.rows("SELECT now64(6, 'UTC')")
             for website_id, first_day in self._client.rows(_WEBSITE_FIRST_DAYS):
                 current = closed_sessions.current_builds(self._client.rows, website_id, _EPOCH.date(),
                                                          date.fromisoformat(now[:10]))

@@ -39,7 +39,6 @@ readers never see them.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from sparklytics.sessions import SESSION_TIMEOUT
@@ -135,12 +134,33 @@ def current_builds(client_rows, website_id: str, first_day: date, last_day: date
     return {date.fromisoformat(day): int(build) for day, build in found}
 
 
-def closable_days(first_day: date, now: datetime) -> Iterable[date]:
-    """The days from ``first_day`` that may be built at ``now``."""
-    day = first_day
-    while datetime.combine(day, datetime.min.time()) + DAY + SESSION_TIMEOUT <= now:
-        yield day
-        day += DAY
+# Per website its first day due: from its first event or oldest manifest day, whichever
+# is older, to the last closable day, the first whose current build is missing or stale.
+# One statement for every website (GLOBAL: the manifest is read once, not per shard).
+_DUE = """
+SELECT website_id, min(day) FROM (
+    SELECT website_id,
+           arrayJoin(arrayMap(n -> addDays(min(first), n),
+                              range(toUInt32(greatest(0, dateDiff('day', min(first), {last_day:Date}) + 1))))) AS day
+    FROM (
+        SELECT website_id, toDate(min(created_at)) AS first FROM events GROUP BY website_id
+        UNION ALL
+        SELECT website_id, min(day) AS first FROM session_days GROUP BY website_id
+    )
+    GROUP BY website_id
+)
+WHERE (website_id, day) GLOBAL NOT IN (
+    SELECT website_id, day FROM session_days GROUP BY website_id, day HAVING argMax(build, version) != 0
+)
+GROUP BY website_id
+ORDER BY website_id
+"""
+
+
+def due_days(client: ClickHouseClient, now: datetime) -> list[tuple[str, date]]:
+    """Each website's first day that may be built at ``now`` and is not built (or stale)."""
+    last_day = (now - DAY - SESSION_TIMEOUT).date()
+    return [(website_id, date.fromisoformat(day)) for website_id, day in client.rows(_DUE, {"last_day": last_day})]
 
 
 def build_day(client: ClickHouseClient, website_id: str, day: date) -> bool:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from actors.runtime import StartupError
@@ -93,7 +93,6 @@ _LEFT_ABOVE_CURSOR = (
     f"SELECT website_id, min(created_at), max(created_at) FROM events WHERE {_ABOVE_CURSOR} GROUP BY website_id"
 )
 
-_WEBSITE_FIRST_DAYS = "SELECT website_id, toDate(min(created_at)) FROM events GROUP BY website_id ORDER BY website_id"
 _WEBSITES_WITH_SESSIONS = "SELECT DISTINCT website_id FROM session_days"
 
 _READ_CURSOR = """
@@ -167,21 +166,14 @@ class ClickHouseEventStore:
                                        datetime.fromisoformat(last))
 
     def settle_sessions(self) -> int:
-        """Store the sessions of the first closed day not stored (or stale), of the first
-        website that has one (:mod:`.closed_sessions`), from the website's first event or
-        first stale mark, whichever is older; 1 if a day was stored."""
+        """Store the sessions of one closed day not stored (or stale): the first due day
+        of the first website whose day can be built (:mod:`.closed_sessions`); 1 if a day
+        was stored. A day whose session is still going leaves its website for later."""
         with _storage_faults():
             [[now]] = self._client.rows("SELECT now64(6, 'UTC')")
-            for website_id, first_day in self._client.rows(_WEBSITE_FIRST_DAYS):
-                current = closed_sessions.current_builds(self._client.rows, website_id, _EPOCH.date(),
-                                                         date.fromisoformat(now[:10]))
-                start = min([date.fromisoformat(first_day), *current])
-                for day in closed_sessions.closable_days(start, datetime.fromisoformat(now)):
-                    if current.get(day, closed_sessions.STALE) != closed_sessions.STALE:
-                        continue
-                    if closed_sessions.build_day(self._client, website_id, day):
-                        return 1
-                    break  # a session of that day is still going: the next website
+            for website_id, day in closed_sessions.due_days(self._client, datetime.fromisoformat(now)):
+                if closed_sessions.build_day(self._client, website_id, day):
+                    return 1
         return 0
 
     def purge(self, older_than: datetime, *, limit: int) -> int:

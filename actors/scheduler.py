@@ -9,7 +9,8 @@ bounded batches through the Writer), the pruning of revoked sessions that have e
 Buffer to start a new segment once everything is committed), and the bot recomputes the API queues
 (``StartRecompute``: pages of 500 events re-classified through the Writer, then the
 sessions rolled up; a job the process stopped in the middle of is marked failed at
-the next start), and the notifications tick (every ``SPARKLYTICS_SCHEDULER_TICK_SECONDS``:
+the next start), the closed days' sessions (every ``SETTLE_EVERY``, a day per Writer
+turn until none is due: a no-op on DuckDB, which stores sessions as it writes), and the notifications tick (every ``SPARKLYTICS_SCHEDULER_TICK_SECONDS``:
 due report subscriptions and a turn of alerts, ``sparklytics.notifications.notifier``),
 in a task of its own so a slow mail server never delays salt rotation or a purge. It
 never writes storage itself: the purge and recompute pages go to the Writer as
@@ -32,7 +33,7 @@ import trio
 from actors.buffer import Compact
 from actors.enricher import SetSalts
 from actors.runtime import Actor, ActorStatistics, Mailbox, Reply, ask
-from actors.writer import PurgeEvents, ReclassifyBots, RollUpBotSessions
+from actors.writer import PurgeEvents, ReclassifyBots, RollUpBotSessions, SettleSessions
 from sparklytics.auth.attempts import LOCKOUT_WINDOW, AttemptLog
 from sparklytics.bot_controls import RECOMPUTE_EVENTS_PER_WRITE, recompute_classifier
 from sparklytics.enrich.bots import BotPolicy
@@ -43,6 +44,7 @@ from sparklytics.stores.metadata import SALT_GRACE, MetadataStore, Salts
 log = logging.getLogger("sparklytics.scheduler")
 
 COMPACT_EVERY = timedelta(minutes=1)
+SETTLE_EVERY = timedelta(minutes=10)
 RETRY_FAILED_JOB_AFTER = timedelta(minutes=1)
 FIRST_PURGE_AFTER = timedelta(minutes=5)  # not during start-up, but soon after it
 PURGE_BATCH_ROWS = 50_000
@@ -55,7 +57,7 @@ INTERRUPTED = "interrupted: the server stopped before the recompute finished; st
 @dataclass(frozen=True, slots=True)
 class RunJob:
     """Run the job called ``name`` (``rotate_salts``, ``purge``, ``compact``,
-    ``prune_revoked_sessions``, ``notify``) now."""
+    ``settle_sessions``, ``prune_revoked_sessions``, ``notify``) now."""
 
     name: str
     reply: Reply = field(default_factory=Reply)
@@ -109,6 +111,7 @@ class Scheduler(Actor):
             "rotate_salts": self._rotate_salts,
             "purge": self._purge,
             "compact": self._compact,
+            "settle_sessions": self._settle_sessions,
             "prune_revoked_sessions": self._prune_revoked_sessions,
             "notify": self._notify,
         }
@@ -191,6 +194,7 @@ class Scheduler(Actor):
             "rotate_salts": min(t for t in rotate_points if t > now),
             "purge": last["purge"] + timedelta(days=1) if "purge" in last else self._first_purge_at,
             "compact": last.get("compact", now) + COMPACT_EVERY,
+            "settle_sessions": last.get("settle_sessions", now) + SETTLE_EVERY,
             # At start, then daily (API.md §6).
             "prune_revoked_sessions": last["prune_revoked_sessions"] + timedelta(days=1) if "prune_revoked_sessions" in last else now,
         }
@@ -265,6 +269,16 @@ class Scheduler(Actor):
         await self._metadata.note_recompute_progress(job.job_id, done)
         await self._metadata.set_recompute_status(job.job_id, "success")
         log.info("bot recompute %s re-classified %d events of %s", job.job_id, done, job.website_id)
+
+    async def _settle_sessions(self) -> int:
+        """One closed day per Writer turn, so ingest commits interleave with the days."""
+        settled = 0
+        while await ask(self._writer, SettleSessions(), timeout=WRITE_TIMEOUT):
+            settled += 1
+        if settled:
+            log.info("stored the sessions of %d closed day(s)", settled)
+        self._last_runs["settle_sessions"] = self._clock()
+        return settled
 
     async def _compact(self) -> None:
         await self._buffer.send(Compact())

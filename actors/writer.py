@@ -95,6 +95,14 @@ class RollUpBotSessions:
 
 
 @dataclass(frozen=True, slots=True)
+class SettleSessions:
+    """Store one more closed day's sessions where the store derives them at read time;
+    reply with the days stored (0: none due)."""
+
+    reply: Reply = field(default_factory=Reply)
+
+
+@dataclass(frozen=True, slots=True)
 class RunWrite:
     """Run ``fn()`` as the writer and reply with its result (metadata writes, which
     reach their storage themselves)."""
@@ -150,6 +158,8 @@ class Writer(Actor):
                     )
                 case RollUpBotSessions(website_id, start, end, reply):
                     await self._on_store(lambda: self._store.roll_up_bot_sessions(website_id, start, end), reply)
+                case SettleSessions(reply):
+                    await self._on_store(self._store.settle_sessions, reply)
                 case RunWrite(fn, reply):
                     await self._run_write(fn, reply)
                 case ForgetWebsite(website_id):

@@ -15,6 +15,15 @@ set ``SPARKLYTICS_CHDB_PYTHON`` to the checkout's ``.venv-clickhouse/bin/python`
   each copy of the events and sessions gets visitor ids, event ids and session ids of
   its own (same times, pages, sources), so K × the events and visitors in the same
   range — a stand-in while a larger dataset is not built.
+* Before the reports, the closed days' sessions are stored as the Scheduler would
+  (``settle_sessions``, a day per call; the time is printed), so the reports read them
+  for the closed days and derive only the rest; ``clickhouse read-time`` is the store
+  with ``rollups=False`` (every session derived from the events).
+* ``--keep DIR`` keeps the shards' data and the DuckDB copy in ``DIR`` (e.g.
+  ``/work/bench-ch/10M``): the first run loads, later runs start the shards over the
+  same data and go straight to the reports (a 10M load takes ~10 minutes here).
+  ``--load-only`` stops after the load; ``--only NAME`` (repeatable) runs just the
+  reports whose name starts with NAME.
 
 Each report runs ``--repeat`` times per backend, the backends alternating; the series
 also on ClickHouse's read-time path (rollups off), so old and new are measured in the
@@ -66,7 +75,7 @@ END = datetime(2026, 3, 31)
 PATHS = [f"/p{n}" for n in range(60)]
 BROWSERS = ["Chrome", "Firefox", "Safari", "Edge"]
 COUNTRIES = ["US", "DE", "FR", "GB", "IN", "BR"]
-OVERVIEW_METRICS = ("page", "referrer", "country", "browser", "device")
+OVERVIEW_METRICS = ("page", "entry_page", "referrer", "channel", "country", "browser", "device")
 
 
 def overview_queries(start: date, end: date) -> dict[str, tuple[str, object]]:
@@ -131,12 +140,14 @@ def median_or_timeout(runs: list[float | None]) -> float | str:
     return round(statistics.median(done), 1) if len(done) == len(runs) else "timeout"
 
 
-async def time_reports(stores: dict, queries: dict, repeat: int, budget_s: float) -> dict[str, dict]:
+async def time_reports(stores: dict, queries: dict, repeat: int, budget_s: float,
+                       read_time_all: bool) -> dict[str, dict]:
     """Medians per report and store, the stores taking turns within each repeat; the
-    read-time ClickHouse path only for the series (the only report the rollup serves)."""
+    read-time ClickHouse path for the series only unless ``read_time_all``."""
     medians: dict[str, dict] = {}
     for name, (method, query) in queries.items():
-        targets = [label for label in stores if label != "clickhouse read-time" or method == "pageviews"]
+        targets = [label for label in stores
+                   if label != "clickhouse read-time" or method == "pageviews" or read_time_all]
         runs: dict[str, list] = {label: [] for label in targets}
         for _ in range(repeat):
             for label in targets:
@@ -146,6 +157,20 @@ async def time_reports(stores: dict, queries: dict, repeat: int, budget_s: float
         medians[name] = {label: median_or_timeout(found) for label, found in runs.items()}
         print(name, medians[name], load_average(), flush=True)
     return medians
+
+
+def settle(settings: ClickHouseSettings) -> dict:
+    """Store every closed day's sessions as the Scheduler would (a day per call), timed;
+    with kept data only the days not stored yet."""
+    store = ClickHouseEventStore(settings)
+    store.prepare()
+    started = time.perf_counter()
+    days = 0
+    while store.settle_sessions():
+        days += 1
+    seconds = time.perf_counter() - started
+    store.close()
+    return {"days": days, "seconds": round(seconds, 1), "load_after": load_average()}
 
 
 def clickhouse_bytes(client: ClickHouseClient, events: int) -> dict[str, int]:
@@ -179,8 +204,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--budget-s", type=float, default=60.0, help="a report's time budget")
     parser.add_argument("--scale", type=int, default=1, help="with --source: copies of its events")
+    parser.add_argument("--keep", type=Path, help="with --source: keep (and reuse) the loaded data here")
+    parser.add_argument("--load-only", action="store_true", help="stop after loading")
+    parser.add_argument("--only", action="append", default=[], help="reports whose name starts with this")
+    parser.add_argument("--read-time-all", action="store_true",
+                        help="time ClickHouse's read-time path on every report, not just the series")
     args = parser.parse_args(argv)
-    folder = Path(tempfile.mkdtemp(prefix="bench-clickhouse-"))
+    if args.keep is not None and args.source is None:
+        parser.error("--keep needs --source")
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-clickhouse-"))
+    folder.mkdir(parents=True, exist_ok=True)
     cluster = ShardCluster(folder / "shards").start()
     postgres = PostgresServer().start()  # cloud mode's metadata: the imported aggregates
     result: dict = {"machine": machine(), "load_before": load_average()}
@@ -192,6 +225,12 @@ def main(argv: list[str]) -> int:
         else:
             db, start, end = from_source(folder, settings, args, result)
         result["range"] = [start.isoformat(), end.isoformat()]
+        result["settle"] = settle(settings)
+        print(json.dumps(result["settle"]), flush=True)
+        if args.load_only:
+            db.close()
+            print(json.dumps(result))
+            return 0
 
         async def reports() -> None:
             metadata = await PostgresDatabase.open(postgres.fresh_database())
@@ -199,8 +238,9 @@ def main(argv: list[str]) -> int:
             click = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench", imported=imported)
             raw = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench", imported=imported, rollups=False)
             stores = {"duckdb": DuckDBAnalyticsStore(db, budgets), "clickhouse": click, "clickhouse read-time": raw}
-            result["reports_ms"] = await time_reports(stores, overview_queries(start, end), args.repeat,
-                                                      args.budget_s)
+            queries = {name: query for name, query in overview_queries(start, end).items()
+                       if not args.only or any(name.startswith(prefix) for prefix in args.only)}
+            result["reports_ms"] = await time_reports(stores, queries, args.repeat, args.budget_s, args.read_time_all)
             await click.aclose()
             await raw.aclose()
             await metadata.close()
@@ -211,7 +251,8 @@ def main(argv: list[str]) -> int:
     finally:
         cluster.stop()
         postgres.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
     print(json.dumps(result))
     write_json("clickhouse.json", result)
     return 0
@@ -257,17 +298,25 @@ def from_source(folder: Path, settings: ClickHouseSettings, args, result: dict) 
     migration does), measure the load and the bytes; the dataset's last 30 days."""
     meta = json.loads((args.source / "dataset.json").read_text())
     copy = folder / "duck.db"
-    shutil.copyfile(args.source / "sparklytics.db", copy)
-    if args.scale > 1:
-        scale_up(copy, args.scale)
+    loaded_marker = folder / "loaded.json"
     client = ClickHouseClient(settings)
-    schema.apply(client)
-    started = time.perf_counter()
-    loaded = load_events(client, duckdb_rows(copy))
-    seconds = time.perf_counter() - started
-    result.update(events=loaded, load_s=round(seconds, 1), load_events_per_s=round(loaded / seconds),
-                  load_after_ingest=load_average(), duckdb_bytes_per_1M=round(copy.stat().st_size / loaded * 1e6))
-    result["clickhouse_bytes_per_1M"] = clickhouse_bytes(client, loaded)
+    if loaded_marker.exists():
+        schema.apply(client)  # the kept data; creates what this commit's schema adds
+        result["kept"] = json.loads(loaded_marker.read_text())
+    else:
+        shutil.copyfile(args.source / "sparklytics.db", copy)
+        if args.scale > 1:
+            scale_up(copy, args.scale)
+        schema.apply(client)
+        started = time.perf_counter()
+        loaded = load_events(client, duckdb_rows(copy))
+        seconds = time.perf_counter() - started
+        result.update(events=loaded, load_s=round(seconds, 1), load_events_per_s=round(loaded / seconds),
+                      load_after_ingest=load_average(),
+                      duckdb_bytes_per_1M=round(copy.stat().st_size / loaded * 1e6))
+        result["clickhouse_bytes_per_1M"] = clickhouse_bytes(client, loaded)
+        if args.keep is not None:
+            loaded_marker.write_text(json.dumps({**result, "source": str(args.source), "scale": args.scale}))
     print(json.dumps(result), flush=True)
     client.close()
     end = date.fromisoformat(meta["end"][:10])

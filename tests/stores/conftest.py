@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
-import duckdb
 import psycopg
 import pytest
 
-from sparklytics.events import EVENT_COLUMNS
 from sparklytics.stores.analytics import AnalyticsStore, QueryBudgets
 from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.database import Database
+from sparklytics.stores.duckdb.migration_source import DuckDBSource
 from sparklytics.stores.clickhouse import schema
 from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
+from sparklytics.stores.clickhouse.events import ClickHouseEventStore
 from sparklytics.stores.clickhouse.loader import load_events
 from sparklytics.migrate import copy_metadata
 from sparklytics.stores.postgres.database import PostgresDatabase
@@ -84,13 +84,14 @@ def clickhouse_copy(cluster: ShardCluster, postgres, path) -> tuple[ClickHouseSe
     settings = ClickHouseSettings(cluster.urls, CLUSTER, database=cluster.new_database())
     client = ClickHouseClient(settings)
     schema.apply(client)
-    con = duckdb.connect(str(path), read_only=True)
-    load_events(client, con.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id").fetchall())
-    [(event_id_key,)] = con.execute("SELECT value FROM settings WHERE key = 'event_id_key'").fetchall()
+    source = DuckDBSource(path)
+    for chunk in source.event_chunks(0, 1_000_000):
+        load_events(client, chunk)
+    event_id_key = dict(source.rows("settings", ["key", "value"]))["event_id_key"]
     dsn = postgres.fresh_database()
     with psycopg.connect(dsn) as target:
-        copy_metadata(con, target, io.StringIO())
-    con.close()
+        copy_metadata(source, target, io.StringIO())
+    source.close()
     client.close()
     return settings, event_id_key, dsn
 
@@ -127,3 +128,59 @@ async def store(request, main_dataset) -> AsyncIterator[AnalyticsStore]:
     """An AnalyticsStore over ``tests.queries.fixtures.seed_main_dataset``, per backend."""
     async with analytics_on(request.param, main_dataset, request) as analytics:
         yield analytics
+
+
+@asynccontextmanager
+async def rollup_and_read_time(settings: ClickHouseSettings, dsn: str, key: str = "k"):
+    """The ClickHouse AnalyticsStore with its rollup and stored sessions, and on the
+    read-time path only (``rollups=False``)."""
+    metadata = await PostgresDatabase.open(dsn, max_connections=2)
+    imported = PostgresImportedRows(metadata)
+    rollup = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=key, imported=imported)
+    raw = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=key, imported=imported, rollups=False)
+    yield rollup, raw
+    await rollup.aclose()
+    await raw.aclose()
+    await metadata.close()
+
+
+@pytest.fixture
+async def contract_paths(request, main_dataset):
+    """The contract dataset's ClickHouse settings, DuckDB, and ClickHouse with its rollup
+    and stored sessions and on the read-time path."""
+    async with analytics_on("clickhouse", main_dataset, request):
+        pass  # makes the ClickHouse copy before the DuckDB store opens the file
+    settings, key, dsn = request.getfixturevalue("clickhouse_copies")[main_dataset]
+    async with rollup_and_read_time(settings, dsn, key) as (click, raw):
+        async with analytics_on("duckdb", main_dataset, request) as duck:
+            yield settings, duck, click, raw
+
+
+# A fresh ClickHouse database per test, its EventStore (node-a), a client and both
+# analytics paths: the rollup and closed-day session tests build their own events.
+@pytest.fixture
+def settings(clickhouse_cluster: ShardCluster) -> ClickHouseSettings:
+    return ClickHouseSettings(clickhouse_cluster.urls, CLUSTER, database=clickhouse_cluster.new_database(),
+                              node_id="node-a")
+
+
+@pytest.fixture
+def writer(settings) -> Iterator[ClickHouseEventStore]:
+    store = ClickHouseEventStore(settings)
+    store.prepare()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def reader(settings) -> Iterator[ClickHouseClient]:
+    client = ClickHouseClient(settings)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+async def paths(settings, postgres) -> AsyncIterator[tuple[ClickHouseAnalyticsStore, ClickHouseAnalyticsStore]]:
+    """(rollup and stored sessions, read-time) analytics over ``settings``' database."""
+    async with rollup_and_read_time(settings, postgres.fresh_database()) as both:
+        yield both

@@ -4,8 +4,6 @@ what DuckDB gives), and every change to the stored events reaches it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import duckdb
@@ -13,19 +11,15 @@ import pytest
 
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.events import EVENT_COLUMNS
-from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
-from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
+from sparklytics.stores.clickhouse.connection import ClickHouseClient
 from sparklytics.stores.clickhouse.events import ClickHouseEventStore
 from sparklytics.stores.clickhouse.loader import load_events
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.postgres.database import PostgresDatabase
-from sparklytics.stores.postgres.imported_reports import PostgresImportedRows
 from sparklytics.wal import WalPosition
-from tests.clickhouse import CLUSTER, ShardCluster
 from tests.queries.conftest import make_query
 from tests.stores.test_events import SITE, event, t
 
-from .conftest import BUDGETS, analytics_on, clickhouse_copy
+from .conftest import analytics_on, clickhouse_copy, rollup_and_read_time
 
 WEEK = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
 DAYS = {"start_date": "2026-03-01", "end_date": "2026-03-02", "granularity": "day"}
@@ -43,64 +37,12 @@ SERIES_QUERIES = [
 ]
 
 
-@asynccontextmanager
-async def rollup_and_read_time(settings: ClickHouseSettings, dsn: str, key: str = "k"):
-    """The ClickHouse AnalyticsStore with its rollup, and with read-time series only."""
-    metadata = await PostgresDatabase.open(dsn, max_connections=2)
-    imported = PostgresImportedRows(metadata)
-    rollup = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=key, imported=imported)
-    raw = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key=key, imported=imported, rollups=False)
-    yield rollup, raw
-    await rollup.aclose()
-    await raw.aclose()
-    await metadata.close()
-
-
-@pytest.fixture
-async def three(request, main_dataset):
-    """DuckDB, ClickHouse with its rollup, and ClickHouse with read-time series only."""
-    async with analytics_on("clickhouse", main_dataset, request):
-        pass  # makes the ClickHouse copy before the DuckDB store opens the file
-    settings, key, dsn = request.getfixturevalue("clickhouse_copies")[main_dataset]
-    async with rollup_and_read_time(settings, dsn, key) as (click, raw):
-        async with analytics_on("duckdb", main_dataset, request) as duck:
-            yield duck, click, raw
-
-
 @pytest.mark.parametrize(("report", "query"), SERIES_QUERIES)
-async def test_series_from_the_rollup_equal_the_read_time_path_and_duckdb(three, report, query):
-    duck, click, raw = three
+async def test_series_from_the_rollup_equal_the_read_time_path_and_duckdb(contract_paths, report, query):
+    _, duck, click, raw = contract_paths
     expected = await getattr(duck, report)(query)
     assert await getattr(raw, report)(query) == expected
     assert await getattr(click, report)(query) == expected
-
-
-@pytest.fixture
-def settings(clickhouse_cluster: ShardCluster) -> ClickHouseSettings:
-    return ClickHouseSettings(clickhouse_cluster.urls, CLUSTER, database=clickhouse_cluster.new_database(),
-                              node_id="node-a")
-
-
-@pytest.fixture
-def writer(settings) -> Iterator[ClickHouseEventStore]:
-    store = ClickHouseEventStore(settings)
-    store.prepare()
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def reader(settings) -> Iterator[ClickHouseClient]:
-    client = ClickHouseClient(settings)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-async def paths(settings, postgres) -> AsyncIterator[tuple[ClickHouseAnalyticsStore, ClickHouseAnalyticsStore]]:
-    """(rollup, read-time) analytics over ``settings``' database."""
-    async with rollup_and_read_time(settings, postgres.fresh_database()) as both:
-        yield both
 
 
 def daily(result) -> list[tuple[str, int, int]]:

@@ -16,12 +16,15 @@ seen before would make the shards drop the new rows as duplicates). Found by
 
 Sessions are not resolved here: several app nodes take one visitor's events, and no
 node's memory is the truth, so the reports derive sessions at read time from the
-events (:mod:`.sessionize`, ``docs/clickhouse-sessions.md``). The store therefore keeps
-nothing in memory and a recompute's ``roll_up_bot_sessions`` has nothing to write (a
-session's verdict is its events').
+events (:mod:`.sessionize`, ``docs/clickhouse-sessions.md``), or from the sessions of
+closed days that ``settle_sessions`` stored once. The store therefore keeps nothing in
+memory and a recompute's ``roll_up_bot_sessions`` has nothing to write (a session's
+verdict is its events').
 
 DDL and deletions run on each shard (no Keeper); each deletion or update of events
-rebuilds the overview rollup's hours it touched (:mod:`.rollup`). Every :class:`ClickHouseError` leaves
+rebuilds the overview rollup's hours it touched (:mod:`.rollup`) and marks the closed
+days' sessions it touched stale (:mod:`.closed_sessions`), as does a commit of events
+older than today; ``settle_sessions`` stores the closed days' sessions, a day per call. Every :class:`ClickHouseError` leaves
 as a :class:`~sparklytics.stores.errors.StorageFault` (``prepare``: a ``StartupError``).
 """
 
@@ -35,9 +38,11 @@ from typing import TypeVar
 
 from actors.runtime import StartupError
 from sparklytics.bot_controls import BotSample
+from sparklytics.clock import utc_now
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.events import EventRow
-from sparklytics.stores.clickhouse import rollup, schema
+from sparklytics.stores.clickhouse import closed_sessions, rollup, schema
+from sparklytics.stores.clickhouse.event_columns import EVENT_TABLE_NAMES
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseError, ClickHouseSettings, encode_rows
 from sparklytics.stores.clickhouse.sessionize import sessionized_events
 from sparklytics.stores.errors import StorageFault
@@ -47,7 +52,7 @@ from sparklytics.wal import WalPosition
 T = TypeVar("T")
 
 _SESSION_ID = EventRow._fields.index("session_id")
-_INSERT_EVENTS = f"INSERT INTO events ({', '.join(schema.EVENT_TABLE_NAMES)}) FORMAT JSONCompactEachRow"
+_INSERT_EVENTS = f"INSERT INTO events ({', '.join(EVENT_TABLE_NAMES)}) FORMAT JSONCompactEachRow"
 _INSERT_CURSOR = "INSERT INTO ingest_cursor (node_id, segment, offset, next_event_id) FORMAT JSONCompactEachRow"
 # A recompute reads at most this much time after its cursor per call (as DuckDB's).
 RECOMPUTE_SLICE = timedelta(hours=6)
@@ -87,6 +92,8 @@ _DELETE_ABOVE_CURSOR = f"DELETE FROM events_local WHERE {_ABOVE_CURSOR}"
 _LEFT_ABOVE_CURSOR = (
     f"SELECT website_id, min(created_at), max(created_at) FROM events WHERE {_ABOVE_CURSOR} GROUP BY website_id"
 )
+
+_WEBSITES_WITH_SESSIONS = "SELECT DISTINCT website_id FROM session_days"
 
 _READ_CURSOR = """
 SELECT segment, offset, next_event_id FROM ingest_cursor
@@ -134,6 +141,7 @@ class ClickHouseEventStore:
             insert = {"insert_deduplication_token": token, "distributed_foreground_insert": 1, **rollup.INSERT_SETTINGS}
             try:
                 self._client.execute(_INSERT_EVENTS, data=encode_rows(rows), settings=insert)
+                self._reopen_closed_days(events)
                 cursor = [self._node_id, wal_position.segment, wal_position.offset, next_id + len(events)]
                 self._client.execute(_INSERT_CURSOR, data=encode_rows([cursor]), settings=insert)
             except ClickHouseError:
@@ -142,6 +150,31 @@ class ClickHouseEventStore:
                 raise
             self._cursor = (wal_position, next_id + len(events))
             return len(events)
+
+    def _reopen_closed_days(self, events: Sequence[EventRow]) -> None:
+        """Events of days before today may land in a day whose sessions are stored
+        (a WAL drained late, a replay): mark those days stale, before the cursor moves
+        (a node that dies in between replays the batch and marks them then)."""
+        today = utc_now().date().isoformat()
+        late: dict[str, tuple[str, str]] = {}
+        for event in events:
+            if event.created_at[:10] < today:
+                first, last = late.get(event.website_id, (event.created_at, event.created_at))
+                late[event.website_id] = (min(first, event.created_at), max(last, event.created_at))
+        for website_id, (first, last) in late.items():
+            closed_sessions.invalidate(self._client, website_id, datetime.fromisoformat(first),
+                                       datetime.fromisoformat(last))
+
+    def settle_sessions(self) -> int:
+        """Store the sessions of one closed day not stored (or stale): the first due day
+        of the first website whose day can be built (:mod:`.closed_sessions`); 1 if a day
+        was stored. A day whose session is still going leaves its website for later."""
+        with _storage_faults():
+            [[now]] = self._client.rows("SELECT now64(6, 'UTC')")
+            for website_id, day in closed_sessions.due_days(self._client, datetime.fromisoformat(now)):
+                if closed_sessions.build_day(self._client, website_id, day):
+                    return 1
+        return 0
 
     def purge(self, older_than: datetime, *, limit: int) -> int:
         """Delete the oldest events before ``older_than``, at most ``limit`` unless several
@@ -165,6 +198,10 @@ class ClickHouseEventStore:
                 "DELETE FROM hourly_overview_local WHERE hour < toStartOfHour({last:DateTime64(6)})", {"last": last}
             )
             rollup.rebuild_hours(self._client, datetime.fromisoformat(last), datetime.fromisoformat(last))
+            cut = datetime.fromisoformat(last)
+            closed_sessions.forget_before(self._client, cut.date())
+            for [website_id] in self._client.rows(_WEBSITES_WITH_SESSIONS):
+                closed_sessions.invalidate(self._client, website_id, cut, cut)
             return int(count)
 
     def delete_website_events(self, website_id: str) -> None:
@@ -174,6 +211,7 @@ class ClickHouseEventStore:
                 "DELETE FROM events_local WHERE website_id = {website_id:String}", {"website_id": website_id}
             )
             rollup.forget_website(self._client, website_id)
+            closed_sessions.forget_website(self._client, website_id)
 
     def reclassify_bots(
         self,
@@ -216,6 +254,8 @@ class ClickHouseEventStore:
                 }, settings={"mutations_sync": 1})
                 rollup.rebuild_hours(self._client, _from_epoch_us(changed[0][0]), _from_epoch_us(changed[-1][0]),
                                      website_id)
+                closed_sessions.invalidate(self._client, website_id, _from_epoch_us(changed[0][0]),
+                                           _from_epoch_us(changed[-1][0]))
         if len(rows) == limit:
             return len(rows), (_from_epoch_us(rows[-1][0]), rows[-1][1])
         return len(rows), ((slice_end, -1) if slice_end < end else None)
@@ -238,6 +278,8 @@ class ClickHouseEventStore:
         self._client.on_every_shard(_DELETE_ABOVE_CURSOR, mine)
         for website_id, first, last in left:
             rollup.rebuild_hours(self._client, datetime.fromisoformat(first), datetime.fromisoformat(last), website_id)
+            closed_sessions.invalidate(self._client, website_id, datetime.fromisoformat(first),
+                                       datetime.fromisoformat(last))
 
     def reopen(self) -> WalPosition:
         self._unsure_above_cursor = True

@@ -12,23 +12,30 @@ loading the same rows twice stores them once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
 from sparklytics.events import EVENT_COLUMNS
-from sparklytics.stores.clickhouse import rollup, schema
+from sparklytics.stores.clickhouse import closed_sessions, rollup
+from sparklytics.stores.clickhouse.event_columns import EVENT_TABLE_NAMES
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, encode_rows
 
 CHUNK_ROWS = 10_000  # HTTP inserts measured fastest at ~10k rows (STACK-NOTES)
 IMPORT_NODE = "import"
 
 _SESSION_ID = EVENT_COLUMNS.index("session_id")
-_INSERT = f"INSERT INTO events ({', '.join(schema.EVENT_TABLE_NAMES)}) FORMAT JSONCompactEachRow"
+_WEBSITE_ID = EVENT_COLUMNS.index("website_id")
+_CREATED_AT = EVENT_COLUMNS.index("created_at")
+_INSERT = f"INSERT INTO events ({', '.join(EVENT_TABLE_NAMES)}) FORMAT JSONCompactEachRow"
 
 
 def load_events(client: ClickHouseClient, rows: Iterable[Sequence[Any]]) -> int:
-    """Insert ``rows`` (``EVENT_COLUMNS`` order) in chunks; return how many were sent."""
+    """Insert ``rows`` (``EVENT_COLUMNS`` order) in chunks; return how many were sent.
+    The days they fall in may have stored sessions already (a resumed migration, an
+    import into a live site): those days are marked stale once the rows are in."""
     sent = 0
+    spans: dict[str, tuple[Any, Any]] = {}
     iterator = iter(rows)
     while chunk := list(islice(iterator, CHUNK_ROWS)):
         converted = []
@@ -36,9 +43,18 @@ def load_events(client: ClickHouseClient, rows: Iterable[Sequence[Any]]) -> int:
             values = list(row)
             del values[_SESSION_ID]
             converted.append([*values, None, IMPORT_NODE])
+            website_id, at = row[_WEBSITE_ID], row[_CREATED_AT]
+            first, last = spans.get(website_id, (at, at))
+            spans[website_id] = (min(first, at), max(last, at))
         token = f"{IMPORT_NODE}:{chunk[0][0]}:{chunk[-1][0]}:{len(chunk)}"
         client.execute(_INSERT, data=encode_rows(converted),
                        settings={"insert_deduplication_token": token, "distributed_foreground_insert": 1,
                                  **rollup.INSERT_SETTINGS})
         sent += len(chunk)
+    for website_id, (first, last) in spans.items():
+        closed_sessions.invalidate(client, website_id, _instant(first), _instant(last))
     return sent
+
+
+def _instant(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

@@ -10,8 +10,11 @@ the daily rollups (``docs/clickhouse-sessions.md``) are the answer for long rang
 ``uniq``'s ≈ 1 % error.
 
 Series (pageviews, custom events) read the hourly rollup when the query allows it
-exactly (:mod:`.rollup_series`); stats and breakdowns need session facts (sessions,
-bounces, durations, landing values) and always sessionize.
+exactly (:mod:`.rollup_series`); stats and the session-level and page breakdowns read
+one summary row per session under the same conditions (:mod:`.session_reports`: the
+closed days' table, and the rest derived at read time); everything else derives the
+sessions of the range's events (:func:`.scope.report_scope`). ``rollups=False`` takes
+the read-time path everywhere (the tests and the benchmark compare the two).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.rows import BreakdownRow, PeriodTotals, SeriesCounts
-from sparklytics.stores.clickhouse import rollup_series
+from sparklytics.stores.clickhouse import rollup_series, session_reports
 from sparklytics.stores.clickhouse.scope import bucket_sql, local_offset, report_scope
 
 Fetch = Callable[[str, dict], list[list[Any]]]
@@ -117,8 +120,12 @@ class ClickHouseRows:
         self._rollups = rollups
 
     def period_totals(self, q: ReportQuery) -> PeriodTotals:
-        scope, params = report_scope(q, _FACTS)
-        sql = scope + _TOTALS.format(sessions=_counted(q))
+        if self._summaries_answer(q):
+            parts, params = session_reports.parts(self._fetch, q)
+            sql = session_reports.totals_sql(q, parts, _counted(q))
+        else:
+            scope, params = report_scope(q, _FACTS)
+            sql = scope + _TOTALS.format(sessions=_counted(q))
         [(pageviews, visitors, sessions, bounces, avg)] = self._fetch(sql, params)
         return int(pageviews), int(visitors), int(sessions), int(bounces), _number(avg)
 
@@ -150,9 +157,15 @@ class ClickHouseRows:
         return counts
 
     def top_rows(self, q: ReportQuery, metric: str, limit: int, offset: int) -> tuple[list[BreakdownRow], int]:
-        scope, params = self._per_value(q, metric)
-        events = "count()" if metric in _SESSION_DIMENSIONS else "sum(n_events)"
-        sql = scope + _SESSION_TOP.format(events=events, sessions=_counted(q), order=_ORDER.get(metric, _DEFAULT_ORDER))
+        order = _ORDER.get(metric, _DEFAULT_ORDER)
+        if self._summaries_answer(q, metric):
+            scope, params = self._summary_per(q, metric)
+            sql, total_sql = scope + session_reports.TOP.format(order=order), scope + session_reports.TOTAL
+        else:
+            scope, params = self._per_value(q, metric)
+            events = "count()" if metric in _SESSION_DIMENSIONS else "sum(n_events)"
+            sql = scope + _SESSION_TOP.format(events=events, sessions=_counted(q), order=order)
+            total_sql = scope + _TOTAL.format(sessions=_counted(q))
         params = {**params, "limit": limit, "offset": offset}
         rows = [
             (value, int(visitors), int(pageviews), int(events), int(total), int(sessions), int(bounces), _number(avg))
@@ -162,16 +175,27 @@ class ClickHouseRows:
             return rows, rows[0][4]
         if offset == 0:
             return [], 0
-        [[total]] = self._fetch(scope + _TOTAL.format(sessions=_counted(q)), params)
+        [[total]] = self._fetch(total_sql, params)
         return [], int(total)
 
     def previous_values(self, q: ReportQuery, metric: str, values: list[str]) -> dict[str, tuple[int, int]]:
         if not values:
             return {}
-        scope, params = self._per_value(q, metric)
-        sql = scope + _PREVIOUS.format(sessions=_counted(q))
+        if self._summaries_answer(q, metric):
+            scope, params = self._summary_per(q, metric)
+            sql = scope + session_reports.PREVIOUS
+        else:
+            scope, params = self._per_value(q, metric)
+            sql = scope + _PREVIOUS.format(sessions=_counted(q))
         rows = self._fetch(sql, {**params, "values": values})
         return {value: (int(visitors), int(pageviews)) for value, visitors, pageviews in rows}
+
+    def _summaries_answer(self, q: ReportQuery, metric: str | None = None) -> bool:
+        return self._rollups and session_reports.applies(q, metric)
+
+    def _summary_per(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
+        parts, params = session_reports.parts(self._fetch, q)
+        return session_reports.per_value_sql(q, parts, metric, _counted(q)), params
 
     def _per_value(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
         if metric in _SESSION_DIMENSIONS:

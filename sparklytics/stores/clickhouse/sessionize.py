@@ -23,12 +23,17 @@ the same rows plus ``session_visitor`` (the visitor id the session is kept under
 ``SESSION_COLUMNS`` that reports read: counts, entry and exit paths, the landing event's
 source and ``entry_page`` (Decision 21: first pageview, else first event with a referrer
 or UTM tag, else first event), the first known client and place values, the bot verdict.
+
+:func:`session_summaries` gives the same facts per session straight from rules 1 and 2
+(one GROUP BY, the id hashed once per session instead of per event), with the session's
+counts per UTC hour: the rows of the closed days' table (:mod:`.closed_sessions`) and of
+the open part of a range (:mod:`.session_reports`).
 """
 
 from __future__ import annotations
 
 from sparklytics.sessions import CLIENT_COLUMNS, SESSION_TIMEOUT, SOURCE_COLUMNS
-from sparklytics.stores.clickhouse.schema import EVENT_TABLE_NAMES
+from sparklytics.stores.clickhouse.event_columns import EVENT_TABLE_NAMES
 
 TIMEOUT_US = int(SESSION_TIMEOUT.total_seconds() * 1_000_000)
 _COLUMNS = ", ".join(EVENT_TABLE_NAMES)
@@ -47,17 +52,34 @@ def _running(flag: str, partition: str) -> str:
     return f"sum({flag}) OVER (PARTITION BY website_id, {partition} ORDER BY {_ORDER} ROWS UNBOUNDED PRECEDING)"
 
 
+def _contract_id(visitor: str, first_url: str, first_at: str) -> str:
+    """The contract's session id (``sparklytics.enrich.ids.session_id``) in SQL."""
+    return (
+        f"reinterpretAsUInt64(reverse(substring(SHA256(concat("
+        f"{visitor}, website_id, {first_url}, toString(toUnixTimestamp64Milli({first_at})))), 1, 8)))"
+    )
+
+
 def sessionized_events(source: str) -> str:
     """A SELECT of ``source``'s rows with ``session_visitor`` and ``session_id``."""
     return f"""
-SELECT {_COLUMNS}, session_visitor,
-       reinterpretAsUInt64(reverse(substring(SHA256(concat(
-           session_visitor, website_id, first_url, toString(toUnixTimestamp64Milli(first_at)))), 1, 8))) AS session_id
+SELECT {_COLUMNS}, session_visitor, {_contract_id("session_visitor", "first_url", "first_at")} AS session_id
 FROM (
     SELECT *,
            first_value(url) OVER w AS first_url,
            first_value(created_at) OVER w AS first_at
-    FROM (
+    FROM ({_numbered_sessions(source)})
+    WINDOW w AS (PARTITION BY website_id, session_visitor, session_n ORDER BY {_ORDER}
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+)
+"""
+
+
+def _numbered_sessions(source: str) -> str:
+    """``source``'s rows with ``session_visitor`` and ``session_n``, the session's number
+    among that visitor's: ``(website_id, session_visitor, session_n)`` names a session
+    without hashing anything (rules 1 and 2)."""
+    return f"""
         SELECT *, {_running("session_start", "session_visitor")} AS session_n
         FROM (
             SELECT *, {_gap("session_visitor")} AS session_start
@@ -88,10 +110,6 @@ FROM (
                 ) AS a ON a.website_id = r.website_id AND a.visitor_id = r.visitor_id AND a.run_n = r.run_n
             )
         )
-    )
-    WINDOW w AS (PARTITION BY website_id, session_visitor, session_n ORDER BY {_ORDER}
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-)
 """
 
 
@@ -147,4 +165,36 @@ def with_session_facts(sessionized: str, names: set[str]) -> str:
 SELECT *{facts}
 FROM ({sessionized})
 WINDOW session AS (PARTITION BY website_id, session_id)
+"""
+
+
+# What a per-session summary adds to the facts, so that a report can cut a session at
+# any whole UTC hour without its events: per hour of activity the pageviews and events
+# (all, and the humans'), and per (path, hour) the pageviews. The flags are columns of
+# their own: a fact's alias (``is_bot``) would shadow the event's column.
+_FLAGS = "toStartOfHour(created_at) AS hour_of, toUInt32(event_type = 'pageview') AS pv_flag, toUInt32(NOT is_bot) AS human_flag"
+_HOURLY = "sumMap([hour_of], [pv_flag], [toUInt32(1)], [pv_flag * human_flag], [human_flag])"
+HOURLY_COLUMNS = ("hours", "hour_pageviews", "hour_events", "hour_human_pageviews", "hour_human_events")
+_PAGES = "sumMapIf([(path, hour_of)], [pv_flag], pv_flag = 1)"
+
+
+def session_summaries(source: str) -> str:
+    """One row per session of ``source``'s events: its contract id, the facts of
+    ``SESSION_FACTS``, ``first_url``, and the hourly counts (``HOURLY_COLUMNS``,
+    ``page_keys``/``page_views``). One GROUP BY, no per-event window or hash: the id is
+    hashed once per session. The same SELECT fills the closed days' table
+    (:mod:`.closed_sessions`) and derives the open part of a range at read time, so
+    the two cannot disagree."""
+    facts = ",\n           ".join(f"{expression} AS {name}" for name, expression in SESSION_FACTS)
+    hourly = ", ".join(f"hourly.{n} AS {name}" for n, name in enumerate(HOURLY_COLUMNS, start=1))
+    return f"""
+SELECT website_id, {_contract_id("session_visitor", "first_url", "first_seen")} AS session_id,
+       {", ".join(name for name, _ in SESSION_FACTS)},
+       {hourly}, pages.1 AS page_keys, pages.2 AS page_views
+FROM (
+    SELECT website_id, session_visitor, argMin(url, ({_ORDER})) AS first_url, {facts},
+           {_HOURLY} AS hourly, {_PAGES} AS pages
+    FROM (SELECT *, {_FLAGS} FROM ({_numbered_sessions(source)}))
+    GROUP BY website_id, session_visitor, session_n
+)
 """

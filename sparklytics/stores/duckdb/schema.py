@@ -623,6 +623,16 @@ _RECOMPUTE_OWNER = """
 ALTER TABLE bot_recompute_runs ADD COLUMN owner_node VARCHAR;
 """
 
+# 0013: an import of an event export records its progress (and, until it finishes, its
+# visitor salt) before each batch, so a second run after a stop resumes it instead of
+# sending again what had landed.
+_IMPORT_PROGRESS = """
+ALTER TABLE imported_exports ADD COLUMN rows_done BIGINT DEFAULT 0;
+ALTER TABLE imported_exports ADD COLUMN rows_sending BIGINT DEFAULT 0;
+ALTER TABLE imported_exports ADD COLUMN finished BOOLEAN DEFAULT TRUE;
+ALTER TABLE imported_exports ADD COLUMN visitor_salt VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
@@ -634,6 +644,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0009_website_aliases", _WEBSITE_ALIASES),
     Migration("0010_imported_stats", _IMPORTED_STATS),
     Migration("0012_recompute_owner", _RECOMPUTE_OWNER),
+    Migration("0013_import_progress", _IMPORT_PROGRESS),
 )
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -1,0 +1,188 @@
+"""The closed days' sessions on ClickHouse (``stores/clickhouse/closed_sessions.py``,
+``session_reports.py``): stats and breakdowns read them for the days stored and derive
+the rest, give what the read-time path gives (and so what DuckDB gives), and every
+change to a stored day's events sends that day back to the read-time path until it is
+stored again."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+
+from sparklytics.clock import utc_now
+from sparklytics.enrich.bots import BotVerdict
+from sparklytics.stores.clickhouse import closed_sessions
+from sparklytics.stores.clickhouse.connection import ClickHouseClient
+from sparklytics.wal import WalPosition
+from tests.queries.conftest import make_query
+from tests.stores.test_events import SITE, event, t
+
+
+WEEK = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
+OVERVIEW = ("page", "referrer", "channel", "country", "browser", "device", "entry_page", "exit_page")
+
+
+def overview(range_: dict, site: str = SITE, **extra) -> list[tuple[str, object]]:
+    """The overview's session reports over ``range_``: stats and every breakdown it shows."""
+    reports = [("stats", make_query("stats", site, **range_, **extra))]
+    reports += [("metrics", make_query("metrics", site, type=metric, **range_, **extra)) for metric in OVERVIEW]
+    return reports
+
+
+async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(contract_paths):
+    settings, duck, click, raw = contract_paths
+    client = ClickHouseClient(settings)
+    day = t("2026-02-21T00:00:00").date()  # the scans of these queries, not the dataset's year
+    while day <= t("2026-03-09T00:00:00").date():
+        assert closed_sessions.build_day(client, SITE, day)
+        assert closed_sessions.build_day(client, "site_la", day)
+        day += closed_sessions.DAY
+    assert client.rows("SELECT count() FROM sessions")[0][0] > 0
+    client.close()
+    for method, query in overview(WEEK) + overview(WEEK, include_bots="true") + overview(WEEK, compare="previous_period"):
+        expected = await getattr(duck, method)(query)
+        assert await getattr(raw, method)(query) == expected, (method, query)
+        assert await getattr(click, method)(query) == expected, (method, query)
+    # The seed hand-writes one of site_la's sessions as the Writer never would (see
+    # test_clickhouse_parity.py): there the paths agree with each other.
+    for method, query in overview(WEEK, "site_la") + overview({"start_date": "2026-03-08", "end_date": "2026-03-08"}, "site_la"):
+        assert await getattr(click, method)(query) == await getattr(raw, method)(query), (method, query)
+
+
+# Days a few days back, so the Scheduler's path (every closed day from the first event
+# on) stores a handful of days rather than every day since a fixed date.
+FIRST = utc_now().date() - timedelta(days=4)
+SECOND = FIRST + timedelta(days=1)
+DAY1 = {"start_date": FIRST.isoformat(), "end_date": FIRST.isoformat()}
+DAY2 = {"start_date": SECOND.isoformat(), "end_date": SECOND.isoformat()}
+BOTH_DAYS = {"start_date": FIRST.isoformat(), "end_date": SECOND.isoformat()}
+
+
+def on(day: date, clock: str) -> str:
+    return f"{day.isoformat()}T{clock}"
+VISITORS = [f"v{n}" for n in range(12)]  # enough to land on both shards
+
+
+def figures(result) -> tuple:
+    """Stats as its (name, value) pairs; a breakdown as its rows'."""
+    data = result.data
+    if "rows" in data:
+        return tuple(tuple(sorted(row.items())) for row in data["rows"])
+    return tuple(sorted(data.items()))
+
+
+SMALL = ("page", "referrer", "entry_page", "exit_page", "country")
+
+
+async def same_on_both_paths(paths, range_: dict) -> dict[str, tuple]:
+    """Stats and a few breakdowns over ``range_``, with and without bots, on both
+    paths, asserted equal; the figures by report."""
+    stored, raw = paths
+    found = {}
+    reports = [("stats", make_query("stats", SITE, **range_, **bots)) for bots in ({}, {"include_bots": "true"})]
+    reports += [("metrics", make_query("metrics", SITE, type=metric, **range_, **bots))
+                for metric in SMALL for bots in ({}, {"include_bots": "true"})]
+    for n, (method, query) in enumerate(reports):
+        value = figures(await getattr(stored, method)(query))
+        assert value == figures(await getattr(raw, method)(query)), (method, query)
+        found["stats" if n == 0 else n] = value
+    return found
+
+
+def settle_all(writer) -> int:
+    days = 0
+    while writer.settle_sessions():
+        days += 1
+    return days
+
+
+def commit_midnight(writer) -> None:
+    """Sessions on both sides of midnight, one running across it, one continued under
+    yesterday's id (Decision 6), and an hour-long one on the 2nd."""
+    writer.commit(
+        [event(v, on(FIRST, "10:00:00"), "/a") for v in VISITORS]
+        + [event(v, on(FIRST, "10:40:00"), "/b") for v in VISITORS[:4]]
+        + [event("night", on(FIRST, "23:50:00"), "/late"), event("night", on(SECOND, "00:10:00"), "/after")]
+        + [event("old-id", on(FIRST, "23:45:00"), "/x"),
+           event("new-id", on(SECOND, "00:05:00"), "/y", previous="old-id"),
+           event("new-id", on(SECOND, "00:20:00"), "/z", previous="old-id")]
+        + [event("long", on(SECOND, f"09:{m:02d}:00"), f"/l{m % 3}") for m in range(0, 60, 20)]
+        + [event("long", on(SECOND, "10:10:00"), "/l0")],
+        WalPosition(1, 100),
+    )
+
+
+async def test_a_stored_day_is_read_from_the_table_and_a_session_across_midnight_stays_whole(paths, writer, reader):
+    commit_midnight(writer)
+    before = {name: await same_on_both_paths(paths, range_) for name, range_ in
+              (("day1", DAY1), ("day2", DAY2), ("both", BOTH_DAYS))}
+    assert settle_all(writer) >= 2
+    assert {name: await same_on_both_paths(paths, range_) for name, range_ in
+            (("day1", DAY1), ("day2", DAY2), ("both", BOTH_DAYS))} == before
+    # The night session counts on both days, once over both; old-id's goes on as new-id.
+    assert dict(before["day2"]["stats"])["sessions"] == 3
+    assert dict(before["both"]["stats"])["sessions"] == 16 + 2 + 1  # day 1's, the two across midnight, long
+    # Remove the events behind the store's back: the stored days still answer.
+    reader.on_every_shard("DELETE FROM events_local WHERE 1")
+    stored, raw = paths
+    query = make_query("stats", SITE, **BOTH_DAYS)
+    assert dict(figures(await stored.stats(query)))["sessions"] == 19
+    assert dict(figures(await raw.stats(query)))["sessions"] == 0
+
+
+async def test_the_open_part_of_a_range_is_derived_and_joined_at_the_first_day_not_stored(paths, writer, reader):
+    commit_midnight(writer)
+    expected = await same_on_both_paths(paths, BOTH_DAYS)
+    assert closed_sessions.build_day(reader, SITE, FIRST)  # the second day is not stored
+    assert await same_on_both_paths(paths, BOTH_DAYS) == expected
+
+
+async def test_a_late_event_sends_its_day_back_to_the_read_time_path_until_stored_again(paths, writer):
+    commit_midnight(writer)
+    settle_all(writer)
+    # A WAL drained late: an event that joins the night session and one of a new visitor.
+    writer.commit([event("night", on(SECOND, "00:30:00"), "/later"), event("newcomer", on(FIRST, "15:00:00"))],
+                  WalPosition(1, 200))
+    found = await same_on_both_paths(paths, BOTH_DAYS)
+    assert dict(found["stats"])["sessions"] == 20
+    assert settle_all(writer) >= 2
+    assert await same_on_both_paths(paths, BOTH_DAYS) == found
+
+
+async def test_deletes_purges_and_bot_recomputes_reach_the_stored_days(paths, writer, reader):
+    commit_midnight(writer)
+    writer.commit([event(v, on(FIRST, "11:00:00"), website="site_other") for v in VISITORS], WalPosition(1, 200))
+    settle_all(writer)
+
+    def flag_b_pages(sample) -> BotVerdict:
+        return BotVerdict(True, 90, "test") if sample.path == "/b" else BotVerdict(False, 0, None)
+
+    after = None
+    while True:
+        _, after = writer.reclassify_bots(SITE, t(on(FIRST, "00:00:00")), t(on(SECOND + timedelta(days=1), "00:00:00")),
+                                          after=after, limit=1000, classify=flag_b_pages)
+        if after is None:
+            break
+    recomputed = await same_on_both_paths(paths, BOTH_DAYS)
+    assert dict(recomputed["stats"])["sessions"] == 19 - 4  # the four sessions with a /b pageview are bots now
+    settle_all(writer)
+    assert await same_on_both_paths(paths, BOTH_DAYS) == recomputed
+
+    assert writer.purge(t(on(FIRST, "10:30:00")), limit=1000) == 12
+    purged = await same_on_both_paths(paths, BOTH_DAYS)
+    settle_all(writer)
+    assert await same_on_both_paths(paths, BOTH_DAYS) == purged
+
+    writer.delete_website_events("site_other")
+    assert reader.rows("SELECT DISTINCT website_id FROM sessions") == [[SITE]]
+    assert reader.rows("SELECT DISTINCT website_id FROM session_days") == [[SITE]]
+
+
+async def test_nodes_storing_the_same_day_at_once_count_it_once(paths, writer, reader):
+    commit_midnight(writer)
+    expected = await same_on_both_paths(paths, BOTH_DAYS)
+    for _ in range(3):  # three nodes' builds of the first day, one after another
+        assert closed_sessions.build_day(reader, SITE, FIRST)
+    assert await same_on_both_paths(paths, BOTH_DAYS) == expected
+    builds = reader.rows("SELECT uniqExact(build) FROM sessions WHERE day = {day:Date}", {"day": FIRST})
+    assert builds == [[1]]  # each build dropped the ones its version superseded

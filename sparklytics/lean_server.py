@@ -7,9 +7,11 @@ keep-alive idle timer (a new task plus the cancel of the old one), spawns a task
 the ASGI app fed by a memory channel, and wraps every socket read in
 ``trio.fail_after``. HTTP/1.1 is sequential on a connection, so none of that is needed
 to answer a request whose handler never streams: here the connection's task parses
-it with h11 (the same parser, the same strictness and size limit as Hypercorn), calls
-the app's own raw-ASGI ingest endpoint inline, and writes the answer in one send — the
-bytes h11 would write (:func:`_response_bytes`). The keep-alive timer is one cancel
+it — a request that arrived whole with h11's grammar but without its state machine
+(:mod:`sparklytics.whole_request`), any other with h11 (the same parser, the same
+strictness and size limit as Hypercorn) — calls the app's own raw-ASGI ingest endpoint
+inline, and writes the answer in one send — the bytes h11 would write
+(:func:`_response_bytes`). The keep-alive timer is one cancel
 scope per connection whose deadline is moved; for a request that arrived whole the
 server itself makes no task, channel or cancel scope — the answer goes straight to the
 socket, and only a part that did not fit is sent in a shielded scope (:func:`_send_all`).
@@ -39,8 +41,10 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from urllib.parse import unquote
@@ -53,6 +57,8 @@ from hypercorn.trio.tcp_server import TCPServer
 from hypercorn.trio.worker_context import WorkerContext
 from hypercorn.typing import AppWrapper
 from hypercorn.utils import suppress_body, wrap_app
+
+from sparklytics.whole_request import RequestHead, WholeRequest, parse_whole_request
 
 log = logging.getLogger("sparklytics.http")
 
@@ -94,6 +100,20 @@ class ReplayedStream(trio.abc.HalfCloseableStream):
 
     async def aclose(self) -> None:
         await self._stream.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class H11Request:
+    """A request h11 parsed (one :func:`parse_whole_request` declined): its head, and
+    the parser that reads its body and what follows."""
+
+    head: RequestHead
+    connection: h11.Connection
+
+
+Request = WholeRequest | H11Request
+# Where h11 ends a request head (h11._receivebuffer.blank_line_regex).
+_HEAD_END = re.compile(rb"\n\r?\n")
 
 
 class HandOver(Exception):
@@ -173,28 +193,28 @@ class LeanServer:
         await TCPServer(self._wrapped, self._hconfig, self._context, self._lifespan_state.copy(), replayed).run()  # type: ignore[arg-type]
 
     async def _serve_connection(self, stream: trio.SocketStream) -> None:
-        connection: h11.Connection | None = self._new_connection(b"")
+        pending: bytes | None = b""
         client = _address(stream.socket.getpeername())
         server = _address(stream.socket.getsockname())
         requests = 0
         with trio.CancelScope() as keep_alive:
-            while connection is not None and not self._stopping:
+            while pending is not None and not self._stopping:
                 # Idle until a request head is complete: the keep-alive timer runs.
                 keep_alive.deadline = trio.current_time() + self._hconfig.keep_alive_timeout
                 self._idle.add(keep_alive)
                 try:
-                    request, raw = await self._next_request(stream, connection)
+                    request, raw = await self._next_request(stream, pending)
                 finally:
                     self._idle.discard(keep_alive)
                 if request is None:
                     break
                 keep_alive.deadline = math.inf
                 requests += 1
-                scope = _scope(request, client, server, self._hconfig.root_path)
-                if not self._is_ingest(scope["path"]) or _asks_upgrade(request):
+                scope = _scope(request.head, client, server, self._hconfig.root_path)
+                if not self._is_ingest(scope["path"]) or _asks_upgrade(scope["headers"]):
                     raise HandOver(raw)
-                kept_alive = await self._answer(stream, connection, request, scope, requests)
-                connection = await self._next_cycle(stream, connection) if kept_alive else None
+                kept_alive = await self._answer(stream, request, scope, requests)
+                pending = await self._next_cycle(stream, request) if kept_alive else None
         await _close(stream)
 
     def _new_connection(self, already_read: bytes) -> h11.Connection:
@@ -203,26 +223,53 @@ class LeanServer:
             connection.receive_data(already_read)
         return connection
 
-    async def _next_request(self, stream: trio.SocketStream, connection: h11.Connection) -> tuple[h11.Request | None, bytes]:
-        """The next request head and every byte of it read so far, ``None`` when the
-        client closed; raises :class:`HandOver` when h11 refuses it (Hypercorn answers)."""
-        raw = bytearray(connection.trailing_data[0])
+    async def _next_request(self, stream: trio.SocketStream, pending: bytes) -> tuple[Request | None, bytes]:
+        """The next request (its head, and its body or the parser that reads it) and
+        every byte of it read so far, ``None`` when the client closed; raises
+        :class:`HandOver` when h11 refuses it (Hypercorn answers).
+
+        A request that arrives whole is read by :func:`parse_whole_request`; any other
+        goes to h11 with every byte read so far, as soon as its head is complete (or
+        the bytes can never become a head this parser takes).
+        """
+        raw = bytearray(pending)
+        while True:
+            whole = parse_whole_request(raw)
+            if whole is not None:
+                return whole, bytes(raw)
+            # h11 refuses a first byte below "!" at once, and ends a head at a blank line.
+            if (raw and raw[0] < 0x21) or _HEAD_END.search(raw) or len(raw) > self._hconfig.h11_max_incomplete_size:
+                return await self._next_h11_request(stream, self._new_connection(bytes(raw)), raw)
+            data = await _receive(stream)
+            if not data:
+                connection = self._new_connection(bytes(raw))
+                connection.receive_data(b"")
+                return await self._next_h11_request(stream, connection, raw)
+            raw += data
+
+    async def _next_h11_request(self, stream: trio.SocketStream, connection: h11.Connection,
+                                raw: bytearray) -> tuple[Request | None, bytes]:
+        """:meth:`_next_request` by h11, fed ``raw`` (every byte read so far) already."""
         while True:
             try:
                 event = connection.next_event()
             except h11.RemoteProtocolError:
                 raise HandOver(bytes(raw)) from None
             if isinstance(event, h11.Request):
-                return event, bytes(raw)
+                head = RequestHead(event.method, event.target, event.http_version, list(event.headers))
+                return H11Request(head, connection), bytes(raw)
             if isinstance(event, h11.ConnectionClosed):
                 return None, b""
-            data = await stream.receive_some(MAX_RECV)
+            data = await _receive(stream)
             raw += data
             connection.receive_data(data)
 
-    async def _next_cycle(self, stream: trio.SocketStream, connection: h11.Connection) -> h11.Connection | None:
-        """The parser for the connection's next request (a new one, fed what followed
-        this request), or ``None`` when the client's request did not end cleanly."""
+    async def _next_cycle(self, stream: trio.SocketStream, request: Request) -> bytes | None:
+        """The bytes read after this request (the start of the next one), or ``None``
+        when the client's request did not end cleanly or the client closed."""
+        if isinstance(request, WholeRequest):
+            return request.following
+        connection = request.connection
         if connection.their_state is h11.SEND_BODY:
             await _drain_body(stream, connection, self._hconfig.keep_alive_timeout)
         if connection.their_state is not h11.DONE:
@@ -230,15 +277,23 @@ class LeanServer:
         following, closed = connection.trailing_data
         if closed and not following:
             return None
-        return self._new_connection(following)
+        return bytes(following)
 
-    async def _answer(self, stream: trio.SocketStream, connection: h11.Connection, request: h11.Request,
-                      scope: Message, requests: int) -> bool:
+    async def _answer(self, stream: trio.SocketStream, request: Request, scope: Message, requests: int) -> bool:
         """Run the ASGI app for one ingest request in this task and send its answer;
         whether the connection stays open for another request."""
         response: dict[str, Any] = {"body": []}
+        client_keeps_alive = _keeps_alive(scope["headers"], request.head.http_version)
+        body_read = False
 
         async def receive() -> Message:
+            nonlocal body_read
+            if isinstance(request, WholeRequest):
+                if body_read:  # what h11 gives after the end of the body
+                    return {"type": "http.disconnect"}
+                body_read = True
+                return {"type": "http.request", "body": request.body, "more_body": False}
+            connection = request.connection
             while True:
                 if connection.they_are_waiting_for_100_continue:
                     data = connection.send(h11.InformationalResponse(status_code=100, headers=self._server_headers()))
@@ -254,7 +309,7 @@ class LeanServer:
                 if event is not h11.NEED_DATA:
                     return {"type": "http.disconnect"}
                 try:
-                    data = await stream.receive_some(MAX_RECV)
+                    data = await _receive(stream)
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     data = b""
                 connection.receive_data(data)
@@ -271,7 +326,7 @@ class LeanServer:
             if requests >= self._hconfig.keep_alive_max_requests:
                 headers.append((b"connection", b"close"))
             body = b"".join(response["body"])
-            response["kept_alive"] = _keeps_alive(request.headers, request.http_version) and _keeps_alive(headers)
+            response["kept_alive"] = client_keeps_alive and _keeps_alive(headers)
             response["sent"] = True
             await _send_all(stream, _response_bytes(status, headers, b"" if suppress_body(scope["method"], status) else body,
                                                     len(body), response["kept_alive"]))
@@ -335,6 +390,25 @@ async def _send_all(stream: trio.SocketStream, data: bytes) -> None:
             await stream.send_all(memoryview(data)[sent:])
 
 
+async def _receive(stream: trio.SocketStream) -> bytes:
+    """The next bytes the client sent (``b""`` once it closed its side).
+
+    Called only when everything read so far is parsed, so as a rule nothing is waiting
+    yet (on a keep-alive connection the client is reading our answer): wait until the
+    socket is readable, then read it with one system call. Trio's ``receive_some``
+    tries the read first, which fails with EAGAIN here — a system call and an
+    exception more per request.
+    """
+    while True:
+        await trio.lowlevel.wait_readable(stream.socket)
+        try:
+            return os.read(stream.socket.fileno(), MAX_RECV)
+        except BlockingIOError:
+            continue
+        except OSError as error:
+            raise trio.BrokenResourceError(str(error)) from error
+
+
 async def _drain_body(stream: trio.SocketStream, connection: h11.Connection, budget: float) -> None:
     """Read and drop the rest of a request body the app answered without reading
     (a 413 or 415, say), within ``budget`` seconds and :data:`MAX_DRAINED_BODY` bytes.
@@ -355,19 +429,19 @@ async def _drain_body(stream: trio.SocketStream, connection: h11.Connection, bud
             return
         if event is h11.NEED_DATA:
             with trio.move_on_at(deadline) as waiting:
-                data = await stream.receive_some(MAX_RECV)
+                data = await _receive(stream)
             if waiting.cancelled_caught:
                 return
             drained += len(data)
             connection.receive_data(data)
 
 
-def _asks_upgrade(request: h11.Request) -> bool:
+def _asks_upgrade(headers: list[tuple[bytes, bytes]]) -> bool:
     """A WebSocket or h2c upgrade: Hypercorn decides what to do with it."""
-    return any(name == b"upgrade" for name, _ in request.headers)
+    return any(name == b"upgrade" for name, _ in headers)
 
 
-def _scope(request: h11.Request, client: tuple[str, int] | None, server: tuple[str, int] | None, root_path: str) -> Message:
+def _scope(request: RequestHead, client: tuple[str, int] | None, server: tuple[str, int] | None, root_path: str) -> Message:
     """The ASGI scope Hypercorn builds for this request (hypercorn/protocol/http_stream.py)."""
     path, _, query_string = request.target.partition(b"?")
     try:
@@ -384,7 +458,7 @@ def _scope(request: h11.Request, client: tuple[str, int] | None, server: tuple[s
         "raw_path": path,
         "query_string": query_string,
         "root_path": root_path,
-        "headers": list(request.headers),
+        "headers": request.headers,
         "client": client,
         "server": server,
         "state": {},

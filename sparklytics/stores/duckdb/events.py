@@ -32,7 +32,7 @@ from sparklytics.events import EVENT_COLUMNS, EventRow
 from sparklytics.sessions import SESSION_COLUMNS, SESSION_TIMEOUT, SessionCache, SessionState, resolve_sessions, sessions_to_load
 from sparklytics.bot_controls import BotSample
 from sparklytics.enrich.bots import BotVerdict
-from sparklytics.stores.duckdb import bot_recompute, schema, websites
+from sparklytics.stores.duckdb import bot_recompute, schema, visits, websites
 from sparklytics.stores.duckdb.database import Database, unusable_database
 from sparklytics.stores.duckdb.retention import purge_batch
 from sparklytics.stores.errors import StorageFault
@@ -73,6 +73,8 @@ class DuckDBEventStore:
         try:
             schema.apply_migrations(con)
             websites.purge_tombstones(con)
+            with schema.transaction(con):
+                visits.settle(con)
             return read_cursor(con)
         except duckdb.Error as error:  # damaged blocks show up once the tables are read
             raise unusable_database(self._db.path, error) from None
@@ -160,6 +162,7 @@ def commit_events(
         sessions = con.appender("sessions", columns=list(SESSION_COLUMNS))
         sessions.append_rows([state.row() for state in resolution.changed])
         sessions.flush()
+        visits.settle_if_due(con)
         con.execute(
             'UPDATE ingest_cursor SET segment = $segment, "offset" = $offset, next_event_id = $next_id WHERE id = 1',
             {"segment": wal_position.segment, "offset": wal_position.offset, "next_id": next_id + len(events)},

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from sparklytics.stores.duckdb import visits
+
 
 @dataclass(frozen=True, slots=True)
 class Migration:
@@ -627,6 +629,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0008_reports", _REPORTS),
     Migration("0009_website_aliases", _WEBSITE_ALIASES),
     Migration("0010_imported_stats", _IMPORTED_STATS),
+    # 0011 (issue 20): each session's previous visits (``visits.py``), backfilled.
+    Migration("0011_previous_visits", visits.ADD_COLUMNS_SQL + visits.SETTLE_ALL_SQL),
 )
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -37,6 +37,8 @@ from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all, fetch_one
 from sparklytics.stores.duckdb.where import compile_where, session_where
 
+from .visitor_counts import CARRIED, visitor_counting
+
 # type → SQL expression over events alias ``e`` (event level) or sessions alias ``s``.
 _EVENT_DIMENSIONS: dict[str, str] = {
     "page": "e.path",
@@ -219,7 +221,7 @@ _OVERLAPPING_SESSIONS = """
 WITH overlapping AS (
     SELECT {dim} AS value, s.session_id, s.visitor_id, s.pageview_count,
            s.first_seen < $utc_start OR s.last_seen >= $utc_end AS straddles,
-           epoch(s.last_seen - s.first_seen) AS duration
+           epoch(s.last_seen - s.first_seen) AS duration{visit_columns}
     FROM sessions s
     WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
       AND {dim} IS NOT NULL {restrict}
@@ -236,14 +238,14 @@ edge_pageviews AS (
     GROUP BY e.session_id
 ),
 base AS (
-    SELECT value, visitor_id, pageview_count AS pageviews, pageview_count, duration
+    SELECT value, visitor_id, pageview_count AS pageviews, pageview_count, duration{carried}
     FROM overlapping
     WHERE NOT straddles
     UNION ALL
-    SELECT o.value, o.visitor_id, coalesce(sum(ep.pageviews), 0), o.pageview_count, o.duration
+    SELECT o.value, o.visitor_id, coalesce(sum(ep.pageviews), 0), o.pageview_count, o.duration{carried_o}
     FROM overlapping o LEFT JOIN edge_pageviews ep ON ep.session_id = o.session_id
     WHERE o.straddles
-    GROUP BY o.session_id, o.value, o.visitor_id, o.pageview_count, o.duration
+    GROUP BY o.session_id, o.value, o.visitor_id, o.pageview_count, o.duration{carried_o}
 )
 """
 
@@ -258,7 +260,7 @@ WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
 
 _SESSION_DIM_SQL = """
 SELECT value,
-       count(DISTINCT visitor_id) AS visitors,
+       {visitors} AS visitors,
        sum(pageviews) AS pageviews,
        count(*) AS events,
        count(*) OVER () AS total,
@@ -272,7 +274,7 @@ LIMIT $limit OFFSET $offset
 """
 
 _SESSION_DIM_PREV_SQL = """
-SELECT value, count(DISTINCT visitor_id) AS visitors, sum(pageviews) AS pageviews
+SELECT value, {visitors} AS visitors, sum(pageviews) AS pageviews
 FROM base
 GROUP BY value
 """
@@ -281,17 +283,27 @@ _SESSION_DIM_TOTAL_SQL = "SELECT count(DISTINCT value) FROM base"
 
 
 _TICK = timedelta(microseconds=1)  # TIMESTAMP resolution
+_DISTINCT_VISITORS = "count(DISTINCT visitor_id)"
 
 
-def _session_base(cur: Cursor, q: ReportQuery, dim: str, restrict: str = "") -> tuple[str, dict]:
-    """The ``base`` CTE of a session-level breakdown and the parameters it adds."""
+def _session_base(cur: Cursor, q: ReportQuery, metric: str, restrict: str = "") -> tuple[str, str, dict]:
+    """The ``base`` CTE of a session-level breakdown, how its rows count visitors, and
+    the parameters they add."""
+    dim = DIMENSIONS[metric]
     where, params = compile_where(q, "e")
     s_where, s_params = session_where(q, "s")
     params = {**params, **s_params}
     if q.has_filters:
-        return _MATCHED_SESSIONS.format(dim=dim, where=where, session_where=s_where, restrict=restrict), params
-    sql = _OVERLAPPING_SESSIONS.format(dim=dim, where=where, session_where=s_where, restrict=restrict)
-    return sql, _with_edges(cur, params, s_where)
+        sql = _MATCHED_SESSIONS.format(dim=dim, where=where, session_where=s_where, restrict=restrict)
+        return sql, _DISTINCT_VISITORS, params
+    counting = visitor_counting(cur, q, metric, params)
+    sql = _OVERLAPPING_SESSIONS.format(
+        dim=dim, where=where, session_where=s_where, restrict=restrict,
+        visit_columns=counting.columns if counting else "",
+        carried=CARRIED if counting else "",
+        carried_o=CARRIED.replace(", ", ", o.") if counting else "",
+    )
+    return sql, counting.visitors if counting else _DISTINCT_VISITORS, _with_edges(cur, params, s_where)
 
 
 def _with_edges(cur: Cursor, params: dict, s_where: str) -> dict:
@@ -320,8 +332,8 @@ def top_rows(cur: Cursor, q: ReportQuery, metric: str, limit: int, offset: int) 
     dim = DIMENSIONS[metric]
     order = _ORDER.get(metric, _DEFAULT_ORDER)
     if metric in _SESSION_DIMENSIONS:
-        base, params = _session_base(cur, q, dim)
-        sql = base + _SESSION_DIM_SQL.format(order=order)
+        base, visitors, params = _session_base(cur, q, metric)
+        sql = base + _SESSION_DIM_SQL.format(order=order, visitors=visitors)
         total_sql = base + _SESSION_DIM_TOTAL_SQL
     else:
         where, s_where, params = _event_fragments(q, metric)
@@ -348,8 +360,8 @@ def previous_values(cur: Cursor, q: ReportQuery, metric: str, values: list[str])
         return {}
     dim = DIMENSIONS[metric]
     if metric in _SESSION_DIMENSIONS:
-        base, params = _session_base(cur, q, dim, restrict=f"AND {dim} IN (SELECT unnest($values))")
-        sql = base + _SESSION_DIM_PREV_SQL
+        base, visitors, params = _session_base(cur, q, metric, restrict=f"AND {dim} IN (SELECT unnest($values))")
+        sql = base + _SESSION_DIM_PREV_SQL.format(visitors=visitors)
     else:
         where, _s_where, params = _event_fragments(q, metric)
         sql = _EVENT_DIM_PREV_SQL.format(dim=dim, where=where)

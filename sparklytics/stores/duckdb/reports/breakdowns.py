@@ -31,13 +31,11 @@ The comparison period is one more query restricted to the values on the page.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all, fetch_one
 from sparklytics.stores.duckdb.where import compile_where, session_where
 
-from .visitor_counts import CARRIED, visitor_counting
+from .visitor_counts import CARRIED, visitor_counting, with_edges
 
 # type → SQL expression over events alias ``e`` (event level) or sessions alias ``s``.
 _EVENT_DIMENSIONS: dict[str, str] = {
@@ -216,7 +214,7 @@ base AS (
 
 # Session-level, no filters: the sessions overlapping the range. Pageviews of sessions
 # straddling an edge come from their events inside the range; $head_end / $tail_start
-# bound those scans (see _EDGES and the module docstring).
+# bound those scans (see ``visitor_counts.with_edges`` and the module docstring).
 _OVERLAPPING_SESSIONS = """
 WITH overlapping AS (
     SELECT {dim} AS value, s.session_id, s.visitor_id, s.pageview_count,
@@ -249,14 +247,6 @@ base AS (
 )
 """
 
-# How far the sessions straddling each edge of the range reach into it.
-_EDGES = """
-SELECT max(s.last_seen) FILTER (WHERE s.first_seen < $utc_start),
-       min(s.first_seen) FILTER (WHERE s.last_seen >= $utc_end)
-FROM sessions s
-WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
-  AND (s.first_seen < $utc_start OR s.last_seen >= $utc_end)
-"""
 
 _SESSION_DIM_SQL = """
 SELECT value,
@@ -282,7 +272,6 @@ GROUP BY value
 _SESSION_DIM_TOTAL_SQL = "SELECT count(DISTINCT value) FROM base"
 
 
-_TICK = timedelta(microseconds=1)  # TIMESTAMP resolution
 _DISTINCT_VISITORS = "count(DISTINCT visitor_id)"
 
 
@@ -299,20 +288,11 @@ def _session_base(cur: Cursor, q: ReportQuery, metric: str, restrict: str = "") 
     counting = visitor_counting(cur, q, metric, params)
     sql = _OVERLAPPING_SESSIONS.format(
         dim=dim, where=where, session_where=s_where, restrict=restrict,
-        visit_columns=counting.columns if counting else "",
+        visit_columns=counting.columns() if counting else "",
         carried=CARRIED if counting else "",
         carried_o=CARRIED.replace(", ", ", o.") if counting else "",
     )
-    return sql, counting.visitors if counting else _DISTINCT_VISITORS, _with_edges(cur, params, s_where)
-
-
-def _with_edges(cur: Cursor, params: dict, s_where: str) -> dict:
-    """``params`` plus ``head_end``/``tail_start``: how far the sessions straddling each
-    edge of the range reach into it (empty windows when none straddles)."""
-    head_end, tail_start = fetch_one(cur, _EDGES.format(session_where=s_where), params)
-    head_end = head_end or params["utc_start"] - _TICK
-    tail_start = max(tail_start or params["utc_end"], head_end + _TICK)  # never count an event twice
-    return {**params, "head_end": head_end, "tail_start": tail_start}
+    return sql, counting.visitors() if counting else _DISTINCT_VISITORS, with_edges(cur, params, s_where)
 
 
 def _event_fragments(q: ReportQuery, metric: str) -> tuple[str, str, dict]:
@@ -339,7 +319,7 @@ def top_rows(cur: Cursor, q: ReportQuery, metric: str, limit: int, offset: int) 
         where, s_where, params = _event_fragments(q, metric)
         if metric == "page" and not q.has_filters:
             sql = _PAGE_FROM_SESSIONS_SQL.format(where=where, session_where=s_where, order=order)
-            params = _with_edges(cur, params, s_where)
+            params = with_edges(cur, params, s_where)
         else:
             sql = _EVENT_DIM_SQL.format(dim=dim, where=where, session_where=s_where, order=order)
         total_sql = _EVENT_DIM_TOTAL_SQL.format(dim=dim, where=where)

@@ -19,6 +19,8 @@ from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_one
 from sparklytics.stores.duckdb.where import compile_where, session_where
 
+from .visitor_counts import BOT_SESSIONS, sessions_cover_events, visitor_counting
+
 # Without dimension filters every session overlapping the range has a matching event
 # (ranges are whole local days and a session never pauses 30 minutes, so it cannot
 # straddle a day without an event in it; its bot flag is sticky, so a session passing
@@ -63,11 +65,56 @@ FROM event_totals, session_totals
 """
 
 
+# Without filters and bots, visitors come from the sessions' previous visits
+# (``visitor_counts``): the visitors of the non-bot events in the range are those of
+# the non-bot sessions overlapping it, plus those with a non-bot event in a bot
+# session (one that turned bot after it began), which go to the DISTINCT part.
+_SETTLED_STATS_SQL = """
+WITH pageviews AS (
+    SELECT count(*) AS pageviews FROM events e WHERE {where} AND e.event_type = 'pageview'
+),
+bot_session_visitors AS (
+    SELECT DISTINCT e.visitor_id
+    FROM events e
+    WHERE {where} AND e.session_id IN ({bot_sessions})
+),
+visits AS (
+    SELECT s.visitor_id, s.pageview_count, epoch(s.last_seen - s.first_seen) AS duration{visit_columns}
+    FROM sessions s
+    WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+),
+session_totals AS (
+    SELECT {settled} AS settled_visitors,
+           count(*) AS sessions,
+           count(*) FILTER (WHERE pageview_count = 1) AS bounces,
+           avg(duration) AS avg_duration
+    FROM visits
+),
+unsettled AS (
+    SELECT count(*) AS visitors
+    FROM (SELECT visitor_id FROM visits WHERE unsettled UNION SELECT visitor_id FROM bot_session_visitors)
+)
+SELECT pageviews, settled_visitors + unsettled.visitors, sessions, bounces, avg_duration
+FROM pageviews, session_totals, unsettled
+"""
+
+_IN_BOT_SESSION = "s.visitor_id IN (SELECT visitor_id FROM bot_session_visitors)"
+
+
 def period_totals(cur: Cursor, q: ReportQuery) -> tuple[int, int, int, int, float | None]:
     """``(pageviews, visitors, sessions, bounces, avg_duration)`` for ``q``'s range."""
     where, params = compile_where(q, "e")
     s_where, s_params = session_where(q, "s")
+    params = {**params, **s_params}
+    counting = visitor_counting(cur, q, None, params)
+    if counting is not None and sessions_cover_events(cur, where, s_where, params):
+        sql = _SETTLED_STATS_SQL.format(
+            where=where, session_where=s_where, bot_sessions=BOT_SESSIONS,
+            visit_columns=counting.columns(_IN_BOT_SESSION), settled=counting.settled(),
+        )
+        row = fetch_one(cur, sql, params)
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4]
     matched_sessions = (_FILTERED_SESSIONS if q.has_filters else _UNFILTERED_SESSIONS).format(session_where=s_where)
     sql = _STATS_SQL.format(where=where, matched_sessions=matched_sessions)
-    row = fetch_one(cur, sql, {**params, **s_params})
+    row = fetch_one(cur, sql, params)
     return int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4]

@@ -2,14 +2,15 @@
 
 The columns and why the count is exact: :mod:`sparklytics.stores.duckdb.visits`. A
 report whose rows are the non-bot sessions overlapping its range (no filters) selects
-:attr:`VisitorCounting.columns` from ``sessions s`` into its rows, carries ``prev`` and
-``unsettled`` through, and aggregates :attr:`VisitorCounting.visitors` over them in
-place of ``count(DISTINCT visitor_id)``.
+:meth:`VisitorCounting.columns` from ``sessions s`` into its rows, carries ``prev``,
+``unsettled`` and ``visitor_id`` through, and aggregates
+:meth:`VisitorCounting.visitors` over them in place of ``count(DISTINCT visitor_id)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_one
@@ -29,21 +30,32 @@ WHERE u.website_id = $website_id AND u.last_seen >= $utc_start AND u.first_seen 
   AND u.prev_known = FALSE
 """
 
-_FIRST_IN_RANGE = "(prev IS NULL OR prev < {start})"
+CARRIED = ", prev, unsettled"
 
 
 @dataclass(frozen=True, slots=True)
 class VisitorCounting:
-    columns: str  # ", <prev> AS prev, <bool> AS unsettled" over ``sessions s``
-    visitors: str  # the aggregate over rows carrying visitor_id, prev, unsettled
+    prev_column: str
+    any_unsettled: bool
 
-    def at(self, start: str) -> str:
-        """:attr:`visitors` with the range start ``start`` (an SQL expression) in place
-        of ``$utc_start`` — for buckets inside the range."""
-        return self.visitors.replace("$utc_start", start)
+    def columns(self, also_unsettled: str = "") -> str:
+        """``, prev, unsettled`` over ``sessions s``; ``also_unsettled``: a condition on
+        ``s`` that sends more visitors to the DISTINCT part."""
+        unsettled = [_UNSETTLED_VISITORS] if self.any_unsettled else []
+        if also_unsettled:
+            unsettled.append(also_unsettled)
+        return f", s.{self.prev_column} AS prev, {' OR '.join(unsettled) or 'FALSE'} AS unsettled"
 
+    def settled(self, start: str = "$utc_start") -> str:
+        """The aggregate counting the visitors whose first row in the range (starting
+        at ``start``, an SQL expression) is this one, among settled visitors."""
+        return f"count(*) FILTER (WHERE NOT unsettled AND (prev IS NULL OR prev < {start}))"
 
-CARRIED = ", prev, unsettled"
+    def visitors(self) -> str:
+        """The aggregate giving the distinct visitors of the rows."""
+        if not self.any_unsettled:
+            return self.settled()
+        return f"({self.settled()} + count(DISTINCT visitor_id) FILTER (WHERE unsettled))"
 
 
 def visitor_counting(cur: Cursor, q: ReportQuery, dimension: str | None, params: dict) -> VisitorCounting | None:
@@ -58,15 +70,59 @@ def visitor_counting(cur: Cursor, q: ReportQuery, dimension: str | None, params:
         column = PREVIOUS_VISIT_COLUMNS[dimension][0]
     else:
         return None
-    first = _FIRST_IN_RANGE.format(start="$utc_start")
-    if fetch_one(cur, _ANY_UNSETTLED, _range_params(params))[0] == 0:
-        return VisitorCounting(f", s.{column} AS prev, FALSE AS unsettled", f"count(*) FILTER (WHERE {first})")
-    return VisitorCounting(
-        f", s.{column} AS prev, {_UNSETTLED_VISITORS} AS unsettled",
-        f"(count(*) FILTER (WHERE NOT unsettled AND {first})"
-        " + count(DISTINCT visitor_id) FILTER (WHERE unsettled))",
-    )
+    range_params = {key: params[key] for key in ("website_id", "utc_start", "utc_end")}
+    return VisitorCounting(column, fetch_one(cur, _ANY_UNSETTLED, range_params)[0] > 0)
 
 
-def _range_params(params: dict) -> dict:
-    return {key: params[key] for key in ("website_id", "utc_start", "utc_end")}
+# How far the sessions straddling each edge of the range reach into it.
+_EDGES = """
+SELECT max(s.last_seen) FILTER (WHERE s.first_seen < $utc_start),
+       min(s.first_seen) FILTER (WHERE s.last_seen >= $utc_end)
+FROM sessions s
+WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+  AND (s.first_seen < $utc_start OR s.last_seen >= $utc_end)
+"""
+_TICK = timedelta(microseconds=1)  # TIMESTAMP resolution
+
+
+def with_edges(cur: Cursor, params: dict, s_where: str) -> dict:
+    """``params`` plus ``head_end``/``tail_start``: how far the sessions straddling each
+    edge of the range reach into it (empty windows when none straddles)."""
+    head_end, tail_start = fetch_one(cur, _EDGES.format(session_where=s_where), params)
+    head_end = head_end or params["utc_start"] - _TICK
+    tail_start = max(tail_start or params["utc_end"], head_end + _TICK)  # never count an event twice
+    return {**params, "head_end": head_end, "tail_start": tail_start}
+
+
+# Whether every matching (non-bot) event of the range belongs to a stored session that
+# overlaps it: the events of the non-bot sessions inside the range, of those straddling
+# an edge (counted in the edge windows) and of the bot sessions (a session turns bot
+# after its first events) add up to all of them. An event whose session row is gone (a
+# purge between its two deletes) makes them fall short, and the report then counts on
+# the events.
+_COVERED_SQL = """
+SELECT (SELECT count(*) FROM events e WHERE {where})
+     = (SELECT coalesce(sum(s.event_count), 0) FROM sessions s
+        WHERE {session_where} AND s.first_seen >= $utc_start AND s.last_seen < $utc_end)
+     + (SELECT count(*) FROM events e
+        WHERE {where} AND (e.created_at <= $head_end OR e.created_at >= $tail_start)
+          AND e.session_id IN (
+            SELECT s.session_id FROM sessions s
+            WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+              AND (s.first_seen < $utc_start OR s.last_seen >= $utc_end)))
+     + (SELECT count(*) FROM events e WHERE {where} AND e.session_id IN ({bot_sessions}))
+"""
+
+# The bot sessions overlapping the range.
+BOT_SESSIONS = """
+SELECT b.session_id FROM sessions b
+WHERE b.website_id = $website_id AND b.is_bot AND b.last_seen >= $utc_start AND b.first_seen < $utc_end"""
+
+
+def sessions_cover_events(cur: Cursor, where: str, s_where: str, params: dict) -> bool:
+    """True when the range's matching events all belong to stored sessions overlapping
+    it (non-bot ones, or bot ones for their human events): the visitors of the events
+    are then those of the sessions plus those of the bot sessions' human events."""
+    params = with_edges(cur, params, s_where)
+    sql = _COVERED_SQL.format(where=where, session_where=s_where, bot_sessions=BOT_SESSIONS)
+    return bool(fetch_one(cur, sql, params)[0])

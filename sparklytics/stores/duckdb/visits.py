@@ -45,6 +45,7 @@ PREVIOUS_VISIT_COLUMNS: dict[str, tuple[str, str]] = {
     "browser": ("prev_browser_seen", "browser"),
     "device": ("prev_device_seen", "device_type"),
 }
+PATHS_COLUMN = "prev_paths_seen"
 ANY_VALUE_COLUMN = "prev_seen"
 
 # Unsettled rows at which the Writer settles inside a commit. A settle scans the
@@ -77,14 +78,41 @@ FROM (
 WHERE sessions.website_id = p.website_id AND sessions.session_id = p.session_id
 """
 
+# ``prev_paths_seen``: one entry per path of ``pageview_paths``, in its order — for the
+# page breakdown, a session "has" each path it viewed.
+_SETTLE_PATHS_SQL = """
+UPDATE sessions
+SET prev_paths_seen = p.prev_paths_seen
+FROM (
+    SELECT website_id, session_id, list(prev ORDER BY n) AS prev_paths_seen
+    FROM (
+        SELECT website_id, session_id, n,
+               max(last_seen) FILTER (WHERE NOT is_bot) OVER (
+                   PARTITION BY website_id, visitor_id, path
+                   ORDER BY first_seen, session_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
+        FROM (
+            SELECT website_id, session_id, visitor_id, first_seen, last_seen, is_bot,
+                   unnest(pageview_paths) AS path, generate_subscripts(pageview_paths, 1) AS n
+            FROM sessions SEMI JOIN targets USING (website_id, visitor_id)
+        )
+    )
+    GROUP BY website_id, session_id
+) p
+WHERE sessions.website_id = p.website_id AND sessions.session_id = p.session_id
+"""
+
 _UNSETTLED_VISITORS = "SELECT DISTINCT website_id, visitor_id FROM sessions WHERE NOT prev_known"
 
 ADD_COLUMNS_SQL = (
     "".join(f"ALTER TABLE sessions ADD COLUMN {column} TIMESTAMP;\n" for column in _COLUMNS)
+    + "ALTER TABLE sessions ADD COLUMN prev_paths_seen TIMESTAMP[];\n"
     + "ALTER TABLE sessions ADD COLUMN prev_known BOOLEAN NOT NULL DEFAULT FALSE;\n"
 )
 # The migration's backfill: every visitor at once.
-SETTLE_ALL_SQL = _SETTLE_SQL.replace(" SEMI JOIN targets USING (website_id, visitor_id)", "")
+_EVERY_VISITOR = (" SEMI JOIN targets USING (website_id, visitor_id)", "")
+SETTLE_ALL_SQL = (
+    _SETTLE_PATHS_SQL.replace(*_EVERY_VISITOR) + ";\n" + _SETTLE_SQL.replace(*_EVERY_VISITOR)
+)
 
 
 def settle(con: duckdb.DuckDBPyConnection) -> None:
@@ -116,5 +144,6 @@ def unsettle(con: duckdb.DuckDBPyConnection, visitors_sql: str, params: dict) ->
 def _settle_visitors(con: duckdb.DuckDBPyConnection, visitors_sql: str, params: dict) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE targets AS {visitors_sql}", params)
     if con.execute("SELECT count(*) FROM targets").fetchone()[0]:
+        con.execute(_SETTLE_PATHS_SQL)
         con.execute(_SETTLE_SQL)
     con.execute("DROP TABLE targets")

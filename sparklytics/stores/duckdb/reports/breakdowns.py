@@ -35,7 +35,7 @@ from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all, fetch_one
 from sparklytics.stores.duckdb.where import compile_where, session_where
 
-from .visitor_counts import CARRIED, visitor_counting, with_edges
+from .visitor_counts import CARRIED, UNSETTLED_OR_STRADDLING, visitor_counting, with_edges
 
 # type → SQL expression over events alias ``e`` (event level) or sessions alias ``s``.
 _EVENT_DIMENSIONS: dict[str, str] = {
@@ -145,7 +145,7 @@ WITH counts AS (
 overlapping AS (
     SELECT s.session_id, s.visitor_id, s.pageview_count, s.pageview_paths,
            s.first_seen < $utc_start OR s.last_seen >= $utc_end AS straddles,
-           epoch(s.last_seen - s.first_seen) AS duration
+           epoch(s.last_seen - s.first_seen) AS duration{visit_columns}
     FROM sessions s
     WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
 ),
@@ -155,22 +155,22 @@ edge_paths AS (
     SELECT DISTINCT e.path AS value, e.session_id FROM events e WHERE {where} AND e.created_at >= $tail_start
 ),
 value_sessions AS (
-    SELECT value, visitor_id, pageview_count, duration
+    SELECT value, visitor_id, pageview_count, duration{carried}
     FROM (
-        SELECT unnest(pageview_paths) AS value, visitor_id, pageview_count, duration
+        SELECT unnest(pageview_paths) AS value, {unnest_prev}visitor_id, pageview_count, duration{unsettled}
         FROM overlapping
         WHERE NOT straddles
     )
     WHERE value IN (SELECT value FROM candidates)
     UNION ALL
-    SELECT ep.value, o.visitor_id, o.pageview_count, o.duration
+    SELECT ep.value, o.visitor_id, o.pageview_count, o.duration{edge_carried}
     FROM edge_paths ep
     JOIN overlapping o ON o.session_id = ep.session_id
     WHERE o.straddles AND ep.value IN (SELECT value FROM candidates)
 ),
 per_value AS (
     SELECT value,
-           count(DISTINCT visitor_id) AS visitors,
+           {visitors} AS visitors,
            count(*) AS sessions,
            count(*) FILTER (WHERE pageview_count = 1) AS bounces,
            avg(duration) AS avg_duration
@@ -295,6 +295,23 @@ def _session_base(cur: Cursor, q: ReportQuery, metric: str, restrict: str = "") 
     return sql, counting.visitors() if counting else _DISTINCT_VISITORS, with_edges(cur, params, s_where)
 
 
+def _page_from_sessions(cur: Cursor, q: ReportQuery, where: str, s_where: str, order: str, params: dict) -> str:
+    """``_PAGE_FROM_SESSIONS_SQL`` counting visitors from the sessions' previous visits
+    of each path when it can (a straddling session counts by its paths inside the range:
+    its visitor is counted with the DISTINCT)."""
+    counting = visitor_counting(cur, q, "page", params, unsettled=UNSETTLED_OR_STRADDLING)
+    if counting is None:
+        return _PAGE_FROM_SESSIONS_SQL.format(
+            where=where, session_where=s_where, order=order, visit_columns="", carried="",
+            unnest_prev="", unsettled="", edge_carried="", visitors=_DISTINCT_VISITORS,
+        )
+    return _PAGE_FROM_SESSIONS_SQL.format(
+        where=where, session_where=s_where, order=order, visit_columns=counting.columns(), carried=CARRIED,
+        unnest_prev="unnest(prev) AS prev, ", unsettled=", unsettled", edge_carried=", NULL, TRUE",
+        visitors=counting.visitors(),
+    )
+
+
 def _event_fragments(q: ReportQuery, metric: str) -> tuple[str, str, dict]:
     where, params = compile_where(q, "e")
     if metric in _ROW_CONDITION:
@@ -318,7 +335,7 @@ def top_rows(cur: Cursor, q: ReportQuery, metric: str, limit: int, offset: int) 
     else:
         where, s_where, params = _event_fragments(q, metric)
         if metric == "page" and not q.has_filters:
-            sql = _PAGE_FROM_SESSIONS_SQL.format(where=where, session_where=s_where, order=order)
+            sql = _page_from_sessions(cur, q, where, s_where, order, params)
             params = with_edges(cur, params, s_where)
         else:
             sql = _EVENT_DIM_SQL.format(dim=dim, where=where, session_where=s_where, order=order)

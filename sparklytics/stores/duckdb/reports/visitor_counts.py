@@ -14,21 +14,19 @@ from datetime import timedelta
 
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_one
-from sparklytics.stores.duckdb.visits import ANY_VALUE_COLUMN, PREVIOUS_VISIT_COLUMNS
+from sparklytics.stores.duckdb.visits import ANY_VALUE_COLUMN, PATHS_COLUMN, PREVIOUS_VISIT_COLUMNS
 
 # Visitors with a session in the range whose columns are not settled: counted with a
 # DISTINCT. Bot sessions too: a session that became a bot since its visitor was settled
 # is still counted in its later sessions' columns.
-_UNSETTLED_VISITORS = """s.visitor_id IN (
-    SELECT u.visitor_id FROM sessions u
+_UNSETTLED = "u.prev_known = FALSE"
+_IN_RANGE_WHERE = """
     WHERE u.website_id = $website_id AND u.last_seen >= $utc_start AND u.first_seen < $utc_end
-      AND u.prev_known = FALSE)"""
-
-_ANY_UNSETTLED = """
-SELECT count(*) FROM sessions u
-WHERE u.website_id = $website_id AND u.last_seen >= $utc_start AND u.first_seen < $utc_end
-  AND u.prev_known = FALSE
-"""
+      AND ({condition})"""
+# The page breakdown counts the sessions straddling an edge by the paths they viewed
+# inside the range only, which their later sessions' columns do not know: their
+# visitors go to the DISTINCT too.
+UNSETTLED_OR_STRADDLING = "u.prev_known = FALSE OR u.first_seen < $utc_start OR u.last_seen >= $utc_end"
 
 CARRIED = ", prev, unsettled"
 
@@ -36,12 +34,15 @@ CARRIED = ", prev, unsettled"
 @dataclass(frozen=True, slots=True)
 class VisitorCounting:
     prev_column: str
-    any_unsettled: bool
+    unsettled: str | None  # which sessions in the range make their visitor unsettled, if any is
 
     def columns(self, also_unsettled: str = "") -> str:
         """``, prev, unsettled`` over ``sessions s``; ``also_unsettled``: a condition on
         ``s`` that sends more visitors to the DISTINCT part."""
-        unsettled = [_UNSETTLED_VISITORS] if self.any_unsettled else []
+        unsettled = []
+        if self.unsettled is not None:
+            where = _IN_RANGE_WHERE.format(condition=self.unsettled)
+            unsettled.append(f"s.visitor_id IN (SELECT u.visitor_id FROM sessions u {where})")
         if also_unsettled:
             unsettled.append(also_unsettled)
         return f", s.{self.prev_column} AS prev, {' OR '.join(unsettled) or 'FALSE'} AS unsettled"
@@ -53,26 +54,32 @@ class VisitorCounting:
 
     def visitors(self) -> str:
         """The aggregate giving the distinct visitors of the rows."""
-        if not self.any_unsettled:
+        if self.unsettled is None:
             return self.settled()
         return f"({self.settled()} + count(DISTINCT visitor_id) FILTER (WHERE unsettled))"
 
 
-def visitor_counting(cur: Cursor, q: ReportQuery, dimension: str | None, params: dict) -> VisitorCounting | None:
+def visitor_counting(
+    cur: Cursor, q: ReportQuery, dimension: str | None, params: dict, *, unsettled: str = _UNSETTLED
+) -> VisitorCounting | None:
     """How to count ``q``'s visitors of each value of ``dimension`` (``None``: of any
     value), or None when the columns cannot say (filters, bots included, a dimension
-    without a column). ``params`` are the query's, with ``website_id`` and the range."""
+    without a column). ``params`` are the query's, with ``website_id`` and the range;
+    ``unsettled``: which sessions in the range send their visitor to the DISTINCT."""
     if q.has_filters or q.include_bots:
         return None
     if dimension is None:
         column = ANY_VALUE_COLUMN
     elif dimension in PREVIOUS_VISIT_COLUMNS:
         column = PREVIOUS_VISIT_COLUMNS[dimension][0]
+    elif dimension == "page":
+        column = PATHS_COLUMN  # a list: one entry per path of ``pageview_paths``
     else:
         return None
     range_params = {key: params[key] for key in ("website_id", "utc_start", "utc_end")}
-    return VisitorCounting(column, fetch_one(cur, _ANY_UNSETTLED, range_params)[0] > 0)
-
+    where = _IN_RANGE_WHERE.format(condition=unsettled)
+    any_unsettled = fetch_one(cur, f"SELECT count(*) FROM sessions u {where}", range_params)[0] > 0
+    return VisitorCounting(column, unsettled if any_unsettled else None)
 
 # How far the sessions straddling each edge of the range reach into it.
 _EDGES = """

@@ -19,7 +19,7 @@ from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_one
 from sparklytics.stores.duckdb.where import compile_where, session_where
 
-from .visitor_counts import BOT_SESSIONS, sessions_cover_events, visitor_counting
+from .visitor_counts import BOT_SESSIONS, event_coverage, visitor_counting
 
 # Without dimension filters every session overlapping the range has a matching event
 # (ranges are whole local days and a session never pauses 30 minutes, so it cannot
@@ -68,12 +68,10 @@ FROM event_totals, session_totals
 # Without filters and bots, visitors come from the sessions' previous visits
 # (``visitor_counts``): the visitors of the non-bot events in the range are those of
 # the non-bot sessions overlapping it, plus those with a non-bot event in a bot
-# session (one that turned bot after it began), which go to the DISTINCT part.
+# session (one that turned bot after it began), which go to the DISTINCT part with the
+# unsettled ones. Without either, ``visits`` is read once and never materialized.
 _SETTLED_STATS_SQL = """
-WITH pageviews AS (
-    SELECT count(*) AS pageviews FROM events e WHERE {where} AND e.event_type = 'pageview'
-),
-bot_session_visitors AS (
+WITH bot_session_visitors AS (
     SELECT DISTINCT e.visitor_id
     FROM events e
     WHERE {where} AND e.session_id IN ({bot_sessions})
@@ -89,16 +87,17 @@ session_totals AS (
            count(*) FILTER (WHERE pageview_count = 1) AS bounces,
            avg(duration) AS avg_duration
     FROM visits
-),
-unsettled AS (
-    SELECT count(*) AS visitors
-    FROM (SELECT visitor_id FROM visits WHERE unsettled UNION SELECT visitor_id FROM bot_session_visitors)
 )
-SELECT pageviews, settled_visitors + unsettled.visitors, sessions, bounces, avg_duration
-FROM pageviews, session_totals, unsettled
+SELECT (SELECT count(*) FROM events e WHERE {where} AND e.event_type = 'pageview'),
+       settled_visitors + ({unsettled_visitors}), sessions, bounces, avg_duration
+FROM session_totals
 """
 
-_IN_BOT_SESSION = "s.visitor_id IN (SELECT visitor_id FROM bot_session_visitors)"
+_UNSETTLED_VISITORS = """
+    SELECT count(*)
+    FROM (SELECT visitor_id FROM visits WHERE unsettled UNION SELECT visitor_id FROM bot_session_visitors)"""
+
+IN_BOT_SESSION = "s.visitor_id IN (SELECT visitor_id FROM bot_session_visitors)"
 
 
 def period_totals(cur: Cursor, q: ReportQuery) -> tuple[int, int, int, int, float | None]:
@@ -107,10 +106,13 @@ def period_totals(cur: Cursor, q: ReportQuery) -> tuple[int, int, int, int, floa
     s_where, s_params = session_where(q, "s")
     params = {**params, **s_params}
     counting = visitor_counting(cur, q, None, params)
-    if counting is not None and sessions_cover_events(cur, where, s_where, params):
+    coverage = event_coverage(cur, where, s_where, params) if counting is not None else None
+    if coverage is not None and coverage.covered:
+        simple = counting.unsettled is None and not coverage.in_bot_sessions
         sql = _SETTLED_STATS_SQL.format(
-            where=where, session_where=s_where, bot_sessions=BOT_SESSIONS,
-            visit_columns=counting.columns(_IN_BOT_SESSION), settled=counting.settled(),
+            where=where, session_where=s_where, bot_sessions=BOT_SESSIONS, settled=counting.settled(),
+            visit_columns=counting.columns("" if simple else IN_BOT_SESSION),
+            unsettled_visitors="0" if simple else _UNSETTLED_VISITORS,
         )
         row = fetch_one(cur, sql, params)
         return int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4]

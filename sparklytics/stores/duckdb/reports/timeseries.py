@@ -16,7 +16,8 @@ from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all
 from sparklytics.stores.duckdb.where import compile_where, local_offset_sql, session_where
 
-from .visitor_counts import BOT_SESSIONS, sessions_cover_events, visitor_counting
+from .stats import IN_BOT_SESSION
+from .visitor_counts import BOT_SESSIONS, event_coverage, visitor_counting
 
 BUCKET_SQL = {
     "hour": "date_trunc('hour', created_at + to_seconds(tz_off)) - to_seconds(tz_off)",
@@ -72,11 +73,7 @@ settled AS (
     FROM pairs
     GROUP BY day
 ),
-unsettled AS (
-    SELECT day, count(*) AS visitors
-    FROM (SELECT visitor_id, day FROM pairs WHERE unsettled UNION SELECT visitor_id, day FROM bot_session_visitors)
-    GROUP BY day
-),
+unsettled AS ({unsettled}),
 counts AS (
     SELECT {event_day} AS day, count(*) FILTER (WHERE e.event_type = 'pageview') AS n
     FROM events e
@@ -87,7 +84,13 @@ SELECT c.day, c.n, coalesce(s.visitors, 0) + coalesce(u.visitors, 0)
 FROM counts c LEFT JOIN settled s USING (day) LEFT JOIN unsettled u USING (day)
 """
 
-_IN_BOT_SESSION = "s.visitor_id IN (SELECT visitor_id FROM bot_session_visitors)"
+# The visitors per day of the unsettled rows and the bot sessions' human events (when
+# there are none, ``pairs`` is read once and never materialized).
+_UNSETTLED_DAYS = """
+    SELECT day, count(*) AS visitors
+    FROM (SELECT visitor_id, day FROM pairs WHERE unsettled UNION SELECT visitor_id, day FROM bot_session_visitors)
+    GROUP BY day"""
+_NO_DAYS = "SELECT NULL::DATE AS day, 0 AS visitors WHERE FALSE"
 
 
 def series_counts(cur: Cursor, q: ReportQuery, granularity: str, *, custom_event: str | None = None
@@ -130,8 +133,10 @@ def _settled_days(cur: Cursor, q: ReportQuery, where: str, params: dict) -> dict
     s_where, s_params = session_where(q, "s")
     params = {**params, **s_params}
     counting = visitor_counting(cur, q, None, params)
-    if counting is None or not sessions_cover_events(cur, where, s_where, params):
+    coverage = event_coverage(cur, where, s_where, params) if counting is not None else None
+    if coverage is None or not coverage.covered:
         return None
+    simple = counting.unsettled is None and not coverage.in_bot_sessions
     days = {}
     for name, column in (("event_day", "e.created_at"), ("from_day", "from_at"), ("to_day", "to_at"), ("prev_day", "prev")):
         offset, offset_params = local_offset_sql(q, column)
@@ -139,7 +144,7 @@ def _settled_days(cur: Cursor, q: ReportQuery, where: str, params: dict) -> dict
         params.update(offset_params)
     sql = _SETTLED_DAYS_SQL.format(
         where=where, session_where=s_where, bot_sessions=BOT_SESSIONS,
-        visit_columns=counting.columns(_IN_BOT_SESSION),
+        visit_columns=counting.columns("" if simple else IN_BOT_SESSION), unsettled=_NO_DAYS if simple else _UNSETTLED_DAYS,
         settled=counting.settled(f"$utc_start OR {days['prev_day']} < day"),
         event_day=days["event_day"], from_day=days["from_day"], to_day=days["to_day"],
     )

@@ -104,20 +104,20 @@ def with_edges(cur: Cursor, params: dict, s_where: str) -> dict:
 # Whether every matching (non-bot) event of the range belongs to a stored session that
 # overlaps it: the events of the non-bot sessions inside the range, of those straddling
 # an edge (counted in the edge windows) and of the bot sessions (a session turns bot
-# after its first events) add up to all of them. An event whose session row is gone (a
-# purge between its two deletes) makes them fall short, and the report then counts on
-# the events.
-_COVERED_SQL = """
-SELECT (SELECT count(*) FROM events e WHERE {where})
-     = (SELECT coalesce(sum(s.event_count), 0) FROM sessions s
+# after its first events) add up to all of them. The retention purge takes sessions
+# with their events, so only a session whose events are gone makes them differ (the
+# range's events then come short), and the report then counts on the events.
+_COVERAGE_SQL = """
+SELECT (SELECT count(*) FROM events e WHERE {where}),
+       (SELECT coalesce(sum(s.event_count), 0) FROM sessions s
         WHERE {session_where} AND s.first_seen >= $utc_start AND s.last_seen < $utc_end)
      + (SELECT count(*) FROM events e
         WHERE {where} AND (e.created_at <= $head_end OR e.created_at >= $tail_start)
           AND e.session_id IN (
             SELECT s.session_id FROM sessions s
             WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
-              AND (s.first_seen < $utc_start OR s.last_seen >= $utc_end)))
-     + (SELECT count(*) FROM events e WHERE {where} AND e.session_id IN ({bot_sessions}))
+              AND (s.first_seen < $utc_start OR s.last_seen >= $utc_end))),
+       (SELECT count(*) FROM events e WHERE {where} AND e.session_id IN ({bot_sessions}))
 """
 
 # The bot sessions overlapping the range.
@@ -126,10 +126,15 @@ SELECT b.session_id FROM sessions b
 WHERE b.website_id = $website_id AND b.is_bot AND b.last_seen >= $utc_start AND b.first_seen < $utc_end"""
 
 
-def sessions_cover_events(cur: Cursor, where: str, s_where: str, params: dict) -> bool:
-    """True when the range's matching events all belong to stored sessions overlapping
-    it (non-bot ones, or bot ones for their human events): the visitors of the events
-    are then those of the sessions plus those of the bot sessions' human events."""
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    covered: bool  # the visitors of the events are those of the sessions and of ``in_bot_sessions``
+    in_bot_sessions: int  # matching events in bot sessions (their visitors need a DISTINCT)
+
+
+def event_coverage(cur: Cursor, where: str, s_where: str, params: dict) -> Coverage:
+    """How the range's matching events relate to the stored sessions overlapping it."""
     params = with_edges(cur, params, s_where)
-    sql = _COVERED_SQL.format(where=where, session_where=s_where, bot_sessions=BOT_SESSIONS)
-    return bool(fetch_one(cur, sql, params)[0])
+    sql = _COVERAGE_SQL.format(where=where, session_where=s_where, bot_sessions=BOT_SESSIONS)
+    events, in_sessions, in_bot_sessions = fetch_one(cur, sql, params)
+    return Coverage(events == in_sessions + in_bot_sessions, in_bot_sessions)

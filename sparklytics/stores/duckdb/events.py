@@ -159,8 +159,8 @@ def commit_events(
         appender.append_rows(rows)
         appender.flush()
         _delete_continued(con, resolution.continued, min(times))
-        sessions = con.appender("sessions", columns=list(SESSION_COLUMNS))
-        sessions.append_rows([state.row() for state in resolution.changed])
+        sessions = con.appender("sessions", columns=[*SESSION_COLUMNS, "visitor_key"])
+        sessions.append_rows([(*state.row(), visits.visitor_key(state.visitor_id)) for state in resolution.changed])
         sessions.flush()
         visits.settle_if_due(con)
         con.execute(

@@ -143,7 +143,7 @@ WITH counts AS (
     + _CANDIDATES
     + """
 overlapping AS (
-    SELECT s.session_id, s.visitor_id, s.pageview_count, s.pageview_paths,
+    SELECT s.session_id, {visitor_id} AS visitor_id, s.pageview_count, s.pageview_paths,
            s.first_seen < $utc_start OR s.last_seen >= $utc_end AS straddles,
            epoch(s.last_seen - s.first_seen) AS duration{visit_columns}
     FROM sessions s
@@ -168,17 +168,41 @@ value_sessions AS (
     JOIN overlapping o ON o.session_id = ep.session_id
     WHERE o.straddles AND ep.value IN (SELECT value FROM candidates)
 ),
-per_value AS (
+counted_values AS (
     SELECT value,
-           {visitors} AS visitors,
+           {visitors} AS counted,
            count(*) AS sessions,
            count(*) FILTER (WHERE pageview_count = 1) AS bounces,
            avg(duration) AS avg_duration
     FROM value_sessions
     GROUP BY value
+),
+unsettled_values AS ({unsettled_values}),
+per_value AS (
+    SELECT c.value, c.counted + coalesce(u.visitors, 0) AS visitors, c.sessions, c.bounces, c.avg_duration
+    FROM counted_values c LEFT JOIN unsettled_values u ON u.value = c.value
 )"""
     + _PAGE_OF_CANDIDATES
 )
+
+
+# The distinct visitors of each candidate path among the rows of unsettled visitors
+# (with every visitor having a session straddling an edge of the range).
+_UNSETTLED_PATHS = """
+    SELECT value, count(DISTINCT visitor_id) AS visitors
+    FROM (
+        SELECT unnest(s.pageview_paths) AS value, s.visitor_id
+        FROM sessions s
+        WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+          AND s.first_seen >= $utc_start AND s.last_seen < $utc_end AND {unsettled}
+        UNION ALL
+        SELECT ep.value, s.visitor_id
+        FROM edge_paths ep JOIN sessions s ON s.session_id = ep.session_id
+        WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+          AND (s.first_seen < $utc_start OR s.last_seen >= $utc_end)
+    )
+    WHERE value IN (SELECT value FROM candidates)
+    GROUP BY value"""
 
 _EVENT_DIM_PREV_SQL = """
 SELECT {dim} AS value,
@@ -217,7 +241,7 @@ base AS (
 # bound those scans (see ``visitor_counts.with_edges`` and the module docstring).
 _OVERLAPPING_SESSIONS = """
 WITH overlapping AS (
-    SELECT {dim} AS value, s.session_id, s.visitor_id, s.pageview_count,
+    SELECT {dim} AS value, s.session_id, {visitor_id} AS visitor_id, s.pageview_count,
            s.first_seen < $utc_start OR s.last_seen >= $utc_end AS straddles,
            epoch(s.last_seen - s.first_seen) AS duration{visit_columns}
     FROM sessions s
@@ -248,51 +272,64 @@ base AS (
 """
 
 
-_SESSION_DIM_SQL = """
-SELECT value,
-       {visitors} AS visitors,
-       sum(pageviews) AS pageviews,
-       count(*) AS events,
-       count(*) OVER () AS total,
-       count(*) AS sessions,
-       count(*) FILTER (WHERE pageview_count = 1) AS bounces,
-       avg(duration) AS avg_duration
-FROM base
-GROUP BY value
-ORDER BY {order}
-LIMIT $limit OFFSET $offset
+# The visitors of each value: those ``per_value`` counts (all, or the settled ones),
+# plus those of ``unsettled_values`` (``visitor_counts``).
+_SESSION_DIM_SQL = """,
+unsettled_values AS ({unsettled_values}),
+per_value AS (
+    SELECT value,
+           {visitors} AS counted,
+           sum(pageviews) AS pageviews,
+           count(*) AS sessions,
+           count(*) FILTER (WHERE pageview_count = 1) AS bounces,
+           avg(duration) AS avg_duration
+    FROM base
+    GROUP BY value
+)
+SELECT p.value, p.counted + coalesce(u.visitors, 0) AS visitors, p.pageviews, p.sessions AS events,
+       count(*) OVER () AS total, p.sessions, p.bounces, p.avg_duration
+FROM per_value p LEFT JOIN unsettled_values u ON u.value = p.value
 """
 
-_SESSION_DIM_PREV_SQL = """
-SELECT value, {visitors} AS visitors, sum(pageviews) AS pageviews
-FROM base
-GROUP BY value
-"""
-
-_SESSION_DIM_TOTAL_SQL = "SELECT count(DISTINCT value) FROM base"
-
+# The distinct visitors of each value among the rows of unsettled visitors.
+_UNSETTLED_VALUES = """
+    SELECT {dim} AS value, count(DISTINCT s.visitor_id) AS visitors
+    FROM sessions s
+    WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+      AND {dim} IS NOT NULL {restrict} AND {unsettled}
+    GROUP BY value"""
+_NO_VALUES = "SELECT NULL::VARCHAR AS value, 0 AS visitors WHERE FALSE"
 
 _DISTINCT_VISITORS = "count(DISTINCT visitor_id)"
 
 
-def _session_base(cur: Cursor, q: ReportQuery, metric: str, restrict: str = "") -> tuple[str, str, dict]:
-    """The ``base`` CTE of a session-level breakdown, how its rows count visitors, and
-    the parameters they add."""
+def _session_base(cur: Cursor, q: ReportQuery, metric: str, restrict: str = "") -> tuple[str, dict]:
+    """The ``base`` CTE of a session-level breakdown, then ``unsettled_values`` and
+    ``per_value`` (ending in the final SELECT without its ORDER), and the parameters."""
     dim = DIMENSIONS[metric]
     where, params = compile_where(q, "e")
     s_where, s_params = session_where(q, "s")
     params = {**params, **s_params}
     if q.has_filters:
         sql = _MATCHED_SESSIONS.format(dim=dim, where=where, session_where=s_where, restrict=restrict)
-        return sql, _DISTINCT_VISITORS, params
+        return sql + _SESSION_DIM_SQL.format(unsettled_values=_NO_VALUES, visitors=_DISTINCT_VISITORS), params
     counting = visitor_counting(cur, q, metric, params)
     sql = _OVERLAPPING_SESSIONS.format(
         dim=dim, where=where, session_where=s_where, restrict=restrict,
+        visitor_id="NULL" if counting else "s.visitor_id",
         visit_columns=counting.columns() if counting else "",
         carried=CARRIED if counting else "",
         carried_o=CARRIED.replace(", ", ", o.") if counting else "",
     )
-    return sql, counting.visitors() if counting else _DISTINCT_VISITORS, with_edges(cur, params, s_where)
+    if counting is None:
+        tail = _SESSION_DIM_SQL.format(unsettled_values=_NO_VALUES, visitors=_DISTINCT_VISITORS)
+    else:
+        unsettled = counting.unsettled_sessions()
+        values = _NO_VALUES if unsettled == "FALSE" else _UNSETTLED_VALUES.format(
+            dim=dim, session_where=s_where, restrict=restrict, unsettled=unsettled
+        )
+        tail = _SESSION_DIM_SQL.format(unsettled_values=values, visitors=counting.settled())
+    return sql + tail, with_edges(cur, params, s_where)
 
 
 def _page_from_sessions(cur: Cursor, q: ReportQuery, where: str, s_where: str, order: str, params: dict) -> str:
@@ -302,13 +339,15 @@ def _page_from_sessions(cur: Cursor, q: ReportQuery, where: str, s_where: str, o
     counting = visitor_counting(cur, q, "page", params, unsettled=UNSETTLED_OR_STRADDLING)
     if counting is None:
         return _PAGE_FROM_SESSIONS_SQL.format(
-            where=where, session_where=s_where, order=order, visit_columns="", carried="",
-            unnest_prev="", unsettled="", edge_carried="", visitors=_DISTINCT_VISITORS,
+            where=where, session_where=s_where, order=order, visitor_id="s.visitor_id", visit_columns="", carried="",
+            unnest_prev="", unsettled="", edge_carried="", visitors=_DISTINCT_VISITORS, unsettled_values=_NO_VALUES,
         )
+    unsettled = counting.unsettled_sessions()
+    values = _NO_VALUES if unsettled == "FALSE" else _UNSETTLED_PATHS.format(session_where=s_where, unsettled=unsettled)
     return _PAGE_FROM_SESSIONS_SQL.format(
-        where=where, session_where=s_where, order=order, visit_columns=counting.columns(), carried=CARRIED,
-        unnest_prev="unnest(prev) AS prev, ", unsettled=", unsettled", edge_carried=", NULL, TRUE",
-        visitors=counting.visitors(),
+        where=where, session_where=s_where, order=order, visitor_id="NULL", visit_columns=counting.columns(),
+        carried=CARRIED, unnest_prev="unnest(prev) AS prev, ", unsettled=", unsettled", edge_carried=", NULL, TRUE",
+        visitors=counting.settled(), unsettled_values=values,
     )
 
 
@@ -329,9 +368,9 @@ def top_rows(cur: Cursor, q: ReportQuery, metric: str, limit: int, offset: int) 
     dim = DIMENSIONS[metric]
     order = _ORDER.get(metric, _DEFAULT_ORDER)
     if metric in _SESSION_DIMENSIONS:
-        base, visitors, params = _session_base(cur, q, metric)
-        sql = base + _SESSION_DIM_SQL.format(order=order, visitors=visitors)
-        total_sql = base + _SESSION_DIM_TOTAL_SQL
+        base, params = _session_base(cur, q, metric)
+        sql = base + f"ORDER BY {order}\nLIMIT $limit OFFSET $offset"
+        total_sql = f"SELECT count(*) FROM ({base})"
     else:
         where, s_where, params = _event_fragments(q, metric)
         if metric == "page" and not q.has_filters:
@@ -357,8 +396,8 @@ def previous_values(cur: Cursor, q: ReportQuery, metric: str, values: list[str])
         return {}
     dim = DIMENSIONS[metric]
     if metric in _SESSION_DIMENSIONS:
-        base, visitors, params = _session_base(cur, q, metric, restrict=f"AND {dim} IN (SELECT unnest($values))")
-        sql = base + _SESSION_DIM_PREV_SQL.format(visitors=visitors)
+        base, params = _session_base(cur, q, metric, restrict=f"AND {dim} IN (SELECT unnest($values))")
+        sql = f"SELECT value, visitors, pageviews FROM ({base})"
     else:
         where, _s_where, params = _event_fragments(q, metric)
         sql = _EVENT_DIM_PREV_SQL.format(dim=dim, where=where)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_one
+from sparklytics.stores.duckdb.visits import VISITOR_KEY_SQL
 from sparklytics.stores.duckdb.where import compile_where, session_where
 
 from .visitor_counts import BOT_SESSIONS, event_coverage, visitor_counting
@@ -69,7 +70,7 @@ FROM event_totals, session_totals
 # (``visitor_counts``): the visitors of the non-bot events in the range are those of
 # the non-bot sessions overlapping it, plus those with a non-bot event in a bot
 # session (one that turned bot after it began), which go to the DISTINCT part with the
-# unsettled ones. Without either, ``visits`` is read once and never materialized.
+# unsettled ones (read apart: ``visits`` never reads the visitor ids).
 _SETTLED_STATS_SQL = """
 WITH bot_session_visitors AS (
     SELECT DISTINCT e.visitor_id
@@ -77,7 +78,7 @@ WITH bot_session_visitors AS (
     WHERE {where} AND e.session_id IN ({bot_sessions})
 ),
 visits AS (
-    SELECT s.visitor_id, s.pageview_count, epoch(s.last_seen - s.first_seen) AS duration{visit_columns}
+    SELECT s.pageview_count, epoch(s.last_seen - s.first_seen) AS duration{visit_columns}
     FROM sessions s
     WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
 ),
@@ -95,9 +96,16 @@ FROM session_totals
 
 _UNSETTLED_VISITORS = """
     SELECT count(*)
-    FROM (SELECT visitor_id FROM visits WHERE unsettled UNION SELECT visitor_id FROM bot_session_visitors)"""
+    FROM (
+        SELECT s.visitor_id
+        FROM sessions s
+        WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end AND {unsettled}
+        UNION
+        SELECT visitor_id FROM bot_session_visitors
+    )"""
 
-IN_BOT_SESSION = "s.visitor_id IN (SELECT visitor_id FROM bot_session_visitors)"
+# The keys of the visitors with human events in bot sessions.
+BOT_SESSION_KEYS = f"SELECT {VISITOR_KEY_SQL.format(visitor_id='visitor_id')} FROM bot_session_visitors"
 
 
 def period_totals(cur: Cursor, q: ReportQuery) -> tuple[int, int, int, int, float | None]:
@@ -108,11 +116,14 @@ def period_totals(cur: Cursor, q: ReportQuery) -> tuple[int, int, int, int, floa
     counting = visitor_counting(cur, q, None, params)
     coverage = event_coverage(cur, where, s_where, params) if counting is not None else None
     if coverage is not None and coverage.covered:
-        simple = counting.unsettled is None and not coverage.in_bot_sessions
+        also_keys = BOT_SESSION_KEYS if coverage.in_bot_sessions else ""
+        unsettled = counting.unsettled_sessions(also_keys)
         sql = _SETTLED_STATS_SQL.format(
             where=where, session_where=s_where, bot_sessions=BOT_SESSIONS, settled=counting.settled(),
-            visit_columns=counting.columns("" if simple else IN_BOT_SESSION),
-            unsettled_visitors="0" if simple else _UNSETTLED_VISITORS,
+            visit_columns=counting.columns(also_keys),
+            unsettled_visitors="0" if unsettled == "FALSE" else _UNSETTLED_VISITORS.format(
+                session_where=s_where, unsettled=unsettled
+            ),
         )
         row = fetch_one(cur, sql, params)
         return int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4]

@@ -16,7 +16,7 @@ from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all
 from sparklytics.stores.duckdb.where import compile_where, local_offset_sql, session_where
 
-from .stats import IN_BOT_SESSION
+from .stats import BOT_SESSION_KEYS
 from .visitor_counts import BOT_SESSIONS, event_coverage, visitor_counting
 
 BUCKET_SQL = {
@@ -49,25 +49,7 @@ WITH bot_session_visitors AS (
     FROM events e
     WHERE {where} AND e.session_id IN ({bot_sessions})
 ),
-visits AS (
-    SELECT s.visitor_id{visit_columns},
-           greatest(s.first_seen, $utc_start) AS from_at,
-           least(s.last_seen, $utc_end - INTERVAL 1 MICROSECOND) AS to_at
-    FROM sessions s
-    WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
-),
-visit_days AS (
-    SELECT visitor_id, prev, unsettled, {from_day} AS day, {to_day} AS last_day FROM visits
-),
-pairs AS (
-    SELECT visitor_id, prev, unsettled, day FROM visit_days
-    UNION ALL
-    SELECT visitor_id, prev, unsettled,
-           CAST(unnest(generate_series(CAST(day AS TIMESTAMP) + INTERVAL 1 DAY, CAST(last_day AS TIMESTAMP),
-                                       INTERVAL 1 DAY)) AS DATE)
-    FROM visit_days
-    WHERE last_day > day
-),
+pairs AS ({settled_pairs}),
 settled AS (
     SELECT day, {settled} AS visitors
     FROM pairs
@@ -84,11 +66,27 @@ SELECT c.day, c.n, coalesce(s.visitors, 0) + coalesce(u.visitors, 0)
 FROM counts c LEFT JOIN settled s USING (day) LEFT JOIN unsettled u USING (day)
 """
 
-# The visitors per day of the unsettled rows and the bot sessions' human events (when
-# there are none, ``pairs`` is read once and never materialized).
+# (session, local day) for every local day of the range a session overlaps, with the
+# columns ``{columns}`` of the session, for the sessions matching ``{sessions}``.
+_PAIRS = """
+    WITH visits AS (
+        SELECT greatest(s.first_seen, $utc_start) AS from_at,
+               least(s.last_seen, $utc_end - INTERVAL 1 MICROSECOND) AS to_at{columns}
+        FROM sessions s
+        WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end AND {sessions}
+    ),
+    visit_days AS (SELECT *, {from_day} AS day, {to_day} AS last_day FROM visits)
+    SELECT * EXCLUDE (from_at, to_at, last_day) FROM visit_days
+    UNION ALL
+    SELECT * EXCLUDE (from_at, to_at, last_day, day), CAST(unnest(generate_series(
+               CAST(day AS TIMESTAMP) + INTERVAL 1 DAY, CAST(last_day AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE) AS day
+    FROM visit_days
+    WHERE last_day > day"""
+
+# The visitors per day of the unsettled visitors' rows and the bot sessions' human events.
 _UNSETTLED_DAYS = """
     SELECT day, count(*) AS visitors
-    FROM (SELECT visitor_id, day FROM pairs WHERE unsettled UNION SELECT visitor_id, day FROM bot_session_visitors)
+    FROM ({unsettled_pairs} UNION SELECT visitor_id, day FROM bot_session_visitors)
     GROUP BY day"""
 _NO_DAYS = "SELECT NULL::DATE AS day, 0 AS visitors WHERE FALSE"
 
@@ -136,16 +134,20 @@ def _settled_days(cur: Cursor, q: ReportQuery, where: str, params: dict) -> dict
     coverage = event_coverage(cur, where, s_where, params) if counting is not None else None
     if coverage is None or not coverage.covered:
         return None
-    simple = counting.unsettled is None and not coverage.in_bot_sessions
     days = {}
     for name, column in (("event_day", "e.created_at"), ("from_day", "from_at"), ("to_day", "to_at"), ("prev_day", "prev")):
         offset, offset_params = local_offset_sql(q, column)
         days[name] = f"CAST({column} + to_seconds({offset}) AS DATE)"
         params.update(offset_params)
+    also_keys = BOT_SESSION_KEYS if coverage.in_bot_sessions else ""
+    unsettled = counting.unsettled_sessions(also_keys)
+    pairs = {"session_where": s_where, "from_day": days["from_day"], "to_day": days["to_day"]}
     sql = _SETTLED_DAYS_SQL.format(
-        where=where, session_where=s_where, bot_sessions=BOT_SESSIONS,
-        visit_columns=counting.columns("" if simple else IN_BOT_SESSION), unsettled=_NO_DAYS if simple else _UNSETTLED_DAYS,
+        where=where, bot_sessions=BOT_SESSIONS, event_day=days["event_day"],
+        settled_pairs=_PAIRS.format(**pairs, columns=counting.columns(also_keys), sessions="TRUE"),
         settled=counting.settled(f"$utc_start OR {days['prev_day']} < day"),
-        event_day=days["event_day"], from_day=days["from_day"], to_day=days["to_day"],
+        unsettled=_NO_DAYS if unsettled == "FALSE" else _UNSETTLED_DAYS.format(
+            unsettled_pairs=_PAIRS.format(**pairs, columns=", s.visitor_id", sessions=unsettled)
+        ),
     )
     return {r[0]: (int(r[1]), int(r[2])) for r in fetch_all(cur, sql, params)}

@@ -89,20 +89,19 @@ session_totals AS (
            avg(duration) AS avg_duration
     FROM visits
 )
-SELECT (SELECT count(*) FROM events e WHERE {where} AND e.event_type = 'pageview'),
-       settled_visitors + ({unsettled_visitors}), sessions, bounces, avg_duration
+SELECT settled_visitors + ({unsettled_visitors}), sessions, bounces, avg_duration
 FROM session_totals
 """
 
 _UNSETTLED_VISITORS = """
-    SELECT count(*)
+    SELECT count(DISTINCT visitor_id)
     FROM (
         SELECT s.visitor_id
         FROM sessions s
         WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end AND {unsettled}
-        UNION
-        SELECT visitor_id FROM bot_session_visitors
+        {bot_session_visitors}
     )"""
+_BOT_SESSION_VISITORS = "UNION SELECT visitor_id FROM bot_session_visitors"
 
 # The keys of the visitors with human events in bot sessions.
 BOT_SESSION_KEYS = f"SELECT {VISITOR_KEY_SQL.format(visitor_id='visitor_id')} FROM bot_session_visitors"
@@ -122,11 +121,12 @@ def period_totals(cur: Cursor, q: ReportQuery) -> tuple[int, int, int, int, floa
             where=where, session_where=s_where, bot_sessions=BOT_SESSIONS, settled=counting.settled(),
             visit_columns=counting.columns(also_keys),
             unsettled_visitors="0" if unsettled == "FALSE" else _UNSETTLED_VISITORS.format(
-                session_where=s_where, unsettled=unsettled
+                session_where=s_where, unsettled=unsettled,
+                bot_session_visitors=_BOT_SESSION_VISITORS if coverage.in_bot_sessions else "",
             ),
         )
-        row = fetch_one(cur, sql, params)
-        return int(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4]
+        visitors, sessions, bounces, avg_duration = fetch_one(cur, sql, params)
+        return coverage.pageviews, int(visitors), int(sessions), int(bounces), avg_duration
     matched_sessions = (_FILTERED_SESSIONS if q.has_filters else _UNFILTERED_SESSIONS).format(session_where=s_where)
     sql = _STATS_SQL.format(where=where, matched_sessions=matched_sessions)
     row = fetch_one(cur, sql, params)

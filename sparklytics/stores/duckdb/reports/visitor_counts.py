@@ -113,7 +113,12 @@ def with_edges(cur: Cursor, params: dict, s_where: str) -> dict:
 # with their events, so only a session whose events are gone makes them differ (the
 # range's events then come short), and the report then counts on the events.
 _COVERAGE_SQL = """
-SELECT (SELECT count(*) FROM events e WHERE {where}),
+WITH matching AS (
+    SELECT count(*) AS events, count(*) FILTER (WHERE e.event_type = 'pageview') AS pageviews
+    FROM events e
+    WHERE {where}
+)
+SELECT (SELECT events FROM matching), (SELECT pageviews FROM matching),
        (SELECT coalesce(sum(s.event_count), 0) FROM sessions s
         WHERE {session_where} AND s.first_seen >= $utc_start AND s.last_seen < $utc_end)
      + (SELECT count(*) FROM events e
@@ -135,11 +140,12 @@ WHERE b.website_id = $website_id AND b.is_bot AND b.last_seen >= $utc_start AND 
 class Coverage:
     covered: bool  # the visitors of the events are those of the sessions and of ``in_bot_sessions``
     in_bot_sessions: int  # matching events in bot sessions (their visitors need a DISTINCT)
+    pageviews: int  # matching pageviews
 
 
 def event_coverage(cur: Cursor, where: str, s_where: str, params: dict) -> Coverage:
     """How the range's matching events relate to the stored sessions overlapping it."""
     params = with_edges(cur, params, s_where)
     sql = _COVERAGE_SQL.format(where=where, session_where=s_where, bot_sessions=BOT_SESSIONS)
-    events, in_sessions, in_bot_sessions = fetch_one(cur, sql, params)
-    return Coverage(events == in_sessions + in_bot_sessions, in_bot_sessions)
+    events, pageviews, in_sessions, in_bot_sessions = fetch_one(cur, sql, params)
+    return Coverage(events == in_sessions + in_bot_sessions, in_bot_sessions, pageviews)

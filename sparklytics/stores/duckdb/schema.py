@@ -25,7 +25,9 @@ Choices made for the analytics queries at 10M events (measured in ``bench/``):
   paths viewed, maintained by the Writer, so session-level breakdowns, the sessions
   list and the page breakdown's per-session figures read ``sessions`` alone. Since
   0003 the source is that of the landing event (Decision 21), so the source filters
-  select sessions from this table too.
+  select sessions from this table too. Since 0011 each session also carries its
+  visitor's previous visits and a 16-bit ``visitor_key`` (``visits.py``), from which
+  the overview counts distinct visitors without a DISTINCT.
 
 Foreign keys are enforced on the metadata tables (Decision 12). DuckDB cannot delete a
 parent row in the transaction that deleted its children, which shapes the website

@@ -85,7 +85,7 @@ SET {", ".join(f"{column} = p.{column}" for column in _COLUMNS)}, prev_known = T
 FROM (
     SELECT website_id, session_id,
            {", ".join(f"{_previous(partition)} AS {column}" for column, partition in zip(_COLUMNS, _PARTITIONS))}
-    FROM sessions SEMI JOIN targets USING (website_id, visitor_id)
+    FROM {{target_sessions}}
 ) p
 WHERE sessions.website_id = p.website_id AND sessions.session_id = p.session_id
 """
@@ -105,7 +105,7 @@ FROM (
         FROM (
             SELECT website_id, session_id, visitor_id, first_seen, last_seen, is_bot,
                    unnest(pageview_paths) AS path, generate_subscripts(pageview_paths, 1) AS n
-            FROM sessions SEMI JOIN targets USING (website_id, visitor_id)
+            FROM {target_sessions}
         )
     )
     GROUP BY website_id, session_id
@@ -122,10 +122,16 @@ ADD_COLUMNS_SQL = (
     + "ALTER TABLE sessions ADD COLUMN visitor_key USMALLINT;\n"
 )
 # The migration's backfill: every visitor at once.
-_EVERY_VISITOR = (" SEMI JOIN targets USING (website_id, visitor_id)", "")
 SETTLE_ALL_SQL = (
-    _SETTLE_PATHS_SQL.replace(*_EVERY_VISITOR) + ";\n" + _SETTLE_SQL.replace(*_EVERY_VISITOR)
+    _SETTLE_PATHS_SQL.replace("{target_sessions}", "sessions") + ";\n"
+    + _SETTLE_SQL.replace("{target_sessions}", "sessions")
 )
+# The sessions of the visitors in ``targets``: their keys pick ~1 row in 65 536 per
+# visitor before the ids are compared (a row without a key is always compared).
+_TARGET_SESSIONS = """(
+    SELECT * FROM sessions
+    WHERE visitor_key IS NULL OR visitor_key IN (SELECT visitor_key FROM targets)
+) SEMI JOIN targets USING (website_id, visitor_id)"""
 
 
 def settle(con: duckdb.DuckDBPyConnection) -> None:
@@ -155,8 +161,12 @@ def unsettle(con: duckdb.DuckDBPyConnection, visitors_sql: str, params: dict) ->
 
 
 def _settle_visitors(con: duckdb.DuckDBPyConnection, visitors_sql: str, params: dict) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE targets AS {visitors_sql}", params)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE targets AS"
+        f" SELECT *, {VISITOR_KEY_SQL.format(visitor_id='visitor_id')} AS visitor_key FROM ({visitors_sql})",
+        params,
+    )
     if con.execute("SELECT count(*) FROM targets").fetchone()[0]:
-        con.execute(_SETTLE_PATHS_SQL)
-        con.execute(_SETTLE_SQL)
+        con.execute(_SETTLE_PATHS_SQL.replace("{target_sessions}", _TARGET_SESSIONS))
+        con.execute(_SETTLE_SQL.replace("{target_sessions}", _TARGET_SESSIONS))
     con.execute("DROP TABLE targets")

@@ -142,7 +142,7 @@ WITH counts AS (
 ),"""
     + _CANDIDATES
     + """
-overlapping AS (
+overlapping AS NOT MATERIALIZED (
     SELECT s.session_id, {visitor_id} AS visitor_id, s.pageview_count, s.pageview_paths,
            s.first_seen < $utc_start OR s.last_seen >= $utc_end AS straddles,
            epoch(s.last_seen - s.first_seen) AS duration{visit_columns}
@@ -240,7 +240,7 @@ base AS (
 # straddling an edge come from their events inside the range; $head_end / $tail_start
 # bound those scans (see ``visitor_counts.with_edges`` and the module docstring).
 _OVERLAPPING_SESSIONS = """
-WITH overlapping AS (
+WITH overlapping AS NOT MATERIALIZED (
     SELECT {dim} AS value, s.session_id, {visitor_id} AS visitor_id, s.pageview_count,
            s.first_seen < $utc_start OR s.last_seen >= $utc_end AS straddles,
            epoch(s.last_seen - s.first_seen) AS duration{visit_columns}

@@ -69,13 +69,13 @@ FROM counts c LEFT JOIN settled s USING (day) LEFT JOIN unsettled u USING (day)
 # (session, local day) for every local day of the range a session overlaps, with the
 # columns ``{columns}`` of the session, for the sessions matching ``{sessions}``.
 _PAIRS = """
-    WITH visits AS (
+    WITH visits AS NOT MATERIALIZED (
         SELECT greatest(s.first_seen, $utc_start) AS from_at,
                least(s.last_seen, $utc_end - INTERVAL 1 MICROSECOND) AS to_at{columns}
         FROM sessions s
         WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end AND {sessions}
     ),
-    visit_days AS (SELECT *, {from_day} AS day, {to_day} AS last_day FROM visits)
+    visit_days AS NOT MATERIALIZED (SELECT *, {from_day} AS day, {to_day} AS last_day FROM visits)
     SELECT * EXCLUDE (from_at, to_at, last_day) FROM visit_days
     UNION ALL
     SELECT * EXCLUDE (from_at, to_at, last_day, day), CAST(unnest(generate_series(
@@ -86,7 +86,7 @@ _PAIRS = """
 # The visitors per day of the unsettled visitors' rows and the bot sessions' human events.
 _UNSETTLED_DAYS = """
     SELECT day, count(*) AS visitors
-    FROM ({unsettled_pairs} UNION SELECT visitor_id, day FROM bot_session_visitors)
+    FROM ({unsettled_pairs} {bot_session_pairs})
     GROUP BY day"""
 _NO_DAYS = "SELECT NULL::DATE AS day, 0 AS visitors WHERE FALSE"
 
@@ -147,7 +147,8 @@ def _settled_days(cur: Cursor, q: ReportQuery, where: str, params: dict) -> dict
         settled_pairs=_PAIRS.format(**pairs, columns=counting.columns(also_keys), sessions="TRUE"),
         settled=counting.settled(f"$utc_start OR {days['prev_day']} < day"),
         unsettled=_NO_DAYS if unsettled == "FALSE" else _UNSETTLED_DAYS.format(
-            unsettled_pairs=_PAIRS.format(**pairs, columns=", s.visitor_id", sessions=unsettled)
+            unsettled_pairs=_PAIRS.format(**pairs, columns=", s.visitor_id", sessions=unsettled),
+            bot_session_pairs="UNION SELECT visitor_id, day FROM bot_session_visitors" if coverage.in_bot_sessions else "",
         ),
     )
     return {r[0]: (int(r[1]), int(r[2])) for r in fetch_all(cur, sql, params)}

@@ -46,9 +46,10 @@ NOW = datetime(2026, 3, 20, 12, 0)
 class Traffic:
     """Random events committed through the real store, batch by batch."""
 
-    def __init__(self, store: DuckDBEventStore, rng: random.Random) -> None:
+    def __init__(self, store: DuckDBEventStore, rng: random.Random, bot_share: float) -> None:
         self.store = store
         self.rng = rng
+        self.bot_share = bot_share
         self.visitors = [f"client-{n}" for n in range(30)]  # client-supplied: span days
         self.cursor = 0
 
@@ -64,7 +65,7 @@ class Traffic:
             referrer_domain=rng.choice([None, None, "news.example", "search.example"]),
             channel="Direct", country=rng.choice(["DE", "FR", "US", None]),
             browser=rng.choice(["Chrome", "Firefox", "Safari"]), device_type=rng.choice(["desktop", "mobile"]),
-            is_bot=rng.random() < 0.06, bot_score=0, created_at=at.isoformat(),
+            is_bot=rng.random() < self.bot_share, bot_score=0, created_at=at.isoformat(),
         )
         values["bot_score"] = 90 if values["is_bot"] else 0
         return EventRow(**values)
@@ -175,13 +176,15 @@ def _check(con, rng: random.Random, *, purged: bool = False, rounds: int = 6) ->
     return settled_ranges
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_previous_visits_count_what_a_distinct_counts(tmp_path, monkeypatch, seed):
-    monkeypatch.setattr(visits, "SETTLE_AFTER", 40)
+@pytest.mark.parametrize(
+    ("seed", "bot_share", "settle_after"), [(0, 0.06, 40), (1, 0.06, 10**6), (2, 0.0, 40), (3, 0.0, 10**6)]
+)
+def test_previous_visits_count_what_a_distinct_counts(tmp_path, monkeypatch, seed, bot_share, settle_after):
+    monkeypatch.setattr(visits, "SETTLE_AFTER", settle_after)
     rng = random.Random(seed)
     db, store = _store(tmp_path)
     try:
-        traffic = Traffic(store, rng)
+        traffic = Traffic(store, rng, bot_share)
         con = db.writer
         traffic.live(900, FIRST_DAY + timedelta(days=3), timedelta(days=5))
         settled = _check(con, rng)

@@ -85,7 +85,7 @@ _PAIRS = """
 
 # The visitors per day of the unsettled visitors' rows and the bot sessions' human events.
 _UNSETTLED_DAYS = """
-    SELECT day, count(*) AS visitors
+    SELECT day, count(DISTINCT visitor_id) AS visitors
     FROM ({unsettled_pairs} {bot_session_pairs})
     GROUP BY day"""
 _NO_DAYS = "SELECT NULL::DATE AS day, 0 AS visitors WHERE FALSE"

@@ -107,11 +107,12 @@ def with_edges(cur: Cursor, params: dict, s_where: str) -> dict:
 
 
 # Whether every matching (non-bot) event of the range belongs to a stored session that
-# overlaps it: the events of the non-bot sessions inside the range, of those straddling
-# an edge (counted in the edge windows) and of the bot sessions (a session turns bot
-# after its first events) add up to all of them. The retention purge takes sessions
-# with their events, so only a session whose events are gone makes them differ (the
-# range's events then come short), and the report then counts on the events.
+# overlaps it: the events of the non-bot sessions inside the range and of those
+# straddling an edge (counted in the edge windows) add up to all of them, or the rest
+# are in bot sessions (a session turns bot after its first events; counted only then,
+# a probe of every event's session). The retention purge takes sessions with their
+# events, so only a session whose events are gone makes them differ (the range's events
+# then come short), and the report then counts on the events.
 _COVERAGE_SQL = """
 WITH matching AS (
     SELECT count(*) AS events, count(*) FILTER (WHERE e.event_type = 'pageview') AS pageviews
@@ -122,18 +123,22 @@ SELECT (SELECT events FROM matching), (SELECT pageviews FROM matching),
        (SELECT coalesce(sum(s.event_count), 0) FROM sessions s
         WHERE {session_where} AND s.first_seen >= $utc_start AND s.last_seen < $utc_end)
      + (SELECT count(*) FROM events e
-        WHERE {where} AND (e.created_at <= $head_end OR e.created_at >= $tail_start)
-          AND e.session_id IN (
-            SELECT s.session_id FROM sessions s
-            WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
-              AND (s.first_seen < $utc_start OR s.last_seen >= $utc_end))),
-       (SELECT count(*) FROM events e WHERE {where} AND e.session_id IN ({bot_sessions}))
+        WHERE {where} AND e.created_at <= $head_end AND e.session_id IN ({straddling}))
+     + (SELECT count(*) FROM events e
+        WHERE {where} AND e.created_at >= $tail_start AND e.session_id IN ({straddling}))
 """
+# (Two edge windows, not one OR: each range is pushed into the scan's zonemaps.)
+_STRADDLING = """
+    SELECT s.session_id FROM sessions s
+    WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+      AND (s.first_seen < $utc_start OR s.last_seen >= $utc_end)"""
 
 # The bot sessions overlapping the range.
 BOT_SESSIONS = """
 SELECT b.session_id FROM sessions b
 WHERE b.website_id = $website_id AND b.is_bot AND b.last_seen >= $utc_start AND b.first_seen < $utc_end"""
+
+_IN_BOT_SESSIONS_SQL = "SELECT count(*) FROM events e WHERE {where} AND e.session_id IN ({bot_sessions})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +151,9 @@ class Coverage:
 def event_coverage(cur: Cursor, where: str, s_where: str, params: dict) -> Coverage:
     """How the range's matching events relate to the stored sessions overlapping it."""
     params = with_edges(cur, params, s_where)
-    sql = _COVERAGE_SQL.format(where=where, session_where=s_where, bot_sessions=BOT_SESSIONS)
-    events, pageviews, in_sessions, in_bot_sessions = fetch_one(cur, sql, params)
+    sql = _COVERAGE_SQL.format(where=where, session_where=s_where, straddling=_STRADDLING.format(session_where=s_where))
+    events, pageviews, in_sessions = fetch_one(cur, sql, params)
+    if events == in_sessions:
+        return Coverage(True, 0, pageviews)
+    in_bot_sessions = fetch_one(cur, _IN_BOT_SESSIONS_SQL.format(where=where, bot_sessions=BOT_SESSIONS), params)[0]
     return Coverage(events == in_sessions + in_bot_sessions, in_bot_sessions, pageviews)

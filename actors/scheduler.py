@@ -4,8 +4,9 @@ It owns the clock-driven jobs and the bot recomputes: salt rotation at 00:00 UTC
 deletion of yesterday's salt 30 minutes later, Decision 6), the daily retention purge
 of events and sessions older than ``SPARKLYTICS_RETENTION_DAYS`` (Decision 5, in
 bounded batches through the Writer), the pruning of revoked sessions that have expired
-(at start, then daily), and WAL compaction (asks the Buffer to start a new
-segment once everything is committed), and the bot recomputes the API queues
+(at start, then daily), the login lockout's attempts that left their window (every
+15 minutes, when given the app's ``login_attempts``), and WAL compaction (asks the
+Buffer to start a new segment once everything is committed), and the bot recomputes the API queues
 (``StartRecompute``: pages of 500 events re-classified through the Writer, then the
 sessions rolled up; a job the process stopped in the middle of is marked failed at
 the next start), and the notifications tick (every ``SPARKLYTICS_SCHEDULER_TICK_SECONDS``:
@@ -32,6 +33,7 @@ from actors.buffer import Compact
 from actors.enricher import SetSalts
 from actors.runtime import Actor, ActorStatistics, Mailbox, Reply, ask
 from actors.writer import PurgeEvents, ReclassifyBots, RollUpBotSessions
+from sparklytics.auth.attempts import LOCKOUT_WINDOW, AttemptLog
 from sparklytics.bot_controls import RECOMPUTE_EVENTS_PER_WRITE, recompute_classifier
 from sparklytics.enrich.bots import BotPolicy
 from sparklytics.clock import utc_now
@@ -88,6 +90,7 @@ class Scheduler(Actor):
         notifier: Notifier | None = None,
         notify_every: float = 60.0,
         clock: Callable[[], datetime] = utc_now,
+        login_attempts: AttemptLog | None = None,
     ) -> None:
         super().__init__("scheduler", capacity=16)
         self._metadata = metadata
@@ -109,6 +112,9 @@ class Scheduler(Actor):
             "prune_revoked_sessions": self._prune_revoked_sessions,
             "notify": self._notify,
         }
+        self._login_attempts = login_attempts
+        if login_attempts is not None:
+            self._jobs["forget_login_attempts"] = self._forget_login_attempts
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         # A job that was queued or running when the process (or this actor) stopped has
@@ -181,13 +187,16 @@ class Scheduler(Actor):
         day = datetime(now.year, now.month, now.day)
         rotate_points = (day + SALT_GRACE, day + timedelta(days=1), day + timedelta(days=1) + SALT_GRACE)
         last = self._last_runs
-        return {
+        due = {
             "rotate_salts": min(t for t in rotate_points if t > now),
             "purge": last["purge"] + timedelta(days=1) if "purge" in last else self._first_purge_at,
             "compact": last.get("compact", now) + COMPACT_EVERY,
             # At start, then daily (API.md §6).
             "prune_revoked_sessions": last["prune_revoked_sessions"] + timedelta(days=1) if "prune_revoked_sessions" in last else now,
         }
+        if "forget_login_attempts" in self._jobs:
+            due["forget_login_attempts"] = last.get("forget_login_attempts", now) + LOCKOUT_WINDOW
+        return due
 
     async def _rotate_salts(self) -> Salts:
         now = self._clock()
@@ -218,6 +227,15 @@ class Scheduler(Actor):
         deleted = await self._metadata.prune_revoked_sessions(now)
         self._last_runs["prune_revoked_sessions"] = now
         return deleted
+
+    async def _forget_login_attempts(self) -> int:
+        """Delete the lockout's attempts that left the window (in cloud mode the rows in
+        PostgreSQL, which every node's Scheduler deletes; Decision 7)."""
+        assert self._login_attempts is not None
+        now = self._clock()
+        forgotten = await self._login_attempts.forget(now)
+        self._last_runs["forget_login_attempts"] = now
+        return forgotten
 
     async def _run_recomputes(self, jobs: trio.MemoryReceiveChannel[StartRecompute]) -> None:
         async for job in jobs:

@@ -32,7 +32,10 @@ from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.events import DuckDBEventStore
 from sparklytics.wal import WalPosition
+from sparklytics.stores.postgres.database import PostgresDatabase
+from sparklytics.stores.postgres.imported_reports import PostgresImportedRows
 from tests.clickhouse import CLUSTER, ShardCluster
+from tests.postgres import PostgresServer
 from tests.queries.conftest import make_query
 
 SITE = "site_bench00001"
@@ -102,6 +105,7 @@ def main(argv: list[str]) -> int:
     events = synthetic_events(args.events, args.days)
     folder = Path(tempfile.mkdtemp(prefix="bench-clickhouse-"))
     cluster = ShardCluster(folder / "shards").start()
+    postgres = PostgresServer().start()  # cloud mode's metadata: the imported aggregates
     result: dict = {"machine": machine(), "events": args.events, "load_before": load_average()}
     try:
         settings = ClickHouseSettings(cluster.urls, CLUSTER, database="bench", node_id="bench")
@@ -113,13 +117,16 @@ def main(argv: list[str]) -> int:
         result["ingest_s"] = {"clickhouse": round(commit_all(click_events, events), 2),
                               "duckdb": round(commit_all(duck_events, events), 2)}
         result["load_after_ingest"] = load_average()
-        click = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key="bench")
         duck = DuckDBAnalyticsStore(db, BUDGETS)
 
         async def reports() -> None:
+            metadata = await PostgresDatabase.open(postgres.fresh_database())
+            click = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key="bench",
+                                             imported=PostgresImportedRows(metadata))
             result["reports_ms"] = {"clickhouse": await time_reports(click, args.repeat),
                                     "duckdb": await time_reports(duck, args.repeat)}
             await click.aclose()
+            await metadata.close()
 
         trio.run(reports)
         result["load_after"] = load_average()
@@ -127,6 +134,7 @@ def main(argv: list[str]) -> int:
         db.close()
     finally:
         cluster.stop()
+        postgres.stop()
     print(result)
     write_json("clickhouse.json", result)
     return 0

@@ -107,7 +107,7 @@ async def run_duckdb(calls: int) -> dict[str, Any]:
 
 
 async def run_postgres(dsn: str, calls: int) -> dict[str, Any]:
-    store = await open_metadata_store(dsn, max_connections=8)
+    store = await open_metadata_store(dsn, node_id="bench", max_connections=8)
     try:
         await prepare(store)
         return await measure(store, calls)

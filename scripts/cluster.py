@@ -11,7 +11,9 @@ so taking it out would only turn those acknowledgements into errors.
 
 Same environment contract as ``sparklytics serve``: every ``SPARKLYTICS_*`` setting is
 passed on to the nodes (the cluster's own — mode, stores, port, data folder, node id —
-are set here), and all state lives under ``SPARKLYTICS_DATA_DIR``::
+are set here; ``SPARKLYTICS_LOCKOUT_SECRET``, when unset, is made for this run and kept
+in memory only, so a restart of the script forgets the login lockout), and all state
+lives under ``SPARKLYTICS_DATA_DIR``::
 
     <data>/clickhouse/shard1, shard2   the shards' parts
     <data>/postgres/                   the PostgreSQL cluster (data/, server.log)
@@ -29,6 +31,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -198,6 +201,8 @@ class Cluster:
         self.host = environ.get("SPARKLYTICS_HOST") or "0.0.0.0"
         self.components: list[Component] = []
         self.postgres = Postgres(self.data / "postgres", free_port())
+        # Never written anywhere: the data folder holds PostgreSQL, which must not hold the key.
+        self.lockout_secret = environ.get("SPARKLYTICS_LOCKOUT_SECRET") or secrets.token_hex(32)
         self.stopping = False
 
     def start(self) -> None:
@@ -253,6 +258,7 @@ class Cluster:
             "SPARKLYTICS_CLICKHOUSE_URL": ",".join(f"http://127.0.0.1:{http}" for _, http in shards),
             "SPARKLYTICS_CLICKHOUSE_CLUSTER": CLUSTER_NAME,
             "SPARKLYTICS_DATABASE_URL": self.postgres.dsn,
+            "SPARKLYTICS_LOCKOUT_SECRET": self.lockout_secret,
             "SPARKLYTICS_TRUSTED_PROXIES": trusted,
         })
         return env

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     health.add_argument("--verbose", action="store_true", help="also print the status and the geo database in use")
     sub.add_parser("version", help="print the version")
     importer = sub.add_parser(
-        "import", help="load events, an Umami or Plausible export, or our own CSV export (server stopped)"
+        "import", help="load events, an Umami or Plausible export, or our own CSV export (self-hosted: server stopped)"
     )
     importer.add_argument("file", type=Path, help="a file, a directory or a .zip (see README: Import historical data)")
     importer.add_argument(
@@ -105,7 +105,8 @@ def _import(config: Config, path: Path, format: str | None, website_id: str | No
     try:
         result = _run(functools.partial(import_file, config, path, format=format, website_id=website_id, again=again))
     except StartupError as error:
-        print(f"sparklytics: cannot open the database (is the server running?): {error}", file=sys.stderr)
+        where = "the cloud stores" if config.mode == "cloud" else "the database (is the server running?)"
+        print(f"sparklytics: cannot open {where}: {error}", file=sys.stderr)
         return 2
     except ImportRefused as refused:
         print(f"sparklytics: import refused, nothing was imported: {refused}", file=sys.stderr)

@@ -60,6 +60,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPARKLYTICS_CLICKHOUSE_CLUSTER", None, "cloud: the `remote_servers` cluster (≥ 2 shards) of the Distributed events table"),
     Setting("SPARKLYTICS_CLICKHOUSE_DATABASE", "sparklytics", "cloud: ClickHouse database of the events (created if missing)"),
     Setting("SPARKLYTICS_DATABASE_URL", None, "cloud: PostgreSQL DSN for metadata, e.g. postgresql://user:pw@host:5432/sparklytics"),
+    Setting("SPARKLYTICS_LOCKOUT_SECRET", None, "cloud: a secret every node shares (≥ 32 characters, e.g. `openssl rand -hex 32`); keys the login lockout's client hashes in PostgreSQL, never stored"),
     Setting("SPARKLYTICS_NODE_ID", None, "cloud: this app node's unique id (unset: made once and kept in SPARKLYTICS_DATA_DIR/node-id)"),
     Setting("SPARKLYTICS_ARGON2_MEMORY_KB", "65536", "Argon2id memory cost in KiB (8192-4194304)"),
     Setting("SPARKLYTICS_PUBLIC_URL", "http://localhost:3000", "public base URL of this server (share links)"),
@@ -120,6 +121,7 @@ class CloudSettings:
     clickhouse_database: str
     database_url: str
     node_id: str | None
+    lockout_secret: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,13 +272,16 @@ def load_config(environ: Mapping[str, str]) -> Config:
     )
 
 
+# SPARKLYTICS_LOCKOUT_SECRET: 32 hex digits carry 128 bits, beyond guessing from a dump.
+MIN_LOCKOUT_SECRET = 32
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 def _cloud_settings(env: _Env) -> CloudSettings:
     """Cloud mode's stores; both URLs are required, so a node never starts half-configured."""
-    missing = [name for name in ("SPARKLYTICS_CLICKHOUSE_URL", "SPARKLYTICS_CLICKHOUSE_CLUSTER", "SPARKLYTICS_DATABASE_URL")
-               if not env.present(name)]
+    required = ("SPARKLYTICS_CLICKHOUSE_URL", "SPARKLYTICS_CLICKHOUSE_CLUSTER", "SPARKLYTICS_DATABASE_URL",
+                "SPARKLYTICS_LOCKOUT_SECRET")
+    missing = [name for name in required if not env.present(name)]
     if missing:
         raise ConfigError(missing[0], f"required when SPARKLYTICS_MODE=cloud (missing: {', '.join(missing)})")
     urls = []
@@ -294,6 +299,10 @@ def _cloud_settings(env: _Env) -> CloudSettings:
     node_id = env.text("SPARKLYTICS_NODE_ID")
     if node_id is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", node_id):
         raise ConfigError("SPARKLYTICS_NODE_ID", f"got {node_id!r}; allowed: 1-64 letters, digits, '.', '_', '-'")
+    lockout_secret = env.raw("SPARKLYTICS_LOCKOUT_SECRET").strip()
+    if len(lockout_secret) < MIN_LOCKOUT_SECRET:
+        raise ConfigError("SPARKLYTICS_LOCKOUT_SECRET",
+                          f"at least {MIN_LOCKOUT_SECRET} characters (e.g. `openssl rand -hex 32`), got {len(lockout_secret)}")
     return CloudSettings(
         clickhouse_urls=tuple(urls),
         clickhouse_user=env.raw("SPARKLYTICS_CLICKHOUSE_USER").strip(),
@@ -302,6 +311,7 @@ def _cloud_settings(env: _Env) -> CloudSettings:
         clickhouse_database=env.raw("SPARKLYTICS_CLICKHOUSE_DATABASE").strip(),
         database_url=database_url,
         node_id=node_id,
+        lockout_secret=lockout_secret,
     )
 
 

@@ -17,7 +17,10 @@ Four formats (``--format``, or recognised from the file):
   in one transaction (re-importing never doubles them). Reports add them with
   ``with_imported=true``.
 
-The server must not be running: DuckDB allows one process per file. The file is read
+Self-hosted, the server must not be running: DuckDB allows one process per file. In
+cloud mode (``SPARKLYTICS_MODE=cloud``, the nodes' settings) the nodes may run: the
+import is a node of its own (:mod:`sparklytics.imports.cloud_node`), and the reports of
+every node add the Plausible aggregates it writes to PostgreSQL. The file is read
 and parsed in worker threads, a batch at a time, so the actors' Trio loop never waits
 on it. Rows should be in
 time order (exports are): sessions are resolved in arrival order, as for live traffic.
@@ -33,6 +36,7 @@ it waits for that room before sending each batch instead.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import json
@@ -52,6 +56,7 @@ from sparklytics.api.collect import parse_events
 from sparklytics.api.errors import ApiError
 from sparklytics.config import Config
 from sparklytics.events import EventRow
+from sparklytics.imports.cloud_node import ImportRunning, exclusive_import_node, import_node_config
 from sparklytics.imports.files import ByteCount, ExportFile, csv_rows, export_digest, export_files
 from sparklytics.imports.given_rows import GivenEvent, ImportKey, RowRefused, event_row, parse_time
 from sparklytics.imports.own_export import first_website_id, is_own_export, read_own_export
@@ -143,21 +148,24 @@ async def import_file(
     skipped = Skipped()
     result = ImportResult()
     refusal: Exception | None = None
-    async with open_services(config) as services:
-        try:
-            if website_id is not None and await services.metadata.website_ingest_info(website_id) is None:
-                raise ImportRefused(f"no website {website_id} here: create it first (POST /api/websites)")
-            if format == "plausible":
-                await _import_plausible(services, files, website_id, count, meter, skipped, result)
-            elif format == "events":
-                await _import_events(services, path, files, count, meter, skipped, result)
-            else:
-                target = website_id or await trio.to_thread.run_sync(first_website_id, files)
-                await _import_given(services, format, files, target, again, count, meter, skipped, result)
-        except ImportRefused as refused:  # raised outside the services' nursery, not in a group
-            refusal = refused
-        except csv.Error as error:
-            refusal = ImportStopped(f"{error} after {result.imported:,} {unit} were imported")
+    with contextlib.ExitStack() as held:
+        if config.mode == "cloud":
+            config = _hold_import_node(held, config)
+        async with open_services(config) as services:
+            try:
+                if website_id is not None and await services.metadata.website_ingest_info(website_id) is None:
+                    raise ImportRefused(f"no website {website_id} here: create it first (POST /api/websites)")
+                if format == "plausible":
+                    await _import_plausible(services, files, website_id, count, meter, skipped, result)
+                elif format == "events":
+                    await _import_events(services, path, files, count, meter, skipped, result)
+                else:
+                    target = website_id or await trio.to_thread.run_sync(first_website_id, files)
+                    await _import_given(services, format, files, target, again, count, meter, skipped, result)
+            except ImportRefused as refused:  # raised outside the services' nursery, not in a group
+                refusal = refused
+            except csv.Error as error:
+                refusal = ImportStopped(f"{error} after {result.imported:,} {unit} were imported")
     if refusal is not None:
         raise refusal
     result.seconds = meter.finish(count.done)
@@ -165,6 +173,16 @@ async def import_file(
     result.skipped_by_reason = skipped.by_reason()
     result.summary = skipped.summary()
     return result
+
+
+def _hold_import_node(held: contextlib.ExitStack, config: Config) -> Config:
+    """Cloud mode: take this data folder's import node (``imports/cloud_node.py``) until
+    ``held`` closes; the config to open the services with."""
+    try:
+        held.enter_context(exclusive_import_node(config))
+    except ImportRunning as running:
+        raise ImportRefused(str(running)) from None
+    return import_node_config(config)
 
 
 # -- events (our rows, through the Enricher) ---------------------------------------------

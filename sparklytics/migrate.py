@@ -50,8 +50,8 @@ def migrate_to_cloud(config: Config, out: TextIO = sys.stderr) -> tuple[int, int
     """Copy metadata and events; return (metadata rows copied, events sent)."""
     if config.cloud is None:
         raise MigrationRefused(
-            "set SPARKLYTICS_MODE=cloud with SPARKLYTICS_CLICKHOUSE_URL, SPARKLYTICS_CLICKHOUSE_CLUSTER and "
-            "SPARKLYTICS_DATABASE_URL (the stores to copy into)"
+            "set SPARKLYTICS_MODE=cloud with SPARKLYTICS_CLICKHOUSE_URL, SPARKLYTICS_CLICKHOUSE_CLUSTER, "
+            "SPARKLYTICS_DATABASE_URL (the stores to copy into) and SPARKLYTICS_LOCKOUT_SECRET (the nodes' settings)"
         )
     if not config.db_path.exists():
         raise MigrationRefused(f"{config.db_path} does not exist: point SPARKLYTICS_DATA_DIR at the self-hosted data folder")

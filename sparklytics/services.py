@@ -25,6 +25,7 @@ from actors.ratelimiter import RateLimiter
 from actors.runtime import Actor, Supervisor
 from actors.scheduler import Scheduler
 from actors.writer import Writer
+from sparklytics.auth.attempts import AttemptLog, LoginAttempts
 from sparklytics.clock import utc_now
 from sparklytics.config import Config
 from sparklytics.enrich import GeoLookup, TrustedProxies
@@ -61,6 +62,9 @@ class Services:
     trusted_proxies: TrustedProxies
     # Runs the notifications: the Scheduler's tick and the API's "send test".
     notifier: Notifier
+    # The login lockout's attempts: this process's memory, or PostgreSQL shared by every
+    # cloud node (sparklytics.auth.attempts).
+    login_attempts: AttemptLog
     # Which geo database the Enricher looks IPs up in, for /health (None: no geo).
     geo_database: GeoDatabase | None = None
     # Expensive reports (property sampling, session timelines) share two slots; CSV
@@ -133,6 +137,7 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
                 disabled_limits=RATE_LIMITS_OFF_FOR_BENCHMARKS if config.rate_limit_disable else frozenset(),
             )
             await supervisor.start(nursery, ratelimiter)
+            login_attempts = _login_attempts(backend)
             notifier = Notifier(metadata=metadata, analytics=backend.analytics, settings=notifier_settings(config))
             scheduler = Scheduler(
                 metadata=metadata,
@@ -142,11 +147,12 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
                 retention_days=config.retention_days,
                 notifier=notifier,
                 notify_every=config.scheduler_tick_seconds,
+                login_attempts=login_attempts,
             )
             await supervisor.start(nursery, scheduler)
             services = Services(
                 config, backend.db, backend.analytics, metadata, supervisor, writer, buffer, enricher, ratelimiter, scheduler,
-                TrustedProxies(config.trusted_proxies), notifier, geo.database,
+                TrustedProxies(config.trusted_proxies), notifier, login_attempts, geo.database,
             )
             try:
                 yield services
@@ -163,6 +169,12 @@ async def _open_backend(config: Config) -> DuckDBBackend | CloudBackend:
     if config.mode == "cloud":
         return await open_cloud_backend(config)
     return open_backend(config)
+
+
+def _login_attempts(backend: DuckDBBackend | CloudBackend) -> AttemptLog:
+    if isinstance(backend, CloudBackend):
+        return backend.login_attempts
+    return LoginAttempts()
 
 
 def notifier_settings(config: Config) -> NotifierSettings:

@@ -301,4 +301,6 @@ def _advance(state: SessionState, event: EventRow, at: datetime) -> None:
 
 
 def _epoch_ms(naive_utc: datetime) -> int:
-    return int((naive_utc - datetime(1970, 1, 1)).total_seconds() * 1000)
+    """Whole milliseconds since the epoch, floored in integers (a float product can land a
+    hair under a whole millisecond), as ClickHouse's ``toUnixTimestamp64Milli`` does."""
+    return (naive_utc - datetime(1970, 1, 1)) // timedelta(milliseconds=1)

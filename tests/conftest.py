@@ -54,7 +54,7 @@ async def metadata(request, postgres, tmp_path: Path) -> AsyncIterator:
     else:
         from sparklytics.stores.postgres import open_metadata_store
 
-        store = await open_metadata_store(postgres.fresh_database(), max_connections=4)
+        store = await open_metadata_store(postgres.fresh_database(), node_id="node-a", max_connections=4)
         try:
             yield store
         finally:

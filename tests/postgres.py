@@ -123,3 +123,15 @@ class LazyPostgresServer:
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()
+
+
+def every_stored_value(conn: psycopg.Connection) -> list[bytes]:
+    """Every non-null cell of every table of the public schema, as bytes: what a dump of
+    the database gives someone who has nothing else (the lockout's Decision 7 tests)."""
+    tables = [row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+    values: list[bytes] = []
+    for table in tables:
+        for row in conn.execute(f'SELECT * FROM "{table}"'):
+            values.extend(bytes(cell) if isinstance(cell, (bytes, memoryview)) else str(cell).encode()
+                          for cell in row if cell is not None)
+    return values

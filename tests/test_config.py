@@ -45,6 +45,7 @@ CLOUD = {
     "SPARKLYTICS_CLICKHOUSE_URL": "http://ch1:8123",
     "SPARKLYTICS_CLICKHOUSE_CLUSTER": "c",
     "SPARKLYTICS_DATABASE_URL": "postgresql://pg/s",
+    "SPARKLYTICS_LOCKOUT_SECRET": "0123456789abcdef0123456789abcdef",
 }
 
 
@@ -54,8 +55,11 @@ def test_cloud_mode_reads_its_stores() -> None:
         "SPARKLYTICS_CLICKHOUSE_URL": "http://ch1:8123, http://ch2:8123/",
         "SPARKLYTICS_CLICKHOUSE_CLUSTER": "events_cluster",
         "SPARKLYTICS_DATABASE_URL": "postgresql://app:pw@pg:5432/sparklytics",
+        "SPARKLYTICS_LOCKOUT_SECRET": " 0123456789abcdef0123456789abcdef ",
     })
     assert config.mode == "cloud"
+    assert config.cloud.lockout_secret == "0123456789abcdef0123456789abcdef"
+    assert "0123456789abcdef" not in repr(config)
     assert config.cloud.clickhouse_urls == ("http://ch1:8123", "http://ch2:8123")
     assert (config.cloud.clickhouse_cluster, config.cloud.clickhouse_database) == ("events_cluster", "sparklytics")
     assert config.cloud.clickhouse_user == "default" and config.cloud.node_id is None
@@ -78,12 +82,18 @@ def test_cloud_mode_reads_its_stores() -> None:
             {"SPARKLYTICS_MODE": "cloud"},
             "SPARKLYTICS_CLICKHOUSE_URL",
             "required when SPARKLYTICS_MODE=cloud (missing: SPARKLYTICS_CLICKHOUSE_URL, "
-            "SPARKLYTICS_CLICKHOUSE_CLUSTER, SPARKLYTICS_DATABASE_URL)",
+            "SPARKLYTICS_CLICKHOUSE_CLUSTER, SPARKLYTICS_DATABASE_URL, SPARKLYTICS_LOCKOUT_SECRET)",
         ),
         (
-            {"SPARKLYTICS_MODE": "cloud", "SPARKLYTICS_CLICKHOUSE_URL": "http://ch1:8123", "SPARKLYTICS_CLICKHOUSE_CLUSTER": "c"},
+            {"SPARKLYTICS_MODE": "cloud", "SPARKLYTICS_CLICKHOUSE_URL": "http://ch1:8123", "SPARKLYTICS_CLICKHOUSE_CLUSTER": "c",
+             "SPARKLYTICS_LOCKOUT_SECRET": "0123456789abcdef0123456789abcdef"},
             "SPARKLYTICS_DATABASE_URL",
             "required when SPARKLYTICS_MODE=cloud (missing: SPARKLYTICS_DATABASE_URL)",
+        ),
+        (
+            {**CLOUD, "SPARKLYTICS_LOCKOUT_SECRET": "short-secret"},
+            "SPARKLYTICS_LOCKOUT_SECRET",
+            "at least 32 characters (e.g. `openssl rand -hex 32`), got 12",
         ),
         ({**CLOUD, "SPARKLYTICS_CLICKHOUSE_URL": "ch1:8123"}, "SPARKLYTICS_CLICKHOUSE_URL", None),
         ({**CLOUD, "SPARKLYTICS_CLICKHOUSE_CLUSTER": "a;b"}, "SPARKLYTICS_CLICKHOUSE_CLUSTER", None),

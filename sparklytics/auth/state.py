@@ -22,8 +22,11 @@ committed.
 Flows raise the precise errors of :mod:`sparklytics.auth.errors`; HTTP is not spoken
 here. Attempts to prove a password — login, setup's bootstrap password and the current
 password of a change — share one lockout per client IP: at most
-:data:`MAX_FAILURES` failures in :data:`LOCKOUT_WINDOW`, then :class:`LockedOut`. The
-attempts are kept in memory only (:mod:`sparklytics.auth.attempts` says why).
+:data:`~sparklytics.auth.attempts.MAX_FAILURES` failures in
+:data:`~sparklytics.auth.attempts.LOCKOUT_WINDOW`, then :class:`LockedOut`. The attempts
+are the services' ``login_attempts``: this process's memory, or in cloud mode PostgreSQL,
+shared by every node without storing anything that yields an IP
+(:mod:`sparklytics.auth.attempts` says why and how).
 
 The clock (``clock``, naive UTC) is an attribute: tests replace it to expire sessions
 and age attempts without sleeping.
@@ -34,13 +37,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import trio
 
 from sparklytics.auth import tokens
-from sparklytics.auth.attempts import LoginAttempts
 from sparklytics.auth.errors import (
     InvalidCredentials,
     LockedOut,
@@ -58,8 +60,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("sparklytics.auth")
 
 DEFAULT_BOOTSTRAP_PASSWORD = "sparklytics"
-MAX_FAILURES = 5
-LOCKOUT_WINDOW = timedelta(minutes=15)
 # Cloud mode: how old the auth state may get before a node reads it again (other nodes write it).
 CLOUD_RELOAD_SECONDS = 1.0
 LOCKOUT_SECONDS = 900
@@ -102,7 +102,7 @@ class AuthState:
         self._change_required = False
         self._jwt_secret = ""
         self._revoked: dict[str, datetime] = {}
-        self._attempts = LoginAttempts(max_failures=MAX_FAILURES, window=LOCKOUT_WINDOW)
+        self._attempts = services.login_attempts
         self.keys = KeyRing()
         self.usage = KeyUsage()
 
@@ -267,12 +267,12 @@ class AuthState:
 
     async def _attempt(self, client_ip: str, check: Callable[[], Awaitable[bool]]) -> None:
         """Run one password check under the per-client lockout (see module docstring)."""
-        attempt = self._attempts.begin(client_ip, self.clock())
+        attempt = await self._attempts.begin(client_ip, self.clock())
         if attempt is None:
             raise LockedOut(LOCKOUT_SECONDS)
         if not await check():
             raise InvalidCredentials()
-        self._attempts.succeeded(attempt)
+        await self._attempts.succeeded(attempt)
 
     def _take_usage(self) -> dict[str, datetime]:
         """The pending ``last_used_at`` batch, taken when its write runs."""

@@ -31,6 +31,8 @@ from sparklytics.stores.clickhouse.connection import ClickHouseSettings
 from sparklytics.stores.clickhouse.events import ClickHouseEventStore
 from sparklytics.stores.errors import StorageFault
 from sparklytics.stores.postgres import PostgresDatabase, PostgresMetadataStore
+from sparklytics.stores.postgres.imported_reports import PostgresImportedRows
+from sparklytics.stores.postgres.login_attempts import PostgresLoginAttempts, lockout_key
 from sparklytics.stores.postgres.migrations import apply_migrations
 
 NODE_ID_FILE = "node-id"
@@ -43,8 +45,8 @@ class CloudMetadataStore(PostgresMetadataStore):
     every ClickHouse shard (DuckDB does both in one transaction; here the events go
     first, so a failed delete leaves the website retired and the delete can be retried)."""
 
-    def __init__(self, db: PostgresDatabase, delete_events: Callable[[str], None]) -> None:
-        super().__init__(db)
+    def __init__(self, db: PostgresDatabase, delete_events: Callable[[str], None], *, node_id: str) -> None:
+        super().__init__(db, node_id=node_id)
         self._delete_events = delete_events
 
     async def delete_website(self, website_id: str) -> bool:
@@ -59,6 +61,7 @@ class CloudBackend:
     metadata_store: CloudMetadataStore
     node_id: str
     deletes: ClickHouseEventStore
+    login_attempts: PostgresLoginAttempts  # the lockout every node shares
     db: None = None  # no DuckDB file in cloud mode
 
     def metadata(self, writer: Mailbox[Any]) -> CloudMetadataStore:
@@ -124,10 +127,12 @@ async def open_cloud_backend(config: Config) -> CloudBackend:
             settings,
             QueryBudgets(default=config.query_timeout_ms, retention=config.retention_statement_timeout_ms),
             event_id_key=event_id_key,
+            imported=PostgresImportedRows(db),
         ),
-        metadata_store=CloudMetadataStore(db, deletes.delete_website_events),
+        metadata_store=CloudMetadataStore(db, deletes.delete_website_events, node_id=node_id),
         node_id=node_id,
         deletes=deletes,
+        login_attempts=PostgresLoginAttempts(db, lockout_key(config.cloud.lockout_secret)),
     )
 
 

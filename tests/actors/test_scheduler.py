@@ -11,6 +11,7 @@ from actors.buffer import Flush
 from actors.enricher import ClientInfo, Import
 from actors.runtime import ask
 from actors.scheduler import INTERRUPTED, RunJob, Scheduler
+from sparklytics.auth.attempts import LoginAttempts
 from sparklytics.notifications.notifier import TickResult
 from sparklytics.services import open_services
 from tests.api.helpers import create_website, pageview, send, stored_events
@@ -69,6 +70,21 @@ def test_jobs_are_due_at_midnight_and_half_past_for_the_salts() -> None:
     assert due["rotate_salts"] == datetime(2026, 3, 2, 0, 0)
     assert scheduler._next_due(datetime(2026, 3, 2, 0, 0, 1))["rotate_salts"] == datetime(2026, 3, 2, 0, 30)
     assert due["purge"] == datetime(2026, 3, 1, 23, 15)
+
+
+async def test_the_lockout_forgets_attempts_that_left_the_window_every_window() -> None:
+    now = datetime(2026, 3, 1, 12, 0)
+    attempts = LoginAttempts()
+    scheduler = Scheduler(metadata=None, writer=None, buffer=None, enricher=None, retention_days=30,
+                          clock=lambda: now, login_attempts=attempts)
+    assert scheduler._next_due(now)["forget_login_attempts"] == now + timedelta(minutes=15)
+    await attempts.begin("198.51.100.1", now - timedelta(minutes=16))
+    await attempts.begin("198.51.100.2", now - timedelta(minutes=1))
+    assert await scheduler._jobs["forget_login_attempts"]() == 1
+    assert len(attempts) == 1
+    assert scheduler._next_due(now)["forget_login_attempts"] == now + timedelta(minutes=15)
+    without = Scheduler(metadata=None, writer=None, buffer=None, enricher=None, retention_days=30, clock=lambda: now)
+    assert "forget_login_attempts" not in without._next_due(now)
 
 
 def _absent_fields() -> dict:

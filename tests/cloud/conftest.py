@@ -26,6 +26,8 @@ import pytest
 from tests.harness import REPO_ROOT, free_port, test_env
 
 PASSWORD = "cloud-test-password-1"
+# Given to the nodes like any setting; the lockout test checks PostgreSQL does not hold it.
+LOCKOUT_SECRET = "tests-cloud-lockout-secret-0123456789abcdef"
 # Each node's bound on events acknowledged but not yet in ClickHouse: small enough that a
 # test reaches it during an outage in seconds, far above what the other tests queue.
 QUEUE_BOUND = 3000
@@ -83,7 +85,7 @@ def _answers(url: str) -> bool:
 def cluster_env(data: Path, port: int) -> dict[str, str]:
     env = test_env(data, SPARKLYTICS_PORT=str(port), SPARKLYTICS_AUTH="password", SPARKLYTICS_PASSWORD=PASSWORD,
                    SPARKLYTICS_RATE_LIMIT_DISABLE="true", SPARKLYTICS_INGEST_RETRY_MAX_MS="1000",
-                   SPARKLYTICS_INGEST_QUEUE_MAX_EVENTS=str(QUEUE_BOUND))
+                   SPARKLYTICS_INGEST_QUEUE_MAX_EVENTS=str(QUEUE_BOUND), SPARKLYTICS_LOCKOUT_SECRET=LOCKOUT_SECRET)
     return {**os.environ, **env}
 
 

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import psycopg
 
-from tests.cloud.conftest import recent_days
+from tests.cloud.conftest import LOCKOUT_SECRET, recent_days
 from tests.harness import ServerProcess, run_cli
 
 AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
@@ -48,6 +48,7 @@ def test_a_migrated_site_reads_the_same_and_a_second_copy_doubles_nothing(cluste
         "SPARKLYTICS_CLICKHOUSE_CLUSTER": "sparklytics",
         "SPARKLYTICS_CLICKHOUSE_DATABASE": name,
         "SPARKLYTICS_DATABASE_URL": f"{server_dsn}/{name}",
+        "SPARKLYTICS_LOCKOUT_SECRET": LOCKOUT_SECRET,
     }
     first = run_cli(["migrate", "--to", "cloud"], {"SPARKLYTICS_DATA_DIR": str(tmp_path / "selfhosted"), **cloud}, timeout=120)
     assert first.returncode == 0, first.stderr

@@ -1,34 +1,20 @@
-"""Goal rows: the limit and the unique name are checked inside the write, by the SQL
-module of each backend (DuckDB's on a file, PostgreSQL's on a fresh database)."""
+"""Goal rows: the limit and the unique name are checked inside the write, by the goals
+SQL both backends share (on a DuckDB file, and on a fresh PostgreSQL database)."""
 
 from __future__ import annotations
 
-import duckdb
-import psycopg
 import pytest
 
 from sparklytics.goals import DuplicateGoalName, GoalLimitReached, InvalidGoal
-from sparklytics.stores.duckdb import goals as duckdb_goals
-from sparklytics.stores.duckdb.schema import apply_migrations
-from sparklytics.stores.postgres import goals as postgres_goals
+from sparklytics.stores.metadata_sql import goals
 
 SIGNUP = {"goal_type": "event", "name": "Signup", "match_value": "signup"}
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def backend(request, tmp_path):
-    """The goals SQL module of a backend and a migrated database with one website,
-    ``site_a`` (PostgreSQL: autocommit, each call's statements commit as they run)."""
-    if request.param == "duckdb":
-        connection = duckdb.connect(str(tmp_path / "goals.db"))
-        apply_migrations(connection)
-        module = duckdb_goals
-    else:
-        connection = psycopg.connect(request.getfixturevalue("postgres").fresh_database(), autocommit=True)
-        module = postgres_goals
-    connection.execute("INSERT INTO websites (id, name, domain) VALUES ('site_a', 'A', 'a.example')")
-    yield module, connection
-    connection.close()
+@pytest.fixture
+def backend(metadata_db):
+    """The goals SQL and a database of each backend (``metadata_db``)."""
+    return goals, metadata_db
 
 
 def test_create_read_update_delete(backend):
@@ -51,7 +37,7 @@ def test_unknown_website_and_goal(backend):
     assert store.create_goal(con, "site_zz", SIGNUP) is None
     assert store.update_goal(con, "site_a", "goal_nope", {"name": "x"}) is None
     goal = store.create_goal(con, "site_a", SIGNUP)
-    con.execute("INSERT INTO websites (id, name, domain) VALUES ('site_b', 'B', 'b.example')")
+    con.run("INSERT INTO websites (id, name, domain) VALUES ('site_b', 'B', 'b.example')")
     assert store.get_goal(con, "site_b", goal.id) is None
     assert store.delete_goal(con, "site_b", goal.id) is False
 

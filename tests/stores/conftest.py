@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import duckdb
+import psycopg
 import pytest
 
 from sparklytics.events import EVENT_COLUMNS
@@ -16,6 +18,9 @@ from sparklytics.stores.clickhouse import schema
 from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
 from sparklytics.stores.clickhouse.loader import load_events
+from sparklytics.migrate import copy_metadata
+from sparklytics.stores.postgres.database import PostgresDatabase
+from sparklytics.stores.postgres.imported_reports import PostgresImportedRows
 from tests.clickhouse import CLUSTER, ShardCluster
 from tests.queries.fixtures import Seed, open_db, seed_main_dataset
 
@@ -57,11 +62,6 @@ def seeded_file(directory, seed) -> object:
     return path
 
 
-def duckdb_analytics(path) -> tuple[AnalyticsStore, Database]:
-    db = Database(path, memory_limit="1GB")
-    return DuckDBAnalyticsStore(db, BUDGETS), db
-
-
 @pytest.fixture(scope="session")
 def clickhouse_cluster(tmp_path_factory) -> ShardCluster:
     """Two real ClickHouse shards for the session (``tests/clickhouse.py``); a test
@@ -76,24 +76,29 @@ def main_dataset(tmp_path_factory):
     return seeded_file(tmp_path_factory.mktemp("contract"), seed_main_dataset)
 
 
-def clickhouse_copy(cluster: ShardCluster, path) -> tuple[ClickHouseSettings, str]:
-    """The events of the DuckDB file ``path`` copied into a new database on the shards,
-    and the file's event id key (so both backends show the same event ids)."""
+def clickhouse_copy(cluster: ShardCluster, postgres, path) -> tuple[ClickHouseSettings, str, str]:
+    """The DuckDB file ``path`` moved to cloud mode's stores as ``migrate --to cloud``
+    moves it: its events into a new database on the shards, its metadata (the imported
+    aggregates among them) into a new PostgreSQL database. With the file's event id key
+    (so both backends show the same event ids) and the PostgreSQL DSN."""
     settings = ClickHouseSettings(cluster.urls, CLUSTER, database=cluster.new_database())
     client = ClickHouseClient(settings)
     schema.apply(client)
     con = duckdb.connect(str(path), read_only=True)
     load_events(client, con.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id").fetchall())
     [(event_id_key,)] = con.execute("SELECT value FROM settings WHERE key = 'event_id_key'").fetchall()
+    dsn = postgres.fresh_database()
+    with psycopg.connect(dsn) as target:
+        copy_metadata(con, target, io.StringIO())
     con.close()
     client.close()
-    return settings, event_id_key
+    return settings, event_id_key, dsn
 
 
 @asynccontextmanager
 async def analytics_on(backend: str, path, request, budgets: QueryBudgets = BUDGETS) -> AsyncIterator[AnalyticsStore]:
-    """An AnalyticsStore of ``backend`` over the DuckDB file ``path``'s data (ClickHouse:
-    a copy, made once per file and session)."""
+    """An AnalyticsStore of ``backend`` over the DuckDB file ``path``'s data (ClickHouse
+    and PostgreSQL: a copy, made once per file and session)."""
     if backend == "duckdb":
         db = Database(path, memory_limit="1GB")
         yield DuckDBAnalyticsStore(db, budgets)
@@ -101,11 +106,14 @@ async def analytics_on(backend: str, path, request, budgets: QueryBudgets = BUDG
         return
     copies = request.getfixturevalue("clickhouse_copies")
     if path not in copies:
-        copies[path] = clickhouse_copy(request.getfixturevalue("clickhouse_cluster"), path)
-    settings, event_id_key = copies[path]
-    analytics = ClickHouseAnalyticsStore(settings, budgets, event_id_key=event_id_key)
+        copies[path] = clickhouse_copy(request.getfixturevalue("clickhouse_cluster"), request.getfixturevalue("postgres"), path)
+    settings, event_id_key, dsn = copies[path]
+    metadata = await PostgresDatabase.open(dsn, max_connections=2)
+    analytics = ClickHouseAnalyticsStore(settings, budgets, event_id_key=event_id_key,
+                                         imported=PostgresImportedRows(metadata))
     yield analytics
     await analytics.aclose()
+    await metadata.close()
 
 
 @pytest.fixture(scope="session")

@@ -89,7 +89,7 @@ def clickhouse_backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
 
 def _typed(value):
     """ClickHouse's JSON text of a DateTime64 as the datetime DuckDB returns."""
-    if isinstance(value, str) and len(value) == 23 and value[10] == " " and value[19] == ".":
+    if isinstance(value, str) and len(value) == 26 and value[10] == " " and value[19] == ".":
         return datetime.fromisoformat(value)
     return value
 

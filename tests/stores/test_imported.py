@@ -1,6 +1,7 @@
 """The AnalyticsStore contract for ``with_imported=true``: the main dataset plus
 imported daily aggregates, exact numbers (``sparklytics.queries.imported`` defines the
-sums).
+sums), the same from DuckDB and from ClickHouse (whose imported rows are read from
+PostgreSQL, as in cloud mode).
 
 Imported rows of ``site_utc`` (written as ``sparklytics import`` of a Plausible export
 writes them): Tue 3 March 2026 — 10 visitors, 25 pageviews, 12 visits, 6 bounces,
@@ -19,7 +20,7 @@ import pytest
 from sparklytics.stores.duckdb.imported import replace_imported_stats
 from tests.queries.conftest import make_query
 from tests.queries.fixtures import seed_main_dataset
-from tests.stores.conftest import duckdb_analytics, seeded_file
+from tests.stores.conftest import analytics_on, seeded_file
 from tests.stores.test_analytics import WEEK, daily
 
 TUE, SAT, LATER = date(2026, 3, 3), date(2026, 3, 7), date(2026, 3, 20)
@@ -44,11 +45,16 @@ def seed_with_imports(seed) -> None:
     replace_imported_stats(seed.con, "site_la", TUE, TUE, [(TUE, 50, 50, 50, 0, 0)], [])
 
 
-@pytest.fixture(params=["duckdb"])
-def store(request, tmp_path_factory):
-    analytics, db = duckdb_analytics(seeded_file(tmp_path_factory.mktemp("imported"), seed_with_imports))
-    yield analytics
-    db.close()
+@pytest.fixture(scope="session")
+def imported_dataset(tmp_path_factory):
+    return seeded_file(tmp_path_factory.mktemp("imported"), seed_with_imports)
+
+
+@pytest.fixture(params=["duckdb", "clickhouse"])
+async def store(request, imported_dataset):
+    """DuckDB, or ClickHouse with the imported aggregates in PostgreSQL (cloud mode)."""
+    async with analytics_on(request.param, imported_dataset, request) as analytics:
+        yield analytics
 
 
 async def test_stats_with_imported(store):
@@ -71,6 +77,17 @@ async def test_pageviews_with_imported(store):
     body = (await store.pageviews(make_query("pageviews", **WEEK, with_imported="true"))).body()
     assert body["data"]["series"] == daily([(12, 6), (37, 16), (12, 6), (12, 7), (12, 6), (4, 4), (0, 0)])
     assert body["meta"] == {"imports_included": True}
+
+
+async def test_monthly_pageviews_add_every_imported_day_of_the_month(store):
+    # March: 25 + 4 + 100 imported pageviews and 10 + 4 + 100 visitors (20 March included).
+    march = {"start_date": "2026-03-01", "end_date": "2026-03-31", "granularity": "month"}
+    native = (await store.pageviews(make_query("pageviews", **march))).body()["data"]["series"]
+    body = (await store.pageviews(make_query("pageviews", **march, with_imported="true"))).body()
+    [(month, pageviews, visitors)] = [(p["date"], p["pageviews"], p["visitors"]) for p in native]
+    assert [(p["date"], p["pageviews"], p["visitors"]) for p in body["data"]["series"]] == [
+        (month, pageviews + 129, visitors + 114)
+    ]
 
 
 async def test_metrics_with_imported(store):

@@ -8,6 +8,7 @@ Two stores (two pools) on one database stand for two app nodes.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from datetime import date, datetime
@@ -21,8 +22,11 @@ from sparklytics.funnels import NewStep
 from sparklytics.goals import MAX_GOALS_PER_WEBSITE, DuplicateGoalName, GoalLimitReached
 from sparklytics.saved_reports import parse_config
 from sparklytics.stores.errors import StorageFault
-from sparklytics.stores.postgres import auth, goals, notifications, open_metadata_store, settings, websites
+from sparklytics.stores.metadata_sql import auth, goals, notifications, settings
+from sparklytics.stores.postgres import open_metadata_store, websites
+from sparklytics.stores.postgres.database import PING_TIMEOUT
 from sparklytics.stores.postgres.metadata import MAX_QUEUED_USAGE
+from sparklytics.stores.postgres.sql import PostgresMetadataDb
 from sparklytics.stores.postgres.migrations import migration_files
 from tests import postgres as pg_harness
 
@@ -37,7 +41,7 @@ def dsn(postgres) -> str:
 
 @pytest.fixture
 async def store(dsn):
-    metadata = await open_metadata_store(dsn, max_connections=4)
+    metadata = await open_metadata_store(dsn, node_id="node-a", max_connections=4)
     await metadata.insert_website(website_id="site_a", name="A", domain="a.example", timezone="UTC")
     yield metadata
     await metadata.close()
@@ -85,8 +89,8 @@ async def test_the_51st_goal_from_two_nodes_one_wins(store, dsn) -> None:
     outcome = await trio.to_thread.run_sync(
         race_second_writer,
         dsn,
-        lambda conn: goals.create_goal(conn, "site_a", {**SIGNUP, "name": "first"}),
-        lambda conn: goals.create_goal(conn, "site_a", {**SIGNUP, "name": "second"}),
+        lambda conn: goals.create_goal(PostgresMetadataDb(conn), "site_a", {**SIGNUP, "name": "first"}),
+        lambda conn: goals.create_goal(PostgresMetadataDb(conn), "site_a", {**SIGNUP, "name": "second"}),
     )
     assert isinstance(outcome.get("error"), GoalLimitReached), outcome
     names = {goal.name for goal in await store.list_goals("site_a")}
@@ -97,8 +101,8 @@ async def test_the_same_goal_name_from_two_nodes_one_wins(store, dsn) -> None:
     outcome = await trio.to_thread.run_sync(
         race_second_writer,
         dsn,
-        lambda conn: goals.create_goal(conn, "site_a", SIGNUP),
-        lambda conn: goals.create_goal(conn, "site_a", SIGNUP),
+        lambda conn: goals.create_goal(PostgresMetadataDb(conn), "site_a", SIGNUP),
+        lambda conn: goals.create_goal(PostgresMetadataDb(conn), "site_a", SIGNUP),
     )
     assert isinstance(outcome.get("error"), DuplicateGoalName), outcome
     assert [goal.name for goal in await store.list_goals("site_a")] == ["Signup"]
@@ -117,8 +121,8 @@ def add_site(conn, website_id: str, extra_domain: str):
 # what the second must see once the first committed).
 RACES = {
     "one salt for every node": (
-        lambda conn: settings.rotate_salts(conn, NOW),
-        lambda conn: settings.rotate_salts(conn, NOW),
+        lambda conn: settings.rotate_salts(PostgresMetadataDb(conn), NOW),
+        lambda conn: settings.rotate_salts(PostgresMetadataDb(conn), NOW),
         lambda outcome, first_salts: outcome["value"] == first_salts,
     ),
     "an extra domain belongs to one website": (
@@ -127,20 +131,20 @@ RACES = {
         lambda outcome, _: type(outcome.get("error")).__name__ == "AliasTaken",
     ),
     "the first admin password is set once": (
-        lambda conn: auth.complete_setup(conn, password_hash="$argon2id$one", change_required=False),
-        lambda conn: auth.complete_setup(conn, password_hash="$argon2id$two", change_required=False),
+        lambda conn: auth.complete_setup(PostgresMetadataDb(conn), password_hash="$argon2id$one", change_required=False),
+        lambda conn: auth.complete_setup(PostgresMetadataDb(conn), password_hash="$argon2id$two", change_required=False),
         lambda outcome, _: outcome["value"] is False,
     ),
     "the webhook secret is made and shown once": (
-        lambda conn: notifications.create_alert(conn, "site_a", {"name": "A", "metric": "visitors", "condition_type": "drop",
+        lambda conn: notifications.create_alert(PostgresMetadataDb(conn), "site_a", {"name": "A", "metric": "visitors", "condition_type": "drop",
                                                                  "threshold_value": 1, **WEBHOOK}, NOW),
-        lambda conn: notifications.create_alert(conn, "site_a", {"name": "B", "metric": "visitors", "condition_type": "drop",
+        lambda conn: notifications.create_alert(PostgresMetadataDb(conn), "site_a", {"name": "B", "metric": "visitors", "condition_type": "drop",
                                                                  "threshold_value": 1, **WEBHOOK}, NOW),
         lambda outcome, first: outcome["value"][1] is None and first[1] is not None,
     ),
     "a delivery is claimed once": (
-        lambda conn: notifications.claim_delivery(conn, "alert", "alr_x", "key-1", NOW),
-        lambda conn: notifications.claim_delivery(conn, "alert", "alr_x", "key-1", NOW),
+        lambda conn: notifications.claim_delivery(PostgresMetadataDb(conn), "alert", "alr_x", "key-1", NOW),
+        lambda conn: notifications.claim_delivery(PostgresMetadataDb(conn), "alert", "alr_x", "key-1", NOW),
         lambda outcome, first: outcome["value"] is None and first is not None,
     ),
 }
@@ -159,7 +163,7 @@ async def test_a_guard_holds_against_a_second_node(store, dsn, race) -> None:
 
 
 async def test_two_nodes_creating_goals_at_once_stop_at_the_limit(store, dsn) -> None:
-    other_node = await open_metadata_store(dsn, max_connections=4)
+    other_node = await open_metadata_store(dsn, node_id="node-b", max_connections=4)
     created, refused = [], []
 
     async def create_many(node, prefix: str) -> None:
@@ -179,12 +183,31 @@ async def test_two_nodes_creating_goals_at_once_stop_at_the_limit(store, dsn) ->
     assert len(await store.list_goals("site_a")) == MAX_GOALS_PER_WEBSITE
 
 
+async def test_a_restarting_node_fails_its_own_recomputes_not_another_nodes(store, dsn) -> None:
+    """Each node's scheduler calls its unfinished jobs interrupted when it starts; a job
+    another node queued (and is running) must go on."""
+    other_node = await open_metadata_store(dsn, node_id="node-b", max_connections=2)
+    try:
+        await other_node.insert_website(website_id="site_b", name="B", domain="b.example", timezone="UTC")
+        start, end = datetime(2026, 3, 1), datetime(2026, 3, 2)
+        ours = await store.start_recompute("site_a", start, end, 10)
+        theirs = await other_node.start_recompute("site_b", start, end, 10)
+        await other_node.set_recompute_status(theirs, "running")
+
+        assert await store.fail_unfinished_recomputes("stopped") == 1
+
+        assert (await store.get_recompute("site_a", ours))["status"] == "failed"
+        assert (await store.get_recompute("site_b", theirs))["status"] == "running"
+    finally:
+        await other_node.close()
+
+
 async def test_migrations_run_once_when_nodes_start_together(postgres) -> None:
     dsn = postgres.empty_database()
     nodes = []
 
     async def start_node() -> None:
-        nodes.append(await open_metadata_store(dsn, max_connections=2))
+        nodes.append(await open_metadata_store(dsn, node_id="node", max_connections=2))
 
     async with trio.open_nursery() as nursery:
         for _ in range(3):
@@ -265,7 +288,71 @@ async def test_an_import_replaces_its_days(store, dsn) -> None:
 
 async def test_an_unreachable_server_is_a_storage_fault() -> None:
     with pytest.raises(StorageFault, match="cannot connect to PostgreSQL"):
-        await open_metadata_store("postgresql://postgres@127.0.0.1:1/none", timeout=1.0)
+        await open_metadata_store("postgresql://postgres@127.0.0.1:1/none", node_id="node-a", timeout=1.0)
+
+
+class FreezableRelay:
+    """A TCP relay to a server that can stop passing bytes, as a hung server or a dropped
+    network does (neither refuses anything: they just never answer)."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._passing = threading.Event()
+        self._passing.set()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def freeze(self) -> None:
+        self._passing.clear()
+
+    def thaw(self) -> None:
+        self._passing.set()
+
+    def close(self) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self._port))
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, target), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                self._passing.wait()
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            source.close()
+            target.close()
+
+
+async def test_a_ping_gives_up_on_a_server_that_stopped_answering(postgres) -> None:
+    """/health pings the stores; a hung PostgreSQL must make it say so in seconds, not
+    hang with it (the pool would wait 30 s for a connection, a read for hours)."""
+    dsn = postgres.fresh_database()
+    host_port = dsn.split("@", 1)[1].split("/", 1)[0]
+    relay = FreezableRelay(int(host_port.rsplit(":", 1)[1]))
+    store = await open_metadata_store(dsn.replace(host_port, f"127.0.0.1:{relay.port}"), node_id="node-a",
+                                      max_connections=2)
+    try:
+        await store.ping()
+        relay.freeze()
+        with pytest.raises(StorageFault, match=f"did not answer within {PING_TIMEOUT:g} s"):
+            await store.ping()
+        relay.thaw()
+        await store.ping()
+    finally:
+        relay.thaw()
+        await store.close()
+        relay.close()
 
 
 async def test_key_usage_queued_without_waiting_is_bounded(store) -> None:

@@ -10,15 +10,17 @@ in a worker thread (bounded by a limiter), each fetch hopping back to the loop f
 request (``trio.from_thread.run``): the compositions are shared with DuckDB unchanged
 and only the SQL is ClickHouse's (:mod:`.rows`).
 
-Not built yet (NotImplementedError): the imported aggregates of ``with_imported=true``,
-which live beside the metadata (``tests/stores/test_imported.py`` stays DuckDB-only).
+The imported aggregates of ``with_imported=true`` live beside the metadata, in
+PostgreSQL (``stores/postgres/imported_reports.py`` says why): the store is given their
+async fetches (``imported``), and the compositions reach them from their worker thread
+the way they reach ClickHouse, hopping back to the loop for each one.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import trio
 
@@ -44,27 +46,40 @@ _TIMEOUT_EXCEEDED = "(TIMEOUT_EXCEEDED)"
 _COMPOSITION_THREADS = 4
 
 
-def _not_built(report: str) -> NotImplementedError:
-    return NotImplementedError(f"{report} on ClickHouse: not built yet (issue 21)")
+class ImportedSource(Protocol):
+    """The :class:`~sparklytics.queries.imported.ImportedRows` fetches, awaited on the
+    loop (``PostgresImportedRows`` in cloud mode)."""
+
+    async def imported_totals(self, q: ReportQuery) -> ImportedTotals: ...
+
+    async def imported_series(self, q: ReportQuery, granularity: str) -> SeriesCounts: ...
+
+    async def imported_values(self, q: ReportQuery, dimension: str, values: list[str] | None = None) -> ImportedValues: ...
 
 
-class _NoImports:
-    """Imported aggregates live beside the metadata, not yet reachable in cloud mode."""
+class _ImportedFromThread:
+    """:class:`~sparklytics.queries.imported.ImportedRows` for a composition running in
+    a worker thread: each fetch runs on the loop (``trio.from_thread.run``)."""
+
+    def __init__(self, source: ImportedSource) -> None:
+        self._source = source
 
     def imported_totals(self, q: ReportQuery) -> ImportedTotals:
-        raise _not_built("imported aggregates")
+        return trio.from_thread.run(self._source.imported_totals, q)
 
     def imported_series(self, q: ReportQuery, granularity: str) -> SeriesCounts:
-        raise _not_built("imported aggregates")
+        return trio.from_thread.run(self._source.imported_series, q, granularity)
 
     def imported_values(self, q: ReportQuery, dimension: str, values: list[str] | None = None) -> ImportedValues:
-        raise _not_built("imported aggregates")
+        return trio.from_thread.run(self._source.imported_values, q, dimension, values)
 
 
 class ClickHouseAnalyticsStore:
-    def __init__(self, settings: ClickHouseSettings, budgets: QueryBudgets, *, event_id_key: str) -> None:
+    def __init__(self, settings: ClickHouseSettings, budgets: QueryBudgets, *, event_id_key: str,
+                 imported: ImportedSource) -> None:
         self._client = AsyncClickHouse(settings)
         self._event_id_key = event_id_key  # the install's secret behind public event ids
+        self._imported = _ImportedFromThread(imported)
         self._budgets = budgets
         self._threads = trio.CapacityLimiter(_COMPOSITION_THREADS)
 
@@ -95,7 +110,7 @@ class ClickHouseAnalyticsStore:
             return trio.from_thread.run(self._rows, sql, params)
 
         rows = ClickHouseRows(fetch)
-        return await trio.to_thread.run_sync(lambda: with_imports(report, rows, _NoImports(), q), limiter=self._threads)
+        return await trio.to_thread.run_sync(lambda: with_imports(report, rows, self._imported, q), limiter=self._threads)
 
     async def stats(self, q: ReportQuery) -> ReportResult:
         return await self._compose(stats.stats, q)

@@ -55,9 +55,9 @@ _KEY = "sipHash64(node_id, id)"
 _RECOMPUTE_PAGE = f"""
 SELECT toUnixTimestamp64Micro(created_at), {_KEY} AS key, visitor_id, user_agent, path, is_bot, bot_score, bot_reason
 FROM events
-WHERE website_id = {{website_id:String}} AND created_at >= {{after_at:DateTime64(3)}}
-  AND created_at < {{slice_end:DateTime64(3)}}
-  AND (created_at > {{after_at:DateTime64(3)}} OR {{first_page:UInt8}} = 1 OR {_KEY} > {{after_key:UInt64}})
+WHERE website_id = {{website_id:String}} AND created_at >= {{after_at:DateTime64(6)}}
+  AND created_at < {{slice_end:DateTime64(6)}}
+  AND (created_at > {{after_at:DateTime64(6)}} OR {{first_page:UInt8}} = 1 OR {_KEY} > {{after_key:UInt64}})
 ORDER BY created_at, key
 LIMIT {{limit:UInt64}}
 """
@@ -67,7 +67,7 @@ ALTER TABLE events_local UPDATE
     bot_score = transform({_KEY}, {{keys:Array(UInt64)}}, {{scores:Array(UInt8)}}, bot_score),
     bot_reason = nullIf(transform({_KEY}, {{keys:Array(UInt64)}}, {{reasons:Array(String)}}, ifNull(bot_reason, '')), '')
 WHERE website_id = {{website_id:String}}
-  AND created_at >= {{first:DateTime64(3)}} AND created_at <= {{last:DateTime64(3)}}
+  AND created_at >= {{first:DateTime64(6)}} AND created_at <= {{last:DateTime64(6)}}
   AND has({{keys:Array(UInt64)}}, {_KEY})
 """
 # Sessions with an event in the window, derived from the events around it.
@@ -76,9 +76,9 @@ _SESSIONS_IN_WINDOW = (
     "SELECT uniqExact(session_id) FROM ("
     + sessionized_events(
         "SELECT * FROM events WHERE website_id = {website_id:String}"
-        " AND created_at >= {scan_start:DateTime64(3)} AND created_at < {scan_end:DateTime64(3)}"
+        " AND created_at >= {scan_start:DateTime64(6)} AND created_at < {scan_end:DateTime64(6)}"
     )
-    + ") WHERE created_at >= {start:DateTime64(3)} AND created_at < {end:DateTime64(3)}"
+    + ") WHERE created_at >= {start:DateTime64(6)} AND created_at < {end:DateTime64(6)}"
 )
 
 _DELETE_ABOVE_CURSOR = "DELETE FROM events_local WHERE node_id = {node_id:String} AND id >= {next_id:UInt64}"
@@ -143,7 +143,7 @@ class ClickHouseEventStore:
         share the last one's millisecond (one delete per shard cannot stop mid-instant)."""
         with _storage_faults():
             found = self._client.rows(
-                "SELECT created_at FROM events WHERE created_at < {cutoff:DateTime64(3)}"
+                "SELECT created_at FROM events WHERE created_at < {cutoff:DateTime64(6)}"
                 " ORDER BY created_at LIMIT {limit:UInt64}",
                 {"cutoff": older_than, "limit": limit},
             )
@@ -151,10 +151,10 @@ class ClickHouseEventStore:
                 return 0
             last = found[-1][0]
             [[count]] = self._client.rows(
-                "SELECT count() FROM events WHERE created_at <= {last:DateTime64(3)}", {"last": last}
+                "SELECT count() FROM events WHERE created_at <= {last:DateTime64(6)}", {"last": last}
             )
             self._client.on_every_shard(
-                "DELETE FROM events_local WHERE created_at <= {last:DateTime64(3)}", {"last": last}
+                "DELETE FROM events_local WHERE created_at <= {last:DateTime64(6)}", {"last": last}
             )
             return int(count)
 

@@ -27,7 +27,7 @@ Fetch = Callable[[str, dict], list[list[Any]]]
 _FACTS = ("visitor_id", "pageview_count", "is_bot", "first_seen", "last_seen")
 _SESSION_FACTS = (
     "any(s_visitor_id) AS visitor, any(s_pageview_count) AS pageview_count, any(s_is_bot) AS is_bot,"
-    " any(dateDiff('millisecond', s_first_seen, s_last_seen)) / 1000 AS duration"
+    " any(dateDiff('microsecond', s_first_seen, s_last_seen)) / 1e6 AS duration"
 )
 
 # One pass over ``m`` (each reference to it derives the sessions again): per session

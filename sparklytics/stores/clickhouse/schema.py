@@ -60,7 +60,7 @@ EVENT_TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("is_bot", "Bool"),
     ("bot_score", "UInt8"),
     ("bot_reason", "Nullable(String)"),
-    ("created_at", "DateTime64(3, 'UTC')"),
+    ("created_at", "DateTime64(6, 'UTC')"),
     ("previous_visitor_id", "Nullable(String)"),
     ("node_id", "LowCardinality(String)"),
 )

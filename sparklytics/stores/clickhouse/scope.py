@@ -52,7 +52,7 @@ _FILTERS: dict[str, tuple[str, str]] = {
 
 _EVENTS_AROUND = (
     "SELECT * FROM events WHERE website_id = {website_id:String}"
-    " AND created_at >= {scan_start:DateTime64(3)} AND created_at < {scan_end:DateTime64(3)}"
+    " AND created_at >= {scan_start:DateTime64(6)} AND created_at < {scan_end:DateTime64(6)}"
 )
 
 
@@ -71,8 +71,8 @@ def match_sql(kind: str, operator: str, value: str, param: str, a: str = "") -> 
 
 # ``filter_goal``: the sessions with an event in the range that matches the goal.
 _CONVERTING_SESSIONS = (
-    "e.session_id IN (SELECT session_id FROM ev WHERE created_at >= {{utc_start:DateTime64(3)}}"
-    " AND created_at < {{utc_end:DateTime64(3)}} AND {match})"
+    "e.session_id IN (SELECT session_id FROM ev WHERE created_at >= {{utc_start:DateTime64(6)}}"
+    " AND created_at < {{utc_end:DateTime64(6)}} AND {match})"
 )
 
 
@@ -86,7 +86,7 @@ def report_scope(q: ReportQuery, facts: Iterable[str] = ()) -> tuple[str, dict]:
         "scan_start": utc_start - MARGIN, "scan_end": utc_end + MARGIN,
     }
     needed = set(facts)
-    clauses = ["e.created_at >= {utc_start:DateTime64(3)}", "e.created_at < {utc_end:DateTime64(3)}"]
+    clauses = ["e.created_at >= {utc_start:DateTime64(6)}", "e.created_at < {utc_end:DateTime64(6)}"]
     if not q.include_bots:
         clauses.append("NOT e.is_bot")
     for key, value in q.filters:
@@ -105,7 +105,7 @@ def report_scope(q: ReportQuery, facts: Iterable[str] = ()) -> tuple[str, dict]:
         needed |= facts_of(q.condition)
         in_range = (
             f"SELECT * FROM ({with_session_facts('SELECT * FROM ev', needed)})"
-            " WHERE created_at >= {utc_start:DateTime64(3)} AND created_at < {utc_end:DateTime64(3)}"
+            " WHERE created_at >= {utc_start:DateTime64(6)} AND created_at < {utc_end:DateTime64(6)}"
         )
         condition, bound = condition_sql(q.condition, in_range, match_sql)
         clauses.append(condition)
@@ -136,5 +136,5 @@ def local_offset(q: ReportQuery, column: str) -> tuple[str, dict]:
     branches = []
     for i in range(len(segments) - 1):
         params[f"tz_t{i + 1}"] = segments[i + 1][0]
-        branches.append(f"{column} < {{tz_t{i + 1}:DateTime64(3)}}, {{tz_o{i}:Int32}}")
+        branches.append(f"{column} < {{tz_t{i + 1}:DateTime64(6)}}, {{tz_o{i}:Int32}}")
     return f"multiIf({', '.join(branches)}, {{tz_o{len(segments) - 1}:Int32}})", params

@@ -30,16 +30,16 @@ from __future__ import annotations
 from sparklytics.sessions import CLIENT_COLUMNS, SESSION_TIMEOUT, SOURCE_COLUMNS
 from sparklytics.stores.clickhouse.schema import EVENT_TABLE_NAMES
 
-TIMEOUT_MS = int(SESSION_TIMEOUT.total_seconds() * 1000)
+TIMEOUT_US = int(SESSION_TIMEOUT.total_seconds() * 1_000_000)
 _COLUMNS = ", ".join(EVENT_TABLE_NAMES)
 _ORDER = "created_at, node_id, id"
 
 
 def _gap(partition: str) -> str:
     return (
-        f"if(dateDiff('millisecond', lagInFrame(created_at, 1, toDateTime64(0, 3, 'UTC')) OVER"
+        f"if(dateDiff('microsecond', lagInFrame(created_at, 1, toDateTime64(0, 6, 'UTC')) OVER"
         f" (PARTITION BY website_id, {partition} ORDER BY {_ORDER} ROWS BETWEEN 1 PRECEDING AND CURRENT ROW),"
-        f" created_at) > {TIMEOUT_MS}, 1, 0)"
+        f" created_at) > {TIMEOUT_US}, 1, 0)"
     )
 
 
@@ -84,7 +84,7 @@ FROM (
                     ) AS h
                     INNER JOIN ({source}) AS p ON p.website_id = h.website_id AND p.visitor_id = h.previous
                     WHERE p.created_at <= h.start_at
-                      AND dateDiff('millisecond', p.created_at, h.start_at) <= {TIMEOUT_MS}
+                      AND dateDiff('microsecond', p.created_at, h.start_at) <= {TIMEOUT_US}
                 ) AS a ON a.website_id = r.website_id AND a.visitor_id = r.visitor_id AND a.run_n = r.run_n
             )
         )

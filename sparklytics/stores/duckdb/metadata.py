@@ -4,8 +4,10 @@ Reads run on a read cursor of their own in a worker thread (:meth:`Database.read
 Writes go to the Writer actor (``RunWrite``), the one place that writes the file: they
 run in its thread, one at a time, between event commits, on the write connection taken
 when the write runs (so a write after a reopen gets the new one). The SQL lives in one
-module per table group: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``,
-``goals.py``, ``bots.py``, ``saved_reports.py``, ``notifications.py``, ``campaigns.py``.
+module per table group: ``websites.py``, ``imported.py``; the SQL both metadata backends
+share is in :mod:`sparklytics.stores.metadata_sql` (``auth.py``, ``bots.py``,
+``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``,
+``settings.py``).
 """
 
 from __future__ import annotations
@@ -23,21 +25,22 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.bot_controls import NewEntry, PageCursor
-from sparklytics.stores.duckdb import (
+from sparklytics.stores.duckdb import imported, websites
+from sparklytics.stores.duckdb.database import Database
+from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
+from sparklytics.stores.duckdb.sql import Cursor
+from sparklytics.stores.errors import StorageFault
+from sparklytics.stores.metadata_sql import (
+    MetadataDb,
     auth,
     bots,
     campaigns,
     funnels,
     goals,
-    imported,
     notifications,
     saved_reports,
     settings,
-    websites,
 )
-from sparklytics.stores.duckdb.database import Database
-from sparklytics.stores.duckdb.sql import Cursor
-from sparklytics.stores.errors import StorageFault
 from sparklytics.stores.metadata import (
     AuthSettings,
     PendingKeyUsage,
@@ -58,6 +61,10 @@ IMPORT_WRITE_TIMEOUT = 3600.0
 PING_TIMEOUT = 5.0
 
 
+# The one app node of a self-hosted install, as the bot recompute jobs name their owner.
+SELF_HOSTED_NODE = "self-hosted"
+
+
 class DuckDBMetadataStore:
     def __init__(self, db: Database, writer: Mailbox[Any]) -> None:
         self._db = db
@@ -69,16 +76,24 @@ class DuckDBMetadataStore:
     async def _write(self, fn: Callable[[Cursor], T], *, timeout: float = WRITE_TIMEOUT) -> T:
         return await ask(self._writer, RunWrite(lambda: fn(self._db.writer)), timeout=timeout)
 
+    async def _read_shared(self, fn: Callable[[MetadataDb], T]) -> T:
+        """A read of the SQL both metadata backends share (``stores/metadata_sql``)."""
+        return await self._read(lambda cur: fn(DuckDBMetadataDb(cur)))
+
+    async def _write_shared(self, fn: Callable[[MetadataDb], T]) -> T:
+        """A write of the SQL both metadata backends share, on the Writer."""
+        return await self._write(lambda con: fn(DuckDBMetadataDb(con)))
+
     async def ping(self) -> None:
         await self._read(lambda cur: cur.execute("SELECT 1").fetchone(), timeout=PING_TIMEOUT)
 
     # --- settings -----------------------------------------------------------------------
 
     async def seed_settings(self, *, install_id: str, version: str) -> None:
-        await self._write(lambda con: settings.seed_settings(con, install_id=install_id, version=version))
+        await self._write_shared(lambda db: settings.seed_settings(db, install_id=install_id, version=version))
 
     async def rotate_salts(self, now: datetime) -> Salts:
-        return await self._write(lambda con: settings.rotate_salts(con, now))
+        return await self._write_shared(lambda db: settings.rotate_salts(db, now))
 
     # --- websites -----------------------------------------------------------------------
 
@@ -125,50 +140,50 @@ class DuckDBMetadataStore:
         return await self._write(lambda con: websites.disable_sharing(con, website_id))
 
     async def website_ingest_info(self, website_id: str) -> WebsiteIngestInfo | None:
-        return await self._read(lambda cur: settings.website_ingest_info(cur, website_id))
+        return await self._read_shared(lambda db: settings.website_ingest_info(db, website_id))
 
     # --- auth ---------------------------------------------------------------------------
 
     async def load_auth_settings(self, *, new_jwt_secret: str, now: datetime) -> AuthSettings:
-        return await self._write(lambda con: auth.load_auth_settings(con, new_jwt_secret=new_jwt_secret, now=now))
+        return await self._write_shared(lambda db: auth.load_auth_settings(db, new_jwt_secret=new_jwt_secret, now=now))
 
     async def complete_setup(self, *, password_hash: str, change_required: bool) -> bool:
-        return await self._write(
-            lambda con: auth.complete_setup(con, password_hash=password_hash, change_required=change_required)
+        return await self._write_shared(
+            lambda db: auth.complete_setup(db, password_hash=password_hash, change_required=change_required)
         )
 
     async def change_password(self, *, password_hash: str, jwt_secret: str) -> None:
-        await self._write(lambda con: auth.change_password(con, password_hash=password_hash, jwt_secret=jwt_secret))
+        await self._write_shared(lambda db: auth.change_password(db, password_hash=password_hash, jwt_secret=jwt_secret))
 
     async def revoke_session(self, jti: str, expires_at: datetime) -> None:
-        await self._write(lambda con: auth.revoke_session(con, jti, expires_at))
+        await self._write_shared(lambda db: auth.revoke_session(db, jti, expires_at))
 
     async def prune_revoked_sessions(self, before: datetime) -> int:
-        return await self._write(lambda con: auth.prune_revoked_sessions(con, before))
+        return await self._write_shared(lambda db: auth.prune_revoked_sessions(db, before))
 
     async def insert_api_key(
         self, *, key_id: str, name: str, key_hash: str, key_prefix: str, created_at: datetime
     ) -> None:
-        await self._write(
-            lambda con: auth.insert_api_key(
-                con, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
+        await self._write_shared(
+            lambda db: auth.insert_api_key(
+                db, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
             )
         )
 
     async def list_api_keys(self, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        return await self._read(lambda cur: auth.list_api_keys(cur, limit=limit, offset=offset))
+        return await self._read_shared(lambda db: auth.list_api_keys(db, limit=limit, offset=offset))
 
     async def revoke_api_key(self, key_id: str, now: datetime) -> str | None:
-        return await self._write(lambda con: auth.revoke_api_key(con, key_id, now))
+        return await self._write_shared(lambda db: auth.revoke_api_key(db, key_id, now))
 
     async def record_key_usage(self, pending: PendingKeyUsage) -> None:
-        await self._write(lambda con: auth.record_key_usage(con, dict(pending())))
+        await self._write_shared(lambda db: auth.record_key_usage(db, dict(pending())))
 
     def record_key_usage_soon(self, pending: PendingKeyUsage) -> None:
         def write() -> None:
             batch = dict(pending())
             try:
-                auth.record_key_usage(self._db.writer, batch)
+                auth.record_key_usage(DuckDBMetadataDb(self._db.writer), batch)
             except Exception:  # nobody awaits this write: say so in the log
                 log.exception("could not record API key usage for %d key(s)", len(batch))
                 raise
@@ -181,200 +196,200 @@ class DuckDBMetadataStore:
     # --- funnels ------------------------------------------------------------------------
 
     async def list_funnels(self, website_id: str) -> list[dict[str, Any]]:
-        return await self._read(lambda cur: funnels.list_funnels(cur, website_id))
+        return await self._read_shared(lambda db: funnels.list_funnels(db, website_id))
 
     async def get_funnel(self, website_id: str, funnel_id: str) -> dict[str, Any] | None:
-        return await self._read(lambda cur: funnels.get_funnel(cur, website_id, funnel_id))
+        return await self._read_shared(lambda db: funnels.get_funnel(db, website_id, funnel_id))
 
     async def create_funnel(self, website_id: str, name: str, steps: Sequence[NewStep]) -> dict[str, Any] | None:
-        return await self._write(lambda con: funnels.create_funnel(con, website_id, name, steps))
+        return await self._write_shared(lambda db: funnels.create_funnel(db, website_id, name, steps))
 
     async def update_funnel(
         self, website_id: str, funnel_id: str, *, name: str | None, steps: Sequence[NewStep] | None
     ) -> dict[str, Any] | None:
-        return await self._write(lambda con: funnels.update_funnel(con, website_id, funnel_id, name=name, steps=steps))
+        return await self._write_shared(lambda db: funnels.update_funnel(db, website_id, funnel_id, name=name, steps=steps))
 
     async def delete_funnel(self, website_id: str, funnel_id: str) -> bool:
-        return await self._write(lambda con: funnels.delete_funnel(con, website_id, funnel_id))
+        return await self._write_shared(lambda db: funnels.delete_funnel(db, website_id, funnel_id))
 
     # --- bot controls -------------------------------------------------------------------
 
     async def get_bot_policy(self, website_id: str) -> dict[str, Any] | None:
-        return await self._read(lambda cur: bots.get_policy(cur, website_id))
+        return await self._read_shared(lambda db: bots.get_policy(db, website_id))
 
     async def set_bot_policy(self, website_id: str, mode: str, threshold_score: int) -> dict[str, Any] | None:
-        return await self._write(lambda con: bots.set_policy(con, website_id, mode, threshold_score))
+        return await self._write_shared(lambda db: bots.set_policy(db, website_id, mode, threshold_score))
 
     async def list_bot_entries(
         self, website_id: str, kind: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._read(lambda cur: bots.list_entries(cur, website_id, kind, after=after, limit=limit))
+        return await self._read_shared(lambda db: bots.list_entries(db, website_id, kind, after=after, limit=limit))
 
     async def add_bot_entry(self, website_id: str, kind: str, entry: NewEntry) -> dict[str, Any] | None:
-        return await self._write(lambda con: bots.add_entry(con, website_id, kind, entry))
+        return await self._write_shared(lambda db: bots.add_entry(db, website_id, kind, entry))
 
     async def remove_bot_entry(self, website_id: str, kind: str, entry_id: str) -> bool:
-        return await self._write(lambda con: bots.remove_entry(con, website_id, kind, entry_id))
+        return await self._write_shared(lambda db: bots.remove_entry(db, website_id, kind, entry_id))
 
     async def list_bot_audit(
         self, website_id: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._read(lambda cur: bots.list_audit(cur, website_id, after=after, limit=limit))
+        return await self._read_shared(lambda db: bots.list_audit(db, website_id, after=after, limit=limit))
 
     async def start_recompute(self, website_id: str, start: datetime, end: datetime, events_total: int) -> str | None:
-        return await self._write(lambda con: bots.start_recompute(con, website_id, start, end, events_total))
+        return await self._write_shared(lambda db: bots.start_recompute(db, website_id, start, end, events_total, SELF_HOSTED_NODE))
 
     async def note_recompute_progress(self, job_id: str, events_done: int) -> None:
-        await self._write(lambda con: bots.note_recompute_progress(con, job_id, events_done))
+        await self._write_shared(lambda db: bots.note_recompute_progress(db, job_id, events_done))
 
     async def get_recompute(self, website_id: str, job_id: str) -> dict[str, Any] | None:
-        return await self._read(lambda cur: bots.get_recompute(cur, website_id, job_id))
+        return await self._read_shared(lambda db: bots.get_recompute(db, website_id, job_id))
 
     async def set_recompute_status(self, job_id: str, status: str, error: str | None = None) -> None:
-        await self._write(lambda con: bots.set_recompute_status(con, job_id, status, error))
+        await self._write_shared(lambda db: bots.set_recompute_status(db, job_id, status, error))
 
     async def fail_unfinished_recomputes(self, error: str) -> int:
-        return await self._write(lambda con: bots.fail_unfinished_recomputes(con, error))
+        return await self._write_shared(lambda db: bots.fail_unfinished_recomputes(db, error, SELF_HOSTED_NODE))
 
     # --- goals --------------------------------------------------------------------------
 
     async def list_goals(self, website_id: str) -> list[Goal]:
-        return await self._read(lambda cur: goals.list_goals(cur, website_id))
+        return await self._read_shared(lambda db: goals.list_goals(db, website_id))
 
     async def get_goal(self, website_id: str, goal_id: str) -> Goal | None:
-        return await self._read(lambda cur: goals.get_goal(cur, website_id, goal_id))
+        return await self._read_shared(lambda db: goals.get_goal(db, website_id, goal_id))
 
     async def create_goal(self, website_id: str, fields: Mapping[str, Any]) -> Goal | None:
-        return await self._write(lambda con: goals.create_goal(con, website_id, fields))
+        return await self._write_shared(lambda db: goals.create_goal(db, website_id, fields))
 
     async def update_goal(self, website_id: str, goal_id: str, changes: Mapping[str, Any]) -> Goal | None:
-        return await self._write(lambda con: goals.update_goal(con, website_id, goal_id, changes))
+        return await self._write_shared(lambda db: goals.update_goal(db, website_id, goal_id, changes))
 
     async def delete_goal(self, website_id: str, goal_id: str) -> bool:
-        return await self._write(lambda con: goals.delete_goal(con, website_id, goal_id))
+        return await self._write_shared(lambda db: goals.delete_goal(db, website_id, goal_id))
 
     # --- saved reports ------------------------------------------------------------------
 
     async def list_reports(self, website_id: str) -> list[SavedReport]:
-        return await self._read(lambda cur: saved_reports.list_reports(cur, website_id))
+        return await self._read_shared(lambda db: saved_reports.list_reports(db, website_id))
 
     async def get_report(self, website_id: str, report_id: str) -> SavedReport | None:
-        return await self._read(lambda cur: saved_reports.get_report(cur, website_id, report_id))
+        return await self._read_shared(lambda db: saved_reports.get_report(db, website_id, report_id))
 
     async def create_report(
         self, website_id: str, name: str, description: str | None, config: Mapping[str, Any]
     ) -> SavedReport | None:
-        return await self._write(lambda con: saved_reports.create_report(con, website_id, name, description, config))
+        return await self._write_shared(lambda db: saved_reports.create_report(db, website_id, name, description, config))
 
     async def update_report(self, website_id: str, report_id: str, changes: Mapping[str, Any]) -> SavedReport | None:
-        return await self._write(lambda con: saved_reports.update_report(con, website_id, report_id, changes))
+        return await self._write_shared(lambda db: saved_reports.update_report(db, website_id, report_id, changes))
 
     async def mark_report_run(self, website_id: str, report_id: str, at: datetime) -> None:
-        await self._write(lambda con: saved_reports.mark_run(con, website_id, report_id, at))
+        await self._write_shared(lambda db: saved_reports.mark_run(db, website_id, report_id, at))
 
     async def delete_report(self, website_id: str, report_id: str) -> bool:
-        return await self._write(lambda con: saved_reports.delete_report(con, website_id, report_id))
+        return await self._write_shared(lambda db: saved_reports.delete_report(db, website_id, report_id))
 
     # --- notifications ------------------------------------------------------------------
 
     async def list_subscriptions(self, website_id: str) -> list[Subscription]:
-        return await self._read(lambda cur: notifications.list_subscriptions(cur, website_id))
+        return await self._read_shared(lambda db: notifications.list_subscriptions(db, website_id))
 
     async def get_subscription(self, website_id: str, subscription_id: str) -> Subscription | None:
-        return await self._read(lambda cur: notifications.get_subscription(cur, website_id, subscription_id))
+        return await self._read_shared(lambda db: notifications.get_subscription(db, website_id, subscription_id))
 
     async def create_subscription(
         self, website_id: str, body: Mapping[str, Any], now: datetime
     ) -> tuple[Subscription, str | None] | None:
-        return await self._write(lambda con: notifications.create_subscription(con, website_id, body, now))
+        return await self._write_shared(lambda db: notifications.create_subscription(db, website_id, body, now))
 
     async def update_subscription(
         self, website_id: str, subscription_id: str, changes: Mapping[str, Any], now: datetime
     ) -> tuple[Subscription, str | None] | None:
-        return await self._write(
-            lambda con: notifications.update_subscription(con, website_id, subscription_id, changes, now)
+        return await self._write_shared(
+            lambda db: notifications.update_subscription(db, website_id, subscription_id, changes, now)
         )
 
     async def delete_subscription(self, website_id: str, subscription_id: str) -> bool:
-        return await self._write(lambda con: notifications.delete_subscription(con, website_id, subscription_id))
+        return await self._write_shared(lambda db: notifications.delete_subscription(db, website_id, subscription_id))
 
     async def due_subscriptions(self, now: datetime, limit: int) -> list[Subscription]:
-        return await self._read(lambda cur: notifications.due_subscriptions(cur, now, limit))
+        return await self._read_shared(lambda db: notifications.due_subscriptions(db, now, limit))
 
     async def list_alerts(self, website_id: str) -> list[Alert]:
-        return await self._read(lambda cur: notifications.list_alerts(cur, website_id))
+        return await self._read_shared(lambda db: notifications.list_alerts(db, website_id))
 
     async def get_alert(self, website_id: str, alert_id: str) -> Alert | None:
-        return await self._read(lambda cur: notifications.get_alert(cur, website_id, alert_id))
+        return await self._read_shared(lambda db: notifications.get_alert(db, website_id, alert_id))
 
     async def create_alert(self, website_id: str, body: Mapping[str, Any], now: datetime) -> tuple[Alert, str | None] | None:
-        return await self._write(lambda con: notifications.create_alert(con, website_id, body, now))
+        return await self._write_shared(lambda db: notifications.create_alert(db, website_id, body, now))
 
     async def update_alert(
         self, website_id: str, alert_id: str, changes: Mapping[str, Any]
     ) -> tuple[Alert, str | None] | None:
-        return await self._write(lambda con: notifications.update_alert(con, website_id, alert_id, changes))
+        return await self._write_shared(lambda db: notifications.update_alert(db, website_id, alert_id, changes))
 
     async def delete_alert(self, website_id: str, alert_id: str) -> bool:
-        return await self._write(lambda con: notifications.delete_alert(con, website_id, alert_id))
+        return await self._write_shared(lambda db: notifications.delete_alert(db, website_id, alert_id))
 
     async def active_alerts(self, limit: int, after: tuple[str, str] | None) -> list[Alert]:
-        return await self._read(lambda cur: notifications.active_alerts(cur, limit, after))
+        return await self._read_shared(lambda db: notifications.active_alerts(db, limit, after))
 
     async def claim_delivery(
         self, source_type: str, source_id: str, key: str, now: datetime, advance: tuple[datetime, datetime] | None = None
     ) -> str | None:
-        return await self._write(lambda con: notifications.claim_delivery(con, source_type, source_id, key, now, advance))
+        return await self._write_shared(lambda db: notifications.claim_delivery(db, source_type, source_id, key, now, advance))
 
     async def finish_delivery(self, delivery_id: str, status: str, error: str | None, at: datetime) -> Delivery:
-        return await self._write(lambda con: notifications.finish_delivery(con, delivery_id, status, error, at))
+        return await self._write_shared(lambda db: notifications.finish_delivery(db, delivery_id, status, error, at))
 
     async def delivery_claimed(self, key: str) -> bool:
-        return await self._read(lambda cur: notifications.delivery_claimed(cur, key))
+        return await self._read_shared(lambda db: notifications.delivery_claimed(db, key))
 
     async def delivery_history(self, website_id: str, limit: int) -> list[Delivery]:
-        return await self._read(lambda cur: notifications.delivery_history(cur, website_id, limit))
+        return await self._read_shared(lambda db: notifications.delivery_history(db, website_id, limit))
 
     async def webhook_secret(self, website_id: str) -> str | None:
-        return await self._read(lambda cur: notifications.webhook_secret(cur, website_id))
+        return await self._read_shared(lambda db: notifications.webhook_secret(db, website_id))
 
     # --- campaign links and tracking pixels ---------------------------------------------
 
     async def list_links(self, website_id: str) -> list[CampaignLink]:
-        return await self._read(lambda cur: campaigns.list_links(cur, website_id))
+        return await self._read_shared(lambda db: campaigns.list_links(db, website_id))
 
     async def get_link(self, website_id: str, link_id: str) -> CampaignLink | None:
-        return await self._read(lambda cur: campaigns.get_link(cur, website_id, link_id))
+        return await self._read_shared(lambda db: campaigns.get_link(db, website_id, link_id))
 
     async def link_by_slug(self, slug: str) -> CampaignLink | None:
-        return await self._read(lambda cur: campaigns.link_by_slug(cur, slug))
+        return await self._read_shared(lambda db: campaigns.link_by_slug(db, slug))
 
     async def create_link(self, website_id: str, fields: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._write(lambda con: campaigns.create_link(con, website_id, fields))
+        return await self._write_shared(lambda db: campaigns.create_link(db, website_id, fields))
 
     async def update_link(self, website_id: str, link_id: str, changes: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._write(lambda con: campaigns.update_link(con, website_id, link_id, changes))
+        return await self._write_shared(lambda db: campaigns.update_link(db, website_id, link_id, changes))
 
     async def delete_link(self, website_id: str, link_id: str) -> bool:
-        return await self._write(lambda con: campaigns.delete_link(con, website_id, link_id))
+        return await self._write_shared(lambda db: campaigns.delete_link(db, website_id, link_id))
 
     async def list_pixels(self, website_id: str) -> list[TrackingPixel]:
-        return await self._read(lambda cur: campaigns.list_pixels(cur, website_id))
+        return await self._read_shared(lambda db: campaigns.list_pixels(db, website_id))
 
     async def get_pixel(self, website_id: str, pixel_id: str) -> TrackingPixel | None:
-        return await self._read(lambda cur: campaigns.get_pixel(cur, website_id, pixel_id))
+        return await self._read_shared(lambda db: campaigns.get_pixel(db, website_id, pixel_id))
 
     async def pixel_by_key(self, pixel_key: str) -> TrackingPixel | None:
-        return await self._read(lambda cur: campaigns.pixel_by_key(cur, pixel_key))
+        return await self._read_shared(lambda db: campaigns.pixel_by_key(db, pixel_key))
 
     async def create_pixel(self, website_id: str, fields: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._write(lambda con: campaigns.create_pixel(con, website_id, fields))
+        return await self._write_shared(lambda db: campaigns.create_pixel(db, website_id, fields))
 
     async def update_pixel(self, website_id: str, pixel_id: str, changes: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._write(lambda con: campaigns.update_pixel(con, website_id, pixel_id, changes))
+        return await self._write_shared(lambda db: campaigns.update_pixel(db, website_id, pixel_id, changes))
 
     async def delete_pixel(self, website_id: str, pixel_id: str) -> bool:
-        return await self._write(lambda con: campaigns.delete_pixel(con, website_id, pixel_id))
+        return await self._write_shared(lambda db: campaigns.delete_pixel(db, website_id, pixel_id))
 
     # --- imported aggregates (another tool's export) -------------------------------------
 

@@ -25,7 +25,7 @@ Choices made for the analytics queries at 10M events (measured in ``bench/``):
   paths viewed, maintained by the Writer, so session-level breakdowns, the sessions
   list and the page breakdown's per-session figures read ``sessions`` alone. Since
   0003 the source is that of the landing event (Decision 21), so the source filters
-  select sessions from this table too. Since 0011 each session also carries its
+  select sessions from this table too. Since 0013 each session also carries its
   visitor's previous visits and a 16-bit ``visitor_key`` (``visits.py``), from which
   the overview counts distinct visitors without a DISTINCT.
 
@@ -621,6 +621,12 @@ CREATE TABLE imported_breakdowns (
 );
 """
 
+# 0012: a bot recompute names the app node that runs it (the metadata SQL is shared with
+# PostgreSQL, where several nodes do); self-hosted has one, ``SELF_HOSTED_NODE``.
+_RECOMPUTE_OWNER = """
+ALTER TABLE bot_recompute_runs ADD COLUMN owner_node VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
@@ -631,8 +637,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0008_reports", _REPORTS),
     Migration("0009_website_aliases", _WEBSITE_ALIASES),
     Migration("0010_imported_stats", _IMPORTED_STATS),
-    # 0011 (issue 20): each session's previous visits (``visits.py``), backfilled.
-    Migration("0011_previous_visits", visits.ADD_COLUMNS_SQL + visits.SETTLE_ALL_SQL),
+    Migration("0012_recompute_owner", _RECOMPUTE_OWNER),
+    # 0013 (issue 20): each session's previous visits (``visits.py``), backfilled.
+    Migration("0013_previous_visits", visits.ADD_COLUMNS_SQL + visits.SETTLE_ALL_SQL),
 )
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -15,9 +15,10 @@ from .migrations import apply_migrations
 
 
 async def open_metadata_store(
-    dsn: str, *, max_connections: int = 8, timeout: float = OPEN_TIMEOUT
+    dsn: str, *, node_id: str, max_connections: int = 8, timeout: float = OPEN_TIMEOUT
 ) -> PostgresMetadataStore:
-    """Connect to ``dsn``, bring its schema up to date and return the store.
+    """Connect to ``dsn``, bring its schema up to date and return the store of app node
+    ``node_id``.
 
     Several nodes may call this at once: the migrations take an advisory lock.
 
@@ -30,7 +31,7 @@ async def open_metadata_store(
     except BaseException:
         await db.close()
         raise
-    return PostgresMetadataStore(db)
+    return PostgresMetadataStore(db, node_id=node_id)
 
 
 __all__ = ["PostgresDatabase", "PostgresMetadataStore", "open_metadata_store"]

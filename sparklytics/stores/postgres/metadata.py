@@ -4,8 +4,10 @@ Every method runs one transaction on a pooled connection in a worker thread
 (:meth:`PostgresDatabase.run`); reads and writes alike, since PostgreSQL serialises
 conflicting writes itself and the checks that guard a write lock what they check
 (``sql.py`` says how). The SQL lives in one module per table group, as in the DuckDB
-store: ``websites.py``, ``settings.py``, ``auth.py``, ``funnels.py``, ``goals.py``,
-``bots.py``, ``saved_reports.py``, ``notifications.py``, ``campaigns.py``, ``imported.py``.
+store: ``websites.py``, ``imported.py``; the SQL both metadata backends share is in
+:mod:`sparklytics.stores.metadata_sql` (``auth.py``, ``bots.py``,
+``campaigns.py``, ``funnels.py``, ``goals.py``, ``saved_reports.py``, ``notifications.py``,
+``settings.py``).
 """
 
 from __future__ import annotations
@@ -26,10 +28,22 @@ from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
 from sparklytics.stores.errors import StorageFault
+from sparklytics.stores.metadata_sql import (
+    MetadataDb,
+    auth,
+    bots,
+    campaigns,
+    funnels,
+    goals,
+    notifications,
+    saved_reports,
+    settings,
+)
 from sparklytics.stores.metadata import AuthSettings, PendingKeyUsage, ReportContext, Salts, WebsiteIngestInfo
 
-from . import auth, bots, campaigns, funnels, goals, imported, notifications, saved_reports, settings, websites
+from . import imported, websites
 from .database import PostgresDatabase
+from .sql import PostgresMetadataDb
 
 T = TypeVar("T")
 
@@ -41,8 +55,11 @@ MAX_QUEUED_USAGE = 1000
 
 
 class PostgresMetadataStore:
-    def __init__(self, db: PostgresDatabase) -> None:
+    def __init__(self, db: PostgresDatabase, *, node_id: str) -> None:
+        """``node_id`` names this app node among those sharing the database: the bot
+        recomputes it queues are its own to run (and to call interrupted on a restart)."""
         self._db = db
+        self._node_id = node_id
         self._queued_usage: deque[PendingKeyUsage] = deque()
         self._usage_lock = trio.Lock()
         # A system task is on its way to write the queue (one at a time is enough).
@@ -51,21 +68,25 @@ class PostgresMetadataStore:
     async def _run(self, fn: Callable[[psycopg.Connection], T]) -> T:
         return await self._db.run(fn)
 
+    async def _run_shared(self, fn: Callable[[MetadataDb], T]) -> T:
+        """A call of the SQL both metadata backends share (``stores/metadata_sql``)."""
+        return await self._run(lambda conn: fn(PostgresMetadataDb(conn)))
+
     async def close(self) -> None:
         """Write the queued key usage, then close the pool."""
         await self._write_key_usage(lambda: {})
         await self._db.close()
 
     async def ping(self) -> None:
-        await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+        await self._db.ping()
 
     # --- settings -----------------------------------------------------------------------
 
     async def seed_settings(self, *, install_id: str, version: str) -> None:
-        await self._run(lambda conn: settings.seed_settings(conn, install_id=install_id, version=version))
+        await self._run_shared(lambda db: settings.seed_settings(db, install_id=install_id, version=version))
 
     async def rotate_salts(self, now: datetime) -> Salts:
-        return await self._run(lambda conn: settings.rotate_salts(conn, now))
+        return await self._run_shared(lambda db: settings.rotate_salts(db, now))
 
     # --- websites -----------------------------------------------------------------------
 
@@ -112,41 +133,41 @@ class PostgresMetadataStore:
         return await self._run(lambda conn: websites.disable_sharing(conn, website_id))
 
     async def website_ingest_info(self, website_id: str) -> WebsiteIngestInfo | None:
-        return await self._run(lambda conn: settings.website_ingest_info(conn, website_id))
+        return await self._run_shared(lambda db: settings.website_ingest_info(db, website_id))
 
     # --- auth ---------------------------------------------------------------------------
 
     async def load_auth_settings(self, *, new_jwt_secret: str, now: datetime) -> AuthSettings:
-        return await self._run(lambda conn: auth.load_auth_settings(conn, new_jwt_secret=new_jwt_secret, now=now))
+        return await self._run_shared(lambda db: auth.load_auth_settings(db, new_jwt_secret=new_jwt_secret, now=now))
 
     async def complete_setup(self, *, password_hash: str, change_required: bool) -> bool:
-        return await self._run(
-            lambda conn: auth.complete_setup(conn, password_hash=password_hash, change_required=change_required)
+        return await self._run_shared(
+            lambda db: auth.complete_setup(db, password_hash=password_hash, change_required=change_required)
         )
 
     async def change_password(self, *, password_hash: str, jwt_secret: str) -> None:
-        await self._run(lambda conn: auth.change_password(conn, password_hash=password_hash, jwt_secret=jwt_secret))
+        await self._run_shared(lambda db: auth.change_password(db, password_hash=password_hash, jwt_secret=jwt_secret))
 
     async def revoke_session(self, jti: str, expires_at: datetime) -> None:
-        await self._run(lambda conn: auth.revoke_session(conn, jti, expires_at))
+        await self._run_shared(lambda db: auth.revoke_session(db, jti, expires_at))
 
     async def prune_revoked_sessions(self, before: datetime) -> int:
-        return await self._run(lambda conn: auth.prune_revoked_sessions(conn, before))
+        return await self._run_shared(lambda db: auth.prune_revoked_sessions(db, before))
 
     async def insert_api_key(
         self, *, key_id: str, name: str, key_hash: str, key_prefix: str, created_at: datetime
     ) -> None:
-        await self._run(
-            lambda conn: auth.insert_api_key(
-                conn, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
+        await self._run_shared(
+            lambda db: auth.insert_api_key(
+                db, key_id=key_id, name=name, key_hash=key_hash, key_prefix=key_prefix, created_at=created_at
             )
         )
 
     async def list_api_keys(self, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        return await self._run(lambda conn: auth.list_api_keys(conn, limit=limit, offset=offset))
+        return await self._run_shared(lambda db: auth.list_api_keys(db, limit=limit, offset=offset))
 
     async def revoke_api_key(self, key_id: str, now: datetime) -> str | None:
-        return await self._run(lambda conn: auth.revoke_api_key(conn, key_id, now))
+        return await self._run_shared(lambda db: auth.revoke_api_key(db, key_id, now))
 
     async def record_key_usage(self, pending: PendingKeyUsage) -> None:
         await self._write_key_usage(pending)
@@ -180,205 +201,205 @@ class PostgresMetadataStore:
                 for key_id, at in batch().items():
                     latest[key_id] = max(at, latest.get(key_id, at))
             if latest:
-                await self._run(lambda conn: auth.record_key_usage(conn, latest))
+                await self._run_shared(lambda db: auth.record_key_usage(db, latest))
 
     # --- funnels ------------------------------------------------------------------------
 
     async def list_funnels(self, website_id: str) -> list[dict[str, Any]]:
-        return await self._run(lambda conn: funnels.list_funnels(conn, website_id))
+        return await self._run_shared(lambda db: funnels.list_funnels(db, website_id))
 
     async def get_funnel(self, website_id: str, funnel_id: str) -> dict[str, Any] | None:
-        return await self._run(lambda conn: funnels.get_funnel(conn, website_id, funnel_id))
+        return await self._run_shared(lambda db: funnels.get_funnel(db, website_id, funnel_id))
 
     async def create_funnel(self, website_id: str, name: str, steps: Sequence[NewStep]) -> dict[str, Any] | None:
-        return await self._run(lambda conn: funnels.create_funnel(conn, website_id, name, steps))
+        return await self._run_shared(lambda db: funnels.create_funnel(db, website_id, name, steps))
 
     async def update_funnel(
         self, website_id: str, funnel_id: str, *, name: str | None, steps: Sequence[NewStep] | None
     ) -> dict[str, Any] | None:
-        return await self._run(lambda conn: funnels.update_funnel(conn, website_id, funnel_id, name=name, steps=steps))
+        return await self._run_shared(lambda db: funnels.update_funnel(db, website_id, funnel_id, name=name, steps=steps))
 
     async def delete_funnel(self, website_id: str, funnel_id: str) -> bool:
-        return await self._run(lambda conn: funnels.delete_funnel(conn, website_id, funnel_id))
+        return await self._run_shared(lambda db: funnels.delete_funnel(db, website_id, funnel_id))
 
     # --- bot controls -------------------------------------------------------------------
 
     async def get_bot_policy(self, website_id: str) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.get_policy(conn, website_id))
+        return await self._run_shared(lambda db: bots.get_policy(db, website_id))
 
     async def set_bot_policy(self, website_id: str, mode: str, threshold_score: int) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.set_policy(conn, website_id, mode, threshold_score))
+        return await self._run_shared(lambda db: bots.set_policy(db, website_id, mode, threshold_score))
 
     async def list_bot_entries(
         self, website_id: str, kind: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._run(lambda conn: bots.list_entries(conn, website_id, kind, after=after, limit=limit))
+        return await self._run_shared(lambda db: bots.list_entries(db, website_id, kind, after=after, limit=limit))
 
     async def add_bot_entry(self, website_id: str, kind: str, entry: NewEntry) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.add_entry(conn, website_id, kind, entry))
+        return await self._run_shared(lambda db: bots.add_entry(db, website_id, kind, entry))
 
     async def remove_bot_entry(self, website_id: str, kind: str, entry_id: str) -> bool:
-        return await self._run(lambda conn: bots.remove_entry(conn, website_id, kind, entry_id))
+        return await self._run_shared(lambda db: bots.remove_entry(db, website_id, kind, entry_id))
 
     async def list_bot_audit(
         self, website_id: str, *, after: PageCursor | None, limit: int
     ) -> tuple[list[dict[str, Any]], PageCursor | None]:
-        return await self._run(lambda conn: bots.list_audit(conn, website_id, after=after, limit=limit))
+        return await self._run_shared(lambda db: bots.list_audit(db, website_id, after=after, limit=limit))
 
     async def start_recompute(self, website_id: str, start: datetime, end: datetime, events_total: int) -> str | None:
-        return await self._run(lambda conn: bots.start_recompute(conn, website_id, start, end, events_total))
+        return await self._run_shared(lambda db: bots.start_recompute(db, website_id, start, end, events_total, self._node_id))
 
     async def note_recompute_progress(self, job_id: str, events_done: int) -> None:
-        await self._run(lambda conn: bots.note_recompute_progress(conn, job_id, events_done))
+        await self._run_shared(lambda db: bots.note_recompute_progress(db, job_id, events_done))
 
     async def get_recompute(self, website_id: str, job_id: str) -> dict[str, Any] | None:
-        return await self._run(lambda conn: bots.get_recompute(conn, website_id, job_id))
+        return await self._run_shared(lambda db: bots.get_recompute(db, website_id, job_id))
 
     async def set_recompute_status(self, job_id: str, status: str, error: str | None = None) -> None:
-        await self._run(lambda conn: bots.set_recompute_status(conn, job_id, status, error))
+        await self._run_shared(lambda db: bots.set_recompute_status(db, job_id, status, error))
 
     async def fail_unfinished_recomputes(self, error: str) -> int:
-        return await self._run(lambda conn: bots.fail_unfinished_recomputes(conn, error))
+        return await self._run_shared(lambda db: bots.fail_unfinished_recomputes(db, error, self._node_id))
 
     # --- goals --------------------------------------------------------------------------
 
     async def list_goals(self, website_id: str) -> list[Goal]:
-        return await self._run(lambda conn: goals.list_goals(conn, website_id))
+        return await self._run_shared(lambda db: goals.list_goals(db, website_id))
 
     async def get_goal(self, website_id: str, goal_id: str) -> Goal | None:
-        return await self._run(lambda conn: goals.get_goal(conn, website_id, goal_id))
+        return await self._run_shared(lambda db: goals.get_goal(db, website_id, goal_id))
 
     async def create_goal(self, website_id: str, fields: Mapping[str, Any]) -> Goal | None:
-        return await self._run(lambda conn: goals.create_goal(conn, website_id, fields))
+        return await self._run_shared(lambda db: goals.create_goal(db, website_id, fields))
 
     async def update_goal(self, website_id: str, goal_id: str, changes: Mapping[str, Any]) -> Goal | None:
-        return await self._run(lambda conn: goals.update_goal(conn, website_id, goal_id, changes))
+        return await self._run_shared(lambda db: goals.update_goal(db, website_id, goal_id, changes))
 
     async def delete_goal(self, website_id: str, goal_id: str) -> bool:
-        return await self._run(lambda conn: goals.delete_goal(conn, website_id, goal_id))
+        return await self._run_shared(lambda db: goals.delete_goal(db, website_id, goal_id))
 
     # --- saved reports ------------------------------------------------------------------
 
     async def list_reports(self, website_id: str) -> list[SavedReport]:
-        return await self._run(lambda conn: saved_reports.list_reports(conn, website_id))
+        return await self._run_shared(lambda db: saved_reports.list_reports(db, website_id))
 
     async def get_report(self, website_id: str, report_id: str) -> SavedReport | None:
-        return await self._run(lambda conn: saved_reports.get_report(conn, website_id, report_id))
+        return await self._run_shared(lambda db: saved_reports.get_report(db, website_id, report_id))
 
     async def create_report(
         self, website_id: str, name: str, description: str | None, config: Mapping[str, Any]
     ) -> SavedReport | None:
-        return await self._run(lambda conn: saved_reports.create_report(conn, website_id, name, description, config))
+        return await self._run_shared(lambda db: saved_reports.create_report(db, website_id, name, description, config))
 
     async def update_report(self, website_id: str, report_id: str, changes: Mapping[str, Any]) -> SavedReport | None:
-        return await self._run(lambda conn: saved_reports.update_report(conn, website_id, report_id, changes))
+        return await self._run_shared(lambda db: saved_reports.update_report(db, website_id, report_id, changes))
 
     async def mark_report_run(self, website_id: str, report_id: str, at: datetime) -> None:
-        await self._run(lambda conn: saved_reports.mark_run(conn, website_id, report_id, at))
+        await self._run_shared(lambda db: saved_reports.mark_run(db, website_id, report_id, at))
 
     async def delete_report(self, website_id: str, report_id: str) -> bool:
-        return await self._run(lambda conn: saved_reports.delete_report(conn, website_id, report_id))
+        return await self._run_shared(lambda db: saved_reports.delete_report(db, website_id, report_id))
 
     # --- notifications ------------------------------------------------------------------
 
     async def list_subscriptions(self, website_id: str) -> list[Subscription]:
-        return await self._run(lambda conn: notifications.list_subscriptions(conn, website_id))
+        return await self._run_shared(lambda db: notifications.list_subscriptions(db, website_id))
 
     async def get_subscription(self, website_id: str, subscription_id: str) -> Subscription | None:
-        return await self._run(lambda conn: notifications.get_subscription(conn, website_id, subscription_id))
+        return await self._run_shared(lambda db: notifications.get_subscription(db, website_id, subscription_id))
 
     async def create_subscription(
         self, website_id: str, body: Mapping[str, Any], now: datetime
     ) -> tuple[Subscription, str | None] | None:
-        return await self._run(lambda conn: notifications.create_subscription(conn, website_id, body, now))
+        return await self._run_shared(lambda db: notifications.create_subscription(db, website_id, body, now))
 
     async def update_subscription(
         self, website_id: str, subscription_id: str, changes: Mapping[str, Any], now: datetime
     ) -> tuple[Subscription, str | None] | None:
-        return await self._run(
-            lambda conn: notifications.update_subscription(conn, website_id, subscription_id, changes, now)
+        return await self._run_shared(
+            lambda db: notifications.update_subscription(db, website_id, subscription_id, changes, now)
         )
 
     async def delete_subscription(self, website_id: str, subscription_id: str) -> bool:
-        return await self._run(lambda conn: notifications.delete_subscription(conn, website_id, subscription_id))
+        return await self._run_shared(lambda db: notifications.delete_subscription(db, website_id, subscription_id))
 
     async def due_subscriptions(self, now: datetime, limit: int) -> list[Subscription]:
-        return await self._run(lambda conn: notifications.due_subscriptions(conn, now, limit))
+        return await self._run_shared(lambda db: notifications.due_subscriptions(db, now, limit))
 
     async def list_alerts(self, website_id: str) -> list[Alert]:
-        return await self._run(lambda conn: notifications.list_alerts(conn, website_id))
+        return await self._run_shared(lambda db: notifications.list_alerts(db, website_id))
 
     async def get_alert(self, website_id: str, alert_id: str) -> Alert | None:
-        return await self._run(lambda conn: notifications.get_alert(conn, website_id, alert_id))
+        return await self._run_shared(lambda db: notifications.get_alert(db, website_id, alert_id))
 
     async def create_alert(self, website_id: str, body: Mapping[str, Any], now: datetime) -> tuple[Alert, str | None] | None:
-        return await self._run(lambda conn: notifications.create_alert(conn, website_id, body, now))
+        return await self._run_shared(lambda db: notifications.create_alert(db, website_id, body, now))
 
     async def update_alert(
         self, website_id: str, alert_id: str, changes: Mapping[str, Any]
     ) -> tuple[Alert, str | None] | None:
-        return await self._run(lambda conn: notifications.update_alert(conn, website_id, alert_id, changes))
+        return await self._run_shared(lambda db: notifications.update_alert(db, website_id, alert_id, changes))
 
     async def delete_alert(self, website_id: str, alert_id: str) -> bool:
-        return await self._run(lambda conn: notifications.delete_alert(conn, website_id, alert_id))
+        return await self._run_shared(lambda db: notifications.delete_alert(db, website_id, alert_id))
 
     async def active_alerts(self, limit: int, after: tuple[str, str] | None) -> list[Alert]:
-        return await self._run(lambda conn: notifications.active_alerts(conn, limit, after))
+        return await self._run_shared(lambda db: notifications.active_alerts(db, limit, after))
 
     async def claim_delivery(
         self, source_type: str, source_id: str, key: str, now: datetime, advance: tuple[datetime, datetime] | None = None
     ) -> str | None:
-        return await self._run(lambda conn: notifications.claim_delivery(conn, source_type, source_id, key, now, advance))
+        return await self._run_shared(lambda db: notifications.claim_delivery(db, source_type, source_id, key, now, advance))
 
     async def finish_delivery(self, delivery_id: str, status: str, error: str | None, at: datetime) -> Delivery:
-        return await self._run(lambda conn: notifications.finish_delivery(conn, delivery_id, status, error, at))
+        return await self._run_shared(lambda db: notifications.finish_delivery(db, delivery_id, status, error, at))
 
     async def delivery_claimed(self, key: str) -> bool:
-        return await self._run(lambda conn: notifications.delivery_claimed(conn, key))
+        return await self._run_shared(lambda db: notifications.delivery_claimed(db, key))
 
     async def delivery_history(self, website_id: str, limit: int) -> list[Delivery]:
-        return await self._run(lambda conn: notifications.delivery_history(conn, website_id, limit))
+        return await self._run_shared(lambda db: notifications.delivery_history(db, website_id, limit))
 
     async def webhook_secret(self, website_id: str) -> str | None:
-        return await self._run(lambda conn: notifications.webhook_secret(conn, website_id))
+        return await self._run_shared(lambda db: notifications.webhook_secret(db, website_id))
 
     # --- campaign links and tracking pixels ---------------------------------------------
 
     async def list_links(self, website_id: str) -> list[CampaignLink]:
-        return await self._run(lambda conn: campaigns.list_links(conn, website_id))
+        return await self._run_shared(lambda db: campaigns.list_links(db, website_id))
 
     async def get_link(self, website_id: str, link_id: str) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.get_link(conn, website_id, link_id))
+        return await self._run_shared(lambda db: campaigns.get_link(db, website_id, link_id))
 
     async def link_by_slug(self, slug: str) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.link_by_slug(conn, slug))
+        return await self._run_shared(lambda db: campaigns.link_by_slug(db, slug))
 
     async def create_link(self, website_id: str, fields: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.create_link(conn, website_id, fields))
+        return await self._run_shared(lambda db: campaigns.create_link(db, website_id, fields))
 
     async def update_link(self, website_id: str, link_id: str, changes: Mapping[str, Any]) -> CampaignLink | None:
-        return await self._run(lambda conn: campaigns.update_link(conn, website_id, link_id, changes))
+        return await self._run_shared(lambda db: campaigns.update_link(db, website_id, link_id, changes))
 
     async def delete_link(self, website_id: str, link_id: str) -> bool:
-        return await self._run(lambda conn: campaigns.delete_link(conn, website_id, link_id))
+        return await self._run_shared(lambda db: campaigns.delete_link(db, website_id, link_id))
 
     async def list_pixels(self, website_id: str) -> list[TrackingPixel]:
-        return await self._run(lambda conn: campaigns.list_pixels(conn, website_id))
+        return await self._run_shared(lambda db: campaigns.list_pixels(db, website_id))
 
     async def get_pixel(self, website_id: str, pixel_id: str) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.get_pixel(conn, website_id, pixel_id))
+        return await self._run_shared(lambda db: campaigns.get_pixel(db, website_id, pixel_id))
 
     async def pixel_by_key(self, pixel_key: str) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.pixel_by_key(conn, pixel_key))
+        return await self._run_shared(lambda db: campaigns.pixel_by_key(db, pixel_key))
 
     async def create_pixel(self, website_id: str, fields: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.create_pixel(conn, website_id, fields))
+        return await self._run_shared(lambda db: campaigns.create_pixel(db, website_id, fields))
 
     async def update_pixel(self, website_id: str, pixel_id: str, changes: Mapping[str, Any]) -> TrackingPixel | None:
-        return await self._run(lambda conn: campaigns.update_pixel(conn, website_id, pixel_id, changes))
+        return await self._run_shared(lambda db: campaigns.update_pixel(db, website_id, pixel_id, changes))
 
     async def delete_pixel(self, website_id: str, pixel_id: str) -> bool:
-        return await self._run(lambda conn: campaigns.delete_pixel(conn, website_id, pixel_id))
+        return await self._run_shared(lambda db: campaigns.delete_pixel(db, website_id, pixel_id))
 
     # --- imported aggregates (another tool's export) -------------------------------------
 

@@ -20,6 +20,9 @@ keys, idempotency keys) are UNIQUE columns written with ``ON CONFLICT``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import psycopg
@@ -27,6 +30,7 @@ import psycopg
 # Advisory lock keys (any constants shared by every node).
 ALIASES_LOCK = 0x73706B01
 SALTS_LOCK = 0x73706B02
+_LOCKS = {"aliases": ALIASES_LOCK, "salts": SALTS_LOCK}
 
 
 def lock(conn: psycopg.Connection, key: int) -> None:
@@ -47,3 +51,44 @@ def dict_rows(cur: psycopg.Cursor) -> list[dict[str, Any]]:
     """The rows of ``cur``'s last result as dicts keyed by column name (API-shaped rows)."""
     names = [column.name for column in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+class PostgresMetadataDb:
+    """The PostgreSQL side of :class:`~sparklytics.stores.metadata_sql.MetadataDb`.
+
+    ``PostgresDatabase.run`` already runs each call in one transaction, so :meth:`write`
+    adds nothing; the guarding check locks the website's row (see the module docstring).
+    """
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self._conn.execute(_placeholders(sql), params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        return self._conn.execute(_placeholders(sql), params).fetchone()
+
+    def dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return dict_rows(self._conn.execute(_placeholders(sql), params))
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._conn.execute(_placeholders(sql), params)
+
+    def write(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def live_website_domain(self, website_id: str) -> str | None:
+        return lock_live_website(self._conn, website_id)
+
+    def exclusive(self, name: str) -> None:
+        lock(self._conn, _LOCKS[name])
+
+    def bytewise(self, expression: str) -> str:
+        return f'{expression} COLLATE "C"'
+
+
+@functools.lru_cache(maxsize=512)
+def _placeholders(sql: str) -> str:
+    """The shared SQL's ``?`` placeholders in psycopg's ``%s`` style (a literal ``%`` doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")

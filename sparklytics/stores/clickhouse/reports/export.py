@@ -37,7 +37,7 @@ _QUOTE = (
 _LINE = ", ',', ".join(_QUOTE.format(x=_GUARD.format(x=_SOURCE.get(c, c))) for c in EXPORT_COLUMNS)
 _RANGE = (
     "FROM events WHERE website_id = {website_id:String}"
-    " AND created_at >= {utc_start:DateTime64(3)} AND created_at < {utc_end:DateTime64(3)}"
+    " AND created_at >= {utc_start:DateTime64(6)} AND created_at < {utc_end:DateTime64(6)}"
 )
 _ROWS = f"SELECT concat({_LINE}, '\\r\\n') {_RANGE} ORDER BY created_at ASC, node_id ASC, id ASC FORMAT RawBLOB"
 _HEADER = (",".join(EXPORT_COLUMNS) + "\r\n").encode()

@@ -5,8 +5,9 @@ session reaches step n when an event matching step n comes strictly after the mo
 reached step n − 1 (the earliest, so the greedy chain is the longest). That is
 ``windowFunnel`` in ``strict_increase`` mode with a window no session can outlast, over
 the matched rows ``m`` per read-time session. The timestamp is the epoch in
-milliseconds (``windowFunnel`` refuses DateTime64; a ``toDateTime`` would round to
-seconds and make two steps in one second simultaneous).
+microseconds, as stored and as DuckDB compares them (``windowFunnel`` refuses
+DateTime64; a ``toDateTime`` would round to seconds and make two steps in one second
+simultaneous): the events of one collect request are a microsecond apart, so they chain.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sparklytics.stores.clickhouse.scope import match_sql, report_scope
 
 from . import Fetch
 
-_WINDOW_MS = 2**62  # longer than any session
+_WINDOW_US = 2**62  # longer than any session
 
 
 async def funnel_results(fetch: Fetch, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
@@ -38,7 +39,7 @@ async def funnel_results(fetch: Fetch, q: ReportQuery, funnel: Mapping[str, Any]
 SELECT {counts}
 FROM (
     SELECT session_id,
-           windowFunnel({_WINDOW_MS}, 'strict_increase')(toUInt64(toUnixTimestamp64Milli(created_at)), {", ".join(conditions)})
+           windowFunnel({_WINDOW_US}, 'strict_increase')(toUInt64(toUnixTimestamp64Micro(created_at)), {", ".join(conditions)})
                AS level
     FROM m
     GROUP BY session_id

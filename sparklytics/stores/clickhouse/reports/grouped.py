@@ -101,7 +101,7 @@ async def grouped(fetch: Fetch, q: ReportQuery, grouping: Grouping) -> list[Grou
     counted = "1" if q.include_bots else "NOT s_is_bot"
     rows = f"""
 SELECT session_id, session_visitor, event_type, s_pageview_count, s_is_bot,
-       dateDiff('millisecond', s_first_seen, s_last_seen) / 1000 AS duration,
+       dateDiff('microsecond', s_first_seen, s_last_seen) / 1e6 AS duration,
        {revenue} AS revenue{key_columns}
 FROM (SELECT *, {offset} AS tz_off FROM m)
 """

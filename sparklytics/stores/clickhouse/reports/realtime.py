@@ -21,9 +21,9 @@ from . import Fetch
 
 _AROUND = (
     "SELECT * FROM events WHERE website_id = {website_id:String}"
-    " AND created_at >= {scan_start:DateTime64(3)} AND created_at <= {now:DateTime64(3)}"
+    " AND created_at >= {scan_start:DateTime64(6)} AND created_at <= {now:DateTime64(6)}"
 )
-_WINDOW = "created_at >= {since:DateTime64(3)} AND created_at <= {now:DateTime64(3)}"
+_WINDOW = "created_at >= {since:DateTime64(6)} AND created_at <= {now:DateTime64(6)}"
 
 
 _ACTIVE = f"SELECT uniqExact(session_visitor) FROM ({sessionized_events(_AROUND)}) WHERE {_WINDOW} "

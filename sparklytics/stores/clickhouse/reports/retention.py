@@ -37,13 +37,13 @@ _COHORTS = """
     FROM (
         SELECT session_visitor AS visitor, min(created_at) AS first_at
         FROM ev
-        WHERE created_at < {{range_end:DateTime64(3)}}
+        WHERE created_at < {{range_end:DateTime64(6)}}
         GROUP BY visitor
-        HAVING first_at >= {{range_start:DateTime64(3)}}
+        HAVING first_at >= {{range_start:DateTime64(6)}}
     )
-    WHERE visitor IN (SELECT session_visitor FROM m WHERE created_at < {{range_end:DateTime64(3)}})
+    WHERE visitor IN (SELECT session_visitor FROM m WHERE created_at < {{range_end:DateTime64(6)}})
       AND visitor NOT IN (SELECT visitor_id FROM events
-                          WHERE website_id = {{website_id:String}} AND created_at < {{range_start:DateTime64(3)}})
+                          WHERE website_id = {{website_id:String}} AND created_at < {{range_start:DateTime64(6)}})
 ),
 returns AS (
     SELECT DISTINCT c.visitor AS visitor, c.cohort_start AS cohort_start, {distance} AS period

@@ -23,11 +23,12 @@ from . import Fetch
 
 
 def timestamp_text(column: str) -> str:
-    """A DateTime64 as DuckDB casts a TIMESTAMP to text: seconds, then milliseconds if any."""
+    """A DateTime64 as DuckDB casts a TIMESTAMP to text: seconds, then the fraction if any,
+    up to microseconds without trailing zeros (``.5``, ``.1234``, ``.000001``)."""
+    micros = f"toUnixTimestamp64Micro({column}) % 1000000"
     return (
         f"concat(formatDateTime({column}, '%Y-%m-%d %H:%i:%S'),"
-        f" if(toUnixTimestamp64Milli({column}) % 1000 = 0, '',"
-        f" concat('.', leftPad(toString(toUnixTimestamp64Milli({column}) % 1000), 3, '0'))))"
+        f" if({micros} = 0, '', concat('.', trim(TRAILING '0' FROM leftPad(toString({micros}), 6, '0')))))"
     )
 
 
@@ -47,7 +48,7 @@ def public_event_id(key_param: str) -> str:
 
 _SESSION_COLUMNS = f"""
     s.session_id, s.visitor_id, {timestamp_text("s.first_seen")}, {timestamp_text("s.last_seen")},
-    intDiv(dateDiff('millisecond', s.first_seen, s.last_seen), 1000),
+    intDiv(dateDiff('microsecond', s.first_seen, s.last_seen), 1000000),
     s.pageview_count, s.event_count, s.entry_path, s.exit_path,
     s.country, s.browser, s.os, s.device_type
 """
@@ -61,8 +62,8 @@ LIMIT {{{{fetch:UInt64}}}}
 """
 
 _AFTER = (
-    "AND (s.last_seen < {cursor_ls:DateTime64(3)}"
-    " OR (s.last_seen = {cursor_ls:DateTime64(3)} AND s.session_id < {cursor_sid:UInt64}))"
+    "AND (s.last_seen < {cursor_ls:DateTime64(6)}"
+    " OR (s.last_seen = {cursor_ls:DateTime64(6)} AND s.session_id < {cursor_sid:UInt64}))"
 )
 
 _WEBSITE_EVENTS = "SELECT * FROM events WHERE website_id = {website_id:String}"

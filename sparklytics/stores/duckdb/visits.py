@@ -13,7 +13,7 @@ dimension, **when the same visitor's previous visit with the same value ended**:
 overlapping [a, b) exactly when exactly one of those sessions — the first in that order
 — has ``prev_v < a`` or none, because an earlier session of the visitor overlaps the
 range iff it ended at or after ``a``. So the number of visitors of v is a filtered
-``count(*)`` over the overlapping sessions: the reports' ``settled_visitors_sql``.
+``count(*)`` over the overlapping sessions (``reports/visitor_counts.py``).
 
 Why on ``sessions`` rather than an hourly rollup table keyed by visitor: the session
 level breakdowns already read ``sessions`` alone; the columns are NULL for most rows
@@ -57,6 +57,7 @@ VISITOR_KEY_SQL = "CAST(('0x' || substr(md5({visitor_id}), 1, 4)) AS USMALLINT)"
 
 
 def visitor_key(visitor_id: str) -> int:
+    """:data:`VISITOR_KEY_SQL` in Python: the Writer stores it with each session row."""
     return int(hashlib.md5(visitor_id.encode()).hexdigest()[:4], 16)
 
 # Unsettled rows at which the Writer settles inside a commit. A settle scans the

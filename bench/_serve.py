@@ -23,6 +23,7 @@ from typing import Any
 import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sparklytics.config import load_config  # noqa: E402
 
@@ -56,6 +57,7 @@ def statistics(services: Any) -> dict[str, Any]:
 async def serve(stats_path: Path) -> None:
     from sparklytics.app import create_app
     from sparklytics.http_server import hypercorn_config, serve as serve_http
+    from sparklytics.process_tuning import tune_for_serving
     from sparklytics.services import open_services
 
     config = load_config(os.environ)
@@ -68,15 +70,24 @@ async def serve(stats_path: Path) -> None:
                 stop.set()
                 return
 
+    probe = None
+    if os.environ.get("BENCH_LOOP_PROBE"):  # bench/ingest.py --probe
+        from _loop_probe import install
+
+        probe = install()
     async with trio.open_nursery() as nursery:
         nursery.start_soon(wait_for_signal)
         async with open_services(config) as services:
             hconfig = hypercorn_config(config, f"{config.host}:{config.port}", graceful_timeout=5)
-            await serve_http(create_app(services), config, hconfig, stop.wait)
+            app = create_app(services)
+            tune_for_serving()
+            await serve_http(app, config, hconfig, stop.wait)
             record["at_signal"] = statistics(services)
         record["final"] = statistics(services)
         nursery.cancel_scope.cancel()
     stats_path.write_text(json.dumps(record, indent=2) + "\n")
+    if probe is not None:
+        stats_path.with_name("loop-probe.json").write_text(json.dumps(probe.summary(), indent=2) + "\n")
 
 
 def main() -> int:

@@ -1,33 +1,55 @@
-"""ClickHouse stores against DuckDB's on the same synthetic events, in the same run.
+"""ClickHouse stores against DuckDB's on the same events, in the same run.
 
 Two real shards (``tests/clickhouse.py``, chdb from ``.venv-clickhouse``; from an export
-set ``SPARKLYTICS_CHDB_PYTHON`` to the checkout's ``.venv-clickhouse/bin/python``). The
-events are committed through each backend's EventStore in 10k batches (the Writer's
-path: ids, sessions, the WAL cursor), then the overview reports run ``--repeat`` times
-on each backend over the last 7 days; medians are printed with the load average.
+set ``SPARKLYTICS_CHDB_PYTHON`` to the checkout's ``.venv-clickhouse/bin/python``).
+
+* Synthetic (default): the events are committed through each backend's EventStore in
+  10k batches (the Writer's path: ids, sessions, the WAL cursor), then the overview
+  reports run over the last 7 days.
+* ``--source DIR`` (a ``bench/load.py`` data dir such as ``bench/data/db-1M``): the
+  DuckDB file is copied, its events are loaded into ClickHouse as ``sparklytics migrate
+  --to cloud`` does (10k-row chunks through the ``Distributed`` table, the rollup's view
+  fed on the way), and the overview reports run over the dataset's last ``--days``
+  days. Also printed: the load's events/s and ClickHouse's bytes on disk per 1M events
+  (events and rollup, both shards). ``--scale K`` first makes the copy K times as big:
+  each copy of the events and sessions gets visitor ids, event ids and session ids of
+  its own (same times, pages, sources), so K × the events and visitors in the same
+  range — a stand-in while a larger dataset is not built.
+
+Each report runs ``--repeat`` times per backend, the backends alternating; the series
+also on ClickHouse's read-time path (rollups off), so old and new are measured in the
+same minutes. A report over its budget (``--budget-s``) is recorded as ``timeout``.
+Medians are printed with the load average.
 
     python bench/clickhouse.py --events 200000 --repeat 5
+    python bench/clickhouse.py --source bench/data/db-1M --days 30 --repeat 3
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import trio
 
 from _common import load_average, machine, write_json  # first: puts the checkout on sys.path
-from sparklytics.events import EventRow
+from sparklytics.events import EVENT_COLUMNS, EventRow
 from sparklytics.stores.analytics import QueryBudgets
+from sparklytics.stores.clickhouse import schema
 from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
-from sparklytics.stores.clickhouse.connection import ClickHouseSettings
+from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
 from sparklytics.stores.clickhouse.events import ClickHouseEventStore
+from sparklytics.stores.clickhouse.loader import load_events
+from sparklytics.stores.errors import QueryTimeout, StorageFault
 from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.events import DuckDBEventStore
@@ -44,14 +66,19 @@ END = datetime(2026, 3, 31)
 PATHS = [f"/p{n}" for n in range(60)]
 BROWSERS = ["Chrome", "Firefox", "Safari", "Edge"]
 COUNTRIES = ["US", "DE", "FR", "GB", "IN", "BR"]
-BUDGETS = QueryBudgets(default=60_000, retention=60_000)
-REPORTS = {
-    "stats": lambda: make_query("stats", SITE, start_date="2026-03-24", end_date="2026-03-30"),
-    "pageviews (day)": lambda: make_query("pageviews", SITE, start_date="2026-03-24", end_date="2026-03-30"),
-    "metrics page": lambda: make_query("metrics", SITE, type="page", start_date="2026-03-24", end_date="2026-03-30"),
-    "metrics browser": lambda: make_query("metrics", SITE, type="browser", start_date="2026-03-24",
-                                          end_date="2026-03-30"),
-}
+OVERVIEW_METRICS = ("page", "referrer", "country", "browser", "device")
+
+
+def overview_queries(start: date, end: date) -> dict[str, tuple[str, object]]:
+    """What the dashboard's overview asks for over ``[start, end]``: report → (method, query)."""
+    span = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    queries = {
+        "stats": ("stats", make_query("stats", SITE, **span)),
+        "pageviews (day)": ("pageviews", make_query("pageviews", SITE, granularity="day", **span)),
+    }
+    for metric in OVERVIEW_METRICS:
+        queries[f"metrics {metric}"] = ("metrics", make_query("metrics", SITE, type=metric, **span))
+    return queries
 
 
 def synthetic_events(count: int, days: int, seed: int = 7) -> list[EventRow]:
@@ -83,61 +110,168 @@ def commit_all(store, events: list[EventRow]) -> float:
     return time.perf_counter() - started
 
 
-async def time_reports(store, repeat: int) -> dict[str, float]:
-    medians = {}
-    for name, query in REPORTS.items():
-        runs = []
+async def timed(store, method: str, query, budget_s: float) -> float | None:
+    """Milliseconds for one report, or None past the budget (the server stops it, or
+    the HTTP client's own timeout does when the server overruns its budget)."""
+    started = time.perf_counter()
+    try:
+        await getattr(store, method)(query)
+    except QueryTimeout:
+        return None
+    except StorageFault:
+        if time.perf_counter() - started < budget_s:
+            raise
+        return None
+    seconds = time.perf_counter() - started
+    return None if seconds > budget_s else seconds * 1000
+
+
+def median_or_timeout(runs: list[float | None]) -> float | str:
+    done = [run for run in runs if run is not None]
+    return round(statistics.median(done), 1) if len(done) == len(runs) else "timeout"
+
+
+async def time_reports(stores: dict, queries: dict, repeat: int, budget_s: float) -> dict[str, dict]:
+    """Medians per report and store, the stores taking turns within each repeat; the
+    read-time ClickHouse path only for the series (the only report the rollup serves)."""
+    medians: dict[str, dict] = {}
+    for name, (method, query) in queries.items():
+        targets = [label for label in stores if label != "clickhouse read-time" or method == "pageviews"]
+        runs: dict[str, list] = {label: [] for label in targets}
         for _ in range(repeat):
-            started = time.perf_counter()
-            method = name.split()[0]
-            await getattr(store, method)(query())
-            runs.append((time.perf_counter() - started) * 1000)
-        medians[name] = round(statistics.median(runs), 1)
+            for label in targets:
+                if runs[label] and runs[label][-1] is None:
+                    continue  # once over the budget, not again
+                runs[label].append(await timed(stores[label], method, query, budget_s))
+        medians[name] = {label: median_or_timeout(found) for label, found in runs.items()}
+        print(name, medians[name], load_average(), flush=True)
     return medians
+
+
+def clickhouse_bytes(client: ClickHouseClient, events: int) -> dict[str, int]:
+    """Bytes on disk per 1M events of each of our tables, both shards."""
+    per_table: dict[str, int] = {}
+    for url in client.settings.shard_urls:
+        found = client.execute("SELECT table, sum(bytes_on_disk) FROM system.parts WHERE active"
+                               " AND database = currentDatabase() GROUP BY table FORMAT TSV", url=url)
+        for line in found.splitlines():
+            table, size = line.split("\t")
+            per_table[table] = per_table.get(table, 0) + int(size)
+    return {table: round(size / events * 1_000_000) for table, size in sorted(per_table.items())}
+
+
+def duckdb_rows(path: Path, chunk: int = 10_000):
+    """The events of a DuckDB file in id order, streamed."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        cursor = con.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id")
+        while rows := cursor.fetchmany(chunk):
+            yield from rows
+    finally:
+        con.close()
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--events", type=int, default=200_000, help="synthetic events (without --source)")
+    parser.add_argument("--source", type=Path, help="a bench/load.py data dir to load instead")
+    parser.add_argument("--days", type=int, help="range in days (default 7 synthetic, 30 with --source)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--budget-s", type=float, default=60.0, help="a report's time budget")
+    parser.add_argument("--scale", type=int, default=1, help="with --source: copies of its events")
     args = parser.parse_args(argv)
-    events = synthetic_events(args.events, args.days)
     folder = Path(tempfile.mkdtemp(prefix="bench-clickhouse-"))
     cluster = ShardCluster(folder / "shards").start()
     postgres = PostgresServer().start()  # cloud mode's metadata: the imported aggregates
-    result: dict = {"machine": machine(), "events": args.events, "load_before": load_average()}
+    result: dict = {"machine": machine(), "load_before": load_average()}
+    budgets = QueryBudgets(default=int(args.budget_s * 1000), retention=int(args.budget_s * 1000))
     try:
         settings = ClickHouseSettings(cluster.urls, CLUSTER, database="bench", node_id="bench")
-        click_events = ClickHouseEventStore(settings)
-        click_events.prepare()
-        db = Database(folder / "duck.db", memory_limit="1GB")
-        duck_events = DuckDBEventStore(db, session_cache_max_entries=100_000)
-        duck_events.prepare()
-        result["ingest_s"] = {"clickhouse": round(commit_all(click_events, events), 2),
-                              "duckdb": round(commit_all(duck_events, events), 2)}
-        result["load_after_ingest"] = load_average()
-        duck = DuckDBAnalyticsStore(db, BUDGETS)
+        if args.source is None:
+            db, start, end = synthetic(folder, settings, args, result)
+        else:
+            db, start, end = from_source(folder, settings, args, result)
+        result["range"] = [start.isoformat(), end.isoformat()]
 
         async def reports() -> None:
             metadata = await PostgresDatabase.open(postgres.fresh_database())
-            click = ClickHouseAnalyticsStore(settings, BUDGETS, event_id_key="bench",
-                                             imported=PostgresImportedRows(metadata))
-            result["reports_ms"] = {"clickhouse": await time_reports(click, args.repeat),
-                                    "duckdb": await time_reports(duck, args.repeat)}
+            imported = PostgresImportedRows(metadata)
+            click = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench", imported=imported)
+            raw = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench", imported=imported, rollups=False)
+            stores = {"duckdb": DuckDBAnalyticsStore(db, budgets), "clickhouse": click, "clickhouse read-time": raw}
+            result["reports_ms"] = await time_reports(stores, overview_queries(start, end), args.repeat,
+                                                      args.budget_s)
             await click.aclose()
+            await raw.aclose()
             await metadata.close()
 
         trio.run(reports)
         result["load_after"] = load_average()
-        click_events.close()
         db.close()
     finally:
         cluster.stop()
         postgres.stop()
-    print(result)
+        shutil.rmtree(folder, ignore_errors=True)
+    print(json.dumps(result))
     write_json("clickhouse.json", result)
     return 0
+
+
+def synthetic(folder: Path, settings: ClickHouseSettings, args, result: dict) -> tuple[Database, date, date]:
+    """Commit synthetic events through both EventStores; the last 7 days by default."""
+    events = synthetic_events(args.events, 30)
+    result["events"] = args.events
+    click_events = ClickHouseEventStore(settings)
+    click_events.prepare()
+    db = Database(folder / "duck.db", memory_limit="1GB")
+    duck_events = DuckDBEventStore(db, session_cache_max_entries=100_000)
+    duck_events.prepare()
+    result["ingest_s"] = {"clickhouse": round(commit_all(click_events, events), 2),
+                          "duckdb": round(commit_all(duck_events, events), 2)}
+    result["load_after_ingest"] = load_average()
+    click_events.close()
+    end = (END - timedelta(days=1)).date()
+    return db, end - timedelta(days=(args.days or 7) - 1), end
+
+
+def scale_up(path: Path, copies: int) -> None:
+    """Add ``copies - 1`` copies of the events and sessions, each under its own visitor,
+    event and session ids (a session id is rehashed with the copy's number, the same in
+    both tables, so events still join their sessions)."""
+    con = duckdb.connect(str(path))
+    [(last_id,)] = con.execute("SELECT max(id) FROM events").fetchall()
+    con.execute("CREATE TEMP TABLE first_sessions AS SELECT * FROM sessions")
+    for k in range(1, copies):
+        con.execute(f"""INSERT INTO events SELECT * REPLACE (
+            id + {k} * {last_id} AS id, visitor_id || '~{k}' AS visitor_id, hash(session_id, {k}) AS session_id)
+            FROM events WHERE id <= {last_id}""")
+        con.execute(f"""INSERT INTO sessions SELECT * REPLACE (
+            visitor_id || '~{k}' AS visitor_id, hash(session_id, {k}) AS session_id)
+            FROM first_sessions""")
+    con.execute("CHECKPOINT")
+    con.close()
+
+
+def from_source(folder: Path, settings: ClickHouseSettings, args, result: dict) -> tuple[Database, date, date]:
+    """Copy the data dir's DuckDB file, load its events into ClickHouse (as the
+    migration does), measure the load and the bytes; the dataset's last 30 days."""
+    meta = json.loads((args.source / "dataset.json").read_text())
+    copy = folder / "duck.db"
+    shutil.copyfile(args.source / "sparklytics.db", copy)
+    if args.scale > 1:
+        scale_up(copy, args.scale)
+    client = ClickHouseClient(settings)
+    schema.apply(client)
+    started = time.perf_counter()
+    loaded = load_events(client, duckdb_rows(copy))
+    seconds = time.perf_counter() - started
+    result.update(events=loaded, load_s=round(seconds, 1), load_events_per_s=round(loaded / seconds),
+                  load_after_ingest=load_average(), duckdb_bytes_per_1M=round(copy.stat().st_size / loaded * 1e6))
+    result["clickhouse_bytes_per_1M"] = clickhouse_bytes(client, loaded)
+    print(json.dumps(result), flush=True)
+    client.close()
+    end = date.fromisoformat(meta["end"][:10])
+    return Database(copy, memory_limit="1GB"), end - timedelta(days=(args.days or 30) - 1), end
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ batches of ``--batch`` from ``--senders`` threads, and reports two rates: acknow
 ClickHouse through the WAL). Also the ClickHouse bytes on disk per 1M events stored.
 Everything shares the machine (two shards, PostgreSQL, the nodes, this client), so
 the figures are what one small box gives, with the load average printed beside them.
+For each target also the CPU time (user + system, from ``/proc/<pid>/stat``) that each
+app node and each shard spent per stored event, from the first send until the API
+counts them all (the count polls, a stats query every 0.2 s, are included).
 
     python bench/cluster_ingest.py --events 20000 --batch 20 --senders 4
 """
@@ -25,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from _common import REPO_ROOT, load_average, machine  # first: puts the checkout on sys.path
+from _common import REPO_ROOT, cpu_seconds, load_average, machine  # first: puts the checkout on sys.path
 
 AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 
@@ -45,6 +48,9 @@ def start_cluster(root: Path, port: int) -> subprocess.Popen:
             pass
         time.sleep(0.3)
     raise SystemExit(f"cluster did not start: {(root / 'cluster.log').read_text()[-2000:]}")
+
+
+MEASURED = ("node1", "node2", "shard1", "shard2")
 
 
 def send(url: str, site: str, events: int, batch: int, senders: int) -> float:
@@ -96,12 +102,15 @@ def main() -> None:
         for label, url in (("node1 alone", state["nodes"]["node1"]), ("haproxy, 2 nodes", api)):
             site = httpx.post(f"{api}/api/websites", json={"name": label, "domain": "example.com"}).json()["data"]["id"]
             before = load_average()
+            pids = {name: state["components"][name] for name in MEASURED}
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             start = time.perf_counter()
             acked = send(url, site, events, args.batch, args.senders)
             stored_after(api, site, events)
             stored = time.perf_counter() - start
+            cpu_us = {name: round((cpu_seconds(pid) - cpu_before[name]) / events * 1e6) for name, pid in pids.items()}
             print(json.dumps({"target": label, "acked_eps": round(events / acked), "stored_eps": round(events / stored),
-                              "load_before": before, "load_after": load_average()}))
+                              "cpu_us_per_event": cpu_us, "load_before": before, "load_after": load_average()}))
         total = 0
         for url in state["clickhouse"]:
             total += int(httpx.post(url, content="SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND "

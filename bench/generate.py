@@ -55,7 +55,7 @@ import sys
 import time
 from bisect import bisect
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 

@@ -28,7 +28,10 @@ is one accepted event.
 Per scenario: accepted req/s and events/s (202 responses and their
 ``x-sparklytics-ingest-accepted-events``), **persisted** events/s, drops (non-2xx,
 socket errors, soft drops reported in ``x-sparklytics-ingest-dropped-events``),
-p50/p99 latency, server CPU, server RSS (VmRSS/VmHWM from /proc). Persisted: after
+p50/p99 latency, server CPU (also in ms per request, the figure a busy box bends
+least), server RSS (VmRSS/VmHWM from /proc). ``--probe`` adds, from inside the
+server, where the loop's time went: GC pauses, the WAL fsync, the DuckDB commit,
+long task steps (``bench/_loop_probe.py``). Persisted: after
 the measured run the server gets SIGTERM (it flushes every acknowledged event and
 exits), the DuckDB file is opened read-only and counted; persisted events/s = events
 of the run in DuckDB ÷ (load duration + the time the server took to flush and stop).
@@ -63,7 +66,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from load import summarize_profile  # noqa: E402
 from _common import (  # noqa: E402
-    BENCH_DIR, DATA_DIR, OUT_DIR, WEBSITE_DOMAIN, WEBSITE_ID, Server, count_events, create_website,
+    BENCH_DIR, DATA_DIR, OUT_DIR, WEBSITE_DOMAIN, WEBSITE_ID, Server, count_events, cpu_seconds, create_website,
     load_average, machine, mb, md_table, percentile, server_env, wait_for_quiet, write_json,
 )
 
@@ -335,14 +338,9 @@ def machine_cpu() -> tuple[float, float]:
     return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any], lua_data: Path,
                  seconds: float, warmup: float, rate: float, profile: bool = False,
-                 ingest_path: str | None = None) -> dict[str, Any]:
+                 ingest_path: str | None = None, probe: bool = False) -> dict[str, Any]:
     kind, batch, connections = SCENARIOS[name]
     data_dir = work / name
     if data_dir.exists():
@@ -351,6 +349,8 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
     env = {"SPARKLYTICS_GEOIP_PATH": data["geoip"], "SPARKLYTICS_TRUSTED_PROXIES": "127.0.0.1/32"}
     if ingest_path is not None:
         env["SPARKLYTICS_INGEST_PATH"] = ingest_path
+    if probe:
+        env["BENCH_LOOP_PROBE"] = "1"
     server = Server(data_dir, env)
     server.start()
     try:
@@ -385,6 +385,7 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
     finally:
         server.kill()
     counts = count_events(data_dir)
+    loop_probe = json.loads((data_dir / "loop-probe.json").read_text()) if probe else None
     duration = result["duration_s"]
     profile_summary = summarize_profile(OUT_DIR / f"ingest-{name}.pyspy.txt") if profile else None
     persisted = counts["events"] - warm_events
@@ -417,6 +418,7 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
         "statuses": result["statuses"],
         "latency_ms": {k: round(v / 1000, 2) for k, v in result["latency_us"].items()},
         "server_cpu_pct": round(100 * server_cpu / duration, 1),
+        "server_cpu_ms_per_req": round(1000 * server_cpu / max(1, result["responses"]), 3),
         "other_cpu_pct": round(100 * max(0.0, other_cpu) / duration, 1),
         "steal_cpu_pct": round(100 * steal / duration, 1),
         "generator_cpu_pct": result["generator_cpu_pct"],
@@ -429,8 +431,27 @@ def run_scenario(name: str, *, template: Path, work: Path, data: dict[str, Any],
         "stored_sessions": counts["sessions"],
         "profiled": profile,
         "profile": profile_summary,
+        "loop_probe": loop_probe,
         "actor_statistics": server.statistics(),
     }
+
+
+def probe_report(probe: dict[str, Any]) -> str:
+    """The loop probe's figures of one run (``bench/_loop_probe.py``), a line each."""
+    lines = []
+    for generation, pauses in probe["gc_pauses"].items():
+        lines.append(f"  GC {generation}: {pauses['count']} collections, {pauses['total_ms']} ms CPU in all, "
+                     f"p50 {pauses['p50_ms']} ms, max {pauses['max_ms']} ms")
+    for stage, timing in probe["pipeline"].items():
+        lines.append(f"  {stage}: {timing['count']}×, p50 {timing['p50_ms']} / p90 {timing['p90_ms']} / "
+                     f"p99 {timing['p99_ms']} / max {timing['max_ms']} ms")
+    late = probe["late_wakes"]
+    lines.append(f"  loop woke ≥ 2 ms late {late['count']} times of {late['io_waits']:,} (max {late['max_ms']} ms)")
+    for task, steps in list(probe["long_steps"].items())[:4]:
+        lines.append(f"  steps ≥ 2 ms of {task}: {steps['count']}, max {steps['max_ms']} ms")
+    lines.append(f"  objects the GC tracks at the end: {probe['tracked_objects']['total']:,} "
+                 f"(+ {probe['tracked_objects']['frozen']:,} frozen)")
+    return "\n".join(lines)
 
 
 def path_ratios(names: list[str], runs: list[dict[str, Any]]) -> str:
@@ -446,14 +467,16 @@ def path_ratios(names: list[str], runs: list[dict[str, Any]]) -> str:
         of = {path: [r for r in runs if r["scenario"] == name and r["ingest_path"] == path] for path in ("classic", "lean")}
         req = {path: median([r["req_per_s"] for r in mine]) for path, mine in of.items()}
         persisted = {path: median([r["persisted_events_per_s"] for r in mine]) for path, mine in of.items()}
+        cpu = {path: median([r["server_cpu_ms_per_req"] for r in mine]) for path, mine in of.items()}
         rows.append([
             name, len(of["classic"]), f"{req['classic']:,.0f}", f"{req['lean']:,.0f}", f"{req['lean'] / req['classic']:.2f}",
             f"{persisted['classic']:,.0f}", f"{persisted['lean']:,.0f}", f"{persisted['lean'] / persisted['classic']:.2f}",
+            f"{cpu['classic']:.2f}", f"{cpu['lean']:.2f}",
             sum(r["drops"] for mine in of.values() for r in mine),
             " / ".join(str(r["load_average_1m_at_start"]) for mine in of.values() for r in mine),
         ])
     return md_table(["scenario", "runs each", "classic req/s", "lean req/s", "ratio", "classic persisted ev/s",
-                     "lean persisted ev/s", "ratio", "drops (all runs)", "load 1m at start (classic… / lean…)"], rows)
+                     "lean persisted ev/s", "ratio", "classic CPU ms/req", "lean CPU ms/req", "drops (all runs)", "load 1m at start (classic… / lean…)"], rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -467,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-load", type=float, default=1.0, help="wait for a 1-min load average below this (0: don't)")
     parser.add_argument("--wait", type=float, default=3600)
     parser.add_argument("--profile", action="store_true", help="py-spy the server during the measured runs (skews them)")
+    parser.add_argument("--probe", action="store_true",
+                        help="time GC pauses, long loop steps, the WAL fsync and the DuckDB commit in the server (bench/_loop_probe.py; costs a little CPU)")
     parser.add_argument("--out", default=None, help="JSON file name in bench/out (default ingest.json)")
     parser.add_argument("--compare-paths", action="store_true",
                         help="run each scenario on both ingest paths, interleaved; print both medians and their ratio")
@@ -493,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
             for retry in range(3):
                 run = run_scenario(name, template=template, work=args.work, data=data, lua_data=lua_data,
                                    seconds=args.duration, warmup=args.warmup, rate=args.rate, profile=args.profile,
-                                   ingest_path=ingest_path)
+                                   ingest_path=ingest_path, probe=args.probe)
                 if run["other_cpu_pct"] <= args.max_other_cpu or retry == 2:
                     break
                 print(f"  disturbed: other processes used {run['other_cpu_pct']} % CPU; again", file=sys.stderr)
@@ -503,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {run['req_per_s']:,} req/s, {run['accepted_events_per_s']:,} ev/s accepted, "
                   f"{run['persisted_events_per_s']:,} ev/s persisted, drops {run['drops']}, "
                   f"p50 {run['latency_ms']['p50']} ms, p99 {run['latency_ms']['p99']} ms, "
-                  f"server CPU {run['server_cpu_pct']} %, gen CPU {run['generator_cpu_pct']} %, "
+                  f"server CPU {run['server_cpu_pct']} % ({run['server_cpu_ms_per_req']} ms/req), gen CPU {run['generator_cpu_pct']} %, "
                   f"other CPU {run['other_cpu_pct']} %, steal {run['steal_cpu_pct']} %", file=sys.stderr)
     medians = []
     for name in names:
@@ -514,12 +539,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = [[
         r["scenario"] + ("" if r["ingest_path"] == "default" else f" ({r['ingest_path']})"), r["batch"], r["connections"], f"{r['req_per_s']:,}", f"{r['accepted_events_per_s']:,}",
         f"{r['persisted_events_per_s']:,}", r["drops"], r["latency_ms"]["p50"], r["latency_ms"]["p99"],
-        r["server_cpu_pct"], r["generator_cpu_pct"], r["other_cpu_pct"], r["server_rss_idle_mb"], r["server_rss_peak_mb"],
+        r["server_cpu_pct"], r["server_cpu_ms_per_req"], r["generator_cpu_pct"], r["other_cpu_pct"], r["server_rss_idle_mb"], r["server_rss_peak_mb"],
         r["stop_seconds"], r["load_average_1m_at_start"],
     ] for r in medians]
     table = md_table(
         ["scenario", "events/req", "conns", "req/s", "accepted ev/s", "persisted ev/s", "drops", "p50 ms", "p99 ms",
-         "server CPU %", "generator CPU %", "other CPU %", "idle RSS MB", "peak RSS MB", "stop s", "load 1m"],
+         "server CPU %", "server CPU ms/req", "generator CPU %", "other CPU %", "idle RSS MB", "peak RSS MB", "stop s", "load 1m"],
         rows,
     )
     print(table)
@@ -539,6 +564,9 @@ def main(argv: list[str] | None = None) -> int:
         if r["generator"]:
             print(f"\n{r['scenario']}: generator wake lag {r['generator']['wake_lag_ms']} ms, send lag "
                   f"{r['generator']['send_lag_ms']} ms, p99.9 {r['latency_ms']['p999']} ms, max {r['latency_ms']['max']} ms")
+    for r in medians:
+        if r["loop_probe"]:
+            print(f"\n{r['scenario']} loop probe:\n{probe_report(r['loop_probe'])}")
     for r in medians:
         if r["profile"]:
             print(f"\n{r['scenario']} py-spy ({r['profile']['samples']} samples), top self:")

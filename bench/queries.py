@@ -11,7 +11,9 @@ journey and retention of §1.9–§1.11, the goal reports of §1.8 (ten goals,
 :data:`GOALS`) and the export of §1.16: one warm-up request, then ``--repeat``
 timed requests on one keep-alive connection; the table shows the median (and p90,
 max). Client-side wall time, so it includes HTTP and JSON (≈ 1 ms). Every answer must
-be 200.
+be 200. Also the server's CPU time per request (all its threads, the mean over the
+timed requests, from /proc): on a shared box wall time grows with the other processes'
+load, CPU time much less, so it is what compares two versions run at different loads.
 
 The range is the dataset's last 30 days (``start_date`` = end − 29 days, UTC, as the
 dashboard's "last 30 days"). Export is capped by the API at 500 000 rows, so it uses
@@ -38,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    DATA_DIR, WEBSITE_ID, Client, Server, dir_size, human_count, load_average, machine, mb, md_table, parse_count,
+    DATA_DIR, WEBSITE_ID, Client, Server, cpu_seconds, dir_size, human_count, load_average, machine, mb, md_table, parse_count,
     wait_for_quiet, write_json,
 )
 
@@ -224,10 +226,12 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             status, body, _ = client.get(path, params)  # warm-up
             times, statuses = [], {status}
+            cpu_before = cpu_seconds(server.pid)
             for _ in range(args.repeat):
                 status, body, seconds = client.get(path, params)
                 times.append(seconds * 1000)
                 statuses.add(status)
+            cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / args.repeat
             loads.append(load_average()[0])
             memory_now = server.memory()
             times.sort()
@@ -245,12 +249,13 @@ def main(argv: list[str] | None = None) -> int:
                 "route": label_, "path": path, "params": params, "statuses": sorted(statuses),
                 "median_ms": round(median, 1), "min_ms": round(times[0], 1),
                 "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1), "max_ms": round(times[-1], 1),
+                "server_cpu_ms": round(cpu_ms, 1),
                 "response_bytes": len(body), "target_ms": target,
                 "rss_after_mb": mb(memory_now.get("VmRSS")), "peak_rss_after_mb": mb(memory_now.get("VmHWM")),
                 "met": None if target is None else (median <= target and statuses == {200}),
             }
             results.append(row)
-            print(f"  {label_:32s} {row['median_ms']:8.1f} ms  {sorted(statuses)}  RSS {row['rss_after_mb']} MB, "
+            print(f"  {label_:32s} {row['median_ms']:8.1f} ms  CPU {row['server_cpu_ms']:7.1f} ms  {sorted(statuses)}  RSS {row['rss_after_mb']} MB, "
                   f"peak {row['peak_rss_after_mb']} MB", file=sys.stderr)
         memory = server.memory()
         server.stop()
@@ -278,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     path = write_json(f"queries-{label}.json", output)
     print(md_table(
-        ["route", "median ms", "p90 ms", "max ms", "target ms", "met", "status", "RSS after MB", "peak RSS MB"],
-        [[r["route"], r["median_ms"], r["p90_ms"], r["max_ms"], r["target_ms"] or "—",
+        ["route", "median ms", "p90 ms", "max ms", "server CPU ms", "target ms", "met", "status", "RSS after MB", "peak RSS MB"],
+        [[r["route"], r["median_ms"], r["p90_ms"], r["max_ms"], r["server_cpu_ms"], r["target_ms"] or "—",
           {True: "yes", False: "**no**", None: "—"}[r["met"]], ",".join(map(str, r["statuses"])),
           r["rss_after_mb"], r["peak_rss_after_mb"]] for r in results],
     ))

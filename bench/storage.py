@@ -50,7 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.columns:
             columns = [r[0] for r in con.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE table_name = 'events' ORDER BY column_index").fetchall()]
-            sessions = con.execute("SELECT count(*) FROM sessions").fetchone()[0]
             sizes = []
             con.close()
             con = duckdb.connect()

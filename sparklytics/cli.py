@@ -143,6 +143,7 @@ async def serve(config: Config, accept_wal_without_database: bool = False) -> No
     """Run the actors and Hypercorn in one nursery until SIGINT/SIGTERM."""
     from sparklytics.app import create_app
     from sparklytics.http_server import hypercorn_config, serve as serve_http
+    from sparklytics.process_tuning import tune_for_serving
     from sparklytics.services import open_services
 
     async with trio.open_nursery() as nursery:
@@ -150,6 +151,7 @@ async def serve(config: Config, accept_wal_without_database: bool = False) -> No
             nursery.start_soon(_wait_for_signal, services.stopping)
             app = create_app(services)
             hconfig = hypercorn_config(config, f"{config.host}:{config.port}", graceful_timeout=5)
+            tune_for_serving()
             log.info("sparklytics %s listening on http://%s:%d (data in %s)", __version__, config.host, config.port, config.data_dir)
             await serve_http(app, config, hconfig, services.stopping.wait)
             log.info("shutting down: flushing buffered events")

@@ -73,8 +73,7 @@ class LoginAttempts:
         return len(self._by_client)
 
     async def begin(self, client: str, now: datetime) -> Attempt | None:
-        cutoff = now - self.window
-        recent = [a for a in self._by_client.pop(client, []) if a.at >= cutoff and not a.succeeded]
+        recent = self._failures_in_window(self._by_client.pop(client, []), now)
         if len(recent) >= self.max_failures:
             self._by_client[client] = recent
             return None
@@ -89,13 +88,17 @@ class LoginAttempts:
         attempt.succeeded = True
 
     async def forget(self, now: datetime) -> int:
-        cutoff = now - self.window
         dropped = 0
         for client, attempts in list(self._by_client.items()):
-            recent = [a for a in attempts if a.at >= cutoff and not a.succeeded]
+            recent = self._failures_in_window(attempts, now)
             dropped += len(attempts) - len(recent)
             if recent:
                 self._by_client[client] = recent
             else:
                 del self._by_client[client]
         return dropped
+
+    def _failures_in_window(self, attempts: list[Attempt], now: datetime) -> list[Attempt]:
+        """The attempts that still count against their client at ``now``."""
+        cutoff = now - self.window
+        return [a for a in attempts if a.at >= cutoff and not a.succeeded]

@@ -12,7 +12,7 @@ behind; the next import from the same folder replays it under the same id before
 reads its file, so what had been read is stored once, as after a node's ``kill -9``.
 
 The Plausible aggregates need none of this: they replace their days in PostgreSQL in
-one transaction (``stores/postgres/imported.py``), where the reports read them.
+one transaction (``stores/metadata_sql/imported.py``), where the reports read them.
 """
 
 from __future__ import annotations

@@ -370,7 +370,7 @@ class MetadataStore(Protocol):
     ) -> None:
         """Replace the website's imported daily aggregates of ``first_day``…``last_day``
         with these rows, in one transaction (so re-importing an export never doubles it).
-        Row layouts: ``sparklytics.stores.duckdb.imported.replace_imported_stats``."""
+        Row layouts: ``sparklytics.stores.metadata_sql.imported.replace_imported_stats``."""
 
     async def imported_export_at(self, website_id: str, digest: str) -> datetime | None:
         """When an event export with this SHA-256 was imported into the website, or None."""

@@ -9,7 +9,9 @@ import pytest
 
 from sparklytics.queries.journey import parse_journey_options
 from sparklytics.queries.retention import parse_retention_options
+from sparklytics.config import load_config
 from sparklytics.stores.analytics import QueryBudgets
+from sparklytics.stores.clickhouse.connection import read_timeout_for
 from sparklytics.stores.errors import QueryTimeout
 from tests.queries.conftest import make_query
 
@@ -109,3 +111,12 @@ async def test_a_report_over_its_budget_is_a_query_timeout(request, main_dataset
     async with analytics_on("clickhouse", main_dataset, request, QueryBudgets(default=1, retention=1)) as click:
         with pytest.raises(QueryTimeout):
             await click.stats(make_query("stats", **WEEK))
+
+
+def test_the_client_waits_for_the_server_to_stop_a_report_at_any_budget():
+    """Past its budget the server stops a report and says why (``query_timeout`` above);
+    the HTTP client must not give up first, or the user gets ``storage_unavailable`` —
+    it did at 60 s, under the retention report's 120-s default."""
+    defaults = load_config({})
+    for budget_ms in (1, defaults.query_timeout_ms, defaults.retention_statement_timeout_ms, 600_000):
+        assert read_timeout_for({"max_execution_time": budget_ms / 1000}).read > budget_ms / 1000

@@ -182,6 +182,29 @@ async def test_goal_conversions_panel_with_goals_sharing_rows(shop):
     }
 
 
+async def test_goal_conversions_panel_with_a_contains_goal_beside_equals_goals(shop):
+    """A ``contains`` goal whose text no ``equals`` value holds shares their tag (no row
+    can match both); the ``contains`` goals overlapping it or them still count every row
+    they match."""
+    thank = goal("thank", "page_view", "thank", website_id="shop", match_operator="contains",
+                 value_mode="fixed", fixed_value=2.0)
+    slash_th = goal("slash-th", "page_view", "/th", website_id="shop", match_operator="contains")
+    chase = goal("chase", "event", "chase", website_id="shop", match_operator="contains", value_mode="fixed",
+                 fixed_value=1.0)
+    buy = goal("buy", "event", "buy", website_id="shop", match_operator="contains", value_mode="fixed", fixed_value=3.0)
+    goals = [HOME, thank, slash_th, PURCHASE, chase, buy]
+    result = (await shop.goal_conversions(shop_query("goal_conversions"), goals)).data
+    assert result["visitors"] == 3
+    assert {r["goal_id"]: (r["visitors"], r["conversions"], r["revenue"]) for r in result["rows"]} == {
+        "home": (3, 3, None),
+        "thank": (1, 1, 2.0),  # a's /thanks
+        "slash-th": (1, 1, None),
+        "purchase": (3, 5, 119.75),
+        "chase": (3, 5, 5.0),  # "chase" is inside "purchase": its own tag, 5 × 1.0
+        "buy": (0, 0, 0.0),
+    }
+
+
 async def test_last_touch_attribution(shop):
     data = (await shop.attribution(shop_query("attribution"), PURCHASE, AttributionOptions("purchase"))).data
     # a: both purchases after the newsletter touch; b: the first before any touch

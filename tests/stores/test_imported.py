@@ -17,7 +17,8 @@ from datetime import date
 
 import pytest
 
-from sparklytics.stores.duckdb.imported import replace_imported_stats
+from sparklytics.stores.duckdb.metadata_db import DuckDBMetadataDb
+from sparklytics.stores.metadata_sql.imported import replace_imported_stats
 from tests.queries.conftest import make_query
 from tests.queries.fixtures import seed_main_dataset
 from tests.stores.conftest import analytics_on, seeded_file
@@ -33,7 +34,7 @@ NEXT_WEEK = {
 def seed_with_imports(seed) -> None:
     seed_main_dataset(seed)
     replace_imported_stats(
-        seed.con, "site_utc", date(2026, 3, 1), date(2026, 3, 31),
+        DuckDBMetadataDb(seed.con), "site_utc", date(2026, 3, 1), date(2026, 3, 31),
         [(TUE, 10, 25, 12, 6, 1200), (SAT, 4, 4, 4, 4, 0), (LATER, 100, 100, 100, 0, 0)],
         [
             ("browser", TUE, "Chrome", 5, 10, 0, 6, 3, 600),
@@ -42,7 +43,7 @@ def seed_with_imports(seed) -> None:
             ("page", TUE, "/pricing", 8, 20, 0, 0, 0, 0),
         ],
     )
-    replace_imported_stats(seed.con, "site_la", TUE, TUE, [(TUE, 50, 50, 50, 0, 0)], [])
+    replace_imported_stats(DuckDBMetadataDb(seed.con), "site_la", TUE, TUE, [(TUE, 50, 50, 50, 0, 0)], [])
 
 
 @pytest.fixture(scope="session")

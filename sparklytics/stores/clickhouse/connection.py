@@ -23,6 +23,10 @@ from typing import Any
 import httpx
 
 _TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+# A query with a ``max_execution_time`` is stopped by the server, which answers
+# TIMEOUT_EXCEEDED (the store's ``query_timeout``); the client waits this much longer, so
+# it never gives up first and turns a slow report into ``storage_unavailable``.
+_ANSWER_MARGIN_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +153,8 @@ class AsyncClickHouse:
         query = _request_params(self.settings.database, params or {}, settings)
         target = self.settings.shard_urls[0]
         try:
-            response = await self._http.post(target, params=query, content=(sql + "\nFORMAT JSONCompact").encode())
+            response = await self._http.post(target, params=query, content=(sql + "\nFORMAT JSONCompact").encode(),
+                                             timeout=read_timeout_for(settings))
         except httpx.HTTPError as error:
             raise ClickHouseError(f"ClickHouse at {target} unreachable: {error}") from error
         _raise_for(response)
@@ -170,3 +175,12 @@ class AsyncClickHouse:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def read_timeout_for(settings: Mapping[str, Any] | None) -> httpx.Timeout:
+    """How long to wait for an answer to a query run with ``settings``: past its
+    ``max_execution_time`` by a margin, never less than the default."""
+    limit = (settings or {}).get("max_execution_time")
+    if limit is None:
+        return _TIMEOUT
+    return httpx.Timeout(max(_TIMEOUT.read, float(limit) + _ANSWER_MARGIN_S), connect=_TIMEOUT.connect)

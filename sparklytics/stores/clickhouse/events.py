@@ -20,7 +20,8 @@ events (:mod:`.sessionize`, ``docs/clickhouse-sessions.md``). The store therefor
 nothing in memory and a recompute's ``roll_up_bot_sessions`` has nothing to write (a
 session's verdict is its events').
 
-DDL and deletions run on each shard (no Keeper). Every :class:`ClickHouseError` leaves
+DDL and deletions run on each shard (no Keeper); each deletion or update of events
+rebuilds the overview rollup's hours it touched (:mod:`.rollup`). Every :class:`ClickHouseError` leaves
 as a :class:`~sparklytics.stores.errors.StorageFault` (``prepare``: a ``StartupError``).
 """
 
@@ -36,7 +37,7 @@ from actors.runtime import StartupError
 from sparklytics.bot_controls import BotSample
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.events import EventRow
-from sparklytics.stores.clickhouse import schema
+from sparklytics.stores.clickhouse import rollup, schema
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseError, ClickHouseSettings, encode_rows
 from sparklytics.stores.clickhouse.sessionize import sessionized_events
 from sparklytics.stores.errors import StorageFault
@@ -81,7 +82,11 @@ _SESSIONS_IN_WINDOW = (
     + ") WHERE created_at >= {start:DateTime64(6)} AND created_at < {end:DateTime64(6)}"
 )
 
-_DELETE_ABOVE_CURSOR = "DELETE FROM events_local WHERE node_id = {node_id:String} AND id >= {next_id:UInt64}"
+_ABOVE_CURSOR = "node_id = {node_id:String} AND id >= {next_id:UInt64}"
+_DELETE_ABOVE_CURSOR = f"DELETE FROM events_local WHERE {_ABOVE_CURSOR}"
+_LEFT_ABOVE_CURSOR = (
+    f"SELECT website_id, min(created_at), max(created_at) FROM events WHERE {_ABOVE_CURSOR} GROUP BY website_id"
+)
 
 _READ_CURSOR = """
 SELECT segment, offset, next_event_id FROM ingest_cursor
@@ -116,7 +121,7 @@ class ClickHouseEventStore:
             if not events or wal_position <= position:
                 return 0
             if self._unsure_above_cursor:
-                self._client.on_every_shard(_DELETE_ABOVE_CURSOR, {"node_id": self._node_id, "next_id": next_id})
+                self._delete_above_cursor(next_id)
                 self._unsure_above_cursor = False
             token = f"{self._node_id}:{wal_position.segment}:{wal_position.offset}:{self._attempt}"
             rows = []
@@ -126,7 +131,7 @@ class ClickHouseEventStore:
                 row[0] = event_id
                 row.append(self._node_id)
                 rows.append(row)
-            insert = {"insert_deduplication_token": token, "distributed_foreground_insert": 1}
+            insert = {"insert_deduplication_token": token, "distributed_foreground_insert": 1, **rollup.INSERT_SETTINGS}
             try:
                 self._client.execute(_INSERT_EVENTS, data=encode_rows(rows), settings=insert)
                 cursor = [self._node_id, wal_position.segment, wal_position.offset, next_id + len(events)]
@@ -156,6 +161,10 @@ class ClickHouseEventStore:
             self._client.on_every_shard(
                 "DELETE FROM events_local WHERE created_at <= {last:DateTime64(6)}", {"last": last}
             )
+            self._client.on_every_shard(
+                "DELETE FROM hourly_overview_local WHERE hour < toStartOfHour({last:DateTime64(6)})", {"last": last}
+            )
+            rollup.rebuild_hours(self._client, datetime.fromisoformat(last), datetime.fromisoformat(last))
             return int(count)
 
     def delete_website_events(self, website_id: str) -> None:
@@ -164,6 +173,7 @@ class ClickHouseEventStore:
             self._client.on_every_shard(
                 "DELETE FROM events_local WHERE website_id = {website_id:String}", {"website_id": website_id}
             )
+            rollup.forget_website(self._client, website_id)
 
     def reclassify_bots(
         self,
@@ -204,6 +214,8 @@ class ClickHouseEventStore:
                     "scores": [v.score for _, _, v in changed],
                     "reasons": [v.reason or "" for _, _, v in changed],
                 }, settings={"mutations_sync": 1})
+                rollup.rebuild_hours(self._client, _from_epoch_us(changed[0][0]), _from_epoch_us(changed[-1][0]),
+                                     website_id)
         if len(rows) == limit:
             return len(rows), (_from_epoch_us(rows[-1][0]), rows[-1][1])
         return len(rows), ((slice_end, -1) if slice_end < end else None)
@@ -217,6 +229,15 @@ class ClickHouseEventStore:
                 "scan_start": start - SESSION_MARGIN, "scan_end": end + SESSION_MARGIN,
             })
         return int(count)
+
+    def _delete_above_cursor(self, next_id: int) -> None:
+        """Drop what an earlier attempt may have left above the cursor, and rebuild the
+        rollup hours those rows had reached (the view counted them when they landed)."""
+        mine = {"node_id": self._node_id, "next_id": next_id}
+        left = self._client.rows(_LEFT_ABOVE_CURSOR, mine)
+        self._client.on_every_shard(_DELETE_ABOVE_CURSOR, mine)
+        for website_id, first, last in left:
+            rollup.rebuild_hours(self._client, datetime.fromisoformat(first), datetime.fromisoformat(last), website_id)
 
     def reopen(self) -> WalPosition:
         self._unsure_above_cursor = True

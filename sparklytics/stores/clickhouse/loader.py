@@ -16,7 +16,7 @@ from itertools import islice
 from typing import Any
 
 from sparklytics.events import EVENT_COLUMNS
-from sparklytics.stores.clickhouse import schema
+from sparklytics.stores.clickhouse import rollup, schema
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, encode_rows
 
 CHUNK_ROWS = 10_000  # HTTP inserts measured fastest at ~10k rows (STACK-NOTES)
@@ -38,6 +38,7 @@ def load_events(client: ClickHouseClient, rows: Iterable[Sequence[Any]]) -> int:
             converted.append([*values, None, IMPORT_NODE])
         token = f"{IMPORT_NODE}:{chunk[0][0]}:{chunk[-1][0]}:{len(chunk)}"
         client.execute(_INSERT, data=encode_rows(converted),
-                       settings={"insert_deduplication_token": token, "distributed_foreground_insert": 1})
+                       settings={"insert_deduplication_token": token, "distributed_foreground_insert": 1,
+                                 **rollup.INSERT_SETTINGS})
         sent += len(chunk)
     return sent

@@ -8,6 +8,8 @@
 * ``ingest_cursor_local`` / ``ingest_cursor``: each app node's recovery point (its WAL
   position) and its next event id, one row per commit, keyed by ``node_id``; the
   newest row of a node is its cursor.
+* ``hourly_overview_local`` / ``hourly_overview`` and the view feeding it: the overview
+  rollup (:mod:`.rollup`).
 
 ``non_replicated_deduplication_window`` makes a plain MergeTree remember the last
 blocks' ``insert_deduplication_token``: the EventStore sends the node and WAL position
@@ -20,6 +22,7 @@ continues a session across midnight at read time) and ``node_id`` (ids count per
 
 from __future__ import annotations
 
+from sparklytics.stores.clickhouse import rollup
 from sparklytics.stores.clickhouse.connection import ClickHouseClient
 
 DEDUP_WINDOW = 10_000  # blocks remembered per table: far more than a WAL replay spans
@@ -115,3 +118,4 @@ def apply(client: ClickHouseClient) -> None:
                      "cityHash64(node_id)"),
     ):
         client.on_every_shard(sql)
+    rollup.create(client, settings.cluster, settings.database)

@@ -138,3 +138,15 @@ def local_offset(q: ReportQuery, column: str) -> tuple[str, dict]:
         params[f"tz_t{i + 1}"] = segments[i + 1][0]
         branches.append(f"{column} < {{tz_t{i + 1}:DateTime64(6)}}, {{tz_o{i}:Int32}}")
     return f"multiIf({', '.join(branches)}, {{tz_o{len(segments) - 1}:Int32}})", params
+
+
+_BUCKETS = {
+    "hour": "toStartOfHour({column} + toIntervalSecond(tz_off)) - toIntervalSecond(tz_off)",
+    "day": "toDate({column} + toIntervalSecond(tz_off))",
+    "month": "toStartOfMonth({column} + toIntervalSecond(tz_off))",
+}
+
+
+def bucket_sql(granularity: str, column: str) -> str:
+    """A local series bucket of the instant ``column``, given its offset as ``tz_off``."""
+    return _BUCKETS[granularity].format(column=column)

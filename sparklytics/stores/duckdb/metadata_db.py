@@ -30,6 +30,11 @@ class DuckDBMetadataDb:
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._con.execute(sql, params)
 
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+        appender = self._con.appender(table, columns=list(columns))
+        appender.append_rows(list(rows))
+        appender.flush()
+
     def write(self) -> transaction:
         return transaction(self._con)
 

@@ -26,13 +26,17 @@ class MetadataDb(Protocol):
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+        """Append many rows through the engine's bulk path (appender, ``COPY``)."""
+        ...
+
     def write(self) -> AbstractContextManager[None]: ...
 
     def live_website_domain(self, website_id: str) -> str | None: ...
 
     def exclusive(self, name: str) -> None:
-        """Hold the lock ``name`` (``salts``, ``aliases``) until the write commits: for
-        the few checks that span websites and have no row to lock."""
+        """Hold the lock ``name`` (``salts``) until the write commits: for the checks
+        that have no website row to lock."""
         ...
 
     def bytewise(self, expression: str) -> str:

@@ -30,7 +30,7 @@ import psycopg
 # Advisory lock keys (any constants shared by every node).
 ALIASES_LOCK = 0x73706B01
 SALTS_LOCK = 0x73706B02
-_LOCKS = {"aliases": ALIASES_LOCK, "salts": SALTS_LOCK}
+_LOCKS = {"salts": SALTS_LOCK}  # the names the shared SQL asks for (MetadataDb.exclusive)
 
 
 def lock(conn: psycopg.Connection, key: int) -> None:
@@ -74,6 +74,11 @@ class PostgresMetadataDb:
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(_placeholders(sql), params)
+
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+        with self._conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def write(self) -> AbstractContextManager[None]:
         return nullcontext()

@@ -66,39 +66,67 @@ def goal_stats(cur: Cursor, q: ReportQuery, goal: Goal) -> ReportResult:
 
 # The goals are grouped by the column they test (path, url or event name). Each group is
 # one SELECT whose filter DuckDB pushes into its scan (the event type, an IN list of the
-# ``equals`` values, the ``contains`` tests); a row gets one tag for the ``equals`` goals
-# (a value equals at most one of them: a goal repeating another's value gets a tag of its
-# own) and one per ``contains`` goal, and the tags are grouped once. Measured at 1M events: ten DISTINCT aggregates over every row 924 ms,
-# one scan tagging each hit with all ten goals 188 ms, this ≈ a third less
-# (bench/RESULTS.md).
+# ``equals`` values, the ``contains`` tests), and the tags are grouped once. A row gets
+# one tag from a CASE over the goals no row can match two of (:func:`_exclusive_goals`),
+# and one per other ``contains`` goal, spread over rows with ``unnest``. Measured at 1M
+# events: ten DISTINCT aggregates over every row 924 ms, one scan tagging each hit with
+# all ten goals 188 ms, a tag per goal kind (unnest on every hit) ≈ a third less, one
+# CASE where the goals allow it another fifth less CPU (bench/RESULTS.md).
+#
+# Visitors are counted by the 64-bit ``hash`` of their id, not the id: the distinct
+# aggregates then key on a UBIGINT instead of a string (most ids are 16 characters, too
+# long for DuckDB to keep inline), ≈ 10 % less CPU for the panel. Two different ids of
+# the same range count as one only if their hashes collide: for n visitors the chance
+# of any collision is about n² / 2⁶⁵ (2 × 10⁻⁹ at 300 000 visitors, 3 × 10⁻⁶ at 10M),
+# and a collision undercounts by one (5 million random, numbered and ``user-…`` ids gave
+# none); the hash is computed per query, never stored (docs/decisions.md).
 _GOAL_COUNTS_SQL = """
-SELECT goal, count(DISTINCT visitor_id), count(*), coalesce(sum(value), 0.0)
+SELECT goal, count(DISTINCT visitor), count(*), coalesce(sum(value), 0.0)
 FROM ({hits})
 WHERE goal IS NOT NULL
 GROUP BY goal
 """
 
-_HITS_SQL = "SELECT e.visitor_id, {tags} FROM events e WHERE {where} AND e.event_type = '{event_type}' AND ({any_test})"
+_HITS_SQL = "SELECT hash(e.visitor_id) AS visitor, {tags} FROM events e WHERE {where} AND e.event_type = '{event_type}' AND ({any_test})"
 
-_VISITORS_SQL = "SELECT count(DISTINCT e.visitor_id) FROM events e WHERE {where}"
+_VISITORS_SQL = "SELECT count(DISTINCT hash(e.visitor_id)) FROM events e WHERE {where}"
+
+# (goal number, its test, the value it tests for, the SQL of its value or None)
+_ColumnGoal = tuple[int, MatchTest, str, str | None]
 
 
-def _hits_sql(where: str, tests: Sequence[tuple[int, MatchTest, str, str | None]]) -> str:
-    """One SELECT of (visitor_id, goal, value) over the goals ``(n, test, matched value,
-    value SQL)`` that test the same column."""
-    equals, alone, seen = [], [], set()
-    for n, test, matched, value in tests:
-        if test.operator == "equals" and matched not in seen:
-            seen.add(matched)
-            equals.append((n, test, value))
+def _exclusive_goals(tests: Sequence[_ColumnGoal]) -> tuple[list[_ColumnGoal], list[_ColumnGoal]]:
+    """``tests`` split into goals no row can match two of, and the others.
+
+    The exclusive ones: each ``equals`` value once (a value equals at most one of them;
+    a goal repeating another's value goes to the others), and one ``contains`` goal
+    whose text none of those values holds (a row equal to such a value cannot contain
+    it). One CASE tags a row with the one exclusive goal it matches; each other goal
+    needs a tag of its own, which costs an ``unnest`` of every hit row.
+    """
+    exclusive, others, values = [], [], set()
+    for goal in tests:
+        if goal[1].operator == "equals" and goal[2] not in values:
+            values.add(goal[2])
+            exclusive.append(goal)
         else:
-            alone.append((n, test, value))
+            others.append(goal)
+    contains = next((g for g in others if g[1].operator == "contains" and not any(g[2] in v for v in values)), None)
+    if contains is not None:
+        exclusive.append(contains)
+        others.remove(contains)
+    return exclusive, others
+
+
+def _hits_sql(where: str, tests: Sequence[_ColumnGoal]) -> str:
+    """One SELECT of (visitor, goal, value) over the goals that test the same column."""
+    exclusive, others = _exclusive_goals(tests)
     tags, values = [], []
-    if equals:
-        tags.append("CASE " + " ".join(f"WHEN {test.sql()} THEN {n}" for n, test, _ in equals) + " END")
-        valued = [f"WHEN {test.sql()} THEN {value}" for _, test, value in equals if value]
+    if exclusive:
+        tags.append("CASE " + " ".join(f"WHEN {test.sql()} THEN {n}" for n, test, _, _ in exclusive) + " END")
+        valued = [f"WHEN {test.sql()} THEN {value}" for _, test, _, value in exclusive if value]
         values.append(f"CASE {' '.join(valued)} END" if valued else "NULL")
-    for n, test, value in alone:
+    for n, test, _, value in others:
         tags.append(f"CASE WHEN {test.sql()} THEN {n} END")
         values.append(f"CASE WHEN {test.sql()} THEN {value} END" if value else "NULL")
     if len(tags) == 1:
@@ -107,8 +135,9 @@ def _hits_sql(where: str, tests: Sequence[tuple[int, MatchTest, str, str | None]
         columns = f"unnest([{', '.join(tags)}]) AS goal, unnest([{', '.join(values)}]) AS value"
     first = tests[0][1]
     # An ``equals`` goal repeating a value is in the IN list already.
-    any_test = [f"e.{first.column} IN ({', '.join(f'${test.param}' for _, test, _ in equals)})"] if equals else []
-    any_test += [test.sql() for _, test, _ in alone if test.operator == "contains"]
+    equals = [test for _, test, _, _ in exclusive if test.operator == "equals"]
+    any_test = [f"e.{first.column} IN ({', '.join(f'${test.param}' for test in equals)})"] if equals else []
+    any_test += [test.sql() for _, test, _, _ in tests if test.operator == "contains"]
     return _HITS_SQL.format(tags=columns, where=where, event_type=first.event_type, any_test=" OR ".join(any_test))
 
 
@@ -118,7 +147,7 @@ def _goal_counts(cur: Cursor, q: ReportQuery, goals: Sequence[Goal]) -> tuple[li
     visitors = int(fetch_one(cur, _VISITORS_SQL.format(where=where), params)[0])
     if not goals:
         return [], visitors
-    by_column: dict[tuple[str, str], list[tuple[int, MatchTest, str, str | None]]] = {}
+    by_column: dict[tuple[str, str], list[_ColumnGoal]] = {}
     for n, goal in enumerate(goals):
         test, bound = match_test(goal.goal_type, goal.match_operator, goal.match_value, f"g{n}_match")
         value, value_params = goal_value(goal, f"g{n}_value") if goal.value_mode != "none" else (None, {})

@@ -2,7 +2,7 @@
 
 What is added and how: :mod:`sparklytics.queries.imported`. The tables are small
 (one row per day, and per day and value) and read by ``website_id`` + ``day`` range,
-so each fetch is one GROUP BY; the writes are in ``stores/duckdb/imported.py``.
+so each fetch is one GROUP BY; the writes are in ``stores/metadata_sql/imported.py``.
 """
 
 from __future__ import annotations

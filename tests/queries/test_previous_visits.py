@@ -1,9 +1,12 @@
 """The overview's visitors from the sessions' previous visits equal distinct visitors.
 
 Random traffic goes through the real event store (sessions resolved by the Writer's
-rules, rows appended unsettled, settled in commits once enough are): visitors spanning
-days (client-supplied ids), batches out of time order (imports), bots and sessions
-turning bot, a retention purge in small batches, a bot recompute that flips verdicts.
+rules, their columns computed as the rows are written, from the Writer's memory of each
+visitor or from storage when it holds too few visitors or was restarted): visitors
+spanning days (client-supplied ids), batches out of time order (imports), bots and
+sessions turning bot, a retention purge in small batches, a bot recompute that flips
+verdicts. After each step every stored row must be settled and its columns equal the
+window functions that define them.
 After each step, stats, daily pageviews and the page/referrer/country/browser/device
 breakdowns over random ranges in zones with whole, half-hour and DST offsets must
 equal (a) visitors counted here in Python from the stored events and sessions, and
@@ -25,10 +28,9 @@ import pytest
 from sparklytics.bot_controls import BotSample
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.events import EventRow
-from sparklytics.stores.duckdb import visits
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.events import DuckDBEventStore
-from sparklytics.stores.duckdb.schema import transaction
+from sparklytics.stores.duckdb.visitor_history import KnownVisitors
 from sparklytics.wal import WalPosition
 
 from .conftest import make_query
@@ -81,11 +83,39 @@ class Traffic:
             self.commit([self.event(at) for at in times[i:i + 25]])
 
 
-def _store(tmp_path: Path) -> tuple[Database, DuckDBEventStore]:
+def _store(tmp_path: Path, remembered: int) -> tuple[Database, DuckDBEventStore]:
     db = Database(tmp_path / "prev.db", memory_limit="256MB")
-    store = DuckDBEventStore(db, session_cache_max_entries=50)
+    store = DuckDBEventStore(db, session_cache_max_entries=remembered)
     store.prepare()
     return db, store
+
+
+_BEFORE = "ORDER BY first_seen, session_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
+_DEFINED = f"""
+SELECT s.session_id,
+       max(last_seen) FILTER (WHERE NOT is_bot) OVER (PARTITION BY visitor_id {_BEFORE}),
+       max(last_seen) FILTER (WHERE NOT is_bot) OVER (PARTITION BY visitor_id, coalesce(referrer_domain, '(direct)') {_BEFORE}),
+       max(last_seen) FILTER (WHERE NOT is_bot) OVER (PARTITION BY visitor_id, country {_BEFORE}),
+       max(last_seen) FILTER (WHERE NOT is_bot) OVER (PARTITION BY visitor_id, browser {_BEFORE}),
+       max(last_seen) FILTER (WHERE NOT is_bot) OVER (PARTITION BY visitor_id, device_type {_BEFORE}),
+       (SELECT list((SELECT max(e.last_seen) FROM sessions e
+                     WHERE e.visitor_id = s.visitor_id AND NOT e.is_bot AND list_contains(e.pageview_paths, path)
+                       AND (e.first_seen, e.session_id) < (s.first_seen, s.session_id))
+                    ORDER BY n)
+        FROM (SELECT unnest(s.pageview_paths) AS path, generate_subscripts(s.pageview_paths, 1) AS n))
+FROM sessions s
+"""
+_STORED = """
+SELECT session_id, prev_seen, prev_referrer_seen, prev_country_seen, prev_browser_seen, prev_device_seen,
+       CASE WHEN len(pageview_paths) > 0 THEN prev_paths_seen END
+FROM sessions
+"""
+
+
+def _assert_columns_as_defined(con) -> None:
+    """Every stored row is settled and holds what the definition (``visits.py``) gives."""
+    assert con.execute("SELECT count(*) FROM sessions WHERE NOT prev_known").fetchone() == (0,)
+    assert sorted(con.execute(_STORED).fetchall()) == sorted(con.execute(_DEFINED).fetchall())
 
 
 def _utc_bounds(tz: str, start: date, end: date) -> tuple[datetime, datetime]:
@@ -177,23 +207,28 @@ def _check(con, rng: random.Random, *, purged: bool = False, rounds: int = 6) ->
 
 
 @pytest.mark.parametrize(
-    ("seed", "bot_share", "settle_after"), [(0, 0.06, 40), (1, 0.06, 10**6), (2, 0.0, 40), (3, 0.0, 10**6)]
+    ("seed", "bot_share", "remembered"), [(0, 0.06, 50), (1, 0.06, 4), (2, 0.0, 50), (3, 0.0, 4)]
 )
-def test_previous_visits_count_what_a_distinct_counts(tmp_path, monkeypatch, seed, bot_share, settle_after):
-    monkeypatch.setattr(visits, "SETTLE_AFTER", settle_after)
+def test_previous_visits_count_what_a_distinct_counts(tmp_path, seed, bot_share, remembered):
     rng = random.Random(seed)
-    db, store = _store(tmp_path)
+    db, store = _store(tmp_path, remembered)
     try:
         traffic = Traffic(store, rng, bot_share)
         con = db.writer
         traffic.live(900, FIRST_DAY + timedelta(days=3), timedelta(days=5))
+        _assert_columns_as_defined(con)
         settled = _check(con, rng)
         # An import of earlier days, committed after the live traffic, out of time order.
         traffic.live(500, FIRST_DAY, timedelta(days=4))
+        _assert_columns_as_defined(con)
         settled += _check(con, rng)
-        with transaction(con):
-            visits.settle(con)
+        # A restart: the Writer remembers no visitor, storage tells it their visits.
+        traffic.store = DuckDBEventStore(db, session_cache_max_entries=remembered)
+        traffic.store.prepare()
+        traffic.live(300, FIRST_DAY + timedelta(days=7), timedelta(days=1))
+        _assert_columns_as_defined(con)
         settled += _check(con, rng)
+        store = traffic.store
         # A bot recompute flipping every verdict of some visitors.
         flipped = set(rng.sample(traffic.visitors, 5))
 
@@ -207,15 +242,37 @@ def test_previous_visits_count_what_a_distinct_counts(tmp_path, monkeypatch, see
             if after is None:
                 break
         store.roll_up_bot_sessions(SITE, start, end)
+        _assert_columns_as_defined(con)
         settled += _check(con, rng)
+        traffic.live(200, FIRST_DAY + timedelta(days=7, hours=12), timedelta(hours=12))
+        _assert_columns_as_defined(con)
         # Retention in small batches: sessions may go before their events (orphans).
         store.purge(FIRST_DAY + timedelta(days=2, hours=5), limit=60)
+        _assert_columns_as_defined(con)
         settled += _check(con, rng, purged=True)
         while store.purge(FIRST_DAY + timedelta(days=2, hours=5), limit=60):
             pass
-        with transaction(con):
-            visits.settle(con)
+        traffic.live(200, FIRST_DAY + timedelta(days=7, hours=18), timedelta(hours=6))
+        _assert_columns_as_defined(con)
         settled += _check(con, rng, purged=True)
-        assert settled >= 6  # the settled path was taken, not only the DISTINCT fallback
+        assert settled == 6 * 6  # every range took the settled path
+    finally:
+        db.close()
+
+
+def test_known_visitors_hold_every_stored_visitor_and_few_others(tmp_path):
+    """The Bloom filter built in SQL at start agrees with the one the Writer adds to in
+    Python: every stored visitor is known, and few new ones look known."""
+    rng = random.Random(7)
+    db, store = _store(tmp_path, 50)
+    try:
+        traffic = Traffic(store, rng, 0.0)
+        traffic.visitors = [f"v{n}" for n in range(3_000)]
+        traffic.live(3_000, FIRST_DAY, timedelta(days=2))
+        stored = db.writer.execute("SELECT DISTINCT website_id, visitor_id FROM sessions").fetchall()
+        known = KnownVisitors.load(db.writer)
+        assert all(key in known for key in stored)
+        false_positives = sum((SITE, f"new-{n}") in known for n in range(20_000))
+        assert false_positives < 20  # ≈ 0.05 % expected
     finally:
         db.close()

@@ -59,7 +59,8 @@ GROUP BY session_id
 
 # Visitors whose sessions change verdict: their previous visits count only non-bot ones.
 _FLIPPED_VISITORS_SQL = """
-SELECT s.website_id, s.visitor_id
+CREATE OR REPLACE TEMP TABLE flipped_visitors AS
+SELECT DISTINCT s.website_id, s.visitor_id
 FROM sessions s JOIN rolled_up_verdicts r ON s.session_id = r.session_id
 WHERE s.website_id = $website_id AND s.is_bot <> r.is_bot
 """
@@ -122,8 +123,9 @@ def roll_up_sessions(con: duckdb.DuckDBPyConnection, website_id: str, start: dat
     event is, the highest score and reason); return the sessions updated."""
     with transaction(con):
         con.execute(_VERDICTS_SQL, {"website_id": website_id, "start": start, "end": end})
-        visits.unsettle(con, _FLIPPED_VISITORS_SQL, {"website_id": website_id})
+        con.execute(_FLIPPED_VISITORS_SQL, {"website_id": website_id})
         [(updated,)] = con.execute(_ROLL_UP_SQL, {"website_id": website_id}).fetchall()
+        visits.settle_visitors(con, "SELECT website_id, visitor_id FROM flipped_visitors", {})
         con.execute("DROP TABLE rolled_up_verdicts")
-        visits.settle_if_due(con)
+        con.execute("DROP TABLE flipped_visitors")
     return updated

@@ -33,6 +33,8 @@ from sparklytics.sessions import SESSION_COLUMNS, SESSION_TIMEOUT, SessionCache,
 from sparklytics.bot_controls import BotSample
 from sparklytics.enrich.bots import BotVerdict
 from sparklytics.stores.duckdb import bot_recompute, schema, visits, websites
+from sparklytics.stores.duckdb.visitor_history import COLUMNS as PREVIOUS_VISIT_COLUMNS
+from sparklytics.stores.duckdb.visitor_history import VisitorHistories
 from sparklytics.stores.duckdb.database import Database, unusable_database
 from sparklytics.stores.duckdb.retention import purge_batch
 from sparklytics.stores.errors import StorageFault
@@ -67,23 +69,24 @@ class DuckDBEventStore:
     def __init__(self, db: Database, *, session_cache_max_entries: int) -> None:
         self._db = db
         self._cache = SessionCache(session_cache_max_entries)
+        self._histories = VisitorHistories(session_cache_max_entries)
 
     def prepare(self) -> WalPosition:
         con = self._db.writer
         try:
             schema.apply_migrations(con)
             websites.purge_tombstones(con)
-            with schema.transaction(con):
-                visits.settle(con)
+            self._histories.load(con)
             return read_cursor(con)
         except duckdb.Error as error:  # damaged blocks show up once the tables are read
             raise unusable_database(self._db.path, error) from None
 
     def commit(self, events: Sequence[EventRow], wal_position: WalPosition) -> int:
         with _storage_faults():
-            return commit_events(self._db.writer, self._cache, events, wal_position)
+            return commit_events(self._db.writer, self._cache, self._histories, events, wal_position)
 
     def purge(self, older_than: datetime, *, limit: int) -> int:
+        self._histories.forget()
         with _storage_faults():
             return purge_batch(self._db.writer, older_than, limit)
 
@@ -106,12 +109,15 @@ class DuckDBEventStore:
         with _storage_faults():
             updated = bot_recompute.roll_up_sessions(self._db.writer, website_id, start, end)
         self._cache.forget_website(website_id)
+        self._histories.forget(website_id)
         return updated
 
     def reopen(self) -> WalPosition:
         with _storage_faults():
             self._db.reopen()
             self._cache = SessionCache(self._cache.max_entries)
+            self._histories = VisitorHistories(self._histories.max_entries)
+            self._histories.load(self._db.writer)
             return read_cursor(self._db.writer)
 
     def run_write(self, write: Callable[[], T]) -> T:
@@ -122,6 +128,7 @@ class DuckDBEventStore:
 
     def forget_website(self, website_id: str) -> None:
         self._cache.forget_website(website_id)
+        self._histories.forget(website_id)
 
     def statistics(self) -> EventStoreStatistics:
         return EventStoreStatistics(len(self._cache), self._cache.hits, self._cache.misses)
@@ -133,7 +140,11 @@ def read_cursor(con: duckdb.DuckDBPyConnection) -> WalPosition:
 
 
 def commit_events(
-    con: duckdb.DuckDBPyConnection, cache: SessionCache, events: Sequence[EventRow], wal_position: WalPosition
+    con: duckdb.DuckDBPyConnection,
+    cache: SessionCache,
+    histories: VisitorHistories,
+    events: Sequence[EventRow],
+    wal_position: WalPosition,
 ) -> int:
     """Insert ``events`` and move the cursor to ``wal_position``; return the rows inserted.
 
@@ -145,6 +156,7 @@ def commit_events(
     times = [_utc(event.created_at) for event in events]
     known = _open_sessions(con, cache, events, times)
     resolution = resolve_sessions(events, times, known)
+    settled = histories.settled_rows(con, resolution.changed)
     with schema.transaction(con):
         [(next_id,)] = con.execute("SELECT next_event_id FROM ingest_cursor WHERE id = 1").fetchall()
         rows = []
@@ -159,16 +171,22 @@ def commit_events(
         appender.append_rows(rows)
         appender.flush()
         _delete_continued(con, resolution.continued, min(times))
-        sessions = con.appender("sessions", columns=[*SESSION_COLUMNS, "visitor_key"])
-        sessions.append_rows([(*state.row(), visits.visitor_key(state.visitor_id)) for state in resolution.changed])
+        sessions = con.appender("sessions", columns=[*SESSION_COLUMNS, *PREVIOUS_VISIT_COLUMNS])
+        sessions.append_rows(settled.rows)
         sessions.flush()
-        visits.settle_if_due(con)
+        if settled.unplaced:
+            visits.settle_visitors(
+                con,
+                "SELECT unnest($websites) AS website_id, unnest($visitors) AS visitor_id",
+                {"websites": [key[0] for key in settled.unplaced], "visitors": [key[1] for key in settled.unplaced]},
+            )
         con.execute(
             'UPDATE ingest_cursor SET segment = $segment, "offset" = $offset, next_event_id = $next_id WHERE id = 1',
             {"segment": wal_position.segment, "offset": wal_position.offset, "next_id": next_id + len(events)},
         )
     for key, state in resolution.current.items():
         cache.put(key, state)
+    histories.keep(settled)
     return len(events)
 
 

@@ -27,8 +27,8 @@ def purge_batch(con: duckdb.DuckDBPyConnection, cutoff: datetime, batch_size: in
     """Delete about ``batch_size`` sessions older than ``cutoff`` and their events, or
     when none is left, up to ``batch_size`` old events; return the rows deleted.
 
-    The purged visitors' remaining sessions are unsettled: their previous visits may be
-    gone (``visits.py``)."""
+    The purged visitors' remaining sessions are settled again: their previous visits may
+    be gone (``visits.py``)."""
     params = {"cutoff": cutoff, "n": batch_size}
     with transaction(con):
         con.execute(
@@ -50,7 +50,6 @@ def purge_batch(con: duckdb.DuckDBPyConnection, cutoff: datetime, batch_size: in
                 " SELECT rowid FROM events WHERE created_at < $cutoff LIMIT $n)",
                 params,
             ).fetchone()[0]
-        visits.unsettle(con, "SELECT website_id, visitor_id FROM purged_sessions", {})
+        visits.settle_visitors(con, "SELECT website_id, visitor_id FROM purged_sessions", {})
         con.execute("DROP TABLE purged_sessions")
-        visits.settle_if_due(con)
     return events + sessions

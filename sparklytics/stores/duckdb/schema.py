@@ -639,7 +639,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_imported_stats", _IMPORTED_STATS),
     Migration("0012_recompute_owner", _RECOMPUTE_OWNER),
     # 0013 (issue 20): each session's previous visits (``visits.py``), backfilled.
-    Migration("0013_previous_visits", visits.ADD_COLUMNS_SQL + visits.SETTLE_ALL_SQL),
+    Migration("0013_previous_visits", visits.REWRITE_SESSIONS_SQL),
 )
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

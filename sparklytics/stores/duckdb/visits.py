@@ -20,17 +20,16 @@ level breakdowns already read ``sessions`` alone; the columns are NULL for most 
 (a visitor with one visit) and cost little; any time zone (half-hour offsets, DST days)
 works, since the range test is ``prev < utc_start`` at any instant.
 
-**Keeping them exact.** The values are a function of the visitor's sessions, so they are
-recomputed per visitor (:func:`settle`), never patched. Finding a visitor's sessions is a
-scan of the table (there is no index), too dear for every commit, so a session row the
-Writer appends (new or continued) has ``prev_known = FALSE``, and the reports count the
-visitors having an *unsettled* session in the range with a plain DISTINCT (few rows) and
-the others from the columns. That is exact: a change to a visitor's sessions since its
-last settle is an unsettled row (appended, or re-appended with a wider span), a purge or
-a bot verdict change unsettles the visitor's remaining rows (:func:`unsettle`), and an
-earlier change that does not overlap the range ended before it, so it cannot move a
-``prev < a`` test. The Writer settles in the commit transaction once enough rows are
-unsettled (:func:`settle_if_due`), so the DISTINCT part stays small.
+**Keeping them exact.** The values are a function of the visitor's sessions. The
+Writer computes them as it writes each session row, from its memory of the visitor's
+earlier sessions (``visitor_history.py``), so rows are stored settled. What changes a
+visitor's earlier sessions outside that — a retention purge, a bot verdict change, a
+session that starts before the visitor's newest (an import out of time order) —
+recomputes that visitor's columns with window functions over its sessions
+(:func:`settle_visitors`) in the same transaction. ``prev_known = FALSE`` marks a row
+whose columns are not computed; the reports count the visitors of such rows in their
+range with a DISTINCT (``reports/visitor_counts.py``), which keeps them exact should any
+be stored.
 """
 
 from __future__ import annotations
@@ -60,10 +59,6 @@ def visitor_key(visitor_id: str) -> int:
     """:data:`VISITOR_KEY_SQL` in Python: the Writer stores it with each session row."""
     return int(hashlib.md5(visitor_id.encode()).hexdigest()[:4], 16)
 
-# Unsettled rows at which the Writer settles inside a commit. A settle scans the
-# sessions table twice (≈ 0.1–0.3 s at 10M events), so not every commit.
-SETTLE_AFTER = 5_000
-
 _ORDER = "ORDER BY first_seen, session_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
 
 
@@ -75,6 +70,8 @@ def _previous(partition: str) -> str:
 
 
 _COLUMNS = (ANY_VALUE_COLUMN, *(column for column, _ in PREVIOUS_VISIT_COLUMNS.values()))
+# The timestamp columns, in the order the Writer appends them (``visitor_history.py``).
+SETTLED_COLUMNS = _COLUMNS
 _PARTITIONS = ("", *(f", {value}" for _, value in PREVIOUS_VISIT_COLUMNS.values()))
 
 # The columns of every session of the visitors in ``targets`` (a relation of
@@ -93,40 +90,82 @@ WHERE sessions.website_id = p.website_id AND sessions.session_id = p.session_id
 
 # ``prev_paths_seen``: one entry per path of ``pageview_paths``, in its order — for the
 # page breakdown, a session "has" each path it viewed.
-_SETTLE_PATHS_SQL = """
+_PATHS_PREVIOUS = """
+SELECT website_id, session_id, list(prev ORDER BY n) AS prev_paths_seen
+FROM (
+    SELECT website_id, session_id, n,
+           max(last_seen) FILTER (WHERE NOT is_bot) OVER (
+               PARTITION BY website_id, visitor_id, path
+               ORDER BY first_seen, session_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
+    FROM (
+        SELECT website_id, session_id, visitor_id, first_seen, last_seen, is_bot,
+               unnest(pageview_paths) AS path, generate_subscripts(pageview_paths, 1) AS n
+        FROM {target_sessions}
+    )
+)
+GROUP BY website_id, session_id
+"""
+
+_SETTLE_PATHS_SQL = f"""
 UPDATE sessions
 SET prev_paths_seen = p.prev_paths_seen
-FROM (
-    SELECT website_id, session_id, list(prev ORDER BY n) AS prev_paths_seen
-    FROM (
-        SELECT website_id, session_id, n,
-               max(last_seen) FILTER (WHERE NOT is_bot) OVER (
-                   PARTITION BY website_id, visitor_id, path
-                   ORDER BY first_seen, session_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
-        FROM (
-            SELECT website_id, session_id, visitor_id, first_seen, last_seen, is_bot,
-                   unnest(pageview_paths) AS path, generate_subscripts(pageview_paths, 1) AS n
-            FROM {target_sessions}
-        )
-    )
-    GROUP BY website_id, session_id
-) p
+FROM ({_PATHS_PREVIOUS}) p
 WHERE sessions.website_id = p.website_id AND sessions.session_id = p.session_id
 """
 
-_UNSETTLED_VISITORS = "SELECT DISTINCT website_id, visitor_id FROM sessions WHERE NOT prev_known"
-
-ADD_COLUMNS_SQL = (
-    "".join(f"ALTER TABLE sessions ADD COLUMN {column} TIMESTAMP;\n" for column in _COLUMNS)
-    + "ALTER TABLE sessions ADD COLUMN prev_paths_seen TIMESTAMP[];\n"
-    + "ALTER TABLE sessions ADD COLUMN prev_known BOOLEAN NOT NULL DEFAULT FALSE;\n"
-    + "ALTER TABLE sessions ADD COLUMN visitor_key USMALLINT;\n"
+# Migration 0013: ``sessions`` rewritten into a new table with the columns computed for
+# every visitor at once, in its stored order (time order, so zonemaps survive). A
+# rewrite rather than ALTER + UPDATE: the UPDATE left every rewritten row group behind
+# as free blocks inside the file (54.5 -> 71.1 MB at 1M events); see docs/decisions.md
+# for what an upgraded install's file does.
+REWRITE_SESSIONS_SQL = f"""
+CREATE TABLE sessions_next (
+    session_id UBIGINT NOT NULL,
+    website_id VARCHAR NOT NULL,
+    tenant_id VARCHAR,
+    visitor_id VARCHAR NOT NULL,
+    first_seen TIMESTAMP NOT NULL,
+    last_seen TIMESTAMP NOT NULL,
+    pageview_count INTEGER NOT NULL DEFAULT 0,
+    event_count INTEGER NOT NULL DEFAULT 0,
+    entry_page VARCHAR NOT NULL,
+    entry_path VARCHAR,
+    exit_path VARCHAR,
+    is_bot BOOLEAN NOT NULL DEFAULT FALSE,
+    bot_score INTEGER NOT NULL DEFAULT 0,
+    bot_reason VARCHAR,
+    referrer_domain VARCHAR,
+    channel VARCHAR,
+    utm_source VARCHAR,
+    utm_medium VARCHAR,
+    utm_campaign VARCHAR,
+    country VARCHAR(2),
+    region VARCHAR,
+    city VARCHAR,
+    browser VARCHAR,
+    os VARCHAR,
+    device_type VARCHAR,
+    screen VARCHAR,
+    language VARCHAR,
+    pageview_paths VARCHAR[] NOT NULL DEFAULT [],
+    {" ".join(f"{column} TIMESTAMP," for column in _COLUMNS)}
+    prev_paths_seen TIMESTAMP[],
+    prev_known BOOLEAN NOT NULL DEFAULT FALSE,
+    visitor_key USMALLINT
+);
+INSERT INTO sessions_next
+SELECT * EXCLUDE (stored_order) FROM (
+    SELECT s.*,
+           {", ".join(f"{_previous(partition)} AS {column}" for column, partition in zip(_COLUMNS, _PARTITIONS))},
+           p.prev_paths_seen, TRUE AS prev_known,
+           {VISITOR_KEY_SQL.format(visitor_id="s.visitor_id")} AS visitor_key, s.rowid AS stored_order
+    FROM sessions s LEFT JOIN ({_PATHS_PREVIOUS.replace("{target_sessions}", "sessions")}) p
+        USING (website_id, session_id)
 )
-# The migration's backfill: every visitor at once.
-SETTLE_ALL_SQL = (
-    _SETTLE_PATHS_SQL.replace("{target_sessions}", "sessions") + ";\n"
-    + _SETTLE_SQL.replace("{target_sessions}", "sessions")
-)
+ORDER BY stored_order;
+DROP TABLE sessions;
+ALTER TABLE sessions_next RENAME TO sessions;
+"""
 # The sessions of the visitors in ``targets``: their keys pick ~1 row in 65 536 per
 # visitor before the ids are compared (a row without a key is always compared).
 _TARGET_SESSIONS = """(
@@ -135,33 +174,10 @@ _TARGET_SESSIONS = """(
 ) SEMI JOIN targets USING (website_id, visitor_id)"""
 
 
-def settle(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute the columns of every visitor that has an unsettled session (in the
-    caller's transaction)."""
-    _settle_visitors(con, _UNSETTLED_VISITORS, {})
-
-
-def settle_if_due(con: duckdb.DuckDBPyConnection) -> None:
-    """:func:`settle` once :data:`SETTLE_AFTER` rows are unsettled. The count reads
-    only the row groups holding unsettled rows (zonemaps skip the settled ones)."""
-    [(unsettled,)] = con.execute("SELECT count(*) FROM sessions WHERE prev_known = FALSE").fetchall()
-    if unsettled >= SETTLE_AFTER:
-        settle(con)
-
-
-def unsettle(con: duckdb.DuckDBPyConnection, visitors_sql: str, params: dict) -> None:
-    """Mark every session of the visitors ``visitors_sql`` selects (website_id,
-    visitor_id) unsettled: their sessions changed in a way the columns do not show
-    (some were deleted, or their bot verdicts changed)."""
-    con.execute(
-        "UPDATE sessions SET prev_known = FALSE FROM ("
-        f"SELECT DISTINCT website_id, visitor_id FROM ({visitors_sql})) v"
-        " WHERE sessions.website_id = v.website_id AND sessions.visitor_id = v.visitor_id",
-        params,
-    )
-
-
-def _settle_visitors(con: duckdb.DuckDBPyConnection, visitors_sql: str, params: dict) -> None:
+def settle_visitors(con: duckdb.DuckDBPyConnection, visitors_sql: str, params: dict) -> None:
+    """Recompute the columns of every session of the visitors ``visitors_sql`` selects
+    (website_id, visitor_id), in the caller's transaction. Their rows are found by key
+    (:data:`_TARGET_SESSIONS`): one scan of ``visitor_key``, then their few rows."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE targets AS"
         f" SELECT *, {VISITOR_KEY_SQL.format(visitor_id='visitor_id')} AS visitor_key FROM ({visitors_sql})",

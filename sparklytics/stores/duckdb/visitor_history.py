@@ -26,8 +26,6 @@ sessions); its history is then read from storage again on its next visit.
 
 from __future__ import annotations
 
-import hashlib
-from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -124,20 +122,12 @@ class VisitorHistory:
                 self.paths_seen[path] = at
 
 
-@dataclass(frozen=True, slots=True)
-class SettledRows:
-    """A batch's session rows with their columns, and what the commit must do after."""
-
-    rows: list[tuple[Any, ...]]
-    histories: dict[VisitorKey, VisitorHistory]  # to keep once the batch commits
-    unplaced: list[VisitorKey]  # visitors whose rows went unsettled: settle them
-
-
 # The sessions of the visitors being looked up: their keys first (a narrow column), then
 # the ids of the few rows those select.
+_VISIT_COLUMNS = """website_id, visitor_id, first_seen, session_id, last_seen, is_bot,
+       coalesce(referrer_domain, '(direct)'), country, browser, device_type, pageview_paths"""
 _LOOKUP_SQL = f"""
-SELECT website_id, visitor_id, first_seen, session_id, last_seen, is_bot,
-       coalesce(referrer_domain, '(direct)'), country, browser, device_type, pageview_paths
+SELECT {_VISIT_COLUMNS}
 FROM sessions
 SEMI JOIN (SELECT unnest($websites) AS website_id, unnest($visitors) AS visitor_id) v
     USING (website_id, visitor_id)
@@ -148,52 +138,84 @@ WHERE visitor_key IN (SELECT unnest($keys))
 # A Bloom filter of ``_HASHES`` bits per visitor, ``_BITS_PER_VISITOR`` bits per stored
 # session (at least one per visitor): false positives ≈ (1 - e^(-4/24))^4 ≈ 0.05 %
 # while the visitors stored since the start are few against the sessions it was built
-# from. The same 64-bit hash in SQL and in Python.
+# from. It lives in memory only, rebuilt at each start, so DuckDB's ``hash`` (fast, but
+# not promised stable across releases) serves both for building and for testing it.
 _HASHES = 4
 _BITS_PER_VISITOR = 24
 _MIN_BITS = 1 << 20
-_VISITOR_HASH_SQL = "CAST(('0x' || substr(md5(website_id || ' ' || visitor_id), 1, 16)) AS UBIGINT)"
+# One BIT string of ``$bits`` bits (position 0 the high bit of the first byte), made in
+# one pass and fetched as one value.
 _BLOOM_SQL = f"""
-SELECT pos // 64 AS word, bit_or(CAST(1 AS UBIGINT) << CAST(pos % 64 AS INTEGER))
+SELECT CAST(bitstring_agg(pos, 0, $bits - 1) AS BLOB)
 FROM (
     SELECT ((h & 4294967295) + i * (h >> 32)) % $bits AS pos
-    FROM (SELECT DISTINCT {_VISITOR_HASH_SQL} AS h FROM sessions), range({_HASHES}) t(i)
+    FROM (SELECT hash(website_id, visitor_id) AS h FROM sessions), range({_HASHES}) t(i)
 )
-GROUP BY word
 """
+_HASH_SQL = "SELECT hash(unnest($websites), unnest($visitors))"
 
 
 class KnownVisitors:
     """Which (website, visitor) pairs may have stored sessions: a Bloom filter, so a
     new visitor is told apart without reading storage (no false negatives)."""
 
-    def __init__(self, bits: int) -> None:
+    def __init__(self, bits: int, filter_bytes: bytes | None = None) -> None:
         self._bits = bits
-        self._words = array("Q", bytes(8 * (bits // 64)))
+        self._bytes = bytearray(filter_bytes or bits // 8)
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> KnownVisitors:
         """Built from every stored session (one scan of the ids, at start)."""
         [(sessions,)] = con.execute("SELECT count(*) FROM sessions").fetchall()
-        known = cls(max(_MIN_BITS, -(-sessions * _BITS_PER_VISITOR // 64) * 64))
-        result = con.execute(_BLOOM_SQL, {"bits": known._bits})
-        while chunk := result.fetchmany(65_536):
-            for word, bits in chunk:
-                known._words[word] = bits
-        return known
+        bits = max(_MIN_BITS, -(-sessions * _BITS_PER_VISITOR // 64) * 64)
+        if not sessions:
+            return cls(bits)
+        [(filter_bytes,)] = con.execute(_BLOOM_SQL, {"bits": bits}).fetchall()
+        return cls(bits, filter_bytes)
 
-    def add(self, key: VisitorKey) -> None:
-        for position in self._positions(key):
-            self._words[position >> 6] |= 1 << (position & 63)
+    @staticmethod
+    def hashes(con: duckdb.DuckDBPyConnection, keys: Sequence[VisitorKey]) -> list[int]:
+        """The hash of each key, as the filter takes it."""
+        params = {"websites": [website for website, _ in keys], "visitors": [visitor for _, visitor in keys]}
+        return [h for (h,) in con.execute(_HASH_SQL, params).fetchall()]
 
-    def __contains__(self, key: VisitorKey) -> bool:
-        return all(self._words[position >> 6] >> (position & 63) & 1 for position in self._positions(key))
+    def add(self, h: int) -> None:
+        for position in self._positions(h):
+            self._bytes[position >> 3] |= 0x80 >> (position & 7)
 
-    def _positions(self, key: VisitorKey) -> list[int]:
-        website, visitor = key
-        h = int(hashlib.md5(f"{website} {visitor}".encode()).hexdigest()[:16], 16)
+    def __contains__(self, h: int) -> bool:
+        return all(self._bytes[position >> 3] & (0x80 >> (position & 7)) for position in self._positions(h))
+
+    def _positions(self, h: int) -> list[int]:
         low, high = h & 0xFFFFFFFF, h >> 32
         return [(low + i * high) % self._bits for i in range(_HASHES)]
+
+
+@dataclass(frozen=True, slots=True)
+class SettledRows:
+    """A batch's session rows with their columns, and what the commit must do after."""
+
+    rows: list[tuple[Any, ...]]
+    histories: dict[VisitorKey, VisitorHistory]  # to keep once the batch commits
+    unplaced: list[VisitorKey]  # visitors whose rows went unsettled: settle them
+    stored_now: list[int]  # hashes of the visitors not held before: now they are stored
+
+
+# The visitors held after a start: the most recently seen, among those of the last day
+# of stored traffic (salted visitor ids live one day, Decision 6), with all their
+# sessions, so a restart or a WAL replay does not send the day's returning visitors to
+# storage one commit at a time.
+_RECENT_SQL = f"""
+SELECT {_VISIT_COLUMNS}
+FROM sessions
+SEMI JOIN (
+    SELECT website_id, visitor_id FROM sessions
+    WHERE last_seen >= (SELECT max(last_seen) FROM sessions) - INTERVAL 25 HOURS
+    GROUP BY website_id, visitor_id
+    ORDER BY max(last_seen) DESC
+    LIMIT $n
+) USING (website_id, visitor_id)
+"""
 
 
 class VisitorHistories:
@@ -207,15 +229,19 @@ class VisitorHistories:
         self._known: KnownVisitors | None = None  # until loaded, every miss reads storage
 
     def load(self, con: duckdb.DuckDBPyConnection) -> None:
-        """At start (and after a reopen): learn which visitors have stored sessions."""
+        """At start (and after a reopen): which visitors have stored sessions, and the
+        histories of the most recent ones."""
         self._known = KnownVisitors.load(con)
+        recent = _histories(con.execute(_RECENT_SQL, {"n": self.max_entries}).fetchall())
+        for key, history in sorted(recent.items(), key=lambda item: item[1].newest.last_seen):
+            self._entries[key] = history
 
     def settled_rows(self, con: duckdb.DuckDBPyConnection, changed: Sequence[SessionState]) -> SettledRows:
         """Each changed session's row (``SESSION_COLUMNS`` then :data:`COLUMNS`)."""
         by_visitor: dict[VisitorKey, list[SessionState]] = {}
         for state in changed:
             by_visitor.setdefault((state.website_id, state.visitor_id), []).append(state)
-        histories = self._current(con, by_visitor)
+        histories, stored_now = self._current(con, by_visitor)
         rows: list[tuple[Any, ...]] = []
         unplaced: list[VisitorKey] = []
         for key, states in by_visitor.items():
@@ -232,17 +258,18 @@ class VisitorHistories:
             unplaced.append(key)
             del histories[key]
             rows.extend(_unsettled(state) for state in states)
-        return SettledRows(rows, histories, unplaced)
+        return SettledRows(rows, histories, unplaced, stored_now)
 
     def keep(self, settled: SettledRows) -> None:
         """After the batch committed: its visitors' histories become current."""
         for key, history in settled.histories.items():
             self._entries[key] = history
             self._entries.move_to_end(key)
-            if self._known is not None:
-                self._known.add(key)
         for key in settled.unplaced:
             self._entries.pop(key, None)
+        if self._known is not None:
+            for h in settled.stored_now:
+                self._known.add(h)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
@@ -260,35 +287,45 @@ class VisitorHistories:
 
     def _current(
         self, con: duckdb.DuckDBPyConnection, visitors: Iterable[VisitorKey]
-    ) -> dict[VisitorKey, VisitorHistory]:
-        """Working copies of the histories of ``visitors``; storage for those not held."""
+    ) -> tuple[dict[VisitorKey, VisitorHistory], list[int]]:
+        """Working copies of the histories of ``visitors``, storage read for those not
+        held that may have stored sessions; and the hashes of those not held."""
         histories = {}
-        missing = []
+        not_held = []
         for key in visitors:
             held = self._entries.get(key)
-            if held is not None:
+            if held is None:
+                not_held.append(key)
+            else:
                 histories[key] = held.copy()
-            elif self._known is None or key in self._known:
+        if not not_held:
+            return histories, []
+        hashes = KnownVisitors.hashes(con, not_held)
+        missing = []
+        for key, h in zip(not_held, hashes):
+            if self._known is None or h in self._known:
                 missing.append(key)
             else:
                 histories[key] = VisitorHistory()
         if missing:
-            histories.update(_stored_histories(con, missing))
-        return histories
+            stored = _histories(con.execute(_LOOKUP_SQL, _lookup_params(missing)).fetchall())
+            histories.update({key: stored.get(key) or VisitorHistory() for key in missing})
+        return histories, hashes
 
 
-def _stored_histories(con: duckdb.DuckDBPyConnection, missing: list[VisitorKey]) -> dict[VisitorKey, VisitorHistory]:
-    rows = con.execute(
-        _LOOKUP_SQL,
-        {
-            "keys": sorted({visits.visitor_key(visitor) for _, visitor in missing}),
-            "websites": [website for website, _ in missing],
-            "visitors": [visitor for _, visitor in missing],
-        },
-    ).fetchall()
-    stored: dict[VisitorKey, list[Visit]] = {key: [] for key in missing}
+def _lookup_params(missing: list[VisitorKey]) -> dict[str, list]:
+    return {
+        "keys": sorted({visits.visitor_key(visitor) for _, visitor in missing}),
+        "websites": [website for website, _ in missing],
+        "visitors": [visitor for _, visitor in missing],
+    }
+
+
+def _histories(rows: Iterable[Sequence[Any]]) -> dict[VisitorKey, VisitorHistory]:
+    """The histories of the visitors of ``rows`` (:data:`_VISIT_COLUMNS`), all their sessions."""
+    stored: dict[VisitorKey, list[Visit]] = {}
     for website, visitor, first_seen, session_id, last_seen, is_bot, *values, paths in rows:
-        stored[(website, visitor)].append(
+        stored.setdefault((website, visitor), []).append(
             Visit(first_seen, session_id, last_seen, is_bot, tuple(values), tuple(paths))
         )
     histories = {}

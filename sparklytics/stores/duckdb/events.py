@@ -86,9 +86,10 @@ class DuckDBEventStore:
             return commit_events(self._db.writer, self._cache, self._histories, events, wal_position)
 
     def purge(self, older_than: datetime, *, limit: int) -> int:
-        self._histories.forget()
         with _storage_faults():
-            return purge_batch(self._db.writer, older_than, limit)
+            deleted, visitors = purge_batch(self._db.writer, older_than, limit)
+        self._histories.forget_visitors(visitors)
+        return deleted
 
     def reclassify_bots(
         self,

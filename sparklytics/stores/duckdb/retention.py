@@ -23,9 +23,12 @@ from sparklytics.stores.duckdb import visits
 from sparklytics.stores.duckdb.schema import transaction
 
 
-def purge_batch(con: duckdb.DuckDBPyConnection, cutoff: datetime, batch_size: int) -> int:
+def purge_batch(
+    con: duckdb.DuckDBPyConnection, cutoff: datetime, batch_size: int
+) -> tuple[int, list[tuple[str, str]]]:
     """Delete about ``batch_size`` sessions older than ``cutoff`` and their events, or
-    when none is left, up to ``batch_size`` old events; return the rows deleted.
+    when none is left, up to ``batch_size`` old events; return the rows deleted and the
+    (website, visitor) pairs whose sessions went.
 
     The purged visitors' remaining sessions are settled again: their previous visits may
     be gone (``visits.py``)."""
@@ -50,6 +53,7 @@ def purge_batch(con: duckdb.DuckDBPyConnection, cutoff: datetime, batch_size: in
                 " SELECT rowid FROM events WHERE created_at < $cutoff LIMIT $n)",
                 params,
             ).fetchone()[0]
+        visitors = con.execute("SELECT DISTINCT website_id, visitor_id FROM purged_sessions").fetchall()
         visits.settle_visitors(con, "SELECT website_id, visitor_id FROM purged_sessions", {})
         con.execute("DROP TABLE purged_sessions")
-    return events + sessions
+    return events + sessions, visitors

@@ -273,14 +273,16 @@ class VisitorHistories:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
-    def forget(self, website_id: str | None = None) -> None:
-        """Drop the histories of ``website_id`` (all when None): their sessions changed
-        outside the Writer's commits (a bot recompute, a purge, a website delete)."""
-        if website_id is None:
-            self._entries.clear()
-            return
+    def forget(self, website_id: str) -> None:
+        """Drop the histories of ``website_id``: its sessions changed outside the
+        Writer's commits (a bot recompute, a website delete)."""
         for key in [key for key in self._entries if key[0] == website_id]:
             del self._entries[key]
+
+    def forget_visitors(self, visitors: Iterable[VisitorKey]) -> None:
+        """Drop the histories of ``visitors``: some of their sessions were purged."""
+        for key in visitors:
+            self._entries.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -277,3 +277,29 @@ def test_known_visitors_hold_every_stored_visitor_and_few_others(tmp_path):
         assert false_positives < 20  # ≈ 0.05 % expected
     finally:
         db.close()
+
+
+def test_a_purge_takes_the_purged_visits_out_of_the_writers_memory(tmp_path):
+    """A visitor's only earlier session with a value is purged: its next session with
+    that value has no previous visit with it, though the Writer held the visitor."""
+    db, store = _store(tmp_path, 50)
+    try:
+        traffic = Traffic(store, random.Random(3), 0.0)
+
+        def visit(at: datetime, country: str, path: str) -> None:
+            event = traffic.event(at)._replace(
+                visitor_id="client-rare", country=country, path=path, event_type="pageview", event_name=None
+            )
+            traffic.commit([event])
+
+        visit(FIRST_DAY, "NZ", "/rare")
+        visit(FIRST_DAY + timedelta(days=2), "DE", "/")
+        store.purge(FIRST_DAY + timedelta(days=1), limit=60)
+        visit(FIRST_DAY + timedelta(days=3), "NZ", "/rare")
+        _assert_columns_as_defined(db.writer)
+        assert db.writer.execute(
+            "SELECT prev_country_seen, prev_paths_seen FROM sessions WHERE first_seen = ?",
+            [FIRST_DAY + timedelta(days=3)],
+        ).fetchall() == [(None, [None])]
+    finally:
+        db.close()

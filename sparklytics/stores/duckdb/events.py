@@ -4,7 +4,9 @@ Only the Writer actor calls :class:`DuckDBEventStore`, in a worker thread, on th
 writer connection. One commit is one transaction: the events (DuckDB appender, the fast
 bulk path) with their ids, the new and continued sessions and the WAL cursor (table
 ``ingest_cursor``) all commit together (see ``wal.py`` for why that makes replay exact).
-The session rules are ``sparklytics.sessions``; this module holds their SQL.
+The session rules are ``sparklytics.sessions``; this module holds their SQL. Each
+session row is written with its visitor's previous visits, computed from the Writer's
+memory of the visitor (``visitor_history.py``, ``visits.py``).
 
 Event ids come from a counter kept beside the WAL cursor (``ingest_cursor.next_event_id``),
 assigned here at commit, so a replayed record gets its ids once, when it is committed.

@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
 
 from sparklytics.bot_controls import BotSample
@@ -30,6 +31,7 @@ from sparklytics.enrich.bots import BotVerdict
 from sparklytics.events import EventRow
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.events import DuckDBEventStore
+from sparklytics.stores.duckdb.schema import MIGRATIONS, apply_migrations
 from sparklytics.stores.duckdb.visitor_history import KnownVisitors
 from sparklytics.wal import WalPosition
 
@@ -303,3 +305,35 @@ def test_a_purge_takes_the_purged_visits_out_of_the_writers_memory(tmp_path):
         ).fetchall() == [(None, [None])]
     finally:
         db.close()
+
+
+def test_migration_0013_rewrites_the_sessions_with_their_previous_visits():
+    """An install at 0012: its sessions keep their rows and stored order, and get the
+    columns the definition gives, settled."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE _migrations (id VARCHAR PRIMARY KEY, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+    for migration in MIGRATIONS[:-1]:
+        con.execute(migration.sql)
+        con.execute("INSERT INTO _migrations (id) VALUES (?)", [migration.name])
+    assert MIGRATIONS[-1].name == "0013_previous_visits"
+    rng = random.Random(5)
+    rows = []
+    for n in range(400):
+        first = FIRST_DAY + timedelta(minutes=rng.randrange(60 * 24 * DAYS))
+        paths = rng.sample(["/", "/a", "/b", "/c"], rng.randrange(4))
+        rows.append((
+            n, SITE, f"v{rng.randrange(40)}", first, first + timedelta(minutes=rng.randrange(30)), len(paths),
+            len(paths) + 1, "https://prev.example/", rng.random() < 0.1,
+            rng.choice([None, "news.example"]), rng.choice(["DE", None]), "Chrome", rng.choice(["desktop", "mobile"]), paths,
+        ))
+    con.executemany(
+        "INSERT INTO sessions (session_id, website_id, visitor_id, first_seen, last_seen, pageview_count, event_count,"
+        " entry_page, is_bot, referrer_domain, country, browser, device_type, pageview_paths)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    before = con.execute("SELECT * FROM sessions").fetchall()
+    assert apply_migrations(con) == ["0013_previous_visits"]
+    assert [row[:28] for row in con.execute("SELECT * FROM sessions").fetchall()] == before
+    _assert_columns_as_defined(con)
+    assert con.execute("SELECT count(*) FROM sessions WHERE prev_seen IS NOT NULL").fetchone()[0] > 100

@@ -118,36 +118,11 @@ WHERE sessions.website_id = p.website_id AND sessions.session_id = p.session_id
 # rewrite rather than ALTER + UPDATE: the UPDATE left every rewritten row group behind
 # as free blocks inside the file (54.5 -> 71.1 MB at 1M events); see docs/decisions.md
 # for what an upgraded install's file does.
-REWRITE_SESSIONS_SQL = f"""
+def rewrite_sessions_sql(session_columns: str) -> str:
+    """The migration's SQL, given the DDL of the columns ``sessions`` has before it."""
+    return f"""
 CREATE TABLE sessions_next (
-    session_id UBIGINT NOT NULL,
-    website_id VARCHAR NOT NULL,
-    tenant_id VARCHAR,
-    visitor_id VARCHAR NOT NULL,
-    first_seen TIMESTAMP NOT NULL,
-    last_seen TIMESTAMP NOT NULL,
-    pageview_count INTEGER NOT NULL DEFAULT 0,
-    event_count INTEGER NOT NULL DEFAULT 0,
-    entry_page VARCHAR NOT NULL,
-    entry_path VARCHAR,
-    exit_path VARCHAR,
-    is_bot BOOLEAN NOT NULL DEFAULT FALSE,
-    bot_score INTEGER NOT NULL DEFAULT 0,
-    bot_reason VARCHAR,
-    referrer_domain VARCHAR,
-    channel VARCHAR,
-    utm_source VARCHAR,
-    utm_medium VARCHAR,
-    utm_campaign VARCHAR,
-    country VARCHAR(2),
-    region VARCHAR,
-    city VARCHAR,
-    browser VARCHAR,
-    os VARCHAR,
-    device_type VARCHAR,
-    screen VARCHAR,
-    language VARCHAR,
-    pageview_paths VARCHAR[] NOT NULL DEFAULT [],
+{session_columns},
     {" ".join(f"{column} TIMESTAMP," for column in _COLUMNS)}
     prev_paths_seen TIMESTAMP[],
     prev_known BOOLEAN NOT NULL DEFAULT FALSE,

@@ -114,6 +114,9 @@ def _import(config: Config, path: Path, format: str | None, website_id: str | No
     except ImportStopped as stopped:
         print(f"sparklytics: import stopped, the file cannot be read further: {stopped}", file=sys.stderr)
         return 2
+    if result.resumed_rows:
+        print(f"sparklytics: resumed an import that had stopped: its first {result.resumed_rows} rows were "
+              "already imported", file=sys.stderr)
     if result.days is not None:
         first, last = result.days
         print(f"sparklytics: imported aggregates replace those of {first} … {last}", file=sys.stderr)

@@ -11,7 +11,9 @@ Four formats (``--format``, or recognised from the file):
 * ``umami`` — Umami's CSV data export (``sparklytics.imports.umami``) and
 * ``export`` — our own ``GET …/export`` CSV (``sparklytics.imports.own_export``): events
   whose place and device were exported, so they skip the Enricher's IP and user-agent
-  lookups and go straight to the Buffer (WAL, then Writer) as rows.
+  lookups and go straight to the Buffer (WAL, then Writer) as rows. A file is imported
+  into a website once (by its SHA-256); a run stopped part way is resumed by the next
+  run of the same file (:func:`_import_given`).
 * ``plausible`` — Plausible CE's CSV export (``sparklytics.imports.plausible``): daily
   aggregates, which replace the website's imported aggregates of the export's days
   in one transaction (re-importing never doubles them). Reports add them with
@@ -41,6 +43,7 @@ import csv
 import itertools
 import json
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -65,6 +68,7 @@ from sparklytics.imports.progress import Progress
 from sparklytics.imports.skipped import Skipped
 from sparklytics.imports.umami import is_umami_export, read_umami
 from sparklytics.services import open_services
+from sparklytics.stores.metadata import ImportedExport, ImportProgress
 
 FORMATS = ("events", "umami", "plausible", "export")
 BATCH_SIZE = 5_000
@@ -85,6 +89,7 @@ class ImportResult:
     summary: list[str] = field(default_factory=list)  # one line per reason
     days: tuple[date, date] | None = None  # plausible: the days replaced
     ignored_files: list[str] = field(default_factory=list)  # plausible: not an imported_* table we read
+    resumed_rows: int = 0  # an export's rows a stopped run of this import had stored
 
 
 class ImportRefused(Exception):
@@ -263,35 +268,100 @@ def _to_item(row: dict[str, Any]) -> tuple[dict[str, Any], ClientInfo, datetime]
 
 async def _import_given(services: Any, format: str, files: list[ExportFile], target: str | None, again: bool,
                         count: ByteCount, meter: Progress, skipped: Skipped, result: ImportResult) -> None:
-    """Umami's or our export into ``target``, once per file unless ``again``."""
+    """Umami's or our export into ``target``, once per file unless ``again``.
+
+    Before each batch the import records how far it got (``ImportedExport``), so a run
+    stopped part way — a kill, a crash, a full disk — is resumed by the next run of the
+    same file: the rows whose events are stored are passed over, the others sent, and
+    nothing lands twice (:func:`_resume_point`). ``again`` imports the whole file anew.
+    """
     if target is None:
         raise ImportRefused("the export names no website_id: give --website <our website id>")
     if await services.metadata.website_ingest_info(target) is None:
         raise ImportRefused(f"no website {target} here: create it first (POST /api/websites)")
     digest = await trio.to_thread.run_sync(export_digest, files)
-    before = await services.metadata.imported_export_at(target, digest)
-    if before is not None and not again:
+    before = await services.metadata.imported_export(target, digest)
+    if before is not None and before.finished and not again:
         raise ImportRefused(
-            f"this export was imported into {target} on {before:%Y-%m-%d %H:%M} UTC; importing it again would "
-            "count its events twice (--again does so anyway)"
+            f"this export was imported into {target} on {before.imported_at:%Y-%m-%d %H:%M} UTC; importing it again "
+            "would count its events twice (--again does so anyway)"
         )
-    key = ImportKey()
+    stopped = before if before is not None and not before.finished and not again else None
+    key = ImportKey(stopped.visitor_salt if stopped else None)
+    start, events = await _resume_point(services, format, files, target, key, stopped) if stopped else (0, 0)
+    result.resumed_rows = start
+    row = 0
     async for chunk in _in_threads(_given_events(format, files, count), _batch_size(services)):
+        first, row = max(row, start), row + len(chunk)
         batch: list[EventRow] = []
-        for line, item in chunk:
+        for line, item in chunk[len(chunk) - (row - first):]:
             try:
                 if isinstance(item, RowRefused):
                     raise item
                 batch.append(event_row(target, item, key))
             except RowRefused as refused:
                 _skip(skipped, result, refused, line)
+        if batch:
+            await services.metadata.record_import_progress(target, digest, format,
+                                                           ImportProgress(events, first, row, key.salt))
         await _send(services, Append(batch, {}), len(batch), result, meter, count)
+        events += len(batch)
     await _settle(services)
-    await services.metadata.record_imported_export(target, digest, format, result.imported)
+    await services.metadata.record_imported_export(target, digest, format, events, row)
+
+
+async def _resume_point(services: Any, format: str, files: list[ExportFile], target: str, key: ImportKey,
+                        stopped: ImportedExport) -> tuple[int, int]:
+    """``(row to go on from, events stored)`` of a stopped import.
+
+    The rows before ``rows_done`` are stored. The batch of rows ``rows_done`` …
+    ``rows_sending`` was being sent: it went into the write-ahead log as one checksummed
+    record or not at all, and the services have replayed the log, so once it is
+    committed (``Flush``) its first event is stored exactly when the whole batch is.
+    Its visitor id is keyed with this import's salt, so only this import's events can
+    match it; the same visitor at the same instant in earlier rows is counted out.
+    """
+    await ask(services.buffer.inbox, Flush(), timeout=3600)
+    probe = await trio.to_thread.run_sync(_probe_batch, format, files, target, key, stopped.rows_done,
+                                          stopped.rows_sending)
+    if probe is None:
+        return stopped.rows_done, stopped.events
+    first, earlier, size = probe
+    stored = await services.analytics.visitor_events_at(target, first.visitor_id, first.created_at)
+    if stored > earlier:
+        return stopped.rows_sending, stopped.events + size
+    return stopped.rows_done, stopped.events
+
+
+def _probe_batch(format: str, files: list[ExportFile], target: str, key: ImportKey, begin: int,
+                 end: int) -> tuple[EventRow, int, int] | None:
+    """The first event of rows ``begin`` … ``end``, how many events of rows before
+    ``begin`` have its visitor and time, and the number of events in those rows (None
+    when they hold none)."""
+    seen: Counter[tuple[str, str]] = Counter()
+    first: EventRow | None = None
+    size = 0
+    for row, (_, item) in enumerate(itertools.islice(_given_events(format, files, ByteCount()), end)):
+        try:
+            if isinstance(item, RowRefused):
+                continue
+            event = event_row(target, item, key)
+        except RowRefused:
+            continue
+        if row < begin:
+            seen[event.visitor_id, event.created_at] += 1
+            continue
+        if first is None:
+            first = event
+        size += 1
+    if first is None:
+        return None
+    return first, seen[first.visitor_id, first.created_at], size
 
 
 def _given_events(format: str, files: list[ExportFile], count: ByteCount) -> Iterator[tuple[str, GivenEvent | RowRefused]]:
-    """``(where, event or refusal)`` of every row of the export."""
+    """``(where, event or refusal)`` of every row of the export, in the same order on
+    every run (a resumed import counts rows)."""
     rows = read_umami(files, count) if format == "umami" else read_own_export(files, count)
     for line, item in rows:
         yield str(line), item

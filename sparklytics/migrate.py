@@ -22,20 +22,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-import duckdb
 import psycopg
 
 from actors.runtime import StartupError
 from sparklytics.config import Config
-from sparklytics.events import EVENT_COLUMNS
 from sparklytics.stores.clickhouse import schema
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseError
 from sparklytics.stores.clickhouse.loader import CHUNK_ROWS, load_events
 from sparklytics.stores.cloud import clickhouse_settings
+from sparklytics.stores.duckdb import DuckDBSource, SourceUnavailable
 from sparklytics.stores.postgres.migrations import apply_migrations
 
 PROGRESS_FILE = "migrate-cloud.json"
@@ -56,8 +55,8 @@ def migrate_to_cloud(config: Config, out: TextIO = sys.stderr) -> tuple[int, int
     if not config.db_path.exists():
         raise MigrationRefused(f"{config.db_path} does not exist: point SPARKLYTICS_DATA_DIR at the self-hosted data folder")
     try:
-        source = duckdb.connect(str(config.db_path), read_only=True)
-    except duckdb.Error as error:
+        source = DuckDBSource(config.db_path)
+    except SourceUnavailable as error:
         raise MigrationRefused(f"cannot open {config.db_path} (is the server still running?): {error}") from None
     try:
         with psycopg.connect(config.cloud.database_url) as target:
@@ -78,17 +77,16 @@ def migrate_to_cloud(config: Config, out: TextIO = sys.stderr) -> tuple[int, int
     return copied, sent
 
 
-def copy_metadata(source: duckdb.DuckDBPyConnection, target: psycopg.Connection, out: TextIO) -> int:
+def copy_metadata(source: DuckDBSource, target: psycopg.Connection, out: TextIO) -> int:
     """Every shared table in one transaction (a failed run leaves nothing half copied)."""
-    ours = {name for (name,) in source.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    ours = source.table_names()
     copied = 0
     with target.transaction():
         for table in _tables_in_fk_order(target):
             if table not in ours:
                 continue
             columns = _shared_columns(source, target, table)
-            rows = source.execute(f'SELECT {", ".join(columns)} FROM "{table}"').fetchall()
+            rows = source.rows(table, columns)
             copied += _insert(target, table, columns, rows)
             print(f"migrate: {table}: {len(rows)} rows", file=out, flush=True)
     return copied
@@ -117,13 +115,11 @@ def _tables_in_fk_order(target: psycopg.Connection) -> list[str]:
     return ordered
 
 
-def _shared_columns(source: duckdb.DuckDBPyConnection, target: psycopg.Connection, table: str) -> list[str]:
+def _shared_columns(source: DuckDBSource, target: psycopg.Connection, table: str) -> list[str]:
     theirs = [name for (name,) in target.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = %s"
         " ORDER BY ordinal_position", [table]).fetchall()]
-    ours = {name for (name,) in source.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
-        [table]).fetchall()}
+    ours = source.column_names(table)
     return [name for name in theirs if name in ours]
 
 
@@ -143,26 +139,19 @@ def _plain(row: tuple) -> tuple:
     return tuple(json.dumps(value) if isinstance(value, dict) else value for value in row)
 
 
-def copy_events(source: duckdb.DuckDBPyConnection, client: ClickHouseClient, progress: Path, out: TextIO) -> int:
+def copy_events(source: DuckDBSource, client: ClickHouseClient, progress: Path, out: TextIO) -> int:
+    """The events in id order, ``CHUNK_ROWS`` at a time: a re-run from the same id
+    cuts the same chunks, so their tokens repeat."""
     done_through = json.loads(progress.read_text())["last_id"] if progress.exists() else 0
-    [(total,)] = source.execute("SELECT count(*) FROM events").fetchall()
-    [(already,)] = source.execute("SELECT count(*) FROM events WHERE id <= ?", [done_through]).fetchall()
+    total, already = source.event_counts(done_through)
     bar = _Bar(total, already, out)
     sent = 0
-    for chunk in _chunks(source, done_through):
+    for chunk in source.event_chunks(done_through, CHUNK_ROWS):
         sent += load_events(client, chunk)
         progress.write_text(json.dumps({"last_id": chunk[-1][0]}))
         bar.advance(len(chunk))
     bar.finish()
     return sent
-
-
-def _chunks(source: duckdb.DuckDBPyConnection, after_id: int) -> Iterator[list[tuple[Any, ...]]]:
-    """The events after ``after_id`` in id order, ``CHUNK_ROWS`` at a time: the same
-    boundaries on every run that starts at the same id, so the tokens repeat."""
-    cursor = source.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id > ? ORDER BY id", [after_id])
-    while chunk := cursor.fetchmany(CHUNK_ROWS):
-        yield chunk
 
 
 class _Bar:

@@ -7,9 +7,10 @@ referrer domain, UTM tags and channel are derived from the URL and referrer exac
 for live traffic (:func:`sparklytics.enrich.source.event_source`).
 
 Visitor ids: the export's own visitor key (Umami's session id, our export's row id) is
-never stored. It is keyed with a random secret made for this import and never saved
-(:class:`ImportKey`), as Decision 6 keys IP + user agent, so the stored ids cannot be
-traced back to the exporting tool's ids.
+never stored. It is keyed with a random secret made for this import (:class:`ImportKey`),
+as Decision 6 keys IP + user agent, so the stored ids cannot be traced back to the
+exporting tool's ids. The secret is saved only while the import is unfinished, so that a
+run resuming a stopped one keys the same visitors alike; it is erased when it finishes.
 """
 
 from __future__ import annotations
@@ -58,14 +59,14 @@ class GivenEvent:
 
 
 class ImportKey:
-    """The secret that keys exported visitor keys into our visitor ids; made per import
-    and kept only in memory."""
+    """The secret that keys exported visitor keys into our visitor ids: made per import,
+    or the one a stopped run of it saved."""
 
-    def __init__(self) -> None:
-        self._salt = new_salt()
+    def __init__(self, salt: str | None = None) -> None:
+        self.salt = salt or new_salt()
 
     def visitor_id(self, website_id: str, visitor_key: str) -> str:
-        return visitor_id(self._salt, website_id, visitor_key, "")
+        return visitor_id(self.salt, website_id, visitor_key, "")
 
 
 def event_row(website_id: str, event: GivenEvent, key: ImportKey) -> EventRow:

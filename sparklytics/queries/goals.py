@@ -49,12 +49,42 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sparklytics.enrich.urls import split_url
 from sparklytics.goals import Goal
 from sparklytics.queries.errors import QueryError
 from sparklytics.queries.result import ReportResult, round_half_up
 
 ATTRIBUTION_MODELS = ("first_touch", "last_touch")
 DEFAULT_MODEL = "last_touch"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchTest:
+    """What a goal or funnel step tests: rows of ``event_type`` whose ``column`` equals
+    or contains the value bound as ``param``; each store writes it in its own SQL."""
+
+    event_type: str  # pageview | event
+    column: str  # path | url | event_name
+    operator: str  # equals | contains
+    param: str
+
+
+def match_test(kind: str, operator: str, value: str, param: str) -> tuple[MatchTest, dict[str, str]]:
+    """The test a goal or funnel step makes, and its bound value.
+
+    ``kind`` is ``page_view`` or ``event``, ``operator`` ``equals`` or ``contains``
+    (Decision 3: a page value starting with ``http`` tests the URL as sent, any other
+    the normalized path, an ``equals`` value being normalized the same way).
+    """
+    if kind == "event":
+        event_type, column = "event", "event_name"
+    elif value.startswith("http"):
+        event_type, column = "pageview", "url"
+    else:
+        event_type, column = "pageview", "path"
+        if operator == "equals":
+            value = split_url(value).path
+    return MatchTest(event_type, column, operator, param), {param: value}
 
 
 @dataclass(frozen=True, slots=True)

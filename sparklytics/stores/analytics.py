@@ -136,6 +136,11 @@ class AnalyticsStore(Protocol):
         """When the website's oldest stored event happened (naive UTC), ``None`` without
         events: where Plausible's ``date_range: "all"`` starts."""
 
+    async def visitor_events_at(self, website_id: str, visitor_id: str, created_at: str) -> int:
+        """How many stored events the visitor has at exactly ``created_at`` (ISO 8601,
+        naive UTC, as in :class:`~sparklytics.events.EventRow`): how an import that was
+        stopped learns whether the batch it was sending landed."""
+
     async def share_stats(self, q: ReportQuery) -> ReportResult:
         """``GET /api/share/{id}/stats``: stats without the compare object."""
 

@@ -84,6 +84,38 @@ class AuthSettings:
     revoked_sessions: dict[str, datetime]
 
 
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """Where an unfinished import stands (see :class:`ImportedExport`)."""
+
+    events: int
+    rows_done: int
+    rows_sending: int
+    visitor_salt: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedExport:
+    """What is known of an event export (by SHA-256) imported into a website.
+
+    An import records its progress before each batch it sends (``finished`` false):
+    the events of its first ``rows_done`` rows (refused rows included) are stored, and
+    those of rows ``rows_done``…``rows_sending`` were being sent when it stopped — stored
+    or not, which only the events can tell (``sparklytics/importer.py`` checks).
+    ``visitor_salt`` keys the export's visitor keys into our visitor ids: kept while the
+    import is unfinished, so a resumed run gives a visitor the ids the first run gave,
+    and erased when it finishes (then the stored ids cannot be traced back to the
+    exporting tool's, as before).
+    """
+
+    imported_at: datetime
+    finished: bool
+    events: int
+    rows_done: int
+    rows_sending: int
+    visitor_salt: str | None
+
+
 class MetadataStore(Protocol):
     async def ping(self) -> None:
         """Answer when the store can be read (``/health``); raise when it cannot."""
@@ -372,8 +404,14 @@ class MetadataStore(Protocol):
         with these rows, in one transaction (so re-importing an export never doubles it).
         Row layouts: ``sparklytics.stores.metadata_sql.imported.replace_imported_stats``."""
 
-    async def imported_export_at(self, website_id: str, digest: str) -> datetime | None:
-        """When an event export with this SHA-256 was imported into the website, or None."""
+    async def imported_export(self, website_id: str, digest: str) -> ImportedExport | None:
+        """The import of the event export with this SHA-256 into the website, finished or
+        stopped part way, or None."""
 
-    async def record_imported_export(self, website_id: str, digest: str, format: str, events: int) -> None:
-        """Remember that an event export (its SHA-256) was imported into the website."""
+    async def record_import_progress(
+        self, website_id: str, digest: str, format: str, progress: ImportProgress
+    ) -> None:
+        """Before sending a batch: the rows stored so far, the end of the batch, the salt."""
+
+    async def record_imported_export(self, website_id: str, digest: str, format: str, events: int, rows: int) -> None:
+        """Remember that an event export (its SHA-256) was imported into the website, whole."""

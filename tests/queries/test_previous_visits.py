@@ -307,7 +307,7 @@ def test_a_purge_takes_the_purged_visits_out_of_the_writers_memory(tmp_path):
         db.close()
 
 
-def test_migration_0013_rewrites_the_sessions_with_their_previous_visits():
+def test_migration_0014_rewrites_the_sessions_with_their_previous_visits():
     """An install at 0012: its sessions keep their rows and stored order, and get the
     columns the definition gives, settled."""
     con = duckdb.connect()
@@ -315,7 +315,7 @@ def test_migration_0013_rewrites_the_sessions_with_their_previous_visits():
     for migration in MIGRATIONS[:-1]:
         con.execute(migration.sql)
         con.execute("INSERT INTO _migrations (id) VALUES (?)", [migration.name])
-    assert MIGRATIONS[-1].name == "0013_previous_visits"
+    assert MIGRATIONS[-1].name == "0014_previous_visits"
     rng = random.Random(5)
     rows = []
     for n in range(400):
@@ -333,7 +333,7 @@ def test_migration_0013_rewrites_the_sessions_with_their_previous_visits():
         rows,
     )
     before = con.execute("SELECT * FROM sessions").fetchall()
-    assert apply_migrations(con) == ["0013_previous_visits"]
+    assert apply_migrations(con) == ["0014_previous_visits"]
     assert [row[:28] for row in con.execute("SELECT * FROM sessions").fetchall()] == before
     _assert_columns_as_defined(con)
     assert con.execute("SELECT count(*) FROM sessions WHERE prev_seen IS NOT NULL").fetchone()[0] > 100

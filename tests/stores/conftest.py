@@ -6,14 +6,13 @@ import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import duckdb
 import psycopg
 import pytest
 
-from sparklytics.events import EVENT_COLUMNS
 from sparklytics.stores.analytics import AnalyticsStore, QueryBudgets
 from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
 from sparklytics.stores.duckdb.database import Database
+from sparklytics.stores.duckdb.migration_source import DuckDBSource
 from sparklytics.stores.clickhouse import schema
 from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
@@ -84,13 +83,14 @@ def clickhouse_copy(cluster: ShardCluster, postgres, path) -> tuple[ClickHouseSe
     settings = ClickHouseSettings(cluster.urls, CLUSTER, database=cluster.new_database())
     client = ClickHouseClient(settings)
     schema.apply(client)
-    con = duckdb.connect(str(path), read_only=True)
-    load_events(client, con.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id").fetchall())
-    [(event_id_key,)] = con.execute("SELECT value FROM settings WHERE key = 'event_id_key'").fetchall()
+    source = DuckDBSource(path)
+    for chunk in source.event_chunks(0, 1_000_000):
+        load_events(client, chunk)
+    event_id_key = dict(source.rows("settings", ["key", "value"]))["event_id_key"]
     dsn = postgres.fresh_database()
     with psycopg.connect(dsn) as target:
-        copy_metadata(con, target, io.StringIO())
-    con.close()
+        copy_metadata(source, target, io.StringIO())
+    source.close()
     client.close()
     return settings, event_id_key, dsn
 

@@ -94,6 +94,15 @@ async def test_first_event_at(store):
     assert await store.first_event_at("site_none") is None
 
 
+async def test_visitor_events_at_counts_one_visitors_events_at_one_instant(store):
+    # y1 viewed "/" at 09:00 and "/docs" five minutes later, in microseconds as stored.
+    assert await store.visitor_events_at("site_utc", "y1", "2025-03-03T09:00:00") == 1
+    assert await store.visitor_events_at("site_utc", "y1", "2025-03-03T09:05:00") == 1
+    assert await store.visitor_events_at("site_utc", "y1", "2025-03-03T09:00:00.000001") == 0
+    assert await store.visitor_events_at("site_utc", "u0", "2025-03-03T09:00:00") == 0
+    assert await store.visitor_events_at("site_la", "y1", "2025-03-03T09:00:00") == 0
+
+
 async def test_a_pattern_re2_refuses_is_a_query_error_even_over_no_rows(store):
     empty = make_query("stats", start_date="2020-01-01", end_date="2020-01-01")
     with pytest.raises(QueryError, match=r"^Invalid filters\. A `matches` pattern is not valid RE2 syntax: "):

@@ -18,7 +18,7 @@ from sparklytics.funnels import DuplicateFunnelName, FunnelLimitReached, NewStep
 from sparklytics.goals import DuplicateGoalName, GoalLimitReached, InvalidGoal
 from sparklytics.notifications.rules import InvalidNotification, MissingReport
 from sparklytics.saved_reports import DuplicateReportName, parse_config
-from sparklytics.stores.metadata import MetadataStore, Salts, WebsiteIngestInfo
+from sparklytics.stores.metadata import ImportProgress, MetadataStore, Salts, WebsiteIngestInfo
 from sparklytics.website_aliases import AliasTaken
 
 NOW = datetime(2026, 3, 29, 12, 0, 0)
@@ -314,11 +314,18 @@ async def test_funnel_steps_are_replaced_whole(metadata) -> None:
 
 async def test_imported_exports_are_remembered(metadata) -> None:
     await add_site(metadata)
-    assert await metadata.imported_export_at("site_a", "abc") is None
-    await metadata.record_imported_export("site_a", "abc", "umami", 12)
-    assert isinstance(await metadata.imported_export_at("site_a", "abc"), datetime)
-    await metadata.record_imported_export("site_a", "abc", "umami", 12)  # again: replaced, not refused
-    assert await metadata.imported_export_at("site_b", "abc") is None
+    assert await metadata.imported_export("site_a", "abc") is None
+    await metadata.record_import_progress("site_a", "abc", "umami", ImportProgress(5, 10, 20, "ab" * 32))
+    stopped = await metadata.imported_export("site_a", "abc")
+    assert (stopped.finished, stopped.events, stopped.rows_done, stopped.rows_sending, stopped.visitor_salt) == (
+        False, 5, 10, 20, "ab" * 32)
+    await metadata.record_imported_export("site_a", "abc", "umami", 12, 30)
+    done = await metadata.imported_export("site_a", "abc")
+    assert isinstance(done.imported_at, datetime)
+    # Whole: the salt that could trace the stored ids back to the export's is gone.
+    assert (done.finished, done.events, done.rows_done, done.rows_sending, done.visitor_salt) == (True, 12, 30, 30, None)
+    await metadata.record_imported_export("site_a", "abc", "umami", 12, 30)  # again: replaced, not refused
+    assert await metadata.imported_export("site_b", "abc") is None
     day = datetime(2026, 3, 3).date()
     for _ in range(2):  # a second import of the same days replaces the first
         await metadata.replace_imported_stats("site_a", day, day, [(day, 1, 2, 1, 0, 10)], [("browser", day, "Chrome", 1, 2, 0, 1, 0, 10)])

@@ -271,7 +271,7 @@ async def fill_website(store, site: str) -> None:
     await store.create_pixel(site, {"name": "P"})
     day = date(2026, 3, 3)
     await store.replace_imported_stats(site, day, day, [(day, 1, 1, 1, 0, 0)], [("browser", day, "Chrome", 1, 1, 0, 1, 0, 0)])
-    await store.record_imported_export(site, "digest", "umami", 3)
+    await store.record_imported_export(site, "digest", "umami", 3, 3)
 
 
 async def test_an_import_replaces_its_days(store, dsn) -> None:

@@ -189,6 +189,14 @@ class ClickHouseAnalyticsStore:
         [(first, count)] = rows
         return datetime.fromisoformat(first) if count else None
 
+    async def visitor_events_at(self, website_id: str, visitor_id: str, created_at: str) -> int:
+        [(count,)] = await self._rows(
+            "SELECT count() FROM events WHERE website_id = {website_id:String} AND visitor_id = {visitor_id:String}"
+            " AND created_at = {created_at:DateTime64(6)}",
+            {"website_id": website_id, "visitor_id": visitor_id, "created_at": datetime.fromisoformat(created_at)},
+        )
+        return int(count)
+
     async def share_stats(self, q: ReportQuery) -> ReportResult:
         return await self._compose(share.share_stats, q)
 

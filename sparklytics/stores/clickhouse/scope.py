@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
+from sparklytics.queries.goals import match_test
 from sparklytics.queries.report_query import FILTERS, ReportQuery, offset_segments, time_bounds
 from sparklytics.stores.clickhouse.conditions import condition_sql, facts_of
 from sparklytics.stores.clickhouse.sessionize import session_rows, sessionized_events, with_session_facts
-from sparklytics.stores.duckdb.where import match_test
 
 MARGIN = timedelta(days=1)
 

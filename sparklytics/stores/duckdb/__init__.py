@@ -3,6 +3,7 @@
 :func:`open_backend` opens the file and hands out the three stores over it: the
 EventStore the Writer commits through, the AnalyticsStore the reports read, and the
 MetadataStore, which writes through the Writer once it runs (:meth:`DuckDBBackend.metadata`).
+:class:`DuckDBSource` reads a file for ``sparklytics migrate --to cloud``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,18 @@ from .analytics import DuckDBAnalyticsStore
 from .database import Database
 from .events import DuckDBEventStore
 from .metadata import DuckDBMetadataStore
+from .migration_source import DuckDBSource, SourceUnavailable
+
+__all__ = [
+    "Database",
+    "DuckDBAnalyticsStore",
+    "DuckDBBackend",
+    "DuckDBEventStore",
+    "DuckDBMetadataStore",
+    "DuckDBSource",
+    "SourceUnavailable",
+    "open_backend",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,6 +111,9 @@ class DuckDBAnalyticsStore:
     async def first_event_at(self, website_id: str) -> datetime | None:
         return await self._run(lambda cur: grouped.first_event_at(cur, website_id))
 
+    async def visitor_events_at(self, website_id: str, visitor_id: str, created_at: str) -> int:
+        return await self._run(lambda cur: grouped.visitor_events_at(cur, website_id, visitor_id, created_at))
+
     async def share_stats(self, q: ReportQuery) -> ReportResult:
         return await self._run(lambda cur: share.share_stats(DuckDBRows(cur), q))
 

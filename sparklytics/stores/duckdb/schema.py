@@ -25,7 +25,7 @@ Choices made for the analytics queries at 10M events (measured in ``bench/``):
   paths viewed, maintained by the Writer, so session-level breakdowns, the sessions
   list and the page breakdown's per-session figures read ``sessions`` alone. Since
   0003 the source is that of the landing event (Decision 21), so the source filters
-  select sessions from this table too. Since 0013 each session also carries its
+  select sessions from this table too. Since 0014 each session also carries its
   visitor's previous visits and a 16-bit ``visitor_key`` (``visits.py``), from which
   the overview counts distinct visitors without a DISTINCT.
 
@@ -374,7 +374,7 @@ FROM (SELECT DISTINCT session_id, path FROM events WHERE event_type = 'pageview'
 GROUP BY session_id
 """
 
-# The columns of ``sessions`` from 0002 on (0013 adds the previous visits after them).
+# The columns of ``sessions`` from 0002 on (0014 adds the previous visits after them).
 _SESSIONS_0002_COLUMNS = """
     session_id UBIGINT NOT NULL,
     website_id VARCHAR NOT NULL,
@@ -631,6 +631,16 @@ _RECOMPUTE_OWNER = """
 ALTER TABLE bot_recompute_runs ADD COLUMN owner_node VARCHAR;
 """
 
+# 0013: an import of an event export records its progress (and, until it finishes, its
+# visitor salt) before each batch, so a second run after a stop resumes it instead of
+# sending again what had landed.
+_IMPORT_PROGRESS = """
+ALTER TABLE imported_exports ADD COLUMN rows_done BIGINT DEFAULT 0;
+ALTER TABLE imported_exports ADD COLUMN rows_sending BIGINT DEFAULT 0;
+ALTER TABLE imported_exports ADD COLUMN finished BOOLEAN DEFAULT TRUE;
+ALTER TABLE imported_exports ADD COLUMN visitor_salt VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _INITIAL),
     Migration("0002_compact_ids_and_session_dimensions", _COMPACT_IDS_AND_SESSION_DIMENSIONS),
@@ -642,8 +652,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0009_website_aliases", _WEBSITE_ALIASES),
     Migration("0010_imported_stats", _IMPORTED_STATS),
     Migration("0012_recompute_owner", _RECOMPUTE_OWNER),
-    # 0013 (issue 20): each session's previous visits (``visits.py``), backfilled.
-    Migration("0013_previous_visits", visits.rewrite_sessions_sql(_SESSIONS_0002_COLUMNS)),
+    Migration("0013_import_progress", _IMPORT_PROGRESS),
+    # 0014 (issue 20): each session's previous visits (``visits.py``), backfilled.
+    Migration("0014_previous_visits", visits.rewrite_sessions_sql(_SESSIONS_0002_COLUMNS)),
 )
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

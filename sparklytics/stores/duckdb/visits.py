@@ -113,7 +113,7 @@ FROM ({_PATHS_PREVIOUS}) p
 WHERE sessions.website_id = p.website_id AND sessions.session_id = p.session_id
 """
 
-# Migration 0013: ``sessions`` rewritten into a new table with the columns computed for
+# Migration 0014: ``sessions`` rewritten into a new table with the columns computed for
 # every visitor at once, in its stored order (time order, so zonemaps survive). A
 # rewrite rather than ALTER + UPDATE: the UPDATE left every rewritten row group behind
 # as free blocks inside the file (54.5 -> 71.1 MB at 1M events); see docs/decisions.md

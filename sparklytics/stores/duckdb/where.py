@@ -6,8 +6,8 @@
   converting sessions for ``filter_goal``, and the query's ``condition`` tree
   (:func:`condition_sql`; operators, and/or/not, has_done).
 * :func:`session_where` — the matching conditions on ``sessions`` rows.
-* :func:`match_test` / :func:`match_condition` — the rows a goal or a funnel step
-  matches (Decision 3).
+* :func:`match_condition` / :func:`test_sql` — the rows a goal or a funnel step matches
+  (:func:`sparklytics.queries.goals.match_test`, Decision 3).
 * :func:`local_offset_sql` — the UTC offset (seconds) of a timestamp column in the
   report's time zone, for local buckets.
 
@@ -24,22 +24,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sparklytics.enrich.urls import split_url
+from sparklytics.queries.goals import MatchTest, match_test
 from sparklytics.queries.conditions import AllOf, AnyOf, Condition, GoalMatch, HasDone, Match, Not, PROPS_PREFIX
 from sparklytics.queries.report_query import FILTERS, ReportQuery, offset_segments, time_bounds
 
 __all__ = [
     "CONDITION_COLUMNS",
     "FILTER_SQL",
-    "MatchTest",
     "compile_where",
     "condition_sql",
     "local_offset_sql",
     "match_condition",
-    "match_test",
     "props_pointer",
     "props_value_sql",
     "session_where",
+    "test_sql",
 ]
 
 
@@ -291,43 +290,15 @@ def local_offset_sql(q: ReportQuery, column: str, *, prefix: str = "") -> tuple[
     return f"CASE {' '.join(whens)} ELSE ${prefix}tz_o{last} END", params
 
 
-@dataclass(frozen=True, slots=True)
-class MatchTest:
-    """What a goal or funnel step tests: rows of ``event_type`` whose ``column`` equals
-    or contains the value bound as ``$<param>``."""
-
-    event_type: str  # pageview | event
-    column: str  # path | url | event_name
-    operator: str  # equals | contains
-    param: str
-
-    def sql(self, alias: str = "e") -> str:
-        """The test of the column alone (the caller has chosen the event type)."""
-        if self.operator == "equals":
-            return f"{alias}.{self.column} = ${self.param}"
-        return f"contains({alias}.{self.column}, ${self.param})"
-
-
-def match_test(kind: str, operator: str, value: str, param: str) -> tuple[MatchTest, dict[str, str]]:
-    """The test a goal or funnel step makes, and its bound value.
-
-    ``kind`` is ``page_view`` or ``event``, ``operator`` ``equals`` or ``contains``
-    (Decision 3: a page value starting with ``http`` tests the URL as sent, any other
-    the normalized path, an ``equals`` value being normalized the same way).
-    """
-    if kind == "event":
-        event_type, column = "event", "event_name"
-    elif value.startswith("http"):
-        event_type, column = "pageview", "url"
-    else:
-        event_type, column = "pageview", "path"
-        if operator == "equals":
-            value = split_url(value).path
-    return MatchTest(event_type, column, operator, param), {param: value}
+def test_sql(test: MatchTest, alias: str = "e") -> str:
+    """The test of the column alone (the caller has chosen the event type)."""
+    if test.operator == "equals":
+        return f"{alias}.{test.column} = ${test.param}"
+    return f"contains({alias}.{test.column}, ${test.param})"
 
 
 def match_condition(kind: str, operator: str, value: str, param: str, alias: str = "e") -> tuple[str, dict[str, str]]:
     """SQL for the rows a goal or funnel step matches (:func:`match_test`), its value
     bound as ``$<param>``."""
     test, bound = match_test(kind, operator, value, param)
-    return f"{alias}.event_type = '{test.event_type}' AND {test.sql(alias)}", bound
+    return f"{alias}.event_type = '{test.event_type}' AND {test_sql(test, alias)}", bound

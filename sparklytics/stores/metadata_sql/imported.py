@@ -12,14 +12,16 @@ rows/s — or PostgreSQL's ``COPY``). The reads are in ``stores/duckdb/reports/i
 and ``stores/postgres/imported_reports.py``.
 
 Imported event exports are remembered by digest, so the same file is not imported into a
-website twice.
+website twice, with the progress of an import still running or stopped part way (so a
+second run resumes it instead of doubling what landed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
+from sparklytics.stores.metadata import ImportedExport, ImportProgress
 from sparklytics.stores.metadata_sql.db import MetadataDb
 
 TOTALS_COLUMNS = ("website_id", "day", "visitors", "pageviews", "visits", "bounces", "visit_duration")
@@ -55,16 +57,34 @@ def replace_imported_stats(
                 db.bulk_insert(table, columns, [(website_id, *row) for row in rows])
 
 
-def imported_export_at(db: MetadataDb, website_id: str, digest: str) -> datetime | None:
-    """When the export of ``digest`` was imported into the website, or None."""
-    row = db.one("SELECT imported_at FROM imported_exports WHERE website_id = ? AND digest = ?", [website_id, digest])
-    return row[0] if row else None
+def imported_export(db: MetadataDb, website_id: str, digest: str) -> ImportedExport | None:
+    row = db.one(
+        "SELECT imported_at, finished, events, rows_done, rows_sending, visitor_salt FROM imported_exports"
+        " WHERE website_id = ? AND digest = ?",
+        [website_id, digest],
+    )
+    if row is None:
+        return None
+    return ImportedExport(row[0], bool(row[1]), int(row[2]), int(row[3]), int(row[4]), row[5])
 
 
-def record_imported_export(db: MetadataDb, website_id: str, digest: str, format: str, events: int) -> None:
+def record_import_progress(db: MetadataDb, website_id: str, digest: str, format: str, progress: ImportProgress) -> None:
+    _upsert(db, [website_id, digest, format, progress.events, progress.rows_done, progress.rows_sending, False,
+                 progress.visitor_salt])
+
+
+def record_imported_export(db: MetadataDb, website_id: str, digest: str, format: str, events: int, rows: int) -> None:
+    """The import is whole: its salt is erased (:class:`ImportedExport` says why)."""
+    _upsert(db, [website_id, digest, format, events, rows, rows, True, None])
+
+
+def _upsert(db: MetadataDb, values: list) -> None:
     db.run(
-        "INSERT INTO imported_exports (website_id, digest, format, events) VALUES (?, ?, ?, ?)"
+        "INSERT INTO imported_exports"
+        " (website_id, digest, format, events, rows_done, rows_sending, finished, visitor_salt)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (website_id, digest) DO UPDATE SET format = excluded.format, events = excluded.events,"
-        " imported_at = excluded.imported_at",
-        [website_id, digest, format, events],
+        " rows_done = excluded.rows_done, rows_sending = excluded.rows_sending, finished = excluded.finished,"
+        " visitor_salt = excluded.visitor_salt, imported_at = excluded.imported_at",
+        values,
     )

@@ -19,7 +19,7 @@ from sparklytics.funnels import NewStep
 from sparklytics.goals import Goal
 from sparklytics.notifications.rules import Alert, Delivery, Subscription
 from sparklytics.saved_reports import SavedReport
-from sparklytics.stores.metadata import AuthSettings, Salts, WebsiteIngestInfo
+from sparklytics.stores.metadata import AuthSettings, ImportedExport, ImportProgress, Salts, WebsiteIngestInfo
 from sparklytics.stores.metadata_sql import (
     auth,
     bots,
@@ -298,8 +298,11 @@ class SharedMetadataMethods(ABC):
     async def delete_pixel(self, website_id: str, pixel_id: str) -> bool:
         return await self._write_shared(lambda db: campaigns.delete_pixel(db, website_id, pixel_id))
 
-    async def imported_export_at(self, website_id: str, digest: str) -> datetime | None:
-        return await self._read_shared(lambda db: imported.imported_export_at(db, website_id, digest))
+    async def imported_export(self, website_id: str, digest: str) -> ImportedExport | None:
+        return await self._read_shared(lambda db: imported.imported_export(db, website_id, digest))
 
-    async def record_imported_export(self, website_id: str, digest: str, format: str, events: int) -> None:
-        await self._write_shared(lambda db: imported.record_imported_export(db, website_id, digest, format, events))
+    async def record_import_progress(self, website_id: str, digest: str, format: str, progress: ImportProgress) -> None:
+        await self._write_shared(lambda db: imported.record_import_progress(db, website_id, digest, format, progress))
+
+    async def record_imported_export(self, website_id: str, digest: str, format: str, events: int, rows: int) -> None:
+        await self._write_shared(lambda db: imported.record_imported_export(db, website_id, digest, format, events, rows))

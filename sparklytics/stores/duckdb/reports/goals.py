@@ -20,6 +20,8 @@ from sparklytics.queries.goals import (
     AttributionOptions,
     GoalCounts,
     GoalTotals,
+    MatchTest,
+    match_test,
     shape_attribution,
     shape_goal_conversions,
     shape_goal_stats,
@@ -28,7 +30,7 @@ from sparklytics.queries.goals import (
 from sparklytics.queries.report_query import ReportQuery, comparison_query, previous_period_query
 from sparklytics.queries.result import ReportResult
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all, fetch_one
-from sparklytics.stores.duckdb.where import MatchTest, compile_where, match_condition, match_test, props_pointer, props_value_sql
+from sparklytics.stores.duckdb.where import compile_where, match_condition, props_pointer, props_value_sql, test_sql
 
 
 def goal_value(goal: Goal, param: str, alias: str = "e") -> tuple[str, dict]:
@@ -123,12 +125,12 @@ def _hits_sql(where: str, tests: Sequence[_ColumnGoal]) -> str:
     exclusive, others = _exclusive_goals(tests)
     tags, values = [], []
     if exclusive:
-        tags.append("CASE " + " ".join(f"WHEN {test.sql()} THEN {n}" for n, test, _, _ in exclusive) + " END")
-        valued = [f"WHEN {test.sql()} THEN {value}" for _, test, _, value in exclusive if value]
+        tags.append("CASE " + " ".join(f"WHEN {test_sql(test)} THEN {n}" for n, test, _, _ in exclusive) + " END")
+        valued = [f"WHEN {test_sql(test)} THEN {value}" for _, test, _, value in exclusive if value]
         values.append(f"CASE {' '.join(valued)} END" if valued else "NULL")
     for n, test, _, value in others:
-        tags.append(f"CASE WHEN {test.sql()} THEN {n} END")
-        values.append(f"CASE WHEN {test.sql()} THEN {value} END" if value else "NULL")
+        tags.append(f"CASE WHEN {test_sql(test)} THEN {n} END")
+        values.append(f"CASE WHEN {test_sql(test)} THEN {value} END" if value else "NULL")
     if len(tags) == 1:
         columns = f"{tags[0]} AS goal, {values[0]} AS value"
     else:
@@ -137,7 +139,7 @@ def _hits_sql(where: str, tests: Sequence[_ColumnGoal]) -> str:
     # An ``equals`` goal repeating a value is in the IN list already.
     equals = [test for _, test, _, _ in exclusive if test.operator == "equals"]
     any_test = [f"e.{first.column} IN ({', '.join(f'${test.param}' for test in equals)})"] if equals else []
-    any_test += [test.sql() for _, test, _, _ in tests if test.operator == "contains"]
+    any_test += [test_sql(test) for _, test, _, _ in tests if test.operator == "contains"]
     return _HITS_SQL.format(tags=columns, where=where, event_type=first.event_type, any_test=" OR ".join(any_test))
 
 

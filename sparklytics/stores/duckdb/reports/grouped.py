@@ -230,3 +230,11 @@ def _key_value(dimension: str, text: str):
 def first_event_at(cur: Cursor, website_id: str) -> datetime | None:
     """The website's oldest event time (the ``min`` is answered from zonemaps)."""
     return cur.execute("SELECT min(created_at) FROM events WHERE website_id = ?", [website_id]).fetchone()[0]
+
+
+def visitor_events_at(cur: Cursor, website_id: str, visitor_id: str, created_at: str) -> int:
+    """The visitor's events at that instant (the time bound prunes the scan by zonemaps)."""
+    return cur.execute(
+        "SELECT count(*) FROM events WHERE website_id = ? AND visitor_id = ? AND created_at = CAST(? AS TIMESTAMP)",
+        [website_id, visitor_id, created_at],
+    ).fetchone()[0]

@@ -15,7 +15,11 @@ holds (evicted, or before a restart or a WAL replay); nothing in the id tells wh
 costs 60–120 ms of CPU per commit at 10M events (a scan of ``visitor_key`` plus the
 scattered rows it selects), so :class:`KnownVisitors`, a Bloom filter of every visitor
 with a stored session (built at start, ≈ 3 bytes per visitor), says which are new: only
-the others (and its rare false positives, ≈ 0.05 %) are read, in one query per commit.
+the others (and its rare false positives, ≈ 0.05 %) are read, in one query per commit
+(95–220 ms at 10M: the cost of a returning visitor the Writer does not hold). At start
+the most recent visitors of the last day of stored traffic are loaded (salted ids live
+one day), so a restart or a WAL replay does not send the day's returning visitors to
+storage one commit at a time. A held visitor costs ≈ 1.5 KB of memory.
 
 A session that starts before its visitor's newest one (an import out of time order, or
 an event older than the visitor's newest visit) does not fit the fold: the batch

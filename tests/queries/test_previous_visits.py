@@ -337,3 +337,39 @@ def test_migration_0014_rewrites_the_sessions_with_their_previous_visits():
     assert [row[:28] for row in con.execute("SELECT * FROM sessions").fetchall()] == before
     _assert_columns_as_defined(con)
     assert con.execute("SELECT count(*) FROM sessions WHERE prev_seen IS NOT NULL").fetchone()[0] > 100
+
+
+def test_a_bot_recompute_takes_the_new_bot_visits_out_of_the_writers_memory(tmp_path):
+    """A visitor's only earlier session with a value turns bot: its next session with
+    that value has no previous (non-bot) visit with it, though the Writer held it."""
+    db, store = _store(tmp_path, 50)
+    try:
+        traffic = Traffic(store, random.Random(4), 0.0)
+
+        def visit(at: datetime, country: str, path: str) -> None:
+            event = traffic.event(at)._replace(
+                visitor_id="client-turning", country=country, path=path, event_type="pageview", event_name=None
+            )
+            traffic.commit([event])
+
+        visit(FIRST_DAY, "NZ", "/rare")
+        visit(FIRST_DAY + timedelta(days=2), "DE", "/")
+
+        def classify(sample: BotSample) -> BotVerdict:
+            return BotVerdict(sample.path == "/rare", 90 if sample.path == "/rare" else 0, None)
+
+        start, end = FIRST_DAY, FIRST_DAY + timedelta(days=1)
+        after = None
+        while True:
+            _, after = store.reclassify_bots(SITE, start, end, after=after, limit=100, classify=classify)
+            if after is None:
+                break
+        store.roll_up_bot_sessions(SITE, start, end)
+        visit(FIRST_DAY + timedelta(days=3), "NZ", "/rare")
+        _assert_columns_as_defined(db.writer)
+        assert db.writer.execute(
+            "SELECT prev_country_seen, prev_paths_seen FROM sessions WHERE first_seen = ?",
+            [FIRST_DAY + timedelta(days=3)],
+        ).fetchall() == [(None, [None])]
+    finally:
+        db.close()

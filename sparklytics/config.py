@@ -77,7 +77,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SPARKLYTICS_INGEST_RETRY_MAX_ATTEMPTS", "8", "doubling back-offs before retries stay at the longest one"),
     Setting("SPARKLYTICS_INGEST_WEBSITE_PEAK_EPS_DEFAULT", "10000", "events/s a website may send, averaged over 60 s"),
     Setting("SPARKLYTICS_INGEST_WEBSITE_QUEUE_MAX_EVENTS_DEFAULT", "100000", "queued events allowed per website"),
-    Setting("SPARKLYTICS_SESSION_CACHE_MAX_ENTRIES", "50000", "open sessions the writer keeps in memory"),
+    Setting("SPARKLYTICS_SESSION_CACHE_MAX_ENTRIES", "50000", "open sessions, and visitors' previous visits, the writer keeps in memory (each)"),
     Setting("SPARKLYTICS_RATE_LIMIT_MAX_KEYS", "100000", "client IPs the rate limiter tracks (full = refuse new ones)"),
     Setting("SPARKLYTICS_COLLECT_CACHE_MAX_ENTRIES", "100000", "website lookups cached for collect"),
     Setting("SPARKLYTICS_COLLECT_CACHE_TTL_SECONDS", "120", "how long a cached website lookup lives"),

@@ -12,6 +12,7 @@ from sparklytics.events import EVENT_COLUMNS, EventRow
 from sparklytics.sessions import SessionCache
 from sparklytics.stores.duckdb import schema
 from sparklytics.stores.duckdb.events import commit_events
+from sparklytics.stores.duckdb.visitor_history import VisitorHistories
 from sparklytics.stores.duckdb.schema import MIGRATIONS, apply_migrations
 from sparklytics.wal import WalPosition
 
@@ -79,7 +80,7 @@ def test_0002_keeps_rows_in_order_numbers_events_and_fills_session_dimensions(co
 
     # The Writer carries on from the migrated state: ids continue, the session continues.
     record_event = EventRow(**{**old_event("ignored", 5), "visitor_id": f"v-{S2}", "previous_visitor_id": None})
-    commit_events(con, SessionCache(10), [record_event], WalPosition(1, 1))
+    commit_events(con, SessionCache(10), VisitorHistories(10), [record_event], WalPosition(1, 1))
     assert con.execute("SELECT id, session_id FROM events WHERE id = 4").fetchall() == [(4, 0xA2)]
     assert con.execute("SELECT count(*), max(pageview_count) FROM sessions WHERE session_id = 162").fetchall() == [(1, 2)]
 

@@ -9,6 +9,7 @@ import pytest
 from sparklytics.events import EventRow
 from sparklytics.sessions import CLIENT_COLUMNS, SOURCE_COLUMNS, SessionCache
 from sparklytics.stores.duckdb.events import commit_events, read_cursor
+from sparklytics.stores.duckdb.visitor_history import VisitorHistories
 from sparklytics.stores.duckdb.schema import SESSION_DIMENSIONS_FROM_EVENTS, SESSION_PATHS_FROM_EVENTS, apply_migrations
 from sparklytics.wal import WalPosition
 
@@ -43,7 +44,7 @@ def row(
 def commit(con, cache, rows: list[EventRow], at_offset: int) -> WalPosition:
     """Commit ``rows`` as the WAL record that ends at offset ``at_offset + 1``."""
     cursor = WalPosition(1, at_offset + 1)
-    commit_events(con, cache, rows, cursor)
+    commit_events(con, cache, VisitorHistories(100), rows, cursor)
     return cursor
 
 
@@ -78,8 +79,8 @@ def test_a_session_continues_across_midnight_under_yesterdays_visitor_id(con) ->
 def test_records_before_the_cursor_are_not_inserted_twice(con) -> None:
     cache = SessionCache(100)
     events, cursor = [row("v", "2026-03-01T10:00:00")], WalPosition(1, 10)
-    assert commit_events(con, cache, events, cursor) == 1
-    assert commit_events(con, cache, events, cursor) == 0
+    assert commit_events(con, cache, VisitorHistories(100), events, cursor) == 1
+    assert commit_events(con, cache, VisitorHistories(100), events, cursor) == 0
     assert con.execute("SELECT count(*) FROM events").fetchone() == (1,)
     assert read_cursor(con) == WalPosition(1, 10)
 

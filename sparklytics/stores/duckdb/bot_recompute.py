@@ -22,6 +22,7 @@ import duckdb
 
 from sparklytics.bot_controls import BotSample
 from sparklytics.enrich.bots import BotVerdict
+from sparklytics.stores.duckdb import visits
 from sparklytics.stores.duckdb.schema import transaction
 from sparklytics.stores.events import PageAfter
 
@@ -46,16 +47,27 @@ WHERE events.website_id = $website_id AND events.created_at >= $first AND events
   AND events.id = v.id
 """
 
+_VERDICTS_SQL = """
+CREATE OR REPLACE TEMP TABLE rolled_up_verdicts AS
+SELECT session_id, bool_or(is_bot) AS is_bot, max(bot_score) AS score, max(bot_reason) AS reason
+FROM events
+WHERE website_id = $website_id
+  AND session_id IN (SELECT DISTINCT session_id FROM events
+                     WHERE website_id = $website_id AND created_at >= $start AND created_at < $end)
+GROUP BY session_id
+"""
+
+# Visitors whose sessions change verdict: their previous visits count only non-bot ones.
+_FLIPPED_VISITORS_SQL = """
+CREATE OR REPLACE TEMP TABLE flipped_visitors AS
+SELECT DISTINCT s.website_id, s.visitor_id
+FROM sessions s JOIN rolled_up_verdicts r ON s.session_id = r.session_id
+WHERE s.website_id = $website_id AND s.is_bot <> r.is_bot
+"""
+
 _ROLL_UP_SQL = """
 UPDATE sessions SET is_bot = r.is_bot, bot_score = r.score, bot_reason = r.reason
-FROM (
-    SELECT session_id, bool_or(is_bot) AS is_bot, max(bot_score) AS score, max(bot_reason) AS reason
-    FROM events
-    WHERE website_id = $website_id
-      AND session_id IN (SELECT DISTINCT session_id FROM events
-                         WHERE website_id = $website_id AND created_at >= $start AND created_at < $end)
-    GROUP BY session_id
-) r
+FROM rolled_up_verdicts r
 WHERE sessions.website_id = $website_id AND sessions.session_id = r.session_id
 """
 
@@ -110,4 +122,10 @@ def roll_up_sessions(con: duckdb.DuckDBPyConnection, website_id: str, start: dat
     """Set each session with an event in the window to its events' verdicts (bot if any
     event is, the highest score and reason); return the sessions updated."""
     with transaction(con):
-        return con.execute(_ROLL_UP_SQL, {"website_id": website_id, "start": start, "end": end}).fetchone()[0]
+        con.execute(_VERDICTS_SQL, {"website_id": website_id, "start": start, "end": end})
+        con.execute(_FLIPPED_VISITORS_SQL, {"website_id": website_id})
+        [(updated,)] = con.execute(_ROLL_UP_SQL, {"website_id": website_id}).fetchall()
+        visits.settle_visitors(con, "SELECT website_id, visitor_id FROM flipped_visitors", {})
+        con.execute("DROP TABLE rolled_up_verdicts")
+        con.execute("DROP TABLE flipped_visitors")
+    return updated

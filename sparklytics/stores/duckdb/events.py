@@ -4,7 +4,9 @@ Only the Writer actor calls :class:`DuckDBEventStore`, in a worker thread, on th
 writer connection. One commit is one transaction: the events (DuckDB appender, the fast
 bulk path) with their ids, the new and continued sessions and the WAL cursor (table
 ``ingest_cursor``) all commit together (see ``wal.py`` for why that makes replay exact).
-The session rules are ``sparklytics.sessions``; this module holds their SQL.
+The session rules are ``sparklytics.sessions``; this module holds their SQL. Each
+session row is written with its visitor's previous visits, computed from the Writer's
+memory of the visitor (``visitor_history.py``, ``visits.py``).
 
 Event ids come from a counter kept beside the WAL cursor (``ingest_cursor.next_event_id``),
 assigned here at commit, so a replayed record gets its ids once, when it is committed.
@@ -32,7 +34,9 @@ from sparklytics.events import EVENT_COLUMNS, EventRow
 from sparklytics.sessions import SESSION_COLUMNS, SESSION_TIMEOUT, SessionCache, SessionState, resolve_sessions, sessions_to_load
 from sparklytics.bot_controls import BotSample
 from sparklytics.enrich.bots import BotVerdict
-from sparklytics.stores.duckdb import bot_recompute, schema, websites
+from sparklytics.stores.duckdb import bot_recompute, schema, visits, websites
+from sparklytics.stores.duckdb.visitor_history import COLUMNS as PREVIOUS_VISIT_COLUMNS
+from sparklytics.stores.duckdb.visitor_history import VisitorHistories
 from sparklytics.stores.duckdb.database import Database, unusable_database
 from sparklytics.stores.duckdb.retention import purge_batch
 from sparklytics.stores.errors import StorageFault
@@ -67,23 +71,27 @@ class DuckDBEventStore:
     def __init__(self, db: Database, *, session_cache_max_entries: int) -> None:
         self._db = db
         self._cache = SessionCache(session_cache_max_entries)
+        self._histories = VisitorHistories(session_cache_max_entries)
 
     def prepare(self) -> WalPosition:
         con = self._db.writer
         try:
             schema.apply_migrations(con)
             websites.purge_tombstones(con)
+            self._histories.load(con)
             return read_cursor(con)
         except duckdb.Error as error:  # damaged blocks show up once the tables are read
             raise unusable_database(self._db.path, error) from None
 
     def commit(self, events: Sequence[EventRow], wal_position: WalPosition) -> int:
         with _storage_faults():
-            return commit_events(self._db.writer, self._cache, events, wal_position)
+            return commit_events(self._db.writer, self._cache, self._histories, events, wal_position)
 
     def purge(self, older_than: datetime, *, limit: int) -> int:
         with _storage_faults():
-            return purge_batch(self._db.writer, older_than, limit)
+            deleted, visitors = purge_batch(self._db.writer, older_than, limit)
+        self._histories.forget_visitors(visitors)
+        return deleted
 
     def reclassify_bots(
         self,
@@ -104,6 +112,7 @@ class DuckDBEventStore:
         with _storage_faults():
             updated = bot_recompute.roll_up_sessions(self._db.writer, website_id, start, end)
         self._cache.forget_website(website_id)
+        self._histories.forget(website_id)
         return updated
 
     def settle_sessions(self) -> int:
@@ -113,6 +122,8 @@ class DuckDBEventStore:
         with _storage_faults():
             self._db.reopen()
             self._cache = SessionCache(self._cache.max_entries)
+            self._histories = VisitorHistories(self._histories.max_entries)
+            self._histories.load(self._db.writer)
             return read_cursor(self._db.writer)
 
     def run_write(self, write: Callable[[], T]) -> T:
@@ -123,6 +134,7 @@ class DuckDBEventStore:
 
     def forget_website(self, website_id: str) -> None:
         self._cache.forget_website(website_id)
+        self._histories.forget(website_id)
 
     def statistics(self) -> EventStoreStatistics:
         return EventStoreStatistics(len(self._cache), self._cache.hits, self._cache.misses)
@@ -134,7 +146,11 @@ def read_cursor(con: duckdb.DuckDBPyConnection) -> WalPosition:
 
 
 def commit_events(
-    con: duckdb.DuckDBPyConnection, cache: SessionCache, events: Sequence[EventRow], wal_position: WalPosition
+    con: duckdb.DuckDBPyConnection,
+    cache: SessionCache,
+    histories: VisitorHistories,
+    events: Sequence[EventRow],
+    wal_position: WalPosition,
 ) -> int:
     """Insert ``events`` and move the cursor to ``wal_position``; return the rows inserted.
 
@@ -146,6 +162,7 @@ def commit_events(
     times = [_utc(event.created_at) for event in events]
     known = _open_sessions(con, cache, events, times)
     resolution = resolve_sessions(events, times, known)
+    settled = histories.settled_rows(con, resolution.changed)
     with schema.transaction(con):
         [(next_id,)] = con.execute("SELECT next_event_id FROM ingest_cursor WHERE id = 1").fetchall()
         rows = []
@@ -160,15 +177,22 @@ def commit_events(
         appender.append_rows(rows)
         appender.flush()
         _delete_continued(con, resolution.continued, min(times))
-        sessions = con.appender("sessions", columns=list(SESSION_COLUMNS))
-        sessions.append_rows([state.row() for state in resolution.changed])
+        sessions = con.appender("sessions", columns=[*SESSION_COLUMNS, *PREVIOUS_VISIT_COLUMNS])
+        sessions.append_rows(settled.rows)
         sessions.flush()
+        if settled.unplaced:
+            visits.settle_visitors(
+                con,
+                "SELECT unnest($websites) AS website_id, unnest($visitors) AS visitor_id",
+                {"websites": [key[0] for key in settled.unplaced], "visitors": [key[1] for key in settled.unplaced]},
+            )
         con.execute(
             'UPDATE ingest_cursor SET segment = $segment, "offset" = $offset, next_event_id = $next_id WHERE id = 1',
             {"segment": wal_position.segment, "offset": wal_position.offset, "next_id": next_id + len(events)},
         )
     for key, state in resolution.current.items():
         cache.put(key, state)
+    histories.keep(settled)
     return len(events)
 
 

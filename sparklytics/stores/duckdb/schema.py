@@ -25,7 +25,9 @@ Choices made for the analytics queries at 10M events (measured in ``bench/``):
   paths viewed, maintained by the Writer, so session-level breakdowns, the sessions
   list and the page breakdown's per-session figures read ``sessions`` alone. Since
   0003 the source is that of the landing event (Decision 21), so the source filters
-  select sessions from this table too.
+  select sessions from this table too. Since 0014 each session also carries its
+  visitor's previous visits and a 16-bit ``visitor_key`` (``visits.py``), from which
+  the overview counts distinct visitors without a DISTINCT.
 
 Foreign keys are enforced on the metadata tables (Decision 12). DuckDB cannot delete a
 parent row in the transaction that deleted its children, which shapes the website
@@ -43,6 +45,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+
+from sparklytics.stores.duckdb import visits
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,17 +374,8 @@ FROM (SELECT DISTINCT session_id, path FROM events WHERE event_type = 'pageview'
 GROUP BY session_id
 """
 
-# Sessions lose their PRIMARY KEY (an ART index: 16 MB per 1M events, also held in
-# memory) and gain the landing dimensions. Session ids (always 16 hex characters, made
-# by ``enrich.ids.session_id``) are stored as the UBIGINT they spell: joins and
-# DISTINCTs on them measured 22-39 % cheaper than on the strings; the API shows them
-# as the same 16 hex characters. Events get a BIGINT id from a counter kept
-# with the WAL cursor (compresses to almost nothing, where a random UUID took 17 MB per
-# 1M events) and show a UUID derived from it and a per-install key
-# (``queries._sql.public_event_id``), so ids do not reveal how many events came before.
-# Rows are copied in their stored order, so time order (and zonemaps) survive.
-_COMPACT_IDS_AND_SESSION_DIMENSIONS = f"""
-CREATE TABLE sessions_next (
+# The columns of ``sessions`` from 0002 on (0014 adds the previous visits after them).
+_SESSIONS_0002_COLUMNS = """
     session_id UBIGINT NOT NULL,
     website_id VARCHAR NOT NULL,
     tenant_id VARCHAR,
@@ -408,7 +403,20 @@ CREATE TABLE sessions_next (
     device_type VARCHAR,
     screen VARCHAR,
     language VARCHAR,
-    pageview_paths VARCHAR[] NOT NULL DEFAULT []
+    pageview_paths VARCHAR[] NOT NULL DEFAULT []""".strip("\n")
+
+# Sessions lose their PRIMARY KEY (an ART index: 16 MB per 1M events, also held in
+# memory) and gain the landing dimensions. Session ids (always 16 hex characters, made
+# by ``enrich.ids.session_id``) are stored as the UBIGINT they spell: joins and
+# DISTINCTs on them measured 22-39 % cheaper than on the strings; the API shows them
+# as the same 16 hex characters. Events get a BIGINT id from a counter kept
+# with the WAL cursor (compresses to almost nothing, where a random UUID took 17 MB per
+# 1M events) and show a UUID derived from it and a per-install key
+# (``queries._sql.public_event_id``), so ids do not reveal how many events came before.
+# Rows are copied in their stored order, so time order (and zonemaps) survive.
+_COMPACT_IDS_AND_SESSION_DIMENSIONS = f"""
+CREATE TABLE sessions_next (
+{_SESSIONS_0002_COLUMNS}
 );
 INSERT INTO sessions_next
 SELECT CAST('0x' || s.session_id AS UBIGINT), s.website_id, s.tenant_id, s.visitor_id, s.first_seen, s.last_seen,
@@ -645,6 +653,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_imported_stats", _IMPORTED_STATS),
     Migration("0012_recompute_owner", _RECOMPUTE_OWNER),
     Migration("0013_import_progress", _IMPORT_PROGRESS),
+    # 0014 (issue 20): each session's previous visits (``visits.py``), backfilled.
+    Migration("0014_previous_visits", visits.rewrite_sessions_sql(_SESSIONS_0002_COLUMNS)),
 )
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -31,11 +31,11 @@ The comparison period is one more query restricted to the values on the page.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.duckdb.sql import Cursor, fetch_all, fetch_one
 from sparklytics.stores.duckdb.where import compile_where, session_where
+
+from .visitor_counts import CARRIED, UNSETTLED_OR_STRADDLING, visitor_counting, with_edges
 
 # type → SQL expression over events alias ``e`` (event level) or sessions alias ``s``.
 _EVENT_DIMENSIONS: dict[str, str] = {
@@ -142,10 +142,10 @@ WITH counts AS (
 ),"""
     + _CANDIDATES
     + """
-overlapping AS (
-    SELECT s.session_id, s.visitor_id, s.pageview_count, s.pageview_paths,
+overlapping AS NOT MATERIALIZED (
+    SELECT s.session_id, {visitor_id} AS visitor_id, s.pageview_count, s.pageview_paths,
            s.first_seen < $utc_start OR s.last_seen >= $utc_end AS straddles,
-           epoch(s.last_seen - s.first_seen) AS duration
+           epoch(s.last_seen - s.first_seen) AS duration{visit_columns}
     FROM sessions s
     WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
 ),
@@ -155,30 +155,54 @@ edge_paths AS (
     SELECT DISTINCT e.path AS value, e.session_id FROM events e WHERE {where} AND e.created_at >= $tail_start
 ),
 value_sessions AS (
-    SELECT value, visitor_id, pageview_count, duration
+    SELECT value, visitor_id, pageview_count, duration{carried}
     FROM (
-        SELECT unnest(pageview_paths) AS value, visitor_id, pageview_count, duration
+        SELECT unnest(pageview_paths) AS value, {unnest_prev}visitor_id, pageview_count, duration{unsettled}
         FROM overlapping
         WHERE NOT straddles
     )
     WHERE value IN (SELECT value FROM candidates)
     UNION ALL
-    SELECT ep.value, o.visitor_id, o.pageview_count, o.duration
+    SELECT ep.value, o.visitor_id, o.pageview_count, o.duration{edge_carried}
     FROM edge_paths ep
     JOIN overlapping o ON o.session_id = ep.session_id
     WHERE o.straddles AND ep.value IN (SELECT value FROM candidates)
 ),
-per_value AS (
+counted_values AS (
     SELECT value,
-           count(DISTINCT visitor_id) AS visitors,
+           {visitors} AS counted,
            count(*) AS sessions,
            count(*) FILTER (WHERE pageview_count = 1) AS bounces,
            avg(duration) AS avg_duration
     FROM value_sessions
     GROUP BY value
+),
+unsettled_values AS ({unsettled_values}),
+per_value AS (
+    SELECT c.value, c.counted + coalesce(u.visitors, 0) AS visitors, c.sessions, c.bounces, c.avg_duration
+    FROM counted_values c LEFT JOIN unsettled_values u ON u.value = c.value
 )"""
     + _PAGE_OF_CANDIDATES
 )
+
+
+# The distinct visitors of each candidate path among the rows of unsettled visitors
+# (with every visitor having a session straddling an edge of the range).
+_UNSETTLED_PATHS = """
+    SELECT value, count(DISTINCT visitor_id) AS visitors
+    FROM (
+        SELECT unnest(s.pageview_paths) AS value, s.visitor_id
+        FROM sessions s
+        WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+          AND s.first_seen >= $utc_start AND s.last_seen < $utc_end AND {unsettled}
+        UNION ALL
+        SELECT ep.value, s.visitor_id
+        FROM edge_paths ep JOIN sessions s ON s.session_id = ep.session_id
+        WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+          AND (s.first_seen < $utc_start OR s.last_seen >= $utc_end)
+    )
+    WHERE value IN (SELECT value FROM candidates)
+    GROUP BY value"""
 
 _EVENT_DIM_PREV_SQL = """
 SELECT {dim} AS value,
@@ -214,12 +238,12 @@ base AS (
 
 # Session-level, no filters: the sessions overlapping the range. Pageviews of sessions
 # straddling an edge come from their events inside the range; $head_end / $tail_start
-# bound those scans (see _EDGES and the module docstring).
+# bound those scans (see ``visitor_counts.with_edges`` and the module docstring).
 _OVERLAPPING_SESSIONS = """
-WITH overlapping AS (
-    SELECT {dim} AS value, s.session_id, s.visitor_id, s.pageview_count,
+WITH overlapping AS NOT MATERIALIZED (
+    SELECT {dim} AS value, s.session_id, {visitor_id} AS visitor_id, s.pageview_count,
            s.first_seen < $utc_start OR s.last_seen >= $utc_end AS straddles,
-           epoch(s.last_seen - s.first_seen) AS duration
+           epoch(s.last_seen - s.first_seen) AS duration{visit_columns}
     FROM sessions s
     WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
       AND {dim} IS NOT NULL {restrict}
@@ -236,71 +260,95 @@ edge_pageviews AS (
     GROUP BY e.session_id
 ),
 base AS (
-    SELECT value, visitor_id, pageview_count AS pageviews, pageview_count, duration
+    SELECT value, visitor_id, pageview_count AS pageviews, pageview_count, duration{carried}
     FROM overlapping
     WHERE NOT straddles
     UNION ALL
-    SELECT o.value, o.visitor_id, coalesce(sum(ep.pageviews), 0), o.pageview_count, o.duration
+    SELECT o.value, o.visitor_id, coalesce(sum(ep.pageviews), 0), o.pageview_count, o.duration{carried_o}
     FROM overlapping o LEFT JOIN edge_pageviews ep ON ep.session_id = o.session_id
     WHERE o.straddles
-    GROUP BY o.session_id, o.value, o.visitor_id, o.pageview_count, o.duration
+    GROUP BY o.session_id, o.value, o.visitor_id, o.pageview_count, o.duration{carried_o}
 )
 """
 
-# How far the sessions straddling each edge of the range reach into it.
-_EDGES = """
-SELECT max(s.last_seen) FILTER (WHERE s.first_seen < $utc_start),
-       min(s.first_seen) FILTER (WHERE s.last_seen >= $utc_end)
-FROM sessions s
-WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
-  AND (s.first_seen < $utc_start OR s.last_seen >= $utc_end)
+
+# The visitors of each value: those ``per_value`` counts (all, or the settled ones),
+# plus those of ``unsettled_values`` (``visitor_counts``).
+_SESSION_DIM_SQL = """,
+unsettled_values AS ({unsettled_values}),
+per_value AS (
+    SELECT value,
+           {visitors} AS counted,
+           sum(pageviews) AS pageviews,
+           count(*) AS sessions,
+           count(*) FILTER (WHERE pageview_count = 1) AS bounces,
+           avg(duration) AS avg_duration
+    FROM base
+    GROUP BY value
+)
+SELECT p.value, p.counted + coalesce(u.visitors, 0) AS visitors, p.pageviews, p.sessions AS events,
+       count(*) OVER () AS total, p.sessions, p.bounces, p.avg_duration
+FROM per_value p LEFT JOIN unsettled_values u ON u.value = p.value
 """
 
-_SESSION_DIM_SQL = """
-SELECT value,
-       count(DISTINCT visitor_id) AS visitors,
-       sum(pageviews) AS pageviews,
-       count(*) AS events,
-       count(*) OVER () AS total,
-       count(*) AS sessions,
-       count(*) FILTER (WHERE pageview_count = 1) AS bounces,
-       avg(duration) AS avg_duration
-FROM base
-GROUP BY value
-ORDER BY {order}
-LIMIT $limit OFFSET $offset
-"""
+# The distinct visitors of each value among the rows of unsettled visitors.
+_UNSETTLED_VALUES = """
+    SELECT {dim} AS value, count(DISTINCT s.visitor_id) AS visitors
+    FROM sessions s
+    WHERE {session_where} AND s.last_seen >= $utc_start AND s.first_seen < $utc_end
+      AND {dim} IS NOT NULL {restrict} AND {unsettled}
+    GROUP BY value"""
+_NO_VALUES = "SELECT NULL::VARCHAR AS value, 0 AS visitors WHERE FALSE"
 
-_SESSION_DIM_PREV_SQL = """
-SELECT value, count(DISTINCT visitor_id) AS visitors, sum(pageviews) AS pageviews
-FROM base
-GROUP BY value
-"""
-
-_SESSION_DIM_TOTAL_SQL = "SELECT count(DISTINCT value) FROM base"
+_DISTINCT_VISITORS = "count(DISTINCT visitor_id)"
 
 
-_TICK = timedelta(microseconds=1)  # TIMESTAMP resolution
-
-
-def _session_base(cur: Cursor, q: ReportQuery, dim: str, restrict: str = "") -> tuple[str, dict]:
-    """The ``base`` CTE of a session-level breakdown and the parameters it adds."""
+def _session_base(cur: Cursor, q: ReportQuery, metric: str, restrict: str = "") -> tuple[str, dict]:
+    """The ``base`` CTE of a session-level breakdown, then ``unsettled_values`` and
+    ``per_value`` (ending in the final SELECT without its ORDER), and the parameters."""
+    dim = DIMENSIONS[metric]
     where, params = compile_where(q, "e")
     s_where, s_params = session_where(q, "s")
     params = {**params, **s_params}
     if q.has_filters:
-        return _MATCHED_SESSIONS.format(dim=dim, where=where, session_where=s_where, restrict=restrict), params
-    sql = _OVERLAPPING_SESSIONS.format(dim=dim, where=where, session_where=s_where, restrict=restrict)
-    return sql, _with_edges(cur, params, s_where)
+        sql = _MATCHED_SESSIONS.format(dim=dim, where=where, session_where=s_where, restrict=restrict)
+        return sql + _SESSION_DIM_SQL.format(unsettled_values=_NO_VALUES, visitors=_DISTINCT_VISITORS), params
+    counting = visitor_counting(cur, q, metric, params)
+    sql = _OVERLAPPING_SESSIONS.format(
+        dim=dim, where=where, session_where=s_where, restrict=restrict,
+        visitor_id="NULL" if counting else "s.visitor_id",
+        visit_columns=counting.columns() if counting else "",
+        carried=CARRIED if counting else "",
+        carried_o=CARRIED.replace(", ", ", o.") if counting else "",
+    )
+    if counting is None:
+        tail = _SESSION_DIM_SQL.format(unsettled_values=_NO_VALUES, visitors=_DISTINCT_VISITORS)
+    else:
+        unsettled = counting.unsettled_sessions()
+        values = _NO_VALUES if unsettled == "FALSE" else _UNSETTLED_VALUES.format(
+            dim=dim, session_where=s_where, restrict=restrict, unsettled=unsettled
+        )
+        tail = _SESSION_DIM_SQL.format(unsettled_values=values, visitors=counting.settled())
+    return sql + tail, with_edges(cur, params, s_where)
 
 
-def _with_edges(cur: Cursor, params: dict, s_where: str) -> dict:
-    """``params`` plus ``head_end``/``tail_start``: how far the sessions straddling each
-    edge of the range reach into it (empty windows when none straddles)."""
-    head_end, tail_start = fetch_one(cur, _EDGES.format(session_where=s_where), params)
-    head_end = head_end or params["utc_start"] - _TICK
-    tail_start = max(tail_start or params["utc_end"], head_end + _TICK)  # never count an event twice
-    return {**params, "head_end": head_end, "tail_start": tail_start}
+def _page_from_sessions(cur: Cursor, q: ReportQuery, where: str, s_where: str, order: str, params: dict) -> str:
+    """``_PAGE_FROM_SESSIONS_SQL`` counting visitors from the sessions' previous visits
+    of each path when it can (a straddling session counts by its paths inside the range:
+    its visitor is counted with the DISTINCT)."""
+    counting = visitor_counting(cur, q, "page", params, unsettled=UNSETTLED_OR_STRADDLING)
+    if counting is None:
+        return _PAGE_FROM_SESSIONS_SQL.format(
+            where=where, session_where=s_where, order=order, visitor_id="s.visitor_id", visit_columns="", carried="",
+            unnest_prev="", unsettled="", edge_carried="", visitors=_DISTINCT_VISITORS, unsettled_values=_NO_VALUES,
+        )
+    unsettled = counting.unsettled_sessions()
+    values = _NO_VALUES if unsettled == "FALSE" else _UNSETTLED_PATHS.format(session_where=s_where, unsettled=unsettled)
+    return _PAGE_FROM_SESSIONS_SQL.format(
+        where=where, session_where=s_where, order=order, visitor_id="NULL", visit_columns=counting.columns(),
+        carried=CARRIED, unnest_prev="unnest(prev) AS prev, ", unsettled=", unsettled", edge_carried=", NULL, TRUE",
+        visitors=counting.settled(), unsettled_values=values,
+    )
 
 
 def _event_fragments(q: ReportQuery, metric: str) -> tuple[str, str, dict]:
@@ -320,14 +368,14 @@ def top_rows(cur: Cursor, q: ReportQuery, metric: str, limit: int, offset: int) 
     dim = DIMENSIONS[metric]
     order = _ORDER.get(metric, _DEFAULT_ORDER)
     if metric in _SESSION_DIMENSIONS:
-        base, params = _session_base(cur, q, dim)
-        sql = base + _SESSION_DIM_SQL.format(order=order)
-        total_sql = base + _SESSION_DIM_TOTAL_SQL
+        base, params = _session_base(cur, q, metric)
+        sql = base + f"ORDER BY {order}\nLIMIT $limit OFFSET $offset"
+        total_sql = f"SELECT count(*) FROM ({base})"
     else:
         where, s_where, params = _event_fragments(q, metric)
         if metric == "page" and not q.has_filters:
-            sql = _PAGE_FROM_SESSIONS_SQL.format(where=where, session_where=s_where, order=order)
-            params = _with_edges(cur, params, s_where)
+            sql = _page_from_sessions(cur, q, where, s_where, order, params)
+            params = with_edges(cur, params, s_where)
         else:
             sql = _EVENT_DIM_SQL.format(dim=dim, where=where, session_where=s_where, order=order)
         total_sql = _EVENT_DIM_TOTAL_SQL.format(dim=dim, where=where)
@@ -348,8 +396,8 @@ def previous_values(cur: Cursor, q: ReportQuery, metric: str, values: list[str])
         return {}
     dim = DIMENSIONS[metric]
     if metric in _SESSION_DIMENSIONS:
-        base, params = _session_base(cur, q, dim, restrict=f"AND {dim} IN (SELECT unnest($values))")
-        sql = base + _SESSION_DIM_PREV_SQL
+        base, params = _session_base(cur, q, metric, restrict=f"AND {dim} IN (SELECT unnest($values))")
+        sql = f"SELECT value, visitors, pageviews FROM ({base})"
     else:
         where, _s_where, params = _event_fragments(q, metric)
         sql = _EVENT_DIM_PREV_SQL.format(dim=dim, where=where)

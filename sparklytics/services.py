@@ -16,6 +16,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import trio
 
@@ -35,9 +36,11 @@ from sparklytics.notifications.smtp import SmtpSettings
 from sparklytics.report_slots import ReportSlots
 from sparklytics.startup import check_data_folder
 from sparklytics.stores.analytics import AnalyticsStore
-from sparklytics.stores.cloud import CloudBackend, open_cloud_backend
 from sparklytics.stores.duckdb import Database, DuckDBBackend, open_backend
 from sparklytics.stores.metadata import MetadataStore
+
+if TYPE_CHECKING:
+    from sparklytics.stores.cloud import CloudBackend
 
 log = logging.getLogger("sparklytics")
 
@@ -167,14 +170,18 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
 
 async def _open_backend(config: Config) -> DuckDBBackend | CloudBackend:
     if config.mode == "cloud":
+        # Imported here: psycopg (libpq) and httpx cost a self-hosted server ~13 MB of
+        # idle memory it never uses.
+        from sparklytics.stores.cloud import open_cloud_backend
+
         return await open_cloud_backend(config)
     return open_backend(config)
 
 
 def _login_attempts(backend: DuckDBBackend | CloudBackend) -> AttemptLog:
-    if isinstance(backend, CloudBackend):
-        return backend.login_attempts
-    return LoginAttempts()
+    if isinstance(backend, DuckDBBackend):
+        return LoginAttempts()
+    return backend.login_attempts
 
 
 def notifier_settings(config: Config) -> NotifierSettings:

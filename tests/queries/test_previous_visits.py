@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -237,13 +238,7 @@ def test_previous_visits_count_what_a_distinct_counts(tmp_path, seed, bot_share,
         def classify(sample: BotSample) -> BotVerdict:
             return BotVerdict(sample.visitor_id in flipped, 90 if sample.visitor_id in flipped else 0, None)
 
-        start, end = FIRST_DAY + timedelta(days=2), FIRST_DAY + timedelta(days=5)
-        after = None
-        while True:
-            _, after = store.reclassify_bots(SITE, start, end, after=after, limit=200, classify=classify)
-            if after is None:
-                break
-        store.roll_up_bot_sessions(SITE, start, end)
+        _recompute_bots(store, FIRST_DAY + timedelta(days=2), FIRST_DAY + timedelta(days=5), classify, page=200)
         _assert_columns_as_defined(con)
         settled += _check(con, rng)
         traffic.live(200, FIRST_DAY + timedelta(days=7, hours=12), timedelta(hours=12))
@@ -281,28 +276,50 @@ def test_known_visitors_hold_every_stored_visitor_and_few_others(tmp_path):
         db.close()
 
 
+def _recompute_bots(store, start: datetime, end: datetime, classify: Callable[[BotSample], BotVerdict], *,
+                    page: int) -> None:
+    """A bot recompute of ``[start, end)`` as the job runs it: pages of events, then the
+    sessions' verdicts."""
+    after = None
+    while True:
+        _, after = store.reclassify_bots(SITE, start, end, after=after, limit=page, classify=classify)
+        if after is None:
+            break
+    store.roll_up_bot_sessions(SITE, start, end)
+
+
+def _one_visitor(traffic: Traffic, visitor_id: str) -> Callable[[datetime, str, str], None]:
+    """Commits one pageview of ``visitor_id`` at a time, country and path."""
+
+    def visit(at: datetime, country: str, path: str) -> None:
+        event = traffic.event(at)._replace(
+            visitor_id=visitor_id, country=country, path=path, event_type="pageview", event_name=None
+        )
+        traffic.commit([event])
+
+    return visit
+
+
+def _assert_no_earlier_visit_with_the_values(con, first_seen: datetime) -> None:
+    """Every row is as defined, and the session starting at ``first_seen`` has no
+    previous visit with its country or its one path."""
+    _assert_columns_as_defined(con)
+    assert con.execute(
+        "SELECT prev_country_seen, prev_paths_seen FROM sessions WHERE first_seen = ?", [first_seen]
+    ).fetchall() == [(None, [None])]
+
+
 def test_a_purge_takes_the_purged_visits_out_of_the_writers_memory(tmp_path):
     """A visitor's only earlier session with a value is purged: its next session with
     that value has no previous visit with it, though the Writer held the visitor."""
     db, store = _store(tmp_path, 50)
     try:
-        traffic = Traffic(store, random.Random(3), 0.0)
-
-        def visit(at: datetime, country: str, path: str) -> None:
-            event = traffic.event(at)._replace(
-                visitor_id="client-rare", country=country, path=path, event_type="pageview", event_name=None
-            )
-            traffic.commit([event])
-
+        visit = _one_visitor(Traffic(store, random.Random(3), 0.0), "client-rare")
         visit(FIRST_DAY, "NZ", "/rare")
         visit(FIRST_DAY + timedelta(days=2), "DE", "/")
         store.purge(FIRST_DAY + timedelta(days=1), limit=60)
         visit(FIRST_DAY + timedelta(days=3), "NZ", "/rare")
-        _assert_columns_as_defined(db.writer)
-        assert db.writer.execute(
-            "SELECT prev_country_seen, prev_paths_seen FROM sessions WHERE first_seen = ?",
-            [FIRST_DAY + timedelta(days=3)],
-        ).fetchall() == [(None, [None])]
+        _assert_no_earlier_visit_with_the_values(db.writer, FIRST_DAY + timedelta(days=3))
     finally:
         db.close()
 
@@ -345,31 +362,15 @@ def test_a_bot_recompute_takes_the_new_bot_visits_out_of_the_writers_memory(tmp_
     db, store = _store(tmp_path, 50)
     try:
         traffic = Traffic(store, random.Random(4), 0.0)
-
-        def visit(at: datetime, country: str, path: str) -> None:
-            event = traffic.event(at)._replace(
-                visitor_id="client-turning", country=country, path=path, event_type="pageview", event_name=None
-            )
-            traffic.commit([event])
-
+        visit = _one_visitor(traffic, "client-turning")
         visit(FIRST_DAY, "NZ", "/rare")
         visit(FIRST_DAY + timedelta(days=2), "DE", "/")
 
         def classify(sample: BotSample) -> BotVerdict:
             return BotVerdict(sample.path == "/rare", 90 if sample.path == "/rare" else 0, None)
 
-        start, end = FIRST_DAY, FIRST_DAY + timedelta(days=1)
-        after = None
-        while True:
-            _, after = store.reclassify_bots(SITE, start, end, after=after, limit=100, classify=classify)
-            if after is None:
-                break
-        store.roll_up_bot_sessions(SITE, start, end)
+        _recompute_bots(store, FIRST_DAY, FIRST_DAY + timedelta(days=1), classify, page=100)
         visit(FIRST_DAY + timedelta(days=3), "NZ", "/rare")
-        _assert_columns_as_defined(db.writer)
-        assert db.writer.execute(
-            "SELECT prev_country_seen, prev_paths_seen FROM sessions WHERE first_seen = ?",
-            [FIRST_DAY + timedelta(days=3)],
-        ).fetchall() == [(None, [None])]
+        _assert_no_earlier_visit_with_the_values(db.writer, FIRST_DAY + timedelta(days=3))
     finally:
         db.close()

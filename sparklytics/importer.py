@@ -295,12 +295,11 @@ async def _import_given(services: Any, format: str, files: list[ExportFile], tar
         first, row = max(row, start), row + len(chunk)
         batch: list[EventRow] = []
         for line, item in chunk[len(chunk) - (row - first):]:
-            try:
-                if isinstance(item, RowRefused):
-                    raise item
-                batch.append(event_row(target, item, key))
-            except RowRefused as refused:
-                _skip(skipped, result, refused, line)
+            event = _event_or_refusal(target, item, key)
+            if isinstance(event, RowRefused):
+                _skip(skipped, result, event, line)
+            else:
+                batch.append(event)
         if batch:
             await services.metadata.record_import_progress(target, digest, format,
                                                            ImportProgress(events, first, row, key.salt))
@@ -342,11 +341,8 @@ def _probe_batch(format: str, files: list[ExportFile], target: str, key: ImportK
     first: EventRow | None = None
     size = 0
     for row, (_, item) in enumerate(itertools.islice(_given_events(format, files, ByteCount()), end)):
-        try:
-            if isinstance(item, RowRefused):
-                continue
-            event = event_row(target, item, key)
-        except RowRefused:
+        event = _event_or_refusal(target, item, key)
+        if isinstance(event, RowRefused):
             continue
         if row < begin:
             seen[event.visitor_id, event.created_at] += 1
@@ -357,6 +353,16 @@ def _probe_batch(format: str, files: list[ExportFile], target: str, key: ImportK
     if first is None:
         return None
     return first, seen[first.visitor_id, first.created_at], size
+
+
+def _event_or_refusal(target: str, item: GivenEvent | RowRefused, key: ImportKey) -> EventRow | RowRefused:
+    """The stored event of an export's row, or why it cannot be imported."""
+    if isinstance(item, RowRefused):
+        return item
+    try:
+        return event_row(target, item, key)
+    except RowRefused as refused:
+        return refused
 
 
 def _given_events(format: str, files: list[ExportFile], count: ByteCount) -> Iterator[tuple[str, GivenEvent | RowRefused]]:

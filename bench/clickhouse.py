@@ -87,6 +87,12 @@ def overview_queries(start: date, end: date) -> dict[str, tuple[str, object]]:
     }
     for metric in OVERVIEW_METRICS:
         queries[f"metrics {metric}"] = ("metrics", make_query("metrics", SITE, type=metric, **span))
+    # A click on a row of the overview: the same reports filtered (bench/queries.py's pair).
+    us, chrome = {"filter_country": "US"}, {"filter_browser": "Chrome"}
+    queries["stats filter country=US"] = ("stats", make_query("stats", SITE, **span, **us))
+    queries["pageviews (day) filter country=US"] = ("pageviews", make_query("pageviews", SITE, granularity="day", **span, **us))
+    queries["metrics page filter browser"] = ("metrics", make_query("metrics", SITE, type="page", **span, **chrome))
+    queries["metrics referrer filter country=US"] = ("metrics", make_query("metrics", SITE, type="referrer", **span, **us))
     return queries
 
 

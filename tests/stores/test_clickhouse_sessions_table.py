@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from sparklytics.clock import utc_now
 from sparklytics.enrich.bots import BotVerdict
-from sparklytics.stores.clickhouse import closed_sessions
+from sparklytics.stores.clickhouse import closed_sessions, schema
 from sparklytics.stores.clickhouse.connection import ClickHouseClient
 from sparklytics.wal import WalPosition
 from tests.queries.conftest import make_query
@@ -29,6 +29,25 @@ def overview(range_: dict, site: str = SITE, **extra) -> list[tuple[str, object]
     return reports
 
 
+def series(range_: dict, site: str = SITE, **extra) -> list[tuple[str, object]]:
+    """The pageviews series by day and by hour over ``range_``."""
+    return [("pageviews", make_query("pageviews", site, **range_, granularity=granularity, **extra))
+            for granularity in ("day", "hour")]
+
+
+# Filters the stored sessions answer: a visit's source, and the client and place
+# columns of sessions that keep one value (the seed's do), alone and together, and in a
+# zone an hour off UTC.
+FILTERED = (
+    {"filter_country": "US"},
+    {"filter_browser": "Chrome", "filter_os": "Windows"},
+    {"filter_referrer": "google.com"},
+    {"filter_referrer": "(direct)", "filter_device": "desktop", "include_bots": "true"},
+    {"filter_channel": "Direct", "filter_language": "en-US"},
+    {"filter_country": "DE", "timezone": "Europe/Berlin", "compare": "previous_period"},
+)
+
+
 async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(contract_paths):
     settings, duck, click, raw = contract_paths
     client = ClickHouseClient(settings)
@@ -43,6 +62,11 @@ async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(
         expected = await getattr(duck, method)(query)
         assert await getattr(raw, method)(query) == expected, (method, query)
         assert await getattr(click, method)(query) == expected, (method, query)
+    for filters in FILTERED:
+        for method, query in overview(WEEK, **filters) + series(WEEK, **filters):
+            expected = await getattr(duck, method)(query)
+            assert await getattr(raw, method)(query) == expected, (method, query)
+            assert await getattr(click, method)(query) == expected, (method, query)
     # The seed hand-writes one of site_la's sessions as the Writer never would (see
     # test_clickhouse_parity.py): there the paths agree with each other.
     for method, query in overview(WEEK, "site_la") + overview({"start_date": "2026-03-08", "end_date": "2026-03-08"}, "site_la"):
@@ -74,14 +98,15 @@ def figures(result) -> tuple:
 SMALL = ("page", "referrer", "entry_page", "exit_page", "country")
 
 
-async def same_on_both_paths(paths, range_: dict) -> dict[str, tuple]:
+async def same_on_both_paths(paths, range_: dict, **filters) -> dict[str, tuple]:
     """Stats and a few breakdowns over ``range_``, with and without bots, on both
     paths, asserted equal; the figures by report."""
     stored, raw = paths
     found = {}
-    reports = [("stats", make_query("stats", SITE, **range_, **bots)) for bots in ({}, {"include_bots": "true"})]
-    reports += [("metrics", make_query("metrics", SITE, type=metric, **range_, **bots))
+    reports = [("stats", make_query("stats", SITE, **range_, **bots, **filters)) for bots in ({}, {"include_bots": "true"})]
+    reports += [("metrics", make_query("metrics", SITE, type=metric, **range_, **bots, **filters))
                 for metric in SMALL for bots in ({}, {"include_bots": "true"})]
+    reports += series(range_, **filters)
     for n, (method, query) in enumerate(reports):
         value = figures(await getattr(stored, method)(query))
         assert value == figures(await getattr(raw, method)(query)), (method, query)
@@ -186,3 +211,57 @@ async def test_nodes_storing_the_same_day_at_once_count_it_once(paths, writer, r
     assert await same_on_both_paths(paths, BOTH_DAYS) == expected
     builds = reader.rows("SELECT uniqExact(build) FROM sessions WHERE day = {day:Date}", {"day": FIRST})
     assert builds == [[1]]  # each build dropped the ones its version superseded
+
+
+def in_country(row, country: str):
+    return row._replace(country=country, browser="Firefox")
+
+
+async def test_a_session_mixed_in_a_filtered_column_sends_the_filtered_reports_to_the_events(paths, writer, reader):
+    # The first pageview from the US, the next two from Germany: the session's country
+    # is "US", yet two of its events match a filter on "DE".
+    commit_midnight(writer)
+    writer.commit([in_country(event("roamer", on(FIRST, "12:00:00"), "/a"), "US"),
+                   in_country(event("roamer", on(FIRST, "12:10:00"), "/b"), "DE"),
+                   in_country(event("roamer", on(FIRST, "12:20:00"), "/c"), "DE")], WalPosition(1, 200))
+    settle_all(writer)
+    stored, raw = paths
+    for filters in ({"filter_country": "DE"}, {"filter_country": "US"}, {"filter_browser": "Firefox"}):
+        for method, query in [("stats", make_query("stats", SITE, **BOTH_DAYS, **filters))] + series(BOTH_DAYS, **filters):
+            assert figures(await getattr(stored, method)(query)) == figures(await getattr(raw, method)(query))
+        for metric in SMALL:
+            query = make_query("metrics", SITE, type=metric, **BOTH_DAYS, **filters)
+            assert figures(await stored.metrics(query)) == figures(await raw.metrics(query)), query
+    stats = dict(figures(await stored.stats(make_query("stats", SITE, **BOTH_DAYS, filter_country="DE"))))
+    assert (stats["pageviews"], stats["sessions"], stats["bounce_rate"]) == (2, 1, 0.0)
+    # The browser never changed in that session: a browser filter reads the stored days.
+    reader.on_every_shard("DELETE FROM events_local WHERE 1")
+    stats = dict(figures(await stored.stats(make_query("stats", SITE, **BOTH_DAYS, filter_browser="Firefox"))))
+    assert (stats["pageviews"], stats["sessions"]) == (3, 1)
+
+
+async def test_filtered_reports_read_the_stored_days_and_the_open_part(paths, writer, reader):
+    commit_midnight(writer)
+    writer.commit([in_country(event(v, on(SECOND, "15:00:00"), "/c"), "FR") for v in VISITORS[:5]], WalPosition(1, 200))
+    found = {}
+    for filters in ({"filter_country": "FR"}, {"filter_channel": "Direct"}):
+        found[str(filters)] = await same_on_both_paths(paths, BOTH_DAYS, **filters)
+    assert closed_sessions.build_day(reader, SITE, FIRST)  # the second day is derived
+    for filters in ({"filter_country": "FR"}, {"filter_channel": "Direct"}):
+        assert await same_on_both_paths(paths, BOTH_DAYS, **filters) == found[str(filters)]
+    assert dict(found[str({"filter_country": "FR"})]["stats"])["visitors"] == 5
+
+
+async def test_builds_made_before_the_mixed_column_are_built_again(paths, writer, reader):
+    commit_midnight(writer)
+    settle_all(writer)
+    expected = await same_on_both_paths(paths, BOTH_DAYS, filter_country="US")
+    # A table from before 12-06: no ``mixed`` column, so the upgrade gives it every bit.
+    for table in ("sessions", "sessions_local"):
+        reader.on_every_shard(f"ALTER TABLE {table} DROP COLUMN mixed")
+    schema.apply(reader)
+    assert reader.rows("SELECT count() FROM sessions") == [[0]]
+    assert await same_on_both_paths(paths, BOTH_DAYS, filter_country="US") == expected
+    assert settle_all(writer) >= 2
+    assert reader.rows("SELECT max(mixed) FROM sessions") == [[0]]
+    assert await same_on_both_paths(paths, BOTH_DAYS, filter_country="US") == expected

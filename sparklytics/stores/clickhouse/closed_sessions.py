@@ -112,6 +112,18 @@ GROUP BY day
 _INSERT = {"distributed_foreground_insert": 1, "insert_deduplicate": 0}
 
 
+# ``mixed`` came after the table (12-06). A table made before gets the column with every
+# bit set (no real build sets more than seven), and those builds' days are marked stale
+# and their rows dropped, so the Scheduler builds them again with the column.
+_UNKNOWN_MIX = 65535
+_ADD_MIXED = f"ALTER TABLE {{table}} ADD COLUMN IF NOT EXISTS mixed UInt16 DEFAULT {_UNKNOWN_MIX}"
+_STALE_UNKNOWN_MIX = f"""
+INSERT INTO session_days (website_id, day, build, version)
+SELECT website_id, day, 0, now64(6) FROM sessions WHERE mixed = {_UNKNOWN_MIX} GROUP BY website_id, day
+"""
+_DROP_UNKNOWN_MIX = f"DELETE FROM sessions_local WHERE mixed = {_UNKNOWN_MIX}"
+
+
 def create(client: ClickHouseClient, cluster: str, database: str) -> None:
     """The session table and its manifest on every shard, each with its ``Distributed``."""
     client.on_every_shard(_TABLE)
@@ -120,6 +132,12 @@ def create(client: ClickHouseClient, cluster: str, database: str) -> None:
         f"CREATE TABLE IF NOT EXISTS sessions AS sessions_local"
         f" ENGINE = Distributed({cluster}, {database}, sessions_local, cityHash64(website_id, visitor_id))"
     )
+    for table in ("sessions_local", "sessions"):
+        client.on_every_shard(_ADD_MIXED.format(table=table))
+    [[unknown]] = client.rows(f"SELECT count() FROM sessions WHERE mixed = {_UNKNOWN_MIX}")
+    if int(unknown):
+        client.execute(_STALE_UNKNOWN_MIX, settings=_INSERT)
+        client.on_every_shard(_DROP_UNKNOWN_MIX)
     client.on_every_shard(
         f"CREATE TABLE IF NOT EXISTS session_days AS session_days_local"
         f" ENGINE = Distributed({cluster}, {database}, session_days_local, cityHash64(website_id))"

@@ -79,8 +79,12 @@ _CUSTOM_EVENT = ("1", "event_type = 'event' AND event_name = {event_name:String}
 
 def covers(q: ReportQuery) -> bool:
     """Whether the rollup answers ``q``'s series exactly (module docstring)."""
-    if q.has_filters:
-        return False
+    return not q.has_filters and whole_hours(q)
+
+
+def whole_hours(q: ReportQuery) -> bool:
+    """Whether ``q``'s range, every UTC offset inside it and the zone's transitions fall
+    on whole hours: a local day or hour of it is then a set of whole UTC hours."""
     utc_start, utc_end = time_bounds(q)
     segments = offset_segments(q.timezone, utc_start, utc_end)
     return all(_whole_hour(at) for at in (utc_start, utc_end, *(start for start, _ in segments))) and all(

@@ -10,10 +10,11 @@ the daily rollups (``docs/clickhouse-sessions.md``) are the answer for long rang
 ``uniq``'s ≈ 1 % error.
 
 Series (pageviews, custom events) read the hourly rollup when the query allows it
-exactly (:mod:`.rollup_series`); stats and the session-level and page breakdowns read
-one summary row per session under the same conditions (:mod:`.session_reports`: the
-closed days' table, and the rest derived at read time); everything else derives the
-sessions of the range's events (:func:`.scope.report_scope`). ``rollups=False`` takes
+exactly (:mod:`.rollup_series`); stats, filtered pageview series and the session-level
+and page breakdowns read one summary row per session, unfiltered or under the filters
+a summary can answer (:mod:`.session_reports`: the closed days' table, and the rest
+derived at read time); everything else derives the sessions of the range's events
+(:func:`.scope.report_scope`). ``rollups=False`` takes
 the read-time path everywhere (the tests and the benchmark compare the two).
 """
 
@@ -118,6 +119,7 @@ class ClickHouseRows:
     def __init__(self, fetch: Fetch, *, rollups: bool = True) -> None:
         self._fetch = fetch
         self._rollups = rollups
+        self._mixed: dict[ReportQuery, bool] = {}  # per query: a session mixed in a filtered column?
 
     def period_totals(self, q: ReportQuery) -> PeriodTotals:
         if self._summaries_answer(q):
@@ -132,6 +134,13 @@ class ClickHouseRows:
     def series_counts(self, q: ReportQuery, granularity: str, *, custom_event: str | None = None) -> SeriesCounts:
         if self._rollups and rollup_series.covers(q):
             return self._rollup_series(q, granularity, custom_event)
+        if custom_event is None and self._summaries_answer(q):
+            parts, params = session_reports.parts(self._fetch, q)
+            sql, offset_params = session_reports.series_sql(q, parts, granularity)
+            return {
+                bucket_key(value, granularity): (int(n), int(visitors))
+                for value, n, visitors in self._fetch(sql, {**params, **offset_params})
+            }
         scope, params = report_scope(q)
         offset, offset_params = local_offset(q, "created_at")
         if custom_event is None:
@@ -191,7 +200,11 @@ class ClickHouseRows:
         return {value: (int(visitors), int(pageviews)) for value, visitors, pageviews in rows}
 
     def _summaries_answer(self, q: ReportQuery, metric: str | None = None) -> bool:
-        return self._rollups and session_reports.applies(q, metric)
+        if not (self._rollups and session_reports.applies(q, metric)):
+            return False
+        if q not in self._mixed:
+            self._mixed[q] = session_reports.mixed_in_range(self._fetch, q)
+        return not self._mixed[q]
 
     def _summary_per(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
         parts, params = session_reports.parts(self._fetch, q)

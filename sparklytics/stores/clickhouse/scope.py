@@ -33,7 +33,7 @@ MARGIN = timedelta(days=1)
 
 _EQ = "{col} = {param}"
 # filter key → (column, test); the column is the session's (s_…) for source filters.
-_FILTERS: dict[str, tuple[str, str]] = {
+FILTER_TESTS: dict[str, tuple[str, str]] = {
     "filter_country": ("country", _EQ),
     "filter_page": ("path", "position({col}, {param}) > 0"),
     "filter_referrer": ("referrer_domain", "ifNull({col}, '(direct)') = {param}"),
@@ -90,7 +90,7 @@ def report_scope(q: ReportQuery, facts: Iterable[str] = ()) -> tuple[str, dict]:
     if not q.include_bots:
         clauses.append("NOT e.is_bot")
     for key, value in q.filters:
-        column, test = _FILTERS[key]
+        column, test = FILTER_TESTS[key]
         if FILTERS[key].session:
             needed.add(column)
         col = f"e.s_{column}" if FILTERS[key].session else f"e.{column}"

@@ -16,9 +16,14 @@ or later: an event after ``T`` belongs to an earlier session only when that sess
 an event in the 30 minutes before it. With nothing built, ``T`` is the scan's start
 and this is the read-time path's derivation.
 
-When it applies (:func:`applies`): the hourly rollup's conditions (no filter, goal or
-condition; whole-hour range and zone) and a metric these summaries carry. The
-figures equal the read-time path's (``tests/stores/test_clickhouse_sessions_table.py``).
+When it applies (:func:`applies`): a whole-hour range and zone, a metric these
+summaries carry, and no goal or condition. Filters: a source filter tests the session's
+own value, as the read-time path does; a client or place filter (country, browser, …)
+tests each event, and a summary holds its session's first known value, which is every
+event's unless the session is *mixed* in that column (``sessionize.MIXED_COLUMNS``):
+the summaries answer only when no session of the range is (:func:`mixed_in_range`, one
+narrow count first). The page and hostname filters test columns a summary does not keep.
+The figures equal the read-time path's (``tests/stores/test_clickhouse_sessions_table.py``).
 """
 
 from __future__ import annotations
@@ -27,12 +32,12 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sparklytics.queries.report_query import ReportQuery, time_bounds
+from sparklytics.queries.report_query import FILTERS, ReportQuery, time_bounds
 from sparklytics.sessions import SESSION_TIMEOUT
 from sparklytics.stores.clickhouse import rollup_series
 from sparklytics.stores.clickhouse.closed_sessions import DAY, STALE, current_builds
-from sparklytics.stores.clickhouse.scope import MARGIN
-from sparklytics.stores.clickhouse.sessionize import session_summaries
+from sparklytics.stores.clickhouse.scope import FILTER_TESTS, MARGIN, bucket_sql, local_offset
+from sparklytics.stores.clickhouse.sessionize import MIXED_COLUMNS, session_summaries
 
 Fetch = Callable[[str, dict], list[list[Any]]]
 
@@ -73,15 +78,59 @@ _PAGES_IN_RANGE = (
     f" [arrayFilter((v, h) -> {_HOUR_IN_RANGE}, page_views, page_keys.2)]))"
 )
 
+def _answered(key: str) -> bool:
+    return FILTERS[key].session or FILTER_TESTS[key][0] in MIXED_COLUMNS
+
+
 def applies(q: ReportQuery, metric: str | None = None) -> bool:
-    """Whether ``q`` (and the breakdown ``metric``, if any) can be answered here."""
-    return rollup_series.covers(q) and (metric is None or metric in DIMENSIONS or metric == PAGE)
+    """Whether ``q`` (and the breakdown ``metric``, if any) can be answered here, provided
+    no session of its range is mixed in a column it filters (:func:`mixed_in_range`)."""
+    return (
+        rollup_series.whole_hours(q) and q.goal is None and q.condition is None
+        and all(_answered(key) for key, _ in q.filters)
+        and (metric is None or metric in DIMENSIONS or metric == PAGE)
+    )
+
+
+def _mixed_mask(q: ReportQuery) -> int:
+    """The ``mixed`` bits of the columns ``q``'s event-level filters test."""
+    columns = {FILTER_TESTS[key][0] for key, _ in q.filters if not FILTERS[key].session}
+    return sum(1 << n for n, name in enumerate(MIXED_COLUMNS) if name in columns)
+
+
+_MIXED_IN_RANGE = (
+    "SELECT count() AS n FROM {source} WHERE {where} AND bitAnd(mixed, {{mixed_mask:UInt16}}) != 0"
+    " AND first_seen < {{utc_end:DateTime64(6)}} AND last_seen >= {{utc_start:DateTime64(6)}}"
+)
+
+
+def mixed_in_range(fetch: Fetch, q: ReportQuery) -> bool:
+    """Whether a session active in ``q``'s range is mixed in a column ``q`` filters by
+    event (then only the events can say which of its events match)."""
+    mask = _mixed_mask(q)
+    if not mask:
+        return False
+    parts_, params = _unfiltered_parts(fetch, q)
+    branches = " UNION ALL ".join(_MIXED_IN_RANGE.format(source=source, where=where) for source, where in parts_)
+    [[found]] = fetch(f"SELECT sum(n) FROM ({branches})", {**params, "mixed_mask": mask})
+    return int(found) > 0
 
 
 def parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
     """The source and condition of each part of the sessions that start in the read-time
-    path's scan before the range ends (closed, open or both), and the parameters
-    (module docstring)."""
+    path's scan before the range ends (closed, open or both) and pass ``q``'s filters,
+    and the parameters (module docstring)."""
+    parts_, params = _unfiltered_parts(fetch, q)
+    tests = []
+    for key, value in q.filters:
+        column, test = FILTER_TESTS[key]
+        tests.append(test.format(col=column, param=f"{{{key}:String}}"))
+        params[key] = value
+    filtered = "".join(f" AND {test}" for test in tests)
+    return [(source, where + filtered) for source, where in parts_], params
+
+
+def _unfiltered_parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
     utc_start, utc_end = time_bounds(q)
     scan_start, scan_end = utc_start - MARGIN, utc_end + MARGIN
     first_day, last_day = scan_start.date(), (utc_end - timedelta(microseconds=1)).date()
@@ -141,6 +190,24 @@ FROM {source} WHERE {where}""" for source, where in parts_)
 SELECT sum(p), uniqExactIfMerge(v), sum(s), sum(b), if(sum(s) = 0, NULL, sum(d) / sum(s))
 FROM ({branches})
 """
+
+
+def series_sql(q: ReportQuery, parts_: list[Part], granularity: str) -> tuple[str, dict]:
+    """Pageviews and visitors per local bucket, from each session's counts per UTC hour
+    of the range (a whole-hour zone puts each hour in one bucket): a visitor counts in
+    a bucket where one of its sessions has an event (a human's unless bots are
+    included), as the read-time path counts the visitors of a bucket's events."""
+    prefix = "hour_" if q.include_bots else "hour_human_"
+    offset, params = local_offset(q, "h")
+    branches = "\nUNION ALL\n".join(f"""
+SELECT {bucket_sql(granularity, "h")} AS bucket, sum(pv) AS n, uniqExactState(visitor_id) AS v
+FROM (
+    SELECT visitor_id, h, pv, {offset} AS tz_off
+    FROM {source} ARRAY JOIN hours AS h, {prefix}pageviews AS pv, {prefix}events AS ev
+    WHERE {where} AND ev > 0 AND {_HOUR_IN_RANGE}
+)
+GROUP BY bucket""" for source, where in parts_)
+    return f"SELECT bucket, sum(n), uniqExactMerge(v) FROM ({branches}) GROUP BY bucket", params
 
 
 def per_value_sql(q: ReportQuery, parts_: list[Part], metric: str, sessions: str) -> str:

@@ -177,11 +177,22 @@ _HOURLY = "sumMap([hour_of], [pv_flag], [toUInt32(1)], [pv_flag * human_flag], [
 HOURLY_COLUMNS = ("hours", "hour_pageviews", "hour_events", "hour_human_pageviews", "hour_human_events")
 _PAGES = "sumMapIf([(path, hour_of)], [pv_flag], pv_flag = 1)"
 
+# The client and place columns an event-level filter tests. A session's fact is its
+# first known value, which is every event's value unless the session is *mixed* in that
+# column (two values, or a value and none): bit ``i`` of ``mixed`` says so for
+# ``MIXED_COLUMNS[i]``, and a filtered report reads a summary only when no session of
+# its range is mixed in a column it filters (:mod:`.session_reports`). A visitor id is
+# keyed by address and browser, so a mixed session is rare: a client-supplied id, an
+# import, a phone changing networks.
+MIXED_COLUMNS = ("country", "region", "city", "browser", "os", "device_type", "language")
+_MIX_VALUES = ", ".join(f"tuple({name}) AS mix_{name}" for name in MIXED_COLUMNS)
+_MIXED = " + ".join(f"toUInt16(uniqExact(mix_{name}) > 1) * {1 << n}" for n, name in enumerate(MIXED_COLUMNS))
+
 
 def session_summaries(source: str) -> str:
     """One row per session of ``source``'s events: its contract id, the facts of
     ``SESSION_FACTS``, ``first_url``, and the hourly counts (``HOURLY_COLUMNS``,
-    ``page_keys``/``page_views``). One GROUP BY, no per-event window or hash: the id is
+    ``page_keys``/``page_views``, ``mixed``). One GROUP BY, no per-event window or hash: the id is
     hashed once per session. The same SELECT fills the closed days' table
     (:mod:`.closed_sessions`) and derives the open part of a range at read time, so
     the two cannot disagree."""
@@ -190,11 +201,11 @@ def session_summaries(source: str) -> str:
     return f"""
 SELECT website_id, {_contract_id("session_visitor", "first_url", "first_seen")} AS session_id,
        {", ".join(name for name, _ in SESSION_FACTS)},
-       {hourly}, pages.1 AS page_keys, pages.2 AS page_views
+       {hourly}, pages.1 AS page_keys, pages.2 AS page_views, mixed
 FROM (
     SELECT website_id, session_visitor, argMin(url, ({_ORDER})) AS first_url, {facts},
-           {_HOURLY} AS hourly, {_PAGES} AS pages
-    FROM (SELECT *, {_FLAGS} FROM ({_numbered_sessions(source)}))
+           {_HOURLY} AS hourly, {_PAGES} AS pages, {_MIXED} AS mixed
+    FROM (SELECT *, {_FLAGS}, {_MIX_VALUES} FROM ({_numbered_sessions(source)}))
     GROUP BY website_id, session_visitor, session_n
 )
 """

@@ -60,6 +60,7 @@ from sparklytics.stores.clickhouse.events import ClickHouseEventStore
 from sparklytics.stores.clickhouse.loader import load_events
 from sparklytics.stores.errors import QueryTimeout, StorageFault
 from sparklytics.stores.duckdb.analytics import DuckDBAnalyticsStore
+from sparklytics.stores.duckdb import schema as duckdb_schema
 from sparklytics.stores.duckdb.database import Database
 from sparklytics.stores.duckdb.events import DuckDBEventStore
 from sparklytics.wal import WalPosition
@@ -323,6 +324,8 @@ def from_source(folder: Path, settings: ClickHouseSettings, args, result: dict) 
         result["clickhouse_bytes_per_1M"] = clickhouse_bytes(client, loaded)
         if args.keep is not None:
             loaded_marker.write_text(json.dumps({**result, "source": str(args.source), "scale": args.scale}))
+    with duckdb.connect(str(copy)) as con:  # the reports read this commit's columns (a kept copy too)
+        duckdb_schema.apply_migrations(con)
     print(json.dumps(result), flush=True)
     client.close()
     end = date.fromisoformat(meta["end"][:10])

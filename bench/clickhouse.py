@@ -10,7 +10,8 @@ set ``SPARKLYTICS_CHDB_PYTHON`` to the checkout's ``.venv-clickhouse/bin/python`
   DuckDB file is copied, its events are loaded into ClickHouse as ``sparklytics migrate
   --to cloud`` does (10k-row chunks through the ``Distributed`` table, the rollup's view
   fed on the way), and the overview reports run over the dataset's last ``--days``
-  days. Also printed: the load's events/s and ClickHouse's bytes on disk per 1M events
+  days: unfiltered, four of them filtered (a click on a row), the sessions list, and
+  one session's detail (a session of the range's 11th day, a closed day). Also printed: the load's events/s and ClickHouse's bytes on disk per 1M events
   (events and rollup, both shards). ``--scale K`` first makes the copy K times as big:
   each copy of the events and sessions gets visitor ids, event ids and session ids of
   its own (same times, pages, sources), so K × the events and visitors in the same
@@ -94,7 +95,16 @@ def overview_queries(start: date, end: date) -> dict[str, tuple[str, object]]:
     queries["pageviews (day) filter country=US"] = ("pageviews", make_query("pageviews", SITE, granularity="day", **span, **us))
     queries["metrics page filter browser"] = ("metrics", make_query("metrics", SITE, type="page", **span, **chrome))
     queries["metrics referrer filter country=US"] = ("metrics", make_query("metrics", SITE, type="referrer", **span, **us))
+    queries["sessions list"] = ("sessions", make_query("sessions", SITE, **span))
+    queries["sessions list filter country=US"] = ("sessions", make_query("sessions", SITE, **span, **us))
     return queries
+
+
+async def a_stored_session(duckdb_store, day: date) -> tuple[str, str]:
+    """(website, id) of the newest session of ``day``, a closed day: the detail's lookup."""
+    query = make_query("sessions", SITE, start_date=day.isoformat(), end_date=day.isoformat(), limit="1")
+    [row] = (await duckdb_store.sessions(query)).body()["data"]
+    return SITE, row["session_id"]
 
 
 def synthetic_events(count: int, days: int, seed: int = 7) -> list[EventRow]:
@@ -131,7 +141,7 @@ async def timed(store, method: str, query, budget_s: float) -> float | None:
     the HTTP client's own timeout does when the server overruns its budget)."""
     started = time.perf_counter()
     try:
-        await getattr(store, method)(query)
+        await getattr(store, method)(*(query if isinstance(query, tuple) else (query,)))
     except QueryTimeout:
         return None
     except StorageFault:
@@ -245,7 +255,9 @@ def main(argv: list[str]) -> int:
             click = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench", imported=imported)
             raw = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench", imported=imported, rollups=False)
             stores = {"duckdb": DuckDBAnalyticsStore(db, budgets), "clickhouse": click, "clickhouse read-time": raw}
-            queries = {name: query for name, query in overview_queries(start, end).items()
+            every = overview_queries(start, end)
+            every["session detail"] = ("session", await a_stored_session(stores["duckdb"], start + timedelta(days=10)))
+            queries = {name: query for name, query in every.items()
                        if not args.only or any(name.startswith(prefix) for prefix in args.only)}
             result["reports_ms"] = await time_reports(stores, queries, args.repeat, args.budget_s, args.read_time_all)
             await click.aclose()

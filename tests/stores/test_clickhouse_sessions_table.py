@@ -265,3 +265,13 @@ async def test_builds_made_before_the_mixed_column_are_built_again(paths, writer
     assert settle_all(writer) >= 2
     assert reader.rows("SELECT max(mixed) FROM sessions") == [[0]]
     assert await same_on_both_paths(paths, BOTH_DAYS, filter_country="US") == expected
+
+
+async def test_days_the_manifest_never_named_are_derived_until_the_first_build(paths, writer, reader):
+    # Events committed while their days were today name no day; a late event two days
+    # on names the days around it. Nothing is built: every day of the range is derived.
+    commit_midnight(writer)
+    reader.on_every_shard("DELETE FROM session_days_local WHERE 1")
+    writer.commit([event("late", on(SECOND + timedelta(days=2), "12:00:00"))], WalPosition(1, 200))
+    found = await same_on_both_paths(paths, BOTH_DAYS)
+    assert dict(found["stats"])["sessions"] == 19

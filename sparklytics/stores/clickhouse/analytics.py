@@ -8,7 +8,9 @@ Stats, series, breakdowns and share are the query side's compositions over the f
 :class:`~sparklytics.queries.rows.ReportRows` fetches, which are synchronous. They run
 in a worker thread (bounded by a limiter), each fetch hopping back to the loop for its
 request (``trio.from_thread.run``): the compositions are shared with DuckDB unchanged
-and only the SQL is ClickHouse's (:mod:`.rows`).
+and only the SQL is ClickHouse's (:mod:`.rows`). The sessions list and detail run in a
+worker thread the same way: they ask ClickHouse which sessions are stored before they
+read them (:mod:`.reports.sessions`).
 
 The imported aggregates of ``with_imported=true`` live beside the metadata, in
 PostgreSQL (``stores/postgres/imported_reports.py`` says why): the store is given their
@@ -36,7 +38,7 @@ from sparklytics.queries.retention import RetentionOptions
 from sparklytics.queries.rows import ReportRows, SeriesCounts
 from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouseError, ClickHouseSettings
-from sparklytics.stores.clickhouse.rows import ClickHouseRows
+from sparklytics.stores.clickhouse.rows import ClickHouseRows, Fetch as SyncFetch
 from sparklytics.stores.errors import QueryTimeout, StorageFault
 
 from .reports import Fetch, bots, campaigns, events, export, funnels, grouped, journey, realtime, retention, sessions
@@ -106,12 +108,17 @@ class ClickHouseAnalyticsStore:
         """A fetch under ``budget_ms`` instead of the default budget."""
         return lambda sql, params: self._rows(sql, params, budget_ms)
 
-    async def _compose(self, report: Callable[[ReportRows, ReportQuery], ReportResult], q: ReportQuery) -> ReportResult:
+    async def _in_thread(self, work: Callable[[SyncFetch], Any]) -> Any:
+        """``work(fetch)`` in a worker thread, ``fetch`` running each statement on the loop."""
         def fetch(sql: str, params: dict) -> list[list[Any]]:
             return trio.from_thread.run(self._rows, sql, params)
 
-        rows = ClickHouseRows(fetch, rollups=self._rollups)
-        return await trio.to_thread.run_sync(lambda: with_imports(report, rows, self._imported, q), limiter=self._threads)
+        return await trio.to_thread.run_sync(lambda: work(fetch), limiter=self._threads)
+
+    async def _compose(self, report: Callable[[ReportRows, ReportQuery], ReportResult], q: ReportQuery) -> ReportResult:
+        return await self._in_thread(
+            lambda fetch: with_imports(report, ClickHouseRows(fetch, rollups=self._rollups), self._imported, q)
+        )
 
     async def stats(self, q: ReportQuery) -> ReportResult:
         return await self._compose(stats.stats, q)
@@ -135,10 +142,11 @@ class ClickHouseAnalyticsStore:
         return await self._compose(timeseries.event_timeseries, q)
 
     async def sessions(self, q: ReportQuery) -> ReportResult:
-        return await sessions.sessions_list(self._rows, q)
+        return await self._in_thread(lambda fetch: sessions.sessions_list(fetch, q, stored=self._rollups))
 
     async def session(self, website_id: str, session_id: str) -> ReportResult | None:
-        return await sessions.session_detail(self._rows, website_id, session_id, self._event_id_key)
+        return await self._in_thread(lambda fetch: sessions.session_detail(
+            fetch, website_id, session_id, self._event_id_key, stored=self._rollups))
 
     async def goal_stats(self, q: ReportQuery, goal: Goal) -> ReportResult:
         return await goal_reports.goal_stats(self._rows, q, goal)

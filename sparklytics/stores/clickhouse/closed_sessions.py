@@ -100,13 +100,13 @@ _MARK_STALE = (
     "INSERT INTO session_days (website_id, day, build, version)"
     " SELECT {website_id:String}, arrayJoin({days:Array(Date)}), 0, now64(6)"
 )
-# The days asked for, and the first day the manifest names at all (readers count the
-# days before it as empty).
+# The days asked for, and the first day ever built (readers count the days before it
+# that the manifest does not name as empty).
 _CURRENT = """
 SELECT day, argMax(build, version) FROM session_days
 WHERE website_id = {website_id:String}
   AND (day BETWEEN {first_day:Date} AND {last_day:Date}
-       OR day = (SELECT min(day) FROM session_days WHERE website_id = {website_id:String}))
+       OR day = (SELECT min(day) FROM session_days WHERE website_id = {website_id:String} AND build != 0))
 GROUP BY day
 """
 _INSERT = {"distributed_foreground_insert": 1, "insert_deduplicate": 0}
@@ -146,8 +146,8 @@ def create(client: ClickHouseClient, cluster: str, database: str) -> None:
 
 def current_builds(client_rows, website_id: str, first_day: date, last_day: date) -> dict[date, int]:
     """Each day's current build from ``first_day`` to ``last_day`` (``STALE`` for a
-    stale day), and the first day the manifest names; days it never named are absent.
-    ``client_rows`` runs one query."""
+    stale day), and the first day ever built, whatever its current build; days the
+    manifest never named are absent. ``client_rows`` runs one query."""
     found = client_rows(_CURRENT, {"website_id": website_id, "first_day": first_day, "last_day": last_day})
     return {date.fromisoformat(day): int(build) for day, build in found}
 

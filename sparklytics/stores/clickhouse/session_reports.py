@@ -130,6 +130,28 @@ def parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
     return [(source, where + filtered) for source, where in parts_], params
 
 
+def history_parts(fetch: Fetch, website_id: str, now: datetime) -> tuple[list[Part], dict]:
+    """Every session of the website: the stored days before the first day not built, and
+    the rest derived from the events from 30 minutes before that day's midnight on."""
+    current = current_builds(fetch, website_id, date(1970, 1, 1), now.date())
+    if _built_from(current, date(1970, 1, 1)) is not None:
+        first_day = min(current)
+    else:  # nothing built: every session is derived, from the first event on
+        [[first, count]] = fetch(
+            "SELECT toDate(min(created_at)), count() FROM events WHERE website_id = {website_id:String}",
+            {"website_id": website_id},
+        )
+        first_day = date.fromisoformat(first) if int(count) else now.date()
+    open_day, builds = _first_open_day(current, first_day, now.date())
+    split = datetime.combine(open_day, datetime.min.time())
+    params = {
+        "website_id": website_id, "first_day": first_day, "open_day": open_day, "builds": builds,
+        "scan_start": datetime.combine(first_day, datetime.min.time()) - SESSION_TIMEOUT,
+        "open_scan": split - SESSION_TIMEOUT, "open_from": split, "scan_end": now + MARGIN,
+    }
+    return [_CLOSED, _OPEN], params
+
+
 def _unfiltered_parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
     utc_start, utc_end = time_bounds(q)
     scan_start, scan_end = utc_start - MARGIN, utc_end + MARGIN
@@ -148,27 +170,36 @@ def _unfiltered_parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
     return found, params
 
 
+def _built_from(current: dict[date, int], first_day: date) -> date | None:
+    """The first day ever built, as far as ``current`` (from :func:`current_builds`
+    asked from ``first_day``) tells: its extra day before ``first_day``, else the first
+    day built now (a day built once and stale now may hide an earlier one: then the
+    answer is later than the truth, which only costs a derivation)."""
+    return min((day for day, build in current.items() if build != STALE or day < first_day), default=None)
+
+
 def _first_open_day(current: dict[date, int], first_day: date, last_day: date) -> tuple[date, list[int]]:
     """The first day of ``[first_day, last_day]`` not built (the day after the last when
-    all are), and the builds of the days before it. Days before the first the manifest
-    names hold no events (the Scheduler builds from a website's first day, and events
-    stored later for older days mark those days stale), so they count as built, empty."""
-    known_from = min(current, default=None)
+    all are), and the builds of the days before it. A day before the first day ever built
+    that the manifest does not name holds no events: the Scheduler builds from a website's
+    first day, and events stored later for an older day mark it (and its neighbours)
+    stale. So it counts as built, empty; any other day not built ends the stored part."""
+    built_from = _built_from(current, first_day)
     builds = []
     day = first_day
     while day <= last_day:
-        if known_from is not None and day >= known_from:
-            build = current.get(day, STALE)
-            if build == STALE:
-                return day, builds
-            builds.append(build)
-        elif known_from is None:
+        build = current.get(day)
+        if build is None and built_from is not None and day < built_from:
+            day += DAY
+            continue
+        if build is None or build == STALE:
             return day, builds
+        builds.append(build)
         day += DAY
     return day, builds
 
 
-def _ranged(q: ReportQuery) -> str:
+def ranged(q: ReportQuery) -> str:
     """The ``WITH`` of a part: each session's range pageviews and events (the humans'
     unless bots are included) as ``rp`` and ``re``, and its ``duration``."""
     prefix = "hour_" if q.include_bots else "hour_human_"
@@ -182,7 +213,7 @@ def totals_sql(q: ReportQuery, parts_: list[Part], sessions: str) -> str:
     """Stats' pageviews, visitors, sessions, bounces and average duration: a session
     counts with an event in the range (a visitor too, bot verdict or not, as the
     read-time path counts the visitors of every matching event)."""
-    branches = "\nUNION ALL\n".join(f"""{_ranged(q)}
+    branches = "\nUNION ALL\n".join(f"""{ranged(q)}
 SELECT sum(rp) AS p, uniqExactIfState(visitor_id, re > 0) AS v, countIf(re > 0 AND {sessions}) AS s,
        countIf(re > 0 AND {sessions} AND pageview_count = 1) AS b, sumIf(duration, re > 0 AND {sessions}) AS d
 FROM {source} WHERE {where}""" for source, where in parts_)
@@ -227,7 +258,7 @@ def per_value_sql(q: ReportQuery, parts_: list[Part], metric: str, sessions: str
     else:
         value, events, pageviews, extra, join = DIMENSIONS[metric], "1", "rp", "", ""
         test = f"re > 0 AND {value} IS NOT NULL"
-    branches = "\nUNION ALL\n".join(f"""{_ranged(q)}{extra}
+    branches = "\nUNION ALL\n".join(f"""{ranged(q)}{extra}
 SELECT {value} AS value, uniqExactState({visitor}) AS v, sum({pageviews}) AS p, sum({events}) AS e, count() AS s,
        countIf(pageview_count = 1) AS b, sum(duration) AS d
 FROM {source} {join}

@@ -1,25 +1,34 @@
-"""Sessions (``/sessions``, ``/sessions/{id}``) in ClickHouse SQL, over read-time sessions.
+"""Sessions (``/sessions``, ``/sessions/{id}``) in ClickHouse SQL.
 
 What the reports show and how they are shaped: :mod:`sparklytics.queries.sessions`.
 
-The list is the sessions with a matching event in the range (``m``), newest activity
-first, with the same keyset cursor as DuckDB's (last seen, then session id).
+The list is the sessions with a matching event in the range, newest activity first,
+with the same keyset cursor as DuckDB's (last seen, then session id). Where the stored
+sessions answer the query's filters (:mod:`..session_reports`), each part of the range
+(the stored days, the rest derived) gives its newest page and the pages merge; else the
+sessions are derived from the range's events (``m``).
 
-A session id is a hash, so the detail cannot seek to it: it sessionizes the website's
-events (every event still kept) and picks the one session. That is a full scan of the
-website: fine for one click in the dashboard, not for a loop (the list has the facts).
+A session id is a hash, so the detail cannot seek to it in the events. It looks the id
+up among the website's sessions (the stored days', then those derived from the days not
+stored), which gives the session's visitor and span; its events are then that visitor's
+(and those of the ids a midnight continuation kept under it, Decision 6) inside the span,
+sessionized again to keep the session's own. ``stored=False`` (the read-time store the
+tests compare with) sessionizes the whole website instead.
+
+Both run in a worker thread over a blocking ``fetch`` (the store's ``_in_thread``).
 """
 
 from __future__ import annotations
 
+from sparklytics.clock import utc_now
 from sparklytics.enrich.ids import public_session_id, session_key
 from sparklytics.queries.report_query import ReportQuery, encode_cursor
 from sparklytics.queries.result import ReportResult
 from sparklytics.queries.sessions import _DETAIL_EVENT_KEYS, DETAIL_EVENTS_LIMIT, shape_session
+from sparklytics.stores.clickhouse import session_reports
+from sparklytics.stores.clickhouse.rows import Fetch
 from sparklytics.stores.clickhouse.scope import report_scope, session_filter
 from sparklytics.stores.clickhouse.sessionize import session_rows, sessionized_events
-
-from . import Fetch
 
 
 def timestamp_text(column: str) -> str:
@@ -46,12 +55,16 @@ def public_event_id(key_param: str) -> str:
     )
 
 
+# Aliased apart from the columns (an alias named like a column would shadow it in WHERE).
 _SESSION_COLUMNS = f"""
-    s.session_id, s.visitor_id, {timestamp_text("s.first_seen")}, {timestamp_text("s.last_seen")},
-    intDiv(dateDiff('microsecond', s.first_seen, s.last_seen), 1000000),
-    s.pageview_count, s.event_count, s.entry_path, s.exit_path,
-    s.country, s.browser, s.os, s.device_type
+    s.session_id AS shown_id, s.visitor_id AS shown_visitor, {timestamp_text("s.first_seen")} AS shown_first,
+    {timestamp_text("s.last_seen")} AS shown_last, intDiv(dateDiff('microsecond', s.first_seen, s.last_seen), 1000000) AS shown_duration,
+    s.pageview_count AS shown_pageviews, s.event_count AS shown_events, s.entry_path AS shown_entry,
+    s.exit_path AS shown_exit, s.country AS shown_country, s.browser AS shown_browser, s.os AS shown_os,
+    s.device_type AS shown_device
 """
+_SHOWN = ("shown_id, shown_visitor, shown_first, shown_last, shown_duration, shown_pageviews, shown_events,"
+          " shown_entry, shown_exit, shown_country, shown_browser, shown_os, shown_device")
 
 _PAGE = f"""
 SELECT {_SESSION_COLUMNS}
@@ -76,26 +89,52 @@ WHERE s.session_id = {{session_id:UInt64}}
 """
 
 
-_DETAIL_EVENTS = f"""
+def _detail_events(sessionized: str) -> str:
+    """The first events (one more than shown) of the session ``session_id`` among the
+    rows of ``sessionized``."""
+    return f"""
 SELECT {public_event_id("event_id_key")}, event_type, url, event_name, event_data, {timestamp_text("created_at")}
-FROM ({_ALL})
+FROM ({sessionized})
 WHERE session_id = {{session_id:UInt64}}
 ORDER BY created_at ASC, node_id ASC, id ASC
 LIMIT {DETAIL_EVENTS_LIMIT + 1}
 """
 
 
-async def sessions_list(fetch: Fetch, q: ReportQuery) -> ReportResult:
+_ALL_DETAIL_EVENTS = _detail_events(_ALL)
+
+
+# Per part of the range, its newest page of the sessions with a (counted) event in the
+# range that pass the filters; then the parts' pages merged.
+_STORED_PART = """({ranged}
+SELECT {columns}, s.last_seen AS seen, s.session_id AS sid
+FROM {source} AS s
+WHERE {where} AND re > 0 AND {sessions} {after}
+ORDER BY seen DESC, sid DESC
+LIMIT {{fetch:UInt64}})"""
+_STORED_PAGE = "SELECT {shown} FROM ({parts}) ORDER BY seen DESC, sid DESC LIMIT {{fetch:UInt64}}"
+
+
+def sessions_list(fetch: Fetch, q: ReportQuery, *, stored: bool) -> ReportResult:
     """One page of sessions, newest activity first."""
     limit = q.limit or 50
-    scope, params = report_scope(q)
-    params["fetch"] = limit + 1
     after = ""
+    cursor: dict = {}
     if q.cursor is not None:
         after = _AFTER
-        params["cursor_ls"] = q.cursor.last_seen_at
-        params["cursor_sid"] = session_key(q.cursor.session_id)
-    rows = await fetch(scope + _PAGE.format(sessions=session_filter(q), after=after), params)
+        cursor = {"cursor_ls": q.cursor.last_seen_at, "cursor_sid": session_key(q.cursor.session_id)}
+    if stored and session_reports.applies(q) and not session_reports.mixed_in_range(fetch, q):
+        parts, params = session_reports.parts(fetch, q)
+        branches = " UNION ALL ".join(
+            _STORED_PART.format(ranged=session_reports.ranged(q), columns=_SESSION_COLUMNS, source=source,
+                                where=where, sessions=session_filter(q), after=after)
+            for source, where in parts
+        )
+        sql = _STORED_PAGE.format(shown=_SHOWN, parts=branches)
+    else:
+        scope, params = report_scope(q)
+        sql = scope + _PAGE.format(sessions=session_filter(q), after=after)
+    rows = fetch(sql, {**params, **cursor, "fetch": limit + 1})
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1][3], public_session_id(rows[-1][0])) if has_more else None
@@ -105,16 +144,48 @@ async def sessions_list(fetch: Fetch, q: ReportQuery) -> ReportResult:
     )
 
 
-async def session_detail(fetch: Fetch, website_id: str, session_id: str, event_id_key: str) -> ReportResult | None:
+_FOUND_IN_PART = """
+SELECT {columns}, s.visitor_id AS found_visitor, s.first_seen AS found_first, s.last_seen AS found_last
+FROM {source} AS s
+WHERE {where} AND s.session_id = {{session_id:UInt64}}"""
+
+# The ids a midnight continuation kept under the session's visitor inside its span.
+_CONTINUED_IDS = (
+    "SELECT groupUniqArray(visitor_id) FROM events WHERE website_id = {website_id:String}"
+    " AND created_at >= {first_seen:DateTime64(6)} AND created_at <= {last_seen:DateTime64(6)}"
+    " AND previous_visitor_id = {visitor_id:String}"
+)
+_SPAN_DETAIL_EVENTS = _detail_events(sessionized_events(
+    "SELECT * FROM events WHERE website_id = {website_id:String}"
+    " AND created_at >= {first_seen:DateTime64(6)} AND created_at <= {last_seen:DateTime64(6)}"
+    " AND has({visitors:Array(String)}, visitor_id)"
+))
+
+
+def session_detail(fetch: Fetch, website_id: str, session_id: str, event_id_key: str, *,
+                   stored: bool) -> ReportResult | None:
     """The session and its first 2 000 events, or ``None``."""
     key = session_key(session_id)
     if key is None:
         return None
     params = {"website_id": website_id, "session_id": key, "event_id_key": event_id_key}
-    found = await fetch(_ONE, params)
-    if not found:
-        return None
-    events = await fetch(_DETAIL_EVENTS, params)
+    if not stored:
+        found = fetch(_ONE, params)
+        if not found:
+            return None
+        events = fetch(_ALL_DETAIL_EVENTS, params)
+    else:
+        parts, part_params = session_reports.history_parts(fetch, website_id, utc_now())
+        branches = " UNION ALL ".join(_FOUND_IN_PART.format(columns=_SESSION_COLUMNS, source=source, where=where)
+                                      for source, where in parts)
+        found = fetch(f"SELECT * FROM ({branches}) LIMIT 1", {**part_params, **params})
+        if not found:
+            return None
+        *shown, visitor, first_seen, last_seen = found[0]
+        found = [shown]
+        span = {"visitor_id": visitor, "first_seen": first_seen, "last_seen": last_seen}
+        [[continued]] = fetch(_CONTINUED_IDS, {**params, **span})
+        events = fetch(_SPAN_DETAIL_EVENTS, {**params, **span, "visitors": [visitor, *continued]})
     return ReportResult(
         {
             "session": shape_session(found[0]),

@@ -35,8 +35,8 @@ def series(range_: dict, site: str = SITE, **extra) -> list[tuple[str, object]]:
             for granularity in ("day", "hour")]
 
 
-# Filters the stored sessions answer: a visit's source, and the client and place
-# columns of sessions that keep one value (the seed's do), alone and together, and in a
+# Filters the stored sessions answer: a visit's source, the client and place columns of
+# sessions that keep one value (the seed's do), the page, alone and together, and in a
 # zone an hour off UTC.
 FILTERED = (
     {"filter_country": "US"},
@@ -45,6 +45,11 @@ FILTERED = (
     {"filter_referrer": "(direct)", "filter_device": "desktop", "include_bots": "true"},
     {"filter_channel": "Direct", "filter_language": "en-US"},
     {"filter_country": "DE", "timezone": "Europe/Berlin", "compare": "previous_period"},
+    {"filter_page": "/pricing"},  # pageviews and a custom event on the path
+    {"filter_page": "/go"},  # only a custom event: a session and a visitor, no pageview
+    {"filter_page": "/a", "include_bots": "true"},  # the bot's session
+    {"filter_page": "/a"},
+    {"filter_page": "/docs", "filter_country": "DE", "timezone": "Europe/Berlin"},
 )
 
 
@@ -252,13 +257,14 @@ async def test_filtered_reports_read_the_stored_days_and_the_open_part(paths, wr
     assert dict(found[str({"filter_country": "FR"})]["stats"])["visitors"] == 5
 
 
-async def test_builds_made_before_the_mixed_column_are_built_again(paths, writer, reader):
+async def test_builds_made_before_the_newer_summary_columns_are_built_again(paths, writer, reader):
     commit_midnight(writer)
     settle_all(writer)
     expected = await same_on_both_paths(paths, BOTH_DAYS, filter_country="US")
-    # A table from before 12-06: no ``mixed`` column, so the upgrade gives it every bit.
+    # A table from before 12-06: without the columns added since, ``summary_version`` among them.
     for table in ("sessions", "sessions_local"):
-        reader.on_every_shard(f"ALTER TABLE {table} DROP COLUMN mixed")
+        for column in ("mixed", "event_keys", "summary_version"):
+            reader.on_every_shard(f"ALTER TABLE {table} DROP COLUMN {column}")
     schema.apply(reader)
     assert reader.rows("SELECT count() FROM sessions") == [[0]]
     assert await same_on_both_paths(paths, BOTH_DAYS, filter_country="US") == expected
@@ -275,3 +281,13 @@ async def test_days_the_manifest_never_named_are_derived_until_the_first_build(p
     writer.commit([event("late", on(SECOND + timedelta(days=2), "12:00:00"))], WalPosition(1, 200))
     found = await same_on_both_paths(paths, BOTH_DAYS)
     assert dict(found["stats"])["sessions"] == 19
+
+
+async def test_a_session_of_bot_and_human_events_sends_a_page_filter_without_bots_to_the_events(paths, writer):
+    commit_midnight(writer)
+    flagged = event("half-bot", on(FIRST, "12:05:00"), "/h2")._replace(is_bot=True, bot_score=90, bot_reason="test")
+    writer.commit([event("half-bot", on(FIRST, "12:00:00"), "/h1"), flagged], WalPosition(1, 200))
+    settle_all(writer)
+    found = await same_on_both_paths(paths, BOTH_DAYS, filter_page="/h")  # with bots and without
+    # Without bots: the human pageview counts, its session (a bot's now) does not.
+    assert (dict(found["stats"])["pageviews"], dict(found["stats"])["sessions"]) == (1, 0)

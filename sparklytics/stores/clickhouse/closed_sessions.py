@@ -44,7 +44,7 @@ from datetime import date, datetime, timedelta
 from sparklytics.sessions import SESSION_TIMEOUT
 from sparklytics.stores.clickhouse.connection import ClickHouseClient
 from sparklytics.stores.clickhouse.scope import MARGIN
-from sparklytics.stores.clickhouse.sessionize import session_summaries
+from sparklytics.stores.clickhouse.sessionize import SUMMARY_VERSION, session_summaries
 
 DAY = timedelta(days=1)
 STALE = 0
@@ -112,16 +112,19 @@ GROUP BY day
 _INSERT = {"distributed_foreground_insert": 1, "insert_deduplicate": 0}
 
 
-# ``mixed`` came after the table (12-06). A table made before gets the column with every
-# bit set (no real build sets more than seven), and those builds' days are marked stale
-# and their rows dropped, so the Scheduler builds them again with the column.
-_UNKNOWN_MIX = 65535
-_ADD_MIXED = f"ALTER TABLE {{table}} ADD COLUMN IF NOT EXISTS mixed UInt16 DEFAULT {_UNKNOWN_MIX}"
-_STALE_UNKNOWN_MIX = f"""
+# Columns that came after the table, in the order the summary SELECT gives them (a
+# build inserts by position). Rows from before ``summary_version`` read 0 there: their
+# days are marked stale and the rows dropped, and the Scheduler builds them again.
+_ADDED_COLUMNS = (
+    ("mixed", "UInt16 DEFAULT 0"),
+    ("event_keys", "Array(Tuple(String, DateTime('UTC')))"),
+    ("summary_version", "UInt8 DEFAULT 0"),
+)
+_STALE_OLD_ROWS = f"""
 INSERT INTO session_days (website_id, day, build, version)
-SELECT website_id, day, 0, now64(6) FROM sessions WHERE mixed = {_UNKNOWN_MIX} GROUP BY website_id, day
+SELECT website_id, day, 0, now64(6) FROM sessions WHERE summary_version < {SUMMARY_VERSION} GROUP BY website_id, day
 """
-_DROP_UNKNOWN_MIX = f"DELETE FROM sessions_local WHERE mixed = {_UNKNOWN_MIX}"
+_DROP_OLD_ROWS = f"DELETE FROM sessions_local WHERE summary_version < {SUMMARY_VERSION}"
 
 
 def create(client: ClickHouseClient, cluster: str, database: str) -> None:
@@ -133,11 +136,12 @@ def create(client: ClickHouseClient, cluster: str, database: str) -> None:
         f" ENGINE = Distributed({cluster}, {database}, sessions_local, cityHash64(website_id, visitor_id))"
     )
     for table in ("sessions_local", "sessions"):
-        client.on_every_shard(_ADD_MIXED.format(table=table))
-    [[unknown]] = client.rows(f"SELECT count() FROM sessions WHERE mixed = {_UNKNOWN_MIX}")
-    if int(unknown):
-        client.execute(_STALE_UNKNOWN_MIX, settings=_INSERT)
-        client.on_every_shard(_DROP_UNKNOWN_MIX)
+        for name, kind in _ADDED_COLUMNS:
+            client.on_every_shard(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
+    [[old]] = client.rows(f"SELECT count() FROM sessions WHERE summary_version < {SUMMARY_VERSION}")
+    if int(old):
+        client.execute(_STALE_OLD_ROWS, settings=_INSERT)
+        client.on_every_shard(_DROP_OLD_ROWS)
     client.on_every_shard(
         f"CREATE TABLE IF NOT EXISTS session_days AS session_days_local"
         f" ENGINE = Distributed({cluster}, {database}, session_days_local, cityHash64(website_id))"

@@ -37,7 +37,7 @@ from sparklytics.sessions import SESSION_TIMEOUT
 from sparklytics.stores.clickhouse import rollup_series
 from sparklytics.stores.clickhouse.closed_sessions import DAY, STALE, current_builds
 from sparklytics.stores.clickhouse.scope import FILTER_TESTS, MARGIN, bucket_sql, local_offset
-from sparklytics.stores.clickhouse.sessionize import MIXED_COLUMNS, session_summaries
+from sparklytics.stores.clickhouse.sessionize import BOTS_AND_HUMANS, MIXED_COLUMNS, session_summaries
 
 Fetch = Callable[[str, dict], list[list[Any]]]
 
@@ -78,8 +78,26 @@ _PAGES_IN_RANGE = (
     f" [arrayFilter((v, h) -> {_HOUR_IN_RANGE}, page_views, page_keys.2)]))"
 )
 
+# The page filter tests each event's path: a session passes with a (path, hour) key in
+# the range, of a pageview or another event, whose path contains the value; its range
+# pageviews are those of the matching paths.
+PAGE_FILTER = "filter_page"
+_MATCHES = "position({key}.1, {{filter_page:String}}) > 0"
+_KEY_IN_RANGE = "{key}.2 >= {{utc_start:DateTime64(6)}} AND {key}.2 < {{utc_end:DateTime64(6)}}"
+_MATCHED_KEY = f"{_MATCHES} AND {_KEY_IN_RANGE}"
+_PAGE_MATCH = (
+    f"(arrayExists(k -> {_MATCHED_KEY.format(key='k')}, page_keys)"
+    f" OR arrayExists(k -> {_MATCHED_KEY.format(key='k')}, event_keys))"
+)
+_MATCHED_PAGEVIEWS = f"arraySum(arrayMap((k, n) -> if({_MATCHED_KEY.format(key='k')}, n, 0), page_keys, page_views))"
+
+
 def _answered(key: str) -> bool:
-    return FILTERS[key].session or FILTER_TESTS[key][0] in MIXED_COLUMNS
+    return FILTERS[key].session or FILTER_TESTS[key][0] in MIXED_COLUMNS or key == PAGE_FILTER
+
+
+def _page_filtered(q: ReportQuery) -> bool:
+    return any(key == PAGE_FILTER for key, _ in q.filters)
 
 
 def applies(q: ReportQuery, metric: str | None = None) -> bool:
@@ -93,9 +111,13 @@ def applies(q: ReportQuery, metric: str | None = None) -> bool:
 
 
 def _mixed_mask(q: ReportQuery) -> int:
-    """The ``mixed`` bits of the columns ``q``'s event-level filters test."""
+    """The ``mixed`` bits of the columns ``q``'s event-level filters test, and without
+    bots under a page filter the bit of sessions with bot and human events."""
     columns = {FILTER_TESTS[key][0] for key, _ in q.filters if not FILTERS[key].session}
-    return sum(1 << n for n, name in enumerate(MIXED_COLUMNS) if name in columns)
+    mask = sum(1 << n for n, name in enumerate(MIXED_COLUMNS) if name in columns)
+    if _page_filtered(q) and not q.include_bots:
+        mask |= BOTS_AND_HUMANS
+    return mask
 
 
 _MIXED_IN_RANGE = (
@@ -123,9 +145,14 @@ def parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
     parts_, params = _unfiltered_parts(fetch, q)
     tests = []
     for key, value in q.filters:
+        params[key] = value
+        if key == PAGE_FILTER:
+            # A bot session's keys count its bot events too: only humans' sessions
+            # pass without bots (one with both kinds sends the report to the events).
+            tests.append(_PAGE_MATCH if q.include_bots else f"{_PAGE_MATCH} AND NOT is_bot")
+            continue
         column, test = FILTER_TESTS[key]
         tests.append(test.format(col=column, param=f"{{{key}:String}}"))
-        params[key] = value
     filtered = "".join(f" AND {test}" for test in tests)
     return [(source, where + filtered) for source, where in parts_], params
 
@@ -200,11 +227,13 @@ def _first_open_day(current: dict[date, int], first_day: date, last_day: date) -
 
 
 def ranged(q: ReportQuery) -> str:
-    """The ``WITH`` of a part: each session's range pageviews and events (the humans'
-    unless bots are included) as ``rp`` and ``re``, and its ``duration``."""
+    """The ``WITH`` of a part: each session's range pageviews (of the matching paths
+    under a page filter) and events (the humans' unless bots are included) as ``rp`` and
+    ``re``, and its ``duration``."""
     prefix = "hour_" if q.include_bots else "hour_human_"
+    pageviews = _MATCHED_PAGEVIEWS if _page_filtered(q) else _IN_RANGE.format(counts=prefix + "pageviews")
     return (
-        f"WITH {_IN_RANGE.format(counts=prefix + 'pageviews')} AS rp, {_IN_RANGE.format(counts=prefix + 'events')} AS re,"
+        f"WITH {pageviews} AS rp, {_IN_RANGE.format(counts=prefix + 'events')} AS re,"
         " dateDiff('microsecond', first_seen, last_seen) / 1e6 AS duration"
     )
 
@@ -229,13 +258,24 @@ def series_sql(q: ReportQuery, parts_: list[Part], granularity: str) -> tuple[st
     a bucket where one of its sessions has an event (a human's unless bots are
     included), as the read-time path counts the visitors of a bucket's events."""
     prefix = "hour_" if q.include_bots else "hour_human_"
-    offset, params = local_offset(q, "h")
+    offset, params = local_offset(q, "at")
+    if _page_filtered(q):  # per matching (path, hour) key: its pageviews (none for other events)
+        hourly = (
+            "ARRAY JOIN arrayConcat(arrayMap((k, n) -> (k.1, k.2, toUInt64(n)), page_keys, page_views),"
+            " arrayMap(k -> (k.1, k.2, toUInt64(0)), event_keys)) AS key"
+        )
+        keep = f"{_MATCHES.format(key='key')} AND key.2 >= {{utc_start:DateTime64(6)}} AND key.2 < {{utc_end:DateTime64(6)}}"
+        h, pv = "key.2", "key.3"
+    else:
+        hourly = f"ARRAY JOIN hours AS h, {prefix}pageviews AS pv, {prefix}events AS ev"
+        keep = f"ev > 0 AND {_HOUR_IN_RANGE}"
+        h, pv = "h", "pv"
     branches = "\nUNION ALL\n".join(f"""
-SELECT {bucket_sql(granularity, "h")} AS bucket, sum(pv) AS n, uniqExactState(visitor_id) AS v
+SELECT {bucket_sql(granularity, "at")} AS bucket, sum(views) AS n, uniqExactState(visitor_id) AS v
 FROM (
-    SELECT visitor_id, h, pv, {offset} AS tz_off
-    FROM {source} ARRAY JOIN hours AS h, {prefix}pageviews AS pv, {prefix}events AS ev
-    WHERE {where} AND ev > 0 AND {_HOUR_IN_RANGE}
+    SELECT visitor_id, {h} AS at, {pv} AS views, {offset} AS tz_off
+    FROM {source} {hourly}
+    WHERE {where} AND {keep}
 )
 GROUP BY bucket""" for source, where in parts_)
     return f"SELECT bucket, sum(n), uniqExactMerge(v) FROM ({branches}) GROUP BY bucket", params
@@ -254,7 +294,7 @@ def per_value_sql(q: ReportQuery, parts_: list[Part], metric: str, sessions: str
         value, events, pageviews = "by_path.1", "by_path.2", "by_path.2"
         extra = f", {_PAGES_IN_RANGE} AS pages_in_range"
         join = "ARRAY JOIN arrayZip(pages_in_range.1, pages_in_range.2) AS by_path"
-        test = "re > 0"
+        test = f"re > 0 AND {_MATCHES.format(key='by_path')}" if _page_filtered(q) else "re > 0"
     else:
         value, events, pageviews, extra, join = DIMENSIONS[metric], "1", "rp", "", ""
         test = f"re > 0 AND {value} IS NOT NULL"

@@ -184,15 +184,27 @@ _PAGES = "sumMapIf([(path, hour_of)], [pv_flag], pv_flag = 1)"
 # its range is mixed in a column it filters (:mod:`.session_reports`). A visitor id is
 # keyed by address and browser, so a mixed session is rare: a client-supplied id, an
 # import, a phone changing networks.
+# Bit ``BOTS_AND_HUMANS`` marks a session with both bot and human events: its per-path
+# counts (``page_keys``, ``event_keys``) do not tell them apart, so a page filter
+# without bots needs its events.
 MIXED_COLUMNS = ("country", "region", "city", "browser", "os", "device_type", "language")
+BOTS_AND_HUMANS = 1 << len(MIXED_COLUMNS)
 _MIX_VALUES = ", ".join(f"tuple({name}) AS mix_{name}" for name in MIXED_COLUMNS)
-_MIXED = " + ".join(f"toUInt16(uniqExact(mix_{name}) > 1) * {1 << n}" for n, name in enumerate(MIXED_COLUMNS))
+_MIXED = " + ".join(
+    [f"toUInt16(uniqExact(mix_{name}) > 1) * {1 << n}" for n, name in enumerate(MIXED_COLUMNS)]
+    + [f"toUInt16(min(human_flag) = 0 AND max(human_flag) = 1) * {BOTS_AND_HUMANS}"]
+)
+# The (path, hour) of the session's other events, so a page filter sees them too.
+_EVENT_KEYS = "groupUniqArrayIf((path, hour_of), pv_flag = 0)"
+# What a summary row holds changes with this number; rows of an older one are built again
+# (``closed_sessions.create``).
+SUMMARY_VERSION = 2
 
 
 def session_summaries(source: str) -> str:
     """One row per session of ``source``'s events: its contract id, the facts of
     ``SESSION_FACTS``, ``first_url``, and the hourly counts (``HOURLY_COLUMNS``,
-    ``page_keys``/``page_views``, ``mixed``). One GROUP BY, no per-event window or hash: the id is
+    ``page_keys``/``page_views``, ``mixed``, ``event_keys``, ``summary_version``). One GROUP BY, no per-event window or hash: the id is
     hashed once per session. The same SELECT fills the closed days' table
     (:mod:`.closed_sessions`) and derives the open part of a range at read time, so
     the two cannot disagree."""
@@ -201,10 +213,11 @@ def session_summaries(source: str) -> str:
     return f"""
 SELECT website_id, {_contract_id("session_visitor", "first_url", "first_seen")} AS session_id,
        {", ".join(name for name, _ in SESSION_FACTS)},
-       {hourly}, pages.1 AS page_keys, pages.2 AS page_views, mixed
+       {hourly}, pages.1 AS page_keys, pages.2 AS page_views, mixed, event_keys,
+       toUInt8({SUMMARY_VERSION}) AS summary_version
 FROM (
     SELECT website_id, session_visitor, argMin(url, ({_ORDER})) AS first_url, {facts},
-           {_HOURLY} AS hourly, {_PAGES} AS pages, {_MIXED} AS mixed
+           {_HOURLY} AS hourly, {_PAGES} AS pages, {_MIXED} AS mixed, {_EVENT_KEYS} AS event_keys
     FROM (SELECT *, {_FLAGS}, {_MIX_VALUES} FROM ({_numbered_sessions(source)}))
     GROUP BY website_id, session_visitor, session_n
 )

@@ -10,8 +10,8 @@ Buffer to start a new segment once everything is committed), and the bot recompu
 (``StartRecompute``: pages of 500 events re-classified through the Writer, then the
 sessions rolled up; a job the process stopped in the middle of is marked failed at
 the next start), the closed days' sessions (every ``SETTLE_EVERY``, a day per call of
-its ``SessionBuilder`` until none is due; none on DuckDB, which stores sessions as it
-writes), and the notifications tick (every ``SPARKLYTICS_SCHEDULER_TICK_SECONDS``: due
+its ``SessionBuilder`` until none is due; no builder on DuckDB, which stores sessions
+as it writes), and the notifications tick (every ``SPARKLYTICS_SCHEDULER_TICK_SECONDS``: due
 report subscriptions and a turn of alerts, ``sparklytics.notifications.notifier``), in a
 task of its own so a slow mail server never delays salt rotation or a purge. It never
 writes events itself: the purge and recompute pages go to the Writer as messages,

@@ -9,15 +9,19 @@ bounded batches through the Writer), the pruning of revoked sessions that have e
 Buffer to start a new segment once everything is committed), and the bot recomputes the API queues
 (``StartRecompute``: pages of 500 events re-classified through the Writer, then the
 sessions rolled up; a job the process stopped in the middle of is marked failed at
-the next start), the closed days' sessions (every ``SETTLE_EVERY``, a day per Writer
-turn until none is due: a no-op on DuckDB, which stores sessions as it writes), and the notifications tick (every ``SPARKLYTICS_SCHEDULER_TICK_SECONDS``:
-due report subscriptions and a turn of alerts, ``sparklytics.notifications.notifier``),
-in a task of its own so a slow mail server never delays salt rotation or a purge. It
-never writes storage itself: the purge and recompute pages go to the Writer as
-messages, metadata changes through the MetadataStore.
+the next start), the closed days' sessions (every ``SETTLE_EVERY``, a day per call of
+its ``SessionBuilder`` until none is due; no builder on DuckDB, which stores sessions
+as it writes), and the notifications tick (every ``SPARKLYTICS_SCHEDULER_TICK_SECONDS``: due
+report subscriptions and a turn of alerts, ``sparklytics.notifications.notifier``), in a
+task of its own so a slow mail server never delays salt rotation or a purge. It never
+writes events itself: the purge and recompute pages go to the Writer as messages,
+metadata changes through the MetadataStore. The closed days' sessions it builds in a
+worker thread of its own, not through the Writer: they are derived data any node may
+build at any time (``stores/clickhouse/closed_sessions.py``), and a day's build
+(≈ 18 s at 10M events) would hold the Writer's commits that long.
 
-``RunJob`` runs a job now (operators and tests); the clock is injectable so tests need
-not wait for midnight.
+``RunJob`` runs a job now (operators and tests) and answers a job that failed with its
+error; the clock is injectable so tests need not wait for midnight.
 """
 
 from __future__ import annotations
@@ -26,20 +30,23 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from actors.buffer import Compact
 from actors.enricher import SetSalts
 from actors.runtime import Actor, ActorStatistics, Mailbox, Reply, ask
-from actors.writer import PurgeEvents, ReclassifyBots, RollUpBotSessions, SettleSessions
+from actors.writer import PurgeEvents, ReclassifyBots, RollUpBotSessions
 from sparklytics.auth.attempts import LOCKOUT_WINDOW, AttemptLog
 from sparklytics.bot_controls import RECOMPUTE_EVENTS_PER_WRITE, recompute_classifier
 from sparklytics.enrich.bots import BotPolicy
 from sparklytics.clock import utc_now
 from sparklytics.notifications.notifier import Notifier, TickResult
 from sparklytics.stores.metadata import SALT_GRACE, MetadataStore, Salts
+
+if TYPE_CHECKING:  # cloud mode's; a self-hosted server never loads the ClickHouse client
+    from sparklytics.stores.clickhouse.closed_sessions import SessionBuilder
 
 log = logging.getLogger("sparklytics.scheduler")
 
@@ -93,6 +100,7 @@ class Scheduler(Actor):
         notify_every: float = 60.0,
         clock: Callable[[], datetime] = utc_now,
         login_attempts: AttemptLog | None = None,
+        session_builder: SessionBuilder | None = None,
     ) -> None:
         super().__init__("scheduler", capacity=16)
         self._metadata = metadata
@@ -107,6 +115,8 @@ class Scheduler(Actor):
         self._retries: dict[str, datetime] = {}
         self._first_purge_at = clock() + FIRST_PURGE_AFTER
         self._purged_rows = 0
+        self._session_builder = session_builder
+        self._builds = trio.CapacityLimiter(1)
         self._jobs: dict[str, Callable[[], Any]] = {
             "rotate_salts": self._rotate_salts,
             "purge": self._purge,
@@ -133,12 +143,23 @@ class Scheduler(Actor):
             async for msg in self.inbox:
                 match msg:
                     case RunJob(name, reply):
-                        reply.send(await self._jobs[name]())
+                        await self._run_job_now(name, reply)
                     case StartRecompute():
                         await recomputes_in.send(msg)
                     case _:
                         raise TypeError(f"scheduler got an unknown message: {msg!r}")
             nursery.cancel_scope.cancel()
+
+    async def _run_job_now(self, name: str, reply: Reply) -> None:
+        """A failing job is its caller's to see, as on the timer it is the log's: the
+        Scheduler goes on either way."""
+        try:
+            result = await self._jobs[name]()
+        except Exception as error:
+            log.exception("job %s failed", name)
+            reply.fail(error)
+        else:
+            reply.send(result)
 
     def statistics(self) -> SchedulerStatistics:
         return SchedulerStatistics(*self._actor_statistics(), {k: v.isoformat() for k, v in self._last_runs.items()}, self._purged_rows)
@@ -271,10 +292,14 @@ class Scheduler(Actor):
         log.info("bot recompute %s re-classified %d events of %s", job.job_id, done, job.website_id)
 
     async def _settle_sessions(self) -> int:
-        """One closed day per Writer turn, so ingest commits interleave with the days."""
+        """Build the closed days' sessions, one day per call in a worker thread, until
+        none is due; return how many days were stored (0 on DuckDB, which has no builder).
+        A ``StorageFault`` (ClickHouse down) fails the job: the timer tries again."""
         settled = 0
-        while await ask(self._writer, SettleSessions(), timeout=WRITE_TIMEOUT):
-            settled += 1
+        if self._session_builder is not None:
+            build = self._session_builder.build_next_day
+            while await trio.to_thread.run_sync(build, limiter=self._builds):
+                settled += 1
         if settled:
             log.info("stored the sessions of %d closed day(s)", settled)
         self._last_runs["settle_sessions"] = self._clock()

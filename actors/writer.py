@@ -5,7 +5,10 @@ event batches from the Buffer, retention purges from the Scheduler and metadata
 changes from the API (websites, settings, …, which on DuckDB share the one write
 connection) — arrives as a message and runs, one at a time, in a worker thread, so the
 Trio loop never blocks and no two writes interleave (Datasette's ``_execute_writes``
-loop, as an actor). It knows no storage engine.
+loop, as an actor). It knows no storage engine. Derived data that needs no ordering
+with the writes is not its job: cloud mode's closed days' sessions, which any node may
+build at any time, are built by the Scheduler beside it, so a build (≈ 18 s a day at
+10M events) never holds up a commit.
 
 It never reads the WAL and never answers HTTP. Back-pressure: its mailbox is small;
 the Buffer waits for room, and the Buffer's own bounds turn that into 503s upstream.
@@ -95,14 +98,6 @@ class RollUpBotSessions:
 
 
 @dataclass(frozen=True, slots=True)
-class SettleSessions:
-    """Store one more closed day's sessions where the store derives them at read time;
-    reply with the days stored (0: none due)."""
-
-    reply: Reply = field(default_factory=Reply)
-
-
-@dataclass(frozen=True, slots=True)
 class RunWrite:
     """Run ``fn()`` as the writer and reply with its result (metadata writes, which
     reach their storage themselves)."""
@@ -158,8 +153,6 @@ class Writer(Actor):
                     )
                 case RollUpBotSessions(website_id, start, end, reply):
                     await self._on_store(lambda: self._store.roll_up_bot_sessions(website_id, start, end), reply)
-                case SettleSessions(reply):
-                    await self._on_store(self._store.settle_sessions, reply)
                 case RunWrite(fn, reply):
                     await self._run_write(fn, reply)
                 case ForgetWebsite(website_id):

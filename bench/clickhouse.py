@@ -17,7 +17,7 @@ set ``SPARKLYTICS_CHDB_PYTHON`` to the checkout's ``.venv-clickhouse/bin/python`
   its own (same times, pages, sources), so K × the events and visitors in the same
   range — a stand-in while a larger dataset is not built.
 * Before the reports, the closed days' sessions are stored as the Scheduler would
-  (``settle_sessions``, a day per call; the time is printed), so the reports read them
+  (``SessionBuilder``, a day per call; the time is printed), so the reports read them
   for the closed days and derive only the rest; ``clickhouse read-time`` is the store
   with ``rollups=False`` (every session derived from the events).
 * ``--keep DIR`` keeps the shards' data and the DuckDB copy in ``DIR`` (e.g.
@@ -56,6 +56,7 @@ from sparklytics.events import EVENT_COLUMNS, EventRow
 from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.clickhouse import schema
 from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
+from sparklytics.stores.clickhouse.closed_sessions import SessionBuilder
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
 from sparklytics.stores.clickhouse.events import ClickHouseEventStore
 from sparklytics.stores.clickhouse.loader import load_events
@@ -179,14 +180,13 @@ async def time_reports(stores: dict, queries: dict, repeat: int, budget_s: float
 def settle(settings: ClickHouseSettings) -> dict:
     """Store every closed day's sessions as the Scheduler would (a day per call), timed;
     with kept data only the days not stored yet."""
-    store = ClickHouseEventStore(settings)
-    store.prepare()
+    builder = SessionBuilder(settings)
     started = time.perf_counter()
     days = 0
-    while store.settle_sessions():
+    while builder.build_next_day():
         days += 1
     seconds = time.perf_counter() - started
-    store.close()
+    builder.close()
     return {"days": days, "seconds": round(seconds, 1), "load_after": load_average()}
 
 

@@ -40,6 +40,7 @@ from sparklytics.stores.duckdb import Database, DuckDBBackend, open_backend
 from sparklytics.stores.metadata import MetadataStore
 
 if TYPE_CHECKING:
+    from sparklytics.stores.clickhouse.closed_sessions import SessionBuilder
     from sparklytics.stores.cloud import CloudBackend
 
 log = logging.getLogger("sparklytics")
@@ -151,6 +152,7 @@ async def open_services(config: Config, *, accept_wal_without_database: bool = F
                 notifier=notifier,
                 notify_every=config.scheduler_tick_seconds,
                 login_attempts=login_attempts,
+                session_builder=_session_builder(backend),
             )
             await supervisor.start(nursery, scheduler)
             services = Services(
@@ -182,6 +184,14 @@ def _login_attempts(backend: DuckDBBackend | CloudBackend) -> AttemptLog:
     if isinstance(backend, DuckDBBackend):
         return LoginAttempts()
     return backend.login_attempts
+
+
+def _session_builder(backend: DuckDBBackend | CloudBackend) -> SessionBuilder | None:
+    """Who builds the closed days' sessions: nobody on DuckDB, which stores sessions
+    as it writes events."""
+    if isinstance(backend, DuckDBBackend):
+        return None
+    return backend.session_builder
 
 
 def notifier_settings(config: Config) -> NotifierSettings:

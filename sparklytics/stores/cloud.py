@@ -27,6 +27,7 @@ from actors.runtime import Mailbox, StartupError
 from sparklytics.config import Config
 from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
+from sparklytics.stores.clickhouse.closed_sessions import SessionBuilder
 from sparklytics.stores.clickhouse.connection import ClickHouseSettings
 from sparklytics.stores.clickhouse.events import ClickHouseEventStore
 from sparklytics.stores.errors import StorageFault
@@ -62,6 +63,7 @@ class CloudBackend:
     node_id: str
     deletes: ClickHouseEventStore
     login_attempts: PostgresLoginAttempts  # the lockout every node shares
+    session_builder: SessionBuilder  # the closed days' sessions, built by the Scheduler
     db: None = None  # no DuckDB file in cloud mode
 
     def metadata(self, writer: Mailbox[Any]) -> CloudMetadataStore:
@@ -73,6 +75,7 @@ class CloudBackend:
         await self.metadata_store.close()
         self.deletes.close()
         self.events.close()
+        self.session_builder.close()
 
 
 def node_id_of(config: Config) -> str:
@@ -133,6 +136,7 @@ async def open_cloud_backend(config: Config) -> CloudBackend:
         node_id=node_id,
         deletes=deletes,
         login_attempts=PostgresLoginAttempts(db, lockout_key(config.cloud.lockout_secret)),
+        session_builder=SessionBuilder(settings),
     )
 
 

@@ -85,12 +85,6 @@ class EventStore(Protocol):
         """Give every session with an event in the window its events' verdicts (bot if
         any is, the highest score) and forget the cached ones; return how many."""
 
-    def settle_sessions(self) -> int:
-        """Store the sessions of one more closed day where sessions are derived from the
-        events at read time (ClickHouse: ``stores/clickhouse/closed_sessions.py``);
-        return how many days were stored (0: none is due). DuckDB stores sessions as it
-        writes events and has nothing to settle."""
-
     def reopen(self) -> WalPosition:
         """Replace storage that a fault invalidated; return the recovery point again.
 

@@ -52,8 +52,8 @@ async def test_salt_rotation_reaches_the_enricher(client, services) -> None:
     assert salts.current == services.enricher._salts.current
 
 
-async def test_settling_sessions_goes_through_the_writer_and_is_nothing_to_do_on_duckdb(client, services) -> None:
-    # DuckDB stores sessions as it writes; ClickHouse's days: tests/stores/test_clickhouse_sessions_table.py.
+async def test_settling_sessions_does_nothing_on_duckdb(client, services) -> None:
+    # DuckDB stores sessions as it writes; ClickHouse's days: tests/stores/test_clickhouse_session_builds.py.
     site = await create_website(client)
     await send(client, pageview(site))
     assert await ask(services.scheduler.inbox, RunJob("settle_sessions"), timeout=30) == 0

@@ -120,9 +120,12 @@ async def same_on_both_paths(paths, range_: dict, **filters) -> dict[str, tuple]
 
 
 def settle_all(writer) -> int:
+    """Every due day built as the Scheduler builds them: beside the Writer's store."""
+    builder = closed_sessions.SessionBuilder(writer.settings)
     days = 0
-    while writer.settle_sessions():
+    while builder.build_next_day():
         days += 1
+    builder.close()
     return days
 
 

@@ -42,7 +42,8 @@ import secrets
 from datetime import date, datetime, timedelta
 
 from sparklytics.sessions import SESSION_TIMEOUT
-from sparklytics.stores.clickhouse.connection import ClickHouseClient
+from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseSettings
+from sparklytics.stores.clickhouse.faults import storage_faults
 from sparklytics.stores.clickhouse.scope import MARGIN
 from sparklytics.stores.clickhouse.sessionize import SUMMARY_VERSION, session_summaries
 
@@ -210,6 +211,33 @@ def build_day(client: ClickHouseClient, website_id: str, day: date) -> bool:
     if superseded:
         client.on_every_shard(_DROP_BUILDS, {**params, "builds": [int(b) for b in superseded]})
     return True
+
+
+class SessionBuilder:
+    """Stores the closed days' sessions, a day per call, for the Scheduler.
+
+    A build is derived data and needs no lock (see the module's docstring), so it runs
+    beside the Writer, not in it: a day takes ≈ 18 s at 10M events, and the Writer's
+    commits go on meanwhile. The builder has a client of its own, used from one worker
+    thread at a time. ClickHouse errors leave as ``StorageFault``.
+    """
+
+    def __init__(self, settings: ClickHouseSettings) -> None:
+        self._client = ClickHouseClient(settings)
+
+    def build_next_day(self) -> bool:
+        """Store the sessions of one closed day not stored (or stale): the first due day
+        of the first website whose day can be built; False when none could be. A day
+        whose session is still going leaves its website for a later call."""
+        with storage_faults():
+            [[now]] = self._client.rows("SELECT now64(6, 'UTC')")
+            for website_id, day in due_days(self._client, datetime.fromisoformat(now)):
+                if build_day(self._client, website_id, day):
+                    return True
+        return False
+
+    def close(self) -> None:
+        self._client.close()
 
 
 def invalidate(client: ClickHouseClient, website_id: str, first: datetime, last: datetime) -> None:

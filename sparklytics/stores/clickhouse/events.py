@@ -17,22 +17,21 @@ seen before would make the shards drop the new rows as duplicates). Found by
 Sessions are not resolved here: several app nodes take one visitor's events, and no
 node's memory is the truth, so the reports derive sessions at read time from the
 events (:mod:`.sessionize`, ``docs/clickhouse-sessions.md``), or from the sessions of
-closed days that ``settle_sessions`` stored once. The store therefore keeps nothing in
-memory and a recompute's ``roll_up_bot_sessions`` has nothing to write (a session's
-verdict is its events').
+closed days stored once (:class:`.closed_sessions.SessionBuilder`, which the Scheduler
+runs, not the Writer). The store therefore keeps nothing in memory and a recompute's
+``roll_up_bot_sessions`` has nothing to write (a session's verdict is its events').
 
 DDL and deletions run on each shard (no Keeper); each deletion or update of events
 rebuilds the overview rollup's hours it touched (:mod:`.rollup`) and marks the closed
 days' sessions it touched stale (:mod:`.closed_sessions`), as does a commit of events
-older than today; ``settle_sessions`` stores the closed days' sessions, a day per call. Every :class:`ClickHouseError` leaves
-as a :class:`~sparklytics.stores.errors.StorageFault` (``prepare``: a ``StartupError``).
+older than today. Every :class:`ClickHouseError` leaves as a
+:class:`~sparklytics.stores.errors.StorageFault` (``prepare``: a ``StartupError``).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -44,8 +43,8 @@ from sparklytics.events import EventRow
 from sparklytics.stores.clickhouse import closed_sessions, rollup, schema
 from sparklytics.stores.clickhouse.event_columns import EVENT_TABLE_NAMES
 from sparklytics.stores.clickhouse.connection import ClickHouseClient, ClickHouseError, ClickHouseSettings, encode_rows
+from sparklytics.stores.clickhouse.faults import storage_faults
 from sparklytics.stores.clickhouse.sessionize import sessionized_events
-from sparklytics.stores.errors import StorageFault
 from sparklytics.stores.events import EventStoreStatistics, PageAfter
 from sparklytics.wal import WalPosition
 
@@ -107,6 +106,7 @@ class ClickHouseEventStore:
     """:class:`~sparklytics.stores.EventStore` on a ClickHouse cluster, for one app node."""
 
     def __init__(self, settings: ClickHouseSettings) -> None:
+        self.settings = settings
         self._client = ClickHouseClient(settings)
         self._node_id = settings.node_id
         self._cursor: tuple[WalPosition, int] | None = None  # (recovery point, next event id)
@@ -123,7 +123,7 @@ class ClickHouseEventStore:
             raise StartupError(f"ClickHouse cannot be used: {error}") from None
 
     def commit(self, events: Sequence[EventRow], wal_position: WalPosition) -> int:
-        with _storage_faults():
+        with storage_faults():
             position, next_id = self._cursor or self._load_cursor_pair()
             if not events or wal_position <= position:
                 return 0
@@ -165,21 +165,10 @@ class ClickHouseEventStore:
             closed_sessions.invalidate(self._client, website_id, datetime.fromisoformat(first),
                                        datetime.fromisoformat(last))
 
-    def settle_sessions(self) -> int:
-        """Store the sessions of one closed day not stored (or stale): the first due day
-        of the first website whose day can be built (:mod:`.closed_sessions`); 1 if a day
-        was stored. A day whose session is still going leaves its website for later."""
-        with _storage_faults():
-            [[now]] = self._client.rows("SELECT now64(6, 'UTC')")
-            for website_id, day in closed_sessions.due_days(self._client, datetime.fromisoformat(now)):
-                if closed_sessions.build_day(self._client, website_id, day):
-                    return 1
-        return 0
-
     def purge(self, older_than: datetime, *, limit: int) -> int:
         """Delete the oldest events before ``older_than``, at most ``limit`` unless several
         share the last one's millisecond (one delete per shard cannot stop mid-instant)."""
-        with _storage_faults():
+        with storage_faults():
             found = self._client.rows(
                 "SELECT created_at FROM events WHERE created_at < {cutoff:DateTime64(6)}"
                 " ORDER BY created_at LIMIT {limit:UInt64}",
@@ -206,7 +195,7 @@ class ClickHouseEventStore:
 
     def delete_website_events(self, website_id: str) -> None:
         """Delete every event of a deleted website, on every shard."""
-        with _storage_faults():
+        with storage_faults():
             self._client.on_every_shard(
                 "DELETE FROM events_local WHERE website_id = {website_id:String}", {"website_id": website_id}
             )
@@ -230,7 +219,7 @@ class ClickHouseEventStore:
         should ask for large pages."""
         after_at, after_key = after if after is not None else (start, -1)
         slice_end = min(end, after_at + RECOMPUTE_SLICE)
-        with _storage_faults():
+        with storage_faults():
             rows = self._client.rows(_RECOMPUTE_PAGE, {
                 "website_id": website_id, "after_at": after_at, "after_key": max(after_key, 0),
                 "first_page": int(after_key < 0), "slice_end": slice_end, "limit": limit,
@@ -263,7 +252,7 @@ class ClickHouseEventStore:
     def roll_up_bot_sessions(self, website_id: str, start: datetime, end: datetime) -> int:
         """Sessions take their events' verdicts at read time (``sessionize``), so nothing
         is written; the count is the sessions with an event in the window, as DuckDB's."""
-        with _storage_faults():
+        with storage_faults():
             [[count]] = self._client.rows(_SESSIONS_IN_WINDOW, {
                 "website_id": website_id, "start": start, "end": end,
                 "scan_start": start - SESSION_MARGIN, "scan_end": end + SESSION_MARGIN,
@@ -283,7 +272,7 @@ class ClickHouseEventStore:
 
     def reopen(self) -> WalPosition:
         self._unsure_above_cursor = True
-        with _storage_faults():
+        with storage_faults():
             return self._load_cursor()
 
     def run_write(self, write: Callable[[], T]) -> T:
@@ -309,11 +298,3 @@ class ClickHouseEventStore:
 
 def _from_epoch_us(epoch_us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=epoch_us)
-
-
-@contextmanager
-def _storage_faults() -> Iterator[None]:
-    try:
-        yield
-    except ClickHouseError as error:
-        raise StorageFault(str(error)) from error

@@ -115,9 +115,6 @@ class DuckDBEventStore:
         self._histories.forget(website_id)
         return updated
 
-    def settle_sessions(self) -> int:
-        return 0
-
     def reopen(self) -> WalPosition:
         with _storage_faults():
             self._db.reopen()

@@ -9,11 +9,12 @@ bounded batches through the Writer), the pruning of revoked sessions that have e
 Buffer to start a new segment once everything is committed), and the bot recomputes the API queues
 (``StartRecompute``: pages of 500 events re-classified through the Writer, then the
 sessions rolled up; a job the process stopped in the middle of is marked failed at
-the next start), the closed days' sessions (every ``SETTLE_EVERY``, a day per call of
-its ``SessionBuilder`` until none is due; no builder on DuckDB, which stores sessions
-as it writes), and the notifications tick (every ``SPARKLYTICS_SCHEDULER_TICK_SECONDS``: due
-report subscriptions and a turn of alerts, ``sparklytics.notifications.notifier``), in a
-task of its own so a slow mail server never delays salt rotation or a purge. It never
+the next start), and, each in a task of its own so that neither delays salt rotation or
+a purge, the closed days' sessions (every ``SETTLE_EVERY``, a day per call of its
+``SessionBuilder`` until none is due: after an upgrade that is minutes of builds; no
+builder on DuckDB, which stores sessions as it writes) and the notifications tick
+(every ``SPARKLYTICS_SCHEDULER_TICK_SECONDS``: due report subscriptions and a turn of
+alerts, ``sparklytics.notifications.notifier``: a slow mail server). It never
 writes events itself: the purge and recompute pages go to the Writer as messages,
 metadata changes through the MetadataStore. The closed days' sessions it builds in a
 worker thread of its own, not through the Writer: they are derived data any node may
@@ -140,6 +141,8 @@ class Scheduler(Actor):
             nursery.start_soon(self._run_recomputes, recomputes_out)
             if self._notifier is not None:
                 nursery.start_soon(self._run_notifications)
+            if self._session_builder is not None:
+                nursery.start_soon(self._run_session_builds)
             async for msg in self.inbox:
                 match msg:
                     case RunJob(name, reply):
@@ -196,6 +199,16 @@ class Scheduler(Actor):
             except Exception:
                 log.exception("notifications tick failed; the next tick tries again")
 
+    async def _run_session_builds(self) -> None:
+        """Build the due days every ``SETTLE_EVERY`` (trio's clock). A failing turn
+        (ClickHouse down) is logged; the next one tries again."""
+        while True:
+            await trio.sleep(SETTLE_EVERY.total_seconds())
+            try:
+                await self._settle_sessions()
+            except Exception:
+                log.exception("closed days' sessions: a build failed; the next turn tries again")
+
     async def _notify(self) -> TickResult | None:
         if self._notifier is None:
             return None
@@ -215,7 +228,6 @@ class Scheduler(Actor):
             "rotate_salts": min(t for t in rotate_points if t > now),
             "purge": last["purge"] + timedelta(days=1) if "purge" in last else self._first_purge_at,
             "compact": last.get("compact", now) + COMPACT_EVERY,
-            "settle_sessions": last.get("settle_sessions", now) + SETTLE_EVERY,
             # At start, then daily (API.md §6).
             "prune_revoked_sessions": last["prune_revoked_sessions"] + timedelta(days=1) if "prune_revoked_sessions" in last else now,
         }
@@ -294,7 +306,7 @@ class Scheduler(Actor):
     async def _settle_sessions(self) -> int:
         """Build the closed days' sessions, one day per call in a worker thread, until
         none is due; return how many days were stored (0 on DuckDB, which has no builder).
-        A ``StorageFault`` (ClickHouse down) fails the job: the timer tries again."""
+        A ``StorageFault`` (ClickHouse down) fails the turn: the next one tries again."""
         settled = 0
         if self._session_builder is not None:
             build = self._session_builder.build_next_day

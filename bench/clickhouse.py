@@ -10,7 +10,7 @@ set ``SPARKLYTICS_CHDB_PYTHON`` to the checkout's ``.venv-clickhouse/bin/python`
   DuckDB file is copied, its events are loaded into ClickHouse as ``sparklytics migrate
   --to cloud`` does (10k-row chunks through the ``Distributed`` table, the rollup's view
   fed on the way), and the overview reports run over the dataset's last ``--days``
-  days: unfiltered, four of them filtered (a click on a row), the sessions list, and
+  days: unfiltered, six of them filtered (a click on a row), the sessions list, and
   one session's detail (a session of the range's 11th day, a closed day). Also printed: the load's events/s and ClickHouse's bytes on disk per 1M events
   (events and rollup, both shards). ``--scale K`` first makes the copy K times as big:
   each copy of the events and sessions gets visitor ids, event ids and session ids of
@@ -96,6 +96,9 @@ def overview_queries(start: date, end: date) -> dict[str, tuple[str, object]]:
     queries["pageviews (day) filter country=US"] = ("pageviews", make_query("pageviews", SITE, granularity="day", **span, **us))
     queries["metrics page filter browser"] = ("metrics", make_query("metrics", SITE, type="page", **span, **chrome))
     queries["metrics referrer filter country=US"] = ("metrics", make_query("metrics", SITE, type="referrer", **span, **us))
+    pricing = {"filter_page": "/pricing"}
+    queries["stats filter page=/pricing"] = ("stats", make_query("stats", SITE, **span, **pricing))
+    queries["metrics referrer filter page=/pricing"] = ("metrics", make_query("metrics", SITE, type="referrer", **span, **pricing))
     queries["sessions list"] = ("sessions", make_query("sessions", SITE, **span))
     queries["sessions list filter country=US"] = ("sessions", make_query("sessions", SITE, **span, **us))
     return queries

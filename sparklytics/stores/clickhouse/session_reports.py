@@ -22,7 +22,8 @@ own value, as the read-time path does; a client or place filter (country, browse
 tests each event, and a summary holds its session's first known value, which is every
 event's unless the session is *mixed* in that column (``sessionize.MIXED_COLUMNS``):
 the summaries answer only when no session of the range is (:func:`mixed_in_range`, one
-narrow count first). The page and hostname filters test columns a summary does not keep.
+narrow count first). The page filter reads a summary's (path, hour) keys (``PAGE_FILTER``);
+the hostname filter tests a column a summary does not keep.
 The figures equal the read-time path's (``tests/stores/test_clickhouse_sessions_table.py``).
 """
 

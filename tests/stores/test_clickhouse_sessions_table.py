@@ -19,7 +19,7 @@ from tests.stores.test_events import SITE, event, t
 
 
 WEEK = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
-OVERVIEW = ("page", "referrer", "channel", "country", "browser", "device", "entry_page", "exit_page")
+OVERVIEW = ("page", "referrer", "channel", "country", "browser", "device", "entry_page", "exit_page", "event_name")
 
 
 def overview(range_: dict, site: str = SITE, **extra) -> list[tuple[str, object]]:
@@ -266,7 +266,7 @@ async def test_builds_made_before_the_newer_summary_columns_are_built_again(path
     expected = await same_on_both_paths(paths, BOTH_DAYS, filter_country="US")
     # A table from before 12-06: without the columns added since, ``summary_version`` among them.
     for table in ("sessions", "sessions_local"):
-        for column in ("mixed", "event_keys", "summary_version"):
+        for column in ("mixed", "event_keys", "summary_version", "name_keys", "name_counts"):
             reader.on_every_shard(f"ALTER TABLE {table} DROP COLUMN {column}")
     schema.apply(reader)
     assert reader.rows("SELECT count() FROM sessions") == [[0]]

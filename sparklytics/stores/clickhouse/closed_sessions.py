@@ -120,6 +120,8 @@ _ADDED_COLUMNS = (
     ("mixed", "UInt16 DEFAULT 0"),
     ("event_keys", "Array(Tuple(String, DateTime('UTC')))"),
     ("summary_version", "UInt8 DEFAULT 0"),
+    ("name_keys", "Array(Tuple(String, DateTime('UTC')))"),
+    ("name_counts", "Array(UInt32)"),
 )
 _STALE_OLD_ROWS = f"""
 INSERT INTO session_days (website_id, day, build, version)

@@ -78,7 +78,7 @@ END = datetime(2026, 3, 31)
 PATHS = [f"/p{n}" for n in range(60)]
 BROWSERS = ["Chrome", "Firefox", "Safari", "Edge"]
 COUNTRIES = ["US", "DE", "FR", "GB", "IN", "BR"]
-OVERVIEW_METRICS = ("page", "entry_page", "referrer", "channel", "country", "browser", "device")
+OVERVIEW_METRICS = ("page", "entry_page", "referrer", "channel", "country", "browser", "device", "event_name")
 
 
 def overview_queries(start: date, end: date) -> dict[str, tuple[str, object]]:

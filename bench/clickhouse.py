@@ -246,6 +246,10 @@ def main(argv: list[str]) -> int:
             db, start, end = from_source(folder, settings, args, result)
         result["range"] = [start.isoformat(), end.isoformat()]
         result["settle"] = settle(settings)
+        events = result.get("events") or result["kept"]["events"]
+        client = ClickHouseClient(settings)  # after the builds: the sessions table too
+        result["bytes_per_1M_after_settle"] = clickhouse_bytes(client, events)
+        client.close()
         print(json.dumps(result["settle"]), flush=True)
         if args.load_only:
             db.close()

@@ -10,8 +10,10 @@ set ``SPARKLYTICS_CHDB_PYTHON`` to the checkout's ``.venv-clickhouse/bin/python`
   DuckDB file is copied, its events are loaded into ClickHouse as ``sparklytics migrate
   --to cloud`` does (10k-row chunks through the ``Distributed`` table, the rollup's view
   fed on the way), and the overview reports run over the dataset's last ``--days``
-  days: unfiltered, six of them filtered (a click on a row), the sessions list, and
-  one session's detail (a session of the range's 11th day, a closed day). Also printed: the load's events/s and ClickHouse's bytes on disk per 1M events
+  days: unfiltered, six of them filtered (a click on a row), the goal panel (bench/
+  queries.py's ten goals, and the nine not valued by a property) and one goal's stats,
+  the sessions list, and one session's detail (a session of the range's 11th day, a
+  closed day). Also printed: the load's events/s and ClickHouse's bytes on disk per 1M events
   (events and rollup, both shards). ``--scale K`` first makes the copy K times as big:
   each copy of the events and sessions gets visitor ids, event ids and session ids of
   its own (same times, pages, sources), so K × the events and visitors in the same
@@ -52,7 +54,9 @@ import duckdb
 import trio
 
 from _common import load_average, machine, write_json  # first: puts the checkout on sys.path
+from queries import GOALS
 from sparklytics.events import EVENT_COLUMNS, EventRow
+from sparklytics.goals import Goal
 from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.clickhouse import schema
 from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
@@ -99,6 +103,12 @@ def overview_queries(start: date, end: date) -> dict[str, tuple[str, object]]:
     pricing = {"filter_page": "/pricing"}
     queries["stats filter page=/pricing"] = ("stats", make_query("stats", SITE, **span, **pricing))
     queries["metrics referrer filter page=/pricing"] = ("metrics", make_query("metrics", SITE, type="referrer", **span, **pricing))
+    goals = [Goal(id=f"goal{n}", website_id=SITE, **fields) for n, fields in enumerate(GOALS)]
+    counted = [g for g in goals if g.value_mode != "event_property"]  # the stored sessions' goals
+    queries["goal conversions (9 goals)"] = ("goal_conversions", (make_query("goal_conversions", SITE, **span), counted))
+    queries["goal conversions (10, one valued by a property)"] = (
+        "goal_conversions", (make_query("goal_conversions", SITE, **span), goals))
+    queries["goal stats (pricing page)"] = ("goal_stats", (make_query("goal_stats", SITE, **span), counted[4]))
     queries["sessions list"] = ("sessions", make_query("sessions", SITE, **span))
     queries["sessions list filter country=US"] = ("sessions", make_query("sessions", SITE, **span, **us))
     return queries

@@ -16,9 +16,11 @@ from sparklytics.stores.clickhouse.connection import ClickHouseClient
 from sparklytics.wal import WalPosition
 from tests.queries.conftest import make_query
 from tests.stores.test_events import SITE, event, t
+from tests.stores.test_goals import goal
 
 
 WEEK = {"start_date": "2026-03-02", "end_date": "2026-03-08"}
+CONTRACT = "site_utc"  # the contract dataset's main website (tests/queries/fixtures.py)
 OVERVIEW = ("page", "referrer", "channel", "country", "browser", "device", "entry_page", "exit_page", "event_name")
 
 
@@ -53,25 +55,45 @@ FILTERED = (
 )
 
 
+# Goals over the contract dataset: a page (equal, contained), a custom event (valued
+# per conversion), and one on the URL as sent (read from the events).
+GOALS = (
+    goal("pricing", "page_view", "/pricing"),
+    goal("docs", "page_view", "/doc", match_operator="contains"),
+    goal("signup", "event", "signup_click", value_mode="fixed", fixed_value=9.5, currency="EUR"),
+    goal("blog-url", "page_view", "https://blog.example.com/blog/hello"),
+)
+
+
+def goal_reports(range_: dict, **extra) -> list[tuple[str, tuple]]:
+    """Each goal's stats and the conversions panel, without the URL goal (read from the
+    stored sessions) and with it (from the events), over ``range_``."""
+    reports = [("goal_stats", (make_query("goal_stats", CONTRACT, **range_, **extra), g)) for g in GOALS]
+    return reports + [("goal_conversions", (make_query("goal_conversions", CONTRACT, **range_, **extra), goals))
+                      for goals in (list(GOALS[:3]), list(GOALS))]
+
+
 async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(contract_paths):
     settings, duck, click, raw = contract_paths
     client = ClickHouseClient(settings)
     day = t("2026-02-21T00:00:00").date()  # the scans of these queries, not the dataset's year
     while day <= t("2026-03-09T00:00:00").date():
-        assert closed_sessions.build_day(client, SITE, day)
+        assert closed_sessions.build_day(client, CONTRACT, day)
         assert closed_sessions.build_day(client, "site_la", day)
         day += closed_sessions.DAY
-    assert client.rows("SELECT count() FROM sessions")[0][0] > 0
+    assert client.rows("SELECT count() FROM sessions WHERE website_id = {site:String}", {"site": CONTRACT})[0][0] > 30
     client.close()
-    for method, query in overview(WEEK) + overview(WEEK, include_bots="true") + overview(WEEK, compare="previous_period"):
-        expected = await getattr(duck, method)(query)
-        assert await getattr(raw, method)(query) == expected, (method, query)
-        assert await getattr(click, method)(query) == expected, (method, query)
+    reports = overview(WEEK, CONTRACT) + overview(WEEK, CONTRACT, include_bots="true")
+    reports += overview(WEEK, CONTRACT, compare="previous_period")
     for filters in FILTERED:
-        for method, query in overview(WEEK, **filters) + series(WEEK, **filters):
-            expected = await getattr(duck, method)(query)
-            assert await getattr(raw, method)(query) == expected, (method, query)
-            assert await getattr(click, method)(query) == expected, (method, query)
+        reports += overview(WEEK, CONTRACT, **filters) + series(WEEK, CONTRACT, **filters)
+    reports = [(method, (query,)) for method, query in reports]
+    for extra in ({}, {"include_bots": "true"}, {"filter_country": "US"}, {"filter_page": "/pricing"}):
+        reports += goal_reports(WEEK, **extra)
+    for method, args in reports:
+        expected = await getattr(duck, method)(*args)
+        assert await getattr(raw, method)(*args) == expected, (method, args)
+        assert await getattr(click, method)(*args) == expected, (method, args)
     # The seed hand-writes one of site_la's sessions as the Writer never would (see
     # test_clickhouse_parity.py): there the paths agree with each other.
     for method, query in overview(WEEK, "site_la") + overview({"start_date": "2026-03-08", "end_date": "2026-03-08"}, "site_la"):

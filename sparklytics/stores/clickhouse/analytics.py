@@ -149,10 +149,11 @@ class ClickHouseAnalyticsStore:
             fetch, website_id, session_id, self._event_id_key, stored=self._rollups))
 
     async def goal_stats(self, q: ReportQuery, goal: Goal) -> ReportResult:
-        return await goal_reports.goal_stats(self._rows, q, goal)
+        return await self._in_thread(lambda fetch: goal_reports.goal_stats(fetch, q, goal, stored=self._rollups))
 
     async def goal_conversions(self, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
-        return await goal_reports.goal_conversions(self._rows, q, goals)
+        return await self._in_thread(
+            lambda fetch: goal_reports.goal_conversions(fetch, q, goals, stored=self._rollups))
 
     async def attribution(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
         return await goal_reports.attribution(self._rows, q, goal, options)

@@ -29,10 +29,12 @@ The figures equal the read-time path's (``tests/stores/test_clickhouse_sessions_
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sparklytics.goals import Goal
+from sparklytics.queries.goals import match_test
 from sparklytics.queries.report_query import FILTERS, ReportQuery, time_bounds
 from sparklytics.sessions import SESSION_TIMEOUT
 from sparklytics.stores.clickhouse import rollup_series
@@ -134,10 +136,13 @@ _MIXED_IN_RANGE = (
 )
 
 
-def mixed_in_range(fetch: Fetch, q: ReportQuery) -> bool:
+def mixed_in_range(fetch: Fetch, q: ReportQuery, *, keyed_counts: bool = False) -> bool:
     """Whether a session active in ``q``'s range is mixed in a column ``q`` filters by
-    event (then only the events can say which of its events match)."""
+    event (then only the events can say which of its events match), or, when the report
+    reads ``keyed_counts`` (goals) without bots, has both bot and human events."""
     mask = _mixed_mask(q)
+    if keyed_counts and not q.include_bots:
+        mask |= BOTS_AND_HUMANS
     if not mask:
         return False
     parts_, params = _unfiltered_parts(fetch, q)
@@ -335,3 +340,65 @@ LIMIT {{limit:UInt64}} OFFSET {{offset:UInt64}}
 """
 TOTAL = "SELECT count() FROM per"
 PREVIOUS = "SELECT value, visitors, pageviews FROM per WHERE has({values:Array(String)}, value)"
+
+
+# Goals (the stats of one, the conversions panel): a page goal counts a session's
+# pageviews of matching paths, an event goal its custom events of matching names, from
+# the (key, hour) counts inside the range. A goal on the URL as sent, or valued by an
+# event property, needs the events.
+def goals_apply(q: ReportQuery, goals: Sequence[Goal]) -> bool:
+    """Whether the summaries can count ``goals`` over ``q`` (see :func:`mixed_in_range`
+    with ``keyed_counts``)."""
+    return applies(q) and not _page_filtered(q) and all(
+        goal.value_mode != "event_property" and _goal_keys(goal) is not None for goal in goals
+    )
+
+
+def _goal_keys(goal: Goal) -> tuple[str, str] | None:
+    test, _ = match_test(goal.goal_type, goal.match_operator, goal.match_value, "unused")
+    return {"path": ("page_keys", "page_views"), "event_name": ("name_keys", "name_counts")}.get(test.column)
+
+
+def _goal_count(goal: Goal, param: str) -> tuple[str, dict]:
+    """A session's matching events of ``goal`` inside the range, its value bound as ``param``."""
+    test, bound = match_test(goal.goal_type, goal.match_operator, goal.match_value, param)
+    keys, counts = _goal_keys(goal)
+    compare = f"k.1 = {{{param}:String}}" if test.operator == "equals" else f"position(k.1, {{{param}:String}}) > 0"
+    in_range = _KEY_IN_RANGE.format(key="k")
+    return f"arraySum(arrayMap((k, n) -> if({compare} AND {in_range}, n, 0), {keys}, {counts}))", bound
+
+
+def _goal_sessions(q: ReportQuery) -> str:
+    """Without bots a bot's session counts nothing (a session with both kinds of events
+    sent the report to the events), as none of its events is in the read-time rows."""
+    return "1" if q.include_bots else "NOT is_bot"
+
+
+def goal_totals_sql(q: ReportQuery, parts_: list[Part], goal: Goal) -> tuple[str, dict]:
+    """The goal's conversions, converting sessions, sessions and events of the range."""
+    count, bound = _goal_count(goal, "goal_match")
+    branches = "\nUNION ALL\n".join(f"""{ranged(q)}, {count} AS gc
+SELECT sum(gc) AS c, countIf(gc > 0) AS cs, countIf(re > 0) AS s, sum(re) AS e
+FROM {source} WHERE {where} AND {_goal_sessions(q)}""" for source, where in parts_)
+    return f"SELECT sum(c), sum(cs), sum(s), sum(e) FROM ({branches})", bound
+
+
+def goal_counts_sql(q: ReportQuery, parts_: list[Part], goals: Sequence[Goal]) -> tuple[str, dict]:
+    """The range's visitors, then per goal its converting visitors, conversions and
+    revenue (a fixed value per conversion, or none)."""
+    params: dict = {}
+    inner, outer = ["uniqExactIfState(visitor_id, re > 0) AS v"], ["uniqExactIfMerge(v)"]
+    counts = []
+    for n, goal in enumerate(goals):
+        count, bound = _goal_count(goal, f"g{n}_match")
+        params.update(bound)
+        counts.append(f"{count} AS g{n}")
+        value = float(goal.fixed_value or 0.0) if goal.value_mode == "fixed" else 0.0
+        params[f"g{n}_value"] = value
+        inner += [f"uniqExactIfState(visitor_id, g{n} > 0) AS v{n}", f"sum(g{n}) AS c{n}"]
+        outer += [f"uniqExactIfMerge(v{n})", f"sum(c{n})", f"sum(c{n}) * {{g{n}_value:Float64}}"]
+    with_counts = "".join(f", {count}" for count in counts)
+    branches = "\nUNION ALL\n".join(f"""{ranged(q)}{with_counts}
+SELECT {", ".join(inner)}
+FROM {source} WHERE {where} AND {_goal_sessions(q)}""" for source, where in parts_)
+    return f"SELECT {', '.join(outer)} FROM ({branches})", params

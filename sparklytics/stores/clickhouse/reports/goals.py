@@ -1,8 +1,10 @@
 """Goals (``/goals/{id}/stats``, ``/goals/conversions``, ``/attribution``,
 ``/revenue/summary``) in ClickHouse SQL.
 
-What the reports count and how they are shaped: :mod:`sparklytics.queries.goals`. Every
-statement reads the matched rows ``m`` of one period. The conversions panel evaluates
+What the reports count and how they are shaped: :mod:`sparklytics.queries.goals`. A
+goal's stats and the conversions panel read the stored sessions' counts where they can
+(:func:`.session_reports.goals_apply`); otherwise, and for attribution and revenue,
+every statement reads the matched rows ``m`` of one period. The conversions panel evaluates
 every goal in one pass with ``-If`` combinators (one column triple per goal): exact
 visitors (``uniqExactIf``), since the panel's rates divide by the period's visitors.
 Attribution's windows run over the converting read-time sessions only.
@@ -24,6 +26,8 @@ from sparklytics.queries.goals import (
 )
 from sparklytics.queries.report_query import ReportQuery, comparison_query, previous_period_query
 from sparklytics.queries.result import ReportResult
+from sparklytics.stores.clickhouse import session_reports
+from sparklytics.stores.clickhouse.rows import Fetch as SyncFetch
 from sparklytics.stores.clickhouse.scope import match_sql, report_scope
 
 from . import Fetch
@@ -50,37 +54,56 @@ FROM m
 """
 
 
-async def _goal_totals(fetch: Fetch, q: ReportQuery, goal: Goal) -> GoalTotals:
-    scope, params = report_scope(q)
-    match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
-    [row] = await fetch(scope + _TOTALS.format(match=f"({match})"), {**params, **bound})
+def _stored(fetch: SyncFetch, q: ReportQuery, goals: Sequence[Goal], stored: bool) -> bool:
+    """Whether the stored sessions count ``goals`` over ``q`` (:mod:`..session_reports`)."""
+    return (stored and session_reports.goals_apply(q, goals)
+            and not session_reports.mixed_in_range(fetch, q, keyed_counts=True))
+
+
+def _goal_totals(fetch: SyncFetch, q: ReportQuery, goal: Goal, stored: bool) -> GoalTotals:
+    if _stored(fetch, q, [goal], stored):
+        parts, params = session_reports.parts(fetch, q)
+        sql, bound = session_reports.goal_totals_sql(q, parts, goal)
+    else:
+        scope, params = report_scope(q)
+        match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
+        sql = scope + _TOTALS.format(match=f"({match})")
+    [row] = fetch(sql, {**params, **bound})
     return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
 
-async def goal_stats(fetch: Fetch, q: ReportQuery, goal: Goal) -> ReportResult:
-    current = await _goal_totals(fetch, q, goal)
-    previous = await _goal_totals(fetch, previous_period_query(q), goal)
+def goal_stats(fetch: SyncFetch, q: ReportQuery, goal: Goal, *, stored: bool) -> ReportResult:
+    """Runs in a worker thread (the store's ``_in_thread``): it may read the stored sessions."""
+    current = _goal_totals(fetch, q, goal, stored)
+    previous = _goal_totals(fetch, previous_period_query(q), goal, stored)
     return ReportResult(shape_goal_stats(goal.id, current, previous))
 
 
-async def _goal_counts(fetch: Fetch, q: ReportQuery, goals: Sequence[Goal]) -> tuple[list[GoalCounts], int]:
+def _goal_counts(fetch: SyncFetch, q: ReportQuery, goals: Sequence[Goal], stored: bool) -> tuple[list[GoalCounts], int]:
     """Every goal's (visitors, conversions, revenue) in ``q``'s range, and its visitors."""
-    scope, params = report_scope(q)
-    columns = ["uniqExact(session_visitor)"]
-    for n, goal in enumerate(goals):
-        match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, f"g{n}_match")
-        value, value_params = goal_value(goal, f"g{n}_value")
+    if _stored(fetch, q, goals, stored):
+        parts, params = session_reports.parts(fetch, q)
+        sql, bound = session_reports.goal_counts_sql(q, parts, goals)
         params.update(bound)
-        params.update(value_params)
-        columns += [f"uniqExactIf(session_visitor, {match})", f"countIf({match})", f"sumIf({value}, {match})"]
-    [row] = await fetch(scope + f"SELECT {', '.join(columns)} FROM m", params)
+    else:
+        scope, params = report_scope(q)
+        columns = ["uniqExact(session_visitor)"]
+        for n, goal in enumerate(goals):
+            match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, f"g{n}_match")
+            value, value_params = goal_value(goal, f"g{n}_value")
+            params.update(bound)
+            params.update(value_params)
+            columns += [f"uniqExactIf(session_visitor, {match})", f"countIf({match})", f"sumIf({value}, {match})"]
+        sql = scope + f"SELECT {', '.join(columns)} FROM m"
+    [row] = fetch(sql, params)
     counts = [(int(row[i]), int(row[i + 1]), float(row[i + 2])) for i in range(1, len(row), 3)]
     return counts, int(row[0])
 
 
-async def goal_conversions(fetch: Fetch, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
-    current, visitors = await _goal_counts(fetch, q, goals)
-    previous, previous_visitors = await _goal_counts(fetch, comparison_query(q) or previous_period_query(q), goals)
+def goal_conversions(fetch: SyncFetch, q: ReportQuery, goals: Sequence[Goal], *, stored: bool) -> ReportResult:
+    """Runs in a worker thread, as :func:`goal_stats`."""
+    current, visitors = _goal_counts(fetch, q, goals, stored)
+    previous, previous_visitors = _goal_counts(fetch, comparison_query(q) or previous_period_query(q), goals, stored)
     return shape_goal_conversions(goals, current, visitors, previous, previous_visitors)
 
 

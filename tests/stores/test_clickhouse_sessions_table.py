@@ -37,9 +37,19 @@ def series(range_: dict, site: str = SITE, **extra) -> list[tuple[str, object]]:
             for granularity in ("day", "hour")]
 
 
+# Goals over the contract dataset: a page (equal, contained), a custom event (valued
+# per conversion), and one on the URL as sent (read from the events).
+GOALS = (
+    goal("pricing", "page_view", "/pricing"),
+    goal("docs", "page_view", "/doc", match_operator="contains"),
+    goal("signup", "event", "signup_click", value_mode="fixed", fixed_value=9.5, currency="EUR"),
+    goal("blog-url", "page_view", "https://blog.example.com/blog/hello"),
+)
+
+
 # Filters the stored sessions answer: a visit's source, the client and place columns of
-# sessions that keep one value (the seed's do), the page, alone and together, and in a
-# zone an hour off UTC.
+# sessions that keep one value (the seed's do), the page, a goal, alone and together,
+# and in a zone an hour off UTC.
 FILTERED = (
     {"filter_country": "US"},
     {"filter_browser": "Chrome", "filter_os": "Windows"},
@@ -52,16 +62,9 @@ FILTERED = (
     {"filter_page": "/a", "include_bots": "true"},  # the bot's session
     {"filter_page": "/a"},
     {"filter_page": "/docs", "filter_country": "DE", "timezone": "Europe/Berlin"},
-)
-
-
-# Goals over the contract dataset: a page (equal, contained), a custom event (valued
-# per conversion), and one on the URL as sent (read from the events).
-GOALS = (
-    goal("pricing", "page_view", "/pricing"),
-    goal("docs", "page_view", "/doc", match_operator="contains"),
-    goal("signup", "event", "signup_click", value_mode="fixed", fixed_value=9.5, currency="EUR"),
-    goal("blog-url", "page_view", "https://blog.example.com/blog/hello"),
+    {"filter_goal": "pricing", "goal": GOALS[0]},  # the sessions that converted
+    {"filter_goal": "signup", "goal": GOALS[2], "filter_country": "DE", "include_bots": "true"},
+    {"filter_goal": "blog-url", "goal": GOALS[3]},  # a goal on the URL: from the events
 )
 
 

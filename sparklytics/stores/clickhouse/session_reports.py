@@ -17,7 +17,8 @@ an event in the 30 minutes before it. With nothing built, ``T`` is the scan's st
 and this is the read-time path's derivation.
 
 When it applies (:func:`applies`): a whole-hour range and zone, a metric these
-summaries carry, and no goal or condition. Filters: a source filter tests the session's
+summaries carry, no condition, and no ``filter_goal`` or one on a path or event name
+(the sessions with a matching key in the range). Filters: a source filter tests the session's
 own value, as the read-time path does; a client or place filter (country, browser, …)
 tests each event, and a summary holds its session's first known value, which is every
 event's unless the session is *mixed* in that column (``sessionize.MIXED_COLUMNS``):
@@ -113,7 +114,8 @@ def applies(q: ReportQuery, metric: str | None = None) -> bool:
     """Whether ``q`` (and the breakdown ``metric``, if any) can be answered here, provided
     no session of its range is mixed in a column it filters (:func:`mixed_in_range`)."""
     return (
-        rollup_series.whole_hours(q) and q.goal is None and q.condition is None
+        rollup_series.whole_hours(q) and q.condition is None
+        and (q.goal is None or _goal_keys(q.goal) is not None)
         and all(_answered(key) for key, _ in q.filters)
         and (metric is None or metric in DIMENSIONS or metric == PAGE
              or (metric == EVENT_NAME and not _page_filtered(q)))  # a name's keys hold no path
@@ -166,6 +168,12 @@ def parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
             continue
         column, test = FILTER_TESTS[key]
         tests.append(test.format(col=column, param=f"{{{key}:String}}"))
+    if q.goal is not None:
+        # ``filter_goal``: the sessions with a matching event in the range, a bot's
+        # events among them, as the read-time path picks them.
+        count, bound = _goal_count(q.goal, "goal_filter")
+        tests.append(f"{count} > 0")
+        params.update(bound)
     filtered = "".join(f" AND {test}" for test in tests)
     return [(source, where + filtered) for source, where in parts_], params
 

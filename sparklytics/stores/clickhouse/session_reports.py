@@ -75,9 +75,12 @@ _IN_RANGE = (
     " hours, {counts}))"
 )
 _HOUR_IN_RANGE = "h >= {utc_start:DateTime64(6)} AND h < {utc_end:DateTime64(6)}"
-# Per session, its counts in the range per path (or event name): a key recurs only in a
-# session of several hours (the keys are (path, hour)), so most sessions skip the reduction.
+
+
 def _per_key_in_range(keys: str, counts: str) -> str:
+    """Per session, its counts in the range per path (or event name): a key recurs only
+    in a session of several hours (the keys are (key, hour)), so most sessions skip the
+    reduction."""
     return (
         f"if(length(hours) = 1, ({keys}.1, {counts}),"
         f" arrayReduce('sumMap', [arrayFilter((p, h) -> {_HOUR_IN_RANGE}, {keys}.1, {keys}.2)],"
@@ -285,7 +288,7 @@ def series_sql(q: ReportQuery, parts_: list[Part], granularity: str) -> tuple[st
             "ARRAY JOIN arrayConcat(arrayMap((k, n) -> (k.1, k.2, toUInt64(n)), page_keys, page_views),"
             " arrayMap(k -> (k.1, k.2, toUInt64(0)), event_keys)) AS key"
         )
-        keep = f"{_MATCHES.format(key='key')} AND key.2 >= {{utc_start:DateTime64(6)}} AND key.2 < {{utc_end:DateTime64(6)}}"
+        keep = _MATCHED_KEY.format(key="key")
         h, pv = "key.2", "key.3"
     else:
         hourly = f"ARRAY JOIN hours AS h, {prefix}pageviews AS pv, {prefix}events AS ev"
@@ -306,9 +309,10 @@ def per_value_sql(q: ReportQuery, parts_: list[Part], metric: str, sessions: str
     """``per`` for a breakdown: per value its visitors' set, range pageviews, events,
     sessions, bounces and summed duration, merged over the parts. A session-level
     value is the session's own (one per session); a path is each path the session
-    viewed in the range, an event name each name of its custom events there. Per path, visitors are told apart by a 64-bit hash of their
-    id (docs/decisions.md: per-path visitor sets were 1.8 of the report's 2.3 s of
-    ClickHouse time at 10M, 0.8 s keyed by the hash)."""
+    viewed in the range, an event name each name of its custom events there. Per path,
+    visitors are told apart by a 64-bit hash of their id (docs/decisions.md: per-path
+    visitor sets were 1.8 of the report's 2.3 s of ClickHouse time at 10M, 0.8 s keyed
+    by the hash)."""
     visitor = "visitor_id"
     if metric == PAGE:
         visitor = "sipHash64(visitor_id)"

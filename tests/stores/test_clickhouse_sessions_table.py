@@ -93,6 +93,7 @@ async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(
     reports = [(method, (query,)) for method, query in reports]
     for extra in ({}, {"include_bots": "true"}, {"filter_country": "US"}, {"filter_page": "/pricing"}):
         reports += goal_reports(WEEK, **extra)
+        reports.append(("events", (make_query("events", CONTRACT, **WEEK, **extra),)))  # the custom events list
     for method, args in reports:
         expected = await getattr(duck, method)(*args)
         assert await getattr(raw, method)(*args) == expected, (method, args)

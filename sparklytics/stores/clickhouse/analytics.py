@@ -133,7 +133,7 @@ class ClickHouseAnalyticsStore:
         return await realtime.realtime(self._rows, q, now=now)
 
     async def events(self, q: ReportQuery) -> ReportResult:
-        return await events.events_list(self._rows, q)
+        return await self._in_thread(lambda fetch: events.events_list(fetch, q, stored=self._rollups))
 
     async def event_properties(self, q: ReportQuery) -> ReportResult:
         return await events.event_properties(self._rows, q)

@@ -386,6 +386,27 @@ def _goal_sessions(q: ReportQuery) -> str:
     return "1" if q.include_bots else "NOT is_bot"
 
 
+def event_names_sql(q: ReportQuery, parts_: list[Part], limit: int, *, named: bool = False) -> str:
+    """The custom events list: per name its occurrences in the range and its visitors,
+    with how many names there are, most frequent first; ``named``: only the names of
+    the parameter ``names`` (the previous period's counts). Counted from the keys, so,
+    as for goals, only human sessions without bots (:func:`mixed_in_range` with
+    ``keyed_counts``)."""
+    only = "has({names:Array(String)}, by_name.1)" if named else "1"
+    branches = "\nUNION ALL\n".join(f"""{ranged(q)}, {_NAMES_IN_RANGE} AS names_in_range
+SELECT by_name.1 AS name, sum(by_name.2) AS n, uniqExactState(visitor_id) AS v
+FROM {source} ARRAY JOIN arrayZip(names_in_range.1, names_in_range.2) AS by_name
+WHERE {where} AND re > 0 AND {_goal_sessions(q)} AND {only}
+GROUP BY name""" for source, where in parts_)
+    return f"""
+SELECT name, sum(n) AS events, uniqExactMerge(v) AS visitors, count() OVER () AS total
+FROM ({branches})
+GROUP BY name
+ORDER BY events DESC, name ASC
+LIMIT {limit}
+"""
+
+
 def goal_totals_sql(q: ReportQuery, parts_: list[Part], goal: Goal) -> tuple[str, dict]:
     """The goal's conversions, converting sessions, sessions and events of the range."""
     count, bound = _goal_count(goal, "goal_match")

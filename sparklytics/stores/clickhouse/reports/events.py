@@ -10,6 +10,8 @@ from __future__ import annotations
 from sparklytics.queries.events import EVENTS_LIMIT, PROPERTIES_LIMIT, SAMPLE_LIMIT, shape_event_rows
 from sparklytics.queries.report_query import ReportQuery, previous_period_query
 from sparklytics.queries.result import ReportResult
+from sparklytics.stores.clickhouse import session_reports
+from sparklytics.stores.clickhouse.rows import Fetch as SyncFetch
 from sparklytics.stores.clickhouse.scope import report_scope
 
 from . import Fetch
@@ -54,16 +56,36 @@ LIMIT {PROPERTIES_LIMIT}
 """
 
 
-async def events_list(fetch: Fetch, q: ReportQuery) -> ReportResult:
-    """Custom event names with counts and the previous period's count."""
-    scope, params = report_scope(q)
-    rows = [tuple(row) for row in await fetch(scope + _LIST, params)]
+def _names_stored(fetch: SyncFetch, q: ReportQuery, stored: bool) -> bool:
+    return (stored and session_reports.applies(q, session_reports.EVENT_NAME)
+            and not session_reports.mixed_in_range(fetch, q, keyed_counts=True))
+
+
+def events_list(fetch: SyncFetch, q: ReportQuery, *, stored: bool) -> ReportResult:
+    """Custom event names with counts and the previous period's count, from the stored
+    sessions' per-name counts where they answer (in a worker thread: the store's
+    ``_in_thread``)."""
+    if _names_stored(fetch, q, stored):
+        parts, params = session_reports.parts(fetch, q)
+        sql = session_reports.event_names_sql(q, parts, EVENTS_LIMIT)
+    else:
+        sql, params = _with_scope(q, _LIST)
+    rows = [tuple(row) for row in fetch(sql, params)]
     previous: dict[str, int] = {}
     if rows:
-        p_scope, p_params = report_scope(previous_period_query(q))
-        found = await fetch(p_scope + _PREVIOUS, {**p_params, "names": [row[0] for row in rows]})
-        previous = {name: int(count) for name, count in found}
+        before, names = previous_period_query(q), [row[0] for row in rows]
+        if _names_stored(fetch, before, stored):
+            parts, p_params = session_reports.parts(fetch, before)
+            p_sql = f"SELECT name, events FROM ({session_reports.event_names_sql(before, parts, EVENTS_LIMIT, named=True)})"
+        else:
+            p_sql, p_params = _with_scope(before, _PREVIOUS)
+        previous = {name: int(count) for name, count in fetch(p_sql, {**p_params, "names": names})}
     return ReportResult({"rows": shape_event_rows(rows, previous), "total": int(rows[0][3]) if rows else 0})
+
+
+def _with_scope(q: ReportQuery, sql: str) -> tuple[str, dict]:
+    scope, params = report_scope(q)
+    return scope + sql, params
 
 
 async def event_properties(fetch: Fetch, q: ReportQuery) -> ReportResult:

@@ -94,6 +94,11 @@ async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(
     for extra in ({}, {"include_bots": "true"}, {"filter_country": "US"}, {"filter_page": "/pricing"}):
         reports += goal_reports(WEEK, **extra)
         reports.append(("events", (make_query("events", CONTRACT, **WEEK, **extra),)))  # the custom events list
+        reports.append(("event_properties",
+                        (make_query("event_properties", CONTRACT, event_name="signup_click", **WEEK, **extra),)))
+    # A source filter: the properties' rows need their sessions.
+    reports.append(("event_properties", (make_query("event_properties", CONTRACT, event_name="signup_click",
+                                                    filter_referrer="google.com", **WEEK),)))
     for method, args in reports:
         expected = await getattr(duck, method)(*args)
         assert await getattr(raw, method)(*args) == expected, (method, args)

@@ -76,10 +76,14 @@ _CONVERTING_SESSIONS = (
 )
 
 
-def report_scope(q: ReportQuery, facts: Iterable[str] = ()) -> tuple[str, dict]:
+def report_scope(q: ReportQuery, facts: Iterable[str] = (), *, sessions: bool = True) -> tuple[str, dict]:
     """``WITH ev AS (…), sess AS (…), m AS (…)`` for ``q`` and its parameters; ``m``
     carries the session ``facts`` named (``sessionize.SESSION_FACTS``) as ``s_`` columns,
-    and those the source filters test."""
+    and those the source filters test.
+
+    ``sessions=False``: the report reads no session column of ``m``, so when nothing of
+    ``q`` needs one either (no source filter, goal or condition) ``m`` is just the
+    range's matching events, without deriving any session (``ev`` and ``sess`` absent)."""
     utc_start, utc_end = time_bounds(q)
     params: dict = {
         "website_id": q.website_id, "utc_start": utc_start, "utc_end": utc_end,
@@ -110,6 +114,13 @@ def report_scope(q: ReportQuery, facts: Iterable[str] = ()) -> tuple[str, dict]:
         condition, bound = condition_sql(q.condition, in_range, match_sql)
         clauses.append(condition)
         params.update(bound)
+    if not sessions and not needed and q.goal is None and q.condition is None:
+        return f"""
+WITH m AS (
+    SELECT * FROM events AS e
+    WHERE e.website_id = {{website_id:String}} AND {" AND ".join(clauses)}
+)
+""", params
     sql = f"""
 WITH ev AS ({sessionized_events(_EVENTS_AROUND)}),
 sess AS ({session_rows("SELECT * FROM ev")}),

@@ -2,7 +2,8 @@
 
 What the reports count and how they are shaped: :mod:`sparklytics.queries.events`.
 Visitors are ``uniqExact`` (the list shows few rows; exactness is promised). The
-properties expansion reads only the newest ``SAMPLE_LIMIT`` occurrences, as DuckDB's.
+properties expansion reads only the newest ``SAMPLE_LIMIT`` occurrences, as DuckDB's,
+and derives no session unless a filter needs one.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def _with_scope(q: ReportQuery, sql: str) -> tuple[str, dict]:
 async def event_properties(fetch: Fetch, q: ReportQuery) -> ReportResult:
     """Top-level ``event_data`` keys and values of ``q.event_name``."""
     assert q.event_name is not None, "parse with route='event_properties'"
-    scope, params = report_scope(q)
+    scope, params = report_scope(q, sessions=False)
     params["event_name"] = q.event_name
     [[total]] = await fetch(scope + "SELECT count() " + _OCCURRENCES, params)
     rows = await fetch(scope + _PROPERTIES, params) if int(total) else []

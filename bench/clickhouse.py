@@ -12,7 +12,7 @@ set ``SPARKLYTICS_CHDB_PYTHON`` to the checkout's ``.venv-clickhouse/bin/python`
   fed on the way), and the overview reports run over the dataset's last ``--days``
   days: unfiltered, six of them filtered (a click on a row), the goal panel (bench/
   queries.py's ten goals, and the nine not valued by a property) and one goal's stats,
-  the sessions list, and one session's detail (a session of the range's 11th day, a
+  the custom events list and one event's properties, the sessions list, and one session's detail (a session of the range's 11th day, a
   closed day). Also printed: the load's events/s and ClickHouse's bytes on disk per 1M events
   (events and rollup, both shards). ``--scale K`` first makes the copy K times as big:
   each copy of the events and sessions gets visitor ids, event ids and session ids of
@@ -109,6 +109,9 @@ def overview_queries(start: date, end: date) -> dict[str, tuple[str, object]]:
     queries["goal conversions (10, one valued by a property)"] = (
         "goal_conversions", (make_query("goal_conversions", SITE, **span), goals))
     queries["goal stats (pricing page)"] = ("goal_stats", (make_query("goal_stats", SITE, **span), counted[4]))
+    queries["events list"] = ("events", make_query("events", SITE, **span))
+    queries["event properties (cta_click)"] = (
+        "event_properties", make_query("event_properties", SITE, event_name="cta_click", **span))
     queries["sessions list"] = ("sessions", make_query("sessions", SITE, **span))
     queries["sessions list filter country=US"] = ("sessions", make_query("sessions", SITE, **span, **us))
     return queries

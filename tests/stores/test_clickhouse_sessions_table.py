@@ -96,6 +96,9 @@ async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(
         reports.append(("events", (make_query("events", CONTRACT, **WEEK, **extra),)))  # the custom events list
         reports.append(("event_properties",
                         (make_query("event_properties", CONTRACT, event_name="signup_click", **WEEK, **extra),)))
+        reports += [("event_timeseries", (make_query("event_timeseries", CONTRACT, event_name=name, granularity=unit,
+                                                     **WEEK, **extra),))
+                    for name in ("signup_click", "link_click") for unit in ("day", "hour")]
     # A source filter: the properties' rows need their sessions.
     reports.append(("event_properties", (make_query("event_properties", CONTRACT, event_name="signup_click",
                                                     filter_referrer="google.com", **WEEK),)))

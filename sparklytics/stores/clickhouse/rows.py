@@ -10,7 +10,7 @@ the daily rollups (``docs/clickhouse-sessions.md``) are the answer for long rang
 ``uniq``'s ≈ 1 % error.
 
 Series (pageviews, custom events) read the hourly rollup when the query allows it
-exactly (:mod:`.rollup_series`); stats, filtered pageview series and the session-level
+exactly (:mod:`.rollup_series`); stats, filtered series and the session-level
 and page breakdowns read one summary row per session, unfiltered or under the filters
 a summary can answer (:mod:`.session_reports`: the closed days' table, and the rest
 derived at read time); everything else derives the sessions of the range's events
@@ -119,7 +119,8 @@ class ClickHouseRows:
     def __init__(self, fetch: Fetch, *, rollups: bool = True) -> None:
         self._fetch = fetch
         self._rollups = rollups
-        self._mixed: dict[ReportQuery, bool] = {}  # per query: a session mixed in a filtered column?
+        # per (query, keyed counts): a session of the range mixed in what the report reads?
+        self._mixed: dict[tuple[ReportQuery, bool], bool] = {}
 
     def period_totals(self, q: ReportQuery) -> PeriodTotals:
         if self._summaries_answer(q):
@@ -134,9 +135,10 @@ class ClickHouseRows:
     def series_counts(self, q: ReportQuery, granularity: str, *, custom_event: str | None = None) -> SeriesCounts:
         if self._rollups and rollup_series.covers(q):
             return self._rollup_series(q, granularity, custom_event)
-        if custom_event is None and self._summaries_answer(q):
+        if (self._summaries_answer(q) if custom_event is None
+                else self._summaries_answer(q, session_reports.EVENT_NAME, keyed_counts=True)):
             parts, params = session_reports.parts(self._fetch, q)
-            sql, offset_params = session_reports.series_sql(q, parts, granularity)
+            sql, offset_params = session_reports.series_sql(q, parts, granularity, custom_event=custom_event)
             return {
                 bucket_key(value, granularity): (int(n), int(visitors))
                 for value, n, visitors in self._fetch(sql, {**params, **offset_params})
@@ -199,12 +201,13 @@ class ClickHouseRows:
         rows = self._fetch(sql, {**params, "values": values})
         return {value: (int(visitors), int(pageviews)) for value, visitors, pageviews in rows}
 
-    def _summaries_answer(self, q: ReportQuery, metric: str | None = None) -> bool:
+    def _summaries_answer(self, q: ReportQuery, metric: str | None = None, *, keyed_counts: bool = False) -> bool:
         if not (self._rollups and session_reports.applies(q, metric)):
             return False
-        if q not in self._mixed:
-            self._mixed[q] = session_reports.mixed_in_range(self._fetch, q)
-        return not self._mixed[q]
+        key = (q, keyed_counts)
+        if key not in self._mixed:
+            self._mixed[key] = session_reports.mixed_in_range(self._fetch, q, keyed_counts=keyed_counts)
+        return not self._mixed[key]
 
     def _summary_per(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
         parts, params = session_reports.parts(self._fetch, q)

@@ -276,14 +276,22 @@ FROM ({branches})
 """
 
 
-def series_sql(q: ReportQuery, parts_: list[Part], granularity: str) -> tuple[str, dict]:
-    """Pageviews and visitors per local bucket, from each session's counts per UTC hour
-    of the range (a whole-hour zone puts each hour in one bucket): a visitor counts in
-    a bucket where one of its sessions has an event (a human's unless bots are
-    included), as the read-time path counts the visitors of a bucket's events."""
+def series_sql(q: ReportQuery, parts_: list[Part], granularity: str, *,
+               custom_event: str | None = None) -> tuple[str, dict]:
+    """Pageviews (or ``custom_event``'s occurrences) and visitors per local bucket, from
+    each session's counts per UTC hour of the range (a whole-hour zone puts each hour in
+    one bucket): a visitor counts in a bucket where one of its sessions has a counted
+    event (a human's unless bots are included), as the read-time path counts the
+    visitors of a bucket's events. A custom event's counts are keyed ones: as for goals,
+    only human sessions count without bots."""
     prefix = "hour_" if q.include_bots else "hour_human_"
     offset, params = local_offset(q, "at")
-    if _page_filtered(q):  # per matching (path, hour) key: its pageviews (none for other events)
+    if custom_event is not None:  # per (name, hour) key of that name: its occurrences
+        params["event_name"] = custom_event
+        hourly = "ARRAY JOIN arrayZip(name_keys, name_counts) AS key"
+        keep = f"key.1.1 = {{event_name:String}} AND {_KEY_IN_RANGE.format(key='key.1')} AND {_goal_sessions(q)}"
+        h, pv = "key.1.2", "key.2"
+    elif _page_filtered(q):  # per matching (path, hour) key: its pageviews (none for other events)
         hourly = (
             "ARRAY JOIN arrayConcat(arrayMap((k, n) -> (k.1, k.2, toUInt64(n)), page_keys, page_views),"
             " arrayMap(k -> (k.1, k.2, toUInt64(0)), event_keys)) AS key"

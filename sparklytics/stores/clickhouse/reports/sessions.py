@@ -55,16 +55,18 @@ def public_event_id(key_param: str) -> str:
     )
 
 
-# Aliased apart from the columns (an alias named like a column would shadow it in WHERE).
-_SESSION_COLUMNS = f"""
-    s.session_id AS shown_id, s.visitor_id AS shown_visitor, {timestamp_text("s.first_seen")} AS shown_first,
-    {timestamp_text("s.last_seen")} AS shown_last, intDiv(dateDiff('microsecond', s.first_seen, s.last_seen), 1000000) AS shown_duration,
-    s.pageview_count AS shown_pageviews, s.event_count AS shown_events, s.entry_path AS shown_entry,
-    s.exit_path AS shown_exit, s.country AS shown_country, s.browser AS shown_browser, s.os AS shown_os,
-    s.device_type AS shown_device
-"""
-_SHOWN = ("shown_id, shown_visitor, shown_first, shown_last, shown_duration, shown_pageviews, shown_events,"
-          " shown_entry, shown_exit, shown_country, shown_browser, shown_os, shown_device")
+# A Session object's columns (``shape_session``), each aliased apart from the session's
+# own columns (an alias named like a column would shadow it in WHERE).
+_SHOWN_COLUMNS = (
+    ("s.session_id", "shown_id"), ("s.visitor_id", "shown_visitor"),
+    (timestamp_text("s.first_seen"), "shown_first"), (timestamp_text("s.last_seen"), "shown_last"),
+    ("intDiv(dateDiff('microsecond', s.first_seen, s.last_seen), 1000000)", "shown_duration"),
+    ("s.pageview_count", "shown_pageviews"), ("s.event_count", "shown_events"), ("s.entry_path", "shown_entry"),
+    ("s.exit_path", "shown_exit"), ("s.country", "shown_country"), ("s.browser", "shown_browser"),
+    ("s.os", "shown_os"), ("s.device_type", "shown_device"),
+)
+_SESSION_COLUMNS = ", ".join(f"{expression} AS {alias}" for expression, alias in _SHOWN_COLUMNS)
+_SHOWN = ", ".join(alias for _, alias in _SHOWN_COLUMNS)
 
 _PAGE = f"""
 SELECT {_SESSION_COLUMNS}

@@ -178,13 +178,16 @@ def test_sigterm_answers_every_request_it_read_and_tells_clients_to_go(tmp_path:
                 except OSError:  # the listener is closed: this request was never accepted
                     time.sleep(0.01)
                     continue
-            sock.sendall(request)
             answer = b""
-            while not (b"\r\n\r\n" in answer and answer.endswith(b"}")):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
+            try:
+                sock.sendall(request)
+                while not (b"\r\n\r\n" in answer and answer.endswith(b"}")):
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    answer += chunk
+            except ConnectionError:  # the stop reset a kept-alive connection: what came is the answer
+                pass
             with lock:
                 if answer.startswith(b"HTTP/1.1 202"):
                     acknowledged.append(url)

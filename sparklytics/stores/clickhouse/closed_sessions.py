@@ -219,7 +219,7 @@ class SessionBuilder:
     """Stores the closed days' sessions, a day per call, for the Scheduler.
 
     A build is derived data and needs no lock (see the module's docstring), so it runs
-    beside the Writer, not in it: a day takes ≈ 18 s at 10M events, and the Writer's
+    beside the Writer, not in it: a day takes 8–18 s at 10M events, and the Writer's
     commits go on meanwhile. The builder has a client of its own, used from one worker
     thread at a time. ClickHouse errors leave as ``StorageFault``.
     """

@@ -23,10 +23,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sparklytics.queries.report_query import ReportQuery, offset_segments, time_bounds
-from sparklytics.stores.clickhouse.scope import MARGIN, bucket_sql, local_offset
+from sparklytics.stores.clickhouse.scope import MARGIN, bucket_sql, in_range, local_offset
 from sparklytics.stores.clickhouse.sessionize import sessionized_events
 
-_IN_RANGE = "{column} >= {{utc_start:DateTime64(6)}} AND {column} < {{utc_end:DateTime64(6)}}"
 # The visitors whose sessions may be kept under another id, and those ids: computed
 # once per statement (a scalar), where an IN subquery would run at each of the
 # sessionizing SQL's three reads of the events.
@@ -48,7 +47,7 @@ def _rollup_sql(q: ReportQuery, granularity: str, counted: str, rows: str) -> tu
 SELECT {bucket_sql(granularity, "hour")} AS bucket, sumIf(events, {counted}) AS n, uniqExactMerge(visitors) AS visitors
 FROM (
     SELECT *, {offset} AS tz_off FROM hourly_overview
-    WHERE website_id = {{website_id:String}} AND {_IN_RANGE.format(column="hour")} AND {_bots(q)} AND {rows}
+    WHERE website_id = {{website_id:String}} AND {in_range("hour")} AND {_bots(q)} AND {rows}
 )
 GROUP BY bucket
 """, params
@@ -62,7 +61,7 @@ SELECT {bucket_sql(granularity, "created_at")} AS bucket,
        toInt64(uniqExact(session_visitor)) - toInt64(uniqExact(visitor_id)) AS delta
 FROM (
     SELECT *, {offset} AS tz_off FROM ({sessionized_events(_THEIR_EVENTS)})
-    WHERE {_IN_RANGE.format(column="created_at")} AND {_bots(q)} AND {rows}
+    WHERE {in_range("created_at")} AND {_bots(q)} AND {rows}
 )
 GROUP BY bucket
 HAVING delta != 0

@@ -28,7 +28,7 @@ from typing import Any
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.rows import BreakdownRow, PeriodTotals, SeriesCounts
 from sparklytics.stores.clickhouse import rollup_series, session_reports
-from sparklytics.stores.clickhouse.scope import bucket_sql, local_offset, report_scope
+from sparklytics.stores.clickhouse.scope import bucket_sql, local_offset, report_scope, session_filter
 
 Fetch = Callable[[str, dict], list[list[Any]]]
 
@@ -125,10 +125,10 @@ class ClickHouseRows:
     def period_totals(self, q: ReportQuery) -> PeriodTotals:
         if self._summaries_answer(q):
             parts, params = session_reports.parts(self._fetch, q)
-            sql = session_reports.totals_sql(q, parts, _counted(q))
+            sql = session_reports.totals_sql(q, parts, session_filter(q, ''))
         else:
             scope, params = report_scope(q, _FACTS)
-            sql = scope + _TOTALS.format(sessions=_counted(q))
+            sql = scope + _TOTALS.format(sessions=session_filter(q, ''))
         [(pageviews, visitors, sessions, bounces, avg)] = self._fetch(sql, params)
         return int(pageviews), int(visitors), int(sessions), int(bounces), _number(avg)
 
@@ -175,8 +175,8 @@ class ClickHouseRows:
         else:
             scope, params = self._per_value(q, metric)
             events = "count()" if metric in _SESSION_DIMENSIONS else "sum(n_events)"
-            sql = scope + _SESSION_TOP.format(events=events, sessions=_counted(q), order=order)
-            total_sql = scope + _TOTAL.format(sessions=_counted(q))
+            sql = scope + _SESSION_TOP.format(events=events, sessions=session_filter(q, ''), order=order)
+            total_sql = scope + _TOTAL.format(sessions=session_filter(q, ''))
         params = {**params, "limit": limit, "offset": offset}
         rows = [
             (value, int(visitors), int(pageviews), int(events), int(total), int(sessions), int(bounces), _number(avg))
@@ -197,7 +197,7 @@ class ClickHouseRows:
             sql = scope + session_reports.PREVIOUS
         else:
             scope, params = self._per_value(q, metric)
-            sql = scope + _PREVIOUS.format(sessions=_counted(q))
+            sql = scope + _PREVIOUS.format(sessions=session_filter(q, ''))
         rows = self._fetch(sql, {**params, "values": values})
         return {value: (int(visitors), int(pageviews)) for value, visitors, pageviews in rows}
 
@@ -211,7 +211,7 @@ class ClickHouseRows:
 
     def _summary_per(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
         parts, params = session_reports.parts(self._fetch, q)
-        return session_reports.per_value_sql(q, parts, metric, _counted(q)), params
+        return session_reports.per_value_sql(q, parts, metric, session_filter(q, '')), params
 
     def _per_value(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
         if metric in _SESSION_DIMENSIONS:
@@ -223,11 +223,6 @@ class ClickHouseRows:
             scope, params = report_scope(q, _FACTS)
         per = _PER_SESSION.format(dim=dim, rows=_ROWS.get(metric, "1"))
         return f"{scope.rstrip()},\n{per}", params
-
-
-def _counted(q: ReportQuery) -> str:
-    """The sessions a report counts (over the per-session ``is_bot``)."""
-    return "1" if q.include_bots else "NOT is_bot"
 
 
 def _number(value: Any) -> float | None:

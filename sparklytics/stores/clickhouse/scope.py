@@ -132,9 +132,17 @@ m AS (
     return sql, params
 
 
+def in_range(column: str) -> str:
+    """The instant ``column`` (an SQL expression) falls inside the report's range."""
+    return f"{column} >= {{utc_start:DateTime64(6)}} AND {column} < {{utc_end:DateTime64(6)}}"
+
+
 def session_filter(q: ReportQuery, alias: str = "s") -> str:
-    """The sessions a report counts: humans only unless bots are included."""
-    return "1" if q.include_bots else f"NOT {alias}.is_bot"
+    """The sessions a report counts: humans only unless bots are included (``is_bot`` of
+    ``alias``, or unqualified when ``alias`` is empty)."""
+    if q.include_bots:
+        return "1"
+    return f"NOT {alias}.is_bot" if alias else "NOT is_bot"
 
 
 def local_offset(q: ReportQuery, column: str) -> tuple[str, dict]:

@@ -6,7 +6,7 @@ pageviews fall inside the range (per path, for the pages report). Session summar
 (:func:`.sessionize.session_summaries`) hold all of it, with the counts per UTC hour,
 so a range of whole UTC hours cuts a session exactly without its events.
 
-:func:`summaries` gives the summaries of the sessions that may touch the range: from
+:func:`parts` gives the summaries of the sessions that may touch the range: from
 the closed days' table (:mod:`.closed_sessions`) for the days before the first day that
 is not built (or stale), derived at read time by the same SQL for the rest, split at
 that day's midnight ``T`` (an instant; the range's edges in the site's zone are others,
@@ -40,7 +40,9 @@ from sparklytics.queries.report_query import FILTERS, ReportQuery, time_bounds
 from sparklytics.sessions import SESSION_TIMEOUT
 from sparklytics.stores.clickhouse import rollup_series
 from sparklytics.stores.clickhouse.closed_sessions import DAY, STALE, current_builds
-from sparklytics.stores.clickhouse.scope import FILTER_TESTS, MARGIN, bucket_sql, local_offset
+from sparklytics.stores.clickhouse.scope import (
+    FILTER_TESTS, MARGIN, bucket_sql, in_range, local_offset, session_filter,
+)
 from sparklytics.stores.clickhouse.sessionize import BOTS_AND_HUMANS, MIXED_COLUMNS, session_summaries
 
 Fetch = Callable[[str, dict], list[list[Any]]]
@@ -70,11 +72,11 @@ _OPEN_EVENTS = (
 )
 _OPEN = (f"({session_summaries(_OPEN_EVENTS)})", "first_seen >= {open_from:DateTime64(6)}")
 Part = tuple[str, str]  # (FROM source, WHERE condition)
-_IN_RANGE = (
-    "arraySum(arrayMap((h, n) -> if(h >= {{utc_start:DateTime64(6)}} AND h < {{utc_end:DateTime64(6)}}, n, 0),"
-    " hours, {counts}))"
-)
-_HOUR_IN_RANGE = "h >= {utc_start:DateTime64(6)} AND h < {utc_end:DateTime64(6)}"
+
+
+def _range_sum(counts: str) -> str:
+    """A session's hourly ``counts`` summed over the hours inside the range."""
+    return f"arraySum(arrayMap((h, n) -> if({in_range('h')}, n, 0), hours, {counts}))"
 
 
 def _per_key_in_range(keys: str, counts: str) -> str:
@@ -83,8 +85,8 @@ def _per_key_in_range(keys: str, counts: str) -> str:
     reduction."""
     return (
         f"if(length(hours) = 1, ({keys}.1, {counts}),"
-        f" arrayReduce('sumMap', [arrayFilter((p, h) -> {_HOUR_IN_RANGE}, {keys}.1, {keys}.2)],"
-        f" [arrayFilter((v, h) -> {_HOUR_IN_RANGE}, {counts}, {keys}.2)]))"
+        f" arrayReduce('sumMap', [arrayFilter((p, h) -> {in_range('h')}, {keys}.1, {keys}.2)],"
+        f" [arrayFilter((v, h) -> {in_range('h')}, {counts}, {keys}.2)]))"
     )
 
 
@@ -95,14 +97,20 @@ _NAMES_IN_RANGE = _per_key_in_range("name_keys", "name_counts")
 # the range, of a pageview or another event, whose path contains the value; its range
 # pageviews are those of the matching paths.
 PAGE_FILTER = "filter_page"
-_MATCHES = "position({key}.1, {{filter_page:String}}) > 0"
-_KEY_IN_RANGE = "{key}.2 >= {{utc_start:DateTime64(6)}} AND {key}.2 < {{utc_end:DateTime64(6)}}"
-_MATCHED_KEY = f"{_MATCHES} AND {_KEY_IN_RANGE}"
-_PAGE_MATCH = (
-    f"(arrayExists(k -> {_MATCHED_KEY.format(key='k')}, page_keys)"
-    f" OR arrayExists(k -> {_MATCHED_KEY.format(key='k')}, event_keys))"
-)
-_MATCHED_PAGEVIEWS = f"arraySum(arrayMap((k, n) -> if({_MATCHED_KEY.format(key='k')}, n, 0), page_keys, page_views))"
+
+
+def _matches(key: str) -> str:
+    """The (path, hour) ``key``'s path contains the page filter's value."""
+    return f"position({key}.1, {{filter_page:String}}) > 0"
+
+
+def _matched(key: str) -> str:
+    """The (path, hour) ``key`` matches the page filter inside the range."""
+    return f"{_matches(key)} AND {in_range(f'{key}.2')}"
+
+
+_PAGE_MATCH = f"(arrayExists(k -> {_matched('k')}, page_keys) OR arrayExists(k -> {_matched('k')}, event_keys))"
+_MATCHED_PAGEVIEWS = f"arraySum(arrayMap((k, n) -> if({_matched('k')}, n, 0), page_keys, page_views))"
 
 
 def _answered(key: str) -> bool:
@@ -167,7 +175,7 @@ def parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
         if key == PAGE_FILTER:
             # A bot session's keys count its bot events too: only humans' sessions
             # pass without bots (one with both kinds sends the report to the events).
-            tests.append(_PAGE_MATCH if q.include_bots else f"{_PAGE_MATCH} AND NOT is_bot")
+            tests.append(f"{_PAGE_MATCH} AND {session_filter(q, '')}")
             continue
         column, test = FILTER_TESTS[key]
         tests.append(test.format(col=column, param=f"{{{key}:String}}"))
@@ -255,9 +263,9 @@ def ranged(q: ReportQuery) -> str:
     under a page filter) and events (the humans' unless bots are included) as ``rp`` and
     ``re``, and its ``duration``."""
     prefix = "hour_" if q.include_bots else "hour_human_"
-    pageviews = _MATCHED_PAGEVIEWS if _page_filtered(q) else _IN_RANGE.format(counts=prefix + "pageviews")
+    pageviews = _MATCHED_PAGEVIEWS if _page_filtered(q) else _range_sum(prefix + "pageviews")
     return (
-        f"WITH {pageviews} AS rp, {_IN_RANGE.format(counts=prefix + 'events')} AS re,"
+        f"WITH {pageviews} AS rp, {_range_sum(prefix + 'events')} AS re,"
         " dateDiff('microsecond', first_seen, last_seen) / 1e6 AS duration"
     )
 
@@ -289,18 +297,18 @@ def series_sql(q: ReportQuery, parts_: list[Part], granularity: str, *,
     if custom_event is not None:  # per (name, hour) key of that name: its occurrences
         params["event_name"] = custom_event
         hourly = "ARRAY JOIN arrayZip(name_keys, name_counts) AS key"
-        keep = f"key.1.1 = {{event_name:String}} AND {_KEY_IN_RANGE.format(key='key.1')} AND {_goal_sessions(q)}"
+        keep = f"key.1.1 = {{event_name:String}} AND {in_range('key.1.2')} AND {session_filter(q, '')}"
         h, pv = "key.1.2", "key.2"
     elif _page_filtered(q):  # per matching (path, hour) key: its pageviews (none for other events)
         hourly = (
             "ARRAY JOIN arrayConcat(arrayMap((k, n) -> (k.1, k.2, toUInt64(n)), page_keys, page_views),"
             " arrayMap(k -> (k.1, k.2, toUInt64(0)), event_keys)) AS key"
         )
-        keep = _MATCHED_KEY.format(key="key")
+        keep = _matched("key")
         h, pv = "key.2", "key.3"
     else:
         hourly = f"ARRAY JOIN hours AS h, {prefix}pageviews AS pv, {prefix}events AS ev"
-        keep = f"ev > 0 AND {_HOUR_IN_RANGE}"
+        keep = f"ev > 0 AND {in_range('h')}"
         h, pv = "h", "pv"
     branches = "\nUNION ALL\n".join(f"""
 SELECT {bucket_sql(granularity, "at")} AS bucket, sum(views) AS n, uniqExactState(visitor_id) AS v
@@ -327,7 +335,7 @@ def per_value_sql(q: ReportQuery, parts_: list[Part], metric: str, sessions: str
         value, events, pageviews = "by_path.1", "by_path.2", "by_path.2"
         extra = f", {_PAGES_IN_RANGE} AS pages_in_range"
         join = "ARRAY JOIN arrayZip(pages_in_range.1, pages_in_range.2) AS by_path"
-        test = f"re > 0 AND {_MATCHES.format(key='by_path')}" if _page_filtered(q) else "re > 0"
+        test = f"re > 0 AND {_matches('by_path')}" if _page_filtered(q) else "re > 0"
     elif metric == EVENT_NAME:
         value, events, pageviews = "by_name.1", "by_name.2", "0"
         extra = f", {_NAMES_IN_RANGE} AS names_in_range"
@@ -365,7 +373,9 @@ PREVIOUS = "SELECT value, visitors, pageviews FROM per WHERE has({values:Array(S
 # Goals (the stats of one, the conversions panel): a page goal counts a session's
 # pageviews of matching paths, an event goal its custom events of matching names, from
 # the (key, hour) counts inside the range. A goal on the URL as sent, or valued by an
-# event property, needs the events.
+# event property, needs the events. The keys count a bot's events too, so without bots
+# a bot's session counts nothing (``session_filter``; one with both kinds of events
+# sent the report to the events), as none of its events is in the read-time rows.
 def goals_apply(q: ReportQuery, goals: Sequence[Goal]) -> bool:
     """Whether the summaries can count ``goals`` over ``q`` (see :func:`mixed_in_range`
     with ``keyed_counts``)."""
@@ -384,14 +394,7 @@ def _goal_count(goal: Goal, param: str) -> tuple[str, dict]:
     test, bound = match_test(goal.goal_type, goal.match_operator, goal.match_value, param)
     keys, counts = _goal_keys(goal)
     compare = f"k.1 = {{{param}:String}}" if test.operator == "equals" else f"position(k.1, {{{param}:String}}) > 0"
-    in_range = _KEY_IN_RANGE.format(key="k")
-    return f"arraySum(arrayMap((k, n) -> if({compare} AND {in_range}, n, 0), {keys}, {counts}))", bound
-
-
-def _goal_sessions(q: ReportQuery) -> str:
-    """Without bots a bot's session counts nothing (a session with both kinds of events
-    sent the report to the events), as none of its events is in the read-time rows."""
-    return "1" if q.include_bots else "NOT is_bot"
+    return f"arraySum(arrayMap((k, n) -> if({compare} AND {in_range('k.2')}, n, 0), {keys}, {counts}))", bound
 
 
 def event_names_sql(q: ReportQuery, parts_: list[Part], limit: int, *, named: bool = False) -> str:
@@ -404,7 +407,7 @@ def event_names_sql(q: ReportQuery, parts_: list[Part], limit: int, *, named: bo
     branches = "\nUNION ALL\n".join(f"""{ranged(q)}, {_NAMES_IN_RANGE} AS names_in_range
 SELECT by_name.1 AS name, sum(by_name.2) AS n, uniqExactState(visitor_id) AS v
 FROM {source} ARRAY JOIN arrayZip(names_in_range.1, names_in_range.2) AS by_name
-WHERE {where} AND re > 0 AND {_goal_sessions(q)} AND {only}
+WHERE {where} AND re > 0 AND {session_filter(q, '')} AND {only}
 GROUP BY name""" for source, where in parts_)
     return f"""
 SELECT name, sum(n) AS events, uniqExactMerge(v) AS visitors, count() OVER () AS total
@@ -420,7 +423,7 @@ def goal_totals_sql(q: ReportQuery, parts_: list[Part], goal: Goal) -> tuple[str
     count, bound = _goal_count(goal, "goal_match")
     branches = "\nUNION ALL\n".join(f"""{ranged(q)}, {count} AS gc
 SELECT sum(gc) AS c, countIf(gc > 0) AS cs, countIf(re > 0) AS s, sum(re) AS e
-FROM {source} WHERE {where} AND {_goal_sessions(q)}""" for source, where in parts_)
+FROM {source} WHERE {where} AND {session_filter(q, '')}""" for source, where in parts_)
     return f"SELECT sum(c), sum(cs), sum(s), sum(e) FROM ({branches})", bound
 
 
@@ -441,5 +444,5 @@ def goal_counts_sql(q: ReportQuery, parts_: list[Part], goals: Sequence[Goal]) -
     with_counts = "".join(f", {count}" for count in counts)
     branches = "\nUNION ALL\n".join(f"""{ranged(q)}{with_counts}
 SELECT {", ".join(inner)}
-FROM {source} WHERE {where} AND {_goal_sessions(q)}""" for source, where in parts_)
+FROM {source} WHERE {where} AND {session_filter(q, '')}""" for source, where in parts_)
     return f"SELECT {', '.join(outer)} FROM ({branches})", params

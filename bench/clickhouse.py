@@ -12,8 +12,11 @@ set ``SPARKLYTICS_CHDB_PYTHON`` to the checkout's ``.venv-clickhouse/bin/python`
   fed on the way), and the overview reports run over the dataset's last ``--days``
   days: unfiltered, six of them filtered (a click on a row), the goal panel (bench/
   queries.py's ten goals, and the nine not valued by a property) and one goal's stats,
-  the custom events list and one event's properties, the sessions list, and one session's detail (a session of the range's 11th day, a
-  closed day). Also printed: the load's events/s and ClickHouse's bytes on disk per 1M events
+  the custom events list and one event's properties, the sessions list, and one session's
+  detail (a session of the range's 11th day, a closed day); then the rest of bench/
+  queries.py's set: the comparison, the hourly series, the other breakdowns, realtime (the
+  dataset's last half hour), a custom event's series, the funnel, both journeys, the three
+  retention reports, the purchase goal's stats, attribution and revenue, ``filter_goal``. Also printed: the load's events/s and ClickHouse's bytes on disk per 1M events
   (events and rollup, both shards). ``--scale K`` first makes the copy K times as big:
   each copy of the events and sessions gets visitor ids, event ids and session ids of
   its own (same times, pages, sources), so K × the events and visitors in the same
@@ -54,9 +57,12 @@ import duckdb
 import trio
 
 from _common import load_average, machine, write_json  # first: puts the checkout on sys.path
-from queries import GOALS
+from queries import FUNNEL, GOALS, METRIC_TYPES
 from sparklytics.events import EVENT_COLUMNS, EventRow
 from sparklytics.goals import Goal
+from sparklytics.queries.goals import AttributionOptions
+from sparklytics.queries.journey import parse_journey_options
+from sparklytics.queries.retention import parse_retention_options
 from sparklytics.stores.analytics import QueryBudgets
 from sparklytics.stores.clickhouse import schema
 from sparklytics.stores.clickhouse.analytics import ClickHouseAnalyticsStore
@@ -117,6 +123,50 @@ def overview_queries(start: date, end: date) -> dict[str, tuple[str, object]]:
     return queries
 
 
+def explore_queries(start: date, end: date) -> dict[str, tuple[str, object]]:
+    """The rest of bench/queries.py's set over ``[start, end]``: comparison, the hourly
+    series, the other breakdowns, realtime, a custom event's series, the funnel, the
+    journeys, retention, attribution, revenue and ``filter_goal``."""
+    span = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    queries = {
+        "stats compare": ("stats", make_query("stats", SITE, compare_mode="previous_period", **span)),
+        "pageviews (hour)": ("pageviews", make_query("pageviews", SITE, granularity="hour", **span)),
+    }
+    for metric in METRIC_TYPES:
+        if metric not in OVERVIEW_METRICS:
+            queries[f"metrics {metric}"] = ("metrics", make_query("metrics", SITE, type=metric, **span))
+    last_half_hour = datetime(end.year, end.month, end.day, 23, 59)  # the dataset's, not the clock's
+    queries["realtime"] = ("realtime", (make_query("realtime", SITE), Keywords(now=last_half_hour)))
+    queries["event series (cta_click)"] = (
+        "event_timeseries", make_query("event_timeseries", SITE, event_name="cta_click", **span))
+    queries["funnel results"] = ("funnel", (make_query("funnel", SITE, **span), bench_funnel()))
+    queries["journey next /pricing"] = ("journey", (make_query("journey", SITE, **span), parse_journey_options(
+        {"anchor_type": "page", "anchor_value": "/pricing", "direction": "next", "max_depth": "3"})))
+    queries["journey previous signup"] = ("journey", (make_query("journey", SITE, **span), parse_journey_options(
+        {"anchor_type": "event", "anchor_value": "signup", "direction": "previous", "max_depth": "3"})))
+    for label, params in (("retention week", {"cohort_granularity": "week"}),
+                          ("retention day", {"cohort_granularity": "day"}),
+                          ("retention filter country=US", {"cohort_granularity": "week", "filter_country": "US"})):
+        queries[label] = ("retention", (make_query("retention", SITE, **span, **params),
+                                        parse_retention_options(params)))
+    purchase = Goal(id="goal0", website_id=SITE, **GOALS[0])
+    queries["goal stats purchase"] = ("goal_stats", (make_query("goal_stats", SITE, **span), purchase))
+    for model in ("last_touch", "first_touch"):
+        queries[f"attribution purchase {model}"] = ("attribution", (
+            make_query("attribution", SITE, **span), purchase, AttributionOptions("goal0", model)))
+    queries["revenue summary purchase"] = ("revenue_summary", (
+        make_query("revenue_summary", SITE, **span), purchase, AttributionOptions("goal0")))
+    queries["stats filter_goal purchase"] = (
+        "stats", make_query("stats", SITE, filter_goal="goal0", goal=purchase, **span))
+    return queries
+
+
+def bench_funnel() -> dict:
+    """bench/queries.py's funnel as the metadata store hands it to a report."""
+    steps = [{**step, "step_order": n, "match_operator": "equals"} for n, step in enumerate(FUNNEL["steps"], start=1)]
+    return {"id": "funnel0", "name": FUNNEL["name"], "steps": steps}
+
+
 async def a_stored_session(duckdb_store, day: date) -> tuple[str, str]:
     """(website, id) of the newest session of ``day``, a closed day: the detail's lookup."""
     query = make_query("sessions", SITE, start_date=day.isoformat(), end_date=day.isoformat(), limit="1")
@@ -153,12 +203,20 @@ def commit_all(store, events: list[EventRow]) -> float:
     return time.perf_counter() - started
 
 
+class Keywords(dict):
+    """Keyword arguments, last in a report's arguments (realtime's ``now``)."""
+
+
 async def timed(store, method: str, query, budget_s: float) -> float | None:
     """Milliseconds for one report, or None past the budget (the server stops it, or
     the HTTP client's own timeout does when the server overruns its budget)."""
+    args = query if isinstance(query, tuple) else (query,)
+    keywords = Keywords()
+    if isinstance(args[-1], Keywords):
+        args, keywords = args[:-1], args[-1]
     started = time.perf_counter()
     try:
-        await getattr(store, method)(*(query if isinstance(query, tuple) else (query,)))
+        await getattr(store, method)(*args, **keywords)
     except QueryTimeout:
         return None
     except StorageFault:
@@ -276,7 +334,7 @@ def main(argv: list[str]) -> int:
             click = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench", imported=imported)
             raw = ClickHouseAnalyticsStore(settings, budgets, event_id_key="bench", imported=imported, rollups=False)
             stores = {"duckdb": DuckDBAnalyticsStore(db, budgets), "clickhouse": click, "clickhouse read-time": raw}
-            every = overview_queries(start, end)
+            every = overview_queries(start, end) | explore_queries(start, end)
             every["session detail"] = ("session", await a_stored_session(stores["duckdb"], start + timedelta(days=10)))
             queries = {name: query for name, query in every.items()
                        if not args.only or any(name.startswith(prefix) for prefix in args.only)}

@@ -139,7 +139,7 @@ def explore_queries(start: date, end: date) -> dict[str, tuple[str, object]]:
     queries["realtime"] = ("realtime", (make_query("realtime", SITE), Keywords(now=last_half_hour)))
     queries["event series (cta_click)"] = (
         "event_timeseries", make_query("event_timeseries", SITE, event_name="cta_click", **span))
-    queries["funnel results"] = ("funnel", (make_query("funnel", SITE, **span), bench_funnel()))
+    queries["funnel results"] = ("funnel", (make_query("funnel_results", SITE, **span), bench_funnel()))
     queries["journey next /pricing"] = ("journey", (make_query("journey", SITE, **span), parse_journey_options(
         {"anchor_type": "page", "anchor_value": "/pricing", "direction": "next", "max_depth": "3"})))
     queries["journey previous signup"] = ("journey", (make_query("journey", SITE, **span), parse_journey_options(

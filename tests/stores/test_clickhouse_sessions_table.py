@@ -11,6 +11,8 @@ from datetime import date, timedelta
 
 from sparklytics.clock import utc_now
 from sparklytics.enrich.bots import BotVerdict
+from sparklytics.queries.journey import parse_journey_options
+from sparklytics.queries.retention import parse_retention_options
 from sparklytics.stores.clickhouse import closed_sessions, schema
 from sparklytics.stores.clickhouse.connection import ClickHouseClient
 from sparklytics.wal import WalPosition
@@ -300,7 +302,7 @@ async def test_builds_made_before_the_newer_summary_columns_are_built_again(path
     expected = await same_on_both_paths(paths, BOTH_DAYS, filter_country="US")
     # A table from before 12-06: without the columns added since, ``summary_version`` among them.
     for table in ("sessions", "sessions_local"):
-        for column in ("mixed", "event_keys", "summary_version", "name_keys", "name_counts"):
+        for column, _ in closed_sessions.ADDED_COLUMNS:
             reader.on_every_shard(f"ALTER TABLE {table} DROP COLUMN {column}")
     schema.apply(reader)
     assert reader.rows("SELECT count() FROM sessions") == [[0]]
@@ -328,3 +330,42 @@ async def test_a_session_of_bot_and_human_events_sends_a_page_filter_without_bot
     found = await same_on_both_paths(paths, BOTH_DAYS, filter_page="/h")  # with bots and without
     # Without bots: the human pageview counts, its session (a bot's now) does not.
     assert (dict(found["stats"])["pageviews"], dict(found["stats"])["sessions"]) == (1, 0)
+
+
+# Midnight's funnel: old-id's /x, then /y and /z under new-id, one session (Decision 6).
+MIDNIGHT_FUNNEL = {"id": "f1", "name": "Across midnight", "steps": [
+    {"step_order": n, "label": path, "step_type": "page_view", "match_operator": "equals", "match_value": path}
+    for n, path in enumerate(("/x", "/y", "/z"), start=1)
+]}
+
+
+def event_level_reports() -> list[tuple[str, tuple]]:
+    """Reports that give each event its session: the funnel, journeys, retention, a
+    source-filtered property list and the sessions list under a condition-free filter
+    the summaries do not answer (the hostname)."""
+    journeys = ({"anchor_type": "page", "anchor_value": "/late", "direction": "next", "max_depth": "3"},
+                {"anchor_type": "page", "anchor_value": "/z", "direction": "previous", "max_depth": "3"})
+    return [
+        ("funnel", (make_query("funnel_results", SITE, **BOTH_DAYS), MIDNIGHT_FUNNEL)),
+        *(("journey", (make_query("journey", SITE, **BOTH_DAYS), parse_journey_options(options)))
+          for options in journeys),
+        ("retention", (make_query("retention", SITE, **BOTH_DAYS), parse_retention_options({"cohort_granularity": "day"}))),
+        ("sessions", (make_query("sessions", SITE, filter_hostname="example.com", **BOTH_DAYS),)),
+        ("stats", (make_query("stats", SITE, filter_hostname="example.com", **BOTH_DAYS),)),
+    ]
+
+
+async def test_event_level_reports_find_each_events_stored_session_across_midnight(paths, writer, reader):
+    commit_midnight(writer)
+    stored, raw = paths
+    expected = [await getattr(raw, method)(*args) for method, args in event_level_reports()]
+    assert expected[0].data["steps"][2]["sessions_reached"] == 1  # new-id's /y and /z went on old-id's session
+    assert settle_all(writer) >= 2
+    for (method, args), before in zip(event_level_reports(), expected):
+        assert await getattr(raw, method)(*args) == before, method
+        assert await getattr(stored, method)(*args) == before, method
+    # The stored path reads the table: without the first day's rows, old-id's session is gone.
+    reader.on_every_shard("DELETE FROM sessions_local WHERE day = {day:Date}", {"day": FIRST})
+    method, args = event_level_reports()[0]
+    assert (await stored.funnel(*args)).data["steps"][0]["sessions_reached"] == 0
+    assert await raw.funnel(*args) == expected[0]

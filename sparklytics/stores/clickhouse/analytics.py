@@ -37,6 +37,7 @@ from sparklytics.queries.result import ReportResult
 from sparklytics.queries.retention import RetentionOptions
 from sparklytics.queries.rows import ReportRows, SeriesCounts
 from sparklytics.stores.analytics import QueryBudgets
+from sparklytics.stores.clickhouse.event_sessions import scope_of
 from sparklytics.stores.clickhouse.connection import AsyncClickHouse, ClickHouseError, ClickHouseSettings
 from sparklytics.stores.clickhouse.rows import ClickHouseRows, Fetch as SyncFetch
 from sparklytics.stores.errors import QueryTimeout, StorageFault
@@ -115,6 +116,12 @@ class ClickHouseAnalyticsStore:
 
         return await trio.to_thread.run_sync(lambda: work(fetch), limiter=self._threads)
 
+    async def _scope(self, q: ReportQuery, facts: Sequence[str] = (), *, sessions: bool = True) -> tuple[str, dict]:
+        """A report's ``WITH ev, sess, m``: its sessions from the stored ones (which days
+        are stored is asked from a worker thread), or derived at read time."""
+        return await self._in_thread(
+            lambda fetch: scope_of(fetch, q, facts, sessions=sessions, stored=self._rollups))
+
     async def _compose(self, report: Callable[[ReportRows, ReportQuery], ReportResult], q: ReportQuery) -> ReportResult:
         return await self._in_thread(
             lambda fetch: with_imports(report, ClickHouseRows(fetch, rollups=self._rollups), self._imported, q)
@@ -136,7 +143,7 @@ class ClickHouseAnalyticsStore:
         return await self._in_thread(lambda fetch: events.events_list(fetch, q, stored=self._rollups))
 
     async def event_properties(self, q: ReportQuery) -> ReportResult:
-        return await events.event_properties(self._rows, q)
+        return await events.event_properties(self._rows, self._scope, q)
 
     async def event_timeseries(self, q: ReportQuery) -> ReportResult:
         return await self._compose(timeseries.event_timeseries, q)
@@ -156,31 +163,31 @@ class ClickHouseAnalyticsStore:
             lambda fetch: goal_reports.goal_conversions(fetch, q, goals, stored=self._rollups))
 
     async def attribution(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
-        return await goal_reports.attribution(self._rows, q, goal, options)
+        return await goal_reports.attribution(self._rows, self._scope, q, goal, options)
 
     async def revenue_summary(self, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
-        return await goal_reports.revenue_summary(self._rows, q, goal, options)
+        return await goal_reports.revenue_summary(self._rows, self._scope, q, goal, options)
 
     async def link_stats(self, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
-        return await campaigns.link_stats(self._rows, q, goals)
+        return await campaigns.link_stats(self._rows, self._scope, q, goals)
 
     async def pixel_stats(self, q: ReportQuery) -> ReportResult:
-        return await campaigns.pixel_stats(self._rows, q)
+        return await campaigns.pixel_stats(self._rows, self._scope, q)
 
     async def bot_summary(self, q: ReportQuery) -> ReportResult:
-        return await bots.bot_summary(self._rows, q)
+        return await bots.bot_summary(self._rows, self._scope, q)
 
     async def bot_report(self, q: ReportQuery) -> ReportResult:
-        return await bots.bot_report(self._rows, q)
+        return await bots.bot_report(self._rows, self._scope, q)
 
     async def funnel(self, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
-        return await funnels.funnel_results(self._budgeted(self._budgets.funnel), q, funnel)
+        return await funnels.funnel_results(self._budgeted(self._budgets.funnel), self._scope, q, funnel)
 
     async def journey(self, q: ReportQuery, options: JourneyOptions) -> ReportResult:
-        return await journey.journey(self._budgeted(self._budgets.journey), q, options)
+        return await journey.journey(self._budgeted(self._budgets.journey), self._scope, q, options)
 
     async def retention(self, q: ReportQuery, options: RetentionOptions) -> ReportResult:
-        return await retention.retention(self._budgeted(self._budgets.retention), q, options)
+        return await retention.retention(self._budgeted(self._budgets.retention), self._scope, q, options)
 
     async def export(self, q: ReportQuery) -> AsyncIterator[bytes]:
         chunks = await export.export_csv(self._rows, self._client.stream, q, self._event_id_key)
@@ -188,7 +195,7 @@ class ClickHouseAnalyticsStore:
             yield chunk
 
     async def grouped(self, q: ReportQuery, grouping: Grouping) -> list[GroupRow]:
-        return await grouped.grouped(self._rows, q, grouping)
+        return await grouped.grouped(self._rows, self._scope, q, grouping)
 
     async def first_event_at(self, website_id: str) -> datetime | None:
         rows = await self._rows(

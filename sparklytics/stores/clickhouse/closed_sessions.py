@@ -116,12 +116,14 @@ _INSERT = {"distributed_foreground_insert": 1, "insert_deduplicate": 0}
 # Columns that came after the table, in the order the summary SELECT gives them (a
 # build inserts by position). Rows from before ``summary_version`` read 0 there: their
 # days are marked stale and the rows dropped, and the Scheduler builds them again.
-_ADDED_COLUMNS = (
+ADDED_COLUMNS = (
     ("mixed", "UInt16 DEFAULT 0"),
     ("event_keys", "Array(Tuple(String, DateTime('UTC')))"),
     ("summary_version", "UInt8 DEFAULT 0"),
     ("name_keys", "Array(Tuple(String, DateTime('UTC')))"),
     ("name_counts", "Array(UInt32)"),
+    ("adopted_visitors", "Array(String)"),
+    ("adopted_firsts", "Array(DateTime64(6, 'UTC'))"),
 )
 _STALE_OLD_ROWS = f"""
 INSERT INTO session_days (website_id, day, build, version)
@@ -139,7 +141,7 @@ def create(client: ClickHouseClient, cluster: str, database: str) -> None:
         f" ENGINE = Distributed({cluster}, {database}, sessions_local, cityHash64(website_id, visitor_id))"
     )
     for table in ("sessions_local", "sessions"):
-        for name, kind in _ADDED_COLUMNS:
+        for name, kind in ADDED_COLUMNS:
             client.on_every_shard(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
     [[old]] = client.rows(f"SELECT count() FROM sessions WHERE summary_version < {SUMMARY_VERSION}")
     if int(old):

@@ -28,7 +28,8 @@ from typing import Any
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.rows import BreakdownRow, PeriodTotals, SeriesCounts
 from sparklytics.stores.clickhouse import rollup_series, session_reports
-from sparklytics.stores.clickhouse.scope import bucket_sql, local_offset, report_scope, session_filter
+from sparklytics.stores.clickhouse.event_sessions import scope_of
+from sparklytics.stores.clickhouse.scope import bucket_sql, local_offset, session_filter
 
 Fetch = Callable[[str, dict], list[list[Any]]]
 
@@ -127,7 +128,7 @@ class ClickHouseRows:
             parts, params = session_reports.parts(self._fetch, q)
             sql = session_reports.totals_sql(q, parts, session_filter(q, ''))
         else:
-            scope, params = report_scope(q, _FACTS)
+            scope, params = self._scope(q, _FACTS)
             sql = scope + _TOTALS.format(sessions=session_filter(q, ''))
         [(pageviews, visitors, sessions, bounces, avg)] = self._fetch(sql, params)
         return int(pageviews), int(visitors), int(sessions), int(bounces), _number(avg)
@@ -143,7 +144,7 @@ class ClickHouseRows:
                 bucket_key(value, granularity): (int(n), int(visitors))
                 for value, n, visitors in self._fetch(sql, {**params, **offset_params})
             }
-        scope, params = report_scope(q)
+        scope, params = self._scope(q)
         offset, offset_params = local_offset(q, "created_at")
         if custom_event is None:
             count, rows = "countIf(event_type = 'pageview')", "1"
@@ -209,6 +210,9 @@ class ClickHouseRows:
             self._mixed[key] = session_reports.mixed_in_range(self._fetch, q, keyed_counts=keyed_counts)
         return not self._mixed[key]
 
+    def _scope(self, q: ReportQuery, facts: tuple[str, ...] = ()) -> tuple[str, dict]:
+        return scope_of(self._fetch, q, facts, stored=self._rollups)
+
     def _summary_per(self, q: ReportQuery, metric: str) -> tuple[str, dict]:
         parts, params = session_reports.parts(self._fetch, q)
         return session_reports.per_value_sql(q, parts, metric, session_filter(q, '')), params
@@ -217,10 +221,10 @@ class ClickHouseRows:
         if metric in _SESSION_DIMENSIONS:
             fact = _SESSION_DIMENSIONS[metric]
             dim = _SESSION_VALUE.get(metric, f"s_{fact}")
-            scope, params = report_scope(q, (*_FACTS, fact))
+            scope, params = self._scope(q, (*_FACTS, fact))
         else:
             dim = _EVENT_DIMENSIONS[metric]
-            scope, params = report_scope(q, _FACTS)
+            scope, params = self._scope(q, _FACTS)
         per = _PER_SESSION.format(dim=dim, rows=_ROWS.get(metric, "1"))
         return f"{scope.rstrip()},\n{per}", params
 

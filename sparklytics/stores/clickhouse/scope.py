@@ -22,6 +22,7 @@ in :mod:`.conditions`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sparklytics.queries.goals import match_test
@@ -84,52 +85,90 @@ def report_scope(q: ReportQuery, facts: Iterable[str] = (), *, sessions: bool = 
     ``sessions=False``: the report reads no session column of ``m``, so when nothing of
     ``q`` needs one either (no source filter, goal or condition) ``m`` is just the
     range's matching events, without deriving any session (``ev`` and ``sess`` absent)."""
+    tests = filter_tests(q, facts)
+    if not sessions and not tests.needs_sessions:
+        return events_only(tests), tests.params
+    in_range = (
+        f"SELECT * FROM ({with_session_facts('SELECT * FROM ev', tests.needed)})"
+        " WHERE created_at >= {utc_start:DateTime64(6)} AND created_at < {utc_end:DateTime64(6)}"
+    )
+    where = " AND ".join(tests.event + tests.session_tests(in_range))
+    sql = f"""
+WITH ev AS ({sessionized_events(_EVENTS_AROUND)}),
+sess AS ({session_rows("SELECT * FROM ev")}),
+m AS (
+    SELECT * FROM ({with_session_facts("SELECT * FROM ev", tests.needed)}) AS e
+    WHERE {where}
+)
+"""
+    return sql, tests.params
+
+
+@dataclass
+class FilterTests:
+    """What keeps a row of ``m`` (alias ``e``), in two kinds: the ``event`` tests read
+    the event's own columns, the session tests its ``s_`` facts (``needed``), ``ev``
+    (``filter_goal``) or a condition's rows of the range."""
+
+    event: list[str]
+    needed: set[str]
+    params: dict
+    q: ReportQuery
+    session: list[str] = field(default_factory=list)
+
+    @property
+    def needs_sessions(self) -> bool:
+        return bool(self.needed or self.session) or self.q.goal is not None or self.q.condition is not None
+
+    def session_tests(self, in_range: str) -> list[str]:
+        """The session tests, the condition's over ``in_range`` (a SELECT of the range's
+        rows with the ``s_`` facts it reads)."""
+        tests = list(self.session)
+        if self.q.condition is not None:
+            condition, bound = condition_sql(self.q.condition, in_range, match_sql)
+            tests.append(condition)
+            self.params.update(bound)
+        return tests
+
+
+def filter_tests(q: ReportQuery, facts: Iterable[str] = ()) -> FilterTests:
+    """``q``'s range, bot, filter, goal and condition tests on ``m``'s rows, and the
+    session facts they and the report (``facts``) read."""
     utc_start, utc_end = time_bounds(q)
     params: dict = {
         "website_id": q.website_id, "utc_start": utc_start, "utc_end": utc_end,
         "scan_start": utc_start - MARGIN, "scan_end": utc_end + MARGIN,
     }
-    needed = set(facts)
-    clauses = ["e.created_at >= {utc_start:DateTime64(6)}", "e.created_at < {utc_end:DateTime64(6)}"]
+    tests = FilterTests(["e.created_at >= {utc_start:DateTime64(6)}", "e.created_at < {utc_end:DateTime64(6)}"],
+                        set(facts), params, q)
     if not q.include_bots:
-        clauses.append("NOT e.is_bot")
+        tests.event.append("NOT e.is_bot")
     for key, value in q.filters:
         column, test = FILTER_TESTS[key]
         if FILTERS[key].session:
-            needed.add(column)
-        col = f"e.s_{column}" if FILTERS[key].session else f"e.{column}"
-        clauses.append(test.format(col=col, param=f"{{{key}:String}}"))
+            tests.needed.add(column)
+            tests.session.append(test.format(col=f"e.s_{column}", param=f"{{{key}:String}}"))
+        else:
+            tests.event.append(test.format(col=f"e.{column}", param=f"{{{key}:String}}"))
         params[key] = value
     if q.goal is not None:
         goal = q.goal
         match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_filter")
-        clauses.append(_CONVERTING_SESSIONS.format(match=match))
+        tests.session.append(_CONVERTING_SESSIONS.format(match=match))
         params.update(bound)
     if q.condition is not None:
-        needed |= facts_of(q.condition)
-        in_range = (
-            f"SELECT * FROM ({with_session_facts('SELECT * FROM ev', needed)})"
-            " WHERE created_at >= {utc_start:DateTime64(6)} AND created_at < {utc_end:DateTime64(6)}"
-        )
-        condition, bound = condition_sql(q.condition, in_range, match_sql)
-        clauses.append(condition)
-        params.update(bound)
-    if not sessions and not needed and q.goal is None and q.condition is None:
-        return f"""
+        tests.needed |= facts_of(q.condition)
+    return tests
+
+
+def events_only(tests: FilterTests) -> str:
+    """``m`` as the range's matching events alone (no session test, no fact)."""
+    return f"""
 WITH m AS (
     SELECT * FROM events AS e
-    WHERE e.website_id = {{website_id:String}} AND {" AND ".join(clauses)}
-)
-""", params
-    sql = f"""
-WITH ev AS ({sessionized_events(_EVENTS_AROUND)}),
-sess AS ({session_rows("SELECT * FROM ev")}),
-m AS (
-    SELECT * FROM ({with_session_facts("SELECT * FROM ev", needed)}) AS e
-    WHERE {" AND ".join(clauses)}
+    WHERE e.website_id = {{website_id:String}} AND {" AND ".join(tests.event)}
 )
 """
-    return sql, params
 
 
 def in_range(column: str) -> str:

@@ -158,7 +158,7 @@ def mixed_in_range(fetch: Fetch, q: ReportQuery, *, keyed_counts: bool = False) 
         mask |= BOTS_AND_HUMANS
     if not mask:
         return False
-    parts_, params = _unfiltered_parts(fetch, q)
+    parts_, params = unfiltered_parts(fetch, q)
     branches = " UNION ALL ".join(_MIXED_IN_RANGE.format(source=source, where=where) for source, where in parts_)
     [[found]] = fetch(f"SELECT sum(n) FROM ({branches})", {**params, "mixed_mask": mask})
     return int(found) > 0
@@ -168,7 +168,7 @@ def parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
     """The source and condition of each part of the sessions that start in the read-time
     path's scan before the range ends (closed, open or both) and pass ``q``'s filters,
     and the parameters (module docstring)."""
-    parts_, params = _unfiltered_parts(fetch, q)
+    parts_, params = unfiltered_parts(fetch, q)
     tests = []
     for key, value in q.filters:
         params[key] = value
@@ -211,7 +211,9 @@ def history_parts(fetch: Fetch, website_id: str, now: datetime) -> tuple[list[Pa
     return [_CLOSED, _OPEN], params
 
 
-def _unfiltered_parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
+def unfiltered_parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
+    """The parts of the sessions that start in the read-time path's scan before the
+    range ends, whatever ``q`` filters, and their parameters."""
     utc_start, utc_end = time_bounds(q)
     scan_start, scan_end = utc_start - MARGIN, utc_end + MARGIN
     first_day, last_day = scan_start.date(), (utc_end - timedelta(microseconds=1)).date()

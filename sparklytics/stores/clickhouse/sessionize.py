@@ -198,16 +198,21 @@ _MIXED = " + ".join(
 _EVENT_KEYS = "groupUniqArrayIf((path, hour_of), pv_flag = 0)"
 # Per (event name, hour) the session's custom events, for the event-name breakdown.
 _NAMES = "sumMapIf([(assumeNotNull(event_name), hour_of)], [toUInt32(1)], pv_flag = 0 AND event_name IS NOT NULL)"
+# The raw visitor ids a session took over at midnight (Decision 6), each with its first
+# event in the session, so a report can give any event its stored session
+# (:mod:`.event_sessions`). The kept id's first event is the session's own first: a run
+# is kept under the previous id only after an event of that id.
+_ADOPTED = "minMapIf([visitor_id], [created_at], visitor_id != session_visitor)"
 # What a summary row holds changes with this number; rows of an older one are built again
 # (``closed_sessions.create``).
-SUMMARY_VERSION = 3
+SUMMARY_VERSION = 4
 
 
 def session_summaries(source: str) -> str:
     """One row per session of ``source``'s events: its contract id, the facts of
     ``SESSION_FACTS``, ``first_url``, and the hourly counts (``HOURLY_COLUMNS``,
     ``page_keys``/``page_views``, ``mixed``, ``event_keys``, ``summary_version``,
-``name_keys``/``name_counts``). One GROUP BY, no per-event window or hash: the id is
+    ``name_keys``/``name_counts``, ``adopted_visitors``/``adopted_firsts``). One GROUP BY, no per-event window or hash: the id is
     hashed once per session. The same SELECT fills the closed days' table
     (:mod:`.closed_sessions`) and derives the open part of a range at read time, so
     the two cannot disagree."""
@@ -217,11 +222,12 @@ def session_summaries(source: str) -> str:
 SELECT website_id, {_contract_id("session_visitor", "first_url", "first_seen")} AS session_id,
        {", ".join(name for name, _ in SESSION_FACTS)},
        {hourly}, pages.1 AS page_keys, pages.2 AS page_views, mixed, event_keys,
-       toUInt8({SUMMARY_VERSION}) AS summary_version, names.1 AS name_keys, names.2 AS name_counts
+       toUInt8({SUMMARY_VERSION}) AS summary_version, names.1 AS name_keys, names.2 AS name_counts,
+       adopted.1 AS adopted_visitors, adopted.2 AS adopted_firsts
 FROM (
     SELECT website_id, session_visitor, argMin(url, ({_ORDER})) AS first_url, {facts},
            {_HOURLY} AS hourly, {_PAGES} AS pages, {_MIXED} AS mixed, {_EVENT_KEYS} AS event_keys,
-           {_NAMES} AS names
+           {_NAMES} AS names, {_ADOPTED} AS adopted
     FROM (SELECT *, {_FLAGS}, {_MIX_VALUES} FROM ({_numbered_sessions(source)}))
     GROUP BY website_id, session_visitor, session_n
 )

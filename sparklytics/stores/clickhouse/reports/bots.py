@@ -11,9 +11,9 @@ from sparklytics.queries.bots import TOP, Split, shape_report, shape_summary
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
 from sparklytics.stores.clickhouse.rows import BUCKETS, bucket_key
-from sparklytics.stores.clickhouse.scope import local_offset, report_scope
+from sparklytics.stores.clickhouse.scope import local_offset
 
-from . import Fetch
+from . import Fetch, Scope
 
 _SPLIT = "SELECT countIf(is_bot), countIf(NOT is_bot) FROM m"
 
@@ -34,32 +34,32 @@ ORDER BY bucket
 """
 
 
-async def _split(fetch: Fetch, q: ReportQuery) -> Split:
-    scope, params = report_scope(q)
+async def _split(fetch: Fetch, scoped: Scope, q: ReportQuery) -> Split:
+    scope, params = await scoped(q, sessions=False)
     [(bots, humans)] = await fetch(scope + _SPLIT, params)
     return int(bots), int(humans)
 
 
-async def _top(fetch: Fetch, q: ReportQuery, value: str, extra: str = "") -> list[tuple[str, int]]:
-    scope, params = report_scope(q)
+async def _top(fetch: Fetch, scoped: Scope, q: ReportQuery, value: str, extra: str = "") -> list[tuple[str, int]]:
+    scope, params = await scoped(q, sessions=False)
     rows = await fetch(scope + _TOP.format(value=value, extra=extra), params)
     return [(name, int(count)) for name, count in rows]
 
 
-async def _reasons(fetch: Fetch, q: ReportQuery) -> list[tuple[str, int]]:
-    return await _top(fetch, q, "ifNull(bot_reason, 'unknown')")
+async def _reasons(fetch: Fetch, scoped: Scope, q: ReportQuery) -> list[tuple[str, int]]:
+    return await _top(fetch, scoped, q, "ifNull(bot_reason, 'unknown')")
 
 
-async def bot_summary(fetch: Fetch, q: ReportQuery) -> ReportResult:
-    return shape_summary(q, await _split(fetch, q), await _reasons(fetch, q))
+async def bot_summary(fetch: Fetch, scoped: Scope, q: ReportQuery) -> ReportResult:
+    return shape_summary(q, await _split(fetch, scoped, q), await _reasons(fetch, scoped, q))
 
 
-async def bot_report(fetch: Fetch, q: ReportQuery) -> ReportResult:
+async def bot_report(fetch: Fetch, scoped: Scope, q: ReportQuery) -> ReportResult:
     granularity = q.granularity or "day"
-    scope, params = report_scope(q)
+    scope, params = await scoped(q, sessions=False)
     offset, offset_params = local_offset(q, "created_at")
     rows = await fetch(scope + _BUCKET_ROWS.format(bucket=BUCKETS[granularity], offset=offset),
                        {**params, **offset_params})
     buckets = [(bucket_key(key, granularity), int(bots), int(humans)) for key, bots, humans in rows]
-    user_agents = await _top(fetch, q, "user_agent", "AND user_agent IS NOT NULL")
-    return shape_report(q, await _split(fetch, q), buckets, await _reasons(fetch, q), user_agents)
+    user_agents = await _top(fetch, scoped, q, "user_agent", "AND user_agent IS NOT NULL")
+    return shape_report(q, await _split(fetch, scoped, q), buckets, await _reasons(fetch, scoped, q), user_agents)

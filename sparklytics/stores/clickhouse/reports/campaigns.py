@@ -15,9 +15,9 @@ from sparklytics.goals import Goal
 from sparklytics.queries.campaigns import LinkCounts, PixelCounts, shape_link_stats, shape_pixel_stats
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
-from sparklytics.stores.clickhouse.scope import match_sql, report_scope
+from sparklytics.stores.clickhouse.scope import match_sql
 
-from . import Fetch
+from . import Fetch, Scope
 from .goals import goal_value
 
 _CLICKS = f"SELECT link_id, session_id, session_visitor FROM m WHERE event_type = 'event' AND event_name = '{LINK_CLICK}' AND link_id IS NOT NULL"
@@ -48,8 +48,8 @@ GROUP BY pixel_id
 """
 
 
-async def link_stats(fetch: Fetch, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
-    scope, params = report_scope(q)
+async def link_stats(fetch: Fetch, scoped: Scope, q: ReportQuery, goals: Sequence[Goal]) -> ReportResult:
+    scope, params = await scoped(q)
     matches, values = [], []
     for n, goal in enumerate(goals):
         match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, f"g{n}_match")
@@ -70,8 +70,8 @@ async def link_stats(fetch: Fetch, q: ReportQuery, goals: Sequence[Goal]) -> Rep
     return shape_link_stats(counts)
 
 
-async def pixel_stats(fetch: Fetch, q: ReportQuery) -> ReportResult:
-    scope, params = report_scope(q)
+async def pixel_stats(fetch: Fetch, scoped: Scope, q: ReportQuery) -> ReportResult:
+    scope, params = await scoped(q)
     counts: dict[str, PixelCounts] = {
         pixel_id: (int(views), int(visitors)) for pixel_id, views, visitors in await fetch(scope + _PIXEL_STATS, params)
     }

@@ -13,9 +13,9 @@ from sparklytics.queries.report_query import ReportQuery, previous_period_query
 from sparklytics.queries.result import ReportResult
 from sparklytics.stores.clickhouse import session_reports
 from sparklytics.stores.clickhouse.rows import Fetch as SyncFetch
-from sparklytics.stores.clickhouse.scope import report_scope
+from sparklytics.stores.clickhouse.event_sessions import scope_of
 
-from . import Fetch
+from . import Fetch, Scope
 
 _CUSTOM = "event_type = 'event' AND event_name IS NOT NULL"
 
@@ -70,7 +70,7 @@ def events_list(fetch: SyncFetch, q: ReportQuery, *, stored: bool) -> ReportResu
         parts, params = session_reports.parts(fetch, q)
         sql = session_reports.event_names_sql(q, parts, EVENTS_LIMIT)
     else:
-        sql, params = _with_scope(q, _LIST)
+        sql, params = _with_scope(fetch, q, _LIST, stored)
     rows = [tuple(row) for row in fetch(sql, params)]
     previous: dict[str, int] = {}
     if rows:
@@ -79,20 +79,20 @@ def events_list(fetch: SyncFetch, q: ReportQuery, *, stored: bool) -> ReportResu
             parts, p_params = session_reports.parts(fetch, before)
             p_sql = f"SELECT name, events FROM ({session_reports.event_names_sql(before, parts, EVENTS_LIMIT, named=True)})"
         else:
-            p_sql, p_params = _with_scope(before, _PREVIOUS)
+            p_sql, p_params = _with_scope(fetch, before, _PREVIOUS, stored)
         previous = {name: int(count) for name, count in fetch(p_sql, {**p_params, "names": names})}
     return ReportResult({"rows": shape_event_rows(rows, previous), "total": int(rows[0][3]) if rows else 0})
 
 
-def _with_scope(q: ReportQuery, sql: str) -> tuple[str, dict]:
-    scope, params = report_scope(q)
+def _with_scope(fetch: SyncFetch, q: ReportQuery, sql: str, stored: bool) -> tuple[str, dict]:
+    scope, params = scope_of(fetch, q, stored=stored)
     return scope + sql, params
 
 
-async def event_properties(fetch: Fetch, q: ReportQuery) -> ReportResult:
+async def event_properties(fetch: Fetch, scoped: Scope, q: ReportQuery) -> ReportResult:
     """Top-level ``event_data`` keys and values of ``q.event_name``."""
     assert q.event_name is not None, "parse with route='event_properties'"
-    scope, params = report_scope(q, sessions=False)
+    scope, params = await scoped(q, sessions=False)
     params["event_name"] = q.event_name
     [[total]] = await fetch(scope + "SELECT count() " + _OCCURRENCES, params)
     rows = await fetch(scope + _PROPERTIES, params) if int(total) else []

@@ -18,17 +18,17 @@ from typing import Any
 from sparklytics.queries.funnels import shape_results
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
-from sparklytics.stores.clickhouse.scope import match_sql, report_scope
+from sparklytics.stores.clickhouse.scope import match_sql
 
-from . import Fetch
+from . import Fetch, Scope
 
 _WINDOW_US = 2**62  # longer than any session
 
 
-async def funnel_results(fetch: Fetch, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
+async def funnel_results(fetch: Fetch, scoped: Scope, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
     steps: Sequence[Mapping[str, Any]] = funnel["steps"]
     assert steps, "a stored funnel always has steps"
-    scope, params = report_scope(q)
+    scope, params = await scoped(q)
     conditions = []
     for n, step in enumerate(steps, start=1):
         condition, bound = match_sql(step["step_type"], step["match_operator"], step["match_value"], f"step_{n}")

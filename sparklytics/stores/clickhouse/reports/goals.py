@@ -28,9 +28,10 @@ from sparklytics.queries.report_query import ReportQuery, comparison_query, prev
 from sparklytics.queries.result import ReportResult
 from sparklytics.stores.clickhouse import session_reports
 from sparklytics.stores.clickhouse.rows import Fetch as SyncFetch
-from sparklytics.stores.clickhouse.scope import match_sql, report_scope
+from sparklytics.stores.clickhouse.event_sessions import scope_of
+from sparklytics.stores.clickhouse.scope import match_sql
 
-from . import Fetch
+from . import Fetch, Scope
 
 
 def goal_value(goal: Goal, param: str) -> tuple[str, dict]:
@@ -65,7 +66,7 @@ def _goal_totals(fetch: SyncFetch, q: ReportQuery, goal: Goal, stored: bool) -> 
         parts, params = session_reports.parts(fetch, q)
         sql, bound = session_reports.goal_totals_sql(q, parts, goal)
     else:
-        scope, params = report_scope(q)
+        scope, params = scope_of(fetch, q, stored=stored)
         match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
         sql = scope + _TOTALS.format(match=f"({match})")
     [row] = fetch(sql, {**params, **bound})
@@ -86,7 +87,7 @@ def _goal_counts(fetch: SyncFetch, q: ReportQuery, goals: Sequence[Goal], stored
         sql, bound = session_reports.goal_counts_sql(q, parts, goals)
         params.update(bound)
     else:
-        scope, params = report_scope(q)
+        scope, params = scope_of(fetch, q, stored=stored)
         columns = ["uniqExact(session_visitor)"]
         for n, goal in enumerate(goals):
             match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, f"g{n}_match")
@@ -135,8 +136,9 @@ GROUP BY channel
 """
 
 
-async def attribution(fetch: Fetch, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
-    scope, params = report_scope(q)
+async def attribution(fetch: Fetch, scoped: Scope, q: ReportQuery, goal: Goal,
+                      options: AttributionOptions) -> ReportResult:
+    scope, params = await scoped(q)
     match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
     value, value_params = goal_value(goal, "goal_value")
     sql = scope + _ATTRIBUTION.format(model=_MODELS[options.model], match=match, value=value)
@@ -145,8 +147,9 @@ async def attribution(fetch: Fetch, q: ReportQuery, goal: Goal, options: Attribu
     return ReportResult(shape_attribution(goal.id, options.model, credited))
 
 
-async def revenue_summary(fetch: Fetch, q: ReportQuery, goal: Goal, options: AttributionOptions) -> ReportResult:
-    scope, params = report_scope(q)
+async def revenue_summary(fetch: Fetch, scoped: Scope, q: ReportQuery, goal: Goal,
+                          options: AttributionOptions) -> ReportResult:
+    scope, params = await scoped(q)
     match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
     value, value_params = goal_value(goal, "goal_value")
     [(conversions, revenue)] = await fetch(

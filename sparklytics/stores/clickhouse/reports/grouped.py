@@ -18,9 +18,9 @@ from sparklytics.queries.report_query import ReportQuery
 from sparklytics.stores.clickhouse.conditions import COLUMNS, patterns, props_text, refused_pattern
 from sparklytics.stores.clickhouse.connection import ClickHouseError
 from sparklytics.stores.clickhouse.rows import BUCKETS
-from sparklytics.stores.clickhouse.scope import local_offset, match_sql, report_scope
+from sparklytics.stores.clickhouse.scope import local_offset, match_sql
 
-from . import Fetch
+from . import Fetch, Scope
 from .goals import goal_value
 
 # Breakdown type → the session fact it reads (the session-level keys).
@@ -76,7 +76,7 @@ def _revenue_sql(grouping: Grouping, params: dict) -> str:
     return f"multiIf({', '.join(branches)}, 0.0)" if branches else "0.0"
 
 
-async def grouped(fetch: Fetch, q: ReportQuery, grouping: Grouping) -> list[GroupRow]:
+async def grouped(fetch: Fetch, scoped: Scope, q: ReportQuery, grouping: Grouping) -> list[GroupRow]:
     for pattern in patterns(q.condition):
         try:
             await fetch("SELECT match('', {pattern:String})", {"pattern": pattern})
@@ -89,7 +89,7 @@ async def grouped(fetch: Fetch, q: ReportQuery, grouping: Grouping) -> list[Grou
         keys.append(sql)
         if fact:
             facts.add(fact)
-    scope, params = report_scope(q, facts)
+    scope, params = await scoped(q, facts)
     offset, offset_params = local_offset(q, "created_at")
     revenue = _revenue_sql(grouping, extra)
     params.update(extra)

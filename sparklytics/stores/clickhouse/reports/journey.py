@@ -12,9 +12,8 @@ from __future__ import annotations
 from sparklytics.queries.journey import BRANCH_LIMIT, JourneyOptions, shape_branches
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
-from sparklytics.stores.clickhouse.scope import report_scope
 
-from . import Fetch
+from . import Fetch, Scope
 
 # A page node as normalize_page gives it: lower case, no trailing slash, "/" for root.
 _PAGE = "if(trimRight(lower(path), '/') = '', '/', trimRight(lower(path), '/'))"
@@ -61,9 +60,9 @@ LIMIT {BRANCH_LIMIT}
 """
 
 
-async def journey(fetch: Fetch, q: ReportQuery, options: JourneyOptions) -> ReportResult:
+async def journey(fetch: Fetch, scoped: Scope, q: ReportQuery, options: JourneyOptions) -> ReportResult:
     """The top branches next to (or before) the anchor, per session."""
-    scope, params = report_scope(q)
+    scope, params = await scoped(q)
     params.update({"anchor": options.anchor_value, "max_depth": options.max_depth})
     with_ctes = scope.rstrip() + _ctes(_ANCHOR_MATCH[options.anchor_type], options.direction)
     [[total]] = await fetch(with_ctes + "SELECT count() FROM anchors", params)

@@ -16,9 +16,9 @@ from datetime import date, timedelta
 from sparklytics.queries.report_query import ReportQuery, time_bounds
 from sparklytics.queries.result import ReportResult
 from sparklytics.queries.retention import RetentionOptions, add_periods, period_start, shape_retention
-from sparklytics.stores.clickhouse.scope import local_offset, report_scope
+from sparklytics.stores.clickhouse.scope import local_offset
 
-from . import Fetch
+from . import Fetch, Scope
 
 _PERIOD = {
     "day": "toDate({local})",
@@ -61,11 +61,11 @@ def _local_period(q: ReportQuery, column: str, unit: str) -> tuple[str, dict]:
     return _PERIOD[unit].format(local=f"({column} + toIntervalSecond({offset}))"), params
 
 
-async def retention(fetch: Fetch, q: ReportQuery, options: RetentionOptions) -> ReportResult:
+async def retention(fetch: Fetch, scoped: Scope, q: ReportQuery, options: RetentionOptions) -> ReportResult:
     unit, periods = options.granularity, options.max_periods
     last_period_end = add_periods(period_start(q.end, unit), periods, unit)
     activity = q.with_range(q.start, last_period_end - timedelta(days=1))
-    scope, params = report_scope(activity)
+    scope, params = await scoped(activity)
     range_start, range_end = time_bounds(q)
     params.update({"range_start": range_start, "range_end": range_end, "max_periods": periods})
     # Offsets over the activity range: it holds every instant used here.

@@ -27,7 +27,8 @@ from sparklytics.queries.result import ReportResult
 from sparklytics.queries.sessions import _DETAIL_EVENT_KEYS, DETAIL_EVENTS_LIMIT, shape_session
 from sparklytics.stores.clickhouse import session_reports
 from sparklytics.stores.clickhouse.rows import Fetch
-from sparklytics.stores.clickhouse.scope import report_scope, session_filter
+from sparklytics.stores.clickhouse.event_sessions import scope_of
+from sparklytics.stores.clickhouse.scope import session_filter
 from sparklytics.stores.clickhouse.sessionize import session_rows, sessionized_events
 
 
@@ -134,7 +135,7 @@ def sessions_list(fetch: Fetch, q: ReportQuery, *, stored: bool) -> ReportResult
         )
         sql = _STORED_PAGE.format(shown=_SHOWN, parts=branches)
     else:
-        scope, params = report_scope(q)
+        scope, params = scope_of(fetch, q, stored=stored)
         sql = scope + _PAGE.format(sessions=session_filter(q), after=after)
     rows = fetch(sql, {**params, **cursor, "fetch": limit + 1})
     has_more = len(rows) > limit

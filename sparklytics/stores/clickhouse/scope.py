@@ -77,15 +77,19 @@ _CONVERTING_SESSIONS = (
 )
 
 
-def report_scope(q: ReportQuery, facts: Iterable[str] = (), *, sessions: bool = True) -> tuple[str, dict]:
+def report_scope(q: ReportQuery, facts: Iterable[str] = (), *, sessions: bool = True,
+                 rows: str | None = None) -> tuple[str, dict]:
     """``WITH ev AS (…), sess AS (…), m AS (…)`` for ``q`` and its parameters; ``m``
     carries the session ``facts`` named (``sessionize.SESSION_FACTS``) as ``s_`` columns,
     and those the source filters test.
 
     ``sessions=False``: the report reads no session column of ``m``, so when nothing of
     ``q`` needs one either (no source filter, goal or condition) ``m`` is just the
-    range's matching events, without deriving any session (``ev`` and ``sess`` absent)."""
-    tests = filter_tests(q, facts)
+    range's matching events, without deriving any session (``ev`` and ``sess`` absent).
+
+    ``rows``: a test on the event's own columns (alias ``e``) keeping only the rows the
+    report reads, such as a funnel's steps; the sessions still come from all events."""
+    tests = filter_tests(q, facts, rows)
     if not sessions and not tests.needs_sessions:
         return events_only(tests), tests.params
     in_range = (
@@ -131,9 +135,10 @@ class FilterTests:
         return tests
 
 
-def filter_tests(q: ReportQuery, facts: Iterable[str] = ()) -> FilterTests:
-    """``q``'s range, bot, filter, goal and condition tests on ``m``'s rows, and the
-    session facts they and the report (``facts``) read."""
+def filter_tests(q: ReportQuery, facts: Iterable[str] = (), rows: str | None = None) -> FilterTests:
+    """``q``'s range, bot, filter, goal and condition tests on ``m``'s rows (and the
+    report's own test of them, ``rows``), and the session facts they and the report
+    (``facts``) read."""
     utc_start, utc_end = time_bounds(q)
     params: dict = {
         "website_id": q.website_id, "utc_start": utc_start, "utc_end": utc_end,
@@ -143,6 +148,8 @@ def filter_tests(q: ReportQuery, facts: Iterable[str] = ()) -> FilterTests:
                         set(facts), params, q)
     if not q.include_bots:
         tests.event.append("NOT e.is_bot")
+    if rows is not None:
+        tests.event.append(f"({rows})")
     for key, value in q.filters:
         column, test = FILTER_TESTS[key]
         if FILTERS[key].session:

@@ -28,12 +28,15 @@ _WINDOW_US = 2**62  # longer than any session
 async def funnel_results(fetch: Fetch, scoped: Scope, q: ReportQuery, funnel: Mapping[str, Any]) -> ReportResult:
     steps: Sequence[Mapping[str, Any]] = funnel["steps"]
     assert steps, "a stored funnel always has steps"
-    scope, params = await scoped(q)
-    conditions = []
+    conditions, bound = [], {}
     for n, step in enumerate(steps, start=1):
-        condition, bound = match_sql(step["step_type"], step["match_operator"], step["match_value"], f"step_{n}")
+        condition, step_bound = match_sql(step["step_type"], step["match_operator"], step["match_value"],
+                                          f"step_{n}", "e.")
         conditions.append(f"({condition})")
-        params.update(bound)
+        bound.update(step_bound)
+    # A row no step matches changes no level: only the steps' rows are read.
+    scope, params = await scoped(q, rows=" OR ".join(conditions))
+    params.update(bound)
     counts = ", ".join(f"countIf(level >= {n})" for n in range(1, len(steps) + 1))
     sql = scope + f"""
 SELECT {counts}
@@ -41,7 +44,7 @@ FROM (
     SELECT session_id,
            windowFunnel({_WINDOW_US}, 'strict_increase')(toUInt64(toUnixTimestamp64Micro(created_at)), {", ".join(conditions)})
                AS level
-    FROM m
+    FROM m AS e
     GROUP BY session_id
 )
 """

@@ -129,7 +129,6 @@ FROM (
         SELECT session_id, created_at, node_id, id, ({{match}}) AS converts, {{value}} AS value, {_TOUCH} AS touch
         FROM m
     )
-    WHERE session_id IN (SELECT session_id FROM m WHERE {{match}})
 )
 WHERE converts
 GROUP BY channel
@@ -138,8 +137,9 @@ GROUP BY channel
 
 async def attribution(fetch: Fetch, scoped: Scope, q: ReportQuery, goal: Goal,
                       options: AttributionOptions) -> ReportResult:
-    scope, params = await scoped(q)
     match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
+    # Only touches and conversions move a conversion's first or last touch.
+    scope, params = await scoped(q, rows=f"{_TOUCH} IS NOT NULL OR ({match})")
     value, value_params = goal_value(goal, "goal_value")
     sql = scope + _ATTRIBUTION.format(model=_MODELS[options.model], match=match, value=value)
     rows = await fetch(sql, {**params, **bound, **value_params})
@@ -149,8 +149,9 @@ async def attribution(fetch: Fetch, scoped: Scope, q: ReportQuery, goal: Goal,
 
 async def revenue_summary(fetch: Fetch, scoped: Scope, q: ReportQuery, goal: Goal,
                           options: AttributionOptions) -> ReportResult:
-    scope, params = await scoped(q)
     match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
+    # The conversions alone, without their sessions unless a filter needs them.
+    scope, params = await scoped(q, sessions=False, rows=match)
     value, value_params = goal_value(goal, "goal_value")
     [(conversions, revenue)] = await fetch(
         scope + f"SELECT countIf({match}), sumIf({value}, {match}) FROM m", {**params, **bound, **value_params}

@@ -3,8 +3,8 @@
 What the report counts and how it is shaped: :mod:`sparklytics.queries.journey`. The
 anchor of a session is its first matching row of ``m``; its branch is the first (next)
 or last (previous) ``max_depth`` nodes after or before it, in time order, from one
-``groupArray`` sorted by ``(created_at, node_id, id)``. Only sessions with a node are
-grouped; the empty branch is the anchors minus those, as in the DuckDB report.
+``groupArray`` sorted by ``(created_at, node_id, id)``. One statement reads ``m`` once
+(its node rows only): each reading of a scope joins the events to their sessions.
 """
 
 from __future__ import annotations
@@ -25,56 +25,51 @@ _ANCHOR_MATCH = {
 }
 _KEY = "(created_at, node_id, id)"
 _SLICE = {
-    "next": ("arraySlice(ordered, 1, {max_depth:UInt32})", ">"),
-    "previous": ("arraySlice(ordered, greatest(1, toInt64(length(ordered)) - {max_depth:UInt32} + 1))", "<"),
+    "next": ("arraySlice(after, 1, {max_depth:UInt32})", ">"),
+    "previous": ("arraySlice(after, greatest(1, toInt64(length(after)) - {max_depth:UInt32} + 1))", "<"),
 }
 
-
-def _ctes(anchor_match: str, direction: str) -> str:
-    """``anchors`` and ``branches``, to follow the scope's ``WITH``."""
-    branch, before_or_after = _SLICE[direction]
-    return f"""
-, anchors AS (
-    SELECT session_id, min({_KEY}) AS at FROM m WHERE {anchor_match} GROUP BY session_id
-),
-branches AS (
-    SELECT session_id, {branch} AS nodes
+# Per session with an anchor, in one pass over its node rows: the anchor's key, the
+# nodes after (or before) it in time order, the branch sliced from them; then the
+# branches counted, with every anchored session and those of the empty branch. Non-empty
+# branches sort first: the top ``BRANCH_LIMIT`` of them come back.
+_BRANCHES = f"""
+SELECT nodes, count() AS sessions, sum(count()) OVER () AS anchored,
+       sum(if(empty(nodes), count(), 0)) OVER () AS without_nodes
+FROM (
+    SELECT {{branch}} AS nodes
     FROM (
-        SELECT m.session_id AS session_id,
-               arrayMap(x -> x.2, arraySort(x -> x.1, groupArray(((m.created_at, m.node_id, m.id), {_NODE}))))
-                   AS ordered
-        FROM m INNER JOIN anchors AS a ON a.session_id = m.session_id
-        WHERE {_IS_NODE} AND (m.created_at, m.node_id, m.id) {before_or_after} a.at
-        GROUP BY m.session_id
+        SELECT arrayMap(x -> x.2, arrayFilter(x -> x.1 {{before_or_after}} at, arraySort(x -> x.1, rows))) AS after
+        FROM (
+            SELECT minIf({_KEY}, {{anchor_match}}) AS at, groupArray(({_KEY}, {_NODE})) AS rows
+            FROM m
+            GROUP BY session_id
+            HAVING countIf({{anchor_match}}) > 0
+        )
     )
 )
-"""
-
-
-_TOP = f"""
-SELECT nodes, count() AS sessions, sum(count()) OVER () AS sessions_with_nodes
-FROM branches
 GROUP BY nodes
-ORDER BY sessions DESC, nodes ASC
+ORDER BY empty(nodes), sessions DESC, nodes ASC
 LIMIT {BRANCH_LIMIT}
 """
 
 
 async def journey(fetch: Fetch, scoped: Scope, q: ReportQuery, options: JourneyOptions) -> ReportResult:
     """The top branches next to (or before) the anchor, per session."""
-    scope, params = await scoped(q)
+    scope, params = await scoped(q, rows=_IS_NODE)
     params.update({"anchor": options.anchor_value, "max_depth": options.max_depth})
-    with_ctes = scope.rstrip() + _ctes(_ANCHOR_MATCH[options.anchor_type], options.direction)
-    [[total]] = await fetch(with_ctes + "SELECT count() FROM anchors", params)
-    rows = await fetch(with_ctes + _TOP, params) if int(total) else []
-    with_nodes = int(rows[0][2]) if rows else 0
-    top = [(list(nodes), int(sessions)) for nodes, sessions, _ in rows]
+    branch, before_or_after = _SLICE[options.direction]
+    sql = scope + _BRANCHES.format(branch=branch, before_or_after=before_or_after,
+                                   anchor_match=_ANCHOR_MATCH[options.anchor_type])
+    rows = await fetch(sql, params)
+    total, empty = (int(rows[0][2]), int(rows[0][3])) if rows else (0, 0)
+    top = [(list(nodes), int(sessions)) for nodes, sessions, _, _ in rows if nodes]
     return ReportResult(
         {
             "anchor": {"type": options.anchor_type, "value": options.anchor_value},
             "direction": options.direction,
             "max_depth": options.max_depth,
-            "total_anchor_sessions": int(total),
-            "branches": shape_branches(top, int(total) - with_nodes, int(total)),
+            "total_anchor_sessions": total,
+            "branches": shape_branches(top, empty, total),
         }
     )

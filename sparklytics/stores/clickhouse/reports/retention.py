@@ -31,28 +31,33 @@ _DISTANCE = {
     "month": "dateDiff('month', {a}, {b})",
 }
 
+# Two readings of the scope, each joining its events to their sessions once: ``ev`` for
+# each visitor's first event, ``m`` for the periods it was active in (a CTE named twice
+# would be computed twice); one row per cohort member, its return periods unrolled.
 _COHORTS = """
-, cohort AS (
-    SELECT visitor, {cohort_period} AS cohort_start
-    FROM (
-        SELECT session_visitor AS visitor, min(created_at) AS first_at
-        FROM ev
-        WHERE created_at < {{range_end:DateTime64(6)}}
-        GROUP BY visitor
-        HAVING first_at >= {{range_start:DateTime64(6)}}
-    )
-    WHERE visitor IN (SELECT session_visitor FROM m WHERE created_at < {{range_end:DateTime64(6)}})
-      AND visitor NOT IN (SELECT visitor_id FROM events
-                          WHERE website_id = {{website_id:String}} AND created_at < {{range_start:DateTime64(6)}})
+, firsts AS (
+    SELECT session_visitor AS visitor, min(created_at) AS first_at
+    FROM ev
+    WHERE created_at < {{range_end:DateTime64(6)}}
+    GROUP BY visitor
+    HAVING first_at >= {{range_start:DateTime64(6)}}
 ),
-returns AS (
-    SELECT DISTINCT c.visitor AS visitor, c.cohort_start AS cohort_start, {distance} AS period
-    FROM m INNER JOIN cohort AS c ON c.visitor = m.session_visitor
-    WHERE period BETWEEN 1 AND {{max_periods:UInt32}} - 1
+active AS (
+    SELECT session_visitor AS visitor, min(created_at) AS first_match, groupUniqArray({event_period}) AS periods
+    FROM m
+    GROUP BY visitor
 )
-SELECT cohort_start, 0 AS period, count() FROM cohort GROUP BY cohort_start
-UNION ALL
-SELECT cohort_start, period, count() FROM returns GROUP BY cohort_start, period
+SELECT cohort_start, period, count()
+FROM (
+    SELECT {cohort_period} AS cohort_start,
+           arrayJoin(arrayConcat([0], arrayFilter(k -> k BETWEEN 1 AND {{max_periods:UInt32}} - 1,
+                                                  arrayMap(p -> {distance}, a.periods)))) AS period
+    FROM firsts AS f INNER JOIN active AS a ON a.visitor = f.visitor
+    WHERE a.first_match < {{range_end:DateTime64(6)}}
+      AND f.visitor NOT IN (SELECT visitor_id FROM events
+                            WHERE website_id = {{website_id:String}} AND created_at < {{range_start:DateTime64(6)}})
+)
+GROUP BY cohort_start, period
 """
 
 
@@ -69,12 +74,13 @@ async def retention(fetch: Fetch, scoped: Scope, q: ReportQuery, options: Retent
     range_start, range_end = time_bounds(q)
     params.update({"range_start": range_start, "range_end": range_end, "max_periods": periods})
     # Offsets over the activity range: it holds every instant used here.
-    cohort_period, p = _local_period(activity, "first_at", unit)
+    cohort_period, p = _local_period(activity, "f.first_at", unit)
     params.update(p)
-    event_period, p = _local_period(activity, "m.created_at", unit)
+    event_period, p = _local_period(activity, "created_at", unit)
     params.update(p)
     sql = scope.rstrip() + _COHORTS.format(
-        cohort_period=cohort_period, distance=_DISTANCE[unit].format(a="c.cohort_start", b=event_period)
+        cohort_period=cohort_period, event_period=event_period,
+        distance=_DISTANCE[unit].format(a=cohort_period, b="p"),
     )
     rows = await fetch(sql, params)
     counts = [(date.fromisoformat(cohort_start), int(period), int(visitors)) for cohort_start, period, visitors in rows]

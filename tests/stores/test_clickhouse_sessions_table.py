@@ -40,12 +40,14 @@ def series(range_: dict, site: str = SITE, **extra) -> list[tuple[str, object]]:
 
 
 # Goals over the contract dataset: a page (equal, contained), a custom event (valued
-# per conversion), and one on the URL as sent (read from the events).
+# per conversion), one on the URL as sent (read from the events), and one valued by a
+# property (counted by the stored sessions, its values read from its events).
 GOALS = (
     goal("pricing", "page_view", "/pricing"),
     goal("docs", "page_view", "/doc", match_operator="contains"),
     goal("signup", "event", "signup_click", value_mode="fixed", fixed_value=9.5, currency="EUR"),
     goal("blog-url", "page_view", "https://blog.example.com/blog/hello"),
+    goal("signup-plan", "event", "signup_click", value_mode="event_property", value_property_key="plan"),
 )
 
 
@@ -71,11 +73,12 @@ FILTERED = (
 
 
 def goal_reports(range_: dict, **extra) -> list[tuple[str, tuple]]:
-    """Each goal's stats and the conversions panel, without the URL goal (read from the
-    stored sessions) and with it (from the events), over ``range_``."""
+    """Each goal's stats and the conversions panel over ``range_``: the stored sessions'
+    goals, with the property's (its values from the events), with the URL goal (all from
+    the events)."""
     reports = [("goal_stats", (make_query("goal_stats", CONTRACT, **range_, **extra), g)) for g in GOALS]
     return reports + [("goal_conversions", (make_query("goal_conversions", CONTRACT, **range_, **extra), goals))
-                      for goals in (list(GOALS[:3]), list(GOALS))]
+                      for goals in (list(GOALS[:3]), [*GOALS[:3], GOALS[4]], list(GOALS))]
 
 
 async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(contract_paths):

@@ -380,10 +380,8 @@ PREVIOUS = "SELECT value, visitors, pageviews FROM per WHERE has({values:Array(S
 # sent the report to the events), as none of its events is in the read-time rows.
 def goals_apply(q: ReportQuery, goals: Sequence[Goal]) -> bool:
     """Whether the summaries can count ``goals`` over ``q`` (see :func:`mixed_in_range`
-    with ``keyed_counts``)."""
-    return applies(q) and not _page_filtered(q) and all(
-        goal.value_mode != "event_property" and _goal_keys(goal) is not None for goal in goals
-    )
+    with ``keyed_counts``): conversions, not a value read from a property."""
+    return applies(q) and not _page_filtered(q) and all(_goal_keys(goal) is not None for goal in goals)
 
 
 def _goal_keys(goal: Goal) -> tuple[str, str] | None:
@@ -431,7 +429,8 @@ FROM {source} WHERE {where} AND {session_filter(q, '')}""" for source, where in 
 
 def goal_counts_sql(q: ReportQuery, parts_: list[Part], goals: Sequence[Goal]) -> tuple[str, dict]:
     """The range's visitors, then per goal its converting visitors, conversions and
-    revenue (a fixed value per conversion, or none)."""
+    revenue (a fixed value per conversion; none for the others, a property's values
+    included: they are in the events)."""
     params: dict = {}
     inner, outer = ["uniqExactIfState(visitor_id, re > 0) AS v"], ["uniqExactIfMerge(v)"]
     counts = []

@@ -3,11 +3,13 @@
 
 What the reports count and how they are shaped: :mod:`sparklytics.queries.goals`. A
 goal's stats and the conversions panel read the stored sessions' counts where they can
-(:func:`.session_reports.goals_apply`); otherwise, and for attribution and revenue,
-every statement reads the matched rows ``m`` of one period. The conversions panel evaluates
-every goal in one pass with ``-If`` combinators (one column triple per goal): exact
-visitors (``uniqExactIf``), since the panel's rates divide by the period's visitors.
-Attribution's windows run over the converting read-time sessions only.
+(:func:`.session_reports.goals_apply`), the values of a goal valued by a property from
+its conversions alone; otherwise, and for attribution and revenue, every statement
+reads the matched rows ``m`` of one period (only those it needs: ``rows``). The
+conversions panel evaluates every goal in one pass with ``-If`` combinators (one column
+triple per goal): exact visitors (``uniqExactIf``), since the panel's rates divide by
+the period's visitors. Attribution's windows run over the sessions' touches and
+conversions only.
 """
 
 from __future__ import annotations
@@ -80,9 +82,27 @@ def goal_stats(fetch: SyncFetch, q: ReportQuery, goal: Goal, *, stored: bool) ->
     return ReportResult(shape_goal_stats(goal.id, current, previous))
 
 
+def _property_values(fetch: SyncFetch, q: ReportQuery, goals: Sequence[Goal], stored: bool) -> list[float]:
+    """Each goal's summed property values in ``q``'s range, from its conversions alone
+    (their sessions only when a filter needs them)."""
+    matches, sums, bound = [], [], {}
+    for n, goal in enumerate(goals):
+        match, match_params = match_sql(goal.goal_type, goal.match_operator, goal.match_value, f"v{n}_match")
+        value, value_params = goal_value(goal, f"v{n}_value")
+        bound.update(match_params)
+        bound.update(value_params)
+        matches.append(f"({match})")
+        sums.append(f"sumIf({value}, {match})")
+    scope, params = scope_of(fetch, q, sessions=False, rows=" OR ".join(matches), stored=stored)
+    [row] = fetch(scope + f"SELECT {', '.join(sums)} FROM m", {**params, **bound})
+    return [float(total) for total in row]
+
+
 def _goal_counts(fetch: SyncFetch, q: ReportQuery, goals: Sequence[Goal], stored: bool) -> tuple[list[GoalCounts], int]:
-    """Every goal's (visitors, conversions, revenue) in ``q``'s range, and its visitors."""
-    if _stored(fetch, q, goals, stored):
+    """Every goal's (visitors, conversions, revenue) in ``q``'s range, and its visitors:
+    from the stored sessions where they answer, a property's values from the events."""
+    summarised = _stored(fetch, q, goals, stored)
+    if summarised:
         parts, params = session_reports.parts(fetch, q)
         sql, bound = session_reports.goal_counts_sql(q, parts, goals)
         params.update(bound)
@@ -98,6 +118,10 @@ def _goal_counts(fetch: SyncFetch, q: ReportQuery, goals: Sequence[Goal], stored
         sql = scope + f"SELECT {', '.join(columns)} FROM m"
     [row] = fetch(sql, params)
     counts = [(int(row[i]), int(row[i + 1]), float(row[i + 2])) for i in range(1, len(row), 3)]
+    valued = [n for n, goal in enumerate(goals) if goal.value_mode == "event_property"]
+    if summarised and valued:  # counted without their values
+        for n, value in zip(valued, _property_values(fetch, q, [goals[n] for n in valued], stored)):
+            counts[n] = (*counts[n][:2], value)
     return counts, int(row[0])
 
 

@@ -31,14 +31,15 @@ _DISTANCE = {
     "month": "dateDiff('month', {a}, {b})",
 }
 
-# Two readings of the scope, each joining its events to their sessions once: ``ev`` for
-# each visitor's first event, ``m`` for the periods it was active in (a CTE named twice
-# would be computed twice); one row per cohort member, its return periods unrolled.
+# A visitor's first event is its first session's start (``sess``: on the store that keeps
+# sessions, their summaries, no event read); ``m`` is read once, for the periods it was
+# active in (a CTE named twice would be computed twice); one row per cohort member, its
+# return periods unrolled.
 _COHORTS = """
 , firsts AS (
-    SELECT session_visitor AS visitor, min(created_at) AS first_at
-    FROM ev
-    WHERE created_at < {{range_end:DateTime64(6)}}
+    SELECT visitor_id AS visitor, min(first_seen) AS first_at
+    FROM sess
+    WHERE first_seen < {{range_end:DateTime64(6)}}
     GROUP BY visitor
     HAVING first_at >= {{range_start:DateTime64(6)}}
 ),

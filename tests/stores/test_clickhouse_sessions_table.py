@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from sparklytics.clock import utc_now
 from sparklytics.enrich.bots import BotVerdict
+from sparklytics.queries.goals import AttributionOptions
 from sparklytics.queries.journey import parse_journey_options
 from sparklytics.queries.retention import parse_retention_options
 from sparklytics.stores.clickhouse import closed_sessions, schema
@@ -335,6 +336,8 @@ async def test_a_session_of_bot_and_human_events_sends_a_page_filter_without_bot
     assert (dict(found["stats"])["pageviews"], dict(found["stats"])["sessions"]) == (1, 0)
 
 
+Z_PAGE = goal("z", "page_view", "/z", website_id=SITE)
+HALF_HOUR_ZONE = {"timezone": "Asia/Kolkata"}  # whole UTC hours cannot cut its days: the events answer
 # Midnight's funnel: old-id's /x, then /y and /z under new-id, one session (Decision 6).
 MIDNIGHT_FUNNEL = {"id": "f1", "name": "Across midnight", "steps": [
     {"step_order": n, "label": path, "step_type": "page_view", "match_operator": "equals", "match_value": path}
@@ -343,9 +346,9 @@ MIDNIGHT_FUNNEL = {"id": "f1", "name": "Across midnight", "steps": [
 
 
 def event_level_reports() -> list[tuple[str, tuple]]:
-    """Reports that give each event its session: the funnel, journeys, retention, a
-    source-filtered property list and the sessions list under a condition-free filter
-    the summaries do not answer (the hostname)."""
+    """Reports that give each event its session: the funnel, journeys, retention,
+    attribution, and the sessions list and stats (with ``filter_goal`` too) in a zone
+    the summaries do not answer."""
     journeys = ({"anchor_type": "page", "anchor_value": "/late", "direction": "next", "max_depth": "3"},
                 {"anchor_type": "page", "anchor_value": "/z", "direction": "previous", "max_depth": "3"})
     return [
@@ -353,8 +356,11 @@ def event_level_reports() -> list[tuple[str, tuple]]:
         *(("journey", (make_query("journey", SITE, **BOTH_DAYS), parse_journey_options(options)))
           for options in journeys),
         ("retention", (make_query("retention", SITE, **BOTH_DAYS), parse_retention_options({"cohort_granularity": "day"}))),
-        ("sessions", (make_query("sessions", SITE, filter_hostname="example.com", **BOTH_DAYS),)),
-        ("stats", (make_query("stats", SITE, filter_hostname="example.com", **BOTH_DAYS),)),
+        ("sessions", (make_query("sessions", SITE, **HALF_HOUR_ZONE, **BOTH_DAYS),)),
+        ("stats", (make_query("stats", SITE, **HALF_HOUR_ZONE, **BOTH_DAYS),)),
+        # filter_goal and attribution keep the sessions with /z: the one across midnight.
+        ("stats", (make_query("stats", SITE, filter_goal="z", goal=Z_PAGE, **HALF_HOUR_ZONE, **BOTH_DAYS),)),
+        ("attribution", (make_query("attribution", SITE, **BOTH_DAYS), Z_PAGE, AttributionOptions("z", "first_touch"))),
     ]
 
 
@@ -363,6 +369,8 @@ async def test_event_level_reports_find_each_events_stored_session_across_midnig
     stored, raw = paths
     expected = [await getattr(raw, method)(*args) for method, args in event_level_reports()]
     assert expected[0].data["steps"][2]["sessions_reached"] == 1  # new-id's /y and /z went on old-id's session
+    assert dict(figures(expected[5]))["sessions"] == 19
+    assert dict(figures(expected[6]))["sessions"] == 1 and expected[7].data["totals"]["conversions"] == 1
     assert settle_all(writer) >= 2
     for (method, args), before in zip(event_level_reports(), expected):
         assert await getattr(raw, method)(*args) == before, method

@@ -117,11 +117,12 @@ class ClickHouseAnalyticsStore:
         return await trio.to_thread.run_sync(lambda: work(fetch), limiter=self._threads)
 
     async def _scope(self, q: ReportQuery, facts: Sequence[str] = (), *, sessions: bool = True,
-                     rows: str | None = None) -> tuple[str, dict]:
+                     rows: str | None = None, converted: Goal | None = None) -> tuple[str, dict]:
         """A report's ``WITH ev, sess, m``: its sessions from the stored ones (which days
         are stored is asked from a worker thread), or derived at read time."""
         return await self._in_thread(
-            lambda fetch: scope_of(fetch, q, facts, sessions=sessions, rows=rows, stored=self._rollups))
+            lambda fetch: scope_of(fetch, q, facts, sessions=sessions, rows=rows, converted=converted,
+                                   stored=self._rollups))
 
     async def _compose(self, report: Callable[[ReportRows, ReportQuery], ReportResult], q: ReportQuery) -> ReportResult:
         return await self._in_thread(

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sparklytics.goals import Goal
 from sparklytics.queries.report_query import ReportQuery
+from sparklytics.stores.clickhouse import session_reports
 from sparklytics.stores.clickhouse.scope import events_only, filter_tests, report_scope
 from sparklytics.stores.clickhouse.session_reports import Fetch, Part, unfiltered_parts
 from sparklytics.stores.clickhouse.sessionize import SESSION_FACTS
@@ -41,14 +43,18 @@ _SCAN = "e.created_at >= {scan_start:DateTime64(6)} AND e.created_at < {scan_end
 _RANGE = "e.created_at >= {utc_start:DateTime64(6)} AND e.created_at < {utc_end:DateTime64(6)}"
 
 
-def _sessions(parts: list[Part]) -> str:
-    """One row per session of the parts, with every fact."""
-    return "\nUNION ALL\n".join(f"SELECT {_SESSION_COLUMNS} FROM {source} WHERE {where}" for source, where in parts)
+def _sessions(parts: list[Part], only: str = "1") -> str:
+    """One row per session of the parts that passes ``only`` (a test on the summary),
+    with every fact."""
+    return "\nUNION ALL\n".join(
+        f"SELECT {_SESSION_COLUMNS} FROM {source} WHERE {where} AND {only}" for source, where in parts
+    )
 
 
-def _with_sessions(tests: str, facts: Iterable[str]) -> str:
+def _with_sessions(tests: str, facts: Iterable[str], sessions: str = "sess") -> str:
     """The events that pass ``tests`` (on their own columns, alias ``e``), each with
-    ``session_visitor``, ``session_id`` and the ``s_`` columns of ``facts``, from ``sess``.
+    ``session_visitor``, ``session_id`` and the ``s_`` columns of ``facts``, from
+    ``sessions`` (``sess``, or a subquery of some of them: the others' events are left out).
 
     The join is keyed by a 64-bit hash of the raw visitor id: a fifth faster than the id
     at 1M events. Two of a range's million visitors hash alike about once in 37 million
@@ -60,7 +66,7 @@ SELECT e.* EXCEPT (raw_key), s.visitor_id AS session_visitor, s.session_id AS se
 FROM (SELECT *, cityHash64(visitor_id) AS raw_key FROM ({_EVENTS.format(tests=tests)})) AS e
 ASOF INNER JOIN (
     SELECT *, cityHash64(first_of.1) AS raw_key, first_of.2 AS raw_first
-    FROM sess
+    FROM {sessions}
     ARRAY JOIN arrayConcat([(visitor_id, first_seen)], arrayZip(adopted_visitors, adopted_firsts)) AS first_of
 ) AS s
 ON e.raw_key = s.raw_key AND e.created_at >= s.raw_first
@@ -68,9 +74,14 @@ ON e.raw_key = s.raw_key AND e.created_at >= s.raw_first
 
 
 def scope_of(fetch: Fetch, q: ReportQuery, facts: Iterable[str] = (), *, sessions: bool = True,
-             rows: str | None = None, stored: bool = True) -> tuple[str, dict]:
+             rows: str | None = None, converted: Goal | None = None, stored: bool = True) -> tuple[str, dict]:
     """:func:`.scope.report_scope` for ``q``, its sessions from the summaries (``stored``:
-    the store keeps them; the read-time store derives them from the events)."""
+    the store keeps them; the read-time store derives them from the events).
+
+    ``converted``: the report reads only the rows of sessions that converted on that
+    goal in the range (any others may come too). With stored sessions, ``m`` then joins
+    only those sessions (a goal with keys), and so does ``filter_goal``: its sessions are
+    found without reading ``ev``."""
     if not stored:
         return report_scope(q, facts, sessions=sessions, rows=rows)
     tests = filter_tests(q, facts, rows)
@@ -78,14 +89,20 @@ def scope_of(fetch: Fetch, q: ReportQuery, facts: Iterable[str] = (), *, session
         return events_only(tests), tests.params
     parts, params = unfiltered_parts(fetch, q)
     tests.params.update(params)
-    own = " AND ".join(tests.event)
+    only = [session_reports.converting(goal, param) for goal, param in ((q.goal, "goal_filter"), (converted, "converted"))
+            if goal is not None and session_reports.goal_has_keys(goal)]
+    for _, bound in only:
+        tests.params.update(bound)
+    goal_tests = tests.goal_tests() if q.goal is not None and not session_reports.goal_has_keys(q.goal) else []
     in_range = _with_sessions(_RANGE, tests.needed)
-    where = " AND ".join(tests.session_tests(in_range)) or "1"
+    where = " AND ".join(goal_tests + tests.session_tests(in_range)) or "1"
+    matched = _with_sessions(" AND ".join(tests.event), tests.needed,
+                             f"({_sessions(parts, ' AND '.join(test for test, _ in only))})" if only else "sess")
     sql = f"""
 WITH sess AS ({_sessions(parts)}),
 ev AS ({_with_sessions(_SCAN, ())}),
 m AS (
-    SELECT * FROM ({_with_sessions(own, tests.needed)}) AS e
+    SELECT * FROM ({matched}) AS e
     WHERE {where}
 )
 """

@@ -96,7 +96,7 @@ def report_scope(q: ReportQuery, facts: Iterable[str] = (), *, sessions: bool = 
         f"SELECT * FROM ({with_session_facts('SELECT * FROM ev', tests.needed)})"
         " WHERE created_at >= {utc_start:DateTime64(6)} AND created_at < {utc_end:DateTime64(6)}"
     )
-    where = " AND ".join(tests.event + tests.session_tests(in_range))
+    where = " AND ".join(tests.event + tests.goal_tests() + tests.session_tests(in_range))
     sql = f"""
 WITH ev AS ({sessionized_events(_EVENTS_AROUND)}),
 sess AS ({session_rows("SELECT * FROM ev")}),
@@ -111,14 +111,24 @@ m AS (
 @dataclass
 class FilterTests:
     """What keeps a row of ``m`` (alias ``e``), in two kinds: the ``event`` tests read
-    the event's own columns, the session tests its ``s_`` facts (``needed``), ``ev``
-    (``filter_goal``) or a condition's rows of the range."""
+    the event's own columns, the session tests its ``s_`` facts (``needed``), a
+    condition's rows of the range, or which sessions converted (``goal_tests``)."""
 
     event: list[str]
     needed: set[str]
     params: dict
     q: ReportQuery
     session: list[str] = field(default_factory=list)
+
+    def goal_tests(self) -> list[str]:
+        """``filter_goal``'s test on the read-time path: the row's session has a matching
+        event in the range, in ``ev``."""
+        if self.q.goal is None:
+            return []
+        goal = self.q.goal
+        match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_filter")
+        self.params.update(bound)
+        return [_CONVERTING_SESSIONS.format(match=match)]
 
     @property
     def needs_sessions(self) -> bool:
@@ -158,11 +168,6 @@ def filter_tests(q: ReportQuery, facts: Iterable[str] = (), rows: str | None = N
         else:
             tests.event.append(test.format(col=f"e.{column}", param=f"{{{key}:String}}"))
         params[key] = value
-    if q.goal is not None:
-        goal = q.goal
-        match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_filter")
-        tests.session.append(_CONVERTING_SESSIONS.format(match=match))
-        params.update(bound)
     if q.condition is not None:
         tests.needed |= facts_of(q.condition)
     return tests

@@ -126,7 +126,7 @@ def applies(q: ReportQuery, metric: str | None = None) -> bool:
     no session of its range is mixed in a column it filters (:func:`mixed_in_range`)."""
     return (
         rollup_series.whole_hours(q) and q.condition is None
-        and (q.goal is None or _goal_keys(q.goal) is not None)
+        and (q.goal is None or goal_has_keys(q.goal))
         and all(_answered(key) for key, _ in q.filters)
         and (metric is None or metric in DIMENSIONS or metric == PAGE
              or (metric == EVENT_NAME and not _page_filtered(q)))  # a name's keys hold no path
@@ -180,10 +180,8 @@ def parts(fetch: Fetch, q: ReportQuery) -> tuple[list[Part], dict]:
         column, test = FILTER_TESTS[key]
         tests.append(test.format(col=column, param=f"{{{key}:String}}"))
     if q.goal is not None:
-        # ``filter_goal``: the sessions with a matching event in the range, a bot's
-        # events among them, as the read-time path picks them.
-        count, bound = _goal_count(q.goal, "goal_filter")
-        tests.append(f"{count} > 0")
+        test, bound = converting(q.goal, "goal_filter")
+        tests.append(test)
         params.update(bound)
     filtered = "".join(f" AND {test}" for test in tests)
     return [(source, where + filtered) for source, where in parts_], params
@@ -381,12 +379,25 @@ PREVIOUS = "SELECT value, visitors, pageviews FROM per WHERE has({values:Array(S
 def goals_apply(q: ReportQuery, goals: Sequence[Goal]) -> bool:
     """Whether the summaries can count ``goals`` over ``q`` (see :func:`mixed_in_range`
     with ``keyed_counts``): conversions, not a value read from a property."""
-    return applies(q) and not _page_filtered(q) and all(_goal_keys(goal) is not None for goal in goals)
+    return applies(q) and not _page_filtered(q) and all(goal_has_keys(goal) for goal in goals)
 
 
 def _goal_keys(goal: Goal) -> tuple[str, str] | None:
     test, _ = match_test(goal.goal_type, goal.match_operator, goal.match_value, "unused")
     return {"path": ("page_keys", "page_views"), "event_name": ("name_keys", "name_counts")}.get(test.column)
+
+
+def converting(goal: Goal, param: str) -> tuple[str, dict]:
+    """A summary's test that its session has an event matching ``goal`` in the range (a
+    bot's among them, as ``filter_goal`` picks them on the read-time path), the goal's
+    value bound as ``param``; for a goal with keys (:func:`goal_has_keys`)."""
+    count, bound = _goal_count(goal, param)
+    return f"{count} > 0", bound
+
+
+def goal_has_keys(goal: Goal) -> bool:
+    """Whether summaries count ``goal``'s matches: a path or custom event name, not a URL."""
+    return _goal_keys(goal) is not None
 
 
 def _goal_count(goal: Goal, param: str) -> tuple[str, dict]:

@@ -10,6 +10,6 @@ Fetch = Callable[[str, dict], Awaitable[list[list[Any]]]]
 """Run one SELECT with its parameters and return its rows (the store's budgeted client)."""
 
 Scope = Callable[..., Awaitable[tuple[str, dict]]]
-"""``(q, facts=(), *, sessions=True, rows=None)`` → the report's ``WITH ev, sess, m`` and its
+"""``(q, facts=(), *, sessions=True, rows=None, converted=None)`` → the report's ``WITH ev, sess, m`` and its
 parameters (:func:`..event_sessions.scope_of`: from the stored sessions on the store
 that keeps them)."""

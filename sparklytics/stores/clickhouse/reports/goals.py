@@ -162,8 +162,9 @@ GROUP BY channel
 async def attribution(fetch: Fetch, scoped: Scope, q: ReportQuery, goal: Goal,
                       options: AttributionOptions) -> ReportResult:
     match, bound = match_sql(goal.goal_type, goal.match_operator, goal.match_value, "goal_match")
-    # Only touches and conversions move a conversion's first or last touch.
-    scope, params = await scoped(q, rows=f"{_TOUCH} IS NOT NULL OR ({match})")
+    # Only touches and conversions move a conversion's first or last touch, and only the
+    # converting sessions' count.
+    scope, params = await scoped(q, rows=f"{_TOUCH} IS NOT NULL OR ({match})", converted=goal)
     value, value_params = goal_value(goal, "goal_value")
     sql = scope + _ATTRIBUTION.format(model=_MODELS[options.model], match=match, value=value)
     rows = await fetch(sql, {**params, **bound, **value_params})

@@ -380,3 +380,15 @@ async def test_event_level_reports_find_each_events_stored_session_across_midnig
     method, args = event_level_reports()[0]
     assert (await stored.funnel(*args)).data["steps"][0]["sessions_reached"] == 0
     assert await raw.funnel(*args) == expected[0]
+
+
+async def test_filter_goal_in_a_half_hour_zone_tests_the_conversions_time_not_its_hour(paths, writer):
+    # In India's day the session's /z (00:10 the next day there) is out of the range, in
+    # a UTC hour that the range's end cuts: the hour's key would count it.
+    writer.commit([event("edge", on(SECOND, "18:20:00"), "/in"), event("edge", on(SECOND, "18:40:00"), "/z")],
+                  WalPosition(1, 100))
+    assert settle_all(writer) >= 1
+    stored, raw = paths
+    query = make_query("stats", SITE, filter_goal="z", goal=Z_PAGE, **HALF_HOUR_ZONE, **DAY2)
+    assert dict(figures(await raw.stats(query)))["sessions"] == 0
+    assert await stored.stats(query) == await raw.stats(query)

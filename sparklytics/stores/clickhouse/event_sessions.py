@@ -30,7 +30,7 @@ from collections.abc import Iterable
 
 from sparklytics.goals import Goal
 from sparklytics.queries.report_query import ReportQuery
-from sparklytics.stores.clickhouse import session_reports
+from sparklytics.stores.clickhouse import rollup_series, session_reports
 from sparklytics.stores.clickhouse.scope import events_only, filter_tests, report_scope
 from sparklytics.stores.clickhouse.session_reports import Fetch, Part, unfiltered_parts
 from sparklytics.stores.clickhouse.sessionize import SESSION_FACTS
@@ -80,8 +80,8 @@ def scope_of(fetch: Fetch, q: ReportQuery, facts: Iterable[str] = (), *, session
 
     ``converted``: the report reads only the rows of sessions that converted on that
     goal in the range (any others may come too). With stored sessions, ``m`` then joins
-    only those sessions (a goal with keys), and so does ``filter_goal``: its sessions are
-    found without reading ``ev``."""
+    only those sessions (a goal with keys, a range of whole UTC hours), and so does
+    ``filter_goal``: its sessions are found without reading ``ev``."""
     if not stored:
         return report_scope(q, facts, sessions=sessions, rows=rows)
     tests = filter_tests(q, facts, rows)
@@ -89,11 +89,14 @@ def scope_of(fetch: Fetch, q: ReportQuery, facts: Iterable[str] = (), *, session
         return events_only(tests), tests.params
     parts, params = unfiltered_parts(fetch, q)
     tests.params.update(params)
+    # The keys count per UTC hour: they tell the range's conversions when its edges are
+    # whole hours.
+    keyed = rollup_series.whole_hours(q)
     only = [session_reports.converting(goal, param) for goal, param in ((q.goal, "goal_filter"), (converted, "converted"))
-            if goal is not None and session_reports.goal_has_keys(goal)]
+            if goal is not None and keyed and session_reports.goal_has_keys(goal)]
     for _, bound in only:
         tests.params.update(bound)
-    goal_tests = tests.goal_tests() if q.goal is not None and not session_reports.goal_has_keys(q.goal) else []
+    goal_tests = tests.goal_tests() if q.goal is not None and not (keyed and session_reports.goal_has_keys(q.goal)) else []
     in_range = _with_sessions(_RANGE, tests.needed)
     where = " AND ".join(goal_tests + tests.session_tests(in_range)) or "1"
     matched = _with_sessions(" AND ".join(tests.event), tests.needed,

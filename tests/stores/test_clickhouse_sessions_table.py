@@ -108,6 +108,14 @@ async def test_stored_days_answer_the_overview_as_the_read_time_path_and_duckdb(
     # A source filter: the properties' rows need their sessions.
     reports.append(("event_properties", (make_query("event_properties", CONTRACT, event_name="signup_click",
                                                     filter_referrer="google.com", **WEEK),)))
+    # Reports that join events to the stored sessions: only those with the anchor event,
+    # or with a conversion.
+    for direction in ("next", "previous"):
+        options = {"anchor_type": "event", "anchor_value": "signup_click", "direction": direction, "max_depth": "2"}
+        reports.append(("journey", (make_query("journey", CONTRACT, **WEEK), parse_journey_options(options))))
+    for model in ("first_touch", "last_touch"):
+        reports.append(("attribution", (make_query("attribution", CONTRACT, **WEEK), GOALS[2],
+                                        AttributionOptions("signup", model))))
     for method, args in reports:
         expected = await getattr(duck, method)(*args)
         assert await getattr(raw, method)(*args) == expected, (method, args)

@@ -9,6 +9,7 @@ or last (previous) ``max_depth`` nodes after or before it, in time order, from o
 
 from __future__ import annotations
 
+from sparklytics.goals import Goal
 from sparklytics.queries.journey import BRANCH_LIMIT, JourneyOptions, shape_branches
 from sparklytics.queries.report_query import ReportQuery
 from sparklytics.queries.result import ReportResult
@@ -56,7 +57,13 @@ LIMIT {BRANCH_LIMIT}
 
 async def journey(fetch: Fetch, scoped: Scope, q: ReportQuery, options: JourneyOptions) -> ReportResult:
     """The top branches next to (or before) the anchor, per session."""
-    scope, params = await scoped(q, rows=_IS_NODE)
+    # A custom event's anchor is an event goal's match: only the sessions holding one are
+    # joined (a page anchor compares the path normalized, which no goal matches).
+    anchor_goal = None
+    if options.anchor_type == "event":
+        anchor_goal = Goal(id="anchor", website_id=q.website_id, name="anchor", goal_type="event",
+                           match_value=options.anchor_value)
+    scope, params = await scoped(q, rows=_IS_NODE, converted=anchor_goal)
     params.update({"anchor": options.anchor_value, "max_depth": options.max_depth})
     branch, before_or_after = _SLICE[options.direction]
     sql = scope + _BRANCHES.format(branch=branch, before_or_after=before_or_after,
